@@ -1,0 +1,122 @@
+/** `upkeep status` and `upkeep check` through the real executable, against a private engine. */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { PrivateEngine } from '../engine/private-engine.js';
+
+const execFileP = promisify(execFile);
+const BIN = new URL('../../bin/upkeep', import.meta.url).pathname;
+
+/** Runs bin/upkeep; resolves to { code, stdout, stderr } whatever the exit code. */
+export async function upkeep(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await execFileP(BIN, args, { env: { ...process.env, NO_COLOR: '1', ...env } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('status and check on a private engine', { timeout: 120_000 }, () => {
+  let engine: PrivateEngine | null = null;
+  let env: Record<string, string>;
+
+  before(async (t) => {
+    engine = await PrivateEngine.startOrSkip(t as never);
+    if (!engine) return;
+    env = { DOCKER_HOST: engine.dockerHost };
+    await engine.run('lapis', { flags: ['--restart', 'unless-stopped', '--label', 'com.docker.compose.project=covid', '--label', 'com.docker.compose.service=lapisOpen'] });
+    await engine.run('v-pipe-redis-1', { flags: ['--restart', 'no'] });
+    await engine.run('k3d-server', { flags: ['--restart', 'always'] });
+    await engine.run('one-off', { flags: ['--restart', 'no'], cmd: ['true'] });
+  });
+  after(async () => engine?.dispose());
+
+  test('status --json has the documented shape', async (t) => {
+    if (!engine) return t.skip('no engine');
+    await engine.settle(300);
+    const r = await upkeep(['status', '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { containers: Array<Record<string, any>> };
+    assert.deepEqual(out.containers.map((c) => c.name).sort(), ['k3d-server', 'lapis', 'one-off', 'v-pipe-redis-1']);
+    const lapis = out.containers.find((c) => c.name === 'lapis')!;
+    for (const key of ['id', 'name', 'image', 'state', 'exitCode', 'restartPolicy', 'manuallyStopped', 'compose', 'health', 'comesBack']) {
+      assert.ok(key in lapis, `key ${key}`);
+    }
+    assert.deepEqual(lapis.restartPolicy, { name: 'unless-stopped', maximumRetryCount: 0 });
+    assert.equal(lapis.manuallyStopped, false);
+    assert.deepEqual(lapis.compose, { project: 'covid', service: 'lapisOpen', workingDir: null, configFiles: [] });
+    assert.equal(lapis.health, null);
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(lapis.comesBack as Record<string, { outcome: string }>).map(([k, v]) => [k, v.outcome])),
+      { daemonRestart: 'back', daemonCrash: 'not-back', reboot: 'back', afterManualStop: 'not-back' },
+    );
+    const oneOff = out.containers.find((c) => c.name === 'one-off')!;
+    assert.equal(oneOff.state, 'exited');
+    assert.equal(oneOff.exitCode, 0);
+  });
+
+  test('status prints a table with numbered reasons', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const r = await upkeep(['status'], env);
+    assert.equal(r.code, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('v-pipe-redis-1'))!;
+    assert.match(line, /v-pipe-redis-1\s+-\s+running\s+no\s+NOT BACK \((\d)\)\s+NOT BACK \(\1\)\s+NOT BACK \(\1\)$/);
+    const n = /NOT BACK \((\d)\)/.exec(line)![1];
+    assert.match(r.stdout, new RegExp(`\\(${n}\\) restart policy "no": Docker never starts it again`));
+    assert.match(r.stdout, /^lapis\s+covid\/lapisOpen\s+running\s+unless-stopped\s+back\s+NOT BACK \(\d\)\s+back$/m);
+  });
+
+  test('check gives the verdict and exit code 1 on risk', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const r = await upkeep(['check'], env);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /1 of 3 running containers would not come back after a reboot; 2 not after a daemon crash or power loss\./);
+    const j = await upkeep(['check', '--json'], env);
+    assert.equal(j.code, 1);
+    const parsed = JSON.parse(j.stdout) as { risk: boolean; verdict: string; status: { containers: unknown[] } };
+    assert.equal(parsed.risk, true);
+    assert.equal(parsed.status.containers.length, 4);
+  });
+
+  test('check exits 0 when everything comes back', async (t) => {
+    if (!engine) return t.skip('no engine');
+    await engine.removeAllContainers();
+    await engine.run('safe', { flags: ['--restart', 'always'] });
+    const r = await upkeep(['check'], env);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /All 1 running containers would come back/);
+  });
+});
+
+describe('the CLI without an engine', () => {
+  test('a missing socket: exit 2 and a message, no stack trace', async () => {
+    const r = await upkeep(['status'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /^upkeep: error: no Docker socket at \/nonexistent\/docker.sock: is docker running\?\nhint: /);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  });
+
+  test('a malformed DOCKER_HOST: exit 2', async () => {
+    const r = await upkeep(['check', '--json'], { DOCKER_HOST: 'tcp//oops' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /DOCKER_HOST "tcp\/\/oops" is malformed/);
+  });
+
+  test('--help and --version everywhere; unknown commands exit 2', async () => {
+    const v = await upkeep(['--version']);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
+    for (const cmd of [[], ['status'], ['check']]) {
+      const h = await upkeep([...cmd, '--help']);
+      assert.equal(h.code, 0, cmd.join(' '));
+      assert.match(h.stdout, /Usage: upkeep/);
+      if (cmd.length) assert.match(h.stdout, /--json/);
+    }
+    const bad = await upkeep(['nonsense']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown command 'nonsense'/);
+  });
+});

@@ -1,0 +1,335 @@
+/**
+ * A private, real Docker engine for tests: its own data-root, exec-root, socket and pidfile, no
+ * bridge and no iptables, so tests never touch the host's own engine and send no traffic off the
+ * machine. Images are made locally (busybox-static + `docker import`): no registry is needed.
+ *
+ * Usage in a test file:
+ *   const engine = await PrivateEngine.startOrSkip(t);   // null when skipped
+ *   await engine.run('web', ['--restart', 'always'], ['httpd', '-f', ...]);
+ *   await engine.crash(); await engine.start();
+ *   await engine.dispose();
+ *
+ * When dockerd or busybox are missing, it installs docker.io and busybox-static as root; otherwise
+ * the test is skipped with a loud message, and with UPKEEP_REQUIRE_ENGINE=1 (set by .ci/run) the
+ * test fails instead.
+ */
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, closeSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { TestContext } from 'node:test';
+
+const execFileP = promisify(execFile);
+
+export const TEST_IMAGE = 'upkeep-test/busybox:latest';
+
+const TOOLS = { dockerd: '/usr/sbin/dockerd', busybox: '/bin/busybox' } as const;
+
+let availability: Promise<{ ok: true } | { ok: false; reason: string }> | undefined;
+
+/** Makes sure dockerd, the docker CLI and busybox-static are there (installing them as root). */
+export function ensureEngineTools(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  availability ??= (async () => {
+    const missing = () => !existsSync(TOOLS.dockerd) || !existsSync(TOOLS.busybox) || !hasDockerCli();
+    if (!missing()) return { ok: true as const };
+    if (process.getuid?.() !== 0) {
+      return { ok: false as const, reason: 'dockerd/busybox-static are not installed and this is not root (apt-get install docker.io busybox-static)' };
+    }
+    try {
+      const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+      const install = () =>
+        execFileP('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'docker.io', 'busybox-static'], { env, maxBuffer: 64 << 20 });
+      await install().catch(async () => {
+        await execFileP('apt-get', ['update', '-q'], { env, maxBuffer: 64 << 20 });
+        await install();
+      });
+    } catch (err) {
+      return { ok: false as const, reason: `installing docker.io and busybox-static failed: ${(err as Error).message}` };
+    }
+    return missing() ? { ok: false as const, reason: 'docker.io/busybox-static still missing after apt-get install' } : { ok: true as const };
+  })();
+  return availability;
+}
+
+function hasDockerCli(): boolean {
+  return ['/usr/local/bin/docker', '/usr/bin/docker'].some((p) => existsSync(p));
+}
+
+function dockerCli(): string {
+  return existsSync('/usr/local/bin/docker') ? '/usr/local/bin/docker' : '/usr/bin/docker';
+}
+
+export interface RunOptions {
+  /** `docker run` flags before the image, e.g. ['--restart', 'always']. */
+  flags?: string[];
+  /** Command and arguments after the image. Default: sleep forever (PID 1 ignores SIGTERM: exit 137). */
+  cmd?: string[];
+}
+
+export class PrivateEngine {
+  readonly dir: string;
+  readonly socketPath: string;
+  readonly dockerHost: string;
+  readonly dataRoot: string;
+  private proc: ChildProcess | null = null;
+  private exitPromise: Promise<void> | null = null;
+  private extraArgs: string[];
+
+  private constructor(dir: string, extraArgs: string[]) {
+    this.dir = dir;
+    this.socketPath = join(dir, 'docker.sock');
+    this.dockerHost = `unix://${this.socketPath}`;
+    this.dataRoot = join(dir, 'data');
+    this.extraArgs = extraArgs;
+  }
+
+  /**
+   * Starts a private engine with the test image imported, or skips the test (see the file comment).
+   * `extraArgs` go to dockerd (e.g. ['--live-restore']).
+   */
+  static async startOrSkip(t: TestContext, extraArgs: string[] = []): Promise<PrivateEngine | null> {
+    const tools = await ensureEngineTools();
+    if (!tools.ok) {
+      const message = `PRIVATE DOCKER ENGINE NOT AVAILABLE, engine test skipped: ${tools.reason}`;
+      if (process.env.UPKEEP_REQUIRE_ENGINE === '1') throw new Error(`${message} (UPKEEP_REQUIRE_ENGINE=1)`);
+      process.stderr.write(`\n!!! ${message}\n\n`);
+      t.skip(message);
+      return null;
+    }
+    const engine = new PrivateEngine(mkdtempSync(join(tmpdir(), 'upk-')), extraArgs);
+    try {
+      await engine.start();
+      await engine.importTestImage();
+    } catch (err) {
+      await engine.dispose();
+      throw err;
+    }
+    return engine;
+  }
+
+  /** Starts dockerd (again) and waits until it answers /_ping. */
+  async start(): Promise<void> {
+    if (this.proc) throw new Error('private engine already running');
+    // After a SIGKILL the old pidfiles stay behind and would stop the next daemon from starting.
+    for (const stale of [join(this.dir, 'docker.pid'), join(this.dir, 'exec', 'containerd', 'containerd.pid')]) {
+      rmSync(stale, { force: true });
+    }
+    const log = openSync(join(this.dir, 'dockerd.log'), 'a');
+    const proc = spawn(
+      TOOLS.dockerd,
+      [
+        '--data-root', this.dataRoot,
+        '--exec-root', join(this.dir, 'exec'),
+        '--pidfile', join(this.dir, 'docker.pid'),
+        '-H', this.dockerHost,
+        '--bridge=none', '--iptables=false', '--ip-masq=false', '--ip6tables=false',
+        ...this.extraArgs,
+      ],
+      { stdio: ['ignore', log, log], detached: false },
+    );
+    closeSync(log);
+    this.proc = proc;
+    this.exitPromise = new Promise((resolve) => proc.once('exit', () => resolve()));
+    liveEngines.add(this);
+    await this.waitReady(30_000);
+  }
+
+  /** Graceful stop (SIGTERM, as systemd stops docker.service); resolves when dockerd has exited. */
+  async stop(): Promise<void> {
+    await this.signalAndWait('SIGTERM', 60_000);
+  }
+
+  /** A daemon crash: SIGKILL, the containers' shims survive. */
+  async crash(): Promise<void> {
+    await this.signalAndWait('SIGKILL', 10_000);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  private async signalAndWait(signal: NodeJS.Signals, timeoutMs: number): Promise<void> {
+    const proc = this.proc;
+    if (!proc || !this.exitPromise) return;
+    proc.kill(signal);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      this.exitPromise.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), timeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      proc.kill('SIGKILL');
+      await this.exitPromise;
+    }
+    this.proc = null;
+    this.exitPromise = null;
+  }
+
+  private async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.proc === null || this.proc.exitCode !== null) break;
+      if (await pingSocket(this.socketPath)) return;
+      await sleep(50);
+    }
+    const log = safeRead(join(this.dir, 'dockerd.log')).split('\n').slice(-20).join('\n');
+    throw new Error(`private dockerd did not become ready in ${timeoutMs} ms; last log lines:\n${log}`);
+  }
+
+  /** Runs the docker CLI against this engine; resolves to stdout (trimmed). */
+  async docker(...args: string[]): Promise<string> {
+    try {
+      const { stdout } = await execFileP(dockerCli(), ['-H', this.dockerHost, ...args], { maxBuffer: 64 << 20 });
+      return stdout.trim();
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`docker ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
+    }
+  }
+
+  /** `docker run -d` of the test image with --network none and --stop-timeout 1 unless given. */
+  async run(name: string, opts: RunOptions = {}): Promise<string> {
+    const flags = opts.flags ?? [];
+    const network = flags.some((f) => f.startsWith('--network')) ? [] : ['--network', 'none'];
+    const stopTimeout = flags.some((f) => f.startsWith('--stop-timeout')) ? [] : ['--stop-timeout', '1'];
+    return this.docker('run', '-d', '--name', name, ...network, ...stopTimeout, ...flags, TEST_IMAGE, ...(opts.cmd ?? ['sleep', '1000000']));
+  }
+
+  /** Inspects one container with the CLI (independent of upkeep's own client). */
+  async inspect(name: string): Promise<{ Id: string; State: { Status: string; Running: boolean; ExitCode: number }; RestartCount: number }> {
+    return JSON.parse(await this.docker('inspect', '--type', 'container', name))[0];
+  }
+
+  async isRunning(name: string): Promise<boolean> {
+    return (await this.inspect(name)).State.Running;
+  }
+
+  /** Removes every container (between scenarios). */
+  async removeAllContainers(): Promise<void> {
+    const ids = (await this.docker('ps', '-aq')).split('\n').filter((s) => s !== '');
+    if (ids.length > 0) await this.docker('rm', '-f', ...ids);
+  }
+
+  /**
+   * Waits until no container is in "restarting" state and the set of running containers has not
+   * changed for `quietMs` (restarts at daemon start happen asynchronously).
+   */
+  async settle(quietMs = 1500, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    let since = Date.now();
+    while (Date.now() < deadline) {
+      const now = await this.docker('ps', '-a', '--format', '{{.Names}}={{.State}}');
+      if (now !== last || now.includes('=restarting')) {
+        last = now;
+        since = Date.now();
+      } else if (Date.now() - since >= quietMs) {
+        return;
+      }
+      await sleep(200);
+    }
+    throw new Error(`containers did not settle within ${timeoutMs} ms`);
+  }
+
+  /** Builds a busybox rootfs and imports it as TEST_IMAGE. */
+  async importTestImage(): Promise<void> {
+    const rootfs = join(this.dir, 'rootfs');
+    mkdirSync(join(rootfs, 'bin'), { recursive: true });
+    for (const d of ['tmp', 'www', 'etc', 'data']) mkdirSync(join(rootfs, d), { recursive: true });
+    copyFileSync(TOOLS.busybox, join(rootfs, 'bin', 'busybox'));
+    const { stdout } = await execFileP(TOOLS.busybox, ['--list']);
+    for (const applet of stdout.split('\n').filter((a) => a !== '' && a !== 'busybox')) {
+      if (!existsSync(join(rootfs, 'bin', applet))) symlinkSync('busybox', join(rootfs, 'bin', applet));
+    }
+    writeFileSync(join(rootfs, 'www', 'index.html'), 'ok\n');
+    writeFileSync(join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\n');
+    const tarPath = join(this.dir, 'rootfs.tar');
+    await execFileP('tar', ['-C', rootfs, '-cf', tarPath, '.']);
+    await this.docker('import', '--change', 'ENV PATH=/bin', tarPath, TEST_IMAGE);
+    rmSync(rootfs, { recursive: true, force: true });
+    rmSync(tarPath, { force: true });
+  }
+
+  /** Stops the daemon, kills anything left of it, unmounts and removes its directory. */
+  async dispose(): Promise<void> {
+    liveEngines.delete(this);
+    try {
+      if (this.proc) {
+        await this.removeAllContainers().catch(() => undefined);
+        await this.stop();
+      }
+    } finally {
+      killProcessesMentioning(this.dir);
+      unmountUnder(this.dir);
+      rmSync(this.dir, { recursive: true, force: true, maxRetries: 3 });
+    }
+  }
+}
+
+const liveEngines = new Set<PrivateEngine>();
+process.once('exit', () => {
+  for (const e of liveEngines) killProcessesMentioning(e.dir);
+});
+
+function pingSocket(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.on('timeout', () => {
+      req.destroy();
+      resolve(false);
+    });
+    req.end();
+  });
+}
+
+/** Kills every process whose command line names `dir` (dockerd, its containerd, shims). */
+function killProcessesMentioning(dir: string): void {
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (Number(pid) === process.pid) continue;
+    const cmdline = safeRead(`/proc/${pid}/cmdline`).replaceAll('\0', ' ');
+    if (cmdline.includes(dir)) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+}
+
+function unmountUnder(dir: string): void {
+  const mounts = safeRead('/proc/self/mounts')
+    .split('\n')
+    .map((l) => l.split(' ')[1] ?? '')
+    .filter((m) => m.startsWith(dir))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {
+      /* best effort */
+    }
+  }
+}
+
+function safeRead(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
