@@ -81,6 +81,30 @@ describe('status and check on a private engine', { timeout: 120_000 }, () => {
     assert.equal(parsed.status.containers.length, 4);
   });
 
+  test('without root, the manually-stopped flag is unknown and said once, never an error', async (t) => {
+    if (!engine || process.getuid?.() !== 0) return t.skip('needs root to run as nobody');
+    await engine.docker('stop', 'lapis');
+    const { chmodSync } = await import('node:fs');
+    chmodSync(engine.dir, 0o711);
+    chmodSync(engine.socketPath, 0o666);
+    try {
+      const r = await execFileP('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', BIN, 'status', '--json'], {
+        env: { ...process.env, ...env, HOME: '/tmp' },
+      });
+      const out = JSON.parse(r.stdout) as { containers: Array<{ name: string; manuallyStopped: boolean | null; comesBack: Record<string, { outcome: string; reason: string }> }>; notices: string[] };
+      const lapis = out.containers.find((c) => c.name === 'lapis')!;
+      assert.equal(lapis.manuallyStopped, null);
+      assert.equal(lapis.comesBack.reboot!.outcome, 'unknown');
+      assert.match(lapis.comesBack.reboot!.reason, /run as root/);
+      assert.equal(out.notices.length, 1);
+      assert.match(out.notices[0]!, /permission denied on .*config\.v2\.json \(run as root to read it\)/);
+    } finally {
+      chmodSync(engine.socketPath, 0o660);
+      chmodSync(engine.dir, 0o700);
+      await engine.docker('start', 'lapis');
+    }
+  });
+
   test('check exits 0 when everything comes back', async (t) => {
     if (!engine) return t.skip('no engine');
     await engine.removeAllContainers();
