@@ -1,0 +1,135 @@
+/**
+ * Alert channels. Each channel is a Notifier; the agent's outbox calls `send` and retries with
+ * backoff while the error is retryable. `message.id` is the idempotency key: the same id is sent
+ * again only after a failure, and receivers can drop duplicates by it.
+ */
+import { createHmac } from 'node:crypto';
+
+export interface AlertMessage {
+  /** Idempotency key, stable across retries and agent restarts. */
+  id: string;
+  kind: 'firing' | 'reminder' | 'resolved' | 'summary';
+  severity: 'critical' | 'warning' | 'info';
+  /** What it is about: a container, a service, the host. */
+  subject: string;
+  title: string;
+  text: string;
+  host: string;
+  /** ISO time of the event. */
+  at: string;
+  data?: Record<string, unknown>;
+}
+
+export interface Notifier {
+  readonly name: string;
+  send(message: AlertMessage, signal?: AbortSignal): Promise<void>;
+}
+
+/** A failed delivery; `retryable` false means retrying will not help (bad URL, 4xx). */
+export class DeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'DeliveryError';
+  }
+}
+
+const TIMEOUT_MS = 10_000;
+
+/** POSTs and maps the outcome: 2xx ok; 408, 429, 5xx and network errors retryable; other 4xx not. */
+export async function postOrThrow(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<void> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      body,
+      headers,
+      signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (err) {
+    throw new DeliveryError(`POST ${redact(url)} failed: ${causeCode(err) ?? ((err as { cause?: Error }).cause?.message || (err as Error).message)}`, true);
+  }
+  const text = await res.text().catch(() => '');
+  if (res.ok) return;
+  const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
+  throw new DeliveryError(`POST ${redact(url)} answered ${res.status} ${text.slice(0, 200)}`, retryable);
+}
+
+/** The first system error code (ECONNREFUSED, ...) in an error's cause chain. */
+function causeCode(err: unknown): string | undefined {
+  let e: unknown = err;
+  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
+    const errors = (e as { errors?: unknown[] }).errors;
+    e = Array.isArray(errors) && errors.length > 0 ? errors[0] : (e as { cause?: unknown }).cause;
+  }
+  return (err as Error).name === 'TimeoutError' ? 'timed out' : undefined;
+}
+
+/** Hides credentials and tokens in URLs printed in logs (Slack webhook URLs are secrets). */
+export function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    const path = u.pathname.length > 12 ? `${u.pathname.slice(0, 12)}…` : u.pathname;
+    return `${u.protocol}//${u.host}${path}`;
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+/** Generic JSON webhook, with an optional HMAC-SHA256 signature of the body. */
+export class WebhookNotifier implements Notifier {
+  readonly name: string;
+  constructor(private readonly opts: { url: string; secret?: string; name?: string; headers?: Record<string, string> }) {
+    this.name = opts.name ?? 'webhook';
+  }
+
+  async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
+    const body = JSON.stringify({ version: 1, ...message });
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'idempotency-key': message.id, ...this.opts.headers };
+    if (this.opts.secret) headers['x-upkeep-signature'] = `sha256=${signBody(this.opts.secret, body)}`;
+    await postOrThrow(this.opts.url, body, headers, signal);
+  }
+}
+
+export function signBody(secret: string, body: string): string {
+  return createHmac('sha256', secret).update(body).digest('hex');
+}
+
+const EMOJI: Record<AlertMessage['kind'], string> = { firing: ':red_circle:', reminder: ':red_circle:', resolved: ':white_check_mark:', summary: ':information_source:' };
+
+/** Slack-compatible incoming webhook (also Mattermost, Rocket.Chat). */
+export class SlackNotifier implements Notifier {
+  readonly name = 'slack';
+  constructor(private readonly url: string) {}
+
+  async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
+    const text = `${EMOJI[message.kind]} *${message.title}* (${message.host})\n${message.text}`;
+    await postOrThrow(this.url, JSON.stringify({ text }), { 'content-type': 'application/json' }, signal);
+  }
+}
+
+/** ntfy: a POST of the text to the topic URL, with title, priority and tags as headers. */
+export class NtfyNotifier implements Notifier {
+  readonly name = 'ntfy';
+  constructor(private readonly opts: { url: string; token?: string }) {}
+
+  async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
+    const headers: Record<string, string> = {
+      title: asciiHeader(`${message.title} (${message.host})`),
+      priority: message.severity === 'critical' && message.kind !== 'resolved' ? 'high' : 'default',
+      tags: message.kind === 'resolved' ? 'white_check_mark' : message.severity === 'critical' ? 'rotating_light' : 'information_source',
+      'x-upkeep-id': message.id,
+    };
+    if (this.opts.token) headers.authorization = `Bearer ${this.opts.token}`;
+    await postOrThrow(this.opts.url, message.text, headers, signal);
+  }
+}
+
+/** HTTP header values must be ASCII; ntfy also accepts RFC 2047, but plain ASCII is simplest. */
+function asciiHeader(s: string): string {
+  return s.replace(/[^\x20-\x7e]/g, '?');
+}

@@ -1,0 +1,82 @@
+/**
+ * The alert state machine, after Prometheus' rules/alerting.go, as pure functions:
+ *
+ *   inactive --condition--> pending --held for `forMs`--> firing --condition gone--> resolved (inactive)
+ *                              \--condition gone before forMs--> inactive (nothing sent)
+ *
+ * A firing alert is sent once when it starts firing, again every `repeatMs` while it fires (a
+ * reminder), and a "resolved" message once when it stops, but only if "firing" was sent. During a
+ * maintenance window nothing is sent, but the transitions are still recorded; a firing alert
+ * that was held is sent when the window ends, if it still fires.
+ */
+
+export type AlertPhase = 'inactive' | 'pending' | 'firing';
+
+export interface AlertState {
+  phase: AlertPhase;
+  /** When the condition became true (start of pending), ms since epoch. */
+  activeSince: number | null;
+  /** When it started firing. */
+  firingSince: number | null;
+  /** When the last firing/reminder message was sent (not held). */
+  lastSentAt: number | null;
+  /** True when "firing" was actually sent, so that "resolved" is owed. */
+  announced: boolean;
+}
+
+export interface AlertRule {
+  /** How long the condition must hold before the alert fires (0: at once). */
+  forMs: number;
+  /** Reminder interval while firing; 0: no reminders. */
+  repeatMs: number;
+}
+
+export type AlertTransition = 'pending' | 'firing' | 'reminder' | 'resolved' | 'cleared' | 'held';
+
+export interface AlertStep {
+  state: AlertState;
+  /** A message to send now, if any. */
+  send: 'firing' | 'reminder' | 'resolved' | null;
+  /** What happened, for the timeline (null when nothing changed). */
+  transition: AlertTransition | null;
+}
+
+export const INACTIVE: AlertState = { phase: 'inactive', activeSince: null, firingSince: null, lastSentAt: null, announced: false };
+
+/** One evaluation: `active` is whether the condition holds now. */
+export function stepAlert(prev: AlertState, rule: AlertRule, active: boolean, now: number, inMaintenance = false): AlertStep {
+  if (!active) {
+    if (prev.phase === 'inactive') return { state: prev, send: null, transition: null };
+    if (prev.phase === 'pending') return { state: INACTIVE, send: null, transition: 'cleared' };
+    // firing -> resolved: owed only if firing was announced; a held resolution is simply recorded.
+    const send = prev.announced && !inMaintenance ? 'resolved' : null;
+    return { state: INACTIVE, send, transition: 'resolved' };
+  }
+
+  if (prev.phase === 'inactive') {
+    const pending: AlertState = { ...INACTIVE, phase: 'pending', activeSince: now };
+    if (rule.forMs > 0) return { state: pending, send: null, transition: 'pending' };
+    return fire(pending, now, inMaintenance);
+  }
+  if (prev.phase === 'pending') {
+    if (now - (prev.activeSince ?? now) >= rule.forMs) return fire(prev, now, inMaintenance);
+    return { state: prev, send: null, transition: null };
+  }
+
+  // firing
+  if (inMaintenance) return { state: prev, send: null, transition: null };
+  if (!prev.announced) {
+    // Held during a maintenance window that has ended: announce now.
+    return { state: { ...prev, announced: true, lastSentAt: now }, send: 'firing', transition: 'firing' };
+  }
+  if (rule.repeatMs > 0 && prev.lastSentAt !== null && now - prev.lastSentAt >= rule.repeatMs) {
+    return { state: { ...prev, lastSentAt: now }, send: 'reminder', transition: 'reminder' };
+  }
+  return { state: prev, send: null, transition: null };
+}
+
+function fire(prev: AlertState, now: number, inMaintenance: boolean): AlertStep {
+  const firing: AlertState = { ...prev, phase: 'firing', firingSince: now };
+  if (inMaintenance) return { state: { ...firing, announced: false }, send: null, transition: 'held' };
+  return { state: { ...firing, announced: true, lastSentAt: now }, send: 'firing', transition: 'firing' };
+}
