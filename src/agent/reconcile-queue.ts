@@ -1,0 +1,79 @@
+/**
+ * A level-based work queue (controller-runtime style): triggers only say "something changed";
+ * the reconcile function re-reads the whole state. Triggers that arrive while a reconcile runs
+ * coalesce into one more run. A failed run is retried with exponential backoff; a periodic
+ * resync runs even without triggers, since events can be lost.
+ */
+import { sleepUnlessAborted, type Actor } from './actor.js';
+
+export interface ReconcileQueueOptions {
+  reconcile: (reasons: string[], signal: AbortSignal) => Promise<void>;
+  /** Periodic resync, ms (default 60 s). */
+  resyncMs?: number;
+  /** Wait after the first trigger before running, to batch a burst of events (default 100 ms). */
+  debounceMs?: number;
+  backoff?: { initialMs: number; maxMs: number };
+  onError?: (err: unknown, attempt: number) => void;
+}
+
+export class ReconcileQueue implements Actor {
+  readonly name = 'reconciler';
+  private pending: string[] = [];
+  private wake: (() => void) | null = null;
+  /** Completed runs, for tests and metrics. */
+  runs = 0;
+  lastSuccessAt: number | null = null;
+
+  constructor(private readonly opts: ReconcileQueueOptions) {}
+
+  /** Asks for a reconcile; cheap and safe to call from any event handler. */
+  trigger(reason: string): void {
+    this.pending.push(reason);
+    this.wake?.();
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const resyncMs = this.opts.resyncMs ?? 60_000;
+    const debounceMs = this.opts.debounceMs ?? 100;
+    const backoff = this.opts.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    let failures = 0;
+    this.pending.push('startup');
+    while (!signal.aborted) {
+      if (this.pending.length === 0) {
+        const timedOut = await this.waitForTrigger(resyncMs, signal);
+        if (signal.aborted) break;
+        if (timedOut) this.pending.push('resync');
+        else await sleepUnlessAborted(debounceMs, signal);
+      }
+      const reasons = [...new Set(this.pending)];
+      this.pending = [];
+      try {
+        await this.opts.reconcile(reasons, signal);
+        failures = 0;
+        this.runs++;
+        this.lastSuccessAt = Date.now();
+      } catch (err) {
+        if (signal.aborted) break;
+        failures++;
+        this.opts.onError?.(err, failures);
+        this.pending.push(...reasons);
+        await sleepUnlessAborted(Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1)), signal);
+      }
+    }
+  }
+
+  private waitForTrigger(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const finish = (timedOut: boolean) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.wake = null;
+        resolve(timedOut);
+      };
+      const onAbort = () => finish(false);
+      const timer = setTimeout(() => finish(true), timeoutMs);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.wake = () => finish(false);
+    });
+  }
+}
