@@ -1,0 +1,104 @@
+/**
+ * The store's schema, as an ordered list of migrations. A database records the versions applied
+ * in `schema_migrations`; opening it applies the missing ones, all in one immediate transaction
+ * (a crash leaves the old schema, never half of a new one). Never edit a released migration:
+ * append a new one.
+ */
+import type Database from 'better-sqlite3';
+import { StoreError } from './store.js';
+
+/** One schema step: SQL applied once, in order. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Every migration, oldest first; versions are 1, 2, 3, ... without gaps. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'snapshots, their containers, forgotten names',
+    sql: `
+      CREATE TABLE snapshots (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        host_id TEXT NOT NULL,
+        host_name TEXT NOT NULL,
+        taken_at TEXT NOT NULL,
+        note TEXT,
+        container_count INTEGER NOT NULL CHECK (container_count >= 0)
+      );
+      CREATE INDEX snapshots_by_host ON snapshots (host_id, id);
+      CREATE TABLE snapshot_containers (
+        snapshot_id INTEGER NOT NULL REFERENCES snapshots (id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        container TEXT NOT NULL CHECK (json_valid(container)),
+        UNIQUE (snapshot_id, name)
+      );
+      -- up_to_snapshot: the newest snapshot id when the name was forgotten; later snapshots are not affected.
+      CREATE TABLE forgotten (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        name TEXT NOT NULL,
+        at TEXT NOT NULL,
+        up_to_snapshot INTEGER NOT NULL
+      );
+      CREATE INDEX forgotten_by_snapshot ON forgotten (up_to_snapshot, name);
+    `,
+  },
+  {
+    version: 2,
+    name: 'timeline of events and reports',
+    sql: `
+      CREATE TABLE timeline (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        subject TEXT,
+        message TEXT NOT NULL,
+        data TEXT CHECK (data IS NULL OR json_valid(data))
+      );
+      CREATE INDEX timeline_by_at ON timeline (at, id);
+      CREATE INDEX timeline_by_kind ON timeline (kind, at, id);
+    `,
+  },
+];
+
+/** The schema version this upkeep writes. */
+export const CURRENT_SCHEMA_VERSION = (MIGRATIONS[MIGRATIONS.length - 1] as Migration).version;
+
+/**
+ * Brings `db` up to the last of `migrations` and returns the versions before and after. Throws a
+ * StoreError for a database written by a newer upkeep, or for a SQLite file that is not upkeep's.
+ */
+export function applyMigrations(db: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`migration list is out of order at ${m.version} (expected ${i + 1})`);
+  });
+  const newest = migrations.length === 0 ? 0 : (migrations[migrations.length - 1] as Migration).version;
+  const run = db.transaction(() => {
+    const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+    if (!hasTable) {
+      const other = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1").get() as { name: string } | undefined;
+      if (other !== undefined) {
+        throw new StoreError(`${path} is a SQLite database, but not upkeep's (it has a table "${other.name}" and no schema_migrations)`, {
+          hint: 'point --state-dir (or UPKEEP_STATE_DIR) at a directory of its own',
+        });
+      }
+      db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+    }
+    const from = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    if (from > newest) {
+      throw new StoreError(`${path} has schema version ${from}, written by a newer upkeep (this one knows up to ${newest})`, {
+        hint: 'upgrade upkeep, or use another --state-dir; the file was not changed',
+      });
+    }
+    const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
+    for (const m of migrations) {
+      if (m.version <= from) continue;
+      db.exec(m.sql);
+      record.run(m.version, m.name, new Date().toISOString());
+    }
+    return { from, to: Math.max(from, newest) };
+  });
+  return run.immediate();
+}

@@ -1,0 +1,363 @@
+/**
+ * The Store over SQLite (better-sqlite3 12): `upkeep.db` in the state directory, WAL, foreign
+ * keys on, synchronous=FULL (a snapshot taken just before a reboot must survive a power loss),
+ * a busy timeout for a second upkeep process. The directory is created 0700 and the database
+ * 0600 (it holds environment values, which can be secrets); SQLite gives its -wal and -shm files
+ * the database's mode. Every failure becomes a StoreError that names the file and what to do.
+ */
+import Database from 'better-sqlite3';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
+import { join } from 'node:path';
+import { UpkeepError } from '../../core/errors.js';
+import { desiredContainerProblem, type DesiredContainer, type ForgottenEntry, type Snapshot } from '../../core/recovery/desired-state.js';
+import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
+import { DATABASE_FILE } from './state-dir.js';
+import {
+  StoreError,
+  type ForgetResult,
+  type NewTimelineEntry,
+  type SnapshotSummary,
+  type Store,
+  type StoreDiagnostics,
+  type StoredSnapshot,
+  type TimelineEntry,
+} from './store.js';
+
+/** Where the store lives and how it is opened. */
+export interface OpenStoreOptions {
+  stateDir: string;
+  /** Create the directory and database when missing (snapshot, forget). False for diff and recover: a missing database is an error. */
+  create?: boolean;
+  /** How long to wait for another upkeep holding the write lock. Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** The clock for `forget` and timeline entries. */
+  now?: () => Date;
+  /** For tests of upgrades: the migrations to apply (default: all). */
+  migrations?: readonly Migration[];
+}
+
+const HINT_STATE_DIR = 'choose another directory with --state-dir or UPKEEP_STATE_DIR';
+
+/** Turns anything thrown by SQLite or the file system into a StoreError a person can act on. */
+export function toStoreError(err: unknown, path: string, doing: string): UpkeepError {
+  if (err instanceof UpkeepError) return err;
+  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  const detail = err instanceof Error ? err.message : String(err);
+  const make = (message: string, hint: string): StoreError => new StoreError(message, { hint, cause: err });
+  if (code === 'SQLITE_NOTADB') {
+    return make(`${path} is not an upkeep database (SQLite: ${detail})`, `move it aside (mv ${path} ${path}.bad) and take a new snapshot with \`upkeep snapshot\`, or ${HINT_STATE_DIR}`);
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) {
+    return make(`the upkeep database ${path} is damaged (SQLite: ${detail})`, `keep a copy, try \`sqlite3 ${path} .recover\`, or move it aside and take a new snapshot with \`upkeep snapshot\``);
+  }
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return make(`the upkeep database ${path} is locked by another process (${detail})`, 'wait for the other upkeep command to finish, then run this one again');
+  }
+  if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') {
+    return make(`cannot write the upkeep database ${path}: it is read-only (${detail})`, `run as the user who owns it (root for /var/lib/upkeep), or ${HINT_STATE_DIR}`);
+  }
+  if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH' || code === 'EACCES' || code === 'EPERM') {
+    return make(`permission denied on ${path} while ${doing}`, `run as the user who owns it (sudo for /var/lib/upkeep), or ${HINT_STATE_DIR}`);
+  }
+  if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOTDIR' || code === 'EISDIR') {
+    return make(`cannot open the upkeep database ${path} (${detail})`, `check that it is a regular file you may read and write, or ${HINT_STATE_DIR}`);
+  }
+  if (code.startsWith('SQLITE_FULL') || code === 'ENOSPC') {
+    return make(`the disk holding ${path} is full (${detail}); nothing was saved`, 'free some space and run the command again');
+  }
+  if (code.startsWith('SQLITE_IOERR') || code === 'EIO') {
+    return make(`I/O error on ${path} while ${doing} (${detail})`, 'check the disk (dmesg), then run the command again');
+  }
+  return make(`upkeep database ${path}: ${doing} failed: ${detail}`, HINT_STATE_DIR);
+}
+
+/** stat, with "does not exist" as null and any other failure (EACCES on a parent, say) as a StoreError. */
+function statOrNull(path: string, doing: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return null;
+    throw toStoreError(err, path, doing);
+  }
+}
+
+/** Creates the directory (0700) when missing; the database file (0600) when missing; tightens a file readable by others. */
+function prepareFiles(dir: string, path: string, create: boolean): void {
+  let st = statOrNull(path, 'opening the database');
+  if (st === null) {
+    if (!create) {
+      throw new StoreError(`no upkeep state at ${path}: no snapshot has been taken here`, {
+        hint: `take one with \`upkeep snapshot\` while everything runs, or point --state-dir (UPKEEP_STATE_DIR) at the right directory`,
+      });
+    }
+    if (statOrNull(dir, 'opening the state directory') === null) {
+      try {
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        chmodSync(dir, 0o700);
+      } catch (err) {
+        throw toStoreError(err, dir, 'creating the state directory');
+      }
+    }
+    try {
+      closeSync(openSync(path, 'wx', 0o600));
+      chmodSync(path, 0o600);
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EEXIST') throw toStoreError(err, path, 'creating the database');
+    }
+    st = statOrNull(path, 'opening the database');
+    if (st === null) throw new StoreError(`${path} disappeared while it was being created`, { hint: 'run the command again' });
+  }
+  if (!st.isFile()) {
+    throw new StoreError(`${path} is not a regular file`, { hint: `remove or rename it, or ${HINT_STATE_DIR}` });
+  }
+  if ((st.mode & 0o077) !== 0) {
+    try {
+      chmodSync(path, 0o600);
+    } catch {
+      /* not ours to change: reading it still works */
+    }
+  }
+}
+
+/** Opens (and creates or upgrades) the store in `stateDir`. Throws StoreError, never a raw SQLite error. */
+export function openStore(opts: OpenStoreOptions): Store {
+  const path = join(opts.stateDir, DATABASE_FILE);
+  prepareFiles(opts.stateDir, path, opts.create !== false);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { fileMustExist: true, timeout: opts.busyTimeoutMs ?? 5000 });
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    if (String(mode).toLowerCase() !== 'wal') throw new StoreError(`${path}: SQLite refused WAL mode (got ${String(mode)})`, { hint: HINT_STATE_DIR });
+    db.pragma('foreign_keys = ON');
+    db.pragma('synchronous = FULL');
+    const { to } = applyMigrations(db, path, opts.migrations ?? MIGRATIONS);
+    return new SqliteStore(db, path, to, opts.now ?? (() => new Date()));
+  } catch (err) {
+    try {
+      db?.close();
+    } catch {
+      /* already failing */
+    }
+    throw toStoreError(err, path, 'opening the database');
+  }
+}
+
+interface SnapshotRow {
+  id: number;
+  host_id: string;
+  host_name: string;
+  taken_at: string;
+  note: string | null;
+  container_count: number;
+}
+
+class SqliteStore implements Store {
+  constructor(
+    private readonly db: Database.Database,
+    readonly path: string,
+    readonly schemaVersion: number,
+    private readonly now: () => Date,
+  ) {}
+
+  private guard<T>(doing: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw toStoreError(err, this.path, doing);
+    }
+  }
+
+  saveSnapshot(snapshot: Snapshot): SnapshotSummary {
+    const names = snapshot.containers.map((c) => c.name);
+    const dup = names.find((n, i) => names.indexOf(n) !== i);
+    if (dup !== undefined) throw new StoreError(`the snapshot names container "${dup}" twice; nothing was saved`);
+    if (snapshot.host.id === '') throw new StoreError('the snapshot has no host id (engine ID); nothing was saved');
+    for (const c of snapshot.containers) {
+      const problem = desiredContainerProblem(c);
+      if (problem !== null) throw new StoreError(`container "${c.name}" of the snapshot is malformed (${problem}); nothing was saved`);
+    }
+    return this.guard('saving a snapshot', () => {
+      const insertSnapshot = this.db.prepare('INSERT INTO snapshots (host_id, host_name, taken_at, note, container_count) VALUES (?, ?, ?, ?, ?)');
+      const insertContainer = this.db.prepare('INSERT INTO snapshot_containers (snapshot_id, name, container) VALUES (?, ?, ?)');
+      const save = this.db.transaction((): number => {
+        const id = Number(insertSnapshot.run(snapshot.host.id, snapshot.host.name, snapshot.takenAt, snapshot.note, snapshot.containers.length).lastInsertRowid);
+        for (const c of snapshot.containers) insertContainer.run(id, c.name, JSON.stringify(c));
+        return id;
+      });
+      const id = save.immediate();
+      return {
+        id,
+        host: { ...snapshot.host },
+        takenAt: snapshot.takenAt,
+        note: snapshot.note,
+        containerCount: snapshot.containers.length,
+        names: [...names].sort(),
+      };
+    });
+  }
+
+  latestSnapshot(hostId: string): StoredSnapshot | null {
+    return this.guard('reading the desired state', () => {
+      const row = this.db.prepare('SELECT * FROM snapshots WHERE host_id = ? ORDER BY id DESC LIMIT 1').get(hostId) as SnapshotRow | undefined;
+      return row === undefined ? null : this.readSnapshot(row);
+    });
+  }
+
+  getSnapshot(id: number): StoredSnapshot | null {
+    return this.guard(`reading snapshot ${id}`, () => {
+      const row = this.db.prepare('SELECT * FROM snapshots WHERE id = ?').get(id) as SnapshotRow | undefined;
+      return row === undefined ? null : this.readSnapshot(row);
+    });
+  }
+
+  /** Reads a snapshot and its containers in one read transaction (a consistent view). */
+  private readSnapshot(row: SnapshotRow): StoredSnapshot {
+    const read = this.db.transaction((): StoredSnapshot => {
+      const rows = this.db.prepare('SELECT name, container FROM snapshot_containers WHERE snapshot_id = ? ORDER BY name').all(row.id) as Array<{ name: string; container: string }>;
+      if (rows.length !== row.container_count) {
+        throw new StoreError(`snapshot ${row.id} in ${this.path} is incomplete: ${rows.length} of ${row.container_count} containers`, {
+          hint: 'take a new snapshot with `upkeep snapshot`',
+        });
+      }
+      const forgottenRows = this.db
+        .prepare('SELECT name, MAX(at) AS at FROM forgotten WHERE up_to_snapshot >= ? GROUP BY name ORDER BY name')
+        .all(row.id) as Array<{ name: string; at: string }>;
+      const forgottenNames = new Set(forgottenRows.map((f) => f.name));
+      const containers: DesiredContainer[] = [];
+      const forgotten: ForgottenEntry[] = [];
+      for (const r of rows) {
+        let value: unknown;
+        try {
+          value = JSON.parse(r.container);
+        } catch {
+          value = undefined;
+        }
+        const problem = desiredContainerProblem(value);
+        if (problem !== null) {
+          throw new StoreError(`snapshot ${row.id} in ${this.path}: container "${r.name}" is unreadable (${problem})`, {
+            hint: 'take a new snapshot with `upkeep snapshot` (it may have been written by another upkeep version)',
+          });
+        }
+        if (forgottenNames.has(r.name)) continue;
+        containers.push(value as DesiredContainer);
+      }
+      const names = new Set(rows.map((r) => r.name));
+      for (const f of forgottenRows) if (names.has(f.name)) forgotten.push({ name: f.name, at: f.at });
+      return {
+        id: row.id,
+        host: { id: row.host_id, name: row.host_name },
+        takenAt: row.taken_at,
+        note: row.note,
+        containers,
+        forgotten,
+      };
+    });
+    return read.deferred();
+  }
+
+  listSnapshots(opts: { hostId?: string; limit?: number } = {}): SnapshotSummary[] {
+    return this.guard('listing snapshots', () => {
+      const limit = opts.limit !== undefined && opts.limit > 0 ? Math.floor(opts.limit) : -1;
+      const rows = (
+        opts.hostId !== undefined
+          ? this.db.prepare('SELECT * FROM snapshots WHERE host_id = ? ORDER BY id DESC LIMIT ?').all(opts.hostId, limit)
+          : this.db.prepare('SELECT * FROM snapshots ORDER BY id DESC LIMIT ?').all(limit)
+      ) as SnapshotRow[];
+      const namesOf = this.db.prepare('SELECT name FROM snapshot_containers WHERE snapshot_id = ? ORDER BY name');
+      return rows.map((r) => ({
+        id: r.id,
+        host: { id: r.host_id, name: r.host_name },
+        takenAt: r.taken_at,
+        note: r.note,
+        containerCount: r.container_count,
+        names: (namesOf.all(r.id) as Array<{ name: string }>).map((n) => n.name),
+      }));
+    });
+  }
+
+  forget(names: readonly string[]): ForgetResult {
+    const at = this.now().toISOString();
+    return this.guard('forgetting containers', () => {
+      const run = this.db.transaction((): ForgetResult => {
+        const upTo = (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM snapshots').get() as { id: number }).id;
+        // Desired now: the names in each host's newest snapshot that are not already forgotten.
+        const desired = new Set(
+          (
+            this.db
+              .prepare(
+                `SELECT c.name FROM snapshot_containers c
+                 JOIN (SELECT MAX(id) AS id FROM snapshots GROUP BY host_id) newest ON newest.id = c.snapshot_id
+                 WHERE NOT EXISTS (SELECT 1 FROM forgotten f WHERE f.name = c.name AND f.up_to_snapshot >= c.snapshot_id)`,
+              )
+              .all() as Array<{ name: string }>
+          ).map((r) => r.name),
+        );
+        const insert = this.db.prepare('INSERT INTO forgotten (name, at, up_to_snapshot) VALUES (?, ?, ?)');
+        const forgotten: string[] = [];
+        const notDesired: string[] = [];
+        for (const name of [...new Set(names)]) {
+          if (desired.has(name)) {
+            insert.run(name, at, upTo);
+            forgotten.push(name);
+          } else {
+            notDesired.push(name);
+          }
+        }
+        return { at, forgotten, notDesired };
+      });
+      return run.immediate();
+    });
+  }
+
+  listForgotten(): ForgottenEntry[] {
+    return this.guard('listing forgotten names', () =>
+      (this.db.prepare('SELECT name, at FROM forgotten ORDER BY id').all() as Array<{ name: string; at: string }>).map((r) => ({ name: r.name, at: r.at })),
+    );
+  }
+
+  appendTimeline(entry: NewTimelineEntry): TimelineEntry {
+    const at = entry.at ?? this.now().toISOString();
+    const data = entry.data === undefined ? null : JSON.stringify(entry.data);
+    return this.guard('writing the timeline', () => {
+      const r = this.db
+        .prepare('INSERT INTO timeline (at, kind, subject, message, data) VALUES (?, ?, ?, ?, ?)')
+        .run(at, entry.kind, entry.subject ?? null, entry.message, data);
+      return { id: Number(r.lastInsertRowid), at, kind: entry.kind, subject: entry.subject ?? null, message: entry.message, data: entry.data ?? null };
+    });
+  }
+
+  timeline(opts: { since?: string; kind?: string; limit?: number } = {}): TimelineEntry[] {
+    return this.guard('reading the timeline', () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (opts.since !== undefined) {
+        where.push('at >= ?');
+        params.push(opts.since);
+      }
+      if (opts.kind !== undefined) {
+        where.push('kind = ?');
+        params.push(opts.kind);
+      }
+      const limit = opts.limit !== undefined && opts.limit > 0 ? Math.floor(opts.limit) : -1;
+      const sql = `SELECT * FROM timeline ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at, id LIMIT ?`;
+      const rows = this.db.prepare(sql).all(...params, limit) as Array<{ id: number; at: string; kind: string; subject: string | null; message: string; data: string | null }>;
+      return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, subject: r.subject, message: r.message, data: r.data === null ? null : (JSON.parse(r.data) as unknown) }));
+    });
+  }
+
+  diagnostics(): StoreDiagnostics {
+    return this.guard('checking the database', () => ({
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      foreignKeys: Number(this.db.pragma('foreign_keys', { simple: true })) === 1,
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+      busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
+      integrity: (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('\n'),
+      schemaVersion: this.schemaVersion,
+    }));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

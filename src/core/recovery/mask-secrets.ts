@@ -1,0 +1,42 @@
+/**
+ * Environment values can be secrets (passwords, tokens). The store keeps them, because a
+ * re-created container needs them; nothing that prints a snapshot may show them. Every renderer
+ * (text or JSON) passes what it prints through maskSecrets.
+ */
+
+/** What is printed in place of a value. */
+export const MASK = '***';
+
+/** "KEY=value" -> "KEY=***"; an entry without "=" (pass-through from the caller's env) is kept. */
+export function maskEnvEntry(entry: string): string {
+  const eq = entry.indexOf('=');
+  return eq === -1 ? entry : `${entry.slice(0, eq)}=${MASK}`;
+}
+
+/** Every entry of an Env list masked. */
+export function maskEnv(env: readonly string[]): string[] {
+  return env.map(maskEnvEntry);
+}
+
+/**
+ * A deep copy of `value` in which every environment list is masked: any property named `Env` or
+ * `env` that holds strings ("KEY=value"). Works on a Snapshot, a DesiredContainer, a create
+ * configuration, a plan, or anything holding them; the input is not changed.
+ */
+export function maskSecrets<T>(value: T): T {
+  return maskDeep(value) as T;
+}
+
+function maskDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(maskDeep);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if ((key === 'Env' || key === 'env') && Array.isArray(v) && v.every((e) => typeof e === 'string')) {
+      out[key] = maskEnv(v as string[]);
+    } else {
+      out[key] = maskDeep(v);
+    }
+  }
+  return out;
+}
