@@ -7,6 +7,8 @@ import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, UpkeepError } from '../core/errors.js';
 import { registerCheck } from './commands/check.js';
+import { registerRecover } from './commands/recover.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import { registerStatus } from './commands/status.js';
 import { painter, processIo, type Io } from './io.js';
 
@@ -33,6 +35,8 @@ Every command takes --help and --json. Exit codes: 0 fine, 1 findings or risk, 2
     );
   registerCheck(program, io, setExit);
   registerStatus(program, io, setExit);
+  registerSnapshot(program, io, setExit);
+  registerRecover(program, io, setExit);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
   return program;
 }

@@ -3,22 +3,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { BIN, upkeep } from '../helpers/cli.js';
 import { PrivateEngine } from '../engine/private-engine.js';
 
 const execFileP = promisify(execFile);
-const BIN = new URL('../../bin/upkeep', import.meta.url).pathname;
-
-/** Runs bin/upkeep; resolves to { code, stdout, stderr } whatever the exit code. */
-export async function upkeep(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await execFileP(BIN, args, { env: { ...process.env, NO_COLOR: '1', ...env } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
-
 describe('status and check on a private engine', { timeout: 120_000 }, () => {
   let engine: PrivateEngine | null = null;
   let env: Record<string, string>;

@@ -6,7 +6,7 @@
  *    and worker depending on redis being healthy;
  *  - a k3d-like node container, standalone, `unless-stopped`;
  *  - a batch job that ran and exited 0 (`upkeep.role=job`);
- *  - a scratch container the operator stopped on purpose (to be `upkeep forget`-ed by the test).
+ *  - a scratch container, running; the test stops it on purpose after the snapshot and forgets it.
  * Every HTTP service answers on 127.0.0.1 only; nothing leaves the machine.
  */
 import { execFile } from 'node:child_process';
@@ -79,7 +79,10 @@ export async function buildIncidentHost(engine: PrivateEngine, root: string): Pr
     restart: unless-stopped
     stop_grace_period: 1s
     volumes:
-      - ${siloDataDir}:/data
+      # Long syntax: a Mounts bind, whose missing source fails the start (short syntax would create it).
+      - type: bind
+        source: ${siloDataDir}
+        target: /data
 ${healthcheck(silo)}
   lapisOpen:
     image: ${TEST_IMAGE}
@@ -125,7 +128,6 @@ ${healthcheck(redis)}
   await engine.run('k3d-loculus-server-0', { flags: ['--restart', 'unless-stopped', '--network', 'host'], cmd: ['httpd', '-f', '-p', `127.0.0.1:${k3d}`, '-h', '/www'] });
   await engine.run('nightly-import', { flags: ['--label', 'upkeep.role=job'], cmd: ['true'] });
   await engine.run('scratch-debug', { flags: ['--restart', 'no'] });
-  await engine.docker('stop', 'scratch-debug');
 
   return {
     desired: {

@@ -39,6 +39,7 @@ export interface DockerEngine {
   updateRestartPolicy(id: string, policy: RestartPolicy): Promise<void>;
   createContainer(name: string, config: Record<string, unknown>): Promise<{ id: string }>;
   removeContainer(id: string, opts?: { force?: boolean }): Promise<void>;
+  connectNetwork(network: string, containerId: string, endpointConfig?: Record<string, unknown>): Promise<void>;
   /** The event stream; ends (without throwing) when the daemon goes away or the signal aborts. */
   events(query?: EventQuery): AsyncIterable<EngineEvent>;
   close(): Promise<void>;
@@ -146,6 +147,10 @@ export class EngineClient implements DockerEngine {
   async removeContainer(id: string, opts: { force?: boolean } = {}): Promise<void> {
     const q = opts.force ? '?force=1' : '';
     await this.noContent('DELETE', `/containers/${encodeURIComponent(id)}${q}`, [204], `container ${id}`);
+  }
+
+  async connectNetwork(network: string, containerId: string, endpointConfig: Record<string, unknown> = {}): Promise<void> {
+    await this.json<unknown>('POST', `/networks/${encodeURIComponent(network)}/connect`, { Container: containerId, EndpointConfig: endpointConfig }, `network ${network}`);
   }
 
   async *events(query: EventQuery = {}): AsyncIterable<EngineEvent> {

@@ -3,13 +3,18 @@
  * including the daemon-only flags. Level-based: callers re-read it rather than track deltas.
  */
 import { toContainerFacts, toDaemonFacts } from '../../core/container-facts.js';
+import type { EngineContainerInspect } from '../../core/engine-types.js';
 import type { ContainerFacts, DaemonFacts } from '../../core/model.js';
 import { ConfigV2FlagsReader, type DaemonFlagsReader } from './daemon-flags.js';
 import type { DockerEngine } from './engine-client.js';
 
 export interface HostState {
   daemon: DaemonFacts;
+  /** The engine's identity (/info ID and Name): snapshots belong to one engine. */
+  host: { id: string; name: string };
   containers: ContainerFacts[];
+  /** The raw inspect JSON of each container, by id (snapshots keep what re-creating needs). */
+  inspects: Map<string, EngineContainerInspect>;
   /** Set when HasBeenManuallyStopped could not be read for some container; one line for the user. */
   flagsUnreadable: string | null;
   readAt: Date;
@@ -24,9 +29,11 @@ export async function readHostState(
   const [info, apiVersion, summaries] = await Promise.all([engine.info(), engine.apiVersion(), engine.listContainers({ all: true })]);
   const daemon = toDaemonFacts(info, apiVersion);
   const flagsReader = opts.flagsReader ?? new ConfigV2FlagsReader(engine.endpoint.kind === 'unix' ? daemon.rootDir : null);
+  const inspects = new Map<string, EngineContainerInspect>();
   const containers = await mapBounded(summaries, INSPECT_CONCURRENCY, async (s) => {
     try {
       const [inspect, flags] = await Promise.all([engine.inspectContainer(s.Id), flagsReader.read(s.Id)]);
+      inspects.set(inspect.Id, inspect);
       return toContainerFacts(inspect, flags);
     } catch (err) {
       // Removed between list and inspect: it is simply not there any more.
@@ -36,7 +43,7 @@ export async function readHostState(
   });
   const present = containers.filter((c): c is ContainerFacts => c !== null);
   present.sort((a, b) => a.name.localeCompare(b.name));
-  return { daemon, containers: present, flagsUnreadable: flagsReader.unreadableReason, readAt: new Date() };
+  return { daemon, host: { id: info.ID, name: info.Name }, containers: present, inspects, flagsUnreadable: flagsReader.unreadableReason, readAt: new Date() };
 }
 
 /** Maps with at most `limit` calls in flight, keeping order. */

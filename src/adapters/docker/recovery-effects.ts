@@ -1,0 +1,109 @@
+/**
+ * The real side effects of a recovery: the Engine API for start/create/inspect, and compose
+ * (`docker compose` v2 plugin, or `docker-compose` v1) for re-creating removed compose services.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { toContainerFacts } from '../../core/container-facts.js';
+import type { ContainerFacts } from '../../core/model.js';
+import type { HostIdentity } from '../../core/recovery/desired-state.js';
+import type { CreateRequest, RecoveryEffects } from '../../core/recovery/executor.js';
+import type { ComposeUpCommand } from '../../core/recovery/plan.js';
+import { ConfigV2FlagsReader } from './daemon-flags.js';
+import type { DockerEngine } from './engine-client.js';
+import { readHostState } from './host-state.js';
+
+const execFileP = promisify(execFile);
+
+/** Which compose to run: the v2 CLI plugin (`docker compose`) or the v1 program (`docker-compose`). */
+export type ComposeCli = { cmd: string; prefix: string[] };
+
+let composeCli: Promise<ComposeCli | null> | undefined;
+
+/** Finds a working compose, preferring v2. Cached per process. */
+export function findComposeCli(): Promise<ComposeCli | null> {
+  composeCli ??= (async () => {
+    for (const candidate of [{ cmd: 'docker', prefix: ['compose'] }, { cmd: 'docker-compose', prefix: [] }]) {
+      try {
+        await execFileP(candidate.cmd, [...candidate.prefix, 'version'], { timeout: 10_000 });
+        return candidate;
+      } catch {
+        /* try the next */
+      }
+    }
+    return null;
+  })();
+  return composeCli;
+}
+
+export class EngineRecoveryEffects implements RecoveryEffects {
+  private rootDir: string | null = null;
+
+  constructor(private readonly engine: DockerEngine) {}
+
+  async engineIdentity(): Promise<HostIdentity> {
+    const info = await this.engine.info();
+    this.rootDir = info.DockerRootDir;
+    return { id: info.ID, name: info.Name };
+  }
+
+  async listContainers(): Promise<ContainerFacts[]> {
+    return (await readHostState(this.engine)).containers;
+  }
+
+  async inspect(idOrName: string): Promise<ContainerFacts | null> {
+    try {
+      const inspect = await this.engine.inspectContainer(idOrName);
+      const flags = await new ConfigV2FlagsReader(this.engine.endpoint.kind === 'unix' ? this.rootDir : null).read(inspect.Id);
+      return toContainerFacts(inspect, flags);
+    } catch (err) {
+      if ((err as { status?: number }).status === 404) return null;
+      throw err;
+    }
+  }
+
+  async start(id: string): Promise<void> {
+    await this.engine.startContainer(id);
+  }
+
+  async createAndStart(req: CreateRequest): Promise<{ id: string }> {
+    const { id } = await this.engine.createContainer(req.name, req.config as unknown as Record<string, unknown>);
+    for (const net of req.extraNetworks) await this.engine.connectNetwork(net.network, id, net.endpoint as Record<string, unknown>);
+    await this.engine.startContainer(id);
+    return { id };
+  }
+
+  async composeUp(cmd: ComposeUpCommand): Promise<void> {
+    const cli = await findComposeCli();
+    if (cli === null) {
+      throw new Error('neither `docker compose` nor `docker-compose` is installed: install one to re-create removed compose services');
+    }
+    const env = { ...process.env, DOCKER_HOST: this.engine.endpoint.display };
+    try {
+      await execFileP(cli.cmd, [...cli.prefix, ...cmd.args], { cwd: cmd.workingDir ?? '/', env, timeout: 300_000, maxBuffer: 16 << 20 });
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      const last = (e.stderr ?? '').trim().split('\n').slice(-3).join(' / ');
+      throw new Error(`${cli.cmd} ${[...cli.prefix, ...cmd.args].join(' ')} failed: ${last || e.message}`);
+    }
+  }
+
+  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason ?? new Error('aborted'));
+      const t = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      const onAbort = () => {
+        clearTimeout(t);
+        reject(signal?.reason ?? new Error('aborted'));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  now(): number {
+    return Date.now();
+  }
+}

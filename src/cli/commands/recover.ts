@@ -1,0 +1,213 @@
+/**
+ * `upkeep diff`: what should run (the newest snapshot) and does not.
+ * `upkeep recover`: bring it back, in dependency order, with retries, and say what was done.
+ */
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { readHostState } from '../../adapters/docker/host-state.js';
+import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
+import { requireDesiredState, type StoredSnapshot } from '../../adapters/store/store.js';
+import { parseDuration } from '../../core/duration.js';
+import { EXIT, UsageError } from '../../core/errors.js';
+import { diffDesired } from '../../core/recovery/diff.js';
+import { executeRecovery, type RecoveryProgress, type RecoveryResult } from '../../core/recovery/executor.js';
+import { diffJson, dryRunResult, recoverJson, type SnapshotRef } from '../../core/recovery/recovery-json.js';
+import { planRecovery, type RecoveryPlan } from '../../core/recovery/plan.js';
+import { withEngine } from '../engine.js';
+import { painter, printJson, type Io } from '../io.js';
+import { withStore } from '../state.js';
+
+interface CommonOptions {
+  json?: boolean;
+  stateDir?: string;
+  allowOtherHost?: boolean;
+}
+
+interface RecoverOptions extends CommonOptions {
+  dryRun?: boolean;
+  yes?: boolean;
+  grace?: string;
+  engineWait?: string;
+  readyTimeout?: string;
+  runningFor?: string;
+  concurrency?: string;
+}
+
+function refOf(s: StoredSnapshot): SnapshotRef {
+  return { id: s.id, host: s.host, takenAt: s.takenAt, note: s.note };
+}
+
+function loadDesired(io: Io, opts: CommonOptions, host: { id: string; name: string }): Promise<StoredSnapshot> {
+  return withStore(io, { ...opts, create: false }, async (store) => requireDesiredState(store, host, { allowOtherHost: opts.allowOtherHost === true }));
+}
+
+export function describePlan(plan: RecoveryPlan): string[] {
+  const lines: string[] = [];
+  for (const a of plan.actions) {
+    const waits = a.waitFor.length ? ` (after ${a.waitFor.map((w) => `${w.container}${w.until === 'healthy' ? ': healthy' : ''}`).join(', ')})` : '';
+    const verb = a.action === 'start' ? 'start' : a.action === 'recreate-compose' ? 're-create (compose)' : 're-create (saved config)';
+    lines.push(`  ${verb.padEnd(24)} ${a.container}  ${a.reason}${waits}`);
+  }
+  for (const c of plan.cycles) lines.push(`  note: dependency cycle ${c.join(' -> ')}: started together`);
+  return lines;
+}
+
+function progressLine(p: RecoveryProgress): string | null {
+  switch (p.type) {
+    case 'engine-waiting':
+      return `waiting for the Docker engine (${p.seconds} s): ${p.error}`;
+    case 'grace':
+      return `waiting ${p.seconds} s for Docker's own restarts (--grace)`;
+    case 'waiting':
+      return `${p.container}: waiting for ${p.dependency} to be ${p.until}`;
+    case 'retry':
+      return `${p.container}: attempt ${p.attempt} failed (${p.error}); retrying in ${(p.delayMs / 1000).toFixed(1)} s`;
+    case 'done': {
+      const o = p.outcome;
+      if (o.outcome === 'failed') return `${o.container}: FAILED after ${o.attempts} attempt(s): ${o.error}`;
+      if (o.outcome === 'skipped') return `${o.container}: skipped: ${o.error ?? o.note ?? ''}`;
+      const ready = o.readyAfterSeconds !== undefined ? `, ready after ${o.readyAfterSeconds} s` : '';
+      return `${o.container}: ${o.outcome} in ${o.seconds} s${ready}${o.note ? ` (${o.note})` : ''}`;
+    }
+    default:
+      return null;
+  }
+}
+
+function summaryLine(r: RecoveryResult, desiredCount: number): string {
+  if (r.declined) return 'Nothing done (declined).';
+  if (r.nothingToDo) return `Nothing to do: every desired container runs (${r.plan.summary.running} of ${desiredCount}).`;
+  if (r.remaining.length === 0) return `All desired containers running (recovery took ${r.seconds} s).`;
+  return `${r.remaining.length} desired container(s) still not running: ${r.remaining.map((e) => e.container).join(', ')} (after ${r.seconds} s).`;
+}
+
+async function askYesNo(io: Io, question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question(question);
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+export function registerRecover(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('diff')
+    .description('Show the desired containers (newest snapshot) that are not running, and what recover would do')
+    .option('--json', 'print JSON for scripts (docs/recovery.md)')
+    .option('--state-dir <dir>', 'where the state database lives')
+    .option('--allow-other-host', 'accept a snapshot taken on another engine ID (Docker reinstalled)')
+    .addHelpText('after', '\nExit codes: 0 every desired container runs, 1 some do not, 2 could not run.')
+    .action(async (opts: CommonOptions) => {
+      const state = await withEngine(io, (engine) => readHostState(engine));
+      const desired = await loadDesired(io, opts, state.host);
+      const diff = diffDesired(desired.containers, state.containers, {
+        snapshotHost: desired.host,
+        engineHost: state.host,
+        allowOtherHost: opts.allowOtherHost === true,
+        forgotten: desired.forgotten,
+      });
+      if (opts.json) printJson(io, diffJson(refOf(desired), state.host, diff));
+      else {
+        const paint = painter(io);
+        io.stdout.write(`Desired (snapshot ${desired.id}, ${desired.takenAt}, ${diff.summary.desired} containers) vs now: ${diff.summary.notRunning} not running\n`);
+        for (const e of diff.notRunning) {
+          const state = e.state === 'missing' ? 'removed' : `${e.state}${e.exitCode !== null ? ` (${e.exitCode})` : ''}`;
+          io.stdout.write(`  ${paint('red', e.container)}  ${state}: would ${e.wouldDo}: ${e.reason}\n`);
+        }
+        for (const i of diff.ignored) io.stdout.write(`  ${i.container}: ignored (${i.detail})\n`);
+        for (const n of diff.notes) io.stdout.write(`note: ${n}\n`);
+        if (diff.summary.notRunning > 0) io.stdout.write('Next: `upkeep recover` (or `upkeep recover --dry-run` to see the plan).\n');
+      }
+      setExit(diff.summary.notRunning > 0 ? EXIT.findings : EXIT.ok);
+    });
+
+  program
+    .command('recover')
+    .description('Bring back every desired container that is not running, in dependency order, with retries')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('-y, --yes', 'do not ask before acting (needed when not on a terminal)')
+    .option('--grace <duration>', "first wait this long for Docker's own restarts (e.g. 10s)", '0s')
+    .option('--engine-wait <duration>', 'how long to wait for the engine to answer', '60s')
+    .option('--ready-timeout <duration>', 'how long a dependant waits for its dependency to be ready', '120s')
+    .option('--running-for <duration>', 'without a healthcheck, "ready" means running this long', '5s')
+    .option('--concurrency <n>', 'containers started at once', '8')
+    .option('--json', 'print JSON for scripts (docs/recovery.md)')
+    .option('--state-dir <dir>', 'where the state database lives')
+    .option('--allow-other-host', 'accept a snapshot taken on another engine ID (Docker reinstalled)')
+    .addHelpText('after', '\nExit codes: 0 every desired container runs afterwards, 1 some still do not, 2 could not run (nothing changed).')
+    .action(async (opts: RecoverOptions) => {
+      const concurrency = Number.parseInt(opts.concurrency ?? '8', 10);
+      if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency "${opts.concurrency}" must be a whole number of 1 or more`);
+      const timing = {
+        graceMs: parseDuration(opts.grace ?? '0s', '--grace'),
+        engineWaitMs: parseDuration(opts.engineWait ?? '60s', '--engine-wait'),
+        readyTimeoutMs: parseDuration(opts.readyTimeout ?? '120s', '--ready-timeout'),
+        runningForMs: parseDuration(opts.runningFor ?? '5s', '--running-for'),
+      };
+      const interactive = process.stdin.isTTY === true && io.stderr.isTTY === true;
+      if (!opts.dryRun && !opts.yes && !interactive) {
+        throw new UsageError('recover changes containers: pass --yes to confirm (or --dry-run to see the plan)');
+      }
+      await withEngine(io, async (engine) => {
+        const effects = new EngineRecoveryEffects(engine);
+        const host = await effects.engineIdentity().catch(async () => (await readHostState(engine)).host);
+        const desired = await loadDesired(io, opts, host);
+        const planOpts = { snapshotHost: desired.host, engineHost: host, allowOtherHost: opts.allowOtherHost === true, forgotten: desired.forgotten };
+        if (opts.dryRun) {
+          const actual = await effects.listContainers();
+          const plan = planRecovery(desired.containers, actual, planOpts);
+          const diff = diffDesired(desired.containers, actual, planOpts);
+          const result = dryRunResult(plan, diff.notRunning);
+          if (opts.json) printJson(io, recoverJson(refOf(desired), host, result, true));
+          else {
+            io.stdout.write(`Desired (snapshot ${desired.id}, ${desired.takenAt}, ${desired.containers.length} containers) vs now: ${plan.actions.length} to bring back\n`);
+            io.stdout.write(describePlan(plan).join('\n') + (plan.actions.length ? '\n' : ''));
+            io.stdout.write(plan.actions.length ? 'Dry run: nothing changed. Run `upkeep recover --yes` to do it.\n' : 'Nothing to do.\n');
+          }
+          setExit(plan.actions.length ? EXIT.findings : EXIT.ok);
+          return;
+        }
+        const progress = (p: RecoveryProgress) => {
+          if (opts.json) return;
+          const line = progressLine(p);
+          if (line) io.stderr.write(`${line}\n`);
+        };
+        const result = await executeRecovery(desired.containers, effects, {
+          ...planOpts,
+          ...timing,
+          concurrency,
+          waitReadyAll: true,
+          onProgress: progress,
+          confirm: opts.yes
+            ? undefined
+            : async (plan) => {
+                if (plan.actions.length === 0) return true;
+                io.stderr.write(`Plan:\n${describePlan(plan).join('\n')}\n`);
+                return askYesNo(io, 'Go ahead? [y/N] ');
+              },
+        });
+        await withStore(io, opts, async (store) => {
+          store.appendTimeline({
+            kind: 'recover',
+            subject: host.name,
+            message: summaryLine(result, desired.containers.length),
+            data: { outcomes: result.outcomes.map((o) => ({ container: o.container, outcome: o.outcome, seconds: o.seconds, attempts: o.attempts })) },
+          });
+        });
+        if (opts.json) printJson(io, recoverJson(refOf(desired), host, result));
+        else {
+          io.stdout.write(`Desired (snapshot ${desired.id}, ${desired.takenAt}, ${desired.containers.length} containers) vs now: ${result.plan.actions.length} not running\n`);
+          for (const o of result.outcomes) {
+            const waited = o.waitedSeconds ? `, after waiting ${o.waitedSeconds} s for dependencies` : '';
+            const ready = o.readyAfterSeconds !== undefined ? `; ready after ${o.readyAfterSeconds} s` : o.notReady ? `; NOT ready: ${o.notReady}` : '';
+            const what = o.outcome === 'failed' || o.outcome === 'skipped' ? `${o.outcome.toUpperCase()}: ${o.error ?? o.note ?? ''}` : `${o.outcome} in ${o.seconds} s${waited}${ready}`;
+            io.stdout.write(`  ${o.action.padEnd(16)} ${o.container}  ${what}\n`);
+          }
+          io.stdout.write(`${summaryLine(result, desired.containers.length)}\n`);
+        }
+        setExit(result.declined ? EXIT.ok : result.remaining.length === 0 ? EXIT.ok : EXIT.findings);
+      });
+    });
+}

@@ -1,0 +1,23 @@
+/** Opens upkeep's store for a command: --state-dir, UPKEEP_STATE_DIR, /var/lib/upkeep as root, else XDG. */
+import { openStore } from '../adapters/store/sqlite-store.js';
+import { resolveStateDir } from '../adapters/store/state-dir.js';
+import type { Store } from '../adapters/store/store.js';
+import type { Io } from './io.js';
+
+export interface StateOptions {
+  stateDir?: string;
+}
+
+export function stateDirFor(io: Io, opts: StateOptions): string {
+  return resolveStateDir(io.env, process.getuid?.() === 0, opts.stateDir === undefined ? {} : { flag: opts.stateDir });
+}
+
+/** Runs `fn` with the store open and always closes it. `create` false: a missing database is an error. */
+export async function withStore<T>(io: Io, opts: StateOptions & { create?: boolean }, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore({ stateDir: stateDirFor(io, opts), create: opts.create ?? true });
+  try {
+    return await fn(store);
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,164 @@
+/**
+ * Acceptance of `upkeep snapshot` / `diff` / `recover`: the incident's host, rebuilt on a private
+ * engine, through four events. For each: what Docker alone brings back (the baseline), then
+ * `upkeep recover --yes`; every desired container must run and answer HTTP, the job and the
+ * forgotten container must not be started, dependants must start only after their dependency is
+ * healthy, and a second recover must do nothing.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { upkeep } from '../helpers/cli.js';
+import { answersHttp, buildIncidentHost, type IncidentHost } from './incident-host.js';
+import { PrivateEngine, sleep } from './private-engine.js';
+
+interface InspectState {
+  Running: boolean;
+  StartedAt: string;
+  Health?: { Status: string; Log?: Array<{ Start: string; End: string; ExitCode: number }> };
+}
+
+let engine: PrivateEngine | null = null;
+const roots: string[] = [];
+const baselines: Record<string, string[]> = {};
+
+async function state(name: string): Promise<InspectState> {
+  return JSON.parse(await engine!.docker('inspect', '--format', '{{json .State}}', name)) as InspectState;
+}
+
+/** Builds the host, snapshots it, then stops and forgets the scratch container. */
+async function prepare(): Promise<{ host: IncidentHost; env: Record<string, string>; stateArgs: string[] }> {
+  await engine!.removeAllContainers();
+  const root = mkdtempSync(join(tmpdir(), 'upk-incident-'));
+  roots.push(root);
+  const host = await buildIncidentHost(engine!, root);
+  const env = { DOCKER_HOST: engine!.dockerHost };
+  const stateArgs = ['--state-dir', join(root, 'state')];
+  await engine!.settle(500);
+  const snap = await upkeep(['snapshot', '--json', ...stateArgs], env);
+  assert.equal(snap.code, 0, snap.stderr);
+  const snapJson = JSON.parse(snap.stdout) as { desired: string[]; excluded: Array<{ name: string; reason: string }> };
+  assert.deepEqual(snapJson.desired.sort(), [...Object.keys(host.desired), host.stoppedOnPurpose].sort());
+  assert.deepEqual(snapJson.excluded.map((e) => [e.name, e.reason]), [[host.job, 'job']]);
+  await engine!.docker('stop', host.stoppedOnPurpose);
+  const forget = await upkeep(['forget', host.stoppedOnPurpose, ...stateArgs], env);
+  assert.equal(forget.code, 0, forget.stderr);
+  return { host, env, stateArgs };
+}
+
+async function runningDesired(host: IncidentHost): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of Object.keys(host.desired)) if ((await state(n)).Running) out.push(n);
+  return out.sort();
+}
+
+/** Recovers, then checks the end state the issue asks for. */
+async function recoverAndCheck(scenario: string, prep: Awaited<ReturnType<typeof prepare>>, opts: { expectActions: boolean }): Promise<Array<{ container: string; outcome: string; attempts: number }>> {
+  const { host, env, stateArgs } = prep;
+  baselines[scenario] = await runningDesired(host);
+
+  const diff = await upkeep(['diff', '--json', ...stateArgs], env);
+  const diffJson = JSON.parse(diff.stdout) as { summary: { notRunning: number }; ignored: Array<{ container: string }> };
+  assert.equal(diff.code, diffJson.summary.notRunning > 0 ? 1 : 0);
+  assert.deepEqual(diffJson.ignored.map((i) => i.container), [host.stoppedOnPurpose]);
+
+  const r = await upkeep(['recover', '--yes', '--json', '--running-for', '1s', ...stateArgs], env);
+  assert.equal(r.code, 0, `${scenario}: recover exit ${r.code}\n${r.stdout}\n${r.stderr}`);
+  const result = JSON.parse(r.stdout) as {
+    nothingToDo: boolean;
+    remaining: unknown[];
+    outcomes: Array<{ container: string; outcome: string; attempts: number }>;
+    plan: { actions: Array<{ container: string; waitFor: Array<{ container: string; until: string }> }> };
+  };
+  assert.equal(result.remaining.length, 0);
+  if (opts.expectActions) assert.equal(result.nothingToDo, false, `${scenario}: Docker alone should have left something down`);
+  for (const o of result.outcomes) assert.match(o.outcome, /^(started|recreated)$/, `${scenario}: ${o.container} ${o.outcome}`);
+
+  // Every desired container runs and answers.
+  for (const [name, port] of Object.entries(host.desired)) {
+    assert.equal((await state(name)).Running, true, `${scenario}: ${name} runs`);
+    if (port !== null) assert.equal(await answersHttp(port), true, `${scenario}: ${name} answers HTTP on 127.0.0.1:${port}`);
+  }
+  // The job and the forgotten container were not started.
+  assert.equal((await state(host.job)).Running, false, `${scenario}: the job was not started`);
+  assert.equal((await state(host.stoppedOnPurpose)).Running, false, `${scenario}: the forgotten container was not started`);
+
+  // Dependants that upkeep started waited for their dependency's first passing health check.
+  for (const a of result.plan.actions) {
+    for (const w of a.waitFor.filter((x) => x.until === 'healthy')) {
+      const dep = await state(w.container);
+      const depStarted = Date.parse(dep.StartedAt);
+      const firstHealthy = (dep.Health?.Log ?? []).filter((l) => l.ExitCode === 0 && Date.parse(l.Start) >= depStarted).map((l) => Date.parse(l.End)).sort()[0];
+      assert.ok(firstHealthy !== undefined, `${scenario}: ${w.container} passed a health check`);
+      const started = Date.parse((await state(a.container)).StartedAt);
+      assert.ok(started >= firstHealthy - 50, `${scenario}: ${a.container} started ${started - firstHealthy} ms after ${w.container} was first healthy`);
+    }
+  }
+
+  // A second recover does nothing, and says so.
+  const again = await upkeep(['recover', '--yes', ...stateArgs], env);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /Nothing to do: every desired container runs/);
+  return result.outcomes;
+}
+
+describe('the incident, reproduced and recovered', { timeout: 600_000 }, () => {
+  before(async (t) => {
+    engine = await PrivateEngine.startOrSkip(t as never);
+  });
+  after(async () => {
+    if (Object.keys(baselines).length) {
+      process.stdout.write(`# Docker alone brought back (of 6 desired):\n${Object.entries(baselines).map(([s, b]) => `#   ${s}: ${b.length} (${b.join(', ')})`).join('\n')}\n`);
+    }
+    await engine?.dispose();
+    for (const r of roots) rmSync(r, { recursive: true, force: true });
+  });
+
+  test('graceful daemon restart', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const prep = await prepare();
+    await engine.restart();
+    await engine.settle();
+    await recoverAndCheck('graceful daemon restart', prep, { expectActions: true });
+    // Docker alone: the unless-stopped ones came back; the v-pipe stack (no policy) did not.
+    assert.deepEqual(baselines['graceful daemon restart'], ['k3d-loculus-server-0', 'srsilo_lapisOpen_1', 'srsilo_silo_1']);
+  });
+
+  test('daemon SIGKILL, then start', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const prep = await prepare();
+    await engine.crash();
+    await engine.start();
+    await engine.settle();
+    await recoverAndCheck('daemon SIGKILL', prep, { expectActions: true });
+    assert.deepEqual(baselines['daemon SIGKILL'], [], 'after a crash, Docker brings back none of them (unless-stopped counts the kill as a manual stop)');
+  });
+
+  test('docker stop of one service, then daemon restart', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const prep = await prepare();
+    await engine.docker('stop', 'srsilo_lapisOpen_1');
+    await engine.restart();
+    await engine.settle();
+    await recoverAndCheck('docker stop, then daemon restart', prep, { expectActions: true });
+    assert.deepEqual(baselines['docker stop, then daemon restart'], ['k3d-loculus-server-0', 'srsilo_silo_1']);
+  });
+
+  test('a bind-mounted directory missing at daemon start, there 3 s later', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const prep = await prepare();
+    await engine.stop();
+    rmSync(prep.host.siloDataDir, { recursive: true, force: true });
+    await engine.start();
+    await engine.settle();
+    // The mount source comes back (a slow network filesystem, a late disk) after 3 s.
+    const appears = sleep(3000).then(() => mkdirSync(prep.host.siloDataDir, { recursive: true }));
+    const outcomes = await recoverAndCheck('bind mount missing at start', prep, { expectActions: true });
+    await appears;
+    assert.ok(!baselines['bind mount missing at start']!.includes('srsilo_silo_1'), 'Docker did not start silo, and never retried');
+    const silo = outcomes.find((o) => o.container === 'srsilo_silo_1');
+    assert.ok(silo && silo.attempts >= 2, `upkeep retried silo until its mount was there (${JSON.stringify(silo)})`);
+  });
+});
