@@ -50,7 +50,7 @@ async function prepare(): Promise<{ host: IncidentHost; env: Record<string, stri
 
 async function runningDesired(host: IncidentHost): Promise<string[]> {
   const out: string[] = [];
-  for (const n of Object.keys(host.desired)) if ((await state(n)).Running) out.push(n);
+  for (const n of Object.keys(host.desired)) if ((await state(n).catch(() => null))?.Running) out.push(n);
   return out.sort();
 }
 
@@ -160,5 +160,29 @@ describe('the incident, reproduced and recovered', { timeout: 600_000 }, () => {
     assert.ok(!baselines['bind mount missing at start']!.includes('srsilo_silo_1'), 'Docker did not start silo, and never retried');
     const silo = outcomes.find((o) => o.container === 'srsilo_silo_1');
     assert.ok(silo && silo.attempts >= 2, `upkeep retried silo until its mount was there (${JSON.stringify(silo)})`);
+  });
+
+  test('removed containers: compose services re-created by compose, standalone ones from the saved configuration', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const prep = await prepare();
+    const oldIds = { redis: (await engine.inspect('v-pipe-scout_redis_1')).Id, k3d: (await engine.inspect('k3d-loculus-server-0')).Id };
+    await engine.docker('rm', '-f', 'v-pipe-scout_redis_1', 'k3d-loculus-server-0');
+    const dry = await upkeep(['recover', '--dry-run', ...prep.stateArgs], prep.env);
+    assert.equal(dry.code, 1, dry.stderr);
+    assert.match(dry.stdout, /re-create \(compose\)\s+v-pipe-scout_redis_1/);
+    assert.match(dry.stdout, /re-create \(saved config\)\s+k3d-loculus-server-0/);
+    assert.equal((await engine.docker('ps', '-aq', '--filter', 'name=k3d-loculus')).trim(), '', 'dry run changed nothing');
+    const outcomes = await recoverAndCheck('removed containers', prep, { expectActions: true });
+    assert.deepEqual(
+      outcomes.filter((o) => o.outcome === 'recreated').map((o) => o.container).sort(),
+      ['k3d-loculus-server-0', 'v-pipe-scout_redis_1'],
+    );
+    const k3d = JSON.parse(await engine.docker('inspect', 'k3d-loculus-server-0'))[0];
+    assert.notEqual(k3d.Id, oldIds.k3d);
+    assert.deepEqual(k3d.HostConfig.RestartPolicy, { Name: 'unless-stopped', MaximumRetryCount: 0 });
+    assert.equal(k3d.HostConfig.NetworkMode, 'host');
+    const redis = JSON.parse(await engine.docker('inspect', 'v-pipe-scout_redis_1'))[0];
+    assert.notEqual(redis.Id, oldIds.redis);
+    assert.equal(redis.Config.Labels['com.docker.compose.project'], 'v-pipe-scout');
   });
 });
