@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, UpkeepError } from '../core/errors.js';
+import { registerAudit } from './commands/audit.js';
 import { registerCheck } from './commands/check.js';
 import { registerRecover } from './commands/recover.js';
 import { registerSnapshot } from './commands/snapshot.js';
@@ -35,6 +36,7 @@ Every command takes --help and --json. Exit codes: 0 fine, 1 findings or risk, 2
     );
   registerCheck(program, io, setExit);
   registerStatus(program, io, setExit);
+  registerAudit(program, io, setExit, version);
   registerSnapshot(program, io, setExit);
   registerRecover(program, io, setExit);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());

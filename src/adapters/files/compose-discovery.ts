@@ -1,0 +1,40 @@
+/**
+ * Finds compose files and Ansible templates under directories (`upkeep audit --scan DIR`):
+ * compose*.y(a)ml, docker-compose*.y(a)ml, and *.yml.j2 / *.yaml.j2. Skips .git and node_modules,
+ * does not follow directory symlinks (no loops), and never fails on an unreadable directory.
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+const COMPOSE_NAME = /^(docker-)?compose[^/]*\.ya?ml$/i;
+const TEMPLATE_NAME = /\.ya?ml\.j2$/i;
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.venv', '__pycache__']);
+
+export function isAuditableName(name: string): boolean {
+  return COMPOSE_NAME.test(name) || TEMPLATE_NAME.test(name);
+}
+
+/** Every auditable file below `dir`, sorted; `problems` lists directories that could not be read. */
+export async function discoverComposeFiles(dir: string): Promise<{ files: string[]; problems: string[] }> {
+  const files: string[] = [];
+  const problems: string[] = [];
+  async function walk(d: string): Promise<void> {
+    let entries;
+    try {
+      entries = await readdir(d, { withFileTypes: true });
+    } catch (err) {
+      problems.push(`${d}: ${(err as Error).message}`);
+      return;
+    }
+    for (const e of entries) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) await walk(p);
+      } else if ((e.isFile() || e.isSymbolicLink()) && isAuditableName(e.name)) {
+        files.push(p);
+      }
+    }
+  }
+  await walk(dir);
+  return { files: files.sort(), problems };
+}
