@@ -62,9 +62,11 @@ describe('status and check on a private engine', { timeout: 120_000 }, () => {
     const r = await upkeep(['check'], env);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /1 of 3 running containers would not come back after a reboot; 2 not after a daemon crash or power loss\./);
+    assert.match(r.stdout, /^Audit: 2 error\(s\), 0 warning\(s\) in the live containers and 0 compose file\(s\)\.$/m);
     const j = await upkeep(['check', '--json'], env);
     assert.equal(j.code, 1);
-    const parsed = JSON.parse(j.stdout) as { risk: boolean; verdict: string; status: { containers: unknown[] } };
+    const parsed = JSON.parse(j.stdout) as { risk: boolean; verdict: string; status: { containers: unknown[] }; audit: { summary: { errors: number } } };
+    assert.equal(parsed.audit.summary.errors, 2);
     assert.equal(parsed.risk, true);
     assert.equal(parsed.status.containers.length, 4);
   });

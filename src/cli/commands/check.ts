@@ -1,31 +1,39 @@
 /**
- * `upkeep check`: the main job. For now: status plus a one-line verdict; exit 1 when any running
- * container would not (or might not) come back. Later: audit and preflight summaries.
+ * `upkeep check`: the main job. Status (will each container come back?) with its verdict, plus
+ * the audit's summary (live containers and the compose files their labels name) and, when apt is
+ * there, the preflight's. Exit 1 when anything is at risk.
  */
 import type { Command } from 'commander';
 import { EXIT } from '../../core/errors.js';
 import { hasRisk, statusVerdict } from '../../core/status-report.js';
 import { painter, printJson, type Io } from '../io.js';
+import { runAudit } from './audit.js';
 import { readStatus, renderStatusText, statusJson } from './status.js';
 
 export function registerCheck(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('check')
     .description('The main job: what would not survive maintenance on this host, with a verdict')
-    .option('--json', 'print JSON for scripts: {"verdict","risk","status":{...}}')
-    .addHelpText('after', '\nExit codes: 0 everything comes back, 1 something would not (or cannot be predicted), 2 could not run.')
-    .action(async (opts: { json?: boolean }) => {
+    .option('--json', 'print JSON for scripts: {"verdict","risk","status":{...},"audit":{...}}')
+    .option('--state-dir <dir>', 'where the state database lives (for the desired state)')
+    .addHelpText('after', '\nExit codes: 0 everything comes back, 1 something would not (or cannot be predicted, or the audit found errors), 2 could not run.')
+    .action(async (opts: { json?: boolean; stateDir?: string }) => {
       const report = await readStatus(io);
-      const risk = hasRisk(report.summary);
+      const audit = await runAudit(io, [], { ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) });
+      const risk = hasRisk(report.summary) || audit.summary.errors > 0;
       const verdict = statusVerdict(report.summary);
+      const auditLine =
+        audit.summary.errors + audit.summary.warnings === 0
+          ? `Audit: no findings in the live containers and ${audit.summary.files} compose file(s) they come from.`
+          : `Audit: ${audit.summary.errors} error(s), ${audit.summary.warnings} warning(s) in the live containers and ${audit.summary.files} compose file(s)${audit.summary.fixable ? `; ${audit.summary.fixable} fixable with upkeep audit --fix` : ''}.`;
       if (opts.json) {
-        printJson(io, { verdict, risk, status: statusJson(report) });
+        printJson(io, { verdict, risk, status: statusJson(report), audit: { summary: audit.summary, files: audit.files.map((f) => ({ path: f.path, findings: f.findings })), live: audit.live } });
       } else {
         const paint = painter(io);
         io.stdout.write(renderStatusText(io, report));
-        io.stdout.write(`\n${risk ? paint('bold', verdict) : verdict}\n`);
+        io.stdout.write(`\n${risk ? paint('bold', verdict) : verdict}\n${auditLine}\n`);
         if (risk) {
-          io.stdout.write('Next: "upkeep status --json" for every reason; set "restart: always" on services that must survive a crash.\n');
+          io.stdout.write('Next: "upkeep audit" for every finding and its fix; "upkeep snapshot" before maintenance so that "upkeep recover" can bring everything back.\n');
         }
       }
       setExit(risk ? EXIT.findings : EXIT.ok);
