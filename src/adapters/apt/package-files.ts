@@ -1,0 +1,122 @@
+/**
+ * What dpkg knows about an installed package's files: the file list (`/var/lib/dpkg/info/PKG.list`,
+ * or `PKG:ARCH.list` for a multi-arch package) and its conffiles with the md5 dpkg recorded, compared
+ * with the file on disk: a conffile whose md5 differs was changed locally, and dpkg will ask about
+ * it when the new version ships a different one. Files that ucf manages (e.g. openssh-server's
+ * /etc/ssh/sshd_config) are no dpkg conffiles: they are read from ucf's registry and hash file.
+ */
+import { createHash } from 'node:crypto';
+import { access, readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { UpkeepError } from '../../core/errors.js';
+import { describeFailure, runCommand } from './run-command.js';
+
+const DPKG_INFO = '/var/lib/dpkg/info';
+
+/** Where dpkg keeps what it knows about installed packages. */
+export interface DpkgInfoOptions {
+  /** The package's architecture when known (`amd64`, `all`): finds `PKG:ARCH.*` without listing the directory. */
+  arch?: string | null;
+  infoDir?: string;
+}
+
+/**
+ * The paths of an installed package (`PKG.list` or `PKG:ARCH.list`), or null when dpkg has no list
+ * for it (not installed).
+ */
+export async function readPackageFileList(pkg: string, opts: DpkgInfoOptions = {}): Promise<string[] | null> {
+  const file = await findInfoFile(pkg, 'list', opts);
+  if (file === null) return null;
+  const text = await readFile(file, 'utf8');
+  return text.split('\n').filter((l) => l !== '' && l !== '/.');
+}
+
+/** `PKG.KIND`, else `PKG:ARCH.KIND`; null when neither exists. */
+export async function findInfoFile(pkg: string, kind: string, opts: DpkgInfoOptions = {}): Promise<string | null> {
+  const infoDir = opts.infoDir ?? DPKG_INFO;
+  const tries = [`${pkg}.${kind}`, ...(opts.arch ? [`${pkg}:${opts.arch}.${kind}`] : [])];
+  for (const name of tries) {
+    if (await exists(join(infoDir, name))) return join(infoDir, name);
+  }
+  if (opts.arch) return null;
+  const names = await readdir(infoDir).catch(() => [] as string[]);
+  const qualified = names.find((n) => n.startsWith(`${pkg}:`) && n.endsWith(`.${kind}`) && !n.slice(pkg.length + 1, -kind.length - 1).includes('.'));
+  return qualified === undefined ? null : join(infoDir, qualified);
+}
+
+function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** One configuration file of a package, and whether it was changed locally. */
+export interface Conffile {
+  path: string;
+  /** Who records the original md5: dpkg (a conffile) or ucf (a file a maintainer script manages with ucf). */
+  managedBy: 'dpkg' | 'ucf';
+  /** The md5 recorded at install, or null when there is none yet (dpkg's "newconffile"). */
+  recordedMd5: string | null;
+  /** The md5 of the file now, or null when it is missing or unreadable (then the state is missing or unknown). */
+  currentMd5: string | null;
+  /** modified: the file differs from the recorded md5; missing: deleted locally; unknown: unreadable, or no md5 to compare. */
+  state: 'unchanged' | 'modified' | 'missing' | 'unknown';
+  /** dpkg flags after the md5 (`obsolete`, `remove-on-upgrade`). */
+  flags: string[];
+}
+
+/**
+ * The conffiles of an installed package (`dpkg-query -W -f='${Conffiles}\n' PKG`) plus the files
+ * it registered with ucf, each compared with the file on disk.
+ * @throws UpkeepError when dpkg-query cannot run; a package dpkg does not know has no dpkg conffiles.
+ */
+export async function readConffiles(pkg: string, ucfDir = '/var/lib/ucf'): Promise<Conffile[]> {
+  const args = ['-W', '-f=${Conffiles}\\n', pkg];
+  const r = await runCommand('dpkg-query', args);
+  // Exit 1: dpkg knows no such package (ucf may still hold files it registered).
+  if (r.code !== 0 && r.code !== 1) throw new UpkeepError(`could not read the conffiles of ${pkg}: ${describeFailure('dpkg-query', args, r)}`);
+  const out: Conffile[] = [];
+  for (const line of r.code === 0 ? r.stdout.split('\n') : []) {
+    const m = /^\s*(\/\S*)\s+(\S+)((?:\s+\S+)*)\s*$/.exec(line);
+    if (m === null) continue;
+    const recorded = /^[0-9a-f]{32}$/.test(m[2]!) ? m[2]! : null;
+    out.push(await compare(m[1]!, 'dpkg', recorded, m[3]!.trim().split(/\s+/).filter((f) => f !== '')));
+  }
+  for (const { path, md5 } of await readUcfFiles(pkg, ucfDir)) out.push(await compare(path, 'ucf', md5, []));
+  return out;
+}
+
+async function readUcfFiles(pkg: string, ucfDir: string): Promise<Array<{ path: string; md5: string | null }>> {
+  const registry = await readFile(join(ucfDir, 'registry'), 'utf8').catch(() => '');
+  const hashes = await readFile(join(ucfDir, 'hashfile'), 'utf8').catch(() => '');
+  const md5ByPath = new Map<string, string>();
+  for (const line of hashes.split('\n')) {
+    const m = /^([0-9a-f]{32})\s+(\/.*\S)\s*$/.exec(line);
+    if (m !== null) md5ByPath.set(m[2]!, m[1]!);
+  }
+  const files: Array<{ path: string; md5: string | null }> = [];
+  for (const line of registry.split('\n')) {
+    const m = /^(\S+)\s+(\/.*\S)\s*$/.exec(line);
+    if (m !== null && m[1] === pkg) files.push({ path: m[2]!, md5: md5ByPath.get(m[2]!) ?? null });
+  }
+  return files;
+}
+
+async function compare(path: string, managedBy: Conffile['managedBy'], recordedMd5: string | null, flags: string[]): Promise<Conffile> {
+  let currentMd5: string | null = null;
+  let missing = false;
+  try {
+    currentMd5 = createHash('md5').update(await readFile(path)).digest('hex');
+  } catch (err) {
+    missing = (err as { code?: string }).code === 'ENOENT';
+  }
+  const state: Conffile['state'] = missing
+    ? 'missing'
+    : currentMd5 === null || recordedMd5 === null
+      ? 'unknown'
+      : currentMd5 === recordedMd5
+        ? 'unchanged'
+        : 'modified';
+  return { path, managedBy, recordedMd5, currentMd5, state, flags };
+}

@@ -1,0 +1,39 @@
+/**
+ * Finds a unit's file and drop-ins the way systemd does for system units: the first of
+ * /etc/systemd/system, /run/systemd/system, /lib/systemd/system and /usr/lib/systemd/system that
+ * has NAME wins; drop-ins are NAME.d/*.conf from all of them, a file name in an earlier directory
+ * hiding the same name in a later one, applied in file-name order. Parsing is
+ * src/core/preflight/systemd-units.ts.
+ */
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { UnitSource } from '../../core/preflight/systemd-units.js';
+
+/** System unit directories, highest priority first. */
+export const SYSTEM_UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
+
+/** The unit file in force and its drop-ins; null when neither exists. */
+export async function readUnitSource(name: string, dirs: readonly string[] = SYSTEM_UNIT_DIRS): Promise<UnitSource | null> {
+  let main: UnitSource['main'] = null;
+  for (const dir of dirs) {
+    const file = join(dir, name);
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text !== null) {
+      main = { file, text };
+      break;
+    }
+  }
+  const dropInFiles = new Map<string, string>();
+  for (const dir of dirs) {
+    const names = await readdir(join(dir, `${name}.d`)).catch(() => [] as string[]);
+    for (const n of names) if (n.endsWith('.conf') && !dropInFiles.has(n)) dropInFiles.set(n, join(dir, `${name}.d`, n));
+  }
+  const dropIns: UnitSource['dropIns'] = [];
+  for (const n of [...dropInFiles.keys()].sort()) {
+    const file = dropInFiles.get(n)!;
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text !== null) dropIns.push({ file, text });
+  }
+  if (main === null && dropIns.length === 0) return null;
+  return { name, main, dropIns };
+}

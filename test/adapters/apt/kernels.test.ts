@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { installedKernels, rebootRequiredFlag, runningKernel } from '../../../src/adapters/apt/kernels.js';
+import { runCommand } from '../../../src/adapters/apt/run-command.js';
+
+test('runningKernel is uname -r', async () => {
+  assert.equal(runningKernel(), (await runCommand('uname', ['-r'])).stdout.trim());
+});
+
+test('installedKernels on this machine equals dpkg-query plus /boot, listed independently', async () => {
+  const q = await runCommand('sh', ['-c', "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\n' 'linux-image-*' 2>/dev/null | awk -F'\\t' '$2 ~ /^i/ {print $1}' | sed -n 's/^linux-image-\\(unsigned-\\)\\{0,1\\}\\([0-9][0-9]*\\.[0-9].*\\)$/\\2/p'; ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p'"]);
+  const expected = [...new Set(q.stdout.split('\n').filter((l) => l !== ''))].sort();
+  assert.deepEqual((await installedKernels()).sort(), expected);
+});
+
+test('installedKernels reads /boot/vmlinuz-*; rebootRequiredFlag reads the flag and its package list', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'upkeep-kernels-'));
+  try {
+    const boot = join(dir, 'boot');
+    await mkdir(boot);
+    for (const f of ['vmlinuz-6.8.0-87-generic', 'vmlinuz-6.8.0-88-generic', 'initrd.img-6.8.0-88-generic', 'config-6.8.0-88-generic']) await writeFile(join(boot, f), '');
+    const kernels = await installedKernels(boot);
+    assert.ok(kernels.includes('6.8.0-87-generic') && kernels.includes('6.8.0-88-generic'));
+    assert.ok(!kernels.some((k) => k.startsWith('initrd') || k.startsWith('config')));
+
+    const run = join(dir, 'run');
+    await mkdir(run);
+    assert.deepEqual(await rebootRequiredFlag(run), { required: false, packages: [] });
+    await writeFile(join(run, 'reboot-required'), '*** System restart required ***\n');
+    await writeFile(join(run, 'reboot-required.pkgs'), 'linux-image-6.8.0-88-generic\ndbus\ndbus\n');
+    assert.deepEqual(await rebootRequiredFlag(run), { required: true, packages: ['linux-image-6.8.0-88-generic', 'dbus'] });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  const real = await rebootRequiredFlag();
+  const exists = (await runCommand('test', ['-e', '/var/run/reboot-required'])).code === 0;
+  assert.equal(real.required, exists);
+});
