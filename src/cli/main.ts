@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { EXIT, UpkeepError } from '../core/errors.js';
 import { registerAudit } from './commands/audit.js';
 import { registerCheck } from './commands/check.js';
+import { registerPreflight } from './commands/preflight.js';
 import { registerRecover } from './commands/recover.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerStatus } from './commands/status.js';
@@ -37,6 +38,7 @@ Every command takes --help and --json. Exit codes: 0 fine, 1 findings or risk, 2
   registerCheck(program, io, setExit);
   registerStatus(program, io, setExit);
   registerAudit(program, io, setExit, version);
+  registerPreflight(program, io, setExit);
   registerSnapshot(program, io, setExit);
   registerRecover(program, io, setExit);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
