@@ -40,7 +40,7 @@ async function evidenceFor(p: PlannedPackage, opts: { download: boolean; cacheDi
   const kb = lookupKnowledge(p.name);
   const base = { pkg: p, rebootNeeded: kb?.rebootNeeded ?? false, notes: kb?.notes ?? [] };
   if (p.newVersion === null) return { ...base, effects: [], source: 'none (removal)' };
-  const installed = p.oldVersion === null ? null : await readInstalledScripts(p.name).catch(() => null);
+  const installed = p.oldVersion === null ? null : await readInstalledScripts(p.name, { arch: p.arch }).catch(() => null);
   let candidate: MaintainerScripts | null = null;
   if (opts.download) {
     opts.onProgress(`reading the maintainer scripts of ${p.name} ${p.newVersion}`);
