@@ -62,6 +62,7 @@ describe('status and check on a private engine', { timeout: 120_000 }, () => {
     const r = await upkeep(['check'], env);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /1 of 3 running containers would not come back after a reboot; 2 not after a daemon crash or power loss\./);
+    assert.match(r.stdout, /^Preflight: (\d+ package\(s\) to upgrade|not assessed)/m);
     assert.match(r.stdout, /^Audit: 2 error\(s\), 0 warning\(s\) in the live containers and 0 compose file\(s\)\.$/m);
     const j = await upkeep(['check', '--json'], env);
     assert.equal(j.code, 1);
