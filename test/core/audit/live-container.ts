@@ -1,22 +1,14 @@
 /** Builds ContainerFacts of a compose service for audit tests: a running container with policy "no" unless told otherwise. */
 import type { ContainerFacts } from '../../../src/core/model.js';
+import { container } from '../../helpers/facts.js';
 
 export function liveContainer(service: string, overrides: Partial<ContainerFacts> = {}): ContainerFacts {
-  return {
+  return container({
     id: `id-${service}`,
     name: `stack-${service}-1`,
     image: `example/${service}`,
     imageId: 'sha256:0',
-    state: 'running',
-    exitCode: null,
-    restartPolicy: { name: 'no', maximumRetryCount: 0 },
-    restartCount: 0,
-    manuallyStopped: false,
-    startedBefore: true,
-    stopSignal: null,
     startedAt: '2024-05-01T10:00:00Z',
-    finishedAt: null,
-    health: null,
     compose: {
       project: 'stack',
       service,
@@ -27,7 +19,6 @@ export function liveContainer(service: string, overrides: Partial<ContainerFacts
       oneOff: false,
     },
     labels: { 'com.docker.compose.project': 'stack', 'com.docker.compose.service': service },
-    autoRemove: false,
     ...overrides,
-  };
+  });
 }
