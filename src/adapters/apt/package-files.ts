@@ -18,6 +18,16 @@ export interface DpkgInfoOptions {
   /** The package's architecture when known (`amd64`, `all`): finds `PKG:ARCH.*` without listing the directory. */
   arch?: string | null;
   infoDir?: string;
+  /**
+   * The names in the info directory, listed once (`listDpkgInfo`): existence is then looked up here
+   * instead of one `access` per try. For callers that look up many packages.
+   */
+  names?: ReadonlySet<string>;
+}
+
+/** The file names in dpkg's info directory, for `DpkgInfoOptions.names` (empty when unreadable). */
+export async function listDpkgInfo(infoDir = DPKG_INFO): Promise<ReadonlySet<string>> {
+  return new Set(await readdir(infoDir).catch(() => [] as string[]));
 }
 
 /**
@@ -36,10 +46,10 @@ export async function findInfoFile(pkg: string, kind: string, opts: DpkgInfoOpti
   const infoDir = opts.infoDir ?? DPKG_INFO;
   const tries = [`${pkg}.${kind}`, ...(opts.arch ? [`${pkg}:${opts.arch}.${kind}`] : [])];
   for (const name of tries) {
-    if (await exists(join(infoDir, name))) return join(infoDir, name);
+    if (opts.names ? opts.names.has(name) : await exists(join(infoDir, name))) return join(infoDir, name);
   }
   if (opts.arch) return null;
-  const names = await readdir(infoDir).catch(() => [] as string[]);
+  const names = opts.names ? [...opts.names] : await readdir(infoDir).catch(() => [] as string[]);
   const qualified = names.find((n) => n.startsWith(`${pkg}:`) && n.endsWith(`.${kind}`) && !n.slice(pkg.length + 1, -kind.length - 1).includes('.'));
   return qualified === undefined ? null : join(infoDir, qualified);
 }
@@ -87,7 +97,39 @@ export async function readConffiles(pkg: string, ucfDir = '/var/lib/ucf'): Promi
   return out;
 }
 
-async function readUcfFiles(pkg: string, ucfDir: string): Promise<Array<{ path: string; md5: string | null }>> {
+/**
+ * The conffiles of many installed packages with one `dpkg-query` (and one read of ucf's registry),
+ * each compared with the file on disk; packages dpkg does not know are absent from the map.
+ * @throws UpkeepError when dpkg-query cannot run.
+ */
+export async function readConffilesOf(pkgs: readonly string[], ucfDir = '/var/lib/ucf'): Promise<Map<string, Conffile[]>> {
+  const out = new Map<string, Conffile[]>();
+  if (pkgs.length === 0) return out;
+  const args = ['-W', '-f=@@${Package}\\n${Conffiles}\\n', ...pkgs];
+  const r = await runCommand('dpkg-query', args);
+  if (r.code !== 0 && r.code !== 1) throw new UpkeepError(`could not read conffiles: ${describeFailure('dpkg-query', args.slice(0, 3), r)}`);
+  const recorded: Array<{ pkg: string; path: string; managedBy: Conffile['managedBy']; md5: string | null; flags: string[] }> = [];
+  let current: string | null = null;
+  for (const line of r.stdout.split('\n')) {
+    if (line.startsWith('@@')) {
+      current = line.slice(2);
+      continue;
+    }
+    const m = /^\s*(\/\S*)\s+(\S+)((?:\s+\S+)*)\s*$/.exec(line);
+    if (m === null || current === null) continue;
+    recorded.push({ pkg: current, path: m[1]!, managedBy: 'dpkg', md5: /^[0-9a-f]{32}$/.test(m[2]!) ? m[2]! : null, flags: m[3]!.trim().split(/\s+/).filter((f) => f !== '') });
+  }
+  const wanted = new Set(pkgs);
+  for (const f of await readUcfRegistry(ucfDir)) if (wanted.has(f.pkg)) recorded.push({ ...f, managedBy: 'ucf', flags: [] });
+  for (const f of recorded) {
+    const list = out.get(f.pkg) ?? [];
+    list.push(await compare(f.path, f.managedBy, f.md5, f.flags));
+    out.set(f.pkg, list);
+  }
+  return out;
+}
+
+async function readUcfRegistry(ucfDir: string): Promise<Array<{ pkg: string; path: string; md5: string | null }>> {
   const registry = await readFile(join(ucfDir, 'registry'), 'utf8').catch(() => '');
   const hashes = await readFile(join(ucfDir, 'hashfile'), 'utf8').catch(() => '');
   const md5ByPath = new Map<string, string>();
@@ -95,12 +137,16 @@ async function readUcfFiles(pkg: string, ucfDir: string): Promise<Array<{ path: 
     const m = /^([0-9a-f]{32})\s+(\/.*\S)\s*$/.exec(line);
     if (m !== null) md5ByPath.set(m[2]!, m[1]!);
   }
-  const files: Array<{ path: string; md5: string | null }> = [];
+  const files: Array<{ pkg: string; path: string; md5: string | null }> = [];
   for (const line of registry.split('\n')) {
     const m = /^(\S+)\s+(\/.*\S)\s*$/.exec(line);
-    if (m !== null && m[1] === pkg) files.push({ path: m[2]!, md5: md5ByPath.get(m[2]!) ?? null });
+    if (m !== null) files.push({ pkg: m[1]!, path: m[2]!, md5: md5ByPath.get(m[2]!) ?? null });
   }
   return files;
+}
+
+async function readUcfFiles(pkg: string, ucfDir: string): Promise<Array<{ path: string; md5: string | null }>> {
+  return (await readUcfRegistry(ucfDir)).filter((f) => f.pkg === pkg);
 }
 
 async function compare(path: string, managedBy: Conffile['managedBy'], recordedMd5: string | null, flags: string[]): Promise<Conffile> {

@@ -7,7 +7,7 @@
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { UnitSource } from '../../core/preflight/systemd-units.js';
+import { resolveUnit, type UnitDefinition, type UnitSource } from '../../core/preflight/systemd-units.js';
 
 /** System unit directories, highest priority first. */
 export const SYSTEM_UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
@@ -36,4 +36,22 @@ export async function readUnitSource(name: string, dirs: readonly string[] = SYS
   }
   if (main === null && dropIns.length === 0) return null;
   return { name, main, dropIns };
+}
+
+const UNIT_SUFFIX = /\.(service|socket|target|mount|timer|path|slice|scope)$/;
+
+/**
+ * Every system unit that has a unit file (templates `NAME@.service` left out: only their instances
+ * run), resolved with its drop-ins: what restart propagation
+ * needs, since the units that depend on X are found only by reading them all.
+ */
+export async function readAllUnits(dirs: readonly string[] = SYSTEM_UNIT_DIRS): Promise<Map<string, UnitDefinition>> {
+  const names = new Set<string>();
+  for (const dir of dirs) for (const n of await readdir(dir).catch(() => [] as string[])) if (UNIT_SUFFIX.test(n) && !n.includes('@.')) names.add(n);
+  const units = new Map<string, UnitDefinition>();
+  for (const name of [...names].sort()) {
+    const source = await readUnitSource(name, dirs);
+    if (source !== null) units.set(name, resolveUnit(source));
+  }
+  return units;
 }

@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { readHostState } from '../../adapters/docker/host-state.js';
+import { mapBounded, readHostState } from '../../adapters/docker/host-state.js';
+import { listDpkgInfo, readConffilesOf } from '../../adapters/apt/package-files.js';
+import { readAllUnits } from '../../adapters/apt/unit-files.js';
 import { installedKernels, rebootRequiredFlag, runningKernel } from '../../adapters/apt/kernels.js';
 import { fetchCandidateScripts, readInstalledScripts, type MaintainerScripts } from '../../adapters/apt/maintainer-scripts.js';
 import { simulateUpgrade } from '../../adapters/apt/simulate-upgrade.js';
@@ -36,11 +38,14 @@ function analyse(scripts: MaintainerScripts | null, kind: 'prerm' | 'preinst' | 
 }
 
 /** Evidence for one package, in order of trust: candidate scripts, installed scripts, knowledge base. */
-async function evidenceFor(p: PlannedPackage, opts: { download: boolean; cacheDir: string; onProgress: (s: string) => void }): Promise<PackageEvidence> {
+async function evidenceFor(
+  p: PlannedPackage,
+  opts: { download: boolean; cacheDir: string; infoNames: ReadonlySet<string>; onProgress: (s: string) => void },
+): Promise<PackageEvidence> {
   const kb = lookupKnowledge(p.name);
   const base = { pkg: p, rebootNeeded: kb?.rebootNeeded ?? false, notes: kb?.notes ?? [] };
   if (p.newVersion === null) return { ...base, effects: [], source: 'none (removal)' };
-  const installed = p.oldVersion === null ? null : await readInstalledScripts(p.name, { arch: p.arch }).catch(() => null);
+  const installed = p.oldVersion === null ? null : await readInstalledScripts(p.name, { arch: p.arch, names: opts.infoNames }).catch(() => null);
   let candidate: MaintainerScripts | null = null;
   if (opts.download) {
     opts.onProgress(`reading the maintainer scripts of ${p.name} ${p.newVersion}`);
@@ -71,8 +76,11 @@ export async function runPreflight(io: Io, plan: AptPlan, opts: { download: bool
   const onProgress = (s: string) => {
     if (!opts.quiet) io.stderr.write(`${s}\n`);
   };
-  const evidence: PackageEvidence[] = [];
-  for (const p of plan.packages.filter((x) => x.action !== 'configure')) evidence.push(await evidenceFor(p, { ...opts, onProgress }));
+  const infoNames = await listDpkgInfo();
+  // Downloads one at a time (apt's lock, readable progress); local reads side by side.
+  const evidence = await mapBounded(plan.packages.filter((x) => x.action !== 'configure'), opts.download ? 1 : 16, (p) =>
+    evidenceFor(p, { ...opts, infoNames, onProgress }),
+  );
   let host: { daemon: Awaited<ReturnType<typeof readHostState>>['daemon']; containers: Awaited<ReturnType<typeof readHostState>>['containers'] } | null = null;
   let containersNote: string | null = null;
   const engine = engineFromEnv(io);
@@ -84,8 +92,20 @@ export async function runPreflight(io: Io, plan: AptPlan, opts: { download: bool
   } finally {
     await engine.close();
   }
+  // Propagation needs every unit file (the dependents of X are found only by reading them all).
+  const restarts = evidence.some((e) => e.effects.some((x) => x.action === 'restart' || x.action === 'try-restart' || x.action === 'stop'));
+  const units = restarts ? await readAllUnits().catch(() => new Map()) : new Map();
+  const installed = evidence.filter((e) => e.pkg.oldVersion !== null).map((e) => e.pkg.name);
+  const modifiedConffiles = new Map<string, string[]>();
+  const conffiles = await readConffilesOf(installed).catch(() => new Map<string, Array<{ path: string; state: string }>>());
+  for (const [pkg, files] of conffiles) {
+    const modified = files.filter((f) => f.state === 'modified').map((f) => f.path);
+    if (modified.length > 0) modifiedConffiles.set(pkg, modified);
+  }
   const report = buildPreflightReport({
     evidence,
+    units,
+    modifiedConffiles,
     runningKernel: runningKernel(),
     installedKernels: await installedKernels().catch(() => []),
     rebootRequiredFlag: (await rebootRequiredFlag().catch(() => ({ required: false }))).required,

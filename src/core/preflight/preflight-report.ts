@@ -10,6 +10,7 @@ import type { PlannedPackage } from './apt-plan.js';
 import { upstreamChange, type UpstreamChange } from './debian-version.js';
 import { kernelReleaseOf, newestKernel } from './kernels.js';
 import type { EffectWhen, ServiceAction } from './maintainer-scripts.js';
+import { propagateRestarts, type UnitChange, type UnitDefinition } from './systemd-units.js';
 
 /** What is known of one package's upgrade, and where it comes from. */
 export interface PackageEvidence {
@@ -26,6 +27,13 @@ export interface PreflightInput {
   runningKernel: string;
   installedKernels: string[];
   rebootRequiredFlag: boolean;
+  /**
+   * The system's units (file and drop-ins resolved), for propagation through Requires=, BindsTo=,
+   * PartOf=; absent or empty: no propagation is known.
+   */
+  units?: ReadonlyMap<string, UnitDefinition>;
+  /** Per installed package, its conffiles changed locally (dpkg or ucf md5 differs): dpkg may ask. */
+  modifiedConffiles?: ReadonlyMap<string, readonly string[]>;
   /** The engine's state, or null when it could not be asked (then containers are not assessed). */
   host: { daemon: DaemonFacts; containers: ContainerFacts[] } | null;
 }
@@ -56,7 +64,10 @@ export interface ContainerOutlook {
 
 export interface PreflightReport {
   packages: PackageLine[];
+  /** Every unit restarted or stopped, after propagation through the unit files, sorted. */
   restartedUnits: string[];
+  /** The units reached through dependencies rather than by a maintainer script, with the cause. */
+  propagated: UnitChange[];
   docker: { restarts: boolean; liveRestoreCovers: boolean; why: string | null };
   reboot: { needed: boolean; why: string[] };
   containers: ContainerOutlook[] | null;
@@ -83,21 +94,30 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
   const restarted = new Set<string>();
   let dockerEvidence: PackageEvidence | null = null;
   const rebootWhy: string[] = [];
+  const units = input.units ?? new Map<string, UnitDefinition>();
+  const propagated: UnitChange[] = [];
   const packages: PackageLine[] = input.evidence.map((e) => {
     const upgradeEffects = e.effects.filter((x) => x.when === 'upgrade' || x.when === 'always' || (x.when === 'install' && e.pkg.oldVersion === null));
-    for (const x of upgradeEffects) if (RESTARTING.has(x.action)) restarted.add(x.unit);
-    const touchesDocker = upgradeEffects.some((x) => DOCKER_UNITS.has(x.unit) && RESTARTING.has(x.action));
+    const direct = upgradeEffects.filter((x) => RESTARTING.has(x.action)).map((x) => ({ unit: x.unit, action: x.action as 'restart' | 'try-restart' | 'stop' }));
+    const reached = propagateRestarts(direct, units).filter((c) => c.cause !== null);
+    for (const c of reached) if (!propagated.some((p) => p.unit === c.unit)) propagated.push(c);
+    for (const x of direct) restarted.add(x.unit);
+    for (const c of reached) restarted.add(c.unit);
+    const touchesDocker = direct.some((x) => DOCKER_UNITS.has(x.unit)) || reached.some((c) => DOCKER_UNITS.has(c.unit));
     if (touchesDocker && dockerEvidence === null) dockerEvidence = e;
     const change = changeOf(e.pkg);
     const kernel = kernelReleaseOf(e.pkg.name);
     if (e.rebootNeeded || kernel !== null) rebootWhy.push(`${e.pkg.name} ${e.pkg.newVersion ?? ''}`.trim());
     const effects = upgradeEffects.map((x) => `${x.action === 'try-restart' ? 'restarts (if running)' : x.action === 'reexec' ? 're-executes' : `${x.action}s`} ${x.unit}`);
+    for (const c of reached) effects.push(`then ${c.action === 'stop' ? 'stops' : 'restarts (if running)'} ${c.unit} (${c.cause!.dependency}=${c.cause!.unit}; unit files)`);
     if (touchesDocker) effects.push('every container stops');
+    const conffiles = input.modifiedConffiles?.get(e.pkg.name) ?? [];
+    for (const f of conffiles) effects.push(`${f} is modified locally: dpkg will ask if the new version changes it (--force-confold keeps yours)`);
     if (kernel !== null) effects.push(`reboot needed (running ${input.runningKernel})`);
     effects.push(...e.notes);
     const risk: Risk = touchesDocker || kernel !== null || e.rebootNeeded || upgradeEffects.some((x) => x.unit === 'containerd.service')
       ? 'high'
-      : upgradeEffects.length > 0
+      : upgradeEffects.length > 0 || reached.length > 0 || conffiles.length > 0
         ? 'med'
         : 'low';
     return { name: e.pkg.name, from: e.pkg.oldVersion, to: e.pkg.newVersion, change, risk, effects: change === 'major' ? ['MAJOR', ...effects] : effects, source: e.source };
@@ -108,6 +128,7 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
   if (input.rebootRequiredFlag) rebootWhy.push('/var/run/reboot-required is present');
   const rebootNeeded = rebootWhy.length > 0;
 
+  const viaPropagation = propagated.find((c) => DOCKER_UNITS.has(c.unit));
   const ev = dockerEvidence as PackageEvidence | null;
   let liveRestoreCovers = false;
   if (ev && input.host?.daemon.liveRestore && ev.pkg.oldVersion && ev.pkg.newVersion) {
@@ -118,7 +139,8 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
   const docker = {
     restarts: dockerRestarts,
     liveRestoreCovers,
-    why: ev ? `${ev.pkg.name} restarts docker.service (${ev.source})${liveRestoreCovers ? '; live-restore keeps containers running across this patch upgrade' : ''}` : null,
+    why: ev
+      ? `${ev.pkg.name} restarts ${viaPropagation && !ev.effects.some((x) => DOCKER_UNITS.has(x.unit)) ? `${viaPropagation.cause!.unit}, and docker.service ${viaPropagation.cause!.dependency}= it, so docker.service restarts too` : 'docker.service'} (${ev.source})${liveRestoreCovers ? '; live-restore keeps containers running across this patch upgrade' : ''}` : null,
   };
 
   let containers: ContainerOutlook[] | null = null;
@@ -139,6 +161,7 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
   return {
     packages,
     restartedUnits: [...restarted].sort(),
+    propagated,
     docker,
     reboot: { needed: rebootNeeded, why: rebootWhy },
     containers,

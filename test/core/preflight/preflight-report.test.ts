@@ -5,12 +5,14 @@ import { test } from 'node:test';
 import { parseAptSimulation } from '../../../src/core/preflight/apt-plan.js';
 import { lookupKnowledge } from '../../../src/core/preflight/knowledge-base.js';
 import { buildPreflightReport, type PackageEvidence } from '../../../src/core/preflight/preflight-report.js';
+import { resolveUnit } from '../../../src/core/preflight/systemd-units.js';
+import { renderPreflightText } from '../../../src/cli/commands/preflight.js';
 import { container, daemon } from '../../helpers/facts.js';
 
 const plan = parseAptSimulation(readFileSync(new URL('../../fixtures/apt/incident-plan.txt', import.meta.url), 'utf8'));
 const evidence: PackageEvidence[] = plan.packages.map((pkg) => {
   const kb = lookupKnowledge(pkg.name);
-  return { pkg, effects: kb?.effects ?? [], source: kb ? `knowledge base: ${kb.source}` : 'none', rebootNeeded: kb?.rebootNeeded ?? false, notes: [] };
+  return { pkg, effects: kb?.effects ?? [], source: kb ? `knowledge base: ${kb.source}` : 'none', rebootNeeded: kb?.rebootNeeded ?? false, notes: kb?.notes ?? [] };
 });
 const us = { name: 'unless-stopped', maximumRetryCount: 0 } as const;
 const no = { name: 'no', maximumRetryCount: 0 } as const;
@@ -70,4 +72,54 @@ test('nothing restarts docker and no reboot: exit 0; containers not assessed: st
   assert.equal(r.containers, null);
   assert.equal(r.exitCode, 0);
   assert.ok(r.packages.length > 10);
+});
+
+const unit = (name: string, text: string) => resolveUnit({ name, main: { file: `/lib/systemd/system/${name}`, text }, dropIns: [] });
+
+test('propagation through the unit files: a docker.service bound to containerd restarts with it; Wants= carries nothing', () => {
+  const onlyContainerd = evidence.filter((e) => e.pkg.name === 'containerd.io');
+  const wants = new Map([['docker.service', unit('docker.service', '[Unit]\nWants=containerd.service\nAfter=containerd.service\n')]]);
+  const r1 = buildPreflightReport({ evidence: onlyContainerd, units: wants, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers } });
+  assert.equal(r1.docker.restarts, false);
+  assert.deepEqual(r1.propagated, []);
+  assert.equal(r1.exitCode, 0);
+  const binds = new Map([['docker.service', unit('docker.service', '[Unit]\nBindsTo=containerd.service\n')]]);
+  const r2 = buildPreflightReport({ evidence: onlyContainerd, units: binds, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers } });
+  assert.deepEqual(r2.propagated, [{ unit: 'docker.service', action: 'try-restart', cause: { unit: 'containerd.service', dependency: 'BindsTo' } }]);
+  assert.deepEqual(r2.restartedUnits, ['containerd.service', 'docker.service']);
+  assert.equal(r2.docker.restarts, true);
+  assert.match(r2.docker.why!, /containerd\.io restarts containerd\.service, and docker\.service BindsTo= it/);
+  assert.ok(r2.packages[0]!.effects.includes('then restarts (if running) docker.service (BindsTo=containerd.service; unit files)'));
+  assert.ok(r2.packages[0]!.effects.includes('every container stops'));
+  assert.equal(r2.exitCode, 3, 'the restart-"no" stack does not come back');
+});
+
+test('a locally modified conffile makes a package at least med risk, with the path and what to do', () => {
+  const lib = evidence.find((e) => e.pkg.name.startsWith('lib') && e.effects.length === 0)!;
+  const r = buildPreflightReport({
+    evidence: [lib],
+    modifiedConffiles: new Map([[lib.pkg.name, ['/etc/example.conf']]]),
+    runningKernel: 'x',
+    installedKernels: [],
+    rebootRequiredFlag: false,
+    host: null,
+  });
+  assert.equal(r.packages[0]!.risk, 'med');
+  assert.match(r.packages[0]!.effects.join('; '), /\/etc\/example\.conf is modified locally: dpkg will ask .*--force-confold keeps yours/);
+});
+
+test('the incident report as a person reads it: the key lines', () => {
+  const r = buildPreflightReport({ evidence, runningKernel: '6.8.0-87-generic', installedKernels: ['6.8.0-87-generic'], rebootRequiredFlag: false, host: { daemon: daemon(), containers } });
+  const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: { NO_COLOR: '1' } };
+  const text = renderPreflightText(io, r, null, 'incident-plan.txt');
+  assert.match(text, /^46 packages to change \(incident-plan\.txt\)$/m);
+  assert.match(text, /^high\s+containerd\.io\s+1\.7\.27-1 -> 2\.1\.5-1\s+MAJOR; restarts containerd\.service;.*shim API/m);
+  assert.match(text, /^high\s+docker-ce\s+5:28\.3\.2-1\S* -> 5:29\.0\.2-1\S*\s+MAJOR; restarts docker\.service; every container stops/m);
+  assert.match(text, /^high\s+linux-image-6\.8\.0-88-generic\s+\(new\) -> 6\.8\.0-88\.89\s+reboot needed \(running 6\.8\.0-87-generic\)/m);
+  assert.match(text, /^med\s+openssh-server\s+.*restarts ssh\.service/m);
+  assert.match(text, /^Reboot needed: linux-image-6\.8\.0-88-generic/m);
+  assert.match(text, /^Containers: 6 of 6 running stop during the maintenance; afterwards 3 are NOT \(or maybe not\) running:$/m);
+  assert.match(text, /^ {2}v-pipe-redis-1 \(no\): not back: still down from the upgrade: restart policy "no"/m);
+  assert.doesNotMatch(text, /^ {2}covid-lapis/m);
+  assert.match(text, /^Do first: upkeep snapshot .*upkeep audit --fix --apply-live$/m);
 });
