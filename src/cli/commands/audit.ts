@@ -8,7 +8,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { readHostState, type HostState } from '../../adapters/docker/host-state.js';
+import { mapBounded, readHostState, type HostState } from '../../adapters/docker/host-state.js';
 import { discoverComposeFiles } from '../../adapters/files/compose-discovery.js';
 import { writeFileAtomic } from '../../adapters/files/atomic-write.js';
 import { openStore } from '../../adapters/store/sqlite-store.js';
@@ -27,6 +27,8 @@ import type { ContainerFacts, RestartPolicy } from '../../core/model.js';
 import { engineFromEnv } from '../engine.js';
 import { painter, printJson, type Io } from '../io.js';
 import { stateDirFor } from '../state.js';
+
+const IO_CONCURRENCY = 32;
 
 export interface AuditCliOptions {
   scan?: string[];
@@ -148,10 +150,11 @@ async function auditOnce(io: Io, paths: string[], opts: AuditCliOptions): Promis
   for (const dir of opts.scan ?? []) {
     const st = await stat(dir).catch(() => null);
     if (st === null || !st.isDirectory()) throw new UsageError(`--scan ${dir}: not a directory`);
-    for (const f of (await discoverComposeFiles(dir)).files) {
-      const c = await canonical(f);
-      if (!files.has(c)) files.set(c, f);
-    }
+    const found = (await discoverComposeFiles(dir)).files;
+    const canon = await mapBounded(found, IO_CONCURRENCY, canonical);
+    found.forEach((f, i) => {
+      if (!files.has(canon[i]!)) files.set(canon[i]!, f);
+    });
   }
   const liveByFile = new Map<string, ContainerFacts[]>();
   for (const c of host?.containers ?? []) {
@@ -165,13 +168,14 @@ async function auditOnce(io: Io, paths: string[], opts: AuditCliOptions): Promis
 
   // Audit and (optionally) fix each file; one bad file never stops the others.
   const results: FileResult[] = [];
-  for (const [canon, shown] of [...files.entries()].sort((a, b) => a[1].localeCompare(b[1]))) {
+  const ordered = [...files.entries()].sort((a, b) => a[1].localeCompare(b[1]));
+  // Reads run concurrently (the files are small and many); auditing stays in order.
+  const texts = await mapBounded(ordered, IO_CONCURRENCY, ([canon]) => readFile(canon, 'utf8').catch((err: unknown) => err as Error));
+  for (const [i, [canon, shown]] of ordered.entries()) {
     const display = isAbsolute(shown) ? shown : relative(process.cwd(), resolve(shown)) || shown;
-    let text: string;
-    try {
-      text = await readFile(canon, 'utf8');
-    } catch (err) {
-      results.push({ path: display, findings: [unreadable(display, err)], fixed: [], diff: null, isCompose: false });
+    const text = texts[i]!;
+    if (text instanceof Error) {
+      results.push({ path: display, findings: [unreadable(display, text)], fixed: [], diff: null, isCompose: false });
       continue;
     }
     const source = { path: display, text };
