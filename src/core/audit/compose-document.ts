@@ -191,6 +191,7 @@ class ServiceReader {
     const nameIsJinja = this.source.jinja !== null && jinjaAt(this.source.jinja, keyRange) !== null;
     const aliasOf = isAlias(value) ? { anchor: value.source, range: bodyRange } : null;
     const lookup = (name: string): Entry | null => this.lookup(body, name);
+    const labels = this.labels(lookup('labels'));
     return {
       name: nameIsJinja ? text.slice(keyRange[0], keyRange[1]) : key,
       nameIsJinja,
@@ -201,8 +202,8 @@ class ServiceReader {
       aliasOf,
       restart: this.restartSettings(body, keyRange, aliasOf),
       insertion: this.insertion(keyRange, body, aliasOf),
-      labels: this.labels(lookup('labels')),
-      role: this.role(lookup('labels'), lookup('x-upkeep')),
+      labels,
+      role: this.role(labels, lookup('x-upkeep')),
       healthcheck: this.healthcheck(lookup('healthcheck')),
       publishedPorts: this.publishedPorts(lookup('ports')),
       dependsOn: this.dependsOn(lookup('depends_on')),
@@ -217,7 +218,7 @@ class ServiceReader {
     const own: Entry[] = [];
     for (const pair of map.items) {
       if (isMergeKey(pair.key) || jsKey(pair.key) !== name) continue;
-      own.push(this.entry(isScalar(pair.key) ? pair.key : null, (pair.value as Node | null) ?? null, null));
+      own.push(this.entry(isScalar(pair.key) ? pair.key : null, (pair.value as Node | null) ?? null));
     }
     if (own.length > 0 || depth > 50) return own;
     for (const merged of mergeSources(map, this.doc)) {
@@ -229,13 +230,12 @@ class ServiceReader {
     return [];
   }
 
-  private entry(key: Scalar | null, value: Node | null, via: AnchorSource | null): Entry {
-    if (value !== null && isAlias(value)) {
-      const target = value.resolve(this.doc) ?? null;
-      const range = target?.range;
-      return { key, value: target, via: via ?? (range == null ? null : { anchor: value.source, range: toRange(range) }) };
-    }
-    return { key, value, via };
+  /** An own entry; a value that is an alias (`restart: *policy`) is followed to its anchor. */
+  private entry(key: Scalar | null, value: Node | null): Entry {
+    if (value === null || !isAlias(value)) return { key, value, via: null };
+    const target = value.resolve(this.doc) ?? null;
+    const range = target?.range;
+    return { key, value: target, via: range == null ? null : { anchor: value.source, range: toRange(range) } };
   }
 
   private lookup(map: YAMLMap, name: string): Entry | null {
@@ -335,8 +335,8 @@ class ServiceReader {
     return out;
   }
 
-  private role(labels: Entry | null, xUpkeep: Entry | null): ComposeService['role'] {
-    const fromLabel = this.labels(labels)['upkeep.role'];
+  private role(labels: Record<string, string>, xUpkeep: Entry | null): ComposeService['role'] {
+    const fromLabel = labels['upkeep.role'];
     if (fromLabel !== undefined && fromLabel !== '') return { value: fromLabel.trim(), declaredBy: 'label upkeep.role' };
     const x = xUpkeep?.value ?? null;
     if (!isMap(x)) return null;

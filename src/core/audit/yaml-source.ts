@@ -99,19 +99,20 @@ export function positionAt(source: Pick<YamlSource, 'lineCounter' | 'text'>, off
 /** The YAML comments of a CST, wherever the parser put them (before, between or after nodes). */
 function collectComments(tokens: readonly CST.Token[]): SourceComment[] {
   const out: SourceComment[] = [];
-  const visit = (value: unknown): void => {
+  const pending: unknown[] = [tokens];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (value === null || typeof value !== 'object') continue;
     if (Array.isArray(value)) {
-      for (const v of value) visit(v);
-      return;
+      pending.push(...value);
+      continue;
     }
-    if (value === null || typeof value !== 'object') return;
     const token = value as { type?: unknown; offset?: unknown; source?: unknown };
     if (token.type === 'comment' && typeof token.offset === 'number' && typeof token.source === 'string') {
       out.push({ range: [token.offset, token.offset + token.source.length], body: token.source.slice(1).trim() });
-      return;
+    } else {
+      pending.push(...Object.values(value));
     }
-    for (const v of Object.values(value)) if (typeof v === 'object') visit(v);
-  };
-  visit(tokens);
+  }
   return out.sort((a, b) => a.range[0] - b.range[0]);
 }
