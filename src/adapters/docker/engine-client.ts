@@ -42,6 +42,8 @@ export interface DockerEngine {
   connectNetwork(network: string, containerId: string, endpointConfig?: Record<string, unknown>): Promise<void>;
   /** The event stream; ends (without throwing) when the daemon goes away or the signal aborts. */
   events(query?: EventQuery): AsyncIterable<EngineEvent>;
+  /** The last `tail` lines of a container's stdout and stderr, as text (for alerts). */
+  logs?(id: string, tail: number): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -180,6 +182,16 @@ export class EngineClient implements DockerEngine {
     }
   }
 
+  async logs(id: string, tail: number): Promise<string[]> {
+    const res = await this.raw('GET', `/containers/${encodeURIComponent(id)}/logs?stdout=1&stderr=1&tail=${Math.max(0, Math.floor(tail))}`);
+    const body = Buffer.from(await res.body.arrayBuffer());
+    if (res.statusCode !== 200) throw this.unexpected(`GET logs of ${id}`, res.statusCode, body.toString('utf8'), `container ${id}`);
+    return demuxLogs(body)
+      .split('\n')
+      .map((l) => l.replace(/\r$/, ''))
+      .filter((l, i, all) => l !== '' || i < all.length - 1);
+  }
+
   async close(): Promise<void> {
     await this.dispatcher.close();
   }
@@ -303,4 +315,22 @@ function isConnectionLoss(err: unknown): boolean {
     code === 'UND_ERR_CLOSED' ||
     (err instanceof Error && /terminated|other side closed/i.test(err.message))
   );
+}
+
+/**
+ * A non-TTY container's log stream is multiplexed: frames of an 8-byte header (stream type, 3
+ * zero bytes, big-endian length) and a payload. A TTY container's is plain text: no valid header.
+ */
+export function demuxLogs(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at + 8 <= buf.length) {
+    const type = buf[at];
+    if ((type !== 0 && type !== 1 && type !== 2) || buf[at + 1] !== 0 || buf[at + 2] !== 0 || buf[at + 3] !== 0) return buf.toString('utf8');
+    const len = buf.readUInt32BE(at + 4);
+    parts.push(buf.subarray(at + 8, at + 8 + len));
+    at += 8 + len;
+  }
+  if (at !== buf.length && parts.length === 0) return buf.toString('utf8');
+  return Buffer.concat(parts).toString('utf8');
 }

@@ -61,6 +61,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX timeline_by_kind ON timeline (kind, at, id);
     `,
   },
+  {
+    version: 3,
+    name: 'agent: alert outbox, maintenance windows, agent state',
+    sql: `
+      -- One row per message and channel; message_id is the idempotency key the receivers see.
+      CREATE TABLE alert_outbox (
+        message_id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        message TEXT NOT NULL CHECK (json_valid(message)),
+        created_at TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT,
+        delivered_at TEXT,
+        given_up_at TEXT,
+        PRIMARY KEY (message_id, channel)
+      );
+      CREATE INDEX alert_outbox_due ON alert_outbox (next_attempt_at) WHERE delivered_at IS NULL AND given_up_at IS NULL;
+      CREATE TABLE maintenance (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        reason TEXT,
+        started_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL,
+        ended_at TEXT
+      );
+      CREATE TABLE agent_state (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL CHECK (json_valid(value)),
+        updated_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this upkeep writes. */

@@ -15,6 +15,8 @@ import { DATABASE_FILE } from './state-dir.js';
 import {
   StoreError,
   type ForgetResult,
+  type MaintenanceWindow,
+  type OutboxEntry,
   type NewTimelineEntry,
   type SnapshotSummary,
   type Store,
@@ -346,6 +348,136 @@ class SqliteStore implements Store {
     });
   }
 
+  enqueueAlert(messageId: string, message: unknown, channels: readonly string[]): number {
+    const at = this.now().toISOString();
+    const json = JSON.stringify(message);
+    return this.guard('queueing an alert', () => {
+      const insert = this.db.prepare(
+        'INSERT OR IGNORE INTO alert_outbox (message_id, channel, message, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)',
+      );
+      const run = this.db.transaction(() => channels.reduce((n, ch) => n + insert.run(messageId, ch, json, at, at).changes, 0));
+      return run.immediate();
+    });
+  }
+
+  dueAlerts(now: string, limit = 100): OutboxEntry[] {
+    return this.guard('reading the alert outbox', () =>
+      (
+        this.db
+          .prepare(
+            'SELECT * FROM alert_outbox WHERE delivered_at IS NULL AND given_up_at IS NULL AND next_attempt_at <= ? ORDER BY next_attempt_at, created_at LIMIT ?',
+          )
+          .all(now, limit) as OutboxRow[]
+      ).map(toOutboxEntry),
+    );
+  }
+
+  outbox(opts: { messageId?: string; limit?: number } = {}): OutboxEntry[] {
+    return this.guard('reading the alert outbox', () => {
+      const limit = opts.limit !== undefined && opts.limit > 0 ? Math.floor(opts.limit) : -1;
+      const rows =
+        opts.messageId !== undefined
+          ? this.db.prepare('SELECT * FROM alert_outbox WHERE message_id = ? ORDER BY channel').all(opts.messageId)
+          : this.db.prepare('SELECT * FROM alert_outbox ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit);
+      return (rows as OutboxRow[]).map(toOutboxEntry);
+    });
+  }
+
+  markDelivered(messageId: string, channel: string, at: string): void {
+    this.guard('recording a delivered alert', () => {
+      this.db
+        .prepare('UPDATE alert_outbox SET delivered_at = ?, attempts = attempts + 1, last_error = NULL WHERE message_id = ? AND channel = ?')
+        .run(at, messageId, channel);
+    });
+  }
+
+  markFailed(messageId: string, channel: string, error: string, nextAttemptAt: string | null, at: string): void {
+    this.guard('recording a failed alert delivery', () => {
+      this.db
+        .prepare(
+          'UPDATE alert_outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at), given_up_at = CASE WHEN ? IS NULL THEN ? ELSE NULL END WHERE message_id = ? AND channel = ?',
+        )
+        .run(error.slice(0, 1000), nextAttemptAt, nextAttemptAt, at, messageId, channel);
+    });
+  }
+
+  outboxPending(): { count: number; nextAttemptAt: string | null } {
+    return this.guard('reading the alert outbox', () => {
+      const r = this.db
+        .prepare('SELECT COUNT(*) AS count, MIN(next_attempt_at) AS next FROM alert_outbox WHERE delivered_at IS NULL AND given_up_at IS NULL')
+        .get() as { count: number; next: string | null };
+      return { count: r.count, nextAttemptAt: r.next };
+    });
+  }
+
+  startMaintenance(opts: { source: string; reason?: string | null; endsAt: string }): MaintenanceWindow {
+    const at = this.now().toISOString();
+    return this.guard('starting a maintenance window', () => {
+      const run = this.db.transaction((): MaintenanceWindow => {
+        const open = this.db
+          .prepare('SELECT * FROM maintenance WHERE source = ? AND ended_at IS NULL AND ends_at > ? ORDER BY id DESC LIMIT 1')
+          .get(opts.source, at) as MaintenanceRow | undefined;
+        if (open !== undefined) {
+          const endsAt = open.ends_at > opts.endsAt ? open.ends_at : opts.endsAt;
+          this.db.prepare('UPDATE maintenance SET ends_at = ?, reason = COALESCE(?, reason) WHERE id = ?').run(endsAt, opts.reason ?? null, open.id);
+          return toMaintenance({ ...open, ends_at: endsAt, reason: opts.reason ?? open.reason });
+        }
+        const r = this.db
+          .prepare('INSERT INTO maintenance (source, reason, started_at, ends_at) VALUES (?, ?, ?, ?)')
+          .run(opts.source, opts.reason ?? null, at, opts.endsAt);
+        return { id: Number(r.lastInsertRowid), source: opts.source, reason: opts.reason ?? null, startedAt: at, endsAt: opts.endsAt, endedAt: null };
+      });
+      return run.immediate();
+    });
+  }
+
+  stopMaintenance(opts: { source?: string } = {}): MaintenanceWindow[] {
+    const at = this.now().toISOString();
+    return this.guard('ending a maintenance window', () => {
+      const run = this.db.transaction((): MaintenanceWindow[] => {
+        const rows = (
+          opts.source !== undefined
+            ? this.db.prepare('SELECT * FROM maintenance WHERE ended_at IS NULL AND ends_at > ? AND source = ?').all(at, opts.source)
+            : this.db.prepare('SELECT * FROM maintenance WHERE ended_at IS NULL AND ends_at > ?').all(at)
+        ) as MaintenanceRow[];
+        const end = this.db.prepare('UPDATE maintenance SET ended_at = ? WHERE id = ?');
+        for (const r of rows) end.run(at, r.id);
+        return rows.map((r) => toMaintenance({ ...r, ended_at: at }));
+      });
+      return run.immediate();
+    });
+  }
+
+  activeMaintenance(now: string): MaintenanceWindow[] {
+    return this.guard('reading maintenance windows', () =>
+      (this.db.prepare('SELECT * FROM maintenance WHERE ended_at IS NULL AND ends_at > ? ORDER BY id').all(now) as MaintenanceRow[]).map(toMaintenance),
+    );
+  }
+
+  maintenanceEndedSince(since: string): MaintenanceWindow[] {
+    return this.guard('reading maintenance windows', () =>
+      (this.db.prepare('SELECT * FROM maintenance WHERE ended_at IS NOT NULL AND ended_at > ? ORDER BY ended_at, id').all(since) as MaintenanceRow[]).map(
+        toMaintenance,
+      ),
+    );
+  }
+
+  getAgentState(key: string): unknown {
+    return this.guard('reading the agent state', () => {
+      const r = this.db.prepare('SELECT value FROM agent_state WHERE key = ?').get(key) as { value: string } | undefined;
+      return r === undefined ? null : (JSON.parse(r.value) as unknown);
+    });
+  }
+
+  setAgentState(key: string, value: unknown): void {
+    const at = this.now().toISOString();
+    this.guard('saving the agent state', () => {
+      this.db
+        .prepare('INSERT INTO agent_state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+        .run(key, JSON.stringify(value ?? null), at);
+    });
+  }
+
   diagnostics(): StoreDiagnostics {
     return this.guard('checking the database', () => ({
       journalMode: String(this.db.pragma('journal_mode', { simple: true })),
@@ -360,4 +492,43 @@ class SqliteStore implements Store {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+interface OutboxRow {
+  message_id: string;
+  channel: string;
+  message: string;
+  created_at: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_error: string | null;
+  delivered_at: string | null;
+  given_up_at: string | null;
+}
+
+function toOutboxEntry(r: OutboxRow): OutboxEntry {
+  return {
+    messageId: r.message_id,
+    channel: r.channel,
+    message: JSON.parse(r.message) as unknown,
+    createdAt: r.created_at,
+    attempts: r.attempts,
+    nextAttemptAt: r.next_attempt_at,
+    lastError: r.last_error,
+    deliveredAt: r.delivered_at,
+    givenUpAt: r.given_up_at,
+  };
+}
+
+interface MaintenanceRow {
+  id: number;
+  source: string;
+  reason: string | null;
+  started_at: string;
+  ends_at: string;
+  ended_at: string | null;
+}
+
+function toMaintenance(r: MaintenanceRow): MaintenanceWindow {
+  return { id: r.id, source: r.source, reason: r.reason, startedAt: r.started_at, endsAt: r.ends_at, endedAt: r.ended_at };
 }

@@ -57,6 +57,32 @@ export interface NewTimelineEntry {
   data?: unknown;
 }
 
+/** One message waiting for (or done with) one channel. */
+export interface OutboxEntry {
+  messageId: string;
+  channel: string;
+  /** The message as enqueued (JSON). */
+  message: unknown;
+  createdAt: string;
+  attempts: number;
+  nextAttemptAt: string;
+  lastError: string | null;
+  deliveredAt: string | null;
+  givenUpAt: string | null;
+}
+
+/** A maintenance window: alerts are held (still recorded) while one is active. */
+export interface MaintenanceWindow {
+  id: number;
+  /** Who opened it: "manual", "apt", ... */
+  source: string;
+  reason: string | null;
+  startedAt: string;
+  /** It ends by itself then, if nobody stops it (a forgotten window must not silence alerts for ever). */
+  endsAt: string;
+  endedAt: string | null;
+}
+
 /** upkeep's persistent state (see the file comment). Synchronous: SQLite calls are short. */
 export interface Store {
   /** The database file. */
@@ -76,6 +102,31 @@ export interface Store {
   appendTimeline(entry: NewTimelineEntry): TimelineEntry;
   /** Oldest first; `since` is inclusive (ISO 8601). */
   timeline(opts?: { since?: string; kind?: string; limit?: number }): TimelineEntry[];
+  /**
+   * Puts `message` into the outbox once per channel (idempotent: a message id already there for a
+   * channel is not added again). Returns how many rows were added.
+   */
+  enqueueAlert(messageId: string, message: unknown, channels: readonly string[]): number;
+  /** Undelivered, not given up, due at `now` (ISO), oldest first. */
+  dueAlerts(now: string, limit?: number): OutboxEntry[];
+  /** Every row of one message, or all rows (newest first) when messageId is omitted. */
+  outbox(opts?: { messageId?: string; limit?: number }): OutboxEntry[];
+  markDelivered(messageId: string, channel: string, at: string): void;
+  /** A failed attempt: retry at `nextAttemptAt`, or give up when it is null. */
+  markFailed(messageId: string, channel: string, error: string, nextAttemptAt: string | null, at: string): void;
+  /** Rows still to deliver; and the earliest next attempt among them (null when none). */
+  outboxPending(): { count: number; nextAttemptAt: string | null };
+  /** Opens a window (or extends the open one of the same source) until `endsAt`. */
+  startMaintenance(opts: { source: string; reason?: string | null; endsAt: string }): MaintenanceWindow;
+  /** Ends the open windows (of `source` only, when given); returns those it ended. */
+  stopMaintenance(opts?: { source?: string }): MaintenanceWindow[];
+  /** Windows open at `now` (not ended, not expired). */
+  activeMaintenance(now: string): MaintenanceWindow[];
+  /** Windows ended (stopped) after `since` (ISO), oldest first. */
+  maintenanceEndedSince(since: string): MaintenanceWindow[];
+  /** The agent's small persistent memory (alert states, operator stops), as JSON values by key. */
+  getAgentState(key: string): unknown;
+  setAgentState(key: string, value: unknown): void;
   /** The connection's settings and SQLite's integrity check (reads the whole file: for `upkeep doctor` and tests). */
   diagnostics(): StoreDiagnostics;
   close(): void;

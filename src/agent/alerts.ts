@@ -1,0 +1,106 @@
+/**
+ * The agent's alerts: one pure state machine (core/alerts/alert-state.ts) per alert key
+ * ("down:lapis", "crashloop:worker", "check:lapis/http", "engine"), stepped whenever its
+ * condition is evaluated. Messages go into the store's outbox (one row per channel, the message id
+ * as idempotency key), never straight to a channel: the Outbox actor delivers them, so nothing is
+ * lost while a channel is down or the agent restarts. States are persisted, so a restarted agent
+ * neither repeats a firing alert nor forgets a resolution it owes.
+ */
+import type { AlertMessage } from '../adapters/notify/notifier.js';
+import type { Store } from '../adapters/store/store.js';
+import { INACTIVE, stepAlert, type AlertRule, type AlertState } from '../core/alerts/alert-state.js';
+import type { AgentLog } from './log.js';
+
+const STATE_KEY = 'alerts';
+
+/** What to say when an alert fires or resolves; built only when a message is due. */
+export interface AlertContent {
+  severity: AlertMessage['severity'];
+  subject: string;
+  title: string;
+  text: string;
+  data?: Record<string, unknown>;
+}
+
+export interface AlertManagerOptions {
+  store: Store;
+  host: () => string;
+  channels: readonly string[];
+  inMaintenance: () => boolean;
+  /** Called after a message was queued, so the outbox can deliver it now. */
+  onQueued: () => void;
+  log: AgentLog;
+  now?: () => number;
+}
+
+export class AlertManager {
+  private states = new Map<string, AlertState>();
+  private dirty = false;
+
+  constructor(private readonly opts: AlertManagerOptions) {
+    const saved = opts.store.getAgentState(STATE_KEY);
+    if (saved !== null && typeof saved === 'object') {
+      for (const [k, v] of Object.entries(saved as Record<string, AlertState>)) if (v && typeof v === 'object' && 'phase' in v) this.states.set(k, v);
+    }
+  }
+
+  /**
+   * Steps alert `key`. `content(kind)` builds the message when one is due; for "resolved" it is
+   * called with the state the alert had while firing.
+   */
+  evaluate(key: string, rule: AlertRule, active: boolean, content: (kind: 'firing' | 'reminder' | 'resolved', firingSince: number | null) => AlertContent): void {
+    const now = (this.opts.now ?? Date.now)();
+    const prev = this.states.get(key) ?? INACTIVE;
+    const step = stepAlert(prev, rule, active, now, this.opts.inMaintenance());
+    if (step.state !== prev) {
+      if (step.state.phase === 'inactive') this.states.delete(key);
+      else this.states.set(key, step.state);
+      this.dirty = true;
+    }
+    if (step.transition !== null && step.transition !== 'reminder') {
+      this.opts.log.info({ alert: key, transition: step.transition }, `alert ${key}: ${step.transition}`);
+    }
+    if (step.send === null) {
+      if (step.transition === 'held' || (step.transition === 'resolved' && prev.announced)) {
+        this.opts.store.appendTimeline({ kind: 'alert-held', subject: key, message: `alert ${key} ${step.transition} during maintenance: not sent` });
+      }
+      return;
+    }
+    const firingSince = step.send === 'resolved' ? prev.firingSince : step.state.firingSince;
+    const c = content(step.send, firingSince);
+    // The id is stable for one firing (retries, restarts), distinct per reminder.
+    const id = `${key}@${firingSince ?? now}:${step.send}${step.send === 'reminder' ? `:${now}` : ''}`;
+    this.queue({ id, kind: step.send, ...c });
+  }
+
+  /** Queues a one-off message (e.g. the summary after a recovery). */
+  queue(m: Omit<AlertMessage, 'host' | 'at'> & { at?: string }): void {
+    const message: AlertMessage = { ...m, host: this.opts.host(), at: m.at ?? new Date((this.opts.now ?? Date.now)()).toISOString() };
+    this.opts.store.appendTimeline({ kind: `alert-${m.kind}`, subject: m.subject, message: `${m.title}: ${m.text}`, data: { id: m.id } });
+    if (this.opts.channels.length === 0) {
+      this.opts.log.info({ alert: m.id, kind: m.kind }, `${m.title} (no alert channel configured: timeline and log only)`);
+      return;
+    }
+    this.opts.store.enqueueAlert(message.id, message, this.opts.channels);
+    this.opts.onQueued();
+  }
+
+  /** Alerts currently firing. */
+  firing(): number {
+    let n = 0;
+    for (const s of this.states.values()) if (s.phase === 'firing') n++;
+    return n;
+  }
+
+  /** Keys of alerts that are pending or firing. */
+  activeKeys(): string[] {
+    return [...this.states.keys()];
+  }
+
+  /** Writes the states to the store if they changed. */
+  persist(): void {
+    if (!this.dirty) return;
+    this.opts.store.setAgentState(STATE_KEY, Object.fromEntries(this.states));
+    this.dirty = false;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Delivers the alert outbox (store table alert_outbox): every due row is sent to its channel;
+ * success marks it delivered, a retryable failure schedules the next attempt with exponential
+ * backoff (1 s doubling to 10 min), a permanent one (4xx, SMTP 5xx, unknown channel) or a message
+ * older than `maxAgeMs` gives up and says so. Rows survive agent restarts; a row is marked
+ * delivered right after the channel accepted it, so a crash in between can send it twice at worst,
+ * with the same idempotency key (AlertMessage.id) for the receiver to drop the duplicate.
+ */
+import { DeliveryError, type AlertMessage, type Notifier } from '../adapters/notify/notifier.js';
+import type { Store } from '../adapters/store/store.js';
+import { sleepUnlessAborted, type Actor } from './actor.js';
+import type { AgentLog } from './log.js';
+
+export interface OutboxOptions {
+  store: Store;
+  notifiers: ReadonlyMap<string, Notifier>;
+  log: AgentLog;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Give up on a message this old (default 24 h). */
+  maxAgeMs?: number;
+  /** Look at the outbox at least this often (default 30 s). */
+  pollMs?: number;
+  onResult?: (channel: string, outcome: 'delivered' | 'failed' | 'given_up') => void;
+  onPending?: (count: number) => void;
+}
+
+export class Outbox implements Actor {
+  readonly name = 'outbox';
+  private wake: (() => void) | null = null;
+  private kicked = false;
+
+  constructor(private readonly opts: OutboxOptions) {}
+
+  /** Something was queued: deliver now. */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    const pollMs = this.opts.pollMs ?? 30_000;
+    while (!signal.aborted) {
+      this.kicked = false;
+      try {
+        await this.deliverDue(signal);
+      } catch (err) {
+        this.opts.log.error({ err: String(err) }, 'alert outbox: could not read or update the store');
+      }
+      if (signal.aborted) break;
+      const pending = this.safePending();
+      this.opts.onPending?.(pending.count);
+      if (this.kicked) continue;
+      const untilNext = pending.nextAttemptAt === null ? pollMs : Math.max(50, Math.min(pollMs, Date.parse(pending.nextAttemptAt) - Date.now()));
+      await this.sleep(untilNext, signal);
+    }
+  }
+
+  /** Sends every due row once; returns how many were delivered. */
+  async deliverDue(signal?: AbortSignal): Promise<number> {
+    const { store, notifiers, log } = this.opts;
+    const backoff = this.opts.backoff ?? { initialMs: 1_000, maxMs: 600_000 };
+    const maxAgeMs = this.opts.maxAgeMs ?? 86_400_000;
+    let delivered = 0;
+    for (const row of store.dueAlerts(new Date().toISOString())) {
+      if (signal?.aborted) break;
+      const notifier = notifiers.get(row.channel);
+      const now = () => new Date().toISOString();
+      if (notifier === undefined) {
+        store.markFailed(row.messageId, row.channel, `no channel named "${row.channel}" in the configuration any more`, null, now());
+        this.opts.onResult?.(row.channel, 'given_up');
+        log.warn({ alert: row.messageId, channel: row.channel }, 'alert dropped: its channel is no longer configured');
+        continue;
+      }
+      try {
+        await notifier.send(row.message as AlertMessage, signal);
+        store.markDelivered(row.messageId, row.channel, now());
+        delivered++;
+        this.opts.onResult?.(row.channel, 'delivered');
+        log.info({ alert: row.messageId, channel: row.channel, attempts: row.attempts + 1 }, 'alert delivered');
+      } catch (err) {
+        if (signal?.aborted) break;
+        const retryable = err instanceof DeliveryError ? err.retryable : true;
+        const tooOld = Date.now() - Date.parse(row.createdAt) > maxAgeMs;
+        const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(row.attempts, 20));
+        const next = retryable && !tooOld ? new Date(Date.now() + delay).toISOString() : null;
+        store.markFailed(row.messageId, row.channel, (err as Error).message, next, now());
+        this.opts.onResult?.(row.channel, next === null ? 'given_up' : 'failed');
+        const why = (err as Error).message;
+        if (next === null) log.error({ alert: row.messageId, channel: row.channel, err: why }, tooOld ? 'alert given up: undelivered for too long' : 'alert given up: the channel refused it');
+        else log.warn({ alert: row.messageId, channel: row.channel, err: why, retryInMs: delay }, 'alert delivery failed; will retry');
+      }
+    }
+    return delivered;
+  }
+
+  private safePending(): { count: number; nextAttemptAt: string | null } {
+    try {
+      return this.opts.store.outboxPending();
+    } catch {
+      return { count: 0, nextAttemptAt: null };
+    }
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const inner = new AbortController();
+      const onAbort = () => inner.abort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.wake = () => inner.abort();
+      void sleepUnlessAborted(ms, inner.signal).then(() => {
+        signal.removeEventListener('abort', onAbort);
+        this.wake = null;
+        resolve();
+      });
+    });
+  }
+}

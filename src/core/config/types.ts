@@ -1,0 +1,126 @@
+/**
+ * The agent's configuration, as the rest of upkeep sees it after loading and validation
+ * (src/core/config/schema.ts turns the YAML file into this; durations are milliseconds, every
+ * default filled in). The file itself uses snake_case keys and durations like "30s" (docs/config.md).
+ * Zero config is valid: `defaultConfig()` is what an empty or missing file means.
+ */
+
+/** What the agent may do when a desired container stops. */
+export type HealMode =
+  /** Heal it unless the operator stopped it through the API while the daemon kept running (default). */
+  | 'desired'
+  /** Heal it even after an operator stop. */
+  | 'always'
+  /** Never start it; only alert. */
+  | 'never';
+
+export interface HttpCheck {
+  type: 'http';
+  url: string;
+  /** Expected status; default 200. */
+  status: number;
+  /** The body must contain this text, if set. */
+  bodyContains: string | null;
+}
+
+export interface TcpCheck {
+  type: 'tcp';
+  host: string;
+  port: number;
+}
+
+/** The container's own Docker HEALTHCHECK (health_status events / inspect). */
+export interface DockerHealthCheck {
+  type: 'docker';
+}
+
+export type HealthCheckSpec = (HttpCheck | TcpCheck | DockerHealthCheck) & {
+  intervalMs: number;
+  timeoutMs: number;
+  /** Consecutive failures before the check counts as failing. */
+  failures: number;
+  /** Consecutive successes before a failing check counts as passing again. */
+  successes: number;
+};
+
+export interface ServiceConfig {
+  /** Container name (`lapis`) or compose `project/service` (`srsilo/lapisOpen`). */
+  name: string;
+  heal: HealMode;
+  checks: HealthCheckSpec[];
+}
+
+export type ChannelConfig =
+  | { type: 'webhook'; name: string; url: string; secret: string | null; headers: Record<string, string> }
+  | { type: 'slack'; name: string; url: string }
+  | { type: 'ntfy'; name: string; url: string; token: string | null }
+  | {
+      type: 'email';
+      name: string;
+      host: string;
+      port: number;
+      secure: boolean;
+      user: string | null;
+      password: string | null;
+      from: string;
+      to: string[];
+    };
+
+export interface UpkeepConfig {
+  /** Where the state database lives; null: the default (see state-dir.ts). */
+  stateDir: string | null;
+  /** The agent's HTTP listener for /metrics and /healthz: host and port. Default 127.0.0.1:9465. */
+  listen: { host: string; port: number };
+  logFormat: 'json' | 'pretty';
+  heal: {
+    /** Default heal mode for containers not named under `services`. Default 'desired'. */
+    default: HealMode;
+    /** Crash loop: this many heals within `crashLoopWindowMs` -> give up and alert. Default 5 in 2 min. */
+    crashLoopRestarts: number;
+    crashLoopWindowMs: number;
+    /** Backoff between heal attempts of one container. Default 1 s .. 60 s. */
+    backoffInitialMs: number;
+    backoffMaxMs: number;
+  };
+  recovery: {
+    /** After the engine comes back, wait this long for Docker's own restarts. Default 10 s. */
+    graceMs: number;
+    readyTimeoutMs: number;
+    runningForMs: number;
+    concurrency: number;
+  };
+  /** Full re-list even without events. Default 60 s. */
+  resyncMs: number;
+  services: ServiceConfig[];
+  alerts: {
+    /** How long a condition holds before the alert fires. Default 0. */
+    forMs: number;
+    /** Reminder interval while firing; 0 none. Default 4 h. */
+    repeatMs: number;
+    channels: ChannelConfig[];
+  };
+  /** Dead-man's switch: GET this URL every interval. */
+  heartbeat: { url: string; intervalMs: number } | null;
+  preflight: {
+    /** Let `upkeep preflight --hook` stop apt when something will not come back. Default false. */
+    block: boolean;
+  };
+}
+
+export function defaultConfig(): UpkeepConfig {
+  return {
+    stateDir: null,
+    listen: { host: '127.0.0.1', port: 9465 },
+    logFormat: 'json',
+    heal: { default: 'desired', crashLoopRestarts: 5, crashLoopWindowMs: 120_000, backoffInitialMs: 1_000, backoffMaxMs: 60_000 },
+    recovery: { graceMs: 10_000, readyTimeoutMs: 120_000, runningForMs: 5_000, concurrency: 8 },
+    resyncMs: 60_000,
+    services: [],
+    alerts: { forMs: 0, repeatMs: 4 * 3_600_000, channels: [] },
+    heartbeat: null,
+    preflight: { block: false },
+  };
+}
+
+/** The config file a default install writes, and where the agent looks without --config. */
+export const DEFAULT_CONFIG_PATH = '/etc/upkeep/upkeep.yml';

@@ -1,0 +1,123 @@
+/** The alert outbox against a real HTTP server on loopback and a real SQLite store. */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { WebhookNotifier, type AlertMessage } from '../../src/adapters/notify/notifier.js';
+import { openStore } from '../../src/adapters/store/sqlite-store.js';
+import { SILENT } from '../../src/agent/log.js';
+import { Outbox } from '../../src/agent/outbox.js';
+
+const root = mkdtempSync(join(tmpdir(), 'upkeep-outbox-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+
+interface Received {
+  key: string | undefined;
+  body: AlertMessage;
+}
+
+/** A webhook receiver answering with the given statuses in turn (then 200). */
+async function receiver(statuses: number[]): Promise<{ url: string; received: Received[]; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      const status = statuses.shift() ?? 200;
+      if (status === 200) received.push({ key: req.headers['idempotency-key'] as string | undefined, body: JSON.parse(body) as AlertMessage });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+}
+
+function message(id: string): AlertMessage {
+  return { id, kind: 'firing', severity: 'critical', subject: 'web', title: 'web is down', text: 'exited 137', host: 'h', at: '2026-11-28T10:00:00.000Z' };
+}
+
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Outbox', () => {
+  it('retries a channel that answers 503 with backoff and delivers exactly once, with the idempotency key', async () => {
+    const hook = await receiver([503, 503]);
+    const store = openStore({ stateDir: join(root, `s${n++}`) });
+    const results: string[] = [];
+    const outbox = new Outbox({
+      store,
+      notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]),
+      log: SILENT,
+      backoff: { initialMs: 50, maxMs: 200 },
+      onResult: (_ch, outcome) => results.push(outcome),
+    });
+    const stop = new AbortController();
+    const running = outbox.run(stop.signal);
+    store.enqueueAlert('m1', message('m1'), ['hook']);
+    outbox.kick();
+    await until(() => hook.received.length === 1);
+    await until(() => store.outboxPending().count === 0);
+    await new Promise((r) => setTimeout(r, 300));
+    stop.abort();
+    await running;
+    hook.server.close();
+    assert.deepEqual(results, ['failed', 'failed', 'delivered']);
+    assert.equal(hook.received.length, 1, 'delivered once');
+    assert.equal(hook.received[0]?.key, 'm1');
+    const [row] = store.outbox({ messageId: 'm1' });
+    assert.equal(row?.attempts, 3);
+    assert.ok(row?.deliveredAt);
+    store.close();
+  });
+
+  it('keeps an alert queued while the channel is down and delivers it after an agent restart', async () => {
+    const dir = join(root, `s${n++}`);
+    const first = openStore({ stateDir: dir });
+    first.enqueueAlert('m2', message('m2'), ['hook']);
+    // The channel is down: nothing listens on this port.
+    const dead = await receiver([]);
+    const deadUrl = dead.url;
+    await new Promise<void>((r) => dead.server.close(() => r()));
+    const outbox1 = new Outbox({ store: first, notifiers: new Map([['hook', new WebhookNotifier({ url: deadUrl, name: 'hook' })]]), log: SILENT, backoff: { initialMs: 10, maxMs: 10 } });
+    assert.equal(await outbox1.deliverDue(), 0);
+    assert.match(first.outbox({ messageId: 'm2' })[0]?.lastError ?? '', /ECONNREFUSED/);
+    first.close();
+
+    // "Restart": a new store connection and a new outbox, with the channel back.
+    const hook = await receiver([]);
+    const second = openStore({ stateDir: dir });
+    const outbox2 = new Outbox({ store: second, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(await outbox2.deliverDue(), 1);
+    assert.deepEqual(hook.received.map((r) => r.body.id), ['m2']);
+    assert.equal(await outbox2.deliverDue(), 0, 'nothing left');
+    hook.server.close();
+    second.close();
+  });
+
+  it('gives up at once on a permanent refusal (404) and on a channel no longer configured', async () => {
+    const hook = await receiver([404]);
+    const store = openStore({ stateDir: join(root, `s${n++}`) });
+    store.enqueueAlert('m3', message('m3'), ['hook', 'gone']);
+    const outbox = new Outbox({ store, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT });
+    await outbox.deliverDue();
+    const rows = store.outbox({ messageId: 'm3' });
+    assert.deepEqual(rows.map((r) => [r.channel, r.givenUpAt !== null, r.deliveredAt]), [
+      ['gone', true, null],
+      ['hook', true, null],
+    ]);
+    assert.match(rows[1]?.lastError ?? '', /404/);
+    assert.equal(store.outboxPending().count, 0);
+    hook.server.close();
+    store.close();
+  });
+});
