@@ -50,7 +50,9 @@ export class HealthChecker implements Actor {
   ) {}
 
   async run(signal: AbortSignal): Promise<void> {
-    await Promise.all(this.targets.map((t) => this.loop(t, signal)));
+    // An actor that returns stops the agent (runActors): with no checks, wait for the stop.
+    const stopped = new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener('abort', () => resolve(), { once: true })));
+    await Promise.all([stopped, ...this.targets.map((t) => this.loop(t, signal))]);
   }
 
   private async loop(t: CheckTarget, signal: AbortSignal): Promise<void> {

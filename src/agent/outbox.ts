@@ -1,5 +1,7 @@
 /**
- * Delivers the alert outbox (store table alert_outbox): every due row is sent to its channel;
+ * Delivers the alert outbox (store table alert_outbox), in order per channel: the oldest
+ * undelivered message of a channel goes first, and while it waits for a retry the channel's later
+ * messages wait behind it (a "resolved" never arrives before its "firing"). Each row is sent;
  * success marks it delivered, a retryable failure schedules the next attempt with exponential
  * backoff (1 s doubling to 10 min), a permanent one (4xx, SMTP 5xx, unknown channel) or a message
  * older than `maxAgeMs` gives up and says so. Rows survive agent restarts; a row is marked
@@ -27,6 +29,8 @@ export interface OutboxOptions {
 export class Outbox implements Actor {
   readonly name = 'outbox';
   private wake: (() => void) | null = null;
+  /** The earliest retry among the channels' head messages after the last pass. */
+  private nextHeadAt: number | null = null;
   private kicked = false;
 
   constructor(private readonly opts: OutboxOptions) {}
@@ -50,7 +54,7 @@ export class Outbox implements Actor {
       const pending = this.safePending();
       this.opts.onPending?.(pending.count);
       if (this.kicked) continue;
-      const untilNext = pending.nextAttemptAt === null ? pollMs : Math.max(50, Math.min(pollMs, Date.parse(pending.nextAttemptAt) - Date.now()));
+      const untilNext = this.nextHeadAt === null ? pollMs : Math.max(50, Math.min(pollMs, this.nextHeadAt - Date.now()));
       await this.sleep(untilNext, signal);
     }
   }
@@ -61,8 +65,19 @@ export class Outbox implements Actor {
     const backoff = this.opts.backoff ?? { initialMs: 1_000, maxMs: 600_000 };
     const maxAgeMs = this.opts.maxAgeMs ?? 86_400_000;
     let delivered = 0;
-    for (const row of store.dueAlerts(new Date().toISOString())) {
+    const blocked = new Set<string>();
+    this.nextHeadAt = null;
+    const waitFor = (at: number) => {
+      this.nextHeadAt = this.nextHeadAt === null ? at : Math.min(this.nextHeadAt, at);
+    };
+    for (const row of store.undeliveredAlerts()) {
       if (signal?.aborted) break;
+      if (blocked.has(row.channel)) continue;
+      if (Date.parse(row.nextAttemptAt) > Date.now()) {
+        blocked.add(row.channel);
+        waitFor(Date.parse(row.nextAttemptAt));
+        continue;
+      }
       const notifier = notifiers.get(row.channel);
       const now = () => new Date().toISOString();
       if (notifier === undefined) {
@@ -84,6 +99,10 @@ export class Outbox implements Actor {
         const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(row.attempts, 20));
         const next = retryable && !tooOld ? new Date(Date.now() + delay).toISOString() : null;
         store.markFailed(row.messageId, row.channel, (err as Error).message, next, now());
+        if (next !== null) {
+          blocked.add(row.channel);
+          waitFor(Date.parse(next));
+        }
         this.opts.onResult?.(row.channel, next === null ? 'given_up' : 'failed');
         const why = (err as Error).message;
         if (next === null) log.error({ alert: row.messageId, channel: row.channel, err: why }, tooOld ? 'alert given up: undelivered for too long' : 'alert given up: the channel refused it');

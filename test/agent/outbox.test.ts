@@ -104,6 +104,25 @@ describe('Outbox', () => {
     second.close();
   });
 
+  it('delivers a channel\'s messages in the order they were queued, even across retries', async () => {
+    const hook = await receiver([503, 503, 503]);
+    const store = openStore({ stateDir: join(root, `s${n++}`) });
+    const outbox = new Outbox({ store, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT, backoff: { initialMs: 30, maxMs: 100 } });
+    const stop = new AbortController();
+    const running = outbox.run(stop.signal);
+    for (const id of ['a-firing', 'b-firing', 'a-resolved', 'c-summary']) {
+      store.enqueueAlert(id, message(id), ['hook']);
+      outbox.kick();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await until(() => hook.received.length === 4);
+    stop.abort();
+    await running;
+    hook.server.close();
+    assert.deepEqual(hook.received.map((r) => r.body.id), ['a-firing', 'b-firing', 'a-resolved', 'c-summary']);
+    store.close();
+  });
+
   it('gives up at once on a permanent refusal (404) and on a channel no longer configured', async () => {
     const hook = await receiver([404]);
     const store = openStore({ stateDir: join(root, `s${n++}`) });

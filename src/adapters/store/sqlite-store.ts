@@ -372,6 +372,14 @@ class SqliteStore implements Store {
     );
   }
 
+  undeliveredAlerts(limit = 1000): OutboxEntry[] {
+    return this.guard('reading the alert outbox', () =>
+      (this.db.prepare('SELECT * FROM alert_outbox WHERE delivered_at IS NULL AND given_up_at IS NULL ORDER BY rowid LIMIT ?').all(limit) as OutboxRow[]).map(
+        toOutboxEntry,
+      ),
+    );
+  }
+
   outbox(opts: { messageId?: string; limit?: number } = {}): OutboxEntry[] {
     return this.guard('reading the alert outbox', () => {
       const limit = opts.limit !== undefined && opts.limit > 0 ? Math.floor(opts.limit) : -1;

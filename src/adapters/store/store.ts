@@ -109,6 +109,8 @@ export interface Store {
   enqueueAlert(messageId: string, message: unknown, channels: readonly string[]): number;
   /** Undelivered, not given up, due at `now` (ISO), oldest first. */
   dueAlerts(now: string, limit?: number): OutboxEntry[];
+  /** Undelivered, not given up, due or not, in the order they were queued. */
+  undeliveredAlerts(limit?: number): OutboxEntry[];
   /** Every row of one message, or all rows (newest first) when messageId is omitted. */
   outbox(opts?: { messageId?: string; limit?: number }): OutboxEntry[];
   markDelivered(messageId: string, channel: string, at: string): void;

@@ -1,0 +1,65 @@
+/** CachedHostReader: lists every time, inspects only what changed (fake engine: counts calls). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DockerEngine } from '../../src/adapters/docker/engine-client.js';
+import { CachedHostReader } from '../../src/agent/host-reader.js';
+import type { EngineContainerInspect, EngineContainerSummary } from '../../src/core/engine-types.js';
+import { inspectOf } from '../core/recovery/fixtures.js';
+
+function fakeEngine(containers: Map<string, EngineContainerInspect>) {
+  const calls = { info: 0, inspect: 0, list: 0 };
+  const engine = {
+    endpoint: { kind: 'tcp', baseUrl: 'http://fake', display: 'fake' },
+    async info() {
+      calls.info++;
+      return { ID: 'ENGINE', Name: 'host', ServerVersion: '20.10.24', DockerRootDir: '/var/lib/docker', LiveRestoreEnabled: false };
+    },
+    async apiVersion() {
+      return '1.41';
+    },
+    async listContainers(): Promise<EngineContainerSummary[]> {
+      calls.list++;
+      return [...containers.values()].map((c) => ({ Id: c.Id, Names: [c.Name], Image: '', ImageID: '', State: c.State.Status, Status: '', Labels: {}, Created: 0 }));
+    },
+    async inspectContainer(id: string) {
+      calls.inspect++;
+      const c = containers.get(id);
+      if (!c) throw Object.assign(new Error('gone'), { status: 404 });
+      return c;
+    },
+  } as unknown as DockerEngine;
+  return { engine, calls };
+}
+
+describe('CachedHostReader', () => {
+  it('inspects everything on the first read, then only new, changed or event-named containers', async () => {
+    const a = inspectOf({ name: 'a', id: 'a'.repeat(64) });
+    const b = inspectOf({ name: 'b', id: 'b'.repeat(64) });
+    const containers = new Map([
+      [a.Id, a],
+      [b.Id, b],
+    ]);
+    const { engine, calls } = fakeEngine(containers);
+    const reader = new CachedHostReader(engine);
+    const first = await reader.read('all');
+    assert.deepEqual([first.containers.map((c) => c.name), reader.lastInspects, calls.info], [['a', 'b'], 2, 1]);
+
+    await reader.read(new Set());
+    assert.equal(reader.lastInspects, 0, 'nothing changed: no inspect');
+
+    containers.set(a.Id, { ...a, State: { ...a.State, Status: 'exited', Running: false, ExitCode: 137 } });
+    const second = await reader.read(new Set());
+    assert.equal(reader.lastInspects, 1);
+    assert.equal(second.containers.find((c) => c.name === 'a')?.state, 'exited');
+
+    await reader.read(new Set(['b']));
+    assert.equal(reader.lastInspects, 1, 'named by an event');
+
+    containers.delete(b.Id);
+    const third = await reader.read(new Set());
+    assert.deepEqual(third.containers.map((c) => c.name), ['a'], 'a removed container disappears');
+
+    await reader.read('all');
+    assert.deepEqual([reader.lastInspects, calls.info], [1, 2], 'a full read inspects all and asks /info again');
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * Acceptance of `upkeep agent` on a private real Docker engine, with a webhook receiver on
+ * loopback. The agent runs in this process (buildAgent, exactly what `upkeep agent` runs) against
+ * the engine's socket and a real SQLite store. One engine, scenarios in order:
+ *
+ *  1. zero config: the agent records what runs as desired (first snapshot);
+ *  2. SIGKILL inside a desired container: an alert reaches the webhook, the agent starts it again;
+ *  3. `docker stop` while the agent runs: not healed, recorded as the operator's intent;
+ *  4. SIGKILL of dockerd, started again: the agent reconnects, brings back every desired container
+ *     (including the unless-stopped one Docker leaves down) and sends ONE summary alert;
+ *  5. a crash loop: the agent gives up and alerts with the last log lines;
+ *  6. a maintenance window holds alerts but still records them.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { SMTPServer } from 'smtp-server';
+import { EngineClient } from '../../src/adapters/docker/engine-client.js';
+import type { AlertMessage } from '../../src/adapters/notify/notifier.js';
+import { openStore } from '../../src/adapters/store/sqlite-store.js';
+import type { Store } from '../../src/adapters/store/store.js';
+import { buildAgent, type AgentParts } from '../../src/agent/agent.js';
+import { createLog, SILENT } from '../../src/agent/log.js';
+import { defaultConfig, type UpkeepConfig } from '../../src/core/config/types.js';
+import { parseDockerHost } from '../../src/core/docker-host.js';
+import { PrivateEngine, sleep } from './private-engine.js';
+
+/** PID 1 is a shell waiting for a child `sleep`: killing the child with SIGKILL from inside exits the container with 137. */
+const KILLABLE = ['sh', '-c', 'sleep 1000000 & wait $!'];
+/** Exits 3 at once (printing "boom") once /tmp/crash exists. */
+const FLAPPY = ['sh', '-c', 'if [ -f /tmp/crash ]; then echo boom-$(date +%s); exit 3; fi; sleep 1000000 & wait $!'];
+
+interface Received {
+  at: number;
+  message: AlertMessage;
+}
+
+let engine: PrivateEngine | null = null;
+let root = '';
+let hook: { url: string; received: Received[]; server: Server };
+let smtp: SMTPServer;
+const mails: string[] = [];
+let store: Store;
+let client: EngineClient;
+let parts: AgentParts;
+let running: Promise<void>;
+const stop = new AbortController();
+
+async function until<T>(what: string, fn: () => Promise<T | null | false> | T | null | false, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== null && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
+    await sleep(50);
+  }
+}
+
+function messagesAfter(t: number): AlertMessage[] {
+  return hook.received.filter((r) => r.at >= t).map((r) => r.message);
+}
+
+describe('upkeep agent on a real engine', { concurrency: false }, () => {
+  before(async (t) => {
+    engine = await PrivateEngine.startOrSkip(t as never);
+    if (!engine) return;
+    root = mkdtempSync(join(tmpdir(), 'upk-agent-'));
+    const received: Received[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        received.push({ at: Date.now(), message: JSON.parse(body) as AlertMessage });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    hook = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, cb) {
+        let data = '';
+        stream.on('data', (c: Buffer) => (data += c.toString('utf8')));
+        stream.on('end', () => {
+          mails.push(data);
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    const smtpPort = (smtp.server.address() as AddressInfo).port;
+
+    await engine.run('web', { cmd: KILLABLE });
+    await engine.run('cache', { flags: ['--restart', 'unless-stopped'], cmd: KILLABLE });
+    await engine.run('api', { flags: ['--restart', 'always'], cmd: KILLABLE });
+    await engine.run('flappy', { cmd: FLAPPY });
+
+    const config: UpkeepConfig = defaultConfig();
+    config.listen = { host: '127.0.0.1', port: 0 };
+    config.resyncMs = 5_000;
+    config.recovery = { ...config.recovery, graceMs: 1_000, runningForMs: 500, readyTimeoutMs: 10_000 };
+    config.heal = { ...config.heal, crashLoopRestarts: 3, crashLoopWindowMs: 60_000, backoffInitialMs: 200, backoffMaxMs: 1_000 };
+    config.alerts = {
+      ...config.alerts,
+      channels: [
+        { type: 'webhook', name: 'hook', url: hook.url, secret: null, headers: {} },
+        { type: 'email', name: 'mail', host: '127.0.0.1', port: smtpPort, secure: false, user: null, password: null, from: 'upkeep@test.example', to: ['ops@test.example'] },
+      ],
+    };
+    store = openStore({ stateDir: join(root, 'state') });
+    client = new EngineClient(parseDockerHost(engine.dockerHost));
+    const agent = buildAgent({ config, engine: client, store, log: process.env.UPKEEP_TEST_LOG ? createLog('pretty', process.stderr, 'debug') : SILENT, version: 'test', timing: { debounceMs: 50, maintenancePollMs: 200 } });
+    parts = agent.parts;
+    running = agent.run(stop.signal);
+  });
+
+  after(async () => {
+    stop.abort();
+    await running?.catch(() => undefined);
+    store?.close();
+    await client?.close();
+    hook?.server.close();
+    await new Promise<void>((r) => (smtp ? smtp.close(() => r()) : r()));
+    await engine?.dispose();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  test('1. zero config: what runs at the first start becomes desired', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const snap = await until('first snapshot', () => store.listSnapshots()[0] ?? null);
+    assert.deepEqual(snap.names, ['api', 'cache', 'flappy', 'web']);
+    assert.match(store.timeline({ kind: 'snapshot' })[0]?.message ?? '', /recorded the 4 running containers as desired/);
+    await until('first reconcile', () => parts.queue.runs > 0);
+  });
+
+  test('2. SIGKILL inside a desired container: alert to the webhook, started again', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const t0 = Date.now();
+    await engine.docker('exec', 'web', 'sh', '-c', 'kill -9 $(pidof sleep)');
+    const firing = await until('firing alert for web', () => messagesAfter(t0).find((m) => m.subject === 'web' && m.kind === 'firing') ?? null, 10_000);
+    assert.equal(firing.title, 'web is down');
+    assert.match(firing.text, /exited 137/);
+    assert.match(firing.text, /upkeep is starting it again/);
+    await until('web running again', async () => engine!.isRunning('web'), 10_000);
+    const resolved = await until('resolved alert for web', () => messagesAfter(t0).find((m) => m.subject === 'web' && m.kind === 'resolved') ?? null, 10_000);
+    assert.match(resolved.text, /runs again after/);
+    assert.ok(store.timeline({ kind: 'healed' }).some((e) => e.subject === 'web'));
+    const mail = await until('the same alert by email (real SMTP server on loopback)', () => mails.find((m) => /Subject: \[CRITICAL\] web is down/.test(m)) ?? null, 10_000);
+    assert.match(mail, /exited 137/);
+  });
+
+  test('3. docker stop while the agent runs: not healed, recorded as intended', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const t0 = Date.now();
+    await engine.docker('stop', 'api');
+    await until('operator stop recorded', () => store.timeline({ kind: 'operator-stop' }).find((e) => e.subject === 'api') ?? null, 10_000);
+    await sleep(4_000); // longer than the agent's wait for Docker's own restart (3 s)
+    assert.equal(await engine.isRunning('api'), false, 'the agent must not start what the operator stopped');
+    assert.deepEqual(messagesAfter(t0).filter((m) => m.subject === 'api'), [], 'no alert for an intended stop');
+    // Started again by the operator: desired again.
+    await engine.docker('start', 'api');
+    await until('operator start recorded', () => store.timeline({ kind: 'operator-start' }).find((e) => e.subject === 'api') ?? null, 10_000);
+  });
+
+  test('4. dockerd SIGKILLed and started again: reconnect, recover everything desired, one summary alert', async (t) => {
+    if (!engine) return t.skip('no engine');
+    await until('all four settled', async () => (await engine!.isRunning('web')) && (await engine!.isRunning('api')) && (await engine!.isRunning('cache')));
+    const t0 = Date.now();
+    await engine.crash();
+    await sleep(500);
+    await engine.start();
+    for (const name of ['web', 'cache', 'api']) await until(`${name} running after the daemon crash`, async () => engine!.isRunning(name), 30_000);
+    const summary = await until('summary alert', () => messagesAfter(t0).find((m) => m.kind === 'summary') ?? null, 15_000);
+    assert.match(summary.text, /after the Docker engine came back: \d of \d desired containers were down; all running again/);
+    assert.match(summary.text, /cache: started/, 'the unless-stopped container Docker leaves down after a crash');
+    assert.match(summary.text, /web: started/);
+    await sleep(1_000);
+    const sent = messagesAfter(t0);
+    assert.equal(sent.filter((m) => m.kind === 'summary').length, 1, 'one summary');
+    assert.deepEqual(sent.filter((m) => m.kind !== 'summary' && m.subject !== 'flappy').map((m) => `${m.kind} ${m.title}`), [], 'no other alert');
+    assert.ok(store.timeline({ kind: 'engine-lost' }).length >= 1);
+  });
+
+  test('5. a crash loop: the agent gives up and alerts with the last log lines', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const t0 = Date.now();
+    await until('flappy running', async () => engine!.isRunning('flappy'));
+    await engine.docker('exec', 'flappy', 'sh', '-c', 'touch /tmp/crash; kill -9 $(pidof sleep)');
+    const gaveUp = await until('give-up alert', () => messagesAfter(t0).find((m) => m.title === 'Giving up on flappy') ?? null, 30_000);
+    assert.match(gaveUp.text, /giving up on flappy: exited 3, 3 times in 1 min/);
+    assert.match(gaveUp.text, /last log lines:\n(.*\n)*boom-\d+/);
+    const healsBefore = store.timeline({ kind: 'healed' }).filter((e) => e.subject === 'flappy').length;
+    await sleep(2_000);
+    assert.equal(store.timeline({ kind: 'healed' }).filter((e) => e.subject === 'flappy').length, healsBefore, 'no more heals after giving up');
+    assert.equal(await engine.isRunning('flappy'), false);
+  });
+
+  test('6. a maintenance window holds alerts, still records them', async (t) => {
+    if (!engine) return t.skip('no engine');
+    store.startMaintenance({ source: 'manual', endsAt: new Date(Date.now() + 60_000).toISOString() });
+    await sleep(400); // the agent polls the store every 200 ms here
+    const t0 = Date.now();
+    await engine.docker('exec', 'web', 'sh', '-c', 'kill -9 $(pidof sleep)');
+    await until('web healed during maintenance', () => store.timeline({ kind: 'healed', since: new Date(t0).toISOString() }).find((e) => e.subject === 'web') ?? null, 10_000);
+    await until('web running', async () => engine!.isRunning('web'));
+    assert.ok(store.timeline({ kind: 'alert-held', since: new Date(t0).toISOString() }).some((e) => e.subject === 'down:web'));
+    await sleep(500);
+    assert.deepEqual(messagesAfter(t0).filter((m) => m.subject === 'web'), [], 'held, not sent');
+    store.stopMaintenance();
+  });
+});
