@@ -84,7 +84,7 @@ export function notifierFor(ch: ChannelConfig): Notifier {
 export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: AbortSignal) => Promise<void> } {
   const { config, engine, store, log } = deps;
   const notifiers = deps.notifiers ?? new Map(config.alerts.channels.map((ch) => [ch.name, notifierFor(ch)]));
-  const metrics = new AgentMetrics({ version: deps.version });
+  const metrics = new AgentMetrics({ version: deps.version, channels: [...notifiers.keys()] });
   let maintenanceActive = false;
   const refreshMaintenance = (): boolean => {
     try {

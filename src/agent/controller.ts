@@ -230,6 +230,7 @@ export class Controller {
     for (const n of [...this.memory.keys()]) if (!names.has(n)) this.memory.delete(n);
     for (const d of decisions) {
       this.memory.set(d.container.name, d.memory);
+      if (d.verdict.kind !== 'running') this.opts.log.debug({ container: d.container.name, verdict: d.verdict.kind, state: d.verdict.actual?.state ?? 'missing' }, 'not running');
       if (d.event === null) continue;
       const level = d.event.kind === 'gave-up' ? 'error' : d.event.kind === 'died' ? 'warn' : 'info';
       this.opts.log[level]({ container: d.container.name, event: d.event.kind }, d.event.message);
@@ -283,10 +284,12 @@ export class Controller {
   /** Boot, daemon restart, apt: bring back everything desired, then one summary alert. */
   private async recoveryPass(trigger: RecoveryTrigger, desired: readonly DesiredContainer[], host: HostIdentity, signal: AbortSignal): Promise<RecoveryResult | null> {
     const { config, alerts, metrics, log, store } = this.opts;
+    // Not brought back: what the operator stopped, `heal: never`, and crash loops upkeep gave up on
+    // (they stay alerted; starting one again after `docker start` makes it healable again).
     const eligible = desired.filter((d) => {
       const mem = this.memory.get(d.name);
       const mode = this.healMode(d);
-      return mode !== 'never' && (mode === 'always' || mem?.operatorStoppedAt == null);
+      return mode !== 'never' && (mode === 'always' || mem?.operatorStoppedAt == null) && mem?.gaveUpAt == null;
     });
     const label = { startup: 'after the agent started', daemon_restart: 'after the Docker engine came back', apt: 'after an apt run', manual: 'on request' }[trigger];
     log.info({ trigger, desired: eligible.length, graceMs: config.recovery.graceMs }, `recovery pass ${label}`);

@@ -60,8 +60,27 @@ async function until<T>(what: string, fn: () => Promise<T | null | false> | T | 
   }
 }
 
+/** SIGKILLs the container's `sleep` from inside (PID 1, the shell, then exits 137); waits until it runs first. */
+async function killInside(name: string): Promise<void> {
+  await until(`${name} running its sleep`, () => engine!.docker('exec', name, 'pidof', 'sleep').then(() => true, () => false), 15_000);
+  await engine!.docker('exec', name, 'sh', '-c', 'kill -9 $(pidof sleep)');
+}
+
 function messagesAfter(t: number): AlertMessage[] {
   return hook.received.filter((r) => r.at >= t).map((r) => r.message);
+}
+
+/** Starts the agent in this process, as `upkeep agent` would, on the shared engine and store. */
+function startAgent(channels: UpkeepConfig['alerts']['channels'], signal: AbortSignal = stop.signal): { parts: AgentParts; running: Promise<void> } {
+  const config: UpkeepConfig = defaultConfig();
+  config.listen = { host: '127.0.0.1', port: 0 };
+  config.resyncMs = 5_000;
+  config.recovery = { ...config.recovery, graceMs: 1_000, runningForMs: 500, readyTimeoutMs: 10_000 };
+  config.heal = { ...config.heal, crashLoopRestarts: 3, crashLoopWindowMs: 60_000, backoffInitialMs: 200, backoffMaxMs: 1_000 };
+  config.alerts = { ...config.alerts, channels };
+  const log = process.env.UPKEEP_TEST_LOG ? createLog('pretty', process.stderr, 'debug') : SILENT;
+  const agent = buildAgent({ config, engine: client, store, log, version: 'test', timing: { debounceMs: 50, maintenancePollMs: 200, outboxBackoff: { initialMs: 100, maxMs: 300 } } });
+  return { parts: agent.parts, running: agent.run(signal) };
 }
 
 describe('upkeep agent on a real engine', { concurrency: false }, () => {
@@ -102,23 +121,14 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     await engine.run('api', { flags: ['--restart', 'always'], cmd: KILLABLE });
     await engine.run('flappy', { cmd: FLAPPY });
 
-    const config: UpkeepConfig = defaultConfig();
-    config.listen = { host: '127.0.0.1', port: 0 };
-    config.resyncMs = 5_000;
-    config.recovery = { ...config.recovery, graceMs: 1_000, runningForMs: 500, readyTimeoutMs: 10_000 };
-    config.heal = { ...config.heal, crashLoopRestarts: 3, crashLoopWindowMs: 60_000, backoffInitialMs: 200, backoffMaxMs: 1_000 };
-    config.alerts = {
-      ...config.alerts,
-      channels: [
-        { type: 'webhook', name: 'hook', url: hook.url, secret: null, headers: {} },
-        { type: 'email', name: 'mail', host: '127.0.0.1', port: smtpPort, secure: false, user: null, password: null, from: 'upkeep@test.example', to: ['ops@test.example'] },
-      ],
-    };
     store = openStore({ stateDir: join(root, 'state') });
     client = new EngineClient(parseDockerHost(engine.dockerHost));
-    const agent = buildAgent({ config, engine: client, store, log: process.env.UPKEEP_TEST_LOG ? createLog('pretty', process.stderr, 'debug') : SILENT, version: 'test', timing: { debounceMs: 50, maintenancePollMs: 200 } });
+    const agent = startAgent([
+      { type: 'webhook', name: 'hook', url: hook.url, secret: null, headers: {} },
+      { type: 'email', name: 'mail', host: '127.0.0.1', port: smtpPort, secure: false, user: null, password: null, from: 'upkeep@test.example', to: ['ops@test.example'] },
+    ]);
     parts = agent.parts;
-    running = agent.run(stop.signal);
+    running = agent.running;
   });
 
   after(async () => {
@@ -143,7 +153,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
   test('2. SIGKILL inside a desired container: alert to the webhook, started again', async (t) => {
     if (!engine) return t.skip('no engine');
     const t0 = Date.now();
-    await engine.docker('exec', 'web', 'sh', '-c', 'kill -9 $(pidof sleep)');
+    await killInside('web');
     const firing = await until('firing alert for web', () => messagesAfter(t0).find((m) => m.subject === 'web' && m.kind === 'firing') ?? null, 10_000);
     assert.equal(firing.title, 'web is down');
     assert.match(firing.text, /exited 137/);
@@ -207,12 +217,62 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     store.startMaintenance({ source: 'manual', endsAt: new Date(Date.now() + 60_000).toISOString() });
     await sleep(400); // the agent polls the store every 200 ms here
     const t0 = Date.now();
-    await engine.docker('exec', 'web', 'sh', '-c', 'kill -9 $(pidof sleep)');
+    await killInside('web');
     await until('web healed during maintenance', () => store.timeline({ kind: 'healed', since: new Date(t0).toISOString() }).find((e) => e.subject === 'web') ?? null, 10_000);
     await until('web running', async () => engine!.isRunning('web'));
     assert.ok(store.timeline({ kind: 'alert-held', since: new Date(t0).toISOString() }).some((e) => e.subject === 'down:web'));
     await sleep(500);
     assert.deepEqual(messagesAfter(t0).filter((m) => m.subject === 'web'), [], 'held, not sent');
     store.stopMaintenance();
+  });
+
+  test('7. webhook down, agent restarted meanwhile: every alert delivered once, in order, when it is back', async (t) => {
+    if (!engine) return t.skip('no engine');
+    // Stop the shared agent; this scenario runs its own two.
+    stop.abort();
+    await running;
+    // A port with nothing listening (yet).
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const url = `http://127.0.0.1:${port}/hook`;
+    const channels: UpkeepConfig['alerts']['channels'] = [{ type: 'webhook', name: 'late', url, secret: null, headers: {} }];
+
+    const firstStop = new AbortController();
+    const first = startAgent(channels, firstStop.signal);
+    await until('first agent reconciled', () => first.parts.queue.runs > 0);
+    await until('web running', async () => engine!.isRunning('web'));
+    await killInside('web');
+    await until('firing and resolved queued', () => {
+      const rows = store.outbox({ limit: 20 }).filter((r) => r.channel === 'late' && (r.message as AlertMessage).subject === 'web');
+      // The resolved one waits behind the firing one (in order per channel): only the first was tried.
+      return rows.length >= 2 && rows.every((r) => r.deliveredAt === null) && rows.some((r) => r.attempts >= 1) ? rows : null;
+    }, 20_000);
+    firstStop.abort();
+    await first.running;
+
+    const received: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        const m = JSON.parse(body) as AlertMessage;
+        received.push(`${m.subject} ${m.kind}`);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const secondStop = new AbortController();
+    const second = startAgent(channels, secondStop.signal);
+    try {
+      await until('both delivered', () => store.outboxPending().count === 0 && received.length >= 2, 20_000);
+      await sleep(1_000);
+      assert.deepEqual(received.filter((r) => r.startsWith('web ')), ['web firing', 'web resolved'], 'in order, once each');
+    } finally {
+      secondStop.abort();
+      await second.running;
+      server.close();
+    }
   });
 });

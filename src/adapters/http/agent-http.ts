@@ -1,0 +1,189 @@
+/**
+ * The agent's HTTP listener (an actor, name 'http'): GET /metrics for Prometheus, GET /healthz for
+ * liveness probes, GET /status for people and scripts. Default address 127.0.0.1:9465 (config
+ * `listen:`); port 0 picks a free port (tests).
+ *
+ *   GET /metrics  200, the Prometheus text format
+ *   GET /healthz  200 {"ok":true,...detail} or 503 {"ok":false,...detail}
+ *   GET /status   200, JSON from the status callback
+ *   other paths   404; other methods on these paths 405 (Allow: GET)
+ *
+ * `run(signal)` listens, and on abort stops accepting, closes idle keep-alive connections at once,
+ * lets requests in flight finish for up to `closeTimeoutMs` and then cuts them, and resolves once
+ * the server is closed. A listen error (port in use, no permission) rejects `run()` and `listening`
+ * with a message naming the address.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Actor } from '../../agent/actor.js';
+
+export interface HealthReport {
+  ok: boolean;
+  detail: Record<string, unknown>;
+}
+
+export interface MetricsText {
+  contentType: string;
+  body: string;
+}
+
+export interface AgentHttpOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 9465; 0 picks a free port. */
+  port?: number;
+  /** The metrics text: a function, or anything with `render()` (AgentMetrics). */
+  metrics: (() => Promise<MetricsText> | MetricsText) | { render(): Promise<MetricsText> };
+  /** Liveness; without it /healthz always answers 200 {"ok":true}. */
+  health?: () => Promise<HealthReport> | HealthReport;
+  /** The body of /status (JSON-serializable); without it /status is 404. */
+  status?: () => Promise<unknown> | unknown;
+  /** On abort, how long requests in flight may take before their connections are cut. Default 2000. */
+  closeTimeoutMs?: number;
+}
+
+export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 9465 } as const;
+
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'address already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'address not available on this host',
+  ENOTFOUND: 'host name not found',
+  EAI_AGAIN: 'host name lookup failed',
+};
+
+/** `127.0.0.1:9465`, `[::1]:9465`. */
+export function formatAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** The error `run()` rejects with when the server cannot listen; names the address and the fix. */
+export function listenError(host: string, port: number, err: NodeJS.ErrnoException): Error {
+  const code = err.code ?? '';
+  const what = LISTEN_ERRORS[code] ? `${LISTEN_ERRORS[code]} (${code})` : err.message;
+  return new Error(`cannot listen on ${formatAddress(host, port)}: ${what}; set listen: in the config`, { cause: err });
+}
+
+export class AgentHttpServer implements Actor {
+  readonly name = 'http';
+  /** Resolves once the server listens; rejects when it cannot. */
+  readonly listening: Promise<void>;
+
+  private readonly host: string;
+  private readonly port: number;
+  private readonly closeTimeoutMs: number;
+  private readonly opts: AgentHttpOptions;
+  private server: Server | null = null;
+  private bound: { host: string; port: number } | null = null;
+  private settleListening!: (err?: Error) => void;
+
+  constructor(opts: AgentHttpOptions) {
+    this.opts = opts;
+    this.host = opts.host ?? DEFAULT_LISTEN.host;
+    this.port = opts.port ?? DEFAULT_LISTEN.port;
+    this.closeTimeoutMs = opts.closeTimeoutMs ?? 2_000;
+    this.listening = new Promise<void>((resolve, reject) => {
+      this.settleListening = (err) => (err ? reject(err) : resolve());
+    });
+    // The rejection is also delivered through run(); nobody has to observe this promise.
+    this.listening.catch(() => undefined);
+  }
+
+  /** Where the server listens (the real port when 0 was asked for); null when not listening. */
+  address(): { host: string; port: number } | null {
+    return this.bound;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.server) throw new Error('http: run() called twice');
+    if (signal.aborted) return;
+    const server = createServer((req, res) => void this.handle(req, res));
+    this.server = server;
+
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: NodeJS.ErrnoException) => reject(listenError(this.host, this.port, err));
+        server.once('error', onError);
+        server.listen({ host: this.host, port: this.port }, () => {
+          server.off('error', onError);
+          resolve();
+        });
+      });
+    } catch (err) {
+      this.server = null;
+      this.settleListening(err as Error);
+      throw err;
+    }
+    const a = server.address() as AddressInfo;
+    this.bound = { host: a.address, port: a.port };
+    this.settleListening();
+    server.on('error', () => undefined);
+
+    await new Promise<void>((resolve) => {
+      if (signal.aborted) return resolve();
+      signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+
+    await new Promise<void>((resolve) => {
+      const cut = setTimeout(() => server.closeAllConnections(), this.closeTimeoutMs);
+      server.close(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+      server.closeIdleConnections();
+    });
+    this.bound = null;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = requestPath(req.url);
+    const route = ROUTES.get(path);
+    if (!route) return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}; try /metrics, /healthz or /status\n`);
+    if (route === 'status' && !this.opts.status) return send(res, 404, 'text/plain; charset=utf-8', 'not found: /status\n');
+    if (req.method !== 'GET') {
+      res.setHeader('Allow', 'GET');
+      return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed; use GET\n`);
+    }
+    try {
+      if (route === 'metrics') {
+        const m = this.opts.metrics;
+        const { contentType, body } = await (typeof m === 'function' ? m() : m.render());
+        return send(res, 200, contentType, body);
+      }
+      if (route === 'healthz') {
+        const h = this.opts.health ? await this.opts.health() : { ok: true, detail: {} };
+        const { ok: _ignored, ...detail } = h.detail;
+        return sendJson(res, h.ok ? 200 : 503, { ok: h.ok, ...detail });
+      }
+      return sendJson(res, 200, await this.opts.status!());
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      if (route === 'healthz') return sendJson(res, 503, { ok: false, error: message });
+      return send(res, 500, 'text/plain; charset=utf-8', `error: ${message}\n`);
+    }
+  }
+}
+
+const ROUTES = new Map<string, 'metrics' | 'healthz' | 'status'>([
+  ['/metrics', 'metrics'],
+  ['/healthz', 'healthz'],
+  ['/status', 'status'],
+]);
+
+/** The path of a request target (origin-form `/metrics?x` or absolute-form `http://h/metrics`). */
+function requestPath(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://agent').pathname;
+  } catch {
+    return url ?? '/';
+  }
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+  res.writeHead(status, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`);
+}
