@@ -44,3 +44,76 @@ test('the apt hook never blocks apt: garbage on stdin is one line and exit 0', a
   assert.equal(v3.status, 0, v3.stderr);
   assert.match(v3.stderr, /docker-ce\s+5:28\.3\.2-1 -> 5:29\.0\.2-1\s+MAJOR; restarts docker\.service/);
 });
+
+test('desired containers already down before the upgrade, from a real store and a private engine: listed, counted, exit 3', { timeout: 180_000 }, async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { PrivateEngine, sleep } = await import('../engine/private-engine.js');
+  const engine = await PrivateEngine.startOrSkip(t);
+  if (!engine) return;
+  const dir = mkdtempSync(join(tmpdir(), 'upk-preflight-'));
+  try {
+    const env = { DOCKER_HOST: engine.dockerHost };
+    const stateArgs = ['--state-dir', join(dir, 'state')];
+    const plan = new URL('../fixtures/apt/library-only-plan.txt', import.meta.url).pathname;
+    await engine.run('kept', { flags: ['--restart', 'always'] });
+    await engine.run('stopped-by-hand', { flags: ['--restart', 'no'] });
+    await engine.run('crashed', { flags: ['--restart', 'no'], cmd: ['sh', '-c', 'while [ ! -e /tmp/go ]; do sleep 0.1; done; exit 3'] });
+    await engine.run('removed', { flags: ['--restart', 'unless-stopped'] });
+
+    // No store yet: nothing is said about a desired state, and nothing stops.
+    const before = await upkeep(['preflight', '--plan', plan, '--no-download', '--json', ...stateArgs], env);
+    assert.equal(before.code, 0, before.stderr);
+    const b = JSON.parse(before.stdout);
+    assert.equal(b.alreadyDown, null);
+    assert.equal(b.summary.alreadyDown, 0);
+    assert.equal(b.desiredNote, null);
+
+    const snap = await upkeep(['snapshot', '--json', ...stateArgs], env);
+    assert.equal(snap.code, 0, snap.stderr);
+    await engine.docker('stop', 'stopped-by-hand');
+    await engine.docker('exec', 'crashed', 'touch', '/tmp/go');
+    for (let i = 0; i < 50 && (await engine.isRunning('crashed')); i++) await sleep(100);
+    await engine.docker('rm', '-f', 'removed');
+
+    const r = await upkeep(['preflight', '--plan', plan, '--no-download', ...stateArgs], env);
+    assert.equal(r.code, 3, `desired containers stay down: exit 3\n${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /^Containers: 0 of 1 running stop during the maintenance; all come back\.$/m);
+    assert.match(r.stdout, /^Already down before the upgrade: 3 desired containers \(snapshot of \S+\) are not running now:$/m);
+    assert.match(r.stdout, /^ {2}crashed \(no\): exited \(3\) at \S+; stays down: nothing in this upgrade starts it/m);
+    assert.match(r.stdout, /^ {2}removed \(removed\): removed since the snapshot; stays down: Docker cannot start a removed container \(upkeep recover re-creates it\)$/m);
+    assert.match(r.stdout, /^ {2}stopped-by-hand \(no\): manually stopped \(docker stop\), exited \(137\) at \S+; stays down/m);
+    assert.doesNotMatch(r.stdout, /^ {2}kept/m);
+    assert.match(r.stdout, /^Do first: upkeep recover for the desired containers already down/m);
+
+    const j = await upkeep(['preflight', '--plan', plan, '--no-download', '--json', ...stateArgs], env);
+    assert.equal(j.code, 3);
+    const report = JSON.parse(j.stdout);
+    assert.equal(report.exitCode, 3);
+    assert.deepEqual(report.summary, { packages: 1, containersStop: 0, notBack: 0, unknown: 0, alreadyDown: 3 });
+    assert.deepEqual(
+      report.alreadyDown.map((c: { name: string; state: string; exitCode: number | null; policy: string | null; runningAtEnd: string }) => [c.name, c.state, c.exitCode, c.policy, c.runningAtEnd]),
+      [
+        ['crashed', 'exited', 3, 'no', 'no'],
+        ['removed', 'missing', null, null, 'no'],
+        ['stopped-by-hand', 'exited', 137, 'no', 'no'],
+      ],
+    );
+    assert.match(report.desiredStateTakenAt, /^\d{4}-\d\d-\d\dT/);
+    assert.deepEqual(report.containers.map((c: { name: string }) => c.name), ['kept']);
+
+    // A store that exists and cannot be read: one note, no desired-state verdict, exit as without it.
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(join(dir, 'broken'));
+    writeFileSync(join(dir, 'broken', 'upkeep.db'), 'not a database\n');
+    const broken = await upkeep(['preflight', '--plan', plan, '--no-download', '--json', '--state-dir', join(dir, 'broken')], env);
+    assert.equal(broken.code, 0, broken.stderr);
+    const bj = JSON.parse(broken.stdout);
+    assert.match(bj.desiredNote, /^desired state not read: /);
+    assert.equal(bj.alreadyDown, null);
+  } finally {
+    await engine.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

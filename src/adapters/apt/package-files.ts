@@ -35,10 +35,15 @@ export async function listDpkgInfo(infoDir = DPKG_INFO): Promise<ReadonlySet<str
  * for it (not installed).
  */
 export async function readPackageFileList(pkg: string, opts: DpkgInfoOptions = {}): Promise<string[] | null> {
+  return (await readPackageFiles(pkg, opts))?.paths ?? null;
+}
+
+/** Like readPackageFileList, with the list file it read (reports name it as their source). */
+export async function readPackageFiles(pkg: string, opts: DpkgInfoOptions = {}): Promise<{ file: string; paths: string[] } | null> {
   const file = await findInfoFile(pkg, 'list', opts);
   if (file === null) return null;
   const text = await readFile(file, 'utf8');
-  return text.split('\n').filter((l) => l !== '' && l !== '/.');
+  return { file, paths: text.split('\n').filter((l) => l !== '' && l !== '/.') };
 }
 
 /** `PKG.KIND`, else `PKG:ARCH.KIND`; null when neither exists. */

@@ -3,11 +3,14 @@
  * /etc/systemd/system, /run/systemd/system, /lib/systemd/system and /usr/lib/systemd/system that
  * has NAME wins; drop-ins are NAME.d/*.conf from all of them, a file name in an earlier directory
  * hiding the same name in a later one, applied in file-name order. Parsing is
- * src/core/preflight/systemd-units.ts.
+ * src/core/preflight/systemd-units.ts. Also whether units are enabled (their `*.wants/` links) and
+ * active (`systemctl is-active`, when systemd runs), for debhelper's default restart.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { UnitState } from '../../core/preflight/shipped-units.js';
 import { resolveUnit, type UnitDefinition, type UnitSource } from '../../core/preflight/systemd-units.js';
+import { runCommand } from './run-command.js';
 
 /** System unit directories, highest priority first. */
 export const SYSTEM_UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
@@ -54,4 +57,43 @@ export async function readAllUnits(dirs: readonly string[] = SYSTEM_UNIT_DIRS): 
     if (source !== null) units.set(name, resolveUnit(source));
   }
   return units;
+}
+
+/** Where `systemctl enable` puts its links (and `--runtime` ones), highest priority first. */
+export const ENABLE_DIRS = ['/etc/systemd/system', '/run/systemd/system'];
+
+/**
+ * The units enabled here, read from the files as systemd does for `is-enabled`: the names of the
+ * links in every `*.wants/`, `*.requires/` and `*.upholds/` directory of `dirs`.
+ */
+export async function readEnabledUnits(dirs: readonly string[] = ENABLE_DIRS): Promise<Set<string>> {
+  const enabled = new Set<string>();
+  for (const dir of dirs) {
+    for (const sub of await readdir(dir).catch(() => [] as string[])) {
+      if (!/\.(wants|requires|upholds)$/.test(sub)) continue;
+      for (const n of await readdir(join(dir, sub)).catch(() => [] as string[])) enabled.add(n);
+    }
+  }
+  return enabled;
+}
+
+/**
+ * Whether each unit is active, from one `systemctl is-active UNIT...`; null when systemd is not
+ * running here (no /run/systemd/system) or systemctl gives no answer per unit.
+ */
+export async function readActiveUnits(names: readonly string[], runtimeDir = '/run/systemd/system'): Promise<Map<string, boolean> | null> {
+  if (names.length === 0) return new Map();
+  const running = await access(runtimeDir).then(() => true, () => false);
+  if (!running) return null;
+  const r = await runCommand('systemctl', ['is-active', '--', ...names]).catch(() => null);
+  const lines = r?.stdout.trim().split('\n') ?? [];
+  if (lines.length !== names.length) return null;
+  return new Map(names.map((n, i) => [n, lines[i]!.trim() === 'active' || lines[i]!.trim() === 'reloading']));
+}
+
+/** Enabled and active state of each unit (see readEnabledUnits and readActiveUnits). */
+export async function readUnitStates(names: readonly string[], opts: { enabled?: ReadonlySet<string>; enableDirs?: readonly string[] } = {}): Promise<Map<string, UnitState>> {
+  const enabled = opts.enabled ?? (await readEnabledUnits(opts.enableDirs));
+  const active = await readActiveUnits(names);
+  return new Map(names.map((n) => [n, { enabled: enabled.has(n), active: active === null ? null : (active.get(n) ?? null) }]));
 }

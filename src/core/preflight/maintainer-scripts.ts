@@ -64,7 +64,15 @@ export interface ServiceEffect {
   generatedBy: string | null;
   /** The line that names the unit (or the action, when the unit comes from a variable). */
   evidence: { line: number; text: string };
+  /**
+   * Set when the script names no unit (it is computed at run time, e.g. a loop over the package's
+   * files) and the unit was taken from the unit files the package ships (see {@link effectsOfUpgrade}).
+   */
+  unitFrom?: 'shipped-units';
 }
+
+/** A service action on a unit the script computes at run time (`deb-systemd-invoke restart "$unit"`). */
+export type UnresolvedEffect = Omit<ServiceEffect, 'unit' | 'unitFrom'>;
 
 /** A service command the analyser saw and did not turn into an effect, and why. */
 export interface ScriptNote {
@@ -84,6 +92,11 @@ export interface DebhelperBlock {
 export interface ScriptAnalysis {
   kind: ScriptKind;
   effects: ServiceEffect[];
+  /**
+   * Actions whose unit is computed at run time (also listed in `notes`): effectsOfUpgrade can map
+   * them to the units the package ships.
+   */
+  unresolved: UnresolvedEffect[];
   /** Commands that touch services in ways not modelled: a unit from a computed list, user units, sysvinit-only calls. */
   notes: ScriptNote[];
   debhelperBlocks: DebhelperBlock[];
@@ -99,7 +112,7 @@ export function analyseMaintainerScript(kind: ScriptKind, text: string): ScriptA
   const analyser = new Analyser(kind, lines, debhelperBlocks);
   analyser.collectFunctions(script.body);
   analyser.run(script.body, EMPTY_CONTEXT);
-  return { kind, effects: analyser.effects, notes: analyser.notes, debhelperBlocks, problems: script.problems };
+  return { kind, effects: analyser.effects, unresolved: analyser.unresolved, notes: analyser.notes, debhelperBlocks, problems: script.problems };
 }
 
 /** Does `dpkg --compare-versions VALUE RELATION VERSION` succeed? VALUE '' is "no version". */
@@ -137,21 +150,40 @@ export interface UpgradeScripts {
  * The effects an upgrade from `oldVersion` to `newVersion` has, in the order dpkg runs the scripts:
  * those for `upgrade` or `always`, with version guards evaluated ($2 is the new version in prerm
  * and postrm, the old one in preinst and postinst). Runtime conditions are kept for the caller.
+ * With `shippedUnits` (the units the package ships, from its file list), an action on a unit the
+ * script computes at run time becomes one effect per shipped unit, marked `unitFrom`.
  */
-export function effectsOfUpgrade(scripts: UpgradeScripts, oldVersion: string, newVersion: string): ServiceEffect[] {
-  const steps: Array<[ScriptAnalysis | null, string]> = [
+export function effectsOfUpgrade(scripts: UpgradeScripts, oldVersion: string, newVersion: string, opts: { shippedUnits?: readonly string[] } = {}): ServiceEffect[] {
+  const out: ServiceEffect[] = [];
+  for (const [analysis, arg2] of upgradeSteps(scripts, oldVersion, newVersion)) {
+    for (const e of analysis?.effects ?? []) if (runsOnUpgrade(e, arg2)) out.push(e);
+    for (const u of analysis?.unresolved ?? []) {
+      if (!runsOnUpgrade(u, arg2)) continue;
+      for (const unit of opts.shippedUnits ?? []) {
+        if (!out.some((e) => e.unit === unit && e.action === u.action)) out.push({ ...u, unit, unitFrom: 'shipped-units' });
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether an upgrade runs an action on a unit the scripts compute at run time (the shipped units can name it). */
+export function hasUnresolvedUpgradeEffects(scripts: UpgradeScripts, oldVersion: string, newVersion: string): boolean {
+  return upgradeSteps(scripts, oldVersion, newVersion).some(([analysis, arg2]) => (analysis?.unresolved ?? []).some((u) => runsOnUpgrade(u, arg2)));
+}
+
+/** The scripts in the order dpkg runs them for an upgrade, each with its $2. */
+function upgradeSteps(scripts: UpgradeScripts, oldVersion: string, newVersion: string): Array<[ScriptAnalysis | null, string]> {
+  return [
     [scripts.oldPrerm, newVersion],
     [scripts.newPreinst, oldVersion],
     [scripts.oldPostrm, newVersion],
     [scripts.newPostinst, oldVersion],
   ];
-  const out: ServiceEffect[] = [];
-  for (const [analysis, arg2] of steps) {
-    for (const e of analysis?.effects ?? []) {
-      if ((e.when === 'upgrade' || e.when === 'always') && e.versionGuards.every((g) => guardHolds(g, arg2))) out.push(e);
-    }
-  }
-  return out;
+}
+
+function runsOnUpgrade(e: UnresolvedEffect, arg2: string): boolean {
+  return (e.when === 'upgrade' || e.when === 'always') && e.versionGuards.every((g) => guardHolds(g, arg2));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,6 +326,7 @@ interface Condition {
 
 class Analyser {
   readonly effects: ServiceEffect[] = [];
+  readonly unresolved: UnresolvedEffect[] = [];
   readonly notes: ScriptNote[] = [];
   private readonly functions = new Map<string, ShellNode[]>();
   private readonly variables = new Map<string, Alternatives>();
@@ -546,6 +579,11 @@ class Analyser {
     for (const u of units.flat()) {
       if (u.value === null) {
         this.note(cmd, `the unit comes from a value computed at run time, so it cannot be named (${this.text(cmd)})`);
+        const e = this.effectOf('?', action, verb.value!, [verb, u], ctx, cmd);
+        if (e !== null) {
+          const { unit: _unit, ...unresolved } = e;
+          if (!this.unresolved.some((x) => JSON.stringify(x) === JSON.stringify(unresolved))) this.unresolved.push(unresolved);
+        }
         continue;
       }
       const unit = /\.[a-z]+$/.test(u.value) ? u.value : `${u.value}.service`;
@@ -554,9 +592,15 @@ class Analyser {
   }
 
   private emit(unit: string, action: ServiceAction, verb: string, from: ExpandedWord[], ctx: Context, cmd: SimpleCommand): void {
+    const effect = this.effectOf(unit, action, verb, from, ctx, cmd);
+    if (effect !== null && !this.effects.some((e) => JSON.stringify(e) === JSON.stringify(effect))) this.effects.push(effect);
+  }
+
+  /** The effect of one command on one unit, or null when it never runs in a normal upgrade, install or removal. */
+  private effectOf(unit: string, action: ServiceAction, verb: string, from: ExpandedWord[], ctx: Context, cmd: SimpleCommand): ServiceEffect | null {
     const atoms = [...ctx.atoms, ...from.flatMap((f) => f.atoms)];
     const when = this.when(atoms);
-    if (when === null) return;
+    if (when === null) return null;
     const evidenceLine = from[from.length - 1]!.line;
     const effect: ServiceEffect = {
       unit,
@@ -568,7 +612,7 @@ class Analyser {
       generatedBy: this.blocks.find((b) => b.startLine <= cmd.line && cmd.line <= b.endLine)?.generatedBy ?? null,
       evidence: { line: evidenceLine, text: (this.lines[evidenceLine - 1] ?? '').trim() },
     };
-    if (!this.effects.some((e) => JSON.stringify(e) === JSON.stringify(effect))) this.effects.push(effect);
+    return effect;
   }
 
   /** Maps the conditions on $1 and $2 to when the command runs; null when it never runs in a normal upgrade, install or removal. */

@@ -5,6 +5,8 @@
  */
 import { formatRestartPolicy } from '../container-facts.js';
 import type { ContainerFacts, DaemonFacts, Prediction } from '../model.js';
+import type { DesiredContainer, ForgottenEntry } from '../recovery/desired-state.js';
+import { diffDesired } from '../recovery/diff.js';
 import { willComeBack } from '../restart-semantics.js';
 import type { PlannedPackage } from './apt-plan.js';
 import { upstreamChange, type UpstreamChange } from './debian-version.js';
@@ -12,12 +14,26 @@ import { kernelReleaseOf, newestKernel } from './kernels.js';
 import type { EffectWhen, ServiceAction } from './maintainer-scripts.js';
 import { propagateRestarts, type UnitChange, type UnitDefinition } from './systemd-units.js';
 
+/**
+ * How sure a package's conclusion is: high, read from the new version's own maintainer scripts;
+ * medium, from the installed (old) version's scripts or the knowledge base; low, assumed from the
+ * unit files the package ships (debhelper's default restart).
+ */
+export type Confidence = 'high' | 'medium' | 'low';
+
 /** What is known of one package's upgrade, and where it comes from. */
 export interface PackageEvidence {
   pkg: PlannedPackage;
-  effects: Array<{ unit: string; action: ServiceAction; when: EffectWhen }>;
-  /** "candidate scripts", "installed scripts", "knowledge base: ...", or "none". */
+  /** `assumed`: not read in a script but concluded from the shipped units ("probably restarts"). */
+  effects: Array<{ unit: string; action: ServiceAction; when: EffectWhen; assumed?: boolean }>;
+  /**
+   * "candidate scripts", "installed scripts", "unit files the package ships (PKG.list), assuming
+   * debhelper's default restart", "knowledge base: ...", or "none"; scripts whose units were named
+   * from the shipped units add "; units named from the unit files the package ships (PKG.list)".
+   */
   source: string;
+  /** Default medium. */
+  confidence?: Confidence;
   rebootNeeded: boolean;
   notes: string[];
 }
@@ -36,6 +52,11 @@ export interface PreflightInput {
   modifiedConffiles?: ReadonlyMap<string, readonly string[]>;
   /** The engine's state, or null when it could not be asked (then containers are not assessed). */
   host: { daemon: DaemonFacts; containers: ContainerFacts[] } | null;
+  /**
+   * upkeep's desired state for this engine (the newest snapshot, forgotten names applied), or
+   * null/absent when there is none: then nothing is said about desired containers.
+   */
+  desired?: { takenAt: string; containers: readonly DesiredContainer[]; forgotten?: readonly ForgottenEntry[] } | null;
 }
 
 export type Risk = 'high' | 'med' | 'low';
@@ -48,6 +69,7 @@ export interface PackageLine {
   risk: Risk;
   effects: string[];
   source: string;
+  confidence: Confidence;
 }
 
 export interface ContainerOutlook {
@@ -62,6 +84,23 @@ export interface ContainerOutlook {
   runningAtEnd: 'yes' | 'no' | 'unknown';
 }
 
+/** A container the desired state says should run, not running before the upgrade starts. */
+export interface DownContainer {
+  name: string;
+  /** The restart policy now, or null when the container has been removed. */
+  policy: string | null;
+  /** Its state now, or "missing" when it has been removed since the snapshot. */
+  state: ContainerFacts['state'] | 'missing';
+  exitCode: number | null;
+  /** When it stopped (Docker's FinishedAt), or null. */
+  finishedAt: string | null;
+  /** Why it is down: "manually stopped (docker stop), exited (137)", "exited (3)", "removed since the snapshot". */
+  reason: string;
+  /** Whether the maintenance (docker's restart, the reboot) brings it up, and why. */
+  afterMaintenance: Prediction;
+  runningAtEnd: 'yes' | 'no' | 'unknown';
+}
+
 export interface PreflightReport {
   packages: PackageLine[];
   /** Every unit restarted or stopped, after propagation through the unit files, sorted. */
@@ -71,7 +110,15 @@ export interface PreflightReport {
   docker: { restarts: boolean; liveRestoreCovers: boolean; why: string | null };
   reboot: { needed: boolean; why: string[] };
   containers: ContainerOutlook[] | null;
-  summary: { packages: number; containersStop: number; notBack: number; unknown: number };
+  /**
+   * Desired containers (upkeep's newest snapshot of this engine) that are already down before the
+   * upgrade; null when there is no desired state or the containers could not be read.
+   */
+  alreadyDown: DownContainer[] | null;
+  /** The snapshot `alreadyDown` compares with (its time), or null. */
+  desiredStateTakenAt: string | null;
+  /** notBack and unknown count running containers; alreadyDown counts the desired ones down already. */
+  summary: { packages: number; containersStop: number; notBack: number; unknown: number; alreadyDown: number };
   advice: string[];
   /** 0 nothing stops, 1 containers stop but all come back, 3 something will not come back or a reboot is needed. */
   exitCode: 0 | 1 | 3;
@@ -108,7 +155,9 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     const change = changeOf(e.pkg);
     const kernel = kernelReleaseOf(e.pkg.name);
     if (e.rebootNeeded || kernel !== null) rebootWhy.push(`${e.pkg.name} ${e.pkg.newVersion ?? ''}`.trim());
-    const effects = upgradeEffects.map((x) => `${x.action === 'try-restart' ? 'restarts (if running)' : x.action === 'reexec' ? 're-executes' : `${x.action}s`} ${x.unit}`);
+    const effects = upgradeEffects.map(
+      (x) => `${x.assumed ? 'probably ' : ''}${x.action === 'try-restart' ? 'restarts (if running)' : x.action === 'reexec' ? 're-executes' : `${x.action}s`} ${x.unit}`,
+    );
     for (const c of reached) effects.push(`then ${c.action === 'stop' ? 'stops' : 'restarts (if running)'} ${c.unit} (${c.cause!.dependency}=${c.cause!.unit}; unit files)`);
     if (touchesDocker) effects.push('every container stops');
     const conffiles = input.modifiedConffiles?.get(e.pkg.name) ?? [];
@@ -120,7 +169,7 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
       : upgradeEffects.length > 0 || reached.length > 0 || conffiles.length > 0
         ? 'med'
         : 'low';
-    return { name: e.pkg.name, from: e.pkg.oldVersion, to: e.pkg.newVersion, change, risk, effects: change === 'major' ? ['MAJOR', ...effects] : effects, source: e.source };
+    return { name: e.pkg.name, from: e.pkg.oldVersion, to: e.pkg.newVersion, change, risk, effects: change === 'major' ? ['MAJOR', ...effects] : effects, source: e.source, confidence: e.confidence ?? 'medium' };
   });
 
   const newest = newestKernel([...input.installedKernels, ...input.evidence.map((e) => kernelReleaseOf(e.pkg.name)).filter((k): k is string => k !== null)]);
@@ -150,10 +199,15 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
       .filter((c) => c.state === 'running' || c.state === 'restarting')
       .map((c) => outlook(c, daemon, dockerRestarts && !liveRestoreCovers, rebootNeeded));
   }
+  const alreadyDown =
+    input.host && input.desired ? downDesired(input.desired, input.host, rebootNeeded ? 'reboot' : dockerRestarts ? 'daemon-restart' : null) : null;
   const stops = containers?.filter((c) => c.stops || rebootNeeded).length ?? 0;
   const notBack = containers?.filter((c) => c.runningAtEnd === 'no').length ?? 0;
   const unknown = containers?.filter((c) => c.runningAtEnd === 'unknown').length ?? 0;
+  const staysDown = alreadyDown?.filter((c) => c.runningAtEnd !== 'yes').length ?? 0;
   const advice: string[] = [];
+  // Before a snapshot: a snapshot now would record them as no longer desired.
+  if (staysDown > 0) advice.push('upkeep recover for the desired containers already down (or upkeep forget NAME for one stopped on purpose)');
   if (notBack + unknown > 0) {
     advice.push('upkeep snapshot (so that upkeep recover, or the agent, brings them back)');
     advice.push('or fix the policies first: upkeep audit --fix --apply-live');
@@ -165,10 +219,70 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     docker,
     reboot: { needed: rebootNeeded, why: rebootWhy },
     containers,
-    summary: { packages: packages.length, containersStop: stops, notBack, unknown },
+    alreadyDown,
+    desiredStateTakenAt: alreadyDown === null ? null : input.desired!.takenAt,
+    summary: { packages: packages.length, containersStop: stops, notBack, unknown, alreadyDown: alreadyDown?.length ?? 0 },
     advice,
-    exitCode: notBack + unknown > 0 || rebootNeeded ? 3 : stops > 0 ? 1 : 0,
+    exitCode: notBack + unknown + staysDown > 0 || rebootNeeded ? 3 : stops > 0 ? 1 : 0,
   };
+}
+
+/**
+ * The desired containers not running now (restarting ones excluded: Docker is bringing them
+ * back), with why, and whether `event` (the maintenance's daemon restart or reboot; null: none)
+ * starts them.
+ */
+function downDesired(
+  desired: NonNullable<PreflightInput['desired']>,
+  host: NonNullable<PreflightInput['host']>,
+  event: 'daemon-restart' | 'reboot' | null,
+): DownContainer[] {
+  const diff = diffDesired(desired.containers, host.containers, desired.forgotten ? { forgotten: desired.forgotten } : {});
+  const out: DownContainer[] = [];
+  for (const d of diff.notRunning) {
+    if (d.state === 'restarting') continue;
+    const c = d.id === null ? undefined : host.containers.find((x) => x.id === d.id);
+    if (c === undefined) {
+      out.push({
+        name: d.container,
+        policy: null,
+        state: 'missing',
+        exitCode: null,
+        finishedAt: null,
+        reason: 'removed since the snapshot',
+        afterMaintenance: { outcome: 'not-back', reason: 'Docker cannot start a removed container (upkeep recover re-creates it)' },
+        runningAtEnd: 'no',
+      });
+      continue;
+    }
+    const afterMaintenance: Prediction =
+      event === null
+        ? { outcome: 'not-back', reason: 'nothing in this upgrade starts it (no docker.service restart, no reboot)' }
+        : willComeBack(c, host.daemon, event);
+    out.push({
+      name: d.container,
+      policy: formatRestartPolicy(c.restartPolicy),
+      state: c.state,
+      exitCode: c.exitCode,
+      finishedAt: c.finishedAt,
+      reason: whyDown(c),
+      afterMaintenance,
+      runningAtEnd: afterMaintenance.outcome === 'back' ? 'yes' : afterMaintenance.outcome === 'not-back' ? 'no' : 'unknown',
+    });
+  }
+  return out;
+}
+
+function whyDown(c: ContainerFacts): string {
+  const at = c.finishedAt !== null && !c.finishedAt.startsWith('0001-') ? ` at ${c.finishedAt.replace(/\.\d+/, '')}` : '';
+  switch (c.state) {
+    case 'created':
+      return 'created, never started';
+    case 'exited':
+      return `${c.manuallyStopped === true ? 'manually stopped (docker stop), ' : ''}exited (${c.exitCode ?? '?'})${at}`;
+    default:
+      return `${c.state}${at}`;
+  }
 }
 
 function outlook(c: ContainerFacts, daemon: DaemonFacts, stopsInUpgrade: boolean, reboot: boolean): ContainerOutlook {

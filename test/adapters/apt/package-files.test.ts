@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readConffiles, readPackageFileList } from '../../../src/adapters/apt/package-files.js';
+import { readConffiles, readPackageFileList, readPackageFiles } from '../../../src/adapters/apt/package-files.js';
+import { shippedUnits } from '../../../src/core/preflight/shipped-units.js';
 import { runCommand } from '../../../src/adapters/apt/run-command.js';
 
 test('readPackageFileList: PKG.list, PKG:ARCH.list, and null for a package dpkg does not know', async () => {
@@ -16,6 +17,15 @@ test('readPackageFileList: PKG.list, PKG:ARCH.list, and null for a package dpkg 
   assert.ok(libc6?.some((p) => p.endsWith('/libc.so.6')), 'libc6:amd64.list was not found');
   assert.deepEqual(await readPackageFileList('libc6', { arch: 'amd64' }), libc6);
   assert.equal(await readPackageFileList('no-such-package-upkeep'), null);
+});
+
+test('readPackageFiles names the list it read; the units docker.io and containerd ship, from their real lists', async () => {
+  const docker = await readPackageFiles('docker.io');
+  assert.equal(docker?.file, '/var/lib/dpkg/info/docker.io.list');
+  assert.deepEqual(shippedUnits(docker!.paths), ['docker.service', 'docker.socket']);
+  assert.deepEqual(shippedUnits((await readPackageFiles('containerd'))!.paths), ['containerd.service']);
+  assert.deepEqual(shippedUnits((await readPackageFiles('libc6'))!.paths), []);
+  assert.equal(await readPackageFiles('no-such-package-upkeep'), null);
 });
 
 test('readConffiles on real packages: every state agrees with md5sum of the file', async () => {

@@ -1,6 +1,8 @@
 /**
  * `upkeep preflight` against REAL apt and dpkg: local .deb packages (a debhelper-restart daemon, a
- * start-only one, a kernel-like one) at 1.0 installed with dpkg, 2.0 in a local file repository
+ * start-only one, a kernel-like one; one whose installed version has no maintainer scripts, so
+ * only the unit it ships (its PKG.list) tells; one whose postinst restarts units it computes from
+ * its own file list) at 1.0 installed with dpkg, 2.0 in a local file repository
  * that only this test's apt options name. The prediction on the real `apt-get -s` output must equal
  * what the real `apt-get install` then asks for, witnessed by a logging policy-rc.d that denies
  * every action (exit 101). The same install runs the Pre-Install-Pkgs hook (protocol 3), whose
@@ -9,7 +11,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { BIN, upkeep } from '../../helpers/cli.js';
@@ -20,6 +22,8 @@ const DH = new URL('../../fixtures/apt/scripts/debhelper-13.11.4/', import.meta.
 const POLICY = '/usr/sbin/policy-rc.d';
 const SVC = 'upkeep-fakesvc';
 const START = 'upkeep-fakestart';
+const LISTED = 'upkeep-fakelisted';
+const LOOP = 'upkeep-fakeloop';
 const KREL = '0.0.2-upkeeptest';
 const KERNEL = `linux-image-${KREL}`;
 const NO_ENGINE = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
@@ -48,12 +52,17 @@ function buildDeb(dir: string, name: string, version: string, files: Record<stri
   rmSync(root, { recursive: true });
 }
 
+/** Restarts on upgrade every unit the package ships, found at run time: the analyser cannot name them, the shipped units can. */
+const loopPostinst = (pkg: string) =>
+  `#!/bin/sh\nset -e\nif [ "$1" = configure ] && [ -n "$2" ]; then\n  for unit in $(dpkg-query -L ${pkg} | sed -n 's|^/lib/systemd/system/\\([^/]*\\.service\\)$|\\1|p'); do\n    deb-systemd-invoke restart "$unit" >/dev/null || true\n  done\nfi\nexit 0\n`;
+
 const unitFile = (d: string) => `[Unit]\nDescription=${d}\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`;
 
 test('preflight on the real apt-get -s output predicts what the real apt-get install asks for; the hook warns', { skip: !ROOT ? 'needs root' : !HAVE_TOOLS ? 'needs dpkg-deb, apt-get, deb-systemd-invoke' : false, timeout: 90_000 }, async () => {
   const tmp = mkdtempSync('/tmp/upkeep-apt-e2e-');
   const savedPolicy = existsSync(POLICY) ? readFileSync(POLICY) : null;
   const madeSystemdDir = !existsSync('/run/systemd/system');
+  const enableLink = `/etc/systemd/system/multi-user.target.wants/${LISTED}.service`;
   try {
     if (spawnSync('sh', ['-c', 'command -v dpkg-scanpackages']).status !== 0) {
       execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'dpkg-dev'], { stdio: 'pipe', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
@@ -66,8 +75,17 @@ test('preflight on the real apt-get -s output predicts what the real apt-get ins
       buildDeb(dir, SVC, version, { [`lib/systemd/system/${SVC}.service`]: unitFile('fake daemon') }, postinstFrom('postinst-systemd-restart', `${SVC}.service`));
       buildDeb(dir, START, version, { [`lib/systemd/system/${START}.service`]: unitFile('fake start-only') }, postinstFrom('postinst-systemd-start', `${START}.service`));
     }
+    // 1.0 has no maintainer scripts at all; 2.0 restarts its unit the debhelper way.
+    buildDeb(v1, LISTED, '1.0', { [`lib/systemd/system/${LISTED}.service`]: unitFile('fake, scripts tell nothing') }, null);
+    buildDeb(repo, LISTED, '2.0', { [`lib/systemd/system/${LISTED}.service`]: unitFile('fake, scripts tell nothing') }, postinstFrom('postinst-systemd-restart', `${LISTED}.service`));
+    for (const [dir, version] of [[v1, '1.0'], [repo, '2.0']] as const) {
+      buildDeb(dir, LOOP, version, { [`lib/systemd/system/${LOOP}.service`]: unitFile('fake, units from its file list') }, loopPostinst(LOOP));
+    }
     buildDeb(repo, KERNEL, '2.0', { [`boot/vmlinuz-${KREL}`]: 'not a kernel\n' }, null);
-    execFileSync('dpkg', ['-i', join(v1, `${SVC}_1.0_all.deb`), join(v1, `${START}_1.0_all.deb`)], { stdio: 'pipe' });
+    execFileSync('dpkg', ['-i', ...[SVC, START, LISTED, LOOP].map((n) => join(v1, `${n}_1.0_all.deb`))], { stdio: 'pipe' });
+    // Enabled (as `systemctl enable` would): debhelper's default restart applies to it.
+    mkdirSync('/etc/systemd/system/multi-user.target.wants', { recursive: true });
+    symlinkSync(`/lib/systemd/system/${LISTED}.service`, enableLink);
     writeFileSync(join(repo, 'Packages'), execFileSync('dpkg-scanpackages', ['.', '/dev/null'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }));
 
     // apt sees only this repository; its lists and cache are private to the test.
@@ -82,7 +100,7 @@ test('preflight on the real apt-get -s output predicts what the real apt-get ins
     ];
     const env = { ...process.env, ...NO_ENGINE, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', NO_COLOR: '1' };
     execFileSync('apt-get', [...aptOpts, 'update', '-q'], { stdio: 'pipe', env });
-    const pkgs = [SVC, START, KERNEL];
+    const pkgs = [SVC, START, LISTED, LOOP, KERNEL];
     const simulation = execFileSync('apt-get', [...aptOpts, '-s', 'install', ...pkgs], { env, encoding: 'utf8' });
     const planFile = join(tmp, 'plan.txt');
     writeFileSync(planFile, simulation);
@@ -90,7 +108,7 @@ test('preflight on the real apt-get -s output predicts what the real apt-get ins
     const r = await upkeep(['preflight', '--plan', planFile, '--no-download', '--json'], NO_ENGINE);
     assert.equal(r.code, 3, `a kernel is in the plan: exit 3\n${r.stderr}`);
     const report = JSON.parse(r.stdout) as {
-      packages: Array<{ name: string; from: string | null; to: string; effects: string[]; source: string }>;
+      packages: Array<{ name: string; from: string | null; to: string; effects: string[]; source: string; confidence: string }>;
       reboot: { needed: boolean; why: string[] };
       containers: null;
       containersNote: string;
@@ -100,6 +118,14 @@ test('preflight on the real apt-get -s output predicts what the real apt-get ins
     assert.equal(pkg(SVC).from, '1.0');
     assert.equal(pkg(SVC).to, '2.0');
     assert.match(pkg(SVC).source, /^installed scripts/);
+    assert.equal(pkg(SVC).confidence, 'medium');
+    // No script to read: the unit the package ships (its dpkg list), enabled here, probably restarts.
+    assert.deepEqual(pkg(LISTED).effects, ['MAJOR', `probably restarts ${LISTED}.service`]);
+    assert.equal(pkg(LISTED).source, `unit files the package ships (${LISTED}.list), assuming debhelper's default restart`);
+    assert.equal(pkg(LISTED).confidence, 'low');
+    // The script restarts a unit it computes; the shipped units name it.
+    assert.deepEqual(pkg(LOOP).effects, ['MAJOR', `restarts ${LOOP}.service`]);
+    assert.equal(pkg(LOOP).source, `installed scripts (the new version's may differ); units named from the unit files the package ships (${LOOP}.list)`);
     assert.equal(pkg(KERNEL).from, null);
     assert.equal(report.reboot.needed, true);
     assert.match(report.reboot.why.join(' '), new RegExp(KERNEL));
@@ -109,11 +135,11 @@ test('preflight on the real apt-get -s output predicts what the real apt-get ins
     // The prediction as (unit, action) pairs, from the package lines' effects.
     const predicted = report.packages
       .flatMap((p) => p.effects)
-      .map((e) => /^(restarts|starts|stops|try-restarts|restarts \(if running\)) (\S+\.service)$/.exec(e))
+      .map((e) => /^(?:probably )?(restarts|starts|stops|try-restarts|restarts \(if running\)) (\S+\.service)$/.exec(e))
       .filter((m): m is RegExpExecArray => m !== null)
       .map((m) => `${m[2]} ${m[1] === 'starts' ? 'start' : m[1] === 'stops' ? 'stop' : m[1] === 'restarts' ? 'restart' : 'try-restart'}`)
       .sort();
-    assert.deepEqual(predicted, [`${SVC}.service restart`, `${START}.service start`].sort());
+    assert.deepEqual(predicted, [`${SVC}.service restart`, `${START}.service start`, `${LISTED}.service restart`, `${LOOP}.service restart`].sort());
 
     // The witness: policy-rc.d logs what the real install asks for and denies it.
     const log = join(tmp, 'policy.log');
@@ -145,6 +171,7 @@ test('preflight on the real apt-get -s output predicts what the real apt-get ins
     assert.match(aptOutput, /upkeep preflight \(before dpkg\):/);
     assert.match(aptOutput, new RegExp(`${SVC}\\s+1\\.0 -> 2\\.0\\s+MAJOR; restarts ${SVC}\\.service`));
     assert.match(aptOutput, new RegExp(`Reboot needed: ${KERNEL}`));
+    assert.match(aptOutput, new RegExp(`${LISTED}\\s+1\\.0 -> 2\\.0\\s+MAJOR; probably restarts ${LISTED}\\.service\\s+unit files the package ships \\(${LISTED}\\.list\\), assuming debhelper's default restart`));
     assert.ok(aptOutput.indexOf('upkeep preflight (before dpkg)') < aptOutput.indexOf(`Unpacking ${SVC}`), 'the warning comes before dpkg unpacks');
   } finally {
     if (savedPolicy !== null) {
@@ -152,7 +179,8 @@ test('preflight on the real apt-get -s output predicts what the real apt-get ins
       chmodSync(POLICY, 0o755);
     } else rmSync(POLICY, { force: true });
     if (madeSystemdDir) rmSync('/run/systemd/system', { recursive: true, force: true });
-    spawnSync('dpkg', ['--purge', SVC, START, KERNEL], { stdio: 'pipe' });
+    rmSync(enableLink, { force: true });
+    spawnSync('dpkg', ['--purge', SVC, START, LISTED, LOOP, KERNEL], { stdio: 'pipe' });
     rmSync(`/boot/vmlinuz-${KREL}`, { force: true });
     rmSync(tmp, { recursive: true, force: true });
   }

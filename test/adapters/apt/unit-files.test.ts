@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readUnitSource } from '../../../src/adapters/apt/unit-files.js';
+import { readActiveUnits, readEnabledUnits, readUnitSource, readUnitStates } from '../../../src/adapters/apt/unit-files.js';
 import { propagateRestarts, resolveUnit } from '../../../src/core/preflight/systemd-units.js';
 
 test('readUnitSource finds the real docker.service, containerd.service and docker.socket', async () => {
@@ -43,4 +44,29 @@ test('readUnitSource: /etc wins over /lib, drop-ins from all directories in file
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('readEnabledUnits: the links in *.wants/ and *.requires/ directories; readUnitStates on this machine', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'upkeep-enabled-'));
+  try {
+    const etc = join(root, 'etc');
+    const run = join(root, 'run');
+    for (const d of [join(etc, 'multi-user.target.wants'), join(etc, 'sockets.target.requires'), join(run, 'timers.target.wants'), join(etc, 'app.service.d')]) await mkdir(d, { recursive: true });
+    await symlink('/lib/systemd/system/app.service', join(etc, 'multi-user.target.wants', 'app.service'));
+    await symlink('/lib/systemd/system/app.socket', join(etc, 'sockets.target.requires', 'app.socket'));
+    await symlink('/lib/systemd/system/app.timer', join(run, 'timers.target.wants', 'app.timer'));
+    await writeFile(join(etc, 'app.service.d', 'x.conf'), '[Service]\n');
+    assert.deepEqual([...(await readEnabledUnits([etc, run]))].sort(), ['app.service', 'app.socket', 'app.timer']);
+    assert.deepEqual([...(await readEnabledUnits([join(root, 'none')]))], []);
+    const states = await readUnitStates(['app.service', 'other.service'], { enableDirs: [etc, run] });
+    assert.equal(states.get('app.service')!.enabled, true);
+    assert.equal(states.get('other.service')!.enabled, false);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+  // This machine: docker.service is enabled (multi-user.target.wants); systemd is not PID 1, so activity is unknown.
+  const real = await readUnitStates(['docker.service', 'no-such-unit-upkeep.service']);
+  assert.equal(real.get('docker.service')!.enabled, true);
+  assert.equal(real.get('no-such-unit-upkeep.service')!.enabled, false);
+  if (!existsSync('/run/systemd/system')) assert.equal(await readActiveUnits(['docker.service']), null);
 });

@@ -5,6 +5,7 @@ import {
   analyseMaintainerScript,
   effectsOfUpgrade,
   guardHolds,
+  hasUnresolvedUpgradeEffects,
   type ScriptAnalysis,
   type ScriptKind,
   type ServiceEffect,
@@ -241,6 +242,41 @@ test('hand-written commands: systemctl, service, invoke-rc.d, case "$1", aliases
       [14, 'the unit comes from a value computed at run time, so it cannot be named'],
     ],
   );
+  // The computed unit is kept as an action without a unit, for the shipped units to name.
+  assert.deepEqual(
+    a.unresolved.map((u) => `${u.when} ${u.action} @${u.evidence.line}`),
+    ['always restart @14'],
+  );
+});
+
+test('effectsOfUpgrade names a computed unit from the units the package ships, and only for what runs on upgrade', () => {
+  const postinst = analyseMaintainerScript(
+    'postinst',
+    [
+      '#!/bin/sh', // 1
+      'set -e', // 2
+      'if [ "$1" = configure ] && [ -n "$2" ]; then', // 3
+      '  for unit in $(dpkg-query -L fakeloop | sed -n "s|^/lib/systemd/system/||p"); do', // 4
+      '    deb-systemd-invoke restart "$unit"', // 5
+      '  done', // 6
+      'fi', // 7
+      'if [ "$1" = configure ] && [ -z "$2" ]; then for u in $(ls /lib/systemd/system/fakeloop*); do deb-systemd-invoke start "$u"; done; fi', // 8
+    ].join('\n'),
+  );
+  assert.deepEqual(postinst.effects, []);
+  assert.deepEqual(postinst.unresolved.map((u) => `${u.when} ${u.action} @${u.evidence.line}`), ['upgrade restart @4', 'install start @8'], 'evidenced by the line the unit comes from');
+  const scripts = { oldPrerm: null, newPreinst: null, oldPostrm: null, newPostinst: postinst };
+  assert.equal(hasUnresolvedUpgradeEffects(scripts, '1.0', '2.0'), true);
+  assert.deepEqual(effectsOfUpgrade(scripts, '1.0', '2.0'), [], 'without the shipped units nothing can be named');
+  const named = effectsOfUpgrade(scripts, '1.0', '2.0', { shippedUnits: ['fakeloop.service', 'fakeloop.timer'] });
+  assert.deepEqual(
+    named.map((e) => `${e.when} ${e.action} ${e.unit} ${e.unitFrom} @${e.evidence.line}`),
+    ['upgrade restart fakeloop.service shipped-units @4', 'upgrade restart fakeloop.timer shipped-units @4'],
+  );
+  // A unit the script names itself is not doubled.
+  const both = analyseMaintainerScript('postinst', 'systemctl restart fakeloop.service\nfor u in $(x); do systemctl restart "$u"; done\n');
+  const one = effectsOfUpgrade({ oldPrerm: null, newPreinst: null, oldPostrm: null, newPostinst: both }, '1.0', '2.0', { shippedUnits: ['fakeloop.service'] });
+  assert.deepEqual(one.map((e) => `${e.unit} ${e.unitFrom ?? 'script'}`), ['fakeloop.service script']);
 });
 
 test('prerm and postrm: $1 decides between upgrade and remove; odd shell is reported, not thrown', () => {
@@ -256,7 +292,7 @@ test('prerm and postrm: $1 decides between upgrade and remove; odd shell is repo
   const broken = analyseMaintainerScript('postinst', 'if [ -n "$2" ]; then\n  systemctl restart x.service\n"unterminated\n');
   assert.ok(broken.problems.length > 0);
   assert.deepEqual(summary(broken.effects), ['upgrade restart x.service @2 hand-written']);
-  assert.deepEqual(analyseMaintainerScript('postinst', ''), { kind: 'postinst', effects: [], notes: [], debhelperBlocks: [], problems: [] });
+  assert.deepEqual(analyseMaintainerScript('postinst', ''), { kind: 'postinst', effects: [], unresolved: [], notes: [], debhelperBlocks: [], problems: [] });
 });
 
 test('guardHolds follows dpkg --compare-versions, including an empty $2', () => {

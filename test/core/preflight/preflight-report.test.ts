@@ -8,6 +8,7 @@ import { buildPreflightReport, type PackageEvidence } from '../../../src/core/pr
 import { resolveUnit } from '../../../src/core/preflight/systemd-units.js';
 import { renderPreflightText } from '../../../src/cli/commands/preflight.js';
 import { container, daemon } from '../../helpers/facts.js';
+import { actualOf, desiredOf } from '../recovery/fixtures.js';
 
 const plan = parseAptSimulation(readFileSync(new URL('../../fixtures/apt/incident-plan.txt', import.meta.url), 'utf8'));
 const evidence: PackageEvidence[] = plan.packages.map((pkg) => {
@@ -122,4 +123,92 @@ test('the incident report as a person reads it: the key lines', () => {
   assert.match(text, /^ {2}v-pipe-redis-1 \(no\): not back: still down from the upgrade: restart policy "no"/m);
   assert.doesNotMatch(text, /^ {2}covid-lapis/m);
   assert.match(text, /^Do first: upkeep snapshot .*upkeep audit --fix --apply-live$/m);
+});
+
+test('desired containers already down before the upgrade: listed with why, counted, exit 3 when they stay down', () => {
+  const web = desiredOf({ name: 'web', restart: 'no' });
+  const api = desiredOf({ name: 'api', restart: 'always' });
+  const db = desiredOf({ name: 'db', restart: 'unless-stopped' });
+  const gone = desiredOf({ name: 'gone', restart: 'always' });
+  const job = desiredOf({ name: 'nightly', restart: 'no', labels: { 'upkeep.role': 'job' } });
+  const actual = [
+    { ...actualOf(web, 'exited', { exitCode: 137, finishedAt: '2026-11-20T10:00:00.123456789Z' }), manuallyStopped: true },
+    { ...actualOf(api, 'exited', { exitCode: 3, restart: 'always' }), manuallyStopped: false },
+    actualOf(db, 'running'),
+    actualOf(job, 'exited', { exitCode: 0 }),
+  ];
+  const libs = evidence.filter((e) => e.pkg.name.startsWith('lib') && e.effects.length === 0);
+  const desired = { takenAt: '2026-11-20T09:00:00Z', containers: [web, api, db, gone, job] };
+  const quiet = buildPreflightReport({ evidence: libs, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers: actual }, desired });
+  assert.deepEqual(
+    quiet.alreadyDown!.map((c) => [c.name, c.state, c.reason, c.runningAtEnd]),
+    [
+      ['api', 'exited', 'exited (3) at 2025-11-20T15:00:00Z', 'no'],
+      ['gone', 'missing', 'removed since the snapshot', 'no'],
+      ['web', 'exited', 'manually stopped (docker stop), exited (137) at 2026-11-20T10:00:00Z', 'no'],
+    ],
+    'the running db and the job are not listed',
+  );
+  assert.equal(quiet.alreadyDown![0]!.afterMaintenance.reason, 'nothing in this upgrade starts it (no docker.service restart, no reboot)');
+  assert.equal(quiet.summary.alreadyDown, 3);
+  assert.equal(quiet.summary.containersStop, 0);
+  assert.equal(quiet.desiredStateTakenAt, '2026-11-20T09:00:00Z');
+  assert.equal(quiet.exitCode, 3, 'nothing stops, but desired containers stay down');
+  assert.match(quiet.advice.join('; '), /upkeep recover for the desired containers already down/);
+
+  // A docker restart starts the stopped "always" one again (even after docker stop); "no" stays down.
+  const dockerCe = evidence.filter((e) => e.pkg.name === 'docker-ce');
+  const restart = buildPreflightReport({ evidence: dockerCe, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers: actual }, desired });
+  const api2 = restart.alreadyDown!.find((c) => c.name === 'api')!;
+  assert.equal(api2.runningAtEnd, 'yes');
+  assert.match(api2.afterMaintenance.reason, /restart policy "always": the daemon starts it at its next start/);
+  assert.equal(restart.alreadyDown!.find((c) => c.name === 'web')!.afterMaintenance.reason, 'restart policy "no": Docker never starts it again');
+
+  const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: { NO_COLOR: '1' } };
+  const text = renderPreflightText(io, quiet, null, 'plan.txt');
+  assert.match(text, /^Already down before the upgrade: 3 desired containers \(snapshot of 2026-11-20T09:00:00Z\) are not running now:$/m);
+  assert.match(text, /^ {2}web \(no\): manually stopped \(docker stop\), exited \(137\) at 2026-11-20T10:00:00Z; stays down: nothing in this upgrade starts it/m);
+  assert.match(text, /^ {2}gone \(removed\): removed since the snapshot; stays down: Docker cannot start a removed container/m);
+
+  // No desired state (no store, no snapshot of this engine): nothing is said, the exit code is the packages'.
+  for (const none of [null, undefined]) {
+    const r = buildPreflightReport({ evidence: libs, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers: actual }, desired: none });
+    assert.equal(r.alreadyDown, null);
+    assert.equal(r.summary.alreadyDown, 0);
+    assert.equal(r.exitCode, 0);
+    assert.doesNotMatch(renderPreflightText(io, r, null, 'plan.txt'), /Already down/);
+  }
+  // Every desired container runs: an empty list, exit 0.
+  const allUp = buildPreflightReport({
+    evidence: libs, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false,
+    host: { daemon: daemon(), containers: [actualOf(db, 'running')] }, desired: { takenAt: 't', containers: [db] },
+  });
+  assert.deepEqual(allUp.alreadyDown, []);
+  assert.equal(allUp.exitCode, 0);
+});
+
+test('effects assumed from the shipped units read "probably restarts", name their source, and have low confidence', () => {
+  const pkg = { name: 'fakesvc', oldVersion: '1.0', newVersion: '2.0', arch: 'all', action: 'upgrade' } as unknown as PackageEvidence['pkg'];
+  const r = buildPreflightReport({
+    evidence: [
+      {
+        pkg,
+        effects: [{ unit: 'fakesvc.service', action: 'restart', when: 'upgrade', assumed: true }],
+        source: "unit files the package ships (fakesvc.list), assuming debhelper's default restart",
+        confidence: 'low',
+        rebootNeeded: false,
+        notes: [],
+      },
+    ],
+    runningKernel: 'x',
+    installedKernels: [],
+    rebootRequiredFlag: false,
+    host: null,
+  });
+  assert.deepEqual(r.packages[0]!.effects, ['MAJOR', 'probably restarts fakesvc.service']);
+  assert.equal(r.packages[0]!.source, "unit files the package ships (fakesvc.list), assuming debhelper's default restart");
+  assert.equal(r.packages[0]!.confidence, 'low');
+  assert.equal(r.packages[0]!.risk, 'med');
+  assert.deepEqual(r.restartedUnits, ['fakesvc.service']);
+  assert.equal(buildPreflightReport({ evidence: evidence.slice(0, 1), runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: null }).packages[0]!.confidence, 'medium');
 });
