@@ -1,0 +1,78 @@
+/**
+ * `upkeep agent`: the long-running daemon (src/agent/agent.ts), normally started by systemd
+ * (`upkeep install`). Runs until SIGTERM or SIGINT, then stops its actors in order and exits 0.
+ * It starts even while Docker is down (it waits for it and alerts); it fails at once (exit 2) only
+ * for what it cannot fix by waiting: a bad config, an unusable state database, a busy port.
+ */
+import { createRequire } from 'node:module';
+import type { Command } from 'commander';
+import { loadConfig } from '../../adapters/config/load-config.js';
+import { openStore } from '../../adapters/store/sqlite-store.js';
+import { buildAgent } from '../../agent/agent.js';
+import { createLog } from '../../agent/log.js';
+import { EXIT, UsageError } from '../../core/errors.js';
+import { engineFromEnv } from '../engine.js';
+import type { Io } from '../io.js';
+import { stateDirFor } from '../state.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../../package.json') as { version: string };
+
+interface AgentOptions {
+  config?: string;
+  stateDir?: string;
+  logFormat?: string;
+  listen?: string;
+}
+
+function parseListen(value: string): { host: string; port: number } {
+  const m = /^(.*):(\d{1,5})$/.exec(value);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || !m[1] || port > 65535) throw new UsageError(`--listen "${value}" must be HOST:PORT, e.g. 127.0.0.1:9465`);
+  return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+export function registerAgent(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('agent')
+    .description('Run the agent: watch the engine, heal desired containers, recover after reboots and daemon restarts, alert, serve /metrics')
+    .option('--config <file>', 'the config file (default /etc/upkeep/upkeep.yml; missing = defaults)')
+    .option('--state-dir <dir>', 'where the state database lives (default: config state_dir, UPKEEP_STATE_DIR, /var/lib/upkeep as root)')
+    .option('--log-format <format>', 'json (for journald) or pretty (for a terminal)')
+    .option('--listen <host:port>', 'the HTTP listener for /metrics, /healthz and /status (default 127.0.0.1:9465)')
+    .addHelpText(
+      'after',
+      '\nStops on SIGTERM/SIGINT (exit 0). Exit 2: the config, the state database or the listen address cannot be used.\nSee docs/agent.md.',
+    )
+    .action(async (opts: AgentOptions) => {
+      if (opts.logFormat !== undefined && opts.logFormat !== 'json' && opts.logFormat !== 'pretty') {
+        throw new UsageError(`--log-format "${opts.logFormat}" must be json or pretty`);
+      }
+      const loaded = await loadConfig(opts.config === undefined ? {} : { path: opts.config }, io.env);
+      const config = loaded.config;
+      if (opts.listen !== undefined) config.listen = parseListen(opts.listen);
+      const format = (opts.logFormat as 'json' | 'pretty' | undefined) ?? config.logFormat;
+      const log = createLog(format, io.stdout);
+      log.info({ config: loaded.fromFile ? loaded.path : `${loaded.path} (absent: defaults)` }, 'configuration loaded');
+      for (const w of loaded.warnings) log.warn({ config: loaded.path }, w);
+      const stateDir = stateDirFor(io, opts.stateDir !== undefined ? { stateDir: opts.stateDir } : config.stateDir !== null ? { stateDir: config.stateDir } : {});
+      const store = openStore({ stateDir, create: true });
+      const engine = engineFromEnv(io);
+      const stop = new AbortController();
+      const onSignal = (sig: NodeJS.Signals) => {
+        log.info({ signal: sig }, 'stopping');
+        stop.abort();
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        await buildAgent({ config, engine, store, log, version }).run(stop.signal);
+        setExit(EXIT.ok);
+      } finally {
+        process.off('SIGTERM', onSignal);
+        process.off('SIGINT', onSignal);
+        store.close();
+        await engine.close();
+      }
+    });
+}

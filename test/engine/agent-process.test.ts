@@ -1,0 +1,146 @@
+/**
+ * `upkeep agent` as a process (bin/upkeep, a config file, a private real engine, a webhook
+ * receiver on loopback): SIGKILL it in the middle of a recovery, start it again. It must converge
+ * (every desired container runs), create no duplicate container, send exactly one summary alert
+ * (nothing lost, nothing twice), leave a database that passes PRAGMA integrity_check, log JSON
+ * lines, and stop cleanly (exit 0) on SIGTERM.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { AlertMessage } from '../../src/adapters/notify/notifier.js';
+import { openStore } from '../../src/adapters/store/sqlite-store.js';
+import { BIN, upkeep } from '../helpers/cli.js';
+import { PrivateEngine, sleep } from './private-engine.js';
+
+const NAMES = Array.from({ length: 8 }, (_, i) => `svc-${i}`);
+
+let engine: PrivateEngine | null = null;
+let root = '';
+let hook: { url: string; received: AlertMessage[]; server: Server };
+
+async function until<T>(what: string, fn: () => Promise<T | null | false> | T | null | false, ms = 60_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== null && v !== false) return v as T;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
+    await sleep(50);
+  }
+}
+
+function startAgent(configPath: string, stateDir: string): { proc: ChildProcess; out: string[]; exited: Promise<number | null> } {
+  const proc = spawn(BIN, ['agent', '--config', configPath, '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, DOCKER_HOST: engine!.dockerHost, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: string[] = [];
+  proc.stdout!.on('data', (c: Buffer) => out.push(...c.toString('utf8').split('\n').filter(Boolean)));
+  proc.stderr!.on('data', (c: Buffer) => out.push(`stderr: ${c.toString('utf8')}`));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, out, exited };
+}
+
+async function runningCount(): Promise<number> {
+  const out = await engine!.docker('ps', '--format', '{{.Names}}');
+  return out.split('\n').filter((n) => NAMES.includes(n)).length;
+}
+
+describe('upkeep agent as a process', { concurrency: false }, () => {
+  before(async (t) => {
+    engine = await PrivateEngine.startOrSkip(t as never);
+    if (!engine) return;
+    root = mkdtempSync(join(tmpdir(), 'upk-agent-proc-'));
+    const received: AlertMessage[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+      req.on('end', () => {
+        received.push(JSON.parse(body) as AlertMessage);
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    hook = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+  });
+
+  after(async () => {
+    hook?.server.close();
+    await engine?.dispose();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  test('SIGKILL in the middle of a recovery, started again: converges, no duplicates, one summary, database intact', async (t) => {
+    if (!engine) return t.skip('no engine');
+    for (const n of NAMES) await engine.run(n);
+    const stateDir = join(root, 'state');
+    const env = { DOCKER_HOST: engine.dockerHost };
+    const snap = await upkeep(['snapshot', '--state-dir', stateDir], env);
+    assert.equal(snap.code, 0, snap.stderr);
+
+    const configPath = join(root, 'upkeep.yml');
+    writeFileSync(
+      configPath,
+      [
+        'recovery: { grace: 0s, concurrency: 1, running_for: 1s }',
+        'alerts:',
+        '  channels:',
+        `    - { type: webhook, url: "${hook.url}" }`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+
+    // A graceful daemon restart: restart policy "no" leaves all eight down.
+    await engine.stop();
+    await engine.start();
+    assert.equal(await runningCount(), 0);
+
+    const first = startAgent(configPath, stateDir);
+    await until('the first agent started two containers', async () => (await runningCount()) >= 2);
+    first.proc.kill('SIGKILL');
+    await first.exited;
+    const midway = await runningCount();
+    assert.ok(midway < NAMES.length, `killed in the middle (${midway} of ${NAMES.length} running)`);
+
+    const second = startAgent(configPath, stateDir);
+    try {
+      await until('all running again', async () => (await runningCount()) === NAMES.length);
+      const summary = await until('summary alert', () => hook.received.find((m) => m.kind === 'summary') ?? null, 30_000);
+      assert.match(summary.text, /after the agent started: \d of 8 desired containers were down; all running again/);
+      await sleep(1_500);
+
+      const all = (await engine.docker('ps', '-a', '--format', '{{.Names}}')).split('\n').filter(Boolean).sort();
+      assert.deepEqual(all, [...NAMES].sort(), 'no duplicate or extra container');
+      assert.equal(hook.received.filter((m) => m.kind === 'summary').length, 1, 'one summary alert');
+      const ids = hook.received.map((m) => m.id);
+      assert.equal(new Set(ids).size, ids.length, 'no alert twice');
+      assert.deepEqual(hook.received.filter((m) => m.kind !== 'summary'), [], 'no per-container alert: everything came back in the recovery pass');
+    } finally {
+      second.proc.kill('SIGTERM');
+    }
+    assert.equal(await second.exited, 0, second.out.join('\n'));
+    const lines = second.out.filter((l) => l.startsWith('{'));
+    assert.ok(lines.length > 3);
+    for (const l of lines) JSON.parse(l); // JSON lines for journald
+    assert.ok(lines.some((l) => /"msg":"upkeep agent stopped"/.test(l)));
+
+    const store = openStore({ stateDir, create: false });
+    assert.equal(store.diagnostics().integrity, 'ok');
+    store.close();
+  });
+
+  test('a bad config: exit 2 before doing anything, with FILE:LINE:COL', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const configPath = join(root, 'bad.yml');
+    writeFileSync(configPath, 'heal:\n  default: sometimes\n');
+    const r = await upkeep(['agent', '--config', configPath, '--state-dir', join(root, 'bad-state')], { DOCKER_HOST: engine.dockerHost });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, new RegExp(`${configPath.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:12`));
+  });
+});
