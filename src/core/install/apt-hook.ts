@@ -1,0 +1,25 @@
+/**
+ * The apt configuration `upkeep install` writes to /etc/apt/apt.conf.d/99upkeep: the preflight
+ * hook (DPkg::Pre-Install-Pkgs, protocol version 3) and a maintenance window around each dpkg run.
+ * It is deploy/apt/99upkeep with the executable's path substituted (a test keeps the two equal).
+ * Every command ends in `|| true`: upkeep never blocks apt.
+ */
+
+export const APT_HOOK_PATH = '/etc/apt/apt.conf.d/99upkeep';
+
+/** The path deploy/apt/99upkeep uses for the executable. */
+export const SHIPPED_BIN = '/usr/local/bin/upkeep';
+
+const TEMPLATE = `// upkeep: warn before dpkg runs which containers an upgrade stops and which will not come back.
+// Installed by \`upkeep install\`; never blocks apt (upkeep preflight --hook exits 0).
+DPkg::Pre-Install-Pkgs { "${SHIPPED_BIN} preflight --hook || true"; };
+DPkg::Tools::Options::${SHIPPED_BIN}::Version "3";
+// While dpkg runs, the agent holds its alerts (a maintenance window of at most 2 h, closed after).
+DPkg::Pre-Invoke { "${SHIPPED_BIN} maintenance start --source apt --for 2h --quiet || true"; };
+DPkg::Post-Invoke { "${SHIPPED_BIN} maintenance stop --source apt --quiet || true"; };
+`;
+
+/** The apt configuration for the executable at `bin` (a path without quotes or spaces). */
+export function renderAptHook(bin: string): string {
+  return TEMPLATE.split(SHIPPED_BIN).join(bin);
+}

@@ -1,0 +1,69 @@
+/**
+ * The agent's systemd unit, as `upkeep install` writes it to /etc/systemd/system/upkeep.service.
+ * Every choice is commented in the unit text itself, so an administrator reading the installed
+ * file sees why it is so (docs/install.md says the same at more length).
+ */
+
+/** Where the unit lives on the target system, and its name. */
+export const UNIT_NAME = 'upkeep.service';
+export const UNIT_PATH = `/etc/systemd/system/${UNIT_NAME}`;
+
+export interface UnitFileOptions {
+  /** The upkeep executable (absolute). */
+  bin: string;
+  /** The config file the agent reads. */
+  configPath: string;
+  /** A URI for Documentation= (http(s):// or file://; `man:` is not used: there is no man page). */
+  docs: string;
+}
+
+/** The unit file's text. */
+export function renderUnitFile(o: UnitFileOptions): string {
+  return `# upkeep agent: keeps this host's Docker services running through upgrades, reboots and crashes.
+# Written by \`upkeep install\`; \`upkeep uninstall\` removes it unless you edited it.
+# Prefer a drop-in (systemctl edit upkeep.service) to editing this file.
+[Unit]
+Description=upkeep agent: heals and reports Docker services after upgrades, reboots and crashes
+Documentation=${o.docs}
+# Start after Docker and the network, and pull Docker in; but only Wants=, never Requires= or
+# BindsTo=: the agent must keep running (and alerting) while docker.service is down or restarting.
+After=docker.service network-online.target
+Wants=docker.service
+Wants=network-online.target
+# Never give up restarting (Restart=always below): no start rate limit.
+StartLimitIntervalSec=0
+
+[Service]
+# A plain long-running process (no sd_notify).
+Type=simple
+ExecStart=${o.bin} agent --config ${o.configPath}
+Restart=always
+RestartSec=5s
+# Hardening that still lets the agent use /var/run/docker.sock, read
+# /var/lib/docker/containers/*/config.v2.json, run docker compose and write /var/lib/upkeep:
+# no privilege gain through setuid binaries or file capabilities.
+NoNewPrivileges=yes
+# /usr, /boot and /etc read-only; /var (state, Docker's files) and /run (the socket) stay writable.
+# Not "strict": docker compose and its plugins may write elsewhere under /var.
+ProtectSystem=full
+# Compose projects and ~/.docker (registry credentials for pulls) may live under /home or /root:
+# readable, never written.
+ProtectHome=read-only
+# A private /tmp (compose temporary files included).
+PrivateTmp=yes
+# No writes to /proc/sys or /sys, no kernel module loading, cgroups read-only: the Docker daemon,
+# not the agent, does all of that.
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectControlGroups=yes
+# No setuid/setgid files created, no execution-domain changes.
+RestrictSUIDSGID=yes
+LockPersonality=yes
+# /var/lib/upkeep (the state database) is created and kept 0700 by systemd.
+StateDirectory=upkeep
+StateDirectoryMode=0700
+
+[Install]
+WantedBy=multi-user.target
+`;
+}

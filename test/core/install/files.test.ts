@@ -1,0 +1,60 @@
+/** The texts install writes: the apt hook agrees with the shipped deploy/apt/99upkeep, the unit says what it must. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { SHIPPED_BIN, renderAptHook } from '../../../src/core/install/apt-hook.js';
+import { renderUnitFile } from '../../../src/core/install/unit-file.js';
+
+const SHIPPED = readFileSync(new URL('../../../deploy/apt/99upkeep', import.meta.url), 'utf8');
+
+describe('apt hook', () => {
+  it('is deploy/apt/99upkeep, modulo the executable path', () => {
+    assert.equal(renderAptHook(SHIPPED_BIN), SHIPPED);
+    const other = renderAptHook('/opt/upkeep/bin/upkeep');
+    assert.ok(!other.includes(SHIPPED_BIN));
+    assert.equal(other.split('/opt/upkeep/bin/upkeep').join(SHIPPED_BIN), SHIPPED);
+  });
+
+  it('runs preflight before packages are installed, and a maintenance window around each dpkg run; never blocks apt', () => {
+    const text = renderAptHook('/x/upkeep');
+    assert.match(text, /^DPkg::Pre-Install-Pkgs \{ "\/x\/upkeep preflight --hook \|\| true"; \};$/m);
+    assert.match(text, /^DPkg::Tools::Options::\/x\/upkeep::Version "3";$/m);
+    assert.match(text, /^DPkg::Pre-Invoke \{ "\/x\/upkeep maintenance start --source apt --for 2h --quiet \|\| true"; \};$/m);
+    assert.match(text, /^DPkg::Post-Invoke \{ "\/x\/upkeep maintenance stop --source apt --quiet \|\| true"; \};$/m);
+    for (const line of text.split('\n').filter((l) => l.includes('{ "'))) assert.match(line, /\|\| true"; \};$/, line);
+  });
+});
+
+describe('systemd unit', () => {
+  const unit = renderUnitFile({ bin: '/opt/upkeep/bin/upkeep', configPath: '/etc/upkeep/upkeep.yml', docs: 'file:///opt/upkeep/docs/install.md' });
+  const lines = unit.split('\n');
+
+  it('wants Docker but never requires or binds to it: the agent keeps running while docker.service is down', () => {
+    assert.ok(lines.includes('After=docker.service network-online.target'));
+    assert.ok(lines.includes('Wants=docker.service'));
+    assert.ok(!lines.some((l) => /^(Requires|BindsTo|PartOf|Requisite)=/.test(l)));
+  });
+
+  it('runs the agent with the config, restarts always, starts at boot', () => {
+    for (const l of [
+      'ExecStart=/opt/upkeep/bin/upkeep agent --config /etc/upkeep/upkeep.yml',
+      'Type=simple',
+      'Restart=always',
+      'RestartSec=5s',
+      'WantedBy=multi-user.target',
+      'Documentation=file:///opt/upkeep/docs/install.md',
+    ])
+      assert.ok(lines.includes(l), l);
+  });
+
+  it('is hardened without cutting off the Docker socket, Docker\'s files or the state directory', () => {
+    for (const l of ['NoNewPrivileges=yes', 'ProtectSystem=full', 'ProtectHome=read-only', 'PrivateTmp=yes', 'ProtectKernelTunables=yes', 'ProtectKernelModules=yes', 'ProtectControlGroups=yes', 'RestrictSUIDSGID=yes', 'LockPersonality=yes', 'StateDirectory=upkeep', 'StateDirectoryMode=0700'])
+      assert.ok(lines.includes(l), l);
+    assert.ok(!lines.includes('ProtectSystem=strict'), 'strict would make /var/lib/docker and compose working files read-only');
+    assert.ok(!lines.some((l) => /^(PrivateDevices|PrivateNetwork|RestrictAddressFamilies|InaccessiblePaths)=/.test(l)), 'the unix socket and the network must stay reachable');
+  });
+
+  it('every comment is on its own line (systemd has no trailing comments)', () => {
+    for (const l of lines) if (l.includes('#')) assert.match(l, /^#/, l);
+  });
+});
