@@ -3,8 +3,9 @@
  * from <DockerRootDir>/containers/<id>/config.v2.json (root-only). Never throws: anything
  * unreadable is "unknown" (null), and the first reason is kept for the one-line notice.
  */
-import { readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { parseDaemonOnlyFlags } from '../../core/container-facts.js';
 import type { DaemonOnlyFlags } from '../../core/engine-types.js';
 
@@ -15,6 +16,8 @@ export interface DaemonFlagsReader {
 }
 
 const UNKNOWN: DaemonOnlyFlags = { manuallyStopped: null, startedBefore: null };
+// The callback API: for hundreds of small files it costs about half the CPU of fs/promises.
+const readFileP = promisify(readFile);
 
 export class ConfigV2FlagsReader implements DaemonFlagsReader {
   unreadableReason: string | null = null;
@@ -29,7 +32,7 @@ export class ConfigV2FlagsReader implements DaemonFlagsReader {
     if (!/^[0-9a-f]{12,64}$/.test(containerId)) return UNKNOWN;
     const path = join(this.rootDir, 'containers', containerId, 'config.v2.json');
     try {
-      return parseDaemonOnlyFlags(await readFile(path, 'utf8'));
+      return parseDaemonOnlyFlags(await readFileP(path, 'utf8'));
     } catch (err) {
       const code = (err as { code?: string }).code;
       this.unreadableReason ??=

@@ -21,6 +21,8 @@ export interface HostState {
 }
 
 const INSPECT_CONCURRENCY = 16;
+// The order of String#localeCompare (no arguments), set up once rather than per comparison.
+const collator = new Intl.Collator();
 
 export async function readHostState(
   engine: DockerEngine,
@@ -42,7 +44,7 @@ export async function readHostState(
     }
   });
   const present = containers.filter((c): c is ContainerFacts => c !== null);
-  present.sort((a, b) => a.name.localeCompare(b.name));
+  present.sort((a, b) => collator.compare(a.name, b.name));
   return { daemon, host: { id: info.ID, name: info.Name }, containers: present, inspects, flagsUnreadable: flagsReader.unreadableReason, readAt: new Date() };
 }
 

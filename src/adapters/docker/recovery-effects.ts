@@ -37,13 +37,14 @@ export function findComposeCli(): Promise<ComposeCli | null> {
 }
 
 export class EngineRecoveryEffects implements RecoveryEffects {
-  private rootDir: string | null = null;
+  /** One reader for every inspect; made again only when engineIdentity learns the root dir. */
+  private flagsReader = new ConfigV2FlagsReader(null);
 
   constructor(private readonly engine: DockerEngine) {}
 
   async engineIdentity(): Promise<HostIdentity> {
     const info = await this.engine.info();
-    this.rootDir = info.DockerRootDir;
+    this.flagsReader = new ConfigV2FlagsReader(this.engine.endpoint.kind === 'unix' ? info.DockerRootDir : null);
     return { id: info.ID, name: info.Name };
   }
 
@@ -54,7 +55,7 @@ export class EngineRecoveryEffects implements RecoveryEffects {
   async inspect(idOrName: string): Promise<ContainerFacts | null> {
     try {
       const inspect = await this.engine.inspectContainer(idOrName);
-      const flags = await new ConfigV2FlagsReader(this.engine.endpoint.kind === 'unix' ? this.rootDir : null).read(inspect.Id);
+      const flags = await this.flagsReader.read(inspect.Id);
       return toContainerFacts(inspect, flags);
     } catch (err) {
       if ((err as { status?: number }).status === 404) return null;

@@ -4,16 +4,17 @@
  * (byte-preserving, verified, atomic), `--fix-dry-run` prints the diff, `--apply-live` updates the
  * restart policy of running containers through the Engine API (no recreate).
  */
-import { readFile, realpath, stat } from 'node:fs/promises';
+import { readFileSync, realpathSync } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
-import { mapBounded, readHostState, type HostState } from '../../adapters/docker/host-state.js';
+import { readHostState, type HostState } from '../../adapters/docker/host-state.js';
 import { discoverComposeFiles } from '../../adapters/files/compose-discovery.js';
 import { writeFileAtomic } from '../../adapters/files/atomic-write.js';
 import { openStore } from '../../adapters/store/sqlite-store.js';
 import { isUnitEnabled } from '../../adapters/systemd/unit-state.js';
-import { auditFile, fixFile, type AuditOptions } from '../../core/audit/audit-file.js';
+import { auditFile, fixFile, type AuditOptions, type FileAudit } from '../../core/audit/audit-file.js';
 import type { Finding } from '../../core/audit/finding.js';
 import { ALL_RULES } from '../../core/audit/rules/all-rules.js';
 import type { Severity } from '../../core/audit/rule.js';
@@ -28,7 +29,8 @@ import { engineFromEnv } from '../engine.js';
 import { painter, printJson, type Io } from '../io.js';
 import { stateDirFor } from '../state.js';
 
-const IO_CONCURRENCY = 32;
+// The order of String#localeCompare (no arguments), set up once.
+const collator = new Intl.Collator();
 
 export interface AuditCliOptions {
   scan?: string[];
@@ -98,16 +100,36 @@ function configFilesOf(c: ContainerFacts): string[] {
     .filter((f): f is string => f !== null);
 }
 
-async function canonical(path: string): Promise<string> {
-  return realpath(path).catch(() => resolve(path));
+/** A path as the report shows it: absolute as given, else relative to the working directory. */
+function displayPath(shown: string): string {
+  return isAbsolute(shown) ? shown : relative(process.cwd(), resolve(shown)) || shown;
+}
+
+/** The file's real path (symlinks resolved), or its absolute path when it has none. */
+function canonical(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return resolve(path);
+  }
+}
+
+/** The file's text, or the error that reading it gave. Small files, read synchronously: cheaper than many promises. */
+function readText(path: string): string | Error {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    return err as Error;
+  }
 }
 
 /**
  * Reads, audits and applies what was asked. After `--apply-live` changed containers, everything is
- * read and audited again (level-based), so the report shows the state that results.
+ * read and audited again (level-based), so the report shows the state that results. `host`: the
+ * engine's state when the caller has just read it (`upkeep check`), so that it is not read twice.
  */
-export async function runAudit(io: Io, paths: string[], opts: AuditCliOptions): Promise<AuditReport> {
-  const first = await auditOnce(io, paths, opts);
+export async function runAudit(io: Io, paths: string[], opts: AuditCliOptions, host?: HostState): Promise<AuditReport> {
+  const first = await auditOnce(io, paths, opts, host);
   if (first.live.applied.length === 0) return first;
   const again = await auditOnce(io, paths, { ...opts, applyLive: false, fix: false, fixDryRun: false });
   return {
@@ -118,49 +140,95 @@ export async function runAudit(io: Io, paths: string[], opts: AuditCliOptions): 
   };
 }
 
-async function auditOnce(io: Io, paths: string[], opts: AuditCliOptions): Promise<AuditReport> {
+interface LiveRead {
+  host: HostState | null;
+  /** Why the live containers were not audited, when they were not. */
+  reason: string | null;
+}
+
+/** Reads the engine; an unreachable engine is only a reason when files were named (else it is the error). */
+async function readLive(io: Io, filesNamed: boolean): Promise<LiveRead> {
+  const engine = engineFromEnv(io);
+  try {
+    return { host: await readHostState(engine), reason: null };
+  } catch (err) {
+    if (!(err instanceof DockerUnavailableError) || !filesNamed) throw err;
+    return { host: null, reason: err.message };
+  } finally {
+    await engine.close();
+  }
+}
+
+/** A file's audit made before the live containers were known, with the `live` it assumed. */
+interface EarlyAudit {
+  assumed: 'none' | 'unknown';
+  audit: FileAudit;
+}
+
+const YIELD_EVERY_MS = 8;
+
+async function auditOnce(io: Io, paths: string[], opts: AuditCliOptions, given?: HostState): Promise<AuditReport> {
   const config = await loadAuditConfig(opts.config);
   const targetPolicy = parseTargetPolicy(opts.restartPolicy ?? config.restartPolicy ?? 'always');
   const auditOptions: AuditOptions = { targetPolicy, severities: config.severities };
 
-  // Read: the engine (optional when files were named), the desired state, the files.
-  let host: HostState | null = null;
-  let liveReason: string | null = null;
-  if (opts.live !== false) {
-    const engine = engineFromEnv(io);
-    try {
-      host = await readHostState(engine);
-    } catch (err) {
-      if (!(err instanceof DockerUnavailableError) || (paths.length === 0 && (opts.scan ?? []).length === 0)) throw err;
-      liveReason = err.message;
-    } finally {
-      await engine.close();
-    }
-  } else {
-    liveReason = '--no-live';
-  }
+  // Read: the engine (optional when files were named) while the files are read and audited, since
+  // the engine answers from another process; the desired state and systemd once the engine did.
+  const filesNamed = paths.length > 0 || (opts.scan ?? []).length > 0;
+  let known: LiveRead | null = opts.live === false ? { host: null, reason: '--no-live' } : given === undefined ? null : { host: given, reason: null };
+  const liveRead = known === null ? readLive(io, filesNamed) : Promise.resolve(known);
+  liveRead.then(
+    (r) => (known = r),
+    () => undefined, // awaited (and thrown) below
+  );
+  const bootEnabled = opts.live === false ? null : isUnitEnabled('docker.service');
 
   const files = new Map<string, string>();
-  for (const p of paths) {
-    const st = await stat(p).catch(() => null);
-    if (st === null) throw new UsageError(`${p}: no such file`, { hint: 'name compose files or templates, or use --scan DIR' });
-    if (st.isDirectory()) throw new UsageError(`${p} is a directory`, { hint: `use --scan ${p}` });
-    files.set(await canonical(p), p);
+  try {
+    for (const p of paths) {
+      const st = await stat(p).catch(() => null);
+      if (st === null) throw new UsageError(`${p}: no such file`, { hint: 'name compose files or templates, or use --scan DIR' });
+      if (st.isDirectory()) throw new UsageError(`${p} is a directory`, { hint: `use --scan ${p}` });
+      files.set(canonical(p), p);
+    }
+    for (const dir of opts.scan ?? []) {
+      const st = await stat(dir).catch(() => null);
+      if (st === null || !st.isDirectory()) throw new UsageError(`--scan ${dir}: not a directory`);
+      for (const f of (await discoverComposeFiles(dir)).files) {
+        const canon = canonical(f);
+        if (!files.has(canon)) files.set(canon, f);
+      }
+    }
+  } catch (err) {
+    await liveRead; // an engine that cannot be read at all is the error to report, as it always was
+    throw err;
   }
-  for (const dir of opts.scan ?? []) {
-    const st = await stat(dir).catch(() => null);
-    if (st === null || !st.isDirectory()) throw new UsageError(`--scan ${dir}: not a directory`);
-    const found = (await discoverComposeFiles(dir)).files;
-    const canon = await mapBounded(found, IO_CONCURRENCY, canonical);
-    found.forEach((f, i) => {
-      if (!files.has(canon[i]!)) files.set(canon[i]!, f);
-    });
+
+  // Audit the files while the engine answers. Until its containers are known, a file is audited
+  // as named by none of them; it is audited again below if that was not so.
+  const texts = new Map<string, string | Error>();
+  const early = new Map<string, EarlyAudit>();
+  let lastYield = performance.now();
+  for (const [canon, shown] of [...files.entries()].sort((a, b) => collator.compare(a[1], b[1]))) {
+    const text = readText(canon);
+    texts.set(canon, text);
+    if (text instanceof Error) continue;
+    const assumed = known === null || known.host !== null ? 'none' : 'unknown';
+    early.set(canon, { assumed, audit: auditFile({ path: displayPath(shown), text }, auditOptions, assumed === 'none' ? [] : null) });
+    if (known === null && performance.now() - lastYield > YIELD_EVERY_MS) {
+      await new Promise((r) => setImmediate(r));
+      lastYield = performance.now();
+    }
   }
+
+  const { host, reason: liveReason } = await liveRead;
   const liveByFile = new Map<string, ContainerFacts[]>();
+  const isFile = new Map<string, boolean>();
   for (const c of host?.containers ?? []) {
     for (const f of configFilesOf(c)) {
-      const canon = await canonical(f);
-      if (!(await stat(canon).then((s) => s.isFile()).catch(() => false))) continue;
+      const canon = canonical(f);
+      if (!isFile.has(canon)) isFile.set(canon, await stat(canon).then((s) => s.isFile()).catch(() => false));
+      if (!isFile.get(canon)) continue;
       if (!files.has(canon)) files.set(canon, f);
       liveByFile.set(canon, [...(liveByFile.get(canon) ?? []), c]);
     }
@@ -168,19 +236,19 @@ async function auditOnce(io: Io, paths: string[], opts: AuditCliOptions): Promis
 
   // Audit and (optionally) fix each file; one bad file never stops the others.
   const results: FileResult[] = [];
-  const ordered = [...files.entries()].sort((a, b) => a[1].localeCompare(b[1]));
-  // Reads run concurrently (the files are small and many); auditing stays in order.
-  const texts = await mapBounded(ordered, IO_CONCURRENCY, ([canon]) => readFile(canon, 'utf8').catch((err: unknown) => err as Error));
-  for (const [i, [canon, shown]] of ordered.entries()) {
-    const display = isAbsolute(shown) ? shown : relative(process.cwd(), resolve(shown)) || shown;
-    const text = texts[i]!;
+  const ordered = [...files.entries()].sort((a, b) => collator.compare(a[1], b[1]));
+  for (const [canon, shown] of ordered) {
+    const display = displayPath(shown);
+    const text = texts.get(canon) ?? readText(canon);
     if (text instanceof Error) {
       results.push({ path: display, findings: [unreadable(display, text)], fixed: [], diff: null, isCompose: false });
       continue;
     }
     const source = { path: display, text };
     const live = liveByFile.get(canon) ?? (host ? [] : null);
-    const audit = auditFile(source, auditOptions, live);
+    const made = early.get(canon);
+    const reusable = made !== undefined && !liveByFile.has(canon) && made.assumed === (host ? 'none' : 'unknown');
+    const audit = reusable ? made.audit : auditFile(source, auditOptions, live);
     if (!audit.isCompose && audit.findings.length === 0) continue;
     let fixed: Finding[] = [];
     let diff: string | null = null;
@@ -215,7 +283,7 @@ async function auditOnce(io: Io, paths: string[], opts: AuditCliOptions): Promis
       desired = null;
     }
     liveFindings.push(
-      ...auditLive({ daemon: host.daemon, containers: host.containers, desired, dockerEnabledAtBoot: await isUnitEnabled('docker.service'), targetPolicy }),
+      ...auditLive({ daemon: host.daemon, containers: host.containers, desired, dockerEnabledAtBoot: await bootEnabled, targetPolicy }),
     );
     if (opts.applyLive) {
       const engine = engineFromEnv(io);

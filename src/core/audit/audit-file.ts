@@ -4,7 +4,7 @@
  * text, verified) -> the caller writes it, or prints `unifiedDiff` for `--fix-dry-run`.
  */
 import type { ContainerFacts, RestartPolicy } from '../model.js';
-import { parseComposeFile } from './compose-document.js';
+import { parseComposeFile, type ComposeFile } from './compose-document.js';
 import { disableDirectives, isDisabled } from './disable-directives.js';
 import { compareFindings, locateFinding, type Finding } from './finding.js';
 import { applyFixes } from './fixer.js';
@@ -51,9 +51,24 @@ export interface FileFix {
 
 const ALWAYS: RestartPolicy = { name: 'always', maximumRetryCount: 0 };
 
-/** Audits one file. `live`: containers of the compose project(s) made from this file, when known. */
-export function auditFile(file: SourceFile, options: AuditOptions = {}, live: readonly ContainerFacts[] | null = null): FileAudit {
-  const parsed = parseComposeFile(file, templateFlag(file, options));
+/**
+ * Parses `file` the way auditFile does: parsing is most of an audit's work and does not depend on the
+ * live containers, so a caller may parse while it still waits for them and pass the result on.
+ */
+export function parseForAudit(file: SourceFile, options: AuditOptions = {}): ComposeFile {
+  return parseComposeFile(file, templateFlag(file, options));
+}
+
+/**
+ * Audits one file. `live`: containers of the compose project(s) made from this file, when known.
+ * `parsed`: what parseForAudit(file, options) gave, when the caller parsed it already.
+ */
+export function auditFile(
+  file: SourceFile,
+  options: AuditOptions = {},
+  live: readonly ContainerFacts[] | null = null,
+  parsed: ComposeFile = parseForAudit(file, options),
+): FileAudit {
   const source = parsed.source;
   const directives = disableDirectives(source);
   const canFix = source.problems.length === 0;
@@ -91,8 +106,13 @@ export function auditFile(file: SourceFile, options: AuditOptions = {}, live: re
 }
 
 /** Audits one file and applies every fix that is safe; see fixer.ts for what "safe" is. */
-export function fixFile(file: SourceFile, options: AuditOptions = {}, live: readonly ContainerFacts[] | null = null): FileFix {
-  const audit = auditFile(file, options, live);
+export function fixFile(
+  file: SourceFile,
+  options: AuditOptions = {},
+  live: readonly ContainerFacts[] | null = null,
+  parsed: ComposeFile = parseForAudit(file, options),
+): FileFix {
+  const audit = auditFile(file, options, live, parsed);
   const outcome = applyFixes(file, templateFlag(file, options), audit.fixes.map((f) => ({ id: f.finding, fix: f.fix })));
   return {
     output: outcome.output,

@@ -35,7 +35,10 @@ export function locateFinding(
   return { ...fields, path: source.path, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
 }
 
+// What String#localeCompare uses without arguments, made once (localeCompare sets it up per call).
+const collator = new Intl.Collator();
+
 /** Orders findings by position, then rule id: the order the text output shows them in. */
 export function compareFindings(a: Finding, b: Finding): number {
-  return a.line - b.line || a.column - b.column || a.ruleId.localeCompare(b.ruleId);
+  return a.line - b.line || a.column - b.column || collator.compare(a.ruleId, b.ruleId);
 }

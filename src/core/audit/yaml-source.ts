@@ -99,19 +99,22 @@ export function positionAt(source: Pick<YamlSource, 'lineCounter' | 'text'>, off
 /** The YAML comments of a CST, wherever the parser put them (before, between or after nodes). */
 function collectComments(tokens: readonly CST.Token[]): SourceComment[] {
   const out: SourceComment[] = [];
-  const pending: unknown[] = [tokens];
+  // Iterative (no recursion depth limit); only objects are stacked, the order is fixed by the sort.
+  const pending: object[] = [tokens];
   while (pending.length > 0) {
-    const value = pending.pop();
-    if (value === null || typeof value !== 'object') continue;
+    const value = pending.pop() as Record<string, unknown> | unknown[];
     if (Array.isArray(value)) {
-      pending.push(...value);
+      for (const item of value) if (item !== null && typeof item === 'object') pending.push(item);
       continue;
     }
     const token = value as { type?: unknown; offset?: unknown; source?: unknown };
     if (token.type === 'comment' && typeof token.offset === 'number' && typeof token.source === 'string') {
       out.push({ range: [token.offset, token.offset + token.source.length], body: token.source.slice(1).trim() });
-    } else {
-      pending.push(...Object.values(value));
+      continue;
+    }
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      if (item !== null && typeof item === 'object') pending.push(item);
     }
   }
   return out.sort((a, b) => a.range[0] - b.range[0]);
