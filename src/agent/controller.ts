@@ -245,7 +245,10 @@ export class Controller {
     const { config, metrics, log, store } = this.opts;
     const names = toHeal.map((d) => d.container.name);
     log.info({ containers: names }, `healing ${names.join(', ')}`);
-    const result = await executeRecovery(
+    const single = toHeal.length === 1 ? toHeal[0] : undefined;
+    const result = single !== undefined && single.verdict.actual !== null
+      ? await this.startOne(single.container.name, single.verdict.actual.id)
+      : await executeRecovery(
       toHeal.map((d) => d.container),
       this.effects,
       {
@@ -279,6 +282,20 @@ export class Controller {
     }
     this.saveMemory();
     if (this.dirty !== 'all') for (const d of toHeal) this.dirty.add(d.container.name);
+  }
+
+  /**
+   * The common case, one existing container stopped: one start call, no full re-read (the recovery
+   * executor, used for several at once or a removed one, plans with dependencies and re-reads the host).
+   */
+  private async startOne(name: string, id: string): Promise<Pick<RecoveryResult, 'outcomes'>> {
+    const began = Date.now();
+    try {
+      await this.opts.engine.startContainer(id);
+      return { outcomes: [{ action: 'start', container: name, outcome: 'started', attempts: 1, seconds: (Date.now() - began) / 1000, id }] };
+    } catch (err) {
+      return { outcomes: [{ action: 'start', container: name, outcome: 'failed', attempts: 1, seconds: (Date.now() - began) / 1000, error: (err as Error).message }] };
+    }
   }
 
   /** Boot, daemon restart, apt: bring back everything desired, then one summary alert. */

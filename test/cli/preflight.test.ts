@@ -45,6 +45,36 @@ test('the apt hook never blocks apt: garbage on stdin is one line and exit 0', a
   assert.match(v3.stderr, /docker-ce\s+5:28\.3\.2-1 -> 5:29\.0\.2-1\s+MAJOR; restarts docker\.service/);
 });
 
+test('the apt hook blocks apt only when the config says preflight.block and something will not come back', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'upk-hook-block-'));
+  const input = 'VERSION 3\nAPT::Architecture=amd64\n\nlinux-image-9.9.9-1-amd64 - - none < 9.9.9-1 amd64 same /var/cache/apt/archives/linux-image.deb\n';
+  const hook = (config: string) =>
+    spawnSync(new URL('../../bin/upkeep', import.meta.url).pathname, ['preflight', '--hook', '--config', config, '--state-dir', join(dir, 'state')], {
+      input,
+      env: { ...process.env, ...NO_ENGINE },
+      encoding: 'utf8',
+    });
+  try {
+    writeFileSync(join(dir, 'block.yml'), 'preflight: { block: true }\n');
+    writeFileSync(join(dir, 'noblock.yml'), 'preflight: { block: false }\n');
+    writeFileSync(join(dir, 'broken.yml'), 'preflight: { block: maybe }\n');
+    const blocked = hook(join(dir, 'block.yml'));
+    assert.match(blocked.stderr, /Reboot needed/);
+    assert.equal(blocked.status, 1, blocked.stderr);
+    assert.match(blocked.stderr, /stopping apt \(preflight\.block is on\)/);
+    assert.equal(hook(join(dir, 'noblock.yml')).status, 0);
+    const broken = hook(join(dir, 'broken.yml'));
+    assert.equal(broken.status, 0, 'a broken config never stops apt');
+    assert.match(broken.stderr, /config not read .*; not blocking/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('desired containers already down before the upgrade, from a real store and a private engine: listed, counted, exit 3', { timeout: 180_000 }, async (t) => {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');

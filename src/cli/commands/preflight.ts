@@ -7,6 +7,7 @@ import { access, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Command } from 'commander';
+import { loadConfig } from '../../adapters/config/load-config.js';
 import { mapBounded, readHostState } from '../../adapters/docker/host-state.js';
 import { listDpkgInfo, readConffilesOf, readPackageFiles } from '../../adapters/apt/package-files.js';
 import { readAllUnits, readEnabledUnits, readUnitStates } from '../../adapters/apt/unit-files.js';
@@ -34,6 +35,7 @@ interface PreflightOptions {
   json?: boolean;
   hook?: boolean;
   block?: boolean;
+  config?: string;
   stateDir?: string;
 }
 
@@ -245,7 +247,8 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
     .option('--cache-dir <dir>', 'where downloaded control files are kept')
     .option('--state-dir <dir>', 'where the state database lives (the desired state: desired containers already down are reported)')
     .option('--hook', 'DPkg::Pre-Install-Pkgs mode: read apt\'s v3 package list on stdin, warn on stderr, never block apt')
-    .option('--block', 'with --hook: exit 1 (stop apt) when something would not come back')
+    .option('--block', 'with --hook: exit 1 (stop apt) when something would not come back (also: preflight.block in the config)')
+    .option('--config <file>', 'with --hook: the config file whose preflight.block applies (default /etc/upkeep/upkeep.yml)')
     .option('--json', 'print JSON for scripts (docs/preflight.md)')
     .addHelpText('after', '\nExit codes: 0 nothing stops, 1 containers stop but all come back, 3 something will not come back or a reboot is needed, 2 could not run.')
     .action(async (opts: PreflightOptions) => {
@@ -289,7 +292,22 @@ async function runHook(io: Io, opts: PreflightOptions): Promise<number> {
     const plan = parsePreInstallPkgsV3(Buffer.concat(chunks).toString('utf8'));
     const { report, containersNote, desiredNote } = await runPreflight(io, plan, { download: false, cacheDir: '/nonexistent', quiet: true, ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }) });
     io.stderr.write(`upkeep preflight (before dpkg):\n${renderPreflightText({ ...io, stdout: io.stderr }, report, containersNote, 'apt, via DPkg::Pre-Install-Pkgs', desiredNote)}`);
-    return opts.block && report.exitCode === 3 ? 1 : 0;
+    let block = opts.block === true;
+    if (!block) {
+      // A broken config must not stop apt: it only means "do not block".
+      block = await loadConfig(opts.config === undefined ? {} : { path: opts.config }, io.env).then(
+        (c) => c.config.preflight.block,
+        (err: Error) => {
+          io.stderr.write(`upkeep preflight: config not read (${err.message.split('\n')[0]}); not blocking\n`);
+          return false;
+        },
+      );
+    }
+    if (block && report.exitCode === 3) {
+      io.stderr.write('upkeep preflight: stopping apt (preflight.block is on). Fix what is listed above, or run apt with -o DPkg::Pre-Install-Pkgs::=\n');
+      return 1;
+    }
+    return 0;
   } catch (err) {
     io.stderr.write(`upkeep preflight: could not assess this upgrade (${(err as Error).message}); apt goes on\n`);
     return 0;

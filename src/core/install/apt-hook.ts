@@ -2,7 +2,9 @@
  * The apt configuration `upkeep install` writes to /etc/apt/apt.conf.d/99upkeep: the preflight
  * hook (DPkg::Pre-Install-Pkgs, protocol version 3) and a maintenance window around each dpkg run.
  * It is deploy/apt/99upkeep with the executable's path substituted (a test keeps the two equal).
- * Every command ends in `|| true`: upkeep never blocks apt.
+ * The maintenance commands end in `|| true`. The preflight hook does not: it exits 0 on any failure
+ * of its own, and 1 (stopping apt) only when the config says `preflight: { block: true }` and
+ * something would not come back.
  */
 
 export const APT_HOOK_PATH = '/etc/apt/apt.conf.d/99upkeep';
@@ -11,8 +13,9 @@ export const APT_HOOK_PATH = '/etc/apt/apt.conf.d/99upkeep';
 export const SHIPPED_BIN = '/usr/local/bin/upkeep';
 
 const TEMPLATE = `// upkeep: warn before dpkg runs which containers an upgrade stops and which will not come back.
-// Installed by \`upkeep install\`; never blocks apt (upkeep preflight --hook exits 0).
-DPkg::Pre-Install-Pkgs { "${SHIPPED_BIN} preflight --hook || true"; };
+// Installed by \`upkeep install\`. It never blocks apt unless /etc/upkeep/upkeep.yml sets
+// preflight: { block: true } (upkeep preflight --hook exits 0 on any failure of its own).
+DPkg::Pre-Install-Pkgs { "${SHIPPED_BIN} preflight --hook"; };
 DPkg::Tools::Options::${SHIPPED_BIN}::Version "3";
 // While dpkg runs, the agent holds its alerts (a maintenance window of at most 2 h, closed after).
 DPkg::Pre-Invoke { "${SHIPPED_BIN} maintenance start --source apt --for 2h --quiet || true"; };

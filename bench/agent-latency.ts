@@ -1,0 +1,179 @@
+/**
+ * Benchmark: how fast `upkeep agent` notices a dead container, against the floor and two pollers,
+ * and what the agent costs while idle. One run, one private engine, 100 containers:
+ *
+ * 1. Detection: the agent runs as its own process (bin/upkeep agent, a config with one webhook to
+ *    a receiver in this process). Every container is killed once (SIGKILL to the `sleep` inside it,
+ *    sent from the host: t0 is taken just before the kill), 1 s apart. Measured per kill:
+ *      - floor:   this process's own Engine API event stream delivers the `die` event;
+ *      - upkeep:  the webhook receives the agent's "is down" alert;
+ *      - poll 5s / poll 60s: pollers listing the containers every 5 s (docker-autoheal's default)
+ *        and every 60 s (Uptime Kuma's default), started at random phases, see it exited.
+ *    And heal latency: t0 -> the agent's `start` event for that container.
+ * 2. Idle: the same agent with the 100 containers running, IDLE_MINUTES (default 10) without any
+ *    event; RSS from /proc/PID/status (VmRSS at the end, VmHWM the peak), CPU from /proc/PID/stat.
+ *
+ * Run: node --import tsx bench/agent-latency.ts   (as root; starts its own private dockerd)
+ * Env: KILLS (default 100), IDLE_MINUTES (default 10).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EngineClient } from '../src/adapters/docker/engine-client.js';
+import type { AlertMessage } from '../src/adapters/notify/notifier.js';
+import { parseDockerHost } from '../src/core/docker-host.js';
+import { PrivateEngine, sleep } from '../test/engine/private-engine.js';
+
+const KILLS = Number(process.env.KILLS ?? 100);
+const IDLE_MINUTES = Number(process.env.IDLE_MINUTES ?? 10);
+const BIN = new URL('../bin/upkeep', import.meta.url).pathname;
+const KILLABLE = ['sh', '-c', 'sleep 1000000 & wait $!'];
+
+function pct(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
+}
+const fmt = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms)} ms` : 'n/a');
+function line(label: string, xs: number[]): string {
+  return `| ${label} | ${fmt(pct(xs, 50))} | ${fmt(pct(xs, 99))} | ${fmt(Math.max(...xs))} | ${xs.length} |`;
+}
+
+function procStat(pid: number): { cpuSeconds: number; rssMiB: number; hwmMiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { cpuSeconds: ticks / 100, rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
+}
+
+/** The PID of the `sleep` child of the container's PID 1. */
+function sleepPid(containerPid: number): number {
+  const children = readFileSync(`/proc/${containerPid}/task/${containerPid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+  const pid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'sleep');
+  if (pid === undefined) throw new Error(`no sleep under ${containerPid}`);
+  return pid;
+}
+
+const engine = await PrivateEngine.startOrSkip({ skip() {} } as never);
+if (!engine) throw new Error('no private engine (run as root)');
+const root = mkdtempSync(join(tmpdir(), 'upk-bench-agent-'));
+const client = new EngineClient(parseDockerHost(engine.dockerHost));
+const stopAll = new AbortController();
+let agentPid = 0;
+try {
+  const names = Array.from({ length: KILLS }, (_, i) => `lat-${String(i).padStart(3, '0')}`);
+  process.stderr.write(`creating ${names.length} containers...\n`);
+  for (const n of names) await engine.run(n, { cmd: KILLABLE });
+
+  // The webhook receiver.
+  const alerted = new Map<string, number>();
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString('utf8')));
+    req.on('end', () => {
+      const at = Date.now();
+      const m = JSON.parse(body) as AlertMessage;
+      if (m.kind === 'firing' && !alerted.has(m.subject)) alerted.set(m.subject, at);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const config = join(root, 'upkeep.yml');
+  writeFileSync(config, `recovery: { grace: 0s }\nalerts:\n  channels:\n    - { type: webhook, url: "${url}" }\n`, { mode: 0o600 });
+
+  const agent = spawn(BIN, ['agent', '--config', config, '--state-dir', join(root, 'state'), '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, DOCKER_HOST: engine.dockerHost },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  agentPid = agent.pid ?? 0;
+  await sleep(5_000); // first snapshot, startup recovery pass
+
+  // The floor and the heal times, from this process's own event stream.
+  const dieSeen = new Map<string, number>();
+  const startSeen = new Map<string, number>();
+  void (async () => {
+    for await (const ev of client.events({ signal: stopAll.signal, filters: { type: ['container'], event: ['die', 'start'] } })) {
+      const name = ev.Actor.Attributes.name ?? '';
+      const map = ev.Action === 'die' ? dieSeen : startSeen;
+      if (!map.has(name)) map.set(name, Date.now());
+    }
+  })();
+
+  // The pollers.
+  const killedAt = new Map<string, number>();
+  const pollerSeen = { 5: new Map<string, number>(), 60: new Map<string, number>() } as Record<5 | 60, Map<string, number>>;
+  for (const seconds of [5, 60] as const) {
+    void (async () => {
+      await sleep(Math.random() * seconds * 1000);
+      while (!stopAll.signal.aborted) {
+        const list = await client.listContainers({ all: true }).catch(() => []);
+        const at = Date.now();
+        for (const c of list) {
+          const name = c.Names[0]?.replace(/^\//, '') ?? '';
+          if (killedAt.has(name) && !pollerSeen[seconds].has(name) && c.State !== 'running') pollerSeen[seconds].set(name, at);
+          // A container healed before the poll: the poller never sees it down; count it when it shows the restart.
+          if (killedAt.has(name) && !pollerSeen[seconds].has(name) && c.State === 'running' && (startSeen.get(name) ?? Infinity) > killedAt.get(name)!) {
+            pollerSeen[seconds].set(name, Number.NaN);
+          }
+        }
+        await sleep(seconds * 1000);
+      }
+    })();
+  }
+
+  process.stderr.write(`killing ${names.length} containers, 1 s apart...\n`);
+  for (const n of names) {
+    const pid = (await client.inspectContainer(n)).State.Pid as number;
+    const victim = sleepPid(pid);
+    killedAt.set(n, Date.now());
+    process.kill(victim, 'SIGKILL');
+    await sleep(1_000);
+  }
+  process.stderr.write('waiting for the 60 s poller to pass once more...\n');
+  await sleep(65_000);
+
+  const from = (m: Map<string, number>) => names.flatMap((n) => (m.has(n) && Number.isFinite(m.get(n)!) ? [m.get(n)! - killedAt.get(n)!] : []));
+  const missed = (m: Map<string, number>) => names.filter((n) => !m.has(n) || !Number.isFinite(m.get(n)!)).length;
+  const rows = [
+    line('floor: Engine API `die` event', from(dieSeen)),
+    line('upkeep agent: webhook alert received', from(alerted)),
+    line('upkeep agent: container started again (heal)', from(startSeen)),
+    line('poller every 5 s (docker-autoheal default)', from(pollerSeen[5])),
+    line('poller every 60 s (Uptime Kuma default)', from(pollerSeen[60])),
+  ];
+  const idleStart = procStat(agentPid);
+  const idleT0 = Date.now();
+  process.stderr.write(`idle for ${IDLE_MINUTES} min...\n`);
+  await sleep(IDLE_MINUTES * 60_000);
+  const idleEnd = procStat(agentPid);
+  const cpuPct = ((idleEnd.cpuSeconds - idleStart.cpuSeconds) / ((Date.now() - idleT0) / 1000)) * 100;
+
+  const out = [
+    `agent-latency, ${new Date().toISOString()}, ${KILLS} kills, node ${process.version}`,
+    '| measured from the kill | median | p99 | max | n |',
+    '|---|---|---|---|---|',
+    ...rows,
+    `pollers that never saw the container down (healed between two polls): 5 s: ${missed(pollerSeen[5])}, 60 s: ${missed(pollerSeen[60])}; webhook alerts missing: ${missed(alerted)}`,
+    `idle ${IDLE_MINUTES} min with ${KILLS} containers: RSS ${idleEnd.rssMiB.toFixed(1)} MiB (peak ${idleEnd.hwmMiB.toFixed(1)} MiB), CPU ${cpuPct.toFixed(2)} % of one core`,
+  ].join('\n');
+  process.stdout.write(`${out}\n`);
+  agent.kill('SIGTERM');
+  server.close();
+} finally {
+  stopAll.abort();
+  if (agentPid) {
+    try {
+      process.kill(agentPid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
+  await client.close();
+  await engine.dispose();
+  rmSync(root, { recursive: true, force: true });
+}
