@@ -6,18 +6,46 @@
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';
 import { EXIT, UpkeepError } from '../core/errors.js';
-import { registerAudit } from './commands/audit.js';
-import { registerCheck } from './commands/check.js';
-import { registerPreflight } from './commands/preflight.js';
-import { registerRecover } from './commands/recover.js';
-import { registerSnapshot } from './commands/snapshot.js';
-import { registerStatus } from './commands/status.js';
 import { painter, processIo, type Io } from './io.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
-export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+type Register = (program: Command, io: Io, setExit: (code: number) => void, version: string) => void;
+
+/**
+ * Every command, in help order, with the names it registers and how to load it. Only the module of
+ * the command being run is loaded (the agent stays small: it does not carry the audit's or
+ * preflight's code); help and unknown commands load them all.
+ */
+const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Register[]> }> = [
+  { names: ['check'], load: async () => [(await import('./commands/check.js')).registerCheck] },
+  { names: ['status'], load: async () => [(await import('./commands/status.js')).registerStatus] },
+  { names: ['audit'], load: async () => [(await import('./commands/audit.js')).registerAudit] },
+  { names: ['preflight'], load: async () => [(await import('./commands/preflight.js')).registerPreflight] },
+  { names: ['snapshot', 'forget'], load: async () => [(await import('./commands/snapshot.js')).registerSnapshot] },
+  { names: ['diff', 'recover'], load: async () => [(await import('./commands/recover.js')).registerRecover] },
+  { names: ['agent'], load: async () => [(await import('./commands/agent.js')).registerAgent] },
+  { names: ['maintenance'], load: async () => [(await import('./commands/maintenance.js')).registerMaintenance] },
+  {
+    names: ['install', 'uninstall'],
+    load: async () => {
+      const m = await import('./commands/install.js');
+      return [m.registerInstall, m.registerUninstall];
+    },
+  },
+  { names: ['config'], load: async () => [(await import('./commands/config.js')).registerConfig] },
+];
+
+/** The registrations needed for `argv`: the named command's, or all of them. */
+async function registrationsFor(argv: readonly string[]): Promise<Register[]> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const hit = COMMANDS.find((c) => first !== undefined && c.names.includes(first));
+  const wanted = hit ? [hit] : COMMANDS;
+  return (await Promise.all(wanted.map((c) => c.load()))).flat();
+}
+
+export async function buildProgram(io: Io, setExit: (code: number) => void, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('upkeep')
     .description(
       "Keeps a Docker host's services running through package upgrades, reboots and crashes.\nPredict what would not come back, prevent it, heal it, and tell.",
@@ -35,12 +63,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 The engine is DOCKER_HOST (unix:// or tcp://) or /var/run/docker.sock.
 Every command takes --help and --json. Exit codes: 0 fine, 1 findings or risk, 2 could not run.`,
     );
-  registerCheck(program, io, setExit);
-  registerStatus(program, io, setExit);
-  registerAudit(program, io, setExit, version);
-  registerPreflight(program, io, setExit);
-  registerSnapshot(program, io, setExit);
-  registerRecover(program, io, setExit);
+  for (const register of await registrationsFor(argv)) register(program, io, setExit, version);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
@@ -48,10 +71,8 @@ Every command takes --help and --json. Exit codes: 0 fine, 1 findings or risk, 2
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram(io, (code) => {
-    exitCode = code;
-  });
   try {
+    const program = await buildProgram(io, (code) => (exitCode = code), argv);
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {

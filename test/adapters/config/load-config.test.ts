@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { loadConfig, parseConfigText } from '../../../src/adapters/config/load-config.js';
+import { ConfigError } from '../../../src/core/config/issues.js';
+import { DEFAULT_CONFIG_PATH, defaultConfig } from '../../../src/core/config/types.js';
+import { FULL_ENV, FULL_EXPECTED, FULL_PATH, FULL_SECRETS } from '../../core/config/fixtures.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'upk-config-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string, mode = 0o600): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  chmodSync(p, mode);
+  return p;
+}
+
+/** The issue lines of a ConfigError thrown by parseConfigText. */
+function lines(text: string, env: Record<string, string> = {}): string[] {
+  try {
+    parseConfigText(text, 'f.yml', env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String(err));
+    assert.equal(err.exitCode, 2);
+    assert.ok(err.hint);
+    return err.lines;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+test('the full example loads, masked copy hides every secret', async () => {
+  const r = await loadConfig({ path: FULL_PATH }, FULL_ENV);
+  assert.deepEqual(r.config, FULL_EXPECTED);
+  assert.equal(r.fromFile, true);
+  const masked = JSON.stringify(r.masked);
+  for (const s of FULL_SECRETS) assert.ok(!masked.includes(s), s);
+});
+
+test('no file at the default path = the defaults; a missing explicit file is an error', async (t) => {
+  if (existsSync(DEFAULT_CONFIG_PATH)) t.skip(`${DEFAULT_CONFIG_PATH} exists on this host`);
+  else assert.deepEqual(await loadConfig({}, {}), { config: defaultConfig(), masked: defaultConfig(), path: DEFAULT_CONFIG_PATH, fromFile: false, warnings: [] });
+  const missing = join(dir, 'missing.yml');
+  await assert.rejects(loadConfig({ path: missing }, {}), (err: unknown) => err instanceof ConfigError && err.message.includes(`${missing}: no such file`) && err.exitCode === 2);
+});
+
+test('an empty file is the default config', async () => {
+  assert.deepEqual((await loadConfig({ path: write('empty.yml', '') }, {})).config, defaultConfig());
+  assert.deepEqual((await loadConfig({ path: write('comments.yml', '# nothing\n') }, {})).config, defaultConfig());
+});
+
+test('wrong enum value: FILE:LINE:COL at the value', () => {
+  assert.deepEqual(lines('heal:\n  default: sometimes\n'), ['f.yml:2:12: heal.default: expected desired, always or never, found "sometimes"']);
+});
+
+test('bad duration: at the value, inside a flow mapping too', () => {
+  assert.deepEqual(lines('recovery: { grace: 10 parsecs }\n'), [
+    'f.yml:1:20: recovery.grace: expected a duration like 500ms, 10s, 2m or 1h (a bare number is seconds), found "10 parsecs"',
+  ]);
+});
+
+test('unknown key: at the key, with a suggestion', () => {
+  assert.deepEqual(lines('services:\n  web:\n    checks:\n      - docker: true\n        intervall: 5s\n'), [
+    'f.yml:5:9: services.web.checks[0].intervall: unknown key "intervall" (did you mean "interval"?)',
+  ]);
+});
+
+test('wrong type, and a missing key points at the parent mapping', () => {
+  assert.deepEqual(lines('preflight:\n  block: 3\nheartbeat:\n  interval: 5s\n'), [
+    'f.yml:2:10: preflight.block: expected true or false, found 3',
+    'f.yml:4:3: heartbeat.url: missing required key "url" (expected a string)',
+  ]);
+});
+
+test('an empty value points at its key', () => {
+  assert.deepEqual(lines('alerts:\n  channels:\n    - type: slack\n      url:\n'), ['f.yml:4:7: alerts.channels[0].url: expected a string, found an empty value']);
+});
+
+test('YAML syntax errors: every one, at its position', () => {
+  assert.deepEqual(lines('listen: [1\nresync: 5s\n'), ['f.yml:2:1: YAML: Flow sequence in block collection must be sufficiently indented and end with a ]']);
+  assert.deepEqual(lines('heal:\n  default: always\n  default: never\n'), ['f.yml:3:3: YAML: Map keys must be unique']);
+});
+
+test('unset env var: at the value, naming the variable; the value is never printed', () => {
+  assert.deepEqual(lines('alerts:\n  channels:\n    - { type: ntfy, url: "https://ntfy.sh/t", token: "${NTFY_TOKEN}" }\n'), [
+    'f.yml:3:54: alerts.channels[0].token: environment variable NTFY_TOKEN is not set (set it, or write ${NTFY_TOKEN:-default})',
+  ]);
+  const out = lines('heartbeat: { url: "${HB}" }\n', { HB: 'ftp://user:topsecret@x' });
+  assert.deepEqual(out, ['f.yml:1:19: heartbeat.url: expected an http:// or https:// URL, found a string (hidden)']);
+});
+
+test('all issues are listed, in file order', () => {
+  const out = lines('zzz: 1\nlog_format: xml\nresync: -1\n');
+  assert.equal(out.length, 3);
+  assert.deepEqual(out.map((l) => l.split(': ')[0]), ['f.yml:1:1', 'f.yml:2:13', 'f.yml:3:9']);
+});
+
+test('interpolation with default and escape', () => {
+  const r = parseConfigText('listen: "${HOST:-0.0.0.0}:9000"\nstate_dir: "/srv/$${literal}"\n', 'f.yml', {});
+  assert.deepEqual(r.config.listen, { host: '0.0.0.0', port: 9000 });
+  assert.equal(r.config.stateDir, '/srv/${literal}');
+});
+
+test('a group/world-readable file holding a literal secret gets a warning, not an error', async () => {
+  const text = 'alerts:\n  channels:\n    - { type: webhook, url: "https://h.example", secret: s3cr3t }\n';
+  const open = await loadConfig({ path: write('open.yml', text, 0o644) }, {});
+  assert.equal(open.warnings.length, 1);
+  assert.match(open.warnings[0] ?? '', /readable by group or others \(mode 0644\).*chmod 600/);
+  assert.doesNotMatch(open.warnings[0] ?? '', /s3cr3t/);
+  assert.deepEqual((await loadConfig({ path: write('closed.yml', text, 0o600) }, {})).warnings, []);
+  const fromEnv = 'alerts:\n  channels:\n    - { type: webhook, url: "https://h.example", secret: "${S}" }\n';
+  assert.deepEqual((await loadConfig({ path: write('env.yml', fromEnv, 0o644) }, { S: 'x' })).warnings, []);
+});

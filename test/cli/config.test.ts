@@ -1,0 +1,105 @@
+/** `upkeep config check` and `upkeep config show-default`, run as a user would (bin/upkeep, dist/). */
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { FULL_ENV, FULL_PATH, FULL_SECRETS } from '../core/config/fixtures.js';
+import { upkeep } from '../helpers/cli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'upk-config-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function write(name: string, text: string, mode = 0o600): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  chmodSync(p, mode);
+  return p;
+}
+
+function assertNoSecrets(out: string): void {
+  for (const s of FULL_SECRETS) assert.ok(!out.includes(s), `output contains secret ${s}`);
+}
+
+test('config check: ok, a summary with channels and services, secrets masked', async () => {
+  const r = await upkeep(['config', 'check', '--config', FULL_PATH], FULL_ENV);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^${FULL_PATH}: ok\n`));
+  assert.match(r.stdout, /listen 127\.0\.0\.1:9465/);
+  assert.match(r.stdout, /lapis: heal always/);
+  assert.match(r.stdout, /http http:\/\/127\.0\.0\.1:8080\/health/);
+  assert.match(r.stdout, /webhook "webhook": https:\/\/hooks\.example\/upkeep \(signed\)/);
+  assert.match(r.stdout, /email "email": smtp\.example:587/);
+  assertNoSecrets(r.stdout + r.stderr);
+});
+
+test('config check --json: the normalised config, secrets masked', async () => {
+  const r = await upkeep(['config', 'check', '--config', FULL_PATH, '--json'], FULL_ENV);
+  assert.equal(r.code, 0, r.stderr);
+  assertNoSecrets(r.stdout + r.stderr);
+  const out = JSON.parse(r.stdout) as { ok: boolean; warnings: string[]; config: { alerts: { channels: Record<string, unknown>[] }; resyncMs: number } };
+  assert.equal(out.ok, true);
+  assert.deepEqual(out.warnings, []);
+  assert.equal(out.config.resyncMs, 60_000);
+  assert.deepEqual(out.config.alerts.channels.map((c) => [c.name, c.secret ?? c.token ?? c.password ?? null]), [
+    ['webhook', '***'],
+    ['slack', null],
+    ['ntfy', '***'],
+    ['email', '***'],
+  ]);
+});
+
+test('config check on an invalid file: exit 2, every issue on its own line as FILE:LINE:COL', async () => {
+  const p = write('bad.yml', 'heal:\n  default: sometimes\nrecovery: { grace: soon }\nalerts:\n  chanels: []\n');
+  const r = await upkeep(['config', 'check', '--config', p]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, new RegExp(`^upkeep: error: invalid config ${p} \\(3 problems\\):\n`));
+  assert.ok(r.stderr.includes(`\n${p}:2:12: heal.default: expected desired, always or never, found "sometimes"\n`), r.stderr);
+  assert.ok(r.stderr.includes(`\n${p}:3:20: recovery.grace: expected a duration like`), r.stderr);
+  assert.ok(r.stderr.includes(`\n${p}:5:3: alerts.chanels: unknown key "chanels" (did you mean "channels"?)\n`), r.stderr);
+  assert.match(r.stderr, /\nhint: /);
+});
+
+test('config check --json on an invalid file: the issues, exit 2', async () => {
+  const p = write('bad2.yml', 'resync: [\n');
+  const r = await upkeep(['config', 'check', '--config', p, '--json']);
+  assert.equal(r.code, 2);
+  const out = JSON.parse(r.stdout) as { ok: boolean; issues: string[] };
+  assert.equal(out.ok, false);
+  assert.match(out.issues[0] ?? '', new RegExp(`^${p}:\\d+:\\d+: YAML: `));
+});
+
+test('secrets never appear, also when the file is invalid or world-readable', async () => {
+  const env = { ...FULL_ENV, UPKEEP_WEBHOOK_SECRET: 'whsec-7f3a9c' };
+  const p = write(
+    'leaky.yml',
+    'alerts:\n  channels:\n    - { type: webhook, url: "https://u:smtp-pw-8842@h.example", secret: tk_ntfy_51e2 }\n    - { type: ntfy, url: "${UPKEEP_WEBHOOK_SECRET}" }\n',
+    0o644,
+  );
+  const bad = await upkeep(['config', 'check', '--config', p], env);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /channels\[1\]\.url: expected an http:\/\/ or https:\/\/ URL, found a string \(hidden\)/);
+  assertNoSecrets(bad.stdout + bad.stderr);
+  const good = await upkeep(['config', 'check', '--config', p], { ...env, UPKEEP_WEBHOOK_SECRET: 'https://ntfy.sh/whsec-7f3a9c' });
+  assert.equal(good.code, 0, good.stderr);
+  assert.match(good.stdout, /warning: .*readable by group or others/);
+  assert.match(good.stdout, /https:\/\/u:\*\*\*@h\.example/);
+  assertNoSecrets(good.stdout + good.stderr);
+});
+
+test('config check with a missing explicit file: exit 2', async () => {
+  const r = await upkeep(['config', 'check', '--config', join(dir, 'nope.yml')]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /nope\.yml: no such file/);
+});
+
+test('config show-default prints the commented default, which checks ok', async () => {
+  const r = await upkeep(['config', 'show-default']);
+  assert.equal(r.code, 0);
+  assert.match(r.stdout, /^# upkeep agent configuration/);
+  const p = write('default.yml', r.stdout);
+  const check = await upkeep(['config', 'check', '--config', p, '--json']);
+  assert.equal(check.code, 0, check.stderr);
+  assert.equal((JSON.parse(check.stdout) as { ok: boolean }).ok, true);
+});

@@ -1,0 +1,27 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { parse } from 'yaml';
+import { DEFAULT_CONFIG_FILE } from '../../../src/core/config/default-file.js';
+import { interpolateTree } from '../../../src/core/config/interpolate.js';
+import { parseConfigObject } from '../../../src/core/config/schema.js';
+import { defaultConfig } from '../../../src/core/config/types.js';
+
+test('the default file validates to exactly defaultConfig()', () => {
+  assert.deepEqual(parseConfigObject(parse(DEFAULT_CONFIG_FILE)), { ok: true, config: defaultConfig() });
+});
+
+test('every commented setting in the default file is valid when uncommented', () => {
+  const body = DEFAULT_CONFIG_FILE.slice(DEFAULT_CONFIG_FILE.indexOf('\n\n'));
+  const uncommented = body
+    .split('\n')
+    .filter((l) => /^# [a-z ]/.test(l))
+    .map((l) => l.slice(2))
+    .join('\n');
+  const env = { UPKEEP_WEBHOOK_SECRET: 's', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/X', SMTP_PASSWORD: 'p' };
+  const { value, issues } = interpolateTree(parse(uncommented), env);
+  assert.deepEqual(issues, []);
+  const r = parseConfigObject(value);
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.equal(r.config.services[0]?.checks.length, 3);
+  assert.equal(r.config.alerts.channels.length, 4);
+});

@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hasLiteralSecret, maskConfig, maskUrlCredentials } from '../../../src/core/config/mask.js';
+import { defaultConfig } from '../../../src/core/config/types.js';
+import { FULL_EXPECTED, FULL_SECRETS } from './fixtures.js';
+
+test('maskConfig hides secrets, tokens, passwords, header values and Slack URLs', () => {
+  const masked = maskConfig({
+    ...FULL_EXPECTED,
+    alerts: {
+      ...FULL_EXPECTED.alerts,
+      channels: FULL_EXPECTED.alerts.channels.map((c) => (c.type === 'webhook' ? { ...c, headers: { authorization: 'Bearer hdr-secret' } } : c)),
+    },
+  });
+  const text = JSON.stringify(masked);
+  for (const s of [...FULL_SECRETS, 'hdr-secret']) assert.ok(!text.includes(s), s);
+  assert.deepEqual(masked.alerts.channels[0], { type: 'webhook', name: 'webhook', url: 'https://hooks.example/upkeep', secret: '***', headers: { authorization: '***' } });
+  assert.equal(masked.alerts.channels[1]?.type === 'slack' && masked.alerts.channels[1].url, 'https://hooks.slack.com/***');
+  assert.deepEqual({ ...masked, alerts: FULL_EXPECTED.alerts }, FULL_EXPECTED, 'nothing else changes');
+});
+
+test('maskConfig hides every string that came from interpolation', () => {
+  const config = { ...defaultConfig(), heartbeat: { url: 'https://hc.example/ping/uuid-1234', intervalMs: 1000 } };
+  assert.equal(maskConfig(config, new Set(['uuid-1234'])).heartbeat?.url, '***');
+  assert.equal(maskConfig(config).heartbeat?.url, 'https://hc.example/ping/uuid-1234');
+});
+
+test('URL credentials and literal secrets', () => {
+  assert.equal(maskUrlCredentials('https://user:pw@host/x'), 'https://user:***@host/x');
+  assert.equal(maskUrlCredentials('https://host/x'), 'https://host/x');
+  assert.equal(hasLiteralSecret({ alerts: { channels: [{ type: 'webhook', secret: 'abc' }] } }), true);
+  assert.equal(hasLiteralSecret({ alerts: { channels: [{ type: 'webhook', secret: '${S}' }] } }), false);
+  assert.equal(hasLiteralSecret({ heartbeat: { url: 'https://u:p@hc.example' } }), true);
+  assert.equal(hasLiteralSecret({ alerts: { channels: [{ type: 'slack', url: 'https://hooks.slack.com/services/T/B/X' }] } }), true);
+  assert.equal(hasLiteralSecret({ listen: '127.0.0.1:1', alerts: { channels: [{ type: 'ntfy', url: 'https://ntfy.sh/t' }] } }), false);
+});
