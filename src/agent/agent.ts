@@ -15,7 +15,6 @@
 import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import { AgentHttpServer } from '../adapters/http/agent-http.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
-import { EmailNotifier } from '../adapters/notify/email.js';
 import { NtfyNotifier, SlackNotifier, WebhookNotifier, type Notifier } from '../adapters/notify/notifier.js';
 import { dockerHealthProbe, httpProbe, tcpProbe } from '../adapters/probes/probes.js';
 import type { Store } from '../adapters/store/store.js';
@@ -36,8 +35,8 @@ export interface AgentDeps {
   store: Store;
   log: AgentLog;
   version: string;
-  /** Default: built from config.alerts.channels. */
-  notifiers?: ReadonlyMap<string, Notifier>;
+  /** Built from config.alerts.channels with notifiersFor(). */
+  notifiers: ReadonlyMap<string, Notifier>;
   /** Tests shorten the agent's waits. */
   timing?: Partial<ControllerTiming> & { debounceMs?: number; maintenancePollMs?: number; outboxBackoff?: { initialMs: number; maxMs: number } };
   /** Called once the HTTP listener is up (tests read the port). */
@@ -56,7 +55,8 @@ export interface AgentParts {
   checker: HealthChecker;
 }
 
-export function notifierFor(ch: ChannelConfig): Notifier {
+/** A notifier for one configured channel; nodemailer is only loaded when an email channel exists. */
+export async function notifierFor(ch: ChannelConfig): Promise<Notifier> {
   switch (ch.type) {
     case 'webhook':
       return new WebhookNotifier({ url: ch.url, name: ch.name, headers: ch.headers, ...(ch.secret ? { secret: ch.secret } : {}) });
@@ -64,7 +64,8 @@ export function notifierFor(ch: ChannelConfig): Notifier {
       return Object.assign(new SlackNotifier(ch.url), { name: ch.name });
     case 'ntfy':
       return Object.assign(new NtfyNotifier({ url: ch.url, ...(ch.token ? { token: ch.token } : {}) }), { name: ch.name });
-    case 'email':
+    case 'email': {
+      const { EmailNotifier } = await import('../adapters/notify/email.js');
       return Object.assign(
         new EmailNotifier({
           host: ch.host,
@@ -77,13 +78,19 @@ export function notifierFor(ch: ChannelConfig): Notifier {
         }),
         { name: ch.name },
       );
+    }
   }
+}
+
+/** The notifiers of every configured channel, by name. */
+export async function notifiersFor(channels: readonly ChannelConfig[]): Promise<Map<string, Notifier>> {
+  return new Map(await Promise.all(channels.map(async (ch) => [ch.name, await notifierFor(ch)] as const)));
 }
 
 /** Builds the agent; `run(signal)` runs it until the signal aborts. */
 export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: AbortSignal) => Promise<void> } {
   const { config, engine, store, log } = deps;
-  const notifiers = deps.notifiers ?? new Map(config.alerts.channels.map((ch) => [ch.name, notifierFor(ch)]));
+  const notifiers = deps.notifiers;
   const metrics = new AgentMetrics({ version: deps.version, channels: [...notifiers.keys()] });
   let maintenanceActive = false;
   const refreshMaintenance = (): boolean => {

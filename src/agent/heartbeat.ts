@@ -2,6 +2,7 @@
  * Dead-man's switch: GETs the configured URL every interval, so that an off-host monitor (a push
  * monitor) notices when this host or its agent dies: something on the host cannot report that.
  */
+import { fetch } from 'undici'; // the engine client's HTTP stack: Node's built-in fetch would load a second copy
 import { sleepUnlessAborted, type Actor } from './actor.js';
 import type { AgentLog } from './log.js';
 

@@ -23,7 +23,7 @@ import { EngineClient } from '../../src/adapters/docker/engine-client.js';
 import type { AlertMessage } from '../../src/adapters/notify/notifier.js';
 import { openStore } from '../../src/adapters/store/sqlite-store.js';
 import type { Store } from '../../src/adapters/store/store.js';
-import { buildAgent, type AgentParts } from '../../src/agent/agent.js';
+import { buildAgent, notifiersFor, type AgentParts } from '../../src/agent/agent.js';
 import { createLog, SILENT } from '../../src/agent/log.js';
 import { defaultConfig, type UpkeepConfig } from '../../src/core/config/types.js';
 import { parseDockerHost } from '../../src/core/docker-host.js';
@@ -71,7 +71,7 @@ function messagesAfter(t: number): AlertMessage[] {
 }
 
 /** Starts the agent in this process, as `upkeep agent` would, on the shared engine and store. */
-function startAgent(channels: UpkeepConfig['alerts']['channels'], signal: AbortSignal = stop.signal): { parts: AgentParts; running: Promise<void> } {
+async function startAgent(channels: UpkeepConfig['alerts']['channels'], signal: AbortSignal = stop.signal): Promise<{ parts: AgentParts; running: Promise<void> }> {
   const config: UpkeepConfig = defaultConfig();
   config.listen = { host: '127.0.0.1', port: 0 };
   config.resyncMs = 5_000;
@@ -79,7 +79,7 @@ function startAgent(channels: UpkeepConfig['alerts']['channels'], signal: AbortS
   config.heal = { ...config.heal, crashLoopRestarts: 3, crashLoopWindowMs: 60_000, backoffInitialMs: 200, backoffMaxMs: 1_000 };
   config.alerts = { ...config.alerts, channels };
   const log = process.env.UPKEEP_TEST_LOG ? createLog('pretty', process.stderr, 'debug') : SILENT;
-  const agent = buildAgent({ config, engine: client, store, log, version: 'test', timing: { debounceMs: 50, maintenancePollMs: 200, outboxBackoff: { initialMs: 100, maxMs: 300 } } });
+  const agent = buildAgent({ config, engine: client, store, log, version: 'test', notifiers: await notifiersFor(channels), timing: { debounceMs: 50, maintenancePollMs: 200, outboxBackoff: { initialMs: 100, maxMs: 300 } } });
   return { parts: agent.parts, running: agent.run(signal) };
 }
 
@@ -123,7 +123,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
 
     store = openStore({ stateDir: join(root, 'state') });
     client = new EngineClient(parseDockerHost(engine.dockerHost));
-    const agent = startAgent([
+    const agent = await startAgent([
       { type: 'webhook', name: 'hook', url: hook.url, secret: null, headers: {} },
       { type: 'email', name: 'mail', host: '127.0.0.1', port: smtpPort, secure: false, user: null, password: null, from: 'upkeep@test.example', to: ['ops@test.example'] },
     ]);
@@ -240,7 +240,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     const channels: UpkeepConfig['alerts']['channels'] = [{ type: 'webhook', name: 'late', url, secret: null, headers: {} }];
 
     const firstStop = new AbortController();
-    const first = startAgent(channels, firstStop.signal);
+    const first = await startAgent(channels, firstStop.signal);
     await until('first agent reconciled', () => first.parts.queue.runs > 0);
     await until('web running', async () => engine!.isRunning('web'));
     await killInside('web');
@@ -264,7 +264,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     });
     await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
     const secondStop = new AbortController();
-    const second = startAgent(channels, secondStop.signal);
+    const second = await startAgent(channels, secondStop.signal);
     try {
       await until('both delivered', () => store.outboxPending().count === 0 && received.length >= 2, 20_000);
       await sleep(1_000);

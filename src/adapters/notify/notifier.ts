@@ -3,6 +3,7 @@
  * backoff while the error is retryable. `message.id` is the idempotency key: the same id is sent
  * again only after a failure, and receivers can drop duplicates by it.
  */
+import { fetch } from 'undici'; // the engine client's HTTP stack: Node's built-in fetch would load a second copy
 import { createHmac } from 'node:crypto';
 
 export interface AlertMessage {
@@ -40,7 +41,7 @@ const TIMEOUT_MS = 10_000;
 
 /** POSTs and maps the outcome: 2xx ok; 408, 429, 5xx and network errors retryable; other 4xx not. */
 export async function postOrThrow(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<void> {
-  let res: Response;
+  let res: Awaited<ReturnType<typeof fetch>>;
   try {
     res = await fetch(url, {
       method: 'POST',

@@ -2,6 +2,7 @@
  * Health probes the agent runs: an HTTP(S) request (status, body text), a TCP connect, and the
  * container's own Docker HEALTHCHECK status. Each resolves to ok or a reason; never throws.
  */
+import { fetch } from 'undici'; // the engine client's HTTP stack: Node's built-in fetch would load a second copy
 import { connect } from 'node:net';
 import type { DockerEngine } from '../docker/engine-client.js';
 

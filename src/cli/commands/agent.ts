@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config/load-config.js';
 import { openStore } from '../../adapters/store/sqlite-store.js';
-import { buildAgent } from '../../agent/agent.js';
+import { buildAgent, notifiersFor } from '../../agent/agent.js';
 import { createLog } from '../../agent/log.js';
 import { EXIT, UsageError } from '../../core/errors.js';
 import { engineFromEnv } from '../engine.js';
@@ -66,7 +66,7 @@ export function registerAgent(program: Command, io: Io, setExit: (code: number) 
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
       try {
-        await buildAgent({ config, engine, store, log, version }).run(stop.signal);
+        await buildAgent({ config, engine, store, log, version, notifiers: await notifiersFor(config.alerts.channels) }).run(stop.signal);
         setExit(EXIT.ok);
       } finally {
         process.off('SIGTERM', onSignal);
