@@ -4,7 +4,7 @@
  *
  *   event-watcher   no new triggers
  *   maintenance     no new recovery requests
- *   health-checks, heartbeat
+ *   health-checks, heartbeat, host-facts
  *   reconciler      finishes (or aborts) the reconcile in progress
  *   outbox          last delivery attempt is recorded; undelivered alerts stay in the store
  *   http            /metrics answers until the very end
@@ -25,6 +25,7 @@ import { Controller, type ControllerTiming } from './controller.js';
 import { EventWatcher } from './event-watcher.js';
 import { checkId, HealthChecker, type CheckTarget } from './health-checks.js';
 import { Heartbeat } from './heartbeat.js';
+import { HostFactsWatcher, type HostFacts } from './host-facts.js';
 import type { AgentLog } from './log.js';
 import { Outbox } from './outbox.js';
 import { ReconcileQueue } from './reconcile-queue.js';
@@ -39,6 +40,8 @@ export interface AgentDeps {
   notifiers: ReadonlyMap<string, Notifier>;
   /** Tests shorten the agent's waits. */
   timing?: Partial<ControllerTiming> & { debounceMs?: number; maintenancePollMs?: number; outboxBackoff?: { initialMs: number; maxMs: number } };
+  /** Tests replace the apt simulation and reboot flag reads. */
+  readHostFacts?: () => Promise<HostFacts>;
   /** Called once the HTTP listener is up (tests read the port). */
   onListening?: (address: { host: string; port: number }) => void;
 }
@@ -217,7 +220,15 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     status: () => ({ ...controller.status, maintenance: maintenanceActive, alertsFiring: alerts.firing(), activeAlerts: alerts.activeKeys() }),
   });
 
-  const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, outbox, http];
+  const hostFacts = new HostFactsWatcher({
+    log,
+    ...(deps.readHostFacts ? { read: deps.readHostFacts } : {}),
+    onFacts: (f) => {
+      if (f.pendingUpgrades !== null) metrics.setPendingUpgrades(f.pendingUpgrades);
+      metrics.setRebootRequired(f.rebootRequired);
+    },
+  });
+  const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, outbox, http, hostFacts];
   if (config.heartbeat) actors.push(new Heartbeat({ url: config.heartbeat.url, intervalMs: config.heartbeat.intervalMs, log, onOk: (at) => metrics.setHeartbeatOk(at) }));
 
   const run = async (signal: AbortSignal): Promise<void> => {
@@ -230,7 +241,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       }
     }, () => undefined);
     try {
-      await runActors(actors, signal, log, ['event-watcher', 'maintenance', 'health-checks', 'heartbeat', 'reconciler', 'outbox', 'http']);
+      await runActors(actors, signal, log, ['event-watcher', 'maintenance', 'health-checks', 'heartbeat', 'host-facts', 'reconciler', 'outbox', 'http']);
     } finally {
       controller.stop();
       alerts.persist();

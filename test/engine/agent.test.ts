@@ -28,6 +28,7 @@ import { createLog, SILENT } from '../../src/agent/log.js';
 import { defaultConfig, type UpkeepConfig } from '../../src/core/config/types.js';
 import { parseDockerHost } from '../../src/core/docker-host.js';
 import { PrivateEngine, sleep } from './private-engine.js';
+import { promtoolOrSkip, runPromtool } from '../deploy/promtool.js';
 
 /** PID 1 is a shell waiting for a child `sleep`: killing the child with SIGKILL from inside exits the container with 137. */
 const KILLABLE = ['sh', '-c', 'sleep 1000000 & wait $!'];
@@ -79,7 +80,14 @@ async function startAgent(channels: UpkeepConfig['alerts']['channels'], signal: 
   config.heal = { ...config.heal, crashLoopRestarts: 3, crashLoopWindowMs: 60_000, backoffInitialMs: 200, backoffMaxMs: 1_000 };
   config.alerts = { ...config.alerts, channels };
   const log = process.env.UPKEEP_TEST_LOG ? createLog('pretty', process.stderr, 'debug') : SILENT;
-  const agent = buildAgent({ config, engine: client, store, log, version: 'test', notifiers: await notifiersFor(channels), timing: { debounceMs: 50, maintenancePollMs: 200, outboxBackoff: { initialMs: 100, maxMs: 300 } } });
+  const agent = buildAgent({
+    config,
+    engine: client,
+    store,
+    log,
+    version: 'test',
+    notifiers: await notifiersFor(channels),
+    readHostFacts: async () => ({ pendingUpgrades: 7, rebootRequired: true, why: 'test' }), timing: { debounceMs: 50, maintenancePollMs: 200, outboxBackoff: { initialMs: 100, maxMs: 300 } } });
   return { parts: agent.parts, running: agent.run(signal) };
 }
 
@@ -166,6 +174,37 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     assert.match(mail, /exited 137/);
   });
 
+  test('2b. /metrics: desired vs running per container, heals, alerts, host facts; promtool accepts it', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const address = parts.http.address();
+    assert.ok(address);
+    const res = await fetch(`http://${address.host}:${address.port}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    for (const series of [
+      /^upkeep_container_desired\{container="web",service="web"\} 1$/m,
+      /^upkeep_container_running\{container="web",service="web"\} 1$/m,
+      /^upkeep_desired_containers 4$/m,
+      /^upkeep_heals_total\{container="web",outcome="started"\} [1-9]/m,
+      /^upkeep_alert_deliveries_total\{channel="hook",outcome="delivered"\} [1-9]/m,
+      /^upkeep_engine_up 1$/m,
+      /^upkeep_pending_upgrades 7$/m,
+      /^upkeep_reboot_required 1$/m,
+      /^upkeep_last_reconcile_timestamp_seconds \d/m,
+    ]) {
+      assert.match(text, series);
+    }
+    const health = await fetch(`http://${address.host}:${address.port}/healthz`);
+    assert.equal(health.status, 200);
+    const status = (await (await fetch(`http://${address.host}:${address.port}/status`)).json()) as { containers: Array<{ name: string; verdict: string }> };
+    assert.deepEqual(status.containers.map((c) => c.name).sort(), ['api', 'cache', 'flappy', 'web']);
+    const promtool = promtoolOrSkip(t);
+    if (!promtool) return;
+    const check = await runPromtool(promtool, ['check', 'metrics'], text);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.equal((check.stdout + check.stderr).trim(), '', 'no lint problem');
+  });
+
   test('3. docker stop while the agent runs: not healed, recorded as intended', async (t) => {
     if (!engine) return t.skip('no engine');
     const t0 = Date.now();
@@ -224,6 +263,16 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     await sleep(500);
     assert.deepEqual(messagesAfter(t0).filter((m) => m.subject === 'web'), [], 'held, not sent');
     store.stopMaintenance();
+  });
+
+  test('6b. the apt hook closing its window asks for a recovery pass', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const since = new Date().toISOString();
+    store.startMaintenance({ source: 'apt', endsAt: new Date(Date.now() + 60_000).toISOString() });
+    await sleep(300);
+    store.stopMaintenance({ source: 'apt' });
+    const entry = await until('recovery pass after apt', () => store.timeline({ kind: 'recovery', since }).find((e) => /after an apt run/.test(e.message)) ?? null, 15_000);
+    assert.equal((entry.data as { trigger: string }).trigger, 'apt');
   });
 
   test('7. webhook down, agent restarted meanwhile: every alert delivered once, in order, when it is back', async (t) => {
