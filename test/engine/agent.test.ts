@@ -128,6 +128,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     await engine.run('cache', { flags: ['--restart', 'unless-stopped'], cmd: KILLABLE });
     await engine.run('api', { flags: ['--restart', 'always'], cmd: KILLABLE });
     await engine.run('flappy', { cmd: FLAPPY });
+    await engine.run('solo', { cmd: KILLABLE }); // killed only in scenario 7
 
     store = openStore({ stateDir: join(root, 'state') });
     client = new EngineClient(parseDockerHost(engine.dockerHost));
@@ -153,8 +154,8 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
   test('1. zero config: what runs at the first start becomes desired', async (t) => {
     if (!engine) return t.skip('no engine');
     const snap = await until('first snapshot', () => store.listSnapshots()[0] ?? null);
-    assert.deepEqual(snap.names, ['api', 'cache', 'flappy', 'web']);
-    assert.match(store.timeline({ kind: 'snapshot' })[0]?.message ?? '', /recorded the 4 running containers as desired/);
+    assert.deepEqual(snap.names, ['api', 'cache', 'flappy', 'solo', 'web']);
+    assert.match(store.timeline({ kind: 'snapshot' })[0]?.message ?? '', /recorded the 5 running containers as desired/);
     await until('first reconcile', () => parts.queue.runs > 0);
   });
 
@@ -184,7 +185,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     for (const series of [
       /^upkeep_container_desired\{container="web",service="web"\} 1$/m,
       /^upkeep_container_running\{container="web",service="web"\} 1$/m,
-      /^upkeep_desired_containers 4$/m,
+      /^upkeep_desired_containers 5$/m,
       /^upkeep_heals_total\{container="web",outcome="started"\} [1-9]/m,
       /^upkeep_alert_deliveries_total\{channel="hook",outcome="delivered"\} [1-9]/m,
       /^upkeep_engine_up 1$/m,
@@ -197,7 +198,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     const health = await fetch(`http://${address.host}:${address.port}/healthz`);
     assert.equal(health.status, 200);
     const status = (await (await fetch(`http://${address.host}:${address.port}/status`)).json()) as { containers: Array<{ name: string; verdict: string }> };
-    assert.deepEqual(status.containers.map((c) => c.name).sort(), ['api', 'cache', 'flappy', 'web']);
+    assert.deepEqual(status.containers.map((c) => c.name).sort(), ['api', 'cache', 'flappy', 'solo', 'web']);
     const promtool = promtoolOrSkip(t);
     if (!promtool) return;
     const check = await runPromtool(promtool, ['check', 'metrics'], text);
@@ -228,6 +229,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     for (const name of ['web', 'cache', 'api']) await until(`${name} running after the daemon crash`, async () => engine!.isRunning(name), 30_000);
     const summary = await until('summary alert', () => messagesAfter(t0).find((m) => m.kind === 'summary') ?? null, 15_000);
     assert.match(summary.text, /after the Docker engine came back: \d of \d desired containers were down; all running again/);
+    await until('solo running after the daemon crash', async () => engine!.isRunning('solo'), 30_000);
     assert.match(summary.text, /cache: started/, 'the unless-stopped container Docker leaves down after a crash');
     assert.match(summary.text, /web: started/);
     await sleep(1_000);
@@ -290,16 +292,20 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
 
     const firstStop = new AbortController();
     const first = await startAgent(channels, firstStop.signal);
-    await until('first agent reconciled', () => first.parts.queue.runs > 0);
-    await until('web running', async () => engine!.isRunning('web'));
-    await killInside('web');
-    await until('firing and resolved queued', () => {
-      const rows = store.outbox({ limit: 20 }).filter((r) => r.channel === 'late' && (r.message as AlertMessage).subject === 'web');
-      // The resolved one waits behind the firing one (in order per channel): only the first was tried.
-      return rows.length >= 2 && rows.every((r) => r.deliveredAt === null) && rows.some((r) => r.attempts >= 1) ? rows : null;
-    }, 20_000);
-    firstStop.abort();
-    await first.running;
+    try {
+      await until('first agent reconciled', () => first.parts.queue.runs > 0);
+      await sleep(1_500); // let its startup recovery pass and the replayed events settle
+      await until('solo running', async () => engine!.isRunning('solo'));
+      await killInside('solo');
+      await until('firing and resolved queued', () => {
+        const rows = store.outbox({ limit: 20 }).filter((r) => r.channel === 'late' && (r.message as AlertMessage).subject === 'solo');
+        // The resolved one waits behind the firing one (in order per channel): only the first was tried.
+        return rows.length >= 2 && rows.every((r) => r.deliveredAt === null) && rows.some((r) => r.attempts >= 1) ? rows : null;
+      }, 20_000);
+    } finally {
+      firstStop.abort();
+      await first.running;
+    }
 
     const received: string[] = [];
     const server = createServer((req, res) => {
@@ -317,7 +323,8 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     try {
       await until('both delivered', () => store.outboxPending().count === 0 && received.length >= 2, 20_000);
       await sleep(1_000);
-      assert.deepEqual(received.filter((r) => r.startsWith('web ')), ['web firing', 'web resolved'], 'in order, once each');
+      const rows = store.outbox({ limit: 50 }).filter((r) => r.channel === 'late').map((r) => `${r.messageId} attempts=${r.attempts} delivered=${r.deliveredAt}`);
+      assert.deepEqual(received.filter((r) => r.startsWith('solo ')), ['solo firing', 'solo resolved'], `in order, once each; outbox: ${rows.join(' | ')}; timeline: ${store.timeline({ since: new Date(Date.now() - 60_000).toISOString() }).map((e) => `${e.kind}:${e.subject}`).join(', ')}`);
     } finally {
       secondStop.abort();
       await second.running;
