@@ -8,31 +8,19 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { AlertMessage } from '../../src/adapters/notify/notifier.js';
 import { openStore } from '../../src/adapters/store/sqlite-store.js';
 import { BIN, upkeep } from '../helpers/cli.js';
+import { until, webhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
 import { PrivateEngine, sleep } from './private-engine.js';
 
 const NAMES = Array.from({ length: 8 }, (_, i) => `svc-${i}`);
 
 let engine: PrivateEngine | null = null;
 let root = '';
-let hook: { url: string; received: AlertMessage[]; server: Server };
-
-async function until<T>(what: string, fn: () => Promise<T | null | false> | T | null | false, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(50);
-  }
-}
+let hook: WebhookReceiver;
 
 function startAgent(configPath: string, stateDir: string): { proc: ChildProcess; out: string[]; exited: Promise<number | null> } {
   const proc = spawn(BIN, ['agent', '--config', configPath, '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
@@ -56,17 +44,7 @@ describe('upkeep agent as a process', { concurrency: false }, () => {
     engine = await PrivateEngine.startOrSkip(t as never);
     if (!engine) return;
     root = mkdtempSync(join(tmpdir(), 'upk-agent-proc-'));
-    const received: AlertMessage[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        received.push(JSON.parse(body) as AlertMessage);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    hook = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
+    hook = await webhookReceiver();
   });
 
   after(async () => {
@@ -111,16 +89,16 @@ describe('upkeep agent as a process', { concurrency: false }, () => {
     const second = startAgent(configPath, stateDir);
     try {
       await until('all running again', async () => (await runningCount()) === NAMES.length);
-      const summary = await until('summary alert', () => hook.received.find((m) => m.kind === 'summary') ?? null, 30_000);
+      const summary = await until('summary alert', () => hook.received.map((r) => r.message).find((m) => m.kind === 'summary') ?? null, 30_000);
       assert.match(summary.text, /after the agent started: \d of 8 desired containers were down; all running again/);
       await sleep(1_500);
 
       const all = (await engine.docker('ps', '-a', '--format', '{{.Names}}')).split('\n').filter(Boolean).sort();
       assert.deepEqual(all, [...NAMES].sort(), 'no duplicate or extra container');
-      assert.equal(hook.received.filter((m) => m.kind === 'summary').length, 1, 'one summary alert');
-      const ids = hook.received.map((m) => m.id);
+      assert.equal(hook.received.filter((r) => r.message.kind === 'summary').length, 1, 'one summary alert');
+      const ids = hook.received.map((r) => r.message.id);
       assert.equal(new Set(ids).size, ids.length, 'no alert twice');
-      assert.deepEqual(hook.received.filter((m) => m.kind !== 'summary'), [], 'no per-container alert: everything came back in the recovery pass');
+      assert.deepEqual(hook.received.filter((r) => r.message.kind !== 'summary'), [], 'no per-container alert: everything came back in the recovery pass');
     } finally {
       second.proc.kill('SIGTERM');
     }

@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,6 +28,7 @@ import { createLog, SILENT } from '../../src/agent/log.js';
 import { defaultConfig, type UpkeepConfig } from '../../src/core/config/types.js';
 import { parseDockerHost } from '../../src/core/docker-host.js';
 import { PrivateEngine, sleep } from './private-engine.js';
+import { until, webhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
 import { promtoolOrSkip, runPromtool } from '../deploy/promtool.js';
 
 /** PID 1 is a shell waiting for a child `sleep`: killing the child with SIGKILL from inside exits the container with 137. */
@@ -35,14 +36,9 @@ const KILLABLE = ['sh', '-c', 'sleep 1000000 & wait $!'];
 /** Exits 3 at once (printing "boom") once /tmp/crash exists. */
 const FLAPPY = ['sh', '-c', 'if [ -f /tmp/crash ]; then echo boom-$(date +%s); exit 3; fi; sleep 1000000 & wait $!'];
 
-interface Received {
-  at: number;
-  message: AlertMessage;
-}
-
 let engine: PrivateEngine | null = null;
 let root = '';
-let hook: { url: string; received: Received[]; server: Server };
+let hook: WebhookReceiver;
 let smtp: SMTPServer;
 const mails: string[] = [];
 let store: Store;
@@ -50,16 +46,6 @@ let client: EngineClient;
 let parts: AgentParts;
 let running: Promise<void>;
 const stop = new AbortController();
-
-async function until<T>(what: string, fn: () => Promise<T | null | false> | T | null | false, ms = 30_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== null && v !== false) return v as T;
-    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for: ${what}`);
-    await sleep(50);
-  }
-}
 
 /** SIGKILLs the container's `sleep` from inside (PID 1, the shell, then exits 137); waits until it runs first. */
 async function killInside(name: string): Promise<void> {
@@ -96,18 +82,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     engine = await PrivateEngine.startOrSkip(t as never);
     if (!engine) return;
     root = mkdtempSync(join(tmpdir(), 'upk-agent-'));
-    const received: Received[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        received.push({ at: Date.now(), message: JSON.parse(body) as AlertMessage });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    hook = { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received, server };
-
+    hook = await webhookReceiver();
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
@@ -307,28 +282,19 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
       await first.running;
     }
 
-    const received: string[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString('utf8')));
-      req.on('end', () => {
-        const m = JSON.parse(body) as AlertMessage;
-        received.push(`${m.subject} ${m.kind}`);
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    const late = await webhookReceiver(port);
+    const seen = () => late.received.map((r) => `${r.message.subject} ${r.message.kind}`);
     const secondStop = new AbortController();
     const second = await startAgent(channels, secondStop.signal);
     try {
-      await until('both delivered', () => store.outboxPending().count === 0 && received.length >= 2, 20_000);
+      await until('both delivered', () => store.outboxPending().count === 0 && late.received.length >= 2, 20_000);
       await sleep(1_000);
       const rows = store.outbox({ limit: 50 }).filter((r) => r.channel === 'late').map((r) => `${r.messageId} attempts=${r.attempts} delivered=${r.deliveredAt}`);
-      assert.deepEqual(received.filter((r) => r.startsWith('solo ')), ['solo firing', 'solo resolved'], `in order, once each; outbox: ${rows.join(' | ')}; timeline: ${store.timeline({ since: new Date(Date.now() - 60_000).toISOString() }).map((e) => `${e.kind}:${e.subject}`).join(', ')}`);
+      assert.deepEqual(seen().filter((r) => r.startsWith('solo ')), ['solo firing', 'solo resolved'], `in order, once each; outbox: ${rows.join(' | ')}; timeline: ${store.timeline({ since: new Date(Date.now() - 60_000).toISOString() }).map((e) => `${e.kind}:${e.subject}`).join(', ')}`);
     } finally {
       secondStop.abort();
       await second.running;
-      server.close();
+      await late.close();
     }
   });
 });
