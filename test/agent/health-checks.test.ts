@@ -99,12 +99,12 @@ describe('heartbeat', () => {
     const beat = new Heartbeat({ url: `http://127.0.0.1:${port}/ping/abc`, intervalMs: 20, log: SILENT, onOk: (at) => oks.push(at) });
     const stop = new AbortController();
     const running = beat.run(stop.signal);
-    while (hits.length < 3) await new Promise((r) => setTimeout(r, 5));
+    while (oks.length < 3) await new Promise((r) => setTimeout(r, 5));
     stop.abort();
     await running;
     server.close();
     assert.deepEqual(hits.slice(0, 3), ['GET /ping/abc', 'GET /ping/abc', 'GET /ping/abc']);
-    assert.ok(oks.length >= 3);
+    assert.ok(oks[2]! - oks[0]! >= 30, 'about one interval (20 ms) apart');
   });
 });
 
