@@ -113,6 +113,26 @@ describe('upkeep agent as a process', { concurrency: false }, () => {
     store.close();
   });
 
+  test('boot order: the agent starts before Docker, waits for it, then brings everything back with one summary', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const stateDir = join(root, 'state');
+    const configPath = join(root, 'upkeep.yml');
+    await engine.stop(); // a graceful stop, as at shutdown: restart policy "no" leaves all eight down
+    const before = hook.received.length;
+    const agent = startAgent(configPath, stateDir);
+    try {
+      await sleep(3_000);
+      assert.equal(agent.proc.exitCode, null, 'the agent keeps running without Docker');
+      await engine.start();
+      await until('all running after the engine came up', async () => (await runningCount()) === NAMES.length, 60_000);
+      const summary = await until('summary alert', () => hook.received.slice(before).map((r) => r.message).find((m) => m.kind === 'summary') ?? null, 30_000);
+      assert.match(summary.text, /after the agent started: 8 of 8 desired containers were down; all running again/);
+    } finally {
+      agent.proc.kill('SIGTERM');
+    }
+    assert.equal(await agent.exited, 0);
+  });
+
   test('a bad config: exit 2 before doing anything, with FILE:LINE:COL', async (t) => {
     if (!engine) return t.skip('no engine');
     const configPath = join(root, 'bad.yml');
