@@ -28,7 +28,7 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
       const state = await withEngine(io, (engine) => readHostState(engine));
       const report = statusOf(state);
       const audit = await runAudit(io, [], { ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) }, state);
-      const preflight = opts.preflight === false ? null : await preflightSummary(io);
+      const preflight = opts.preflight === false ? null : await preflightSummary(io, opts.stateDir);
       const risk = hasRisk(report.summary) || audit.summary.errors > 0;
       const verdict = statusVerdict(report.summary);
       const auditLine =
@@ -60,13 +60,14 @@ function statusOf(state: HostState): StatusReport {
 }
 
 /** One line about the pending apt upgrade; never fails check (apt missing or failing is said). */
-async function preflightSummary(io: Io): Promise<{ line: string; exitCode: number | null }> {
+async function preflightSummary(io: Io, stateDir: string | undefined): Promise<{ line: string; exitCode: number | null }> {
   try {
     const plan = parseAptSimulation(await simulateUpgrade('dist-upgrade'));
-    const { report } = await runPreflight(io, plan, { download: false, cacheDir: '/nonexistent', quiet: true });
+    const { report } = await runPreflight(io, plan, { download: false, cacheDir: '/nonexistent', quiet: true, ...(stateDir === undefined ? {} : { stateDir }) });
     const parts = [`Preflight: ${report.summary.packages} package(s) to upgrade`];
     if (report.docker.restarts) parts.push(`docker.service restarts: ${report.summary.containersStop} container(s) stop, ${report.summary.notBack} would not come back`);
     if (report.reboot.needed) parts.push('reboot needed');
+    if (report.summary.alreadyDown > 0) parts.push(`${report.summary.alreadyDown} desired container(s) already down (upkeep diff)`);
     return { line: `${parts.join('; ')} (upkeep preflight for details).`, exitCode: report.exitCode };
   } catch (err) {
     return { line: `Preflight: not assessed (${(err as Error).message.split('\n')[0]}).`, exitCode: null };
