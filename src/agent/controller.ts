@@ -68,6 +68,12 @@ export class Controller {
   private pendingRecovery: RecoveryTrigger | null = 'startup';
   private retryTimer: NodeJS.Timeout | null = null;
   private engineWasLost = false;
+  /** Last log lines of crash-looping containers, fetched once when upkeep gives up. */
+  private lastLogs = new Map<string, string>();
+  /** The containers of the last read (for containerNameFor). */
+  private lastContainers: HostState['containers'] = [];
+  /** The durable memory as last saved (JSON), to write only on change. */
+  private savedMemory = '{}';
   private readonly timing: ControllerTiming;
   private readonly effects: EngineRecoveryEffects;
   private readonly reader: CachedHostReader;
@@ -410,9 +416,6 @@ export class Controller {
     }
   }
 
-  /** Last log lines of crash-looping containers, fetched once when upkeep gives up. */
-  private lastLogs = new Map<string, string>();
-
   private crashText(d: Decision): string {
     const v = d.verdict;
     if (v.kind === 'gave-up') return v.reason;
@@ -483,8 +486,6 @@ export class Controller {
     return hit?.name ?? service;
   }
 
-  private lastContainers: HostState['containers'] = [];
-
   stop(): void {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     this.retryTimer = null;
@@ -501,8 +502,6 @@ export class Controller {
     this.opts.store.setAgentState(MEMORY_KEY, durable);
     this.savedMemory = json;
   }
-
-  private savedMemory = '{}';
 
   private loadMemory(): void {
     const saved = this.opts.store.getAgentState(MEMORY_KEY);
