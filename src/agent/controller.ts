@@ -10,7 +10,7 @@
  * - HEALING between those: a desired container that stops while the daemon runs is started again
  *   (with backoff), unless the stop was the operator's or it is crash-looping.
  */
-import type { HostState } from '../adapters/docker/host-state.js';
+import { CachedHostReader, type HostState } from '../adapters/docker/host-state.js';
 import { EngineRecoveryEffects } from '../adapters/docker/recovery-effects.js';
 import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
@@ -22,7 +22,6 @@ import type { EngineEvent } from '../core/engine-types.js';
 import { buildSnapshot, type DesiredContainer, type HostIdentity } from '../core/recovery/desired-state.js';
 import { executeRecovery, type RecoveryResult } from '../core/recovery/executor.js';
 import type { AlertManager } from './alerts.js';
-import { CachedHostReader } from './host-reader.js';
 import type { AgentLog } from './log.js';
 
 const MEMORY_KEY = 'containers';

@@ -1,9 +1,10 @@
 /**
  * Reads the whole actual state of a Docker host: the daemon's facts and every container's,
- * including the daemon-only flags. Level-based: callers re-read it rather than track deltas.
+ * including the daemon-only flags. Level-based: callers re-read it rather than track deltas
+ * (CachedHostReader re-reads only what changed).
  */
 import { toContainerFacts, toDaemonFacts } from '../../core/container-facts.js';
-import type { EngineContainerInspect } from '../../core/engine-types.js';
+import type { EngineContainerInspect, EngineContainerSummary, EngineInfo } from '../../core/engine-types.js';
 import type { ContainerFacts, DaemonFacts } from '../../core/model.js';
 import { ConfigV2FlagsReader, type DaemonFlagsReader } from './daemon-flags.js';
 import type { DockerEngine } from './engine-client.js';
@@ -24,28 +25,78 @@ const INSPECT_CONCURRENCY = 16;
 // The order of String#localeCompare (no arguments), set up once rather than per comparison.
 const collator = new Intl.Collator();
 
-export async function readHostState(
-  engine: DockerEngine,
-  opts: { flagsReader?: DaemonFlagsReader } = {},
-): Promise<HostState> {
-  const [info, apiVersion, summaries] = await Promise.all([engine.info(), engine.apiVersion(), engine.listContainers({ all: true })]);
-  const daemon = toDaemonFacts(info, apiVersion);
-  const flagsReader = opts.flagsReader ?? new ConfigV2FlagsReader(engine.endpoint.kind === 'unix' ? daemon.rootDir : null);
-  const inspects = new Map<string, EngineContainerInspect>();
-  const containers = await mapBounded(summaries, INSPECT_CONCURRENCY, async (s) => {
-    try {
-      const [inspect, flags] = await Promise.all([engine.inspectContainer(s.Id), flagsReader.read(s.Id)]);
-      inspects.set(inspect.Id, inspect);
-      return toContainerFacts(inspect, flags);
-    } catch (err) {
-      // Removed between list and inspect: it is simply not there any more.
-      if ((err as { status?: number }).status === 404) return null;
-      throw err;
+/** Reads the whole host (every container inspected): `new CachedHostReader(engine).read('all')`. */
+export function readHostState(engine: DockerEngine, opts: { flagsReader?: DaemonFlagsReader } = {}): Promise<HostState> {
+  return new CachedHostReader(engine, opts).read('all');
+}
+
+interface Cached {
+  /** State as the container list showed it when this was inspected. */
+  listState: string;
+  facts: ContainerFacts;
+  inspect: EngineContainerInspect;
+}
+
+/**
+ * Reads the host level-based but cheaply, for callers that read again and again (the agent):
+ * every read lists all containers (one call) and inspects only those that are new, changed state
+ * in the list, or are named in `dirty` (ids or names, from events). `read('all')` forgets the cache
+ * and inspects everything, and asks /info again. A missed event costs at most one full read.
+ */
+export class CachedHostReader {
+  private cache = new Map<string, Cached>();
+  private info: { info: EngineInfo; apiVersion: string } | null = null;
+  private flags: DaemonFlagsReader | null;
+  /** Inspects done by the last read (for tests). */
+  lastInspects = 0;
+
+  constructor(
+    private readonly engine: DockerEngine,
+    private readonly opts: { flagsReader?: DaemonFlagsReader } = {},
+  ) {
+    this.flags = opts.flagsReader ?? null;
+  }
+
+  async read(dirty: ReadonlySet<string> | 'all'): Promise<HostState> {
+    if (dirty === 'all') {
+      this.cache.clear();
+      this.info = null;
+      this.flags = this.opts.flagsReader ?? null;
     }
-  });
-  const present = containers.filter((c): c is ContainerFacts => c !== null);
-  present.sort((a, b) => collator.compare(a.name, b.name));
-  return { daemon, host: { id: info.ID, name: info.Name }, containers: present, inspects, flagsUnreadable: flagsReader.unreadableReason, readAt: new Date() };
+    const [info, summaries] = await Promise.all([this.readInfo(), this.engine.listContainers({ all: true })]);
+    const daemon = toDaemonFacts(info.info, info.apiVersion);
+    const flags = (this.flags ??= new ConfigV2FlagsReader(this.engine.endpoint.kind === 'unix' ? daemon.rootDir : null));
+    const listed = new Set(summaries.map((s) => s.Id));
+    for (const id of [...this.cache.keys()]) if (!listed.has(id)) this.cache.delete(id);
+    const named = (s: EngineContainerSummary) => dirty !== 'all' && (dirty.has(s.Id) || s.Names.some((n) => dirty.has(n.replace(/^\//, ''))));
+    const stale = summaries.filter((s) => {
+      const c = this.cache.get(s.Id);
+      return c === undefined || c.listState !== s.State || named(s);
+    });
+    this.lastInspects = stale.length;
+    await mapBounded(stale, INSPECT_CONCURRENCY, async (s) => {
+      try {
+        const [inspect, f] = await Promise.all([this.engine.inspectContainer(s.Id), flags.read(s.Id)]);
+        this.cache.set(s.Id, { listState: s.State, facts: toContainerFacts(inspect, f), inspect });
+      } catch (err) {
+        // Removed between list and inspect: it is simply not there any more.
+        if ((err as { status?: number }).status === 404) this.cache.delete(s.Id);
+        else throw err;
+      }
+    });
+    const entries = [...this.cache.values()];
+    const containers = entries.map((c) => c.facts).sort((a, b) => collator.compare(a.name, b.name));
+    const inspects = new Map(entries.map((c) => [c.inspect.Id, c.inspect]));
+    return { daemon, host: { id: info.info.ID, name: info.info.Name }, containers, inspects, flagsUnreadable: flags.unreadableReason, readAt: new Date() };
+  }
+
+  private async readInfo(): Promise<{ info: EngineInfo; apiVersion: string }> {
+    if (this.info === null) {
+      const [info, apiVersion] = await Promise.all([this.engine.info(), this.engine.apiVersion()]);
+      this.info = { info, apiVersion };
+    }
+    return this.info;
+  }
 }
 
 /** Maps with at most `limit` calls in flight, keeping order. */

@@ -1,10 +1,10 @@
 /** CachedHostReader: lists every time, inspects only what changed (fake engine: counts calls). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DockerEngine } from '../../src/adapters/docker/engine-client.js';
-import { CachedHostReader } from '../../src/agent/host-reader.js';
-import type { EngineContainerInspect, EngineContainerSummary } from '../../src/core/engine-types.js';
-import { inspectOf } from '../core/recovery/fixtures.js';
+import type { DockerEngine } from '../../../src/adapters/docker/engine-client.js';
+import { CachedHostReader } from '../../../src/adapters/docker/host-state.js';
+import type { EngineContainerInspect, EngineContainerSummary } from '../../../src/core/engine-types.js';
+import { inspectOf } from '../../core/recovery/fixtures.js';
 
 function fakeEngine(containers: Map<string, EngineContainerInspect>) {
   const calls = { info: 0, inspect: 0, list: 0 };
