@@ -9,8 +9,25 @@ import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   const st = await stat(path);
-  const tmp = join(dirname(path), `.${basename(path)}.upkeep-tmp-${randomBytes(4).toString('hex')}`);
-  const fh = await open(tmp, 'wx', st.mode & 0o7777);
+  const tmp = await writeTempFile(path, content, st.mode & 0o7777);
+  try {
+    if (process.getuid?.() === 0) await chown(tmp, st.uid, st.gid);
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await syncDirectory(dirname(path)); // make the rename itself durable
+}
+
+/**
+ * Writes `content` to a new temporary file next to `path` (named .NAME.upkeep-tmp-XXXXXXXX),
+ * fsynced, with exactly `mode` (whatever the umask); returns its path. The caller renames or links
+ * it into place, or removes it.
+ */
+export async function writeTempFile(path: string, content: string, mode: number): Promise<string> {
+  const tmp = tempPathFor(path);
+  const fh = await open(tmp, 'wx', mode);
   try {
     await fh.writeFile(content, 'utf8');
     await fh.sync();
@@ -18,18 +35,25 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
     await fh.close();
   }
   try {
-    await chmod(tmp, st.mode & 0o7777);
-    if (process.getuid?.() === 0) await chown(tmp, st.uid, st.gid);
-    await rename(tmp, path);
+    await chmod(tmp, mode);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
     throw err;
   }
-  // Make the rename itself durable.
-  const dir = await open(dirname(path), 'r');
+  return tmp;
+}
+
+/** A fresh temporary name next to `path`: .NAME.upkeep-tmp-XXXXXXXX. */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.upkeep-tmp-${randomBytes(4).toString('hex')}`);
+}
+
+/** fsyncs a directory, so that a rename, link or unlink in it survives a power loss. */
+export async function syncDirectory(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
   try {
-    await dir.sync();
+    await fh.sync();
   } finally {
-    await dir.close();
+    await fh.close();
   }
 }

@@ -6,16 +6,15 @@
  * with systemd-analyze before writing anything and enables it through systemctl when systemd runs.
  */
 import { existsSync } from 'node:fs';
-import { chmod, link, mkdir, mkdtemp, open, rename, rm, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
+import { chmod, link, mkdir, mkdtemp, rename, rm, rmdir, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { UpkeepError } from '../../core/errors.js';
 import type { InstallAction, InstallActionKind, InstallPlan, UninstallActionKind, UninstallPlan } from '../../core/install/plan.js';
 import { hostPath } from '../../core/install/report.js';
 import { UNIT_NAME, UNIT_PATH } from '../../core/install/unit-file.js';
 import { runCommand, type CommandResult } from '../apt/run-command.js';
-import { writeFileAtomic } from '../files/atomic-write.js';
+import { syncDirectory, tempPathFor, writeFileAtomic, writeTempFile } from '../files/atomic-write.js';
 
 /** What a real install asks of the running system (tests pass fakes). */
 export interface SystemOps {
@@ -58,31 +57,10 @@ function code(err: unknown): string | undefined {
   return (err as { code?: string }).code;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-function tmpName(path: string): string {
-  return join(dirname(path), `.${basename(path)}.upkeep-tmp-${randomBytes(4).toString('hex')}`);
-}
-
 /** Creates a new file with exactly this content and mode; fails if the path exists by then. */
 export async function writeNewFile(path: string, content: string, mode: number): Promise<void> {
-  const tmp = tmpName(path);
-  const fh = await open(tmp, 'wx', mode);
+  const tmp = await writeTempFile(path, content, mode);
   try {
-    await fh.writeFile(content, 'utf8');
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await chmod(tmp, mode); // the umask may have narrowed it
     await link(tmp, path);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
@@ -90,7 +68,7 @@ export async function writeNewFile(path: string, content: string, mode: number):
     throw err;
   }
   await unlink(tmp);
-  await syncDir(dirname(path));
+  await syncDirectory(dirname(path));
 }
 
 /** Replaces an existing file atomically, with this mode. */
@@ -100,7 +78,7 @@ async function replaceFile(path: string, content: string, mode: number): Promise
 }
 
 async function placeSymlink(path: string, target: string): Promise<void> {
-  const tmp = tmpName(path);
+  const tmp = tempPathFor(path);
   await symlink(target, tmp);
   try {
     await rename(tmp, path);
