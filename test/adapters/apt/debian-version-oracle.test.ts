@@ -19,6 +19,7 @@ import { runCommand } from '../../../src/adapters/apt/run-command.js';
 import { simulateUpgrade } from '../../../src/adapters/apt/simulate-upgrade.js';
 import { parseAptSimulation } from '../../../src/core/preflight/apt-plan.js';
 import { compareDebianVersions, parseDebianVersion } from '../../../src/core/preflight/debian-version.js';
+import { prng } from '../../helpers/prng.js';
 
 type Relation = 'lt' | 'eq' | 'gt';
 interface Check {
@@ -31,17 +32,6 @@ interface Check {
 
 const WORKERS = 2;
 const SAFE = /^[0-9A-Za-z.+~:-]+$/;
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class VersionGenerator {
   constructor(private readonly next: () => number) {}
@@ -168,7 +158,7 @@ async function installedVersions(): Promise<string[]> {
 }
 
 test('compareDebianVersions agrees with dpkg --compare-versions on every pair', { timeout: 300_000 }, async (t) => {
-  const gen = new VersionGenerator(mulberry32(0x5eed));
+  const gen = new VersionGenerator(prng(0x5eed));
   const generated: Check[] = [];
   const refused: Check[] = [];
   while (generated.length < 10_000) {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { auditFile, fixFile } from '../../../src/core/audit/audit-file.js';
 import { parseYamlSource } from '../../../src/core/audit/yaml-source.js';
 import { liveContainer } from './live-container.js';
-import { prng, type Random } from './prng.js';
+import { prng, type Random } from '../../helpers/prng.js';
 
 const DIR = join(import.meta.dirname, '../../fixtures/compose');
 const seeds = readdirSync(DIR)

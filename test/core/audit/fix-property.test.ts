@@ -10,7 +10,7 @@ import { parseAllDocuments } from 'yaml';
 import { auditFile, fixFile } from '../../../src/core/audit/audit-file.js';
 import { jsDifferences, formatJsPath } from '../../../src/core/audit/semantic-diff.js';
 import { yamlParseOptions } from '../../../src/core/audit/yaml-source.js';
-import { prng, type Random } from './prng.js';
+import { prng, type Random } from '../../helpers/prng.js';
 
 type Restart = 'missing' | 'no' | 'always' | 'unless-stopped' | 'on-failure:3';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { unifiedDiff } from '../../../src/core/audit/unified-diff.js';
-import { prng } from './prng.js';
+import { prng } from '../../helpers/prng.js';
 
 /** Applies a unified diff made by unifiedDiff to `before`: an independent check that it is correct. */
 function applyPatch(before: string, patch: string): string {
