@@ -61,3 +61,32 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/**
+ * A sleep another caller can cut short: `wait` resolves true when `ms` passed, false when `wake()`
+ * was called or the signal aborted. Callers keep their own "is there work?" flag and check it
+ * before waiting, so a wake that comes while nobody waits is not lost.
+ */
+export class Wakeup {
+  private wakeFn: (() => void) | null = null;
+
+  wake(): void {
+    this.wakeFn?.();
+  }
+
+  wait(ms: number, signal: AbortSignal): Promise<boolean> {
+    return new Promise((resolve) => {
+      const finish = (timedOut: boolean) => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.wakeFn = null;
+        resolve(timedOut);
+      };
+      const onAbort = () => finish(false);
+      const timer = setTimeout(() => finish(true), ms);
+      if (signal.aborted) return finish(false);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.wakeFn = () => finish(false);
+    });
+  }
+}

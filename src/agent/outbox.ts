@@ -10,7 +10,7 @@
  */
 import { DeliveryError, type AlertMessage, type Notifier } from '../adapters/notify/notifier.js';
 import type { Store } from '../adapters/store/store.js';
-import { sleepUnlessAborted, type Actor } from './actor.js';
+import { Wakeup, type Actor } from './actor.js';
 import type { AgentLog } from './log.js';
 
 export interface OutboxOptions {
@@ -28,7 +28,7 @@ export interface OutboxOptions {
 
 export class Outbox implements Actor {
   readonly name = 'outbox';
-  private wake: (() => void) | null = null;
+  private readonly wakeup = new Wakeup();
   /** The earliest retry among the channels' head messages after the last pass. */
   private nextHeadAt: number | null = null;
   private kicked = false;
@@ -38,7 +38,7 @@ export class Outbox implements Actor {
   /** Something was queued: deliver now. */
   kick(): void {
     this.kicked = true;
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -55,7 +55,7 @@ export class Outbox implements Actor {
       this.opts.onPending?.(pending.count);
       if (this.kicked) continue;
       const untilNext = this.nextHeadAt === null ? pollMs : Math.max(50, Math.min(pollMs, this.nextHeadAt - Date.now()));
-      await this.sleep(untilNext, signal);
+      await this.wakeup.wait(untilNext, signal);
     }
   }
 
@@ -118,19 +118,5 @@ export class Outbox implements Actor {
     } catch {
       return { count: 0, nextAttemptAt: null };
     }
-  }
-
-  private sleep(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const inner = new AbortController();
-      const onAbort = () => inner.abort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.wake = () => inner.abort();
-      void sleepUnlessAborted(ms, inner.signal).then(() => {
-        signal.removeEventListener('abort', onAbort);
-        this.wake = null;
-        resolve();
-      });
-    });
   }
 }

@@ -4,7 +4,7 @@
  * coalesce into one more run. A failed run is retried with exponential backoff; a periodic
  * resync runs even without triggers, since events can be lost.
  */
-import { sleepUnlessAborted, type Actor } from './actor.js';
+import { sleepUnlessAborted, Wakeup, type Actor } from './actor.js';
 
 export interface ReconcileQueueOptions {
   reconcile: (reasons: string[], signal: AbortSignal) => Promise<void>;
@@ -19,7 +19,7 @@ export interface ReconcileQueueOptions {
 export class ReconcileQueue implements Actor {
   readonly name = 'reconciler';
   private pending: string[] = [];
-  private wake: (() => void) | null = null;
+  private readonly wakeup = new Wakeup();
   /** Completed runs, for tests and metrics. */
   runs = 0;
   lastSuccessAt: number | null = null;
@@ -29,7 +29,7 @@ export class ReconcileQueue implements Actor {
   /** Asks for a reconcile; cheap and safe to call from any event handler. */
   trigger(reason: string): void {
     this.pending.push(reason);
-    this.wake?.();
+    this.wakeup.wake();
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -40,7 +40,7 @@ export class ReconcileQueue implements Actor {
     this.pending.push('startup');
     while (!signal.aborted) {
       if (this.pending.length === 0) {
-        const timedOut = await this.waitForTrigger(resyncMs, signal);
+        const timedOut = await this.wakeup.wait(resyncMs, signal);
         if (signal.aborted) break;
         if (timedOut) this.pending.push('resync');
         else await sleepUnlessAborted(debounceMs, signal);
@@ -60,20 +60,5 @@ export class ReconcileQueue implements Actor {
         await sleepUnlessAborted(Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1)), signal);
       }
     }
-  }
-
-  private waitForTrigger(timeoutMs: number, signal: AbortSignal): Promise<boolean> {
-    return new Promise((resolve) => {
-      const finish = (timedOut: boolean) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.wake = null;
-        resolve(timedOut);
-      };
-      const onAbort = () => finish(false);
-      const timer = setTimeout(() => finish(true), timeoutMs);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.wake = () => finish(false);
-    });
   }
 }
