@@ -2,7 +2,7 @@
  * Dead-man's switch: GETs the configured URL every interval, so that an off-host monitor (a push
  * monitor) notices when this host or its agent dies: something on the host cannot report that.
  */
-import { fetch } from 'undici'; // the engine client's HTTP stack: Node's built-in fetch would load a second copy
+import { discard, request } from '../adapters/http/request.js';
 import { sleepUnlessAborted, type Actor } from './actor.js';
 import type { AgentLog } from './log.js';
 
@@ -17,9 +17,9 @@ export class Heartbeat implements Actor {
     while (!signal.aborted) {
       if (this.opts.healthy?.() !== false) {
         try {
-          const res = await fetch(this.opts.url, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) });
-          await res.body?.cancel();
-          if (res.ok) this.opts.onOk?.(Date.now());
+          const res = await request(this.opts.url, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]), idleTimeoutMs: 10_000 });
+          await discard(res);
+          if (res.status >= 200 && res.status < 300) this.opts.onOk?.(Date.now());
           else this.opts.log.warn({ status: res.status }, 'heartbeat: the monitor answered with an error');
         } catch (err) {
           if (!signal.aborted) this.opts.log.warn({ err: (err as Error).message }, 'heartbeat failed');

@@ -1,8 +1,10 @@
 /**
- * A small typed client for the Docker Engine API over a unix socket or TCP (undici).
- * The API version is negotiated once, from /_ping and /version, on first use.
+ * A small typed client for the Docker Engine API over a unix socket or TCP (node:http, one
+ * keep-alive pool per client). The API version is negotiated once, from /_ping and /version, on
+ * first use.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent } from 'node:http';
+import { discard, errorCode, isAbort, readBody, readText, request, type HttpResponse } from '../http/request.js';
 import { negotiateApiVersion } from '../../core/api-version.js';
 import type { DockerEndpoint } from '../../core/docker-host.js';
 import { DockerApiError, DockerUnavailableError, UpkeepError } from '../../core/errors.js';
@@ -51,26 +53,23 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export class EngineClient implements DockerEngine {
   readonly endpoint: DockerEndpoint;
-  private readonly dispatcher: Dispatcher;
+  /** Idle sockets are closed after 10 s: an agent that reconciles every few minutes holds none. */
+  private readonly pool = new Agent({ keepAlive: true, timeout: 10_000, maxFreeSockets: 4 });
   private readonly origin: string;
+  private readonly socketPath: string | undefined;
   private negotiated: Promise<string> | undefined;
 
   constructor(endpoint: DockerEndpoint) {
     this.endpoint = endpoint;
-    if (endpoint.kind === 'unix') {
-      this.dispatcher = new Agent({ connect: { socketPath: endpoint.socketPath }, keepAliveTimeout: 10_000 });
-      this.origin = 'http://docker';
-    } else {
-      this.dispatcher = new Agent({ keepAliveTimeout: 10_000 });
-      this.origin = endpoint.baseUrl;
-    }
+    this.origin = endpoint.kind === 'unix' ? 'http://docker' : endpoint.baseUrl;
+    this.socketPath = endpoint.kind === 'unix' ? endpoint.socketPath : undefined;
   }
 
   async ping(): Promise<{ apiVersion: string }> {
     const res = await this.raw('GET', '/_ping');
     const header = res.headers['api-version'];
-    await res.body.text();
-    if (res.statusCode !== 200) throw this.unexpected('GET /_ping', res.statusCode, '');
+    await discard(res);
+    if (res.status !== 200) throw this.unexpected('GET /_ping', res.status, '');
     return { apiVersion: Array.isArray(header) ? (header[0] ?? '') : (header ?? '') };
   }
 
@@ -84,12 +83,12 @@ export class EngineClient implements DockerEngine {
     let serverMax = apiVersion;
     let serverMin: string | null = null;
     const res = await this.raw('GET', '/version', undefined, { versioned: false });
-    if (res.statusCode === 200) {
-      const v = (await res.body.json()) as EngineVersion;
+    if (res.status === 200) {
+      const v = JSON.parse(await readText(res)) as EngineVersion;
       serverMax = serverMax === '' ? v.ApiVersion : serverMax;
       serverMin = v.MinAPIVersion ?? null;
     } else {
-      await res.body.text();
+      await discard(res);
     }
     const n = negotiateApiVersion(serverMax, serverMin);
     if (!n.ok) throw new DockerUnavailableError(`cannot talk to the Docker engine at ${this.endpoint.display}: ${n.reason}`);
@@ -159,14 +158,14 @@ export class EngineClient implements DockerEngine {
     const q = new URLSearchParams();
     if (query.since !== undefined) q.set('since', String(query.since));
     if (query.filters) q.set('filters', JSON.stringify(query.filters));
-    let res: Dispatcher.ResponseData;
+    let res: HttpResponse;
     try {
       res = await this.raw('GET', `/events?${q.toString()}`, undefined, { signal: query.signal, streaming: true });
     } catch (err) {
       if (query.signal?.aborted) return;
       throw err;
     }
-    if (res.statusCode !== 200) throw this.unexpected('GET /events', res.statusCode, await res.body.text());
+    if (res.status !== 200) throw this.unexpected('GET /events', res.status, await readText(res));
     const splitter = new JsonLineSplitter<EngineEvent>();
     try {
       for await (const chunk of res.body) {
@@ -184,8 +183,8 @@ export class EngineClient implements DockerEngine {
 
   async logs(id: string, tail: number): Promise<string[]> {
     const res = await this.raw('GET', `/containers/${encodeURIComponent(id)}/logs?stdout=1&stderr=1&tail=${Math.max(0, Math.floor(tail))}`);
-    const body = Buffer.from(await res.body.arrayBuffer());
-    if (res.statusCode !== 200) throw this.unexpected(`GET logs of ${id}`, res.statusCode, body.toString('utf8'), `container ${id}`);
+    const body = await readBody(res, 1024 * 1024);
+    if (res.status !== 200) throw this.unexpected(`GET logs of ${id}`, res.status, body.toString('utf8'), `container ${id}`);
     return demuxLogs(body)
       .split('\n')
       .map((l) => l.replace(/\r$/, ''))
@@ -193,7 +192,7 @@ export class EngineClient implements DockerEngine {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    this.pool.destroy();
   }
 
   // ---- plumbing ----
@@ -203,39 +202,48 @@ export class EngineClient implements DockerEngine {
   }
 
   private async raw(
-    method: Dispatcher.HttpMethod,
+    method: HttpMethod,
     path: string,
     body?: unknown,
     opts: { signal?: AbortSignal | undefined; streaming?: boolean; versioned?: boolean } = {},
-  ): Promise<Dispatcher.ResponseData> {
+  ): Promise<HttpResponse> {
     const fullPath = path === '/_ping' || opts.versioned === false ? path : await this.versionedPath(path);
     try {
       return await request(`${this.origin}${fullPath}`, {
         method,
-        dispatcher: this.dispatcher,
+        agent: this.pool,
+        socketPath: this.socketPath,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? null : JSON.stringify(body),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: opts.signal,
-        headersTimeout: opts.streaming ? 0 : REQUEST_TIMEOUT_MS,
-        bodyTimeout: opts.streaming ? 0 : REQUEST_TIMEOUT_MS,
+        idleTimeoutMs: opts.streaming ? 0 : REQUEST_TIMEOUT_MS,
       });
     } catch (err) {
       throw this.connectionError(err);
     }
   }
 
-  private async json<T>(method: Dispatcher.HttpMethod, path: string, body?: unknown, subject?: string): Promise<T> {
+  /** Reads a whole body; a connection lost halfway is reported like one lost before the answer. */
+  private async text(res: HttpResponse): Promise<string> {
+    try {
+      return await readText(res);
+    } catch (err) {
+      throw this.connectionError(err);
+    }
+  }
+
+  private async json<T>(method: HttpMethod, path: string, body?: unknown, subject?: string): Promise<T> {
     const res = await this.raw(method, path, body);
-    const text = await res.body.text();
-    if (res.statusCode < 200 || res.statusCode >= 300) throw this.unexpected(`${method} ${path}`, res.statusCode, text, subject);
+    const text = await this.text(res);
+    if (res.status < 200 || res.status >= 300) throw this.unexpected(`${method} ${path}`, res.status, text, subject);
     return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  private async noContent(method: Dispatcher.HttpMethod, path: string, ok: number[], subject: string): Promise<number> {
+  private async noContent(method: HttpMethod, path: string, ok: number[], subject: string): Promise<number> {
     const res = await this.raw(method, path);
-    const text = await res.body.text();
-    if (!ok.includes(res.statusCode)) throw this.unexpected(`${method} ${path}`, res.statusCode, text, subject);
-    return res.statusCode;
+    const text = await this.text(res);
+    if (!ok.includes(res.status)) throw this.unexpected(`${method} ${path}`, res.status, text, subject);
+    return res.status;
   }
 
   private unexpected(what: string, status: number, text: string, subject?: string): DockerApiError {
@@ -291,30 +299,12 @@ export class EngineClient implements DockerEngine {
   }
 }
 
-function errorCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let depth = 0; depth < 5 && e !== null && typeof e === 'object'; depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
+type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
-function isAbort(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'UND_ERR_ABORTED');
-}
-
+/** The daemon went away mid-stream (Node reports a closed response as ECONNRESET "aborted"). */
 function isConnectionLoss(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return (
-    isAbort(err) ||
-    code === 'UND_ERR_SOCKET' ||
-    code === 'ECONNRESET' ||
-    code === 'EPIPE' ||
-    code === 'UND_ERR_CLOSED' ||
-    (err instanceof Error && /terminated|other side closed/i.test(err.message))
-  );
+  const code = errorCode(err);
+  return isAbort(err) || code === 'ECONNRESET' || code === 'EPIPE' || (err instanceof Error && err.message === 'aborted');
 }
 
 /**

@@ -3,8 +3,8 @@
  * backoff while the error is retryable. `message.id` is the idempotency key: the same id is sent
  * again only after a failure, and receivers can drop duplicates by it.
  */
-import { fetch } from 'undici'; // the engine client's HTTP stack: Node's built-in fetch would load a second copy
 import { createHmac } from 'node:crypto';
+import { errorCode, readText, request, type HttpResponse } from '../http/request.js';
 
 export interface AlertMessage {
   /** Idempotency key, stable across retries and agent restarts. */
@@ -41,33 +41,32 @@ const TIMEOUT_MS = 10_000;
 
 /** POSTs and maps the outcome: 2xx ok; 408, 429, 5xx and network errors retryable; other 4xx not. */
 export async function postOrThrow(url: string, body: string, headers: Record<string, string>, signal?: AbortSignal): Promise<void> {
-  let res: Awaited<ReturnType<typeof fetch>>;
+  let res: HttpResponse;
+  let text: string;
   try {
-    res = await fetch(url, {
+    res = await request(url, {
       method: 'POST',
       body,
       headers,
       signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(TIMEOUT_MS)]) : AbortSignal.timeout(TIMEOUT_MS),
+      idleTimeoutMs: TIMEOUT_MS,
     });
+    text = await readText(res, 4096);
   } catch (err) {
+    if (err instanceof TypeError) throw new DeliveryError(`POST ${redact(url)}: ${err.message}`, false);
     throw new DeliveryError(`POST ${redact(url)} failed: ${causeCode(err) ?? ((err as { cause?: Error }).cause?.message || (err as Error).message)}`, true);
   }
-  const text = await res.text().catch(() => '');
-  if (res.ok) return;
+  if (res.status >= 200 && res.status < 300) return;
   const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
   throw new DeliveryError(`POST ${redact(url)} answered ${res.status} ${text.slice(0, 200)}`, retryable);
 }
 
 /** The first system error code (ECONNREFUSED, ...) in an error's cause chain. */
 function causeCode(err: unknown): string | undefined {
-  let e: unknown = err;
-  for (let i = 0; i < 5 && e && typeof e === 'object'; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
-    const errors = (e as { errors?: unknown[] }).errors;
-    e = Array.isArray(errors) && errors.length > 0 ? errors[0] : (e as { cause?: unknown }).cause;
-  }
-  return (err as Error).name === 'TimeoutError' ? 'timed out' : undefined;
+  const name = (err as Error).name;
+  const reason = (err as { cause?: { name?: string } }).cause?.name;
+  if (name === 'TimeoutError' || reason === 'TimeoutError') return 'timed out';
+  return errorCode(err);
 }
 
 /** Hides credentials and tokens in URLs printed in logs (Slack webhook URLs are secrets). */

@@ -2,8 +2,8 @@
  * Health probes the agent runs: an HTTP(S) request (status, body text), a TCP connect, and the
  * container's own Docker HEALTHCHECK status. Each resolves to ok or a reason; never throws.
  */
-import { fetch } from 'undici'; // the engine client's HTTP stack: Node's built-in fetch would load a second copy
 import { connect } from 'node:net';
+import { discard, readText, request } from '../http/request.js';
 import type { DockerEngine } from '../docker/engine-client.js';
 
 export interface ProbeResult {
@@ -20,6 +20,7 @@ async function timed(fn: () => Promise<{ ok: boolean; detail: string }>): Promis
 }
 
 function errorText(err: unknown): string {
+  if ((err as Error)?.name === 'TimeoutError' || (err as { cause?: Error })?.cause?.name === 'TimeoutError') return 'timed out';
   let e: unknown = err;
   for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
     const code = (e as { code?: unknown }).code;
@@ -32,8 +33,9 @@ function errorText(err: unknown): string {
 
 export function httpProbe(url: string, expect: { status: number; bodyContains: string | null }, timeoutMs: number): Promise<ProbeResult> {
   return timed(async () => {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'manual' });
-    const body = expect.bodyContains === null ? (await res.body?.cancel(), '') : await res.text();
+    // Redirects are not followed: a 301 from a health URL is an answer worth seeing.
+    const res = await request(url, { signal: AbortSignal.timeout(timeoutMs), idleTimeoutMs: timeoutMs });
+    const body = expect.bodyContains === null ? (await discard(res), '') : await readText(res, 1024 * 1024);
     if (res.status !== expect.status) return { ok: false, detail: `HTTP ${res.status} (expected ${expect.status})` };
     if (expect.bodyContains !== null && !body.includes(expect.bodyContains)) return { ok: false, detail: `HTTP ${res.status}, body lacks "${expect.bodyContains}"` };
     return { ok: true, detail: `HTTP ${res.status}` };
