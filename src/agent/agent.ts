@@ -167,9 +167,13 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       },
     })),
   );
+  const restartsOnFailure = new Set(config.services.filter((s) => s.onUnhealthy === 'restart').map((s) => s.name));
+  /** Per check: when the first probe of the current group of `failures` failed probes began. */
+  const groupStart = new Map<string, number>();
   const checker = new HealthChecker(targets, (t, status, result) => {
     metrics.checkResult(t.service, t.id, result.ok, result.seconds);
     if (status.passing === null) return;
+    const restarts = restartsOnFailure.has(t.service);
     alerts.evaluate(`check:${t.service}/${t.id}`, { forMs: config.alerts.forMs, repeatMs: config.alerts.repeatMs }, status.passing === false, (kind) =>
       kind === 'resolved'
         ? { severity: 'warning', subject: t.service, title: `${t.service}: ${t.id} check passes again`, text: `${t.service}: the ${t.id} check passes again (${status.lastDetail}).` }
@@ -177,10 +181,19 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
             severity: 'critical',
             subject: t.service,
             title: `${t.service}: ${t.id} check failing`,
-            text: `${t.service}: the ${t.id} check failed ${-status.consecutive} times in a row: ${status.lastDetail}.`,
+            text: `${t.service}: the ${t.id} check failed ${-status.consecutive} times in a row: ${status.lastDetail}${restarts ? '; upkeep restarts it (on_unhealthy: restart)' : ''}.`,
           },
     );
     alerts.persist();
+    // on_unhealthy: restart: when the check turns failing, and again after every further
+    // `failures` failed probes in a row (the controller applies the crash-loop limit).
+    if (restarts && !result.ok) {
+      const key = `${t.service}/${t.id}`;
+      if (-status.consecutive % t.spec.failures === 1 % t.spec.failures) groupStart.set(key, Date.now() - result.seconds * 1000);
+      if (status.passing === false && -status.consecutive % t.spec.failures === 0) {
+        controller.onUnhealthy(t.service, `the ${t.id} check failed ${-status.consecutive} times in a row: ${status.lastDetail}`, groupStart.get(key) ?? 0);
+      }
+    }
   });
 
   // Maintenance windows are opened and closed by other processes (the CLI, the apt hook): poll.

@@ -25,6 +25,8 @@ import type { AlertManager } from './alerts.js';
 import type { AgentLog } from './log.js';
 
 const MEMORY_KEY = 'containers';
+/** Every this many resyncs, one inspects every container (10 min at the default resync of 60 s). */
+const FULL_READ_EVERY = 10;
 
 export type RecoveryTrigger = 'startup' | 'daemon_restart' | 'apt' | 'manual';
 
@@ -78,6 +80,11 @@ export class Controller {
   private readonly reader: CachedHostReader;
   /** Container ids and names events named since the last read; 'all' forces a full read. */
   private dirty: Set<string> | 'all' = 'all';
+  private resyncs = 0;
+  /** Services whose checks asked for a restart (on_unhealthy: restart): why, and since when the probes failed. */
+  private unhealthy = new Map<string, { why: string; failingSince: number }>();
+  /** Why upkeep gave up on a container, where decide.ts's own reason does not say (failed checks). */
+  private giveUpText = new Map<string, string>();
   status: ControllerStatus = { host: null, engineUp: false, snapshotId: null, lastReconcileAt: null, containers: [] };
 
   constructor(private readonly opts: ControllerOptions) {
@@ -122,6 +129,17 @@ export class Controller {
     this.opts.trigger('engine-connected');
   }
 
+  /**
+   * A service's check turned (or stayed) failing and its config says `on_unhealthy: restart`: the
+   * next reconcile restarts its container (inside the reconcile, so no other read sees the restart
+   * half done and takes the stop for the operator's).
+   */
+  onUnhealthy(service: string, why: string, failingSince: number): void {
+    const prev = this.unhealthy.get(service);
+    this.unhealthy.set(service, { why, failingSince: prev === undefined ? failingSince : Math.min(prev.failingSince, failingSince) });
+    this.opts.trigger(`unhealthy:${service}`);
+  }
+
   /** An apt run or an operator asks for a recovery pass. */
   requestRecovery(trigger: RecoveryTrigger): void {
     this.pendingRecovery ??= trigger;
@@ -140,7 +158,10 @@ export class Controller {
       alerts.persist();
       return;
     }
-    if (reasons.includes('resync') || reasons.includes('startup')) this.dirty = 'all';
+    // A resync re-lists and inspects what the list shows changed; every FULL_READ_EVERY-th one (and
+    // the first) inspects everything again, in case something changed that the list does not show.
+    if (reasons.includes('resync') && this.resyncs++ % FULL_READ_EVERY === 0) this.dirty = 'all';
+    if (reasons.includes('startup')) this.dirty = 'all';
     let state = await this.readHost();
     this.status = { ...this.status, host: state.host, engineUp: true };
     metrics.setEngineUp(true);
@@ -160,6 +181,7 @@ export class Controller {
       this.pendingRecovery = null;
     }
     if (signal.aborted) return;
+    if (this.unhealthy.size > 0 && (await this.restartUnhealthy(desired, state))) state = await this.readHost();
 
     let decisions = this.decideAll(desired, state);
     await this.fetchLogsForGiveUps(decisions);
@@ -240,6 +262,7 @@ export class Controller {
       const level = d.event.kind === 'gave-up' ? 'error' : d.event.kind === 'died' ? 'warn' : 'info';
       this.opts.log[level]({ container: d.container.name, event: d.event.kind }, d.event.message);
       this.opts.store.appendTimeline({ kind: d.event.kind, subject: d.container.name, message: d.event.message });
+      if (d.event.kind === 'gave-up') this.opts.metrics.heal(d.container.name, 'gave_up');
     }
     this.saveMemory();
     return decisions;
@@ -287,6 +310,61 @@ export class Controller {
     }
     this.saveMemory();
     if (this.dirty !== 'all') for (const d of toHeal) this.dirty.add(d.container.name);
+  }
+
+  /**
+   * Restarts the running containers whose checks failed (on_unhealthy: restart). Each restart
+   * counts as a death for the crash-loop limit; at the limit upkeep gives up (and alerts) instead.
+   * Not during a maintenance window (services are expected to be unhealthy for a while then), not
+   * with `heal: never`, not when it is down (healing covers that). True when something restarted.
+   */
+  private async restartUnhealthy(desired: readonly DesiredContainer[], state: HostState): Promise<boolean> {
+    const { config, engine, log, metrics, store } = this.opts;
+    const requests = [...this.unhealthy];
+    this.unhealthy.clear();
+    let restarted = false;
+    for (const [service, { why, failingSince }] of requests) {
+      const name = this.containerNameFor(service);
+      const d = desired.find((x) => x.name === name);
+      const a = state.containers.find((c) => c.name === name);
+      if (d === undefined || a === undefined || a.state !== 'running' || this.healMode(d) === 'never') continue;
+      // Failed probes that began before this container (re)started may have seen the old one (a
+      // restart takes a while): only failures of the running container count.
+      if (a.startedAt !== null && failingSince < Date.parse(a.startedAt)) continue;
+      const prev = this.memory.get(name) ?? FRESH;
+      if (prev.gaveUpAt !== null) continue;
+      if (this.opts.inMaintenance()) {
+        log.info({ container: name, why }, `${name}: not restarted during a maintenance window (${why})`);
+        continue;
+      }
+      const now = Date.now();
+      const deaths = [...prev.deaths.filter((t) => t > now - config.heal.crashLoopWindowMs), now];
+      if (deaths.length >= config.heal.crashLoopRestarts) {
+        const reason = `${name}: ${deaths.length} deaths or restarts for failed checks within ${Math.round(config.heal.crashLoopWindowMs / 1000)} s; ${why}`;
+        this.memory.set(name, { ...prev, deaths, gaveUpAt: now });
+        this.giveUpText.set(name, reason);
+        log.error({ container: name }, `giving up on ${reason}`);
+        store.appendTimeline({ kind: 'gave-up', subject: name, message: `giving up on ${reason}` });
+        metrics.heal(name, 'gave_up');
+        await this.fetchLogs(name, a.id);
+        continue;
+      }
+      let error: string | null = null;
+      try {
+        await engine.restartContainer(a.id); // the container's own stop timeout (compose stop_grace_period)
+      } catch (err) {
+        error = (err as Error).message;
+      }
+      this.memory.set(name, { ...prev, deaths, lastHealAt: now });
+      metrics.heal(name, error === null ? 'restarted' : 'failed');
+      const text = error === null ? `${name}: restarted by upkeep because ${why}` : `${name}: could not restart it (${why}): ${error}`;
+      (error === null ? log.warn : log.error).call(log, { container: name }, text);
+      store.appendTimeline({ kind: error === null ? 'restarted-unhealthy' : 'heal-failed', subject: name, message: text });
+      if (this.dirty !== 'all') this.dirty.add(name).add(a.id);
+      restarted = true;
+    }
+    this.saveMemory();
+    return restarted;
   }
 
   /**
@@ -417,21 +495,27 @@ export class Controller {
 
   private crashText(d: Decision): string {
     const v = d.verdict;
+    const own = this.giveUpText.get(d.container.name);
+    if (own !== undefined) return own;
     if (v.kind === 'gave-up') return v.reason;
     return `${d.container.name}: ${d.memory.deaths.length} deaths in the crash-loop window; Docker keeps restarting it`;
   }
 
   /** Fetches the last log lines of containers upkeep just gave up on (before their alert is built). */
   async fetchLogsForGiveUps(decisions: readonly Decision[]): Promise<void> {
-    const logs = this.opts.engine.logs?.bind(this.opts.engine);
-    if (!logs) return;
     for (const d of decisions) {
       if (d.event?.kind !== 'gave-up' || d.verdict.actual === null) continue;
-      try {
-        this.lastLogs.set(d.container.name, (await logs(d.verdict.actual.id, 5)).join('\n'));
-      } catch {
-        /* no logs: the alert goes without them */
-      }
+      this.giveUpText.delete(d.container.name);
+      await this.fetchLogs(d.container.name, d.verdict.actual.id);
+    }
+  }
+
+  private async fetchLogs(name: string, id: string): Promise<void> {
+    if (!this.opts.engine.logs) return;
+    try {
+      this.lastLogs.set(name, (await this.opts.engine.logs(id, 5)).join('\n'));
+    } catch {
+      /* no logs: the alert goes without them */
     }
   }
 

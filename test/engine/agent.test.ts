@@ -9,7 +9,9 @@
  *  4. SIGKILL of dockerd, started again: the agent reconnects, brings back every desired container
  *     (including the unless-stopped one Docker leaves down) and sends ONE summary alert;
  *  5. a crash loop: the agent gives up and alerts with the last log lines;
- *  6. a maintenance window holds alerts but still records them.
+ *  6. a maintenance window holds alerts but still records them;
+ *  7. webhook down, agent restarted meanwhile: alerts delivered once, in order;
+ *  8. on_unhealthy: restart: a failing HTTP check restarts the container, up to the crash-loop limit.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,6 +30,7 @@ import { createLog, SILENT } from '../../src/agent/log.js';
 import { defaultConfig, type UpkeepConfig } from '../../src/core/config/types.js';
 import { parseDockerHost } from '../../src/core/docker-host.js';
 import { PrivateEngine, sleep } from './private-engine.js';
+import { upkeep } from '../helpers/cli.js';
 import { until, webhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
 import { promtoolOrSkip, runPromtool } from '../deploy/promtool.js';
 
@@ -53,13 +56,26 @@ async function killInside(name: string): Promise<void> {
   await engine!.docker('exec', name, 'sh', '-c', 'kill -9 $(pidof sleep)');
 }
 
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return port;
+}
+
 function messagesAfter(t: number): AlertMessage[] {
   return hook.received.filter((r) => r.at >= t).map((r) => r.message);
 }
 
 /** Starts the agent in this process, as `upkeep agent` would, on the shared engine and store. */
-async function startAgent(channels: UpkeepConfig['alerts']['channels'], signal: AbortSignal = stop.signal): Promise<{ parts: AgentParts; running: Promise<void> }> {
+async function startAgent(
+  channels: UpkeepConfig['alerts']['channels'],
+  signal: AbortSignal = stop.signal,
+  services: UpkeepConfig['services'] = [],
+): Promise<{ parts: AgentParts; running: Promise<void> }> {
   const config: UpkeepConfig = defaultConfig();
+  config.services = services;
   config.listen = { host: '127.0.0.1', port: 0 };
   config.resyncMs = 5_000;
   config.recovery = { ...config.recovery, graceMs: 1_000, runningForMs: 500, readyTimeoutMs: 10_000 };
@@ -226,6 +242,10 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     await sleep(2_000);
     assert.equal(store.timeline({ kind: 'healed' }).filter((e) => e.subject === 'flappy').length, healsBefore, 'no more heals after giving up');
     assert.equal(await engine.isRunning('flappy'), false);
+    const address = parts.http.address();
+    assert.ok(address);
+    const metrics = await (await fetch(`http://${address.host}:${address.port}/metrics`)).text();
+    assert.match(metrics, /^upkeep_heals_total\{container="flappy",outcome="gave_up"\} 1$/m, 'the give-up is counted (UpkeepGaveUpHealing fires on it)');
   });
 
   test('6. a maintenance window holds alerts, still records them', async (t) => {
@@ -295,6 +315,61 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
       secondStop.abort();
       await second.running;
       await late.close();
+    }
+  });
+  test('8. on_unhealthy: restart: a failing HTTP check restarts the container, up to the crash-loop limit', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/health`;
+    // httpd (daemonized) answers while it runs; killing httpd leaves the container running but deaf: a hang.
+    await engine.run('hung', { flags: ['--network', 'host'], cmd: ['sh', '-c', `mkdir -p /www && echo ok > /www/health && httpd -p 127.0.0.1:${port} -h /www && exec sleep 1000000`] });
+    const answers = async () => fetch(url, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
+    await until('hung answers', answers, 10_000);
+    const snap = await upkeep(['snapshot', '--state-dir', join(root, 'state')], { DOCKER_HOST: engine.dockerHost });
+    assert.equal(snap.code, 0, snap.stderr);
+    const services: UpkeepConfig['services'] = [
+      {
+        name: 'hung',
+        heal: 'desired',
+        onUnhealthy: 'restart',
+        checks: [{ type: 'http', url, status: 200, bodyContains: 'ok', intervalMs: 200, timeoutMs: 500, failures: 2, successes: 1 }],
+      },
+    ];
+    const startedAt = async () => JSON.parse(await engine!.docker('inspect', '--format', '{{json .State.StartedAt}}', 'hung')) as string;
+    const agentStop = new AbortController();
+    const agent = await startAgent([{ type: 'webhook', name: 'hook', url: hook.url, secret: null, headers: {} }], agentStop.signal, services);
+    try {
+      await until('the check passes', () => agent.parts.checker.statuses.get('hung/http')?.passing === true, 10_000);
+      // Twice: hang -> alert -> restarted -> answers again -> resolved.
+      for (let round = 1; round <= 2; round++) {
+        const t0 = Date.now();
+        const before = await startedAt();
+        await engine.docker('exec', 'hung', 'sh', '-c', 'kill $(pidof httpd)');
+        const firing = await until(`round ${round}: check alert`, () => messagesAfter(t0).find((m) => m.subject === 'hung' && m.kind === 'firing') ?? null, 10_000);
+        assert.equal(firing.title, 'hung: http check failing');
+        assert.match(firing.text, /upkeep restarts it \(on_unhealthy: restart\)/);
+        await until(`round ${round}: restarted`, async () => (await startedAt()) !== before, 10_000);
+        await until(`round ${round}: answers again`, answers, 10_000);
+        await until(`round ${round}: resolved`, () => messagesAfter(t0).find((m) => m.subject === 'hung' && m.kind === 'resolved') ?? null, 10_000);
+        assert.equal(store.timeline({ kind: 'restarted-unhealthy', since: new Date(t0).toISOString() }).filter((e) => e.subject === 'hung').length, 1, 'one restart per failing streak');
+      }
+      // The third failing streak within the window reaches the crash-loop limit (3 here): give up, do not restart.
+      const t0 = Date.now();
+      const before = await startedAt();
+      await engine.docker('exec', 'hung', 'sh', '-c', 'kill $(pidof httpd)');
+      const gaveUp = await until('give-up alert', () => messagesAfter(t0).find((m) => m.title === 'Giving up on hung') ?? null, 10_000);
+      assert.match(gaveUp.text, /3 deaths or restarts for failed checks within 60 s; the http check failed 2 times in a row/);
+      await sleep(1_500); // several more failing streaks of 2 x 200 ms
+      assert.equal(await startedAt(), before, 'not restarted after giving up');
+      assert.equal(await engine.isRunning('hung'), true);
+      const address = agent.parts.http.address();
+      assert.ok(address);
+      const metrics = await (await fetch(`http://${address.host}:${address.port}/metrics`)).text();
+      assert.match(metrics, /^upkeep_heals_total\{container="hung",outcome="restarted"\} 2$/m);
+      assert.match(metrics, /^upkeep_heals_total\{container="hung",outcome="gave_up"\} 1$/m);
+    } finally {
+      agentStop.abort();
+      await agent.running;
     }
   });
 });

@@ -31,7 +31,7 @@ export function readHostState(engine: DockerEngine, opts: { flagsReader?: Daemon
 }
 
 interface Cached {
-  /** State as the container list showed it when this was inspected. */
+  /** State (and health) as the container list showed it when this was inspected. */
   listState: string;
   facts: ContainerFacts;
   inspect: EngineContainerInspect;
@@ -40,7 +40,7 @@ interface Cached {
 /**
  * Reads the host level-based but cheaply, for callers that read again and again (the agent):
  * every read lists all containers (one call) and inspects only those that are new, changed state
- * in the list, or are named in `dirty` (ids or names, from events). `read('all')` forgets the cache
+ * or health in the list, or are named in `dirty` (ids or names, from events). `read('all')` forgets the cache
  * and inspects everything, and asks /info again. A missed event costs at most one full read.
  */
 export class CachedHostReader {
@@ -71,13 +71,13 @@ export class CachedHostReader {
     const named = (s: EngineContainerSummary) => dirty !== 'all' && (dirty.has(s.Id) || s.Names.some((n) => dirty.has(n.replace(/^\//, ''))));
     const stale = summaries.filter((s) => {
       const c = this.cache.get(s.Id);
-      return c === undefined || c.listState !== s.State || named(s);
+      return c === undefined || c.listState !== listState(s) || named(s);
     });
     this.lastInspects = stale.length;
     await mapBounded(stale, INSPECT_CONCURRENCY, async (s) => {
       try {
         const [inspect, f] = await Promise.all([this.engine.inspectContainer(s.Id), flags.read(s.Id)]);
-        this.cache.set(s.Id, { listState: s.State, facts: toContainerFacts(inspect, f), inspect });
+        this.cache.set(s.Id, { listState: listState(s), facts: toContainerFacts(inspect, f), inspect });
       } catch (err) {
         // Removed between list and inspect: it is simply not there any more.
         if ((err as { status?: number }).status === 404) this.cache.delete(s.Id);
@@ -97,6 +97,12 @@ export class CachedHostReader {
     }
     return this.info;
   }
+}
+
+/** What the list shows of a container's state: State, and the health in Status ("Up 2 hours (healthy)"). */
+function listState(s: EngineContainerSummary): string {
+  const health = /\((healthy|unhealthy|health: starting)\)/.exec(s.Status ?? '')?.[1];
+  return health === undefined ? s.State : `${s.State} ${health}`;
 }
 
 /** Maps with at most `limit` calls in flight, keeping order. */

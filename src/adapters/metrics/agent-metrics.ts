@@ -19,7 +19,7 @@ export interface ContainerSample {
   healthy: boolean | null;
 }
 
-export type HealOutcome = 'started' | 'failed' | 'gave_up';
+export type HealOutcome = 'started' | 'restarted' | 'failed' | 'gave_up';
 export type RecoveryTrigger = 'startup' | 'daemon_restart' | 'apt' | 'manual';
 export type RecoveryOutcome = 'complete' | 'incomplete';
 export type DeliveryOutcome = 'delivered' | 'failed' | 'given_up';
@@ -35,7 +35,7 @@ export interface AgentMetricsOptions {
   now?: () => number;
 }
 
-const HEAL_OUTCOMES: readonly HealOutcome[] = ['started', 'failed', 'gave_up'];
+const HEAL_OUTCOMES: readonly HealOutcome[] = ['started', 'restarted', 'failed', 'gave_up'];
 const RECOVERY_TRIGGERS: readonly RecoveryTrigger[] = ['startup', 'daemon_restart', 'apt', 'manual'];
 const RECOVERY_OUTCOMES: readonly RecoveryOutcome[] = ['complete', 'incomplete'];
 const DELIVERY_OUTCOMES: readonly DeliveryOutcome[] = ['delivered', 'failed', 'given_up'];
@@ -122,7 +122,7 @@ export class AgentMetrics {
     });
     this.heals = new Counter({
       name: 'upkeep_heals_total',
-      help: 'Heal attempts on stopped desired containers, by outcome (started, failed, gave_up: crash loop, no more attempts).',
+      help: 'Heal attempts on desired containers, by outcome (started: a stopped one; restarted: a failing check, on_unhealthy: restart; failed; gave_up: crash loop, no more attempts).',
       labelNames: ['container', 'outcome'],
       registers,
     });
@@ -192,7 +192,9 @@ export class AgentMetrics {
     }
     for (const channel of opts.channels ?? []) this.initChannel(channel);
     if (opts.collectDefault ?? true) {
-      collectDefaultMetrics({ register: registry });
+      // The event-loop delay monitor is a libuv timer: at prom-client's default precision (10 ms)
+      // it woke the idle agent about 100 times a second, half its idle CPU (docs/benchmarks.md).
+      collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: 1_000 });
       // Gauges named *_total break Prometheus naming rules (promtool check metrics says so); the
       // same numbers are in nodejs_active_handles etc., by type.
       for (const name of LINT_FAILING_DEFAULTS) registry.removeSingleMetric(name);

@@ -51,7 +51,7 @@ export function renderConfigSummary(c: UpkeepConfig): string[] {
     `services: ${c.services.length === 0 ? 'none named (every desired container: heal ' + c.heal.default + ')' : c.services.length}`,
   ];
   for (const s of c.services) {
-    lines.push(`  ${s.name}: heal ${s.heal}${s.checks.length === 0 ? ', no checks' : ''}`);
+    lines.push(`  ${s.name}: heal ${s.heal}${s.checks.length === 0 ? ', no checks' : s.onUnhealthy === 'restart' ? ', restarted when a check fails' : ''}`);
     for (const ch of s.checks) lines.push(`    - ${describeCheck(ch)}`);
   }
   lines.push(`alert channels: ${c.alerts.channels.length === 0 ? 'none (alerts only in logs and /metrics)' : c.alerts.channels.length}; for ${formatMs(c.alerts.forMs)}, repeat ${c.alerts.repeatMs === 0 ? 'never' : formatMs(c.alerts.repeatMs)}`);

@@ -40,6 +40,7 @@ export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/up
 # services:
 #   myproject/web:
 #     heal: always
+#     on_unhealthy: alert        # or restart: restart it when a check fails (crash-loop limit applies)
 #     checks:
 #       - http: { url: "http://127.0.0.1:8080/health", status: 200, body_contains: ok }
 #         interval: 30s          # defaults: interval 30s, timeout 5s, failures 3, successes 1

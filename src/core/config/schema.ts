@@ -136,7 +136,9 @@ const checkSchema = strict({
   }
 });
 
-const serviceSchema = section(strict({ heal: healMode.optional(), checks: z.array(checkSchema).default([]) }));
+const serviceSchema = section(
+  strict({ heal: healMode.optional(), on_unhealthy: z.enum(['alert', 'restart']).default('alert'), checks: z.array(checkSchema).default([]) }),
+);
 
 const name = z.string().min(1).optional();
 const channelSchema = z.discriminatedUnion(
@@ -258,7 +260,7 @@ type FileService = FileConfig['services'][string];
 type FileChannel = FileConfig['alerts']['channels'][number];
 
 function toService(name: string, s: FileService, healDefault: ServiceConfig['heal']): ServiceConfig {
-  return { name, heal: s.heal ?? healDefault, checks: s.checks.map(toCheck) };
+  return { name, heal: s.heal ?? healDefault, onUnhealthy: s.on_unhealthy, checks: s.checks.map(toCheck) };
 }
 
 function toCheck(c: FileService['checks'][number]): HealthCheckSpec {

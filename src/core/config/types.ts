@@ -43,10 +43,18 @@ export type HealthCheckSpec = (HttpCheck | TcpCheck | DockerHealthCheck) & {
   successes: number;
 };
 
+/** What the agent does when one of a service's checks counts as failing. */
+export type UnhealthyAction =
+  /** Alert only (default): a failing check may be a dependency's fault, not the container's. */
+  | 'alert'
+  /** Alert and restart the container (docker-autoheal's behaviour), within the crash-loop limit. */
+  | 'restart';
+
 export interface ServiceConfig {
   /** Container name (`lapis`) or compose `project/service` (`srsilo/lapisOpen`). */
   name: string;
   heal: HealMode;
+  onUnhealthy: UnhealthyAction;
   checks: HealthCheckSpec[];
 }
 

@@ -85,6 +85,7 @@ describe('AgentMetrics', () => {
       'upkeep_heals_total{container="db",outcome="gave_up"}': 1,
       'upkeep_heals_total{container="db",outcome="started"}': 0,
       'upkeep_heals_total{container="web",outcome="gave_up"}': 0,
+      'upkeep_heals_total{container="web",outcome="restarted"}': 0,
       'upkeep_recoveries_total{trigger="daemon_restart",outcome="incomplete"}': 1,
       'upkeep_recoveries_total{trigger="apt",outcome="complete"}': 0,
       'upkeep_alert_deliveries_total{channel="ops",outcome="delivered"}': 1,

@@ -24,6 +24,7 @@ export const FULL_EXPECTED: UpkeepConfig = {
     {
       name: 'lapis',
       heal: 'always',
+      onUnhealthy: 'restart',
       checks: [
         { type: 'http', url: 'http://127.0.0.1:8080/health', status: 200, bodyContains: 'ok', intervalMs: 30_000, timeoutMs: 5_000, failures: 3, successes: 1 },
         { type: 'tcp', host: '127.0.0.1', port: 6379, intervalMs: 30_000, timeoutMs: 5_000, failures: 3, successes: 1 },

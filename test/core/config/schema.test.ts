@@ -47,8 +47,8 @@ test('partial sections keep the other defaults', () => {
 test('a service without heal takes heal.default; a bare service name is allowed', () => {
   const c = ok('heal: { default: never }\nservices:\n  web:\n  db: { heal: always }');
   assert.deepEqual(c.services, [
-    { name: 'web', heal: 'never', checks: [] },
-    { name: 'db', heal: 'always', checks: [] },
+    { name: 'web', heal: 'never', onUnhealthy: 'alert', checks: [] },
+    { name: 'db', heal: 'always', onUnhealthy: 'alert', checks: [] },
   ]);
 });
 
@@ -79,6 +79,7 @@ listen: 5
 recovery: { concurrency: 0 }
 services:
   a:
+    on_unhealthy: reboot
     checks:
       - http: { status: 200 }
       - {}
@@ -96,6 +97,7 @@ bogus: 1`);
     { path: ['heal', 'default'], message: 'expected desired, always or never, found "sometimes"' },
     { path: ['heal', 'crash_loops'], message: 'unknown key "crash_loops" (did you mean "crash_loop"?)', at: 'key' },
     { path: ['recovery', 'concurrency'], message: 'expected a number >= 1, found 0' },
+    { path: ['services', 'a', 'on_unhealthy'], message: 'expected alert or restart, found "reboot"' },
     { path: ['services', 'a', 'checks', 0, 'http', 'url'], message: 'missing required key "url" (expected a string)' },
     { path: ['services', 'a', 'checks', 1], message: 'expected exactly one of http, tcp or docker in a check, found none' },
     { path: ['services', 'a', 'checks', 2], message: 'expected exactly one of http, tcp or docker in a check, found tcp and docker' },
