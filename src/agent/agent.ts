@@ -144,7 +144,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       hostName = controller.status.host?.name ?? hostName;
     },
     resyncMs: config.resyncMs,
-    debounceMs: deps.timing?.debounceMs ?? 100,
+    debounceMs: deps.timing?.debounceMs ?? 10,
     backoff: { initialMs: 250, maxMs: 5_000 },
     onError: (err, attempt) => log.warn({ err: (err as Error).message, attempt }, 'reconcile failed; retrying'),
   });

@@ -10,7 +10,11 @@ export interface ReconcileQueueOptions {
   reconcile: (reasons: string[], signal: AbortSignal) => Promise<void>;
   /** Periodic resync, ms (default 60 s). */
   resyncMs?: number;
-  /** Wait after the first trigger before running, to batch a burst of events (default 100 ms). */
+  /**
+   * Wait after the first trigger before running, so that the events of one action (kill, die,
+   * stop arrive within a few ms) make one run (default 10 ms). Longer bursts coalesce anyway:
+   * triggers during a run make one more run. Every ms here is a ms of detection latency.
+   */
   debounceMs?: number;
   backoff?: { initialMs: number; maxMs: number };
   onError?: (err: unknown, attempt: number) => void;
@@ -34,7 +38,7 @@ export class ReconcileQueue implements Actor {
 
   async run(signal: AbortSignal): Promise<void> {
     const resyncMs = this.opts.resyncMs ?? 60_000;
-    const debounceMs = this.opts.debounceMs ?? 100;
+    const debounceMs = this.opts.debounceMs ?? 10;
     const backoff = this.opts.backoff ?? { initialMs: 500, maxMs: 30_000 };
     let failures = 0;
     this.pending.push('startup');
