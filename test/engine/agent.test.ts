@@ -15,7 +15,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -31,6 +30,7 @@ import { defaultConfig, type UpkeepConfig } from '../../src/core/config/types.js
 import { parseDockerHost } from '../../src/core/docker-host.js';
 import { PrivateEngine, sleep } from './private-engine.js';
 import { upkeep } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
 import { until, webhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
 import { promtoolOrSkip, runPromtool } from '../deploy/promtool.js';
 
@@ -56,13 +56,6 @@ async function killInside(name: string): Promise<void> {
   await engine!.docker('exec', name, 'sh', '-c', 'kill -9 $(pidof sleep)');
 }
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-  const port = (probe.address() as AddressInfo).port;
-  await new Promise<void>((r) => probe.close(() => r()));
-  return port;
-}
 
 function messagesAfter(t: number): AlertMessage[] {
   return hook.received.filter((r) => r.at >= t).map((r) => r.message);
@@ -278,10 +271,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     stop.abort();
     await running;
     // A port with nothing listening (yet).
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await freePort();
     const url = `http://127.0.0.1:${port}/hook`;
     const channels: UpkeepConfig['alerts']['channels'] = [{ type: 'webhook', name: 'late', url, secret: null, headers: {} }];
 

@@ -11,10 +11,10 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { TEST_IMAGE, type PrivateEngine } from './private-engine.js';
+import { freePort } from '../helpers/ports.js';
 
 const execFileP = promisify(execFile);
 
@@ -28,16 +28,6 @@ export interface IncidentHost {
   siloDataDir: string;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 function httpService(port: number): string {
   return `["httpd", "-f", "-p", "127.0.0.1:${port}", "-h", "/www"]`;
@@ -146,12 +136,18 @@ ${healthcheck(redis)}
 }
 
 /** True when an HTTP GET on the loopback port answers 200. */
-export async function answersHttp(port: number): Promise<boolean> {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
-    await res.text();
-    return res.status === 200;
-  } catch {
-    return false;
+/** True when the port answers 200 within `withinMs` (tries every 250 ms: a loaded CI machine is slow). */
+export async function answersHttp(port: number, withinMs = 5_000): Promise<boolean> {
+  const end = Date.now() + withinMs;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(1000) });
+      await res.text();
+      if (res.status === 200) return true;
+    } catch {
+      /* not (yet) */
+    }
+    if (Date.now() >= end) return false;
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
