@@ -4,7 +4,8 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { httpProbe, tcpProbe, type ProbeResult } from '../../src/adapters/probes/probes.js';
+import type { DockerEngine } from '../../src/adapters/docker/engine-client.js';
+import { dockerHealthProbe, httpProbe, tcpProbe, type ProbeResult } from '../../src/adapters/probes/probes.js';
 import type { HealthCheckSpec } from '../../src/core/config/types.js';
 import { HealthChecker, stepCheck, type CheckStatus, type CheckTarget } from '../../src/agent/health-checks.js';
 import { Heartbeat } from '../../src/agent/heartbeat.js';
@@ -19,6 +20,26 @@ const spec = (over: Partial<HealthCheckSpec> = {}): HealthCheckSpec =>
   ({ type: 'tcp', host: '127.0.0.1', port: 1, intervalMs: 10, timeoutMs: 500, failures: 3, successes: 2, ...over }) as HealthCheckSpec;
 
 describe('probes', () => {
+  it('docker: healthy and starting (start period) pass; unhealthy, no HEALTHCHECK and not running fail', async () => {
+    // Only inspectContainer is called; the HEALTHCHECK itself on a real engine is in test/engine.
+    const states: Record<string, unknown> = {
+      a: { Running: true, Status: 'running', Health: { Status: 'healthy' } },
+      b: { Running: true, Status: 'running', Health: { Status: 'starting' } },
+      c: { Running: true, Status: 'running', Health: { Status: 'unhealthy' } },
+      d: { Running: true, Status: 'running' },
+      e: { Running: false, Status: 'exited' },
+    };
+    const engine = { inspectContainer: async (name: string) => ({ State: states[name] }) } as unknown as DockerEngine;
+    const seen = await Promise.all(Object.keys(states).map(async (n) => { const r = await dockerHealthProbe(engine, n); return [n, r.ok, r.detail]; }));
+    assert.deepEqual(seen, [
+      ['a', true, 'healthy'],
+      ['b', true, 'starting (start period)'],
+      ['c', false, 'unhealthy'],
+      ['d', false, 'the container has no HEALTHCHECK'],
+      ['e', false, 'not running (exited)'],
+    ]);
+  });
+
   it('http: status and body text, a timeout, a refused connection', async () => {
     const server = createHttpServer((req, res) => {
       if (req.url === '/slow') return void setTimeout(() => res.end('late'), 1_000);

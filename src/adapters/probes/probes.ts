@@ -65,6 +65,9 @@ export function dockerHealthProbe(engine: DockerEngine, container: string): Prom
     if (!inspect.State.Running) return { ok: false, detail: `not running (${inspect.State.Status})` };
     const health = (inspect.State as { Health?: { Status?: string } }).Health?.Status;
     if (health === undefined) return { ok: false, detail: 'the container has no HEALTHCHECK' };
+    // "starting": inside its start period, or not yet probed. Docker itself does not count that as
+    // failing, and neither does upkeep (or on_unhealthy: restart would restart slow starters).
+    if (health === 'starting') return { ok: true, detail: 'starting (start period)' };
     return { ok: health === 'healthy', detail: health };
   });
 }
