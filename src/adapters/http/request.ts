@@ -108,6 +108,14 @@ export function errorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** "timed out" for a timeout (an AbortSignal.timeout or the idle timeout), else the system error code. */
+export function networkFailure(err: unknown): string | undefined {
+  const name = (err as Error | null)?.name;
+  const reason = (err as { cause?: { name?: string } } | null)?.cause?.name;
+  if (name === 'TimeoutError' || reason === 'TimeoutError') return 'timed out';
+  return errorCode(err);
+}
+
 export function isAbort(err: unknown): boolean {
   return err instanceof Error && (err.name === 'AbortError' || (err as { code?: string }).code === 'ABORT_ERR');
 }

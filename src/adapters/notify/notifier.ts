@@ -4,7 +4,7 @@
  * again only after a failure, and receivers can drop duplicates by it.
  */
 import { createHmac } from 'node:crypto';
-import { errorCode, readText, request, type HttpResponse } from '../http/request.js';
+import { networkFailure, readText, request, type HttpResponse } from '../http/request.js';
 
 export interface AlertMessage {
   /** Idempotency key, stable across retries and agent restarts. */
@@ -54,20 +54,13 @@ export async function postOrThrow(url: string, body: string, headers: Record<str
     text = await readText(res, 4096);
   } catch (err) {
     if (err instanceof TypeError) throw new DeliveryError(`POST ${redact(url)}: ${err.message}`, false);
-    throw new DeliveryError(`POST ${redact(url)} failed: ${causeCode(err) ?? ((err as { cause?: Error }).cause?.message || (err as Error).message)}`, true);
+    throw new DeliveryError(`POST ${redact(url)} failed: ${networkFailure(err) ?? ((err as { cause?: Error }).cause?.message || (err as Error).message)}`, true);
   }
   if (res.status >= 200 && res.status < 300) return;
   const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
   throw new DeliveryError(`POST ${redact(url)} answered ${res.status} ${text.slice(0, 200)}`, retryable);
 }
 
-/** The first system error code (ECONNREFUSED, ...) in an error's cause chain. */
-function causeCode(err: unknown): string | undefined {
-  const name = (err as Error).name;
-  const reason = (err as { cause?: { name?: string } }).cause?.name;
-  if (name === 'TimeoutError' || reason === 'TimeoutError') return 'timed out';
-  return errorCode(err);
-}
 
 /** Hides credentials and tokens in URLs printed in logs (Slack webhook URLs are secrets). */
 export function redact(url: string): string {

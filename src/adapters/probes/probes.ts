@@ -3,7 +3,7 @@
  * container's own Docker HEALTHCHECK status. Each resolves to ok or a reason; never throws.
  */
 import { connect } from 'node:net';
-import { discard, readText, request } from '../http/request.js';
+import { discard, networkFailure, readText, request } from '../http/request.js';
 import type { DockerEngine } from '../docker/engine-client.js';
 
 export interface ProbeResult {
@@ -20,14 +20,9 @@ async function timed(fn: () => Promise<{ ok: boolean; detail: string }>): Promis
 }
 
 function errorText(err: unknown): string {
-  if ((err as Error)?.name === 'TimeoutError' || (err as { cause?: Error })?.cause?.name === 'TimeoutError') return 'timed out';
-  let e: unknown = err;
-  for (let i = 0; i < 4 && e && typeof e === 'object'; i++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return code;
-    e = (e as { cause?: unknown }).cause;
-  }
-  if ((err as Error)?.name === 'TimeoutError' || (err as Error)?.name === 'AbortError') return 'timed out';
+  const failure = networkFailure(err);
+  if (failure !== undefined) return failure;
+  if ((err as Error)?.name === 'AbortError') return 'timed out';
   return (err as Error)?.message ?? String(err);
 }
 
