@@ -139,7 +139,7 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     if (!engine) return t.skip('no engine');
     const snap = await until('first snapshot', () => store.listSnapshots()[0] ?? null);
     assert.deepEqual(snap.names, ['api', 'cache', 'flappy', 'solo', 'web']);
-    assert.match(store.timeline({ kind: 'snapshot' })[0]?.message ?? '', /recorded the 5 running containers as desired/);
+    assert.match(store.timeline({ kind: 'snapshot' })[0]?.detail.message ?? '', /recorded the 5 running containers as desired/);
     await until('first reconcile', () => parts.queue.runs > 0);
   });
 
@@ -261,8 +261,8 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     store.startMaintenance({ source: 'apt', endsAt: new Date(Date.now() + 60_000).toISOString() });
     await sleep(300);
     store.stopMaintenance({ source: 'apt' });
-    const entry = await until('recovery pass after apt', () => store.timeline({ kind: 'recovery', since }).find((e) => /after an apt run/.test(e.message)) ?? null, 15_000);
-    assert.equal((entry.data as { trigger: string }).trigger, 'apt');
+    const entry = await until('recovery pass after apt', () => store.timeline({ kind: 'recovery', since }).find((e) => /after an apt run/.test(e.detail.message)) ?? null, 15_000);
+    assert.equal(entry.detail.trigger, 'apt');
   });
 
   test('7. webhook down, agent restarted meanwhile: every alert delivered once, in order, when it is back', async (t) => {

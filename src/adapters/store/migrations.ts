@@ -94,6 +94,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'operator intent: containers stopped on purpose',
+    sql: `
+      CREATE TABLE operator_stops (
+        name TEXT PRIMARY KEY,
+        at TEXT NOT NULL,
+        by TEXT NOT NULL,
+        reason TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 /** The schema version this upkeep writes. */

@@ -18,11 +18,13 @@ import {
   type MaintenanceWindow,
   type OutboxEntry,
   type NewTimelineEntry,
+  type OperatorStop,
   type SnapshotSummary,
   type Store,
   type StoreDiagnostics,
   type StoredSnapshot,
   type TimelineEntry,
+  type TimelineQuery,
 } from './store.js';
 
 /** Where the store lives and how it is opened. */
@@ -318,35 +320,108 @@ class SqliteStore implements Store {
     );
   }
 
+  unforget(names: readonly string[]): string[] {
+    return this.guard('restoring forgotten containers', () => {
+      const run = this.db.transaction((): string[] => {
+        // Only what a host's newest snapshot holds and a forget since then removed.
+        const restorable = this.db.prepare(
+          `SELECT DISTINCT f.name FROM forgotten f
+           JOIN (SELECT MAX(id) AS id FROM snapshots GROUP BY host_id) newest ON f.up_to_snapshot >= newest.id
+           JOIN snapshot_containers c ON c.snapshot_id = newest.id AND c.name = f.name
+           WHERE f.name = ?`,
+        );
+        const remove = this.db.prepare('DELETE FROM forgotten WHERE name = ? AND up_to_snapshot >= (SELECT MIN(id) FROM (SELECT MAX(id) AS id FROM snapshots GROUP BY host_id))');
+        const restored: string[] = [];
+        for (const name of [...new Set(names)]) {
+          if (restorable.get(name) === undefined) continue;
+          remove.run(name);
+          restored.push(name);
+        }
+        return restored;
+      });
+      return run.immediate();
+    });
+  }
+
+  recordOperatorStop(stop: OperatorStop): void {
+    this.guard('recording an operator stop', () => {
+      this.db
+        .prepare('INSERT INTO operator_stops (name, at, by, reason) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at, by = excluded.by, reason = excluded.reason')
+        .run(stop.name, stop.at, stop.by, stop.reason);
+    });
+  }
+
+  clearOperatorStop(name: string): OperatorStop | null {
+    return this.guard('clearing an operator stop', () => {
+      const run = this.db.transaction((): OperatorStop | null => {
+        const row = this.db.prepare('SELECT name, at, by, reason FROM operator_stops WHERE name = ?').get(name) as OperatorStop | undefined;
+        if (row === undefined) return null;
+        this.db.prepare('DELETE FROM operator_stops WHERE name = ?').run(name);
+        return { name: row.name, at: row.at, by: row.by, reason: row.reason };
+      });
+      return run.immediate();
+    });
+  }
+
+  operatorStops(): OperatorStop[] {
+    return this.guard('reading operator stops', () =>
+      (this.db.prepare('SELECT name, at, by, reason FROM operator_stops ORDER BY name').all() as OperatorStop[]).map((r) => ({ name: r.name, at: r.at, by: r.by, reason: r.reason })),
+    );
+  }
+
   appendTimeline(entry: NewTimelineEntry): TimelineEntry {
     const at = entry.at ?? this.now().toISOString();
-    const data = entry.data === undefined ? null : JSON.stringify(entry.data);
+    const detail = timelineDetail(entry);
+    const fields = { ...detail } as Record<string, unknown>;
+    delete fields.message;
+    const data = Object.keys(fields).length === 0 ? null : JSON.stringify(fields);
     return this.guard('writing the timeline', () => {
       const r = this.db
         .prepare('INSERT INTO timeline (at, kind, subject, message, data) VALUES (?, ?, ?, ?, ?)')
         .run(at, entry.kind, entry.subject ?? null, entry.message, data);
-      return { id: Number(r.lastInsertRowid), at, kind: entry.kind, subject: entry.subject ?? null, message: entry.message, data: entry.data ?? null };
+      return { id: Number(r.lastInsertRowid), at, kind: entry.kind, subject: entry.subject ?? null, detail };
     });
   }
 
-  timeline(opts: { since?: string; kind?: string; limit?: number } = {}): TimelineEntry[] {
+  timeline(query: TimelineQuery = {}): TimelineEntry[] {
     return this.guard('reading the timeline', () => {
       const where: string[] = [];
       const params: unknown[] = [];
-      if (opts.since !== undefined) {
+      if (query.since !== undefined) {
         where.push('at >= ?');
-        params.push(opts.since);
+        params.push(query.since);
       }
-      if (opts.kind !== undefined) {
-        where.push('kind = ?');
-        params.push(opts.kind);
+      if (query.until !== undefined) {
+        where.push('at < ?');
+        params.push(query.until);
       }
-      const limit = opts.limit !== undefined && opts.limit > 0 ? Math.floor(opts.limit) : -1;
-      const sql = `SELECT * FROM timeline ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at, id LIMIT ?`;
-      const rows = this.db.prepare(sql).all(...params, limit) as Array<{ id: number; at: string; kind: string; subject: string | null; message: string; data: string | null }>;
-      return rows.map((r) => ({ id: r.id, at: r.at, kind: r.kind, subject: r.subject, message: r.message, data: r.data === null ? null : (JSON.parse(r.data) as unknown) }));
+      const kinds = [...(query.kinds ?? []), ...(query.kind !== undefined ? [query.kind] : [])];
+      if (kinds.length > 0) {
+        const alternatives = kinds.map((k) => {
+          if (k.endsWith('*')) {
+            params.push(`${k.slice(0, -1).replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+            return "kind LIKE ? ESCAPE '\\'";
+          }
+          params.push(k);
+          return 'kind = ?';
+        });
+        where.push(`(${alternatives.join(' OR ')})`);
+      }
+      if (query.subject !== undefined) {
+        where.push('subject = ?');
+        params.push(query.subject);
+      }
+      const limit = query.limit !== undefined && query.limit > 0 ? Math.floor(query.limit) : -1;
+      // The newest `limit`, returned oldest first.
+      const sql = `SELECT * FROM (SELECT * FROM timeline ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id`;
+      return (this.db.prepare(sql).all(...params, limit) as TimelineRow[]).map(toTimelineEntry);
     });
   }
+
+  pruneTimeline(before: string): number {
+    return this.guard('pruning the timeline', () => this.db.prepare('DELETE FROM timeline WHERE at < ?').run(before).changes);
+  }
+
 
   enqueueAlert(messageId: string, message: unknown, channels: readonly string[]): number {
     const at = this.now().toISOString();
@@ -539,4 +614,29 @@ interface MaintenanceRow {
 
 function toMaintenance(r: MaintenanceRow): MaintenanceWindow {
   return { id: r.id, source: r.source, reason: r.reason, startedAt: r.started_at, endsAt: r.ends_at, endedAt: r.ended_at };
+}
+
+interface TimelineRow {
+  id: number;
+  at: string;
+  kind: string;
+  subject: string | null;
+  message: string;
+  data: string | null;
+}
+
+/** The entry's detail: its message plus its own fields (a non-object `data` is kept as `value`). */
+function timelineDetail(entry: NewTimelineEntry): TimelineEntry['detail'] {
+  const data = entry.data;
+  const fields = data === undefined || data === null ? {} : typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : { value: data };
+  return { ...fields, message: entry.message, ...(entry.reconstructed ? { reconstructed: true } : {}) };
+}
+
+function toTimelineEntry(r: TimelineRow): TimelineEntry {
+  let fields: Record<string, unknown> = {};
+  if (r.data !== null) {
+    const parsed = JSON.parse(r.data) as unknown;
+    fields = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+  }
+  return { id: r.id, at: r.at, kind: r.kind, subject: r.subject, detail: { ...fields, message: r.message } };
 }

@@ -129,6 +129,52 @@ export interface ForgottenEntry {
   at: string;
 }
 
+/** A container the operator stopped on purpose while the engine ran (the agent saw it), and when. */
+export interface IntendedStop {
+  name: string;
+  /** ISO 8601: when it stopped. */
+  at: string;
+  reason: string;
+}
+
+/**
+ * The desired state, the one answer every command and the agent give to "what should run here":
+ * the newest snapshot of this engine, minus what `upkeep forget` removed since, minus what the
+ * operator stopped on purpose after the snapshot was taken (a newer snapshot with the container
+ * running supersedes an older stop).
+ */
+export interface DesiredState {
+  snapshot: { id: number; host: HostIdentity; takenAt: string; note: string | null };
+  /** Still desired. */
+  containers: DesiredContainer[];
+  /** In the snapshot, forgotten since. */
+  forgotten: ForgottenEntry[];
+  /** In the snapshot, stopped on purpose since (`upkeep want NAME` makes one desired again). */
+  operatorStopped: IntendedStop[];
+}
+
+/** Applies the operator's stops to a snapshot read back (forgotten names already removed). Pure. */
+export function desiredStateOf(
+  snapshot: Snapshot & { id: number; forgotten: readonly ForgottenEntry[] },
+  stops: readonly IntendedStop[],
+): DesiredState {
+  const takenAt = Date.parse(snapshot.takenAt);
+  const effective = new Map(stops.filter((s) => Date.parse(s.at) >= takenAt).map((s) => [s.name, s]));
+  const operatorStopped: IntendedStop[] = [];
+  const containers: DesiredContainer[] = [];
+  for (const c of snapshot.containers) {
+    const stop = effective.get(c.name);
+    if (stop === undefined) containers.push(c);
+    else operatorStopped.push({ name: stop.name, at: stop.at, reason: stop.reason });
+  }
+  return {
+    snapshot: { id: snapshot.id, host: snapshot.host, takenAt: snapshot.takenAt, note: snapshot.note },
+    containers,
+    forgotten: [...snapshot.forgotten],
+    operatorStopped,
+  };
+}
+
 /** A container that was not put into the desired state, and why. */
 export interface ExcludedContainer {
   name: string;

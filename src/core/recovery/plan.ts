@@ -16,7 +16,7 @@
 import { UpkeepError } from '../errors.js';
 import type { ContainerFacts } from '../model.js';
 import type { DependencyCondition } from './depends-on.js';
-import { isJob, type DesiredContainer, type ForgottenEntry, type HostIdentity } from './desired-state.js';
+import { isJob, type DesiredContainer, type ForgottenEntry, type HostIdentity, type IntendedStop } from './desired-state.js';
 import { matchActual, type ActualMatch } from './match.js';
 import { orderInWaves } from './waves.js';
 
@@ -84,7 +84,7 @@ export interface RecreateEngineAction extends ActionBase {
 export type RecoveryAction = StartAction | RecreateComposeAction | RecreateEngineAction;
 
 /** Why the plan leaves a container alone. */
-export type LeaveReason = 'running' | 'running-other-id' | 'restarting' | 'paused' | 'dead' | 'removing' | 'job' | 'forgotten';
+export type LeaveReason = 'running' | 'running-other-id' | 'restarting' | 'paused' | 'dead' | 'removing' | 'job' | 'forgotten' | 'operator-stopped';
 
 /** A desired (or forgotten) container the plan does not touch, and why. */
 export interface LeaveEntry {
@@ -126,6 +126,8 @@ export interface PlanOptions {
   allowOtherHost?: boolean;
   /** Names removed by `upkeep forget`: left alone even when they are in `desired`. */
   forgotten?: readonly ForgottenEntry[];
+  /** Containers the operator stopped on purpose (DesiredState.operatorStopped): left alone, not desired. */
+  operatorStopped?: readonly IntendedStop[];
 }
 
 /** Throws ForeignSnapshotError when the desired state was taken on another engine. */
@@ -165,7 +167,7 @@ type Classified =
   | { kind: 'start'; actual: ContainerFacts; by: ActualMatch['by'] }
   | { kind: 'recreate' };
 
-function classify(d: DesiredContainer, m: ActualMatch, forgotten: ReadonlyMap<string, ForgottenEntry>): Classified {
+function classify(d: DesiredContainer, m: ActualMatch, forgotten: ReadonlyMap<string, ForgottenEntry>, stopped: ReadonlyMap<string, IntendedStop>): Classified {
   const a = m.actual;
   const leave = (reason: LeaveReason, detail: string): Classified => ({
     kind: 'leave',
@@ -173,6 +175,8 @@ function classify(d: DesiredContainer, m: ActualMatch, forgotten: ReadonlyMap<st
   });
   const f = forgotten.get(d.name);
   if (f !== undefined) return leave('forgotten', `forgotten at ${f.at} (upkeep forget): no longer desired`);
+  const s = stopped.get(d.name);
+  if (s !== undefined) return leave('operator-stopped', operatorStoppedDetail(s));
   if (isJob(d.createConfig.Labels ?? {})) return leave('job', 'a job (upkeep.role=job or compose run): never desired-running');
   if (a === null) return { kind: 'recreate' };
   const as = a.name !== d.name ? ` as ${a.name}` : '';
@@ -195,6 +199,11 @@ function classify(d: DesiredContainer, m: ActualMatch, forgotten: ReadonlyMap<st
   }
 }
 
+/** Why an operator stop is left alone, and how to undo it. */
+export function operatorStoppedDetail(s: IntendedStop): string {
+  return `stopped on purpose at ${s.at} (${s.reason}): not desired; \`upkeep want ${s.name}\` makes it desired again`;
+}
+
 /**
  * Plans recovery of `desired` given the containers that exist now (`actual`: all of them, running
  * or not). Throws ForeignSnapshotError when both hosts are given and differ.
@@ -203,12 +212,13 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
   if (opts.snapshotHost && opts.engineHost) assertSameHost(opts.snapshotHost, opts.engineHost, opts.allowOtherHost);
 
   const forgotten = new Map((opts.forgotten ?? []).map((f) => [f.name, f]));
+  const stopped = new Map((opts.operatorStopped ?? []).map((s) => [s.name, s]));
   const matches = matchActual(desired, actual);
   const notes: string[] = [];
   const leave: LeaveEntry[] = [];
   const classified = new Map<string, Classified>();
   for (const d of desired) {
-    const c = classify(d, matches.get(d.name) ?? { actual: null, by: null }, forgotten);
+    const c = classify(d, matches.get(d.name) ?? { actual: null, by: null }, forgotten, stopped);
     classified.set(d.name, c);
     if (c.kind === 'leave') leave.push(c.entry);
   }
@@ -216,11 +226,14 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
   for (const f of forgotten.values()) {
     if (!desiredNames.has(f.name)) leave.push({ container: f.name, reason: 'forgotten', detail: `forgotten at ${f.at} (upkeep forget): no longer desired`, id: null });
   }
+  for (const s of stopped.values()) {
+    if (!desiredNames.has(s.name)) leave.push({ container: s.name, reason: 'operator-stopped', detail: operatorStoppedDetail(s), id: null });
+  }
 
   // The dependency graph over desired containers that are meant to run (not jobs, not forgotten).
   const inGraph = desired.filter((d) => {
     const c = classified.get(d.name);
-    return !(c?.kind === 'leave' && (c.entry.reason === 'job' || c.entry.reason === 'forgotten'));
+    return !(c?.kind === 'leave' && (c.entry.reason === 'job' || c.entry.reason === 'forgotten' || c.entry.reason === 'operator-stopped'));
   });
   const byName = new Map(inGraph.map((d) => [d.name, d]));
   const edges = new Map<string, Array<{ to: DesiredContainer; condition: DependencyCondition }>>();

@@ -285,11 +285,17 @@ describe('Store: timeline', () => {
     store.appendTimeline({ at: '2025-11-20T16:00:00.000Z', kind: 'event', message: 'daemon restarted' });
     const e = store.appendTimeline({ kind: 'recover', subject: 'covid-lapis', message: 'started' });
     assert.equal(e.at, '2025-11-20T17:00:00.000Z');
-    assert.deepEqual(store.timeline().map((x) => x.message), ['started', 'daemon restarted', 'started']);
+    assert.deepEqual(store.timeline().map((x) => x.detail.message), ['started', 'daemon restarted', 'started']);
     assert.deepEqual(store.timeline({ kind: 'recover' }).map((x) => x.subject), ['covid-silo', 'covid-lapis']);
     assert.deepEqual(store.timeline({ since: '2025-11-20T16:00:00.000Z' }).map((x) => x.kind), ['event', 'recover']);
-    assert.deepEqual(store.timeline({ limit: 1 })[0]?.data, { seconds: 0.4 });
-    assert.equal(store.timeline()[1]?.data, null);
+    assert.deepEqual(store.timeline()[0]?.detail, { seconds: 0.4, message: 'started' });
+    assert.deepEqual(store.timeline()[1]?.detail, { message: 'daemon restarted' });
+    // limit: the newest N, oldest first
+    assert.deepEqual(store.timeline({ limit: 2 }).map((x) => x.detail.message), ['daemon restarted', 'started']);
+    assert.deepEqual(store.timeline({ kinds: ['rec*'] }).length, 2);
+    assert.deepEqual(store.timeline({ until: '2025-11-20T16:00:00.000Z' }).map((x) => x.subject), ['covid-silo']);
+    assert.equal(store.pruneTimeline('2025-11-20T16:00:00.000Z'), 1);
+    assert.equal(store.timeline().length, 2);
     store.close();
   });
 });

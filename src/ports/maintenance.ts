@@ -1,0 +1,23 @@
+/** Maintenance windows: alerts are held (still recorded) while one is active. */
+
+export interface MaintenanceWindow {
+  id: number;
+  /** Who opened it: "manual", "apt", ... */
+  source: string;
+  reason: string | null;
+  startedAt: string;
+  /** It ends by itself then, if nobody stops it (a forgotten window must not silence alerts for ever). */
+  endsAt: string;
+  endedAt: string | null;
+}
+
+export interface MaintenanceRepository {
+  /** Opens a window (or extends the open one of the same source) until `endsAt`. */
+  startMaintenance(opts: { source: string; reason?: string | null; endsAt: string }): MaintenanceWindow;
+  /** Ends the open windows (of `source` only, when given); returns those it ended. */
+  stopMaintenance(opts?: { source?: string }): MaintenanceWindow[];
+  /** Windows open at `now` (not ended, not expired). */
+  activeMaintenance(now: string): MaintenanceWindow[];
+  /** Windows ended (stopped) after `since` (ISO), oldest first. */
+  maintenanceEndedSince(since: string): MaintenanceWindow[];
+}
