@@ -1,6 +1,8 @@
 /** Opens upkeep's store for a command: --state-dir, UPKEEP_STATE_DIR, /var/lib/upkeep as root, else XDG. */
 import { openStore } from '../adapters/store/sqlite-store.js';
-import { resolveStateDir } from '../adapters/store/state-dir.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DATABASE_FILE, resolveStateDir } from '../adapters/store/state-dir.js';
 import type { Store } from '../adapters/store/store.js';
 import type { Io } from './io.js';
 
@@ -17,6 +19,27 @@ export async function withStore<T>(io: Io, opts: StateOptions & { create?: boole
   const store = openStore({ stateDir: stateDirFor(io, opts), create: opts.create ?? true });
   try {
     return await fn(store);
+  } finally {
+    store.close();
+  }
+}
+
+/**
+ * Runs `fn` with the store when one exists and opens; otherwise with null and, when opening failed
+ * for another reason than "not there yet", that reason (commands that only show the desired state
+ * go on without it).
+ */
+export async function withOptionalStore<T>(io: Io, opts: StateOptions, fn: (store: Store | null, problem: string | null) => Promise<T>): Promise<T> {
+  const stateDir = stateDirFor(io, opts);
+  if (!existsSync(join(stateDir, DATABASE_FILE))) return fn(null, null);
+  let store: Store;
+  try {
+    store = openStore({ stateDir, create: false });
+  } catch (err) {
+    return fn(null, (err as Error).message);
+  }
+  try {
+    return await fn(store, null);
   } finally {
     store.close();
   }

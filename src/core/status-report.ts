@@ -5,6 +5,8 @@
 import { formatRestartPolicy } from './container-facts.js';
 import type { ContainerFacts, DaemonFacts, LifecycleEvent, Prediction } from './model.js';
 import { predictAll } from './restart-semantics.js';
+import type { DesiredState } from './recovery/desired-state.js';
+import { matchActual } from './recovery/match.js';
 
 export interface StatusEntry {
   id: string;
@@ -17,6 +19,12 @@ export interface StatusEntry {
   manuallyStopped: boolean | null;
   compose: { project: string; service: string; workingDir: string | null; configFiles: string[] } | null;
   health: ContainerFacts['health'];
+  /**
+   * What the desired state (app/desired-state.ts) says of it: "desired", "operator-stopped" (stopped
+   * on purpose: not desired), "forgotten", "not-desired" (in no snapshot); null when upkeep has no
+   * desired state (no snapshot yet, or no state directory).
+   */
+  desired: DesiredMark | null;
   comesBack: {
     daemonRestart: Prediction;
     daemonCrash: Prediction;
@@ -25,11 +33,15 @@ export interface StatusEntry {
   };
 }
 
+export type DesiredMark = 'desired' | 'operator-stopped' | 'forgotten' | 'not-desired';
+
 export interface StatusReport {
   daemon: DaemonFacts;
   containers: StatusEntry[];
   summary: StatusSummary;
   notices: string[];
+  /** The desired state the marks come from: its snapshot, and what it leaves out; null without one. */
+  desired: { snapshotId: number; takenAt: string; operatorStopped: DesiredState['operatorStopped']; forgotten: DesiredState['forgotten'] } | null;
 }
 
 export interface EventTally {
@@ -51,7 +63,8 @@ export interface StatusSummary {
   stoppedButWillStart: string[];
 }
 
-export function buildStatusReport(daemon: DaemonFacts, containers: readonly ContainerFacts[], notices: string[] = []): StatusReport {
+export function buildStatusReport(daemon: DaemonFacts, containers: readonly ContainerFacts[], notices: string[] = [], desired: DesiredState | null = null): StatusReport {
+  const marks = desired === null ? null : desiredMarks(desired, containers);
   const entries = containers.map((c): StatusEntry => {
     const p = predictAll(c, daemon);
     return {
@@ -67,6 +80,7 @@ export function buildStatusReport(daemon: DaemonFacts, containers: readonly Cont
         ? { project: c.compose.project, service: c.compose.service, workingDir: c.compose.workingDir, configFiles: c.compose.configFiles }
         : null,
       health: c.health,
+      desired: marks === null ? null : (marks.get(c.id) ?? 'not-desired'),
       comesBack: {
         daemonRestart: p['daemon-restart'],
         daemonCrash: p['daemon-crash'],
@@ -75,7 +89,32 @@ export function buildStatusReport(daemon: DaemonFacts, containers: readonly Cont
       },
     };
   });
-  return { daemon, containers: entries, summary: summarize(entries), notices };
+  const allNotices = [...notices];
+  for (const s of desired?.operatorStopped ?? []) {
+    allNotices.push(`${s.name} was stopped on purpose at ${s.at} (${s.reason}): not desired; \`upkeep want ${s.name}\` makes it desired again`);
+  }
+  return {
+    daemon,
+    containers: entries,
+    summary: summarize(entries),
+    notices: allNotices,
+    desired: desired === null ? null : { snapshotId: desired.snapshot.id, takenAt: desired.snapshot.takenAt, operatorStopped: desired.operatorStopped, forgotten: desired.forgotten },
+  };
+}
+
+/** The desired-state mark of every container that stands for a desired, stopped or forgotten one, by container id. */
+function desiredMarks(desired: DesiredState, containers: readonly ContainerFacts[]): Map<string, DesiredMark> {
+  const marks = new Map<string, DesiredMark>();
+  const mark = (names: ReadonlySet<string>, as: DesiredMark) => {
+    // The same matching recover uses (by id, then name, then compose identity).
+    for (const [, m] of matchActual(desired.containers.filter((d) => names.has(d.name)), containers)) if (m.actual) marks.set(m.actual.id, as);
+  };
+  mark(new Set(desired.containers.map((d) => d.name)), 'desired');
+  for (const c of containers) {
+    if (desired.operatorStopped.some((s) => s.name === c.name)) marks.set(c.id, 'operator-stopped');
+    else if (desired.forgotten.some((f) => f.name === c.name)) marks.set(c.id, 'forgotten');
+  }
+  return marks;
 }
 
 function isRunning(e: StatusEntry): boolean {
@@ -119,13 +158,14 @@ export function hasRisk(summary: StatusSummary): boolean {
 export function statusVerdict(s: StatusSummary): string {
   if (s.running === 0) return `No running containers (${s.total} in all): nothing to lose.`;
   const parts: string[] = [];
-  const of = (n: number, what: string) => `${n} of ${s.running} running container${s.running === 1 ? '' : 's'} ${what}`;
-  if (s.reboot.notBack > 0) parts.push(of(s.reboot.notBack, 'would not come back after a reboot'));
-  if (s.daemonRestart.notBack > 0 && s.daemonRestart.notBack !== s.reboot.notBack)
-    parts.push(`${s.daemonRestart.notBack} not after a daemon restart`);
-  if (s.daemonCrash.notBack > 0) parts.push(`${s.daemonCrash.notBack} not after a daemon crash or power loss`);
+  // The first part names the whole ("N of M running containers ..."); the later ones are short.
+  const part = (n: number, full: string, short: string) =>
+    parts.push(parts.length === 0 ? `${n} of ${s.running} running container${s.running === 1 ? '' : 's'} ${full}` : `${n} ${short}`);
+  if (s.reboot.notBack > 0) part(s.reboot.notBack, 'would not come back after a reboot', 'not after a reboot');
+  if (s.daemonRestart.notBack > 0 && s.daemonRestart.notBack !== s.reboot.notBack) part(s.daemonRestart.notBack, 'would not come back after a daemon restart', 'not after a daemon restart');
+  if (s.daemonCrash.notBack > 0) part(s.daemonCrash.notBack, 'would not come back after a daemon crash or power loss', 'not after a daemon crash or power loss');
   const unknown = Math.max(s.reboot.unknown, s.daemonRestart.unknown, s.daemonCrash.unknown);
-  if (unknown > 0) parts.push(`${unknown} cannot be predicted (see the notes)`);
+  if (unknown > 0) part(unknown, 'cannot be predicted (see the notes)', 'cannot be predicted (see the notes)');
   if (parts.length === 0) return `All ${s.running} running containers would come back after a daemon restart, a daemon crash and a reboot.`;
   return `${parts.join('; ')}.`;
 }

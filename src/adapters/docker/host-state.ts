@@ -8,18 +8,9 @@ import type { EngineContainerInspect, EngineContainerSummary, EngineInfo } from 
 import type { ContainerFacts, DaemonFacts } from '../../core/model.js';
 import { ConfigV2FlagsReader, type DaemonFlagsReader } from './daemon-flags.js';
 import type { DockerEngine } from './engine-client.js';
+import type { HostState } from '../../ports/host.js';
 
-export interface HostState {
-  daemon: DaemonFacts;
-  /** The engine's identity (/info ID and Name): snapshots belong to one engine. */
-  host: { id: string; name: string };
-  containers: ContainerFacts[];
-  /** The raw inspect JSON of each container, by id (snapshots keep what re-creating needs). */
-  inspects: Map<string, EngineContainerInspect>;
-  /** Set when HasBeenManuallyStopped could not be read for some container; one line for the user. */
-  flagsUnreadable: string | null;
-  readAt: Date;
-}
+export type { HostState } from '../../ports/host.js';
 
 const INSPECT_CONCURRENCY = 16;
 // The order of String#localeCompare (no arguments), set up once rather than per comparison.

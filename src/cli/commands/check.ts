@@ -4,16 +4,18 @@
  * there, the preflight's. Exit 1 when anything is at risk.
  */
 import type { Command } from 'commander';
-import { readHostState, type HostState } from '../../adapters/docker/host-state.js';
+import { readHostState } from '../../adapters/docker/host-state.js';
 import { EXIT } from '../../core/errors.js';
-import { buildStatusReport, hasRisk, statusVerdict, type StatusReport } from '../../core/status-report.js';
+import { hasRisk, statusVerdict } from '../../core/status-report.js';
 import { withEngine } from '../engine.js';
 import { painter, printJson, type Io } from '../io.js';
 import { simulateUpgrade } from '../../adapters/apt/simulate-upgrade.js';
 import { parseAptSimulation } from '../../core/preflight/apt-plan.js';
 import { runAudit } from './audit.js';
 import { runPreflight } from './preflight.js';
-import { renderStatusText, statusJson } from './status.js';
+import { renderStatusText, statusJson } from '../render/status.js';
+import { hostStatus } from '../../app/host-status.js';
+import { withOptionalStore } from '../state.js';
 
 export function registerCheck(program: Command, io: Io, setExit: (code: number) => void): void {
   program
@@ -26,7 +28,7 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
     .action(async (opts: { json?: boolean; stateDir?: string; preflight?: boolean }) => {
       // The engine is read once: the status and the audit's live part are made from the same state.
       const state = await withEngine(io, (engine) => readHostState(engine));
-      const report = statusOf(state);
+      const report = await withOptionalStore(io, opts, async (store, problem) => hostStatus(state, store, problem));
       const audit = await runAudit(io, [], { ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) }, state);
       const preflight = opts.preflight === false ? null : await preflightSummary(io, opts.stateDir);
       const risk = hasRisk(report.summary) || audit.summary.errors > 0;
@@ -48,15 +50,6 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
       }
       setExit(risk ? EXIT.findings : EXIT.ok);
     });
-}
-
-/** The status report of `state`, as `upkeep status` makes it (readStatus in status.ts). */
-function statusOf(state: HostState): StatusReport {
-  const notices: string[] = [];
-  if (state.flagsUnreadable !== null) {
-    notices.push(`whether a container was stopped by hand is unknown: ${state.flagsUnreadable}`);
-  }
-  return buildStatusReport(state.daemon, state.containers, notices);
 }
 
 /** One line about the pending apt upgrade; never fails check (apt missing or failing is said). */

@@ -6,7 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { applyInstall, applyUninstall, realSystemOps, type SystemdOutcome } from '../../adapters/install/apply-install.js';
 import { checkExecutable, checkRoot, defaultBin, docsUri, readTargets, readTextIfExists } from '../../adapters/install/read-install.js';
 import { EXIT, UpkeepError, UsageError } from '../../core/errors.js';
@@ -25,9 +25,12 @@ import {
 } from '../../core/install/plan.js';
 import { hostPath, installLines, installPathsJson, uninstallLines, uninstallPathsJson } from '../../core/install/report.js';
 import { UNIT_NAME } from '../../core/install/unit-file.js';
+import { readHostState } from '../../adapters/docker/host-state.js';
+import { textFileReader } from '../../adapters/fs/read-text-file.js';
+import { openStore } from '../../adapters/store/sqlite-store.js';
+import { takeSnapshot } from '../../app/take-snapshot.js';
 import { withEngine } from '../engine.js';
 import { printJson, type Io } from '../io.js';
-import { registerSnapshot } from './snapshot.js';
 
 interface CommonOptions {
   root?: string;
@@ -72,24 +75,21 @@ async function prepare(io: Io, opts: CommonOptions, verb: 'install' | 'uninstall
 }
 
 /**
- * The first snapshot after a real install, through the snapshot command itself (same code path as
- * `upkeep snapshot`); never fails the install: an engine that does not answer is one sentence.
+ * The first snapshot after a real install: the same use case as `upkeep snapshot`; never fails the
+ * install: an engine that does not answer, or a state directory it cannot write, is one sentence.
  */
 export async function firstSnapshot(io: Io, stateDir: string = STATE_DIR): Promise<{ taken: boolean; message: string; result: unknown }> {
   try {
-    await withEngine(io, (engine) => engine.ping());
-  } catch (err) {
-    return { taken: false, message: `no snapshot taken: ${(err as Error).message}`, result: null };
-  }
-  const out: string[] = [];
-  const sub: Io = { stdout: { write: (s: string) => out.push(s) }, stderr: io.stderr, env: io.env };
-  const program = new Command('upkeep').exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => io.stderr.write(s) });
-  registerSnapshot(program, sub, () => undefined);
-  for (const c of program.commands) c.exitOverride();
-  try {
-    await program.parseAsync(['snapshot', '--json', '--state-dir', stateDir, '--note', 'first snapshot (upkeep install)'], { from: 'user' });
-    const result = JSON.parse(out.join('')) as { snapshot: { id: number }; desired: string[] };
-    return { taken: true, message: `snapshot ${result.snapshot.id} taken: ${result.desired.length} desired containers (${result.desired.join(', ') || 'none running'})`, result };
+    const state = await withEngine(io, (engine) => readHostState(engine));
+    const store = openStore({ stateDir, create: true });
+    try {
+      const { saved, built, notes } = await takeSnapshot({ store, readTextFile: textFileReader(), now: Date.now }, state, { note: 'first snapshot (upkeep install)', by: 'install' });
+      const desired = built.snapshot.containers.map((c) => c.name);
+      const result = { snapshot: saved, desired, excluded: built.excluded, carriedOver: built.carriedOver, notes, stateDir };
+      return { taken: true, message: `snapshot ${saved.id} taken: ${desired.length} desired containers (${desired.join(', ') || 'none running'})`, result };
+    } finally {
+      store.close();
+    }
   } catch (err) {
     return { taken: false, message: `no snapshot taken: ${(err as Error).message}`, result: null };
   }

@@ -6,7 +6,8 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { readHostState } from '../../adapters/docker/host-state.js';
 import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
-import { requireDesiredState, type StoredSnapshot } from '../../adapters/store/store.js';
+import { requireDesiredState } from '../../app/desired-state.js';
+import type { DesiredState } from '../../core/recovery/desired-state.js';
 import { parseDuration } from '../../core/duration.js';
 import { EXIT, UsageError } from '../../core/errors.js';
 import { diffDesired } from '../../core/recovery/diff.js';
@@ -33,11 +34,11 @@ interface RecoverOptions extends CommonOptions {
   concurrency?: string;
 }
 
-function refOf(s: StoredSnapshot): SnapshotRef {
-  return { id: s.id, host: s.host, takenAt: s.takenAt, note: s.note };
+function refOf(s: DesiredState): SnapshotRef {
+  return { id: s.snapshot.id, host: s.snapshot.host, takenAt: s.snapshot.takenAt, note: s.snapshot.note };
 }
 
-function loadDesired(io: Io, opts: CommonOptions, host: { id: string; name: string }): Promise<StoredSnapshot> {
+function loadDesired(io: Io, opts: CommonOptions, host: { id: string; name: string }): Promise<DesiredState> {
   return withStore(io, { ...opts, create: false }, async (store) => requireDesiredState(store, host, { allowOtherHost: opts.allowOtherHost === true }));
 }
 
@@ -103,15 +104,16 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
       const state = await withEngine(io, (engine) => readHostState(engine));
       const desired = await loadDesired(io, opts, state.host);
       const diff = diffDesired(desired.containers, state.containers, {
-        snapshotHost: desired.host,
+        snapshotHost: desired.snapshot.host,
         engineHost: state.host,
         allowOtherHost: opts.allowOtherHost === true,
         forgotten: desired.forgotten,
+        operatorStopped: desired.operatorStopped,
       });
       if (opts.json) printJson(io, diffJson(refOf(desired), state.host, diff));
       else {
         const paint = painter(io);
-        io.stdout.write(`Desired (snapshot ${desired.id}, ${desired.takenAt}, ${diff.summary.desired} containers) vs now: ${diff.summary.notRunning} not running\n`);
+        io.stdout.write(`Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${diff.summary.desired} containers) vs now: ${diff.summary.notRunning} not running\n`);
         for (const e of diff.notRunning) {
           const state = e.state === 'missing' ? 'removed' : `${e.state}${e.exitCode !== null ? ` (${e.exitCode})` : ''}`;
           io.stdout.write(`  ${paint('red', e.container)}  ${state}: would ${e.wouldDo}: ${e.reason}\n`);
@@ -154,7 +156,7 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
         const effects = new EngineRecoveryEffects(engine);
         const host = await effects.engineIdentity().catch(async () => (await readHostState(engine)).host);
         const desired = await loadDesired(io, opts, host);
-        const planOpts = { snapshotHost: desired.host, engineHost: host, allowOtherHost: opts.allowOtherHost === true, forgotten: desired.forgotten };
+        const planOpts = { snapshotHost: desired.snapshot.host, engineHost: host, allowOtherHost: opts.allowOtherHost === true, forgotten: desired.forgotten, operatorStopped: desired.operatorStopped };
         if (opts.dryRun) {
           const actual = await effects.listContainers();
           const plan = planRecovery(desired.containers, actual, planOpts);
@@ -162,7 +164,7 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
           const result = dryRunResult(plan, diff.notRunning);
           if (opts.json) printJson(io, recoverJson(refOf(desired), host, result, true));
           else {
-            io.stdout.write(`Desired (snapshot ${desired.id}, ${desired.takenAt}, ${desired.containers.length} containers) vs now: ${plan.actions.length} to bring back\n`);
+            io.stdout.write(`Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${desired.containers.length} containers) vs now: ${plan.actions.length} to bring back\n`);
             io.stdout.write(describePlan(plan).join('\n') + (plan.actions.length ? '\n' : ''));
             io.stdout.write(plan.actions.length ? 'Dry run: nothing changed. Run `upkeep recover --yes` to do it.\n' : 'Nothing to do.\n');
           }
@@ -198,7 +200,7 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
         });
         if (opts.json) printJson(io, recoverJson(refOf(desired), host, result));
         else {
-          io.stdout.write(`Desired (snapshot ${desired.id}, ${desired.takenAt}, ${desired.containers.length} containers) vs now: ${result.plan.actions.length} not running\n`);
+          io.stdout.write(`Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${desired.containers.length} containers) vs now: ${result.plan.actions.length} not running\n`);
           for (const o of result.outcomes) {
             const waited = o.waitedSeconds ? `, after waiting ${o.waitedSeconds} s for dependencies` : '';
             const ready = o.readyAfterSeconds !== undefined ? `; ready after ${o.readyAfterSeconds} s` : o.notReady ? `; NOT ready: ${o.notReady}` : '';

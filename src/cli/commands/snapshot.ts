@@ -3,13 +3,12 @@
  * bring back). `upkeep snapshot --list` shows the history; `upkeep forget NAME...` removes
  * containers from the desired state.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
 import type { Command } from 'commander';
 import { readHostState } from '../../adapters/docker/host-state.js';
+import { textFileReader } from '../../adapters/fs/read-text-file.js';
+import { forgetContainers, wantContainers } from '../../app/intent.js';
+import { takeSnapshot } from '../../app/take-snapshot.js';
 import { EXIT } from '../../core/errors.js';
-import { dependsOnFromComposeFile } from '../../core/recovery/compose-file-depends-on.js';
-import { buildSnapshot, type DesiredContainer } from '../../core/recovery/desired-state.js';
 import { renderTable } from '../../core/render/table.js';
 import { withEngine } from '../engine.js';
 import { printJson, type Io } from '../io.js';
@@ -21,32 +20,6 @@ interface SnapshotOptions {
   list?: boolean;
   json?: boolean;
   stateDir?: string;
-}
-
-/**
- * Compose v1 writes no depends_on label: read it from the project's compose files, so that the
- * recovery order is known. Files that cannot be read leave the container without dependencies.
- */
-export async function fillComposeDependsOn(containers: DesiredContainer[]): Promise<string[]> {
-  const notes: string[] = [];
-  const cache = new Map<string, string | null>();
-  for (const c of containers) {
-    if (c.compose === null || c.compose.dependsOn.length > 0 || c.compose.configFiles.length === 0) continue;
-    for (const f of c.compose.configFiles) {
-      const path = isAbsolute(f) ? f : c.compose.workingDir ? join(c.compose.workingDir, f) : null;
-      if (path === null) continue;
-      if (!cache.has(path)) cache.set(path, await readFile(path, 'utf8').catch(() => null));
-      const text = cache.get(path);
-      if (text === null || text === undefined) {
-        notes.push(`${c.name}: compose file ${path} could not be read; its depends_on is unknown`);
-        continue;
-      }
-      for (const dep of dependsOnFromComposeFile(text, c.compose.service) ?? []) {
-        if (!c.compose.dependsOn.some((d) => d.name === dep.name)) c.compose.dependsOn.push(dep);
-      }
-    }
-  }
-  return notes;
 }
 
 export function registerSnapshot(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -81,23 +54,9 @@ and never printed. Exit codes: 0 taken, 2 could not run.`,
         return;
       }
       const state = await withEngine(io, (engine) => readHostState(engine));
-      const result = await withStore(io, opts, async (store) => {
-        const previous = store.latestSnapshot(state.host.id);
-        const built = buildSnapshot(
-          state.containers.map((facts) => ({ facts, inspect: state.inspects.get(facts.id)! })).filter((x) => x.inspect !== undefined),
-          {
-            host: state.host,
-            takenAt: new Date().toISOString(),
-            ...(opts.only ? { only: opts.only } : {}),
-            previous,
-            note: opts.note ?? null,
-          },
-        );
-        const notes = await fillComposeDependsOn(built.snapshot.containers);
-        const saved = store.saveSnapshot(built.snapshot);
-        store.appendTimeline({ kind: 'snapshot', subject: state.host.name, message: `snapshot ${saved.id}: ${built.snapshot.containers.length} desired containers` });
-        return { saved, built, notes };
-      });
+      const result = await withStore(io, opts, async (store) =>
+        takeSnapshot({ store, readTextFile: textFileReader(), now: Date.now }, state, { ...(opts.only ? { only: opts.only } : {}), note: opts.note ?? null, by: 'cli' }),
+      );
       const { saved, built, notes } = result;
       if (opts.json) {
         printJson(io, {
@@ -129,16 +88,42 @@ and never printed. Exit codes: 0 taken, 2 could not run.`,
     .option('--json', 'print JSON for scripts')
     .option('--state-dir <dir>', 'where the state database lives')
     .action(async (names: string[], opts: { json?: boolean; stateDir?: string }) => {
-      const r = await withStore(io, { ...opts, create: false }, async (store) => {
-        const res = store.forget(names);
-        store.appendTimeline({ kind: 'forget', subject: names.join(','), message: `forgotten: ${res.forgotten.join(', ') || '(none)'}` });
-        return res;
-      });
+      const r = await withStore(io, { ...opts, create: false }, async (store) => forgetContainers(store, names));
       if (opts.json) printJson(io, r);
       else {
         if (r.forgotten.length) io.stdout.write(`Forgotten (no longer desired): ${r.forgotten.join(', ')}\n`);
         if (r.notDesired.length) io.stdout.write(`Not in the desired state anyway: ${r.notDesired.join(', ')}\n`);
       }
       setExit(EXIT.ok);
+    });
+
+  program
+    .command('want')
+    .description('Make containers desired again: ones the agent saw you stop on purpose, or ones you forgot')
+    .argument('<name...>', 'container names')
+    .option('--json', 'print JSON for scripts')
+    .option('--state-dir <dir>', 'where the state database lives')
+    .addHelpText(
+      'after',
+      `
+When the agent sees a container stopped through the Docker API while the engine runs (docker stop),
+it treats the stop as yours: the container is no longer desired (status, diff, recover, preflight
+and the agent agree). Starting it again (docker start) makes it desired again; so does this command,
+without starting it: the agent (or \`upkeep recover\`) then brings it back.
+Exit codes: 0 done, 1 some names are in no snapshot, 2 could not run.`,
+    )
+    .action(async (names: string[], opts: { json?: boolean; stateDir?: string }) => {
+      const r = await withStore(io, { ...opts, create: false }, async (store) => wantContainers(store, names));
+      if (opts.json) printJson(io, r);
+      else {
+        for (const w of r.wanted) {
+          const why = [w.operatorStop ? `stopped on purpose at ${w.operatorStop.at}` : null, w.unforgotten ? 'forgotten' : null].filter(Boolean).join(', ');
+          io.stdout.write(`Desired again: ${w.name} (was ${why})\n`);
+        }
+        if (r.alreadyDesired.length) io.stdout.write(`Desired already: ${r.alreadyDesired.join(', ')}\n`);
+        if (r.unknown.length) io.stdout.write(`In no snapshot: ${r.unknown.join(', ')}: start it and take a snapshot (upkeep snapshot) so that upkeep knows how to bring it back\n`);
+        if (r.wanted.length) io.stdout.write('Next: the agent brings it back at its next look; without an agent, `upkeep recover`.\n');
+      }
+      setExit(r.unknown.length > 0 ? EXIT.findings : EXIT.ok);
     });
 }

@@ -37,14 +37,14 @@ describe('schema migrations', () => {
 
     const current = openStore({ stateDir: dir });
     assert.equal(current.schemaVersion, CURRENT_SCHEMA_VERSION);
-    assert.equal(CURRENT_SCHEMA_VERSION, 3);
+    assert.equal(CURRENT_SCHEMA_VERSION, 4);
     assert.deepEqual(current.latestSnapshot('E')?.containers.map((c) => c.name), ['a']);
     assert.deepEqual(current.latestSnapshot('E')?.forgotten, [{ name: 'b', at: '2025-11-20T16:00:00.000Z' }]);
     current.appendTimeline({ kind: 'upgrade', message: 'schema upgraded' });
     assert.equal(current.timeline().length, 1);
     assert.equal(current.diagnostics().integrity, 'ok');
     current.close();
-    assert.deepEqual(tables(join(dir, 'upkeep.db')), ['agent_state', 'alert_outbox', 'forgotten', 'maintenance', 'schema_migrations', 'snapshot_containers', 'snapshots', 'timeline']);
+    assert.deepEqual(tables(join(dir, 'upkeep.db')), ['agent_state', 'alert_outbox', 'forgotten', 'maintenance', 'operator_stops', 'schema_migrations', 'snapshot_containers', 'snapshots', 'timeline']);
     const db = new Database(join(dir, 'upkeep.db'), { readonly: true });
     assert.deepEqual(
       (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version),
@@ -55,19 +55,19 @@ describe('schema migrations', () => {
 
   it('opening a current database again applies nothing', () => {
     const db = new Database(':memory:');
-    assert.deepEqual(applyMigrations(db, ':memory:'), { from: 0, to: 3 });
-    assert.deepEqual(applyMigrations(db, ':memory:'), { from: 3, to: 3 });
+    assert.deepEqual(applyMigrations(db, ':memory:'), { from: 0, to: 4 });
+    assert.deepEqual(applyMigrations(db, ':memory:'), { from: 4, to: 4 });
     db.close();
   });
 
   it('a migration that fails leaves the database as it was (one transaction), with a StoreError', () => {
     const dir = join(root, `s${n++}`);
     openStore({ stateDir: dir }).close();
-    const broken = [...MIGRATIONS, { version: 4, name: 'broken', sql: 'CREATE TABLE half_done (a); INSERT INTO no_such_table VALUES (1);' }];
+    const broken = [...MIGRATIONS, { version: 5, name: 'broken', sql: 'CREATE TABLE half_done (a); INSERT INTO no_such_table VALUES (1);' }];
     assert.throws(() => openStore({ stateDir: dir, migrations: broken }), (err: unknown) => err instanceof StoreError && /no such table: no_such_table/.test(err.message));
     assert.ok(!tables(join(dir, 'upkeep.db')).includes('half_done'));
     const s = openStore({ stateDir: dir });
-    assert.equal(s.schemaVersion, 3);
+    assert.equal(s.schemaVersion, 4);
     s.close();
   });
 

@@ -49,7 +49,7 @@ describe('openStore: files', () => {
     assert.equal(statSync(store.path).mode & 0o777, 0o600);
     assert.equal(statSync(`${store.path}-wal`).mode & 0o777, 0o600, 'the WAL holds secrets too');
     const d = store.diagnostics();
-    assert.deepEqual(d, { journalMode: 'wal', foreignKeys: true, synchronous: 2, busyTimeoutMs: 5000, integrity: 'ok', schemaVersion: 3 });
+    assert.deepEqual(d, { journalMode: 'wal', foreignKeys: true, synchronous: 2, busyTimeoutMs: 5000, integrity: 'ok', schemaVersion: 4 });
     store.close();
   });
 
@@ -127,7 +127,7 @@ describe('openStore: files', () => {
     const db = new Database(join(dir, 'upkeep.db'));
     db.prepare("INSERT INTO schema_migrations VALUES (99, 'future', 'x')").run();
     db.close();
-    expectStoreError(() => openStore({ stateDir: dir }), /schema version 99, written by a newer upkeep \(this one knows up to 3\)/, /upgrade upkeep/);
+    expectStoreError(() => openStore({ stateDir: dir }), /schema version 99, written by a newer upkeep \(this one knows up to 4\)/, /upgrade upkeep/);
   });
 
   it('a database the user may not read: "permission denied" with a hint (run as an unprivileged user)', (t) => {

@@ -1,0 +1,42 @@
+/** The reader for files named by labels or config: regular files only, bounded, strict UTF-8, never blocking. */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { readTextFile } from '../../../src/adapters/fs/read-text-file.js';
+
+const root = mkdtempSync(join(tmpdir(), 'upkeep-read-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+describe('readTextFile', () => {
+  it('reads a regular UTF-8 file, also through a symlink', async () => {
+    writeFileSync(join(root, 'a.yml'), 'services: {}\n# é\n');
+    symlinkSync(join(root, 'a.yml'), join(root, 'link.yml'));
+    assert.deepEqual(await readTextFile(join(root, 'a.yml')), { ok: true, text: 'services: {}\n# é\n' });
+    assert.deepEqual(await readTextFile(join(root, 'link.yml')), { ok: true, text: 'services: {}\n# é\n' });
+  });
+
+  it('refuses bytes that are not UTF-8 (never U+FFFD)', async () => {
+    writeFileSync(join(root, 'latin1.yml'), Buffer.from([0x23, 0x20, 0xe9, 0x0a]));
+    assert.deepEqual(await readTextFile(join(root, 'latin1.yml')), { ok: false, why: 'not valid UTF-8' });
+  });
+
+  it('a FIFO does not block: refused at once', async () => {
+    execFileSync('mkfifo', [join(root, 'fifo')]);
+    assert.deepEqual(await readTextFile(join(root, 'fifo')), { ok: false, why: 'not a regular file' });
+  });
+
+  it('a symlink to /dev/zero and a directory are refused', async () => {
+    symlinkSync('/dev/zero', join(root, 'zero.yml'));
+    assert.deepEqual(await readTextFile(join(root, 'zero.yml')), { ok: false, why: 'not a regular file' });
+    assert.deepEqual(await readTextFile(root), { ok: false, why: 'not a regular file' });
+  });
+
+  it('a file over the limit is refused with its size; a missing one says so', async () => {
+    writeFileSync(join(root, 'big.yml'), 'x'.repeat(2048));
+    assert.deepEqual(await readTextFile(join(root, 'big.yml'), 1024), { ok: false, why: 'larger than 1024 bytes (2048 bytes)' });
+    assert.deepEqual(await readTextFile(join(root, 'missing.yml')), { ok: false, why: 'ENOENT' });
+  });
+});
