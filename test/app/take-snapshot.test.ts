@@ -12,6 +12,7 @@ import { takeSnapshot } from '../../src/app/take-snapshot.js';
 import type { ReadTextFile } from '../../src/ports/files.js';
 import type { HostState } from '../../src/ports/host.js';
 import { pairOf, type ContainerSpec } from '../core/recovery/fixtures.js';
+import { daemon } from '../helpers/facts.js';
 
 const root = mkdtempSync(join(tmpdir(), 'upkeep-take-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -29,7 +30,7 @@ const COMPOSE = `services:
 function hostOf(specs: ContainerSpec[]): HostState {
   const pairs = specs.map(pairOf);
   return {
-    daemon: { serverVersion: '20.10.24', apiVersion: '1.41', liveRestore: false, dockerRootDir: '/var/lib/docker' } as HostState['daemon'],
+    daemon: daemon(),
     host: { id: 'E', name: 'h' },
     containers: pairs.map((p) => p.facts),
     inspects: new Map(pairs.map((p) => [p.facts.id, p.inspect])),
