@@ -4,16 +4,14 @@
  */
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { readHostState } from '../../adapters/docker/host-state.js';
 import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
-import { requireDesiredState } from '../../app/desired-state.js';
+import { diffHost, planHostRecovery, recoverHost } from '../../app/recover.js';
 import type { DesiredState } from '../../core/recovery/desired-state.js';
 import { parseDuration } from '../../core/duration.js';
 import { EXIT, UsageError } from '../../core/errors.js';
-import { diffDesired } from '../../core/recovery/diff.js';
-import { executeRecovery, type RecoveryProgress, type RecoveryResult } from '../../core/recovery/executor.js';
-import { diffJson, dryRunResult, recoverJson, type SnapshotRef } from '../../core/recovery/recovery-json.js';
-import { planRecovery, type RecoveryPlan } from '../../core/recovery/plan.js';
+import type { RecoveryProgress, RecoveryResult } from '../../core/recovery/executor.js';
+import { diffJson, recoverJson, type SnapshotRef } from '../../core/recovery/recovery-json.js';
+import type { RecoveryPlan } from '../../core/recovery/plan.js';
 import { withEngine } from '../engine.js';
 import { painter, printJson, type Io } from '../io.js';
 import { withStore } from '../state.js';
@@ -36,10 +34,6 @@ interface RecoverOptions extends CommonOptions {
 
 function refOf(s: DesiredState): SnapshotRef {
   return { id: s.snapshot.id, host: s.snapshot.host, takenAt: s.snapshot.takenAt, note: s.snapshot.note };
-}
-
-function loadDesired(io: Io, opts: CommonOptions, host: { id: string; name: string }): Promise<DesiredState> {
-  return withStore(io, { ...opts, create: false }, async (store) => requireDesiredState(store, host, { allowOtherHost: opts.allowOtherHost === true }));
 }
 
 export function describePlan(plan: RecoveryPlan): string[] {
@@ -101,16 +95,10 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
     .option('--allow-other-host', 'accept a snapshot taken on another engine ID (Docker reinstalled)')
     .addHelpText('after', '\nExit codes: 0 every desired container runs, 1 some do not, 2 could not run.')
     .action(async (opts: CommonOptions) => {
-      const state = await withEngine(io, (engine) => readHostState(engine));
-      const desired = await loadDesired(io, opts, state.host);
-      const diff = diffDesired(desired.containers, state.containers, {
-        snapshotHost: desired.snapshot.host,
-        engineHost: state.host,
-        allowOtherHost: opts.allowOtherHost === true,
-        forgotten: desired.forgotten,
-        operatorStopped: desired.operatorStopped,
-      });
-      if (opts.json) printJson(io, diffJson(refOf(desired), state.host, diff));
+      const { desired, engineHost, diff } = await withEngine(io, (engine) =>
+        withStore(io, { ...opts, create: false }, (store) => diffHost(store, new EngineRecoveryEffects(engine), { allowOtherHost: opts.allowOtherHost === true })),
+      );
+      if (opts.json) printJson(io, diffJson(refOf(desired), engineHost, diff));
       else {
         const paint = painter(io);
         io.stdout.write(`Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${diff.summary.desired} containers) vs now: ${diff.summary.notRunning} not running\n`);
@@ -154,15 +142,11 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
       }
       await withEngine(io, async (engine) => {
         const effects = new EngineRecoveryEffects(engine);
-        const host = await effects.engineIdentity().catch(async () => (await readHostState(engine)).host);
-        const desired = await loadDesired(io, opts, host);
-        const planOpts = { snapshotHost: desired.snapshot.host, engineHost: host, allowOtherHost: opts.allowOtherHost === true, forgotten: desired.forgotten, operatorStopped: desired.operatorStopped };
+        const req = { allowOtherHost: opts.allowOtherHost === true };
         if (opts.dryRun) {
-          const actual = await effects.listContainers();
-          const plan = planRecovery(desired.containers, actual, planOpts);
-          const diff = diffDesired(desired.containers, actual, planOpts);
-          const result = dryRunResult(plan, diff.notRunning);
-          if (opts.json) printJson(io, recoverJson(refOf(desired), host, result, true));
+          const { desired, engineHost, result } = await withStore(io, { ...opts, create: false }, (store) => planHostRecovery(store, effects, req));
+          const plan = result.plan;
+          if (opts.json) printJson(io, recoverJson(refOf(desired), engineHost, result, true));
           else {
             io.stdout.write(`Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${desired.containers.length} containers) vs now: ${plan.actions.length} to bring back\n`);
             io.stdout.write(describePlan(plan).join('\n') + (plan.actions.length ? '\n' : ''));
@@ -176,28 +160,25 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
           const line = progressLine(p);
           if (line) io.stderr.write(`${line}\n`);
         };
-        const result = await executeRecovery(desired.containers, effects, {
-          ...planOpts,
-          ...timing,
-          concurrency,
-          waitReadyAll: true,
-          onProgress: progress,
-          confirm: opts.yes
-            ? undefined
-            : async (plan) => {
-                if (plan.actions.length === 0) return true;
-                io.stderr.write(`Plan:\n${describePlan(plan).join('\n')}\n`);
-                return askYesNo(io, 'Go ahead? [y/N] ');
-              },
-        });
-        await withStore(io, opts, async (store) => {
-          store.appendTimeline({
-            kind: 'recover',
-            subject: host.name,
-            message: summaryLine(result, desired.containers.length),
-            data: { outcomes: result.outcomes.map((o) => ({ container: o.container, outcome: o.outcome, seconds: o.seconds, attempts: o.attempts })) },
-          });
-        });
+        const { desired, engineHost: host, result } = await withStore(io, { ...opts, create: false }, (store) =>
+          recoverHost(store, effects, {
+            ...req,
+            summary: summaryLine,
+            run: {
+              ...timing,
+              concurrency,
+              waitReadyAll: true,
+              onProgress: progress,
+              confirm: opts.yes
+                ? undefined
+                : async (plan) => {
+                    if (plan.actions.length === 0) return true;
+                    io.stderr.write(`Plan:\n${describePlan(plan).join('\n')}\n`);
+                    return askYesNo(io, 'Go ahead? [y/N] ');
+                  },
+            },
+          }),
+        );
         if (opts.json) printJson(io, recoverJson(refOf(desired), host, result));
         else {
           io.stdout.write(`Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${desired.containers.length} containers) vs now: ${result.plan.actions.length} not running\n`);

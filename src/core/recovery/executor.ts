@@ -13,7 +13,7 @@
 import { DockerUnavailableError, UpkeepError } from '../errors.js';
 import type { ContainerFacts } from '../model.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff.js';
-import type { CreateConfig, DesiredContainer, ForgottenEntry, HostIdentity, NetworkAttachment } from './desired-state.js';
+import type { CreateConfig, DesiredContainer, ForgottenEntry, HostIdentity, IntendedStop, NetworkAttachment } from './desired-state.js';
 import { diffDesired, type DiffEntry } from './diff.js';
 import { matchActual } from './match.js';
 import { assertSameHost, composeUpCommand, planRecovery, type ComposeUpCommand, type RecoveryAction, type RecoveryPlan, type WaitFor } from './plan.js';
@@ -63,6 +63,8 @@ export interface RecoverOptions {
   snapshotHost?: HostIdentity;
   allowOtherHost?: boolean;
   forgotten?: readonly ForgottenEntry[];
+  /** Stopped on purpose by the operator (DesiredState.operatorStopped): listed as left alone. */
+  operatorStopped?: readonly IntendedStop[];
   /** How long to wait for the engine to answer at all. Default 60 s. */
   engineWaitMs?: number;
   /** Wait this long after the engine answers, for Docker's own restarts, before planning. Default 0. */
@@ -206,7 +208,7 @@ export async function executeRecovery(desired: readonly DesiredContainer[], effe
   }
 
   // 3. Read everything, plan.
-  const planOptions = { forgotten: options.forgotten ?? [] };
+  const planOptions = { forgotten: options.forgotten ?? [], operatorStopped: options.operatorStopped ?? [] };
   const before = await effects.listContainers();
   const plan = planRecovery(desired, before, planOptions);
   emit({ type: 'planned', plan });
