@@ -98,7 +98,10 @@ const good: SourceText[] = [
     path: 'src/adapters/store/ok.ts',
     text: `import Database from 'better-sqlite3';\nimport { readFileSync } from 'node:fs';\nimport type { Store } from '../../ports/store.js';\nimport { UpkeepError } from '../../core/errors.js';\n`,
   },
-  { path: 'src/cli/commands/status.ts', text: `import { out } from '../io.js';\nimport { openStore } from '../../adapters/store/sqlite.js';\nimport { desired } from '../../app/desired-state.js';\n` },
+  {
+    path: 'src/cli/commands/status.ts',
+    text: `import { out } from '../io.js';\nimport { openStore } from '../../adapters/store/sqlite.js';\nimport { desired } from '../../app/desired-state.js';\n`,
+  },
   { path: 'src/cli/main.ts', text: `const m = await import('./commands/status.js');\n` },
   { path: 'src/agent/ok.ts', text: `import type { Actor } from './actor.js';\nimport { openStore } from '../adapters/store/sqlite.js';\n` },
 ];
@@ -132,7 +135,8 @@ describe('the layer checker itself', () => {
         'src/ports/value.ts:1 ports-are-types',
       ].sort((a, b) => a.localeCompare(b)),
     );
-    for (const rule of RULES) assert.ok(found.some((f) => f.endsWith(` ${rule.id}`)), `no example breaks ${rule.id}`);
+    const unexercised = RULES.filter((rule) => !found.some((f) => f.endsWith(` ${rule.id}`))).map((rule) => rule.id);
+    assert.deepEqual(unexercised, [], 'rules that no example breaks');
   });
 
   it('accepts what the layers allow, and ignores imports in comments and strings', () => {
