@@ -32,14 +32,24 @@ const child = spawn(
   ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.UPKEEP_TEST_CONCURRENCY ?? 2}`, ...files],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
 );
-let tail = '';
+// node's summary ("ℹ tests N", "ℹ pass N") can be followed by pages of failure details: read it
+// line by line from the whole output and keep the last value of each.
+const summary = { tests: 0, pass: 0 };
+let partial = '';
+const readSummary = (line) => {
+  const m = /^ℹ (tests|pass) (\d+)$/.exec(line);
+  if (m) summary[m[1]] = Number(m[2]);
+};
+child.stdout.setEncoding('utf8');
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
+  const lines = (partial + chunk).split('\n');
+  partial = lines.pop() ?? '';
+  lines.forEach(readSummary);
 });
 child.on('close', (code) => {
-  const tests = Number(/ℹ tests (\d+)/.exec(tail)?.[1] ?? 0);
-  const pass = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? 0);
+  readSummary(partial);
+  const { tests, pass } = summary;
   if (tests === 0 || pass === 0) {
     console.error(`run-tests: no test ran (tests ${tests}, pass ${pass}): failing`);
     process.exit(1);
