@@ -1,13 +1,33 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node:test (through tsx), prints node's summary, and fails
 // when no test ran: `node --test` with no files finds nothing and still exits 0.
-// Usage: node scripts/run-tests.mjs [path-filter ...]
+// Usage: node scripts/run-tests.mjs [--fast] [path-filter ...]
+//   --fast  leaves out the files listed in SLOW (a real Docker engine, apt/dpkg on this machine or
+//           the network, fuzz and crash loops): npm run test:fast, under a minute; npm test runs all.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
+/** Left out by --fast: path prefixes, each with why it is slow. */
+const SLOW = [
+  ['test/engine/', 'private dockerd, busybox containers, agent processes'],
+  ['test/adapters/docker/engine-client.test.ts', 'private dockerd'],
+  ['test/cli/status-check.test.ts', 'private dockerd'],
+  ['test/cli/install.test.ts', 'its last test starts a private dockerd (the others are fast but share the file)'],
+  ['test/cli/preflight.test.ts', 'its last test starts a private dockerd (the others are fast but share the file)'],
+  ['test/adapters/apt/preflight-e2e.test.ts', 'builds .debs, runs apt-get and dpkg as root'],
+  ['test/adapters/apt/debian-version-oracle.test.ts', 'thousands of dpkg --compare-versions calls'],
+  ['test/adapters/apt/maintainer-scripts.test.ts', 'downloads a package with apt (network)'],
+  ['test/adapters/apt/simulate-upgrade.test.ts', "runs apt-get --simulate on this machine's package lists (~45 s)"],
+  ['test/adapters/store/crash-safety.test.ts', 'kills a writer process again and again (~20 s)'],
+  ['test/core/audit/audit-fuzz.test.ts', '1500 mutated compose files (~30 s); npm test runs it'],
+  ['test/core/audit/fix-property.test.ts', '400 random compose documents (~10 s); npm test runs it'],
+];
+
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const fast = args.includes('--fast');
+const filters = args.filter((a) => a !== '--fast');
 
 function find(dir) {
   const out = [];
@@ -21,6 +41,7 @@ function find(dir) {
 
 const files = find(join(root, 'test'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .filter((f) => !fast || !SLOW.some(([prefix]) => f.startsWith(prefix)))
   .sort();
 if (files.length === 0) {
   console.error('run-tests: no test files found');
