@@ -1,13 +1,33 @@
 #!/usr/bin/env node
 // Runs every test/**/*.test.ts with node:test (through tsx), prints node's summary, and fails
 // when no test ran: `node --test` with no files finds nothing and still exits 0.
-// Usage: node scripts/run-tests.mjs [path-filter ...]
+// Usage: node scripts/run-tests.mjs [--fast] [path-filter ...]
+//   --fast  leaves out the files listed in SLOW (a real Docker engine, apt/dpkg on this machine or
+//           the network, fuzz and crash loops): npm run test:fast, under a minute; npm test runs all.
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
+/** Left out by --fast: path prefixes, each with why it is slow. */
+const SLOW = [
+  ['test/engine/', 'private dockerd, busybox containers, agent processes'],
+  ['test/adapters/docker/engine-client.test.ts', 'private dockerd'],
+  ['test/cli/status-check.test.ts', 'private dockerd'],
+  ['test/cli/install.test.ts', 'its last test starts a private dockerd (the others are fast but share the file)'],
+  ['test/cli/preflight.test.ts', 'its last test starts a private dockerd (the others are fast but share the file)'],
+  ['test/adapters/apt/preflight-e2e.test.ts', 'builds .debs, runs apt-get and dpkg as root'],
+  ['test/adapters/apt/debian-version-oracle.test.ts', 'thousands of dpkg --compare-versions calls'],
+  ['test/adapters/apt/maintainer-scripts.test.ts', 'downloads a package with apt (network)'],
+  ['test/adapters/apt/simulate-upgrade.test.ts', "runs apt-get --simulate on this machine's package lists (~45 s)"],
+  ['test/adapters/store/crash-safety.test.ts', 'kills a writer process again and again (~20 s)'],
+  ['test/core/audit/audit-fuzz.test.ts', '1500 mutated compose files (~30 s); npm test runs it'],
+  ['test/core/audit/fix-property.test.ts', '400 random compose documents (~10 s); npm test runs it'],
+];
+
 const root = new URL('..', import.meta.url).pathname;
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const fast = args.includes('--fast');
+const filters = args.filter((a) => a !== '--fast');
 
 function find(dir) {
   const out = [];
@@ -21,6 +41,7 @@ function find(dir) {
 
 const files = find(join(root, 'test'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .filter((f) => !fast || !SLOW.some(([prefix]) => f.startsWith(prefix)))
   .sort();
 if (files.length === 0) {
   console.error('run-tests: no test files found');
@@ -32,14 +53,24 @@ const child = spawn(
   ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.UPKEEP_TEST_CONCURRENCY ?? 2}`, ...files],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
 );
-let tail = '';
+// node's summary ("ℹ tests N", "ℹ pass N") can be followed by pages of failure details: read it
+// line by line from the whole output and keep the last value of each.
+const summary = { tests: 0, pass: 0 };
+let partial = '';
+const readSummary = (line) => {
+  const m = /^ℹ (tests|pass) (\d+)$/.exec(line);
+  if (m) summary[m[1]] = Number(m[2]);
+};
+child.stdout.setEncoding('utf8');
 child.stdout.on('data', (chunk) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString()).slice(-4000);
+  const lines = (partial + chunk).split('\n');
+  partial = lines.pop() ?? '';
+  lines.forEach(readSummary);
 });
 child.on('close', (code) => {
-  const tests = Number(/ℹ tests (\d+)/.exec(tail)?.[1] ?? 0);
-  const pass = Number(/ℹ pass (\d+)/.exec(tail)?.[1] ?? 0);
+  readSummary(partial);
+  const { tests, pass } = summary;
   if (tests === 0 || pass === 0) {
     console.error(`run-tests: no test ran (tests ${tests}, pass ${pass}): failing`);
     process.exit(1);

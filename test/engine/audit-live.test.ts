@@ -88,8 +88,8 @@ describe('audit against live containers', { timeout: 180_000 }, () => {
     chmodSync(other, 0o640);
     const dry = await upkeep(['audit', '--no-live', '--fix-dry-run', other], env);
     assert.equal(dry.code, 1);
-    assert.match(dry.stdout, /^-    restart: unless-stopped # was the default\r?$/m);
-    assert.match(dry.stdout, /^\+    restart: always # was the default\r?$/m);
+    assert.match(dry.stdout, /^- {4}restart: unless-stopped # was the default\r?$/m);
+    assert.match(dry.stdout, /^\+ {4}restart: always # was the default\r?$/m);
     assert.equal(readFileSync(other, 'utf8'), original);
     const fix = await upkeep(['audit', '--no-live', '--fix', other], env);
     assert.equal(fix.code, 0, fix.stdout + fix.stderr);

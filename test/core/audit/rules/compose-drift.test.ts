@@ -1,4 +1,4 @@
-import { runRuleTests } from '../../../../src/core/audit/rule-tester.js';
+import { runRuleTests } from '../../../helpers/rule-tester.js';
 import { composeDriftRule } from '../../../../src/core/audit/rules/compose-drift.js';
 import { liveContainer } from '../live-container.js';
 

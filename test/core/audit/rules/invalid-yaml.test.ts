@@ -1,4 +1,4 @@
-import { runRuleTests } from '../../../../src/core/audit/rule-tester.js';
+import { runRuleTests } from '../../../helpers/rule-tester.js';
 import { invalidYamlRule } from '../../../../src/core/audit/rules/invalid-yaml.js';
 
 runRuleTests(invalidYamlRule, {

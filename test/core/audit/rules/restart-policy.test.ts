@@ -1,4 +1,4 @@
-import { runRuleTests } from '../../../../src/core/audit/rule-tester.js';
+import { runRuleTests } from '../../../helpers/rule-tester.js';
 import { restartPolicyRule } from '../../../../src/core/audit/rules/restart-policy.js';
 import { liveContainer } from '../live-container.js';
 

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ContainerFacts } from '../model.js';
-import { auditFile, fixFile, type AuditOptions } from './audit-file.js';
-import type { Finding } from './finding.js';
-import type { AuditRule, Severity } from './rule.js';
-import { parseYamlSource } from './yaml-source.js';
+import type { ContainerFacts } from '../../src/core/model.js';
+import { auditFile, fixFile, type AuditOptions } from '../../src/core/audit/audit-file.js';
+import type { Finding } from '../../src/core/audit/finding.js';
+import type { AuditRule, Severity } from '../../src/core/audit/rule.js';
+import { parseYamlSource } from '../../src/core/audit/yaml-source.js';
 
 export interface RuleTestCase {
   /** The test's title; by default the first lines of `code`. */
