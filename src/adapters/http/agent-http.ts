@@ -15,7 +15,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Actor } from '../../agent/actor.js';
+import type { Actor } from '../../ports/actor.js';
 
 export interface HealthReport {
   ok: boolean;
