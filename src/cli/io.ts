@@ -11,7 +11,34 @@ export interface Io {
 }
 
 export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdout: closable(process.stdout), stderr: closable(process.stderr), env: process.env };
+}
+
+/**
+ * A process stream whose reader may go away (`upkeep status | head -1`, `| true`): a write into
+ * a closed pipe (EPIPE) must neither crash the command with a stack trace nor change its exit
+ * code, and must not stop work in progress (a recovery goes on). After the first error the rest
+ * of the output is dropped.
+ */
+function closable(stream: NodeJS.WriteStream): Io['stdout'] {
+  let closed = false;
+  stream.on('error', () => {
+    closed = true;
+  });
+  return {
+    write(s: string): boolean {
+      if (closed) return false;
+      try {
+        return stream.write(s);
+      } catch {
+        closed = true;
+        return false;
+      }
+    },
+    get isTTY() {
+      return stream.isTTY === true;
+    },
+  };
 }
 
 type Style = Parameters<typeof styleText>[0];
