@@ -84,7 +84,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
 function reportError(io: Io, err: unknown): number {
   if (err instanceof CommanderError) {
     // Help and version were printed by commander itself.
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.ok;
+    // No command at all: the help went to stderr; a script that forgot the command must not see success.
+    if (err.code === 'commander.help') {
+      io.stderr.write('upkeep: no command given: see the list above (upkeep check is the main job)\n');
+      return EXIT.couldNotRun;
+    }
     return EXIT.couldNotRun;
   }
   const paint = painter(io, 'stderr');

@@ -45,3 +45,16 @@ describe('a closed stdout', () => {
     }
   });
 });
+
+describe('no command', () => {
+  it('`upkeep` alone: the help on stderr and exit 2 (a script that forgot the command must not see success)', async () => {
+    const { upkeep } = await import('../helpers/cli.js');
+    const r = await upkeep([]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /Usage: upkeep[\s\S]*upkeep: no command given/);
+    const help = await upkeep(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage: upkeep/);
+  });
+});
