@@ -15,8 +15,8 @@ export function stateDirFor(io: Io, opts: StateOptions): string {
 }
 
 /** Runs `fn` with the store open and always closes it. `create` false: a missing database is an error. */
-export async function withStore<T>(io: Io, opts: StateOptions & { create?: boolean }, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = openStore({ stateDir: stateDirFor(io, opts), create: opts.create ?? true });
+export async function withStore<T>(io: Io, opts: StateOptions & { create?: boolean; readOnly?: boolean }, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore({ stateDir: stateDirFor(io, opts), create: opts.create ?? true, readOnly: opts.readOnly === true });
   try {
     return await fn(store);
   } finally {
@@ -34,7 +34,7 @@ export async function withOptionalStore<T>(io: Io, opts: StateOptions, fn: (stor
   if (!existsSync(join(stateDir, DATABASE_FILE))) return fn(null, null);
   let store: Store;
   try {
-    store = openStore({ stateDir, create: false });
+    store = openStore({ stateDir, create: false, readOnly: true });
   } catch (err) {
     return fn(null, (err as Error).message);
   }

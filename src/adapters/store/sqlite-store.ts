@@ -6,8 +6,9 @@
  * the database's mode. Every failure becomes a StoreError that names the file and what to do.
  */
 import Database from 'better-sqlite3';
-import { chmodSync, closeSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, type Stats } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { UpkeepError } from '../../core/errors.js';
 import { desiredContainerProblem, type DesiredContainer, type ForgottenEntry, type Snapshot } from '../../core/recovery/desired-state.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
@@ -38,7 +39,15 @@ export interface OpenStoreOptions {
   now?: () => Date;
   /** For tests of upgrades: the migrations to apply (default: all). */
   migrations?: readonly Migration[];
+  /**
+   * For commands that only read (diff, recover --dry-run, status, timeline, ...): when the database
+   * cannot be opened for writing (a read-only state directory or file system, another user's file),
+   * read a private copy instead, opened read-only; every write then fails with a StoreError.
+   */
+  readOnly?: boolean;
 }
+
+const CANNOT_WRITE = /^(SQLITE_READONLY|SQLITE_CANTOPEN|SQLITE_PERM|SQLITE_AUTH|EROFS|EACCES|EPERM)/;
 
 const HINT_STATE_DIR = 'choose another directory with --state-dir or UPKEEP_STATE_DIR';
 
@@ -63,6 +72,12 @@ export function toStoreError(err: unknown, path: string, doing: string): UpkeepE
   if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH' || code === 'EACCES' || code === 'EPERM') {
     return make(`permission denied on ${path} while ${doing}`, `run as the user who owns it (sudo for /var/lib/upkeep), or ${HINT_STATE_DIR}`);
   }
+  if (code.startsWith('SQLITE_CANTOPEN')) {
+    // SQLite cannot say why; a directory it may not write (WAL needs its -shm file there) is the usual cause.
+    const why = directoryNotWritable(dirname(path));
+    if (why === 'EROFS') return make(`cannot write the upkeep database ${path}: its directory is on a read-only file system`, `commands that only read (status, diff, timeline, snapshot --list) still work; to change the state, remount it read-write or ${HINT_STATE_DIR}`);
+    if (why !== null) return make(`permission denied on the directory of ${path} while ${doing}`, `run as the user who owns it (sudo for /var/lib/upkeep), or ${HINT_STATE_DIR}`);
+  }
   if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOTDIR' || code === 'EISDIR') {
     return make(`cannot open the upkeep database ${path} (${detail})`, `check that it is a regular file you may read and write, or ${HINT_STATE_DIR}`);
   }
@@ -73,6 +88,16 @@ export function toStoreError(err: unknown, path: string, doing: string): UpkeepE
     return make(`I/O error on ${path} while ${doing} (${detail})`, 'check the disk (dmesg), then run the command again');
   }
   return make(`upkeep database ${path}: ${doing} failed: ${detail}`, HINT_STATE_DIR);
+}
+
+/** Why `dir` cannot be written ("EROFS", "EACCES", ...), or null when it can. */
+function directoryNotWritable(dir: string): string | null {
+  try {
+    accessSync(dir, constants.W_OK);
+    return null;
+  } catch (err) {
+    return String((err as { code?: unknown }).code ?? 'EACCES');
+  }
 }
 
 /** stat, with "does not exist" as null and any other failure (EACCES on a parent, say) as a StoreError. */
@@ -126,10 +151,48 @@ function prepareFiles(dir: string, path: string, create: boolean): void {
 /** Opens (and creates or upgrades) the store in `stateDir`. Throws StoreError, never a raw SQLite error. */
 export function openStore(opts: OpenStoreOptions): Store {
   const path = join(opts.stateDir, DATABASE_FILE);
-  prepareFiles(opts.stateDir, path, opts.create !== false);
+  if (!opts.readOnly) return openWritable(opts, path, path);
+  prepareFiles(opts.stateDir, path, false);
+  try {
+    return openWritable({ ...opts, create: false }, path, path);
+  } catch (err) {
+    const code = String(((err as { cause?: { code?: unknown } }).cause?.code ?? (err as { code?: unknown }).code) ?? '');
+    if (!CANNOT_WRITE.test(code)) throw err;
+  }
+  return openPrivateCopy(opts, path);
+}
+
+/**
+ * A read-only view of `path` when it cannot be opened for writing: the database and its WAL copied
+ * to a private temporary directory (removed at close), upgraded there if it is older, then opened
+ * read-only.
+ */
+function openPrivateCopy(opts: OpenStoreOptions, path: string): Store {
+  let dir: string;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'upkeep-ro-'));
+  } catch (err) {
+    throw toStoreError(err, path, 'copying the database to read it');
+  }
+  const copy = join(dir, DATABASE_FILE);
+  try {
+    copyFileSync(path, copy);
+    if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    openWritable({ ...opts, stateDir: dir, create: false }, copy, path).close();
+    const db = new Database(copy, { readonly: true, fileMustExist: true });
+    const version = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
+    return new SqliteStore(db, path, version, opts.now ?? (() => new Date()), () => rmSync(dir, { recursive: true, force: true }));
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw toStoreError(err, path, 'reading a copy of the database');
+  }
+}
+
+function openWritable(opts: OpenStoreOptions, file: string, path: string): Store {
+  prepareFiles(opts.stateDir, file, opts.create !== false);
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { fileMustExist: true, timeout: opts.busyTimeoutMs ?? 5000 });
+    db = new Database(file, { fileMustExist: true, timeout: opts.busyTimeoutMs ?? 5000 });
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (String(mode).toLowerCase() !== 'wal') throw new StoreError(`${path}: SQLite refused WAL mode (got ${String(mode)})`, { hint: HINT_STATE_DIR });
@@ -162,6 +225,7 @@ class SqliteStore implements Store {
     readonly path: string,
     readonly schemaVersion: number,
     private readonly now: () => Date,
+    private readonly onClose: () => void = () => undefined,
   ) {}
 
   private guard<T>(doing: string, fn: () => T): T {
@@ -574,6 +638,7 @@ class SqliteStore implements Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+    this.onClose();
   }
 }
 

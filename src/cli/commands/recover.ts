@@ -96,7 +96,7 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
     .addHelpText('after', '\nExit codes: 0 every desired container runs, 1 some do not, 2 could not run.')
     .action(async (opts: CommonOptions) => {
       const { desired, engineHost, diff } = await withEngine(io, (engine) =>
-        withStore(io, { ...opts, create: false }, (store) => diffHost(store, new EngineRecoveryEffects(engine), { allowOtherHost: opts.allowOtherHost === true })),
+        withStore(io, { ...opts, create: false, readOnly: true }, (store) => diffHost(store, new EngineRecoveryEffects(engine), { allowOtherHost: opts.allowOtherHost === true })),
       );
       if (opts.json) printJson(io, diffJson(refOf(desired), engineHost, diff));
       else {
@@ -144,7 +144,7 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
         const effects = new EngineRecoveryEffects(engine);
         const req = { allowOtherHost: opts.allowOtherHost === true };
         if (opts.dryRun) {
-          const { desired, engineHost, result } = await withStore(io, { ...opts, create: false }, (store) => planHostRecovery(store, effects, req));
+          const { desired, engineHost, result } = await withStore(io, { ...opts, create: false, readOnly: true }, (store) => planHostRecovery(store, effects, req));
           const plan = result.plan;
           if (opts.json) printJson(io, recoverJson(refOf(desired), engineHost, result, true));
           else {

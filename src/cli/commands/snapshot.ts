@@ -40,7 +40,7 @@ and never printed. Exit codes: 0 taken, 2 could not run.`,
     )
     .action(async (opts: SnapshotOptions) => {
       if (opts.list) {
-        const list = await withStore(io, { ...opts, create: false }, async (store) => store.listSnapshots({ limit: 50 }));
+        const list = await withStore(io, { ...opts, create: false, readOnly: true }, async (store) => store.listSnapshots({ limit: 50 }));
         if (opts.json) printJson(io, { snapshots: list });
         else if (list.length === 0) io.stdout.write('No snapshots yet: take one with `upkeep snapshot`.\n');
         else

@@ -48,7 +48,7 @@ describe('schema migrations', () => {
     const db = new Database(join(dir, 'upkeep.db'), { readonly: true });
     assert.deepEqual(
       (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version),
-      [1, 2, 3],
+      [1, 2, 3, 4],
     );
     db.close();
   });
