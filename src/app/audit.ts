@@ -177,23 +177,26 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
   const skipped: PlannedFile[] = [];
   const scanRoots: string[] = [];
   try {
+    const at = (p: string): string => resolve(deps.cwd, p);
     for (const p of request.paths) {
-      const kind = await deps.files.kind(p);
+      const kind = await deps.files.kind(at(p));
       if (kind === null) throw new UsageError(`${p}: no such file`, { hint: 'name compose files or templates, or use --scan DIR' });
       if (kind === 'directory') throw new UsageError(`${p} is a directory`, { hint: `use --scan ${p}` });
-      const real = await deps.files.realpath(p);
+      const real = await deps.files.realpath(at(p));
       if (!real.ok) skipped.push(skippedFile(candidates.display(p), real.reason, config));
       else candidates.add(real.real, p, 'named', null);
     }
     for (const dir of request.scan) {
-      if ((await deps.files.kind(dir)) !== 'directory') throw new UsageError(`--scan ${dir}: not a directory`);
-      const root = await deps.files.realpath(dir);
+      if ((await deps.files.kind(at(dir))) !== 'directory') throw new UsageError(`--scan ${dir}: not a directory`);
+      const root = await deps.files.realpath(at(dir));
       if (!root.ok) throw new UsageError(`--scan ${dir}: ${root.reason}`);
       scanRoots.push(root.real);
-      const found = await deps.files.discover(dir);
-      for (const problem of found.problems) skipped.push(skippedFile(candidates.display(problem.dir), `directory not searched: ${problem.reason}`, config));
-      for (const f of found.files) {
-        const real = await deps.files.realpath(f);
+      const found = await deps.files.discover(at(dir));
+      const asGiven = (p: string): string => join(dir, relative(at(dir), p)); // shown under the name the directory was given
+      for (const problem of found.problems) skipped.push(skippedFile(candidates.display(asGiven(problem.dir)), `directory not searched: ${problem.reason}`, config));
+      for (const found1 of found.files) {
+        const f = asGiven(found1);
+        const real = await deps.files.realpath(at(f));
         if (!real.ok) skipped.push(skippedFile(candidates.display(f), real.reason, config));
         else candidates.add(real.real, f, 'scanned', null);
       }
