@@ -57,7 +57,7 @@ export async function auditCommand(io: Io, paths: string[], opts: AuditCliOption
   if (format === 'json') printJson(io, report);
   else if (format === 'sarif') printJson(io, sarifReport(report.files.flatMap((r) => r.findings), ALL_RULES, { name: 'upkeep', version }));
   else io.stdout.write(renderAuditText(io, report, opts));
-  return report.summary.errors > 0 ? EXIT.findings : EXIT.ok;
+  return report.summary.errors + report.summary.warnings > 0 ? EXIT.findings : EXIT.ok;
 }
 
 export function renderAuditText(io: Io, report: AuditReport, opts: AuditCliOptions): string {
@@ -113,7 +113,7 @@ export function registerAudit(program: Command, io: Io, setExit: (code: number) 
       `
 Rules: docs/rules/<id>.md. Disable one line with "# upkeep-disable-next-line restart-policy".
 Services labelled upkeep.role=job (or x-upkeep: {role: job}) are jobs: never given "always".
-Exit codes: 0 no error-level findings, 1 findings, 2 could not run.`,
+Exit codes: 0 no errors or warnings (infos only), 1 findings, 2 could not run.`,
     )
     .action(async (files: string[], opts: AuditCliOptions) => setExit(await auditCommand(io, files, opts, version)));
 }
