@@ -35,8 +35,8 @@ export function jobByLabels(labels: Readonly<Record<string, string>>): string | 
 }
 
 /** True for a container that runs to completion, by its labels. */
-export function isJobContainer(c: Pick<ContainerFacts, 'labels'>): boolean {
-  return jobByLabels(c.labels) !== null;
+export function isJobContainer(c: Pick<ContainerFacts, 'labels'> & { compose?: { oneOff: boolean } | null }): boolean {
+  return jobByLabels(c.labels) !== null || c.compose?.oneOff === true;
 }
 
 /** Why the container shows it is a job: it exited 0 by itself, under a policy that would not restart it; else null. */
