@@ -1,7 +1,9 @@
 /**
  * Finds compose files and Ansible templates under directories (`upkeep audit --scan DIR`):
  * compose*.y(a)ml, docker-compose*.y(a)ml, and *.yml.j2 / *.yaml.j2. Skips .git and node_modules,
- * does not follow directory symlinks (no loops), and never fails on an unreadable directory.
+ * does not follow directory symlinks (no loops), and never fails on an unreadable directory (it is
+ * listed in `problems`). Every entry with such a name that is not a directory is listed, whatever
+ * it is (a symlink, a FIFO, ...): the reader decides what it may open and says why not.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,23 +16,29 @@ export function isAuditableName(name: string): boolean {
   return COMPOSE_NAME.test(name) || TEMPLATE_NAME.test(name);
 }
 
+/** A directory that could not be listed, and why. */
+export interface DiscoveryProblem {
+  dir: string;
+  reason: string;
+}
+
 /** Every auditable file below `dir`, sorted; `problems` lists directories that could not be read. */
-export async function discoverComposeFiles(dir: string): Promise<{ files: string[]; problems: string[] }> {
+export async function discoverComposeFiles(dir: string): Promise<{ files: string[]; problems: DiscoveryProblem[] }> {
   const files: string[] = [];
-  const problems: string[] = [];
+  const problems: DiscoveryProblem[] = [];
   async function walk(d: string): Promise<void> {
     let entries;
     try {
       entries = await readdir(d, { withFileTypes: true });
     } catch (err) {
-      problems.push(`${d}: ${(err as Error).message}`);
+      problems.push({ dir: d, reason: `cannot list it: ${(err as Error).message}` });
       return;
     }
     for (const e of entries) {
       const p = join(d, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) await walk(p);
-      } else if ((e.isFile() || e.isSymbolicLink()) && isAuditableName(e.name)) {
+      } else if (isAuditableName(e.name)) {
         files.push(p);
       }
     }

@@ -102,6 +102,8 @@ export interface ComposeService {
   /** Number of published ports (`ports` entries). */
   publishedPorts: number;
   dependsOn: ServiceDependency[];
+  /** `command` (and `entrypoint`, before it) as one string, list items joined by spaces; null when neither is set. */
+  command: string | null;
   profiles: string[];
   extends: { service: string; file: string | null; range: SourceRange } | null;
   deployRestartPolicy: DeployRestartPolicy | null;
@@ -207,6 +209,7 @@ class ServiceReader {
       healthcheck: this.healthcheck(lookup('healthcheck')),
       publishedPorts: this.publishedPorts(lookup('ports')),
       dependsOn: this.dependsOn(lookup('depends_on')),
+      command: this.commandText(lookup('entrypoint'), lookup('command')),
       profiles: this.stringList(lookup('profiles')),
       extends: this.extendsOf(lookup('extends')),
       deployRestartPolicy: this.deployRestartPolicy(lookup('deploy')),
@@ -333,6 +336,19 @@ class ServiceReader {
       }
     }
     return out;
+  }
+
+  private commandText(...entries: Array<Entry | null>): string | null {
+    const parts: string[] = [];
+    for (const entry of entries) {
+      const value = entry?.value ?? null;
+      if (isSeq(value)) for (const item of value.items) parts.push(scalarText(isScalar(item) ? item : null) ?? '');
+      else {
+        const s = scalarText(value);
+        if (s !== null) parts.push(s);
+      }
+    }
+    return parts.length === 0 ? null : parts.join(' ');
   }
 
   private role(labels: Record<string, string>, xUpkeep: Entry | null): ComposeService['role'] {

@@ -93,7 +93,19 @@ export function maskJinja(text: string): JinjaMask {
 
 /** The construct that overlaps [start, end) (or contains `start` for an empty range), or null. */
 export function jinjaAt(mask: JinjaMask, range: SourceRange): JinjaConstruct | null {
-  return mask.constructs.find((c) => rangesOverlap(c.range, range)) ?? null;
+  // Constructs are in source order and never overlap, so their ends ascend too: the only candidate
+  // is the first one that ends after `range` starts (binary search: a template with 50k constructs
+  // asks this for each of its comments).
+  const list = mask.constructs;
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (list[mid]!.range[1] <= range[0]) lo = mid + 1;
+    else hi = mid;
+  }
+  const c = list[lo];
+  return c !== undefined && rangesOverlap(c.range, range) ? c : null;
 }
 
 /** The if/for blocks whose body contains `offset`, outermost first. */

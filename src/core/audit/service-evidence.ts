@@ -1,10 +1,15 @@
 /**
- * Is a compose service a long-running service or a one-off job? Only evidence counts:
- * - a job: labelled `upkeep.role=job` (or `x-upkeep: {role: job}`), or its container exited 0 by itself
- *   (exited, exit code 0, not stopped by hand, and a policy that would not have restarted it);
- * - long-running: `upkeep.role=service`, a running container of it, published ports, or a healthcheck.
+ * Is a compose service a long-running service or a one-off job? Only evidence counts (the job
+ * evidence itself is in core/job.ts, shared with the live rules), in this order:
+ * 1. declared: `upkeep.role=job|service` (label, or `x-upkeep: {role: ...}`);
+ * 2. another service of the file depends on it with `condition: service_completed_successfully`: a job;
+ * 3. live: a running (or restarting) container of it: long-running; one that exited 0 by itself: a job;
+ * 4. published ports or a healthcheck: long-running;
+ * 5. a job-like name or command (`migrate`, `init`, `backup`, ...): a job.
  * An explicit restart policy other than `no` is evidence too; the restart-policy rule adds that one.
+ * Without any of these the answer is `unknown`, never a guess.
  */
+import { declaredRole, exitedZeroByItself, jobLikeCommand, jobLikeName } from '../job.js';
 import type { ContainerFacts } from '../model.js';
 import type { ComposeService } from './compose-document.js';
 
@@ -19,26 +24,25 @@ export function liveContainersOf(service: ComposeService, live: readonly Contain
   return live.filter((c) => c.compose !== null && !c.compose.oneOff && c.compose.service === service.name);
 }
 
-/** Classifies a service from its file entry and its live containers. */
-export function classifyService(service: ComposeService, containers: readonly ContainerFacts[]): ServiceKind {
-  const role = service.role?.value.toLowerCase();
+/**
+ * Classifies a service from its file entry, the other services of its document (`siblings`, for
+ * depends_on conditions) and its live containers.
+ */
+export function classifyService(service: ComposeService, containers: readonly ContainerFacts[], siblings: readonly ComposeService[] = []): ServiceKind {
+  const role = declaredRole(service.role?.value);
   if (role === 'job') return { kind: 'job', because: `${service.role?.declaredBy} is job` };
-  if (role === 'service' || role === 'long-running') {
-    return { kind: 'long-running', because: `${service.role?.declaredBy} is ${role}` };
-  }
+  if (role === 'service') return { kind: 'long-running', because: `${service.role?.declaredBy} is ${service.role?.value.trim().toLowerCase()}` };
+  const waiter = siblings.find((s) => s !== service && s.dependsOn.some((d) => d.service === service.name && d.condition === 'service_completed_successfully'));
+  if (waiter !== undefined) return { kind: 'job', because: `service "${waiter.name}" waits for it to complete (depends_on condition: service_completed_successfully)` };
   const running = containers.find((c) => c.state === 'running' || c.state === 'restarting');
   if (running !== undefined) return { kind: 'long-running', because: `its container ${running.name} is running` };
-  const finished = containers.find(
-    (c) =>
-      c.state === 'exited' &&
-      c.exitCode === 0 &&
-      c.manuallyStopped === false &&
-      (c.restartPolicy.name === 'no' || c.restartPolicy.name === 'on-failure'),
-  );
-  if (finished !== undefined) return { kind: 'job', because: `its container ${finished.name} exited 0 by itself` };
-  if (service.publishedPorts > 0) return { kind: 'long-running', because: 'it publishes ports' };
-  if (service.healthcheck !== null && !service.healthcheck.disabled) {
-    return { kind: 'long-running', because: 'it has a healthcheck' };
+  for (const c of containers) {
+    const finished = exitedZeroByItself(c);
+    if (finished !== null) return { kind: 'job', because: finished };
   }
+  if (service.publishedPorts > 0) return { kind: 'long-running', because: 'it publishes ports' };
+  if (service.healthcheck !== null && !service.healthcheck.disabled) return { kind: 'long-running', because: 'it has a healthcheck' };
+  const looks = (service.nameIsJinja ? null : jobLikeName(service.name)) ?? jobLikeCommand(service.command);
+  if (looks !== null) return { kind: 'job', because: looks };
   return { kind: 'unknown' };
 }

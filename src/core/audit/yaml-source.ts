@@ -8,9 +8,11 @@
  *   (go-yaml v3) reads it. YAML 1.1 readers (PyYAML in docker-compose 1.x) read it as false.
  * - `merge: true`: compose files use `<<: *anchor`, and compose resolves it.
  * - duplicate keys are an error in plain YAML (compose refuses them), but allowed in templates where
- *   `{% if %}`/`{% else %}` branches legitimately hold the same key twice once masked.
+ *   `{% if %}`/`{% else %}` branches legitimately hold the same key twice once masked. They are
+ *   found here with one hash set per map (the parser's own check compares each key with every
+ *   earlier one: quadratic, minutes for a map of 50k keys), with the parser's code and message.
  */
-import { Composer, LineCounter, Parser } from 'yaml';
+import { Composer, isAlias, isCollection, isMap, isPair, isScalar, LineCounter, Parser, YAMLParseError } from 'yaml';
 import type { CST, Document, DocumentOptions, ParseOptions, SchemaOptions } from 'yaml';
 import { jinjaAt, maskJinja, type JinjaMask } from './jinja-mask.js';
 import type { SourceRange } from './source-range.js';
@@ -61,8 +63,8 @@ export function isJinjaTemplatePath(path: string): boolean {
 }
 
 /** The options every parse of the audit uses, so that a re-parse after a fix reads the same way. */
-export function yamlParseOptions(template: boolean): ParseOptions & DocumentOptions & SchemaOptions {
-  return { merge: true, uniqueKeys: !template, prettyErrors: false };
+export function yamlParseOptions(_template: boolean): ParseOptions & DocumentOptions & SchemaOptions {
+  return { merge: true, uniqueKeys: false, prettyErrors: false };
 }
 
 /**
@@ -75,6 +77,7 @@ export function parseYamlSource(file: SourceFile, template: boolean = isJinjaTem
   const lineCounter = new LineCounter();
   const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(parseText));
   const documents = Array.from(new Composer(yamlParseOptions(template)).compose(tokens)) as Document.Parsed[];
+  if (!template) for (const doc of documents) addDuplicateKeyErrors(doc);
   const problems = documents.flatMap((doc) =>
     doc.errors.map((e): ParseProblem => ({ code: e.code, message: e.message, range: [e.pos[0], e.pos[1]] })),
   );
@@ -94,6 +97,39 @@ export function positionAt(source: Pick<YamlSource, 'lineCounter' | 'text'>, off
   const { line, col } = source.lineCounter.linePos(offset);
   const bom = line === 1 && col > 1 && source.text.charCodeAt(0) === 0xfeff ? 1 : 0;
   return { line, column: col - bom };
+}
+
+/**
+ * Adds the parser's DUPLICATE_KEY error ("Map keys must be unique", at the repeated key) for every
+ * key that repeats an earlier scalar key of the same map, as `uniqueKeys: true` would, in linear time.
+ */
+function addDuplicateKeyErrors(doc: Document.Parsed): void {
+  const found: YAMLParseError[] = [];
+  const pending: unknown[] = [doc.contents];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (node === null || node === undefined || isAlias(node) || isScalar(node)) continue;
+    if (isPair(node)) {
+      pending.push(node.key, node.value);
+      continue;
+    }
+    if (!isCollection(node)) continue;
+    if (isMap(node)) {
+      const seen = new Set<unknown>();
+      for (const pair of node.items) {
+        const key = pair.key;
+        if (!isScalar(key)) continue;
+        if (seen.has(key.value) && !(typeof key.value === 'number' && Number.isNaN(key.value))) {
+          const at = key.range?.[0] ?? 0;
+          found.push(new YAMLParseError([at, at + 1], 'DUPLICATE_KEY', 'Map keys must be unique'));
+        } else seen.add(key.value);
+      }
+    }
+    for (const item of node.items) pending.push(item);
+  }
+  if (found.length === 0) return;
+  doc.errors.push(...found);
+  doc.errors.sort((a, b) => a.pos[0] - b.pos[0]);
 }
 
 /** The YAML comments of a CST, wherever the parser put them (before, between or after nodes). */

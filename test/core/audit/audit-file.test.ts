@@ -113,7 +113,7 @@ describe('sarifReport', () => {
     };
     assert.equal(log.version, '2.1.0');
     const run = log.runs[0];
-    assert.deepEqual(run?.tool.driver.rules.map((r) => r.id), ['invalid-yaml', 'restart-policy', 'compose-drift', 'healthcheck-for-dependency']);
+    assert.deepEqual(run?.tool.driver.rules.map((r) => r.id), ['invalid-yaml', 'restart-policy', 'compose-drift', 'healthcheck-for-dependency', 'file-skipped']);
     assert.equal(run?.tool.driver.rules[1]?.helpUri, 'https://example.org/upkeep/docs/rules/restart-policy.md');
     assert.equal(run?.tool.driver.rules[3]?.defaultConfiguration.level, 'warning');
     assert.deepEqual(run?.results, [

@@ -33,7 +33,7 @@ export const restartPolicyRule: AuditRule = {
 
 /** Everything the rule reports for one service. `checkSharers` is false when asked on behalf of another service. */
 function decide(ctx: RuleContext, doc: ComposeDocument, service: ComposeService, checkSharers: boolean): ReportDescriptor[] {
-  const kind = classifyService(service, liveContainersOf(service, ctx.live));
+  const kind = classifyService(service, liveContainersOf(service, ctx.live), doc.services);
   const out: ReportDescriptor[] = [];
   if (service.deployRestartPolicy !== null && kind.kind !== 'job') out.push(...deployFindings(ctx, service));
   if (service.restart.length === 0) out.push(...missingRestart(ctx, doc, service, kind));
@@ -90,7 +90,7 @@ function settingFindings(
     const bare = setting.style === 'plain'
       ? ' (quote it as "no" if it stays: YAML 1.1 readers such as docker-compose 1.x read a bare no as false)'
       : '';
-    return [{ severity: 'info', message: `${noEvidenceMessage(name, 'has restart: "no"', target)}${bare}`, range, suggestion: `restart: ${target}` }];
+    return [{ severity: 'warning', message: `${noEvidenceMessage(name, 'has restart: "no"', target)}${bare}`, range, suggestion: `restart: ${target}` }];
   }
   const blocked = weakness.fixable ? whyNoReplacement(ctx, doc, service, setting, checkSharers) : 'on-failure may be deliberate';
   const from = setting.inheritedFrom === null ? '' : ` (from the anchor &${setting.inheritedFrom.anchor})`;
@@ -182,7 +182,7 @@ function missingRestart(ctx: RuleContext, doc: ComposeDocument, service: Compose
     ];
   }
   if (kind.kind === 'unknown') {
-    return [{ severity: 'info', message: noEvidenceMessage(name, 'has no restart policy', target), range, suggestion: `restart: ${target}` }];
+    return [{ severity: 'warning', message: noEvidenceMessage(name, 'has no restart policy', target), range, suggestion: `restart: ${target}` }];
   }
   return [
     withInsertion(service, doc, target, {
@@ -218,7 +218,11 @@ function withInsertion(service: ComposeService, doc: ComposeDocument, target: st
 }
 
 function noEvidenceMessage(name: string, what: string, target: string): string {
-  return `service "${name}" ${what}; if it is a long-running service, set restart: ${target}; if it is a one-off job, label it upkeep.role=job`;
+  return (
+    `service "${name}" ${what}, and nothing says whether it is a long-running service or a one-off job ` +
+    `(no upkeep.role label, no running or finished container, no ports, no healthcheck, no service waiting for it to complete, no job-like name or command): ` +
+    `if it is a job, label it upkeep.role=job; if it is a service, label it upkeep.role=service and --fix adds restart: ${target} (or set it yourself)`
+  );
 }
 
 function deployFindings(ctx: RuleContext, service: ComposeService): ReportDescriptor[] {
@@ -288,7 +292,7 @@ function whyNoReplacement(
     }
     if (other === service) continue;
     if (decide(ctx, doc, other, false).some((d) => d.fix !== undefined && sameFix(d.fix, mine))) continue;
-    const otherKind = classifyService(other, liveContainersOf(other, ctx.live));
+    const otherKind = classifyService(other, liveContainersOf(other, ctx.live), doc.services);
     return otherKind.kind === 'job'
       ? `it comes from the anchor ${anchor}, which the one-off job "${other.name}" uses too`
       : `it comes from the anchor ${anchor}, which service "${other.name}" uses too, and that service would not get the same fix (see its own finding)`;

@@ -6,6 +6,9 @@ const UNLESS_STOPPED = /uses unless-stopped: it does not come back after a daemo
 
 runRuleTests(restartPolicyRule, {
   valid: [
+    { name: 'a service another waits to complete (service_completed_successfully) is a job', code: 'services:\n  migrate:\n    image: app\n  web:\n    image: app\n    restart: always\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n' },
+    { name: 'a job-like name is a job', code: 'services:\n  db-migrate:\n    image: app\n' },
+    { name: 'a job-like command is a job', code: 'services:\n  tool:\n    image: app\n    command: ["python", "manage.py", "migrate"]\n' },
     'services:\n  web:\n    image: nginx\n    restart: always\n',
     'services:\n  web: {image: nginx, ports: [80], restart: always}\n',
     { name: 'a job labelled in map form needs no policy', code: 'services:\n  backup:\n    image: restic\n    ports: [80]\n    labels:\n      upkeep.role: job\n' },
@@ -37,6 +40,28 @@ runRuleTests(restartPolicyRule, {
   ],
   invalid: [
     {
+      name: 'the v-pipe-scout incident file: redis (healthcheck) and streamlit (ports) are fixed, the worker is a warning that says how to answer',
+      code: 'services:\n  redis:\n    image: redis:7\n    healthcheck:\n      test: ["CMD", "redis-cli", "ping"]\n  streamlit:\n    image: vpipe/scout\n    ports: ["8501:8501"]\n  worker:\n    image: vpipe/scout\n    command: python worker.py\n',
+      errors: [
+        { line: 2, column: 3, severity: 'error', message: /has no restart policy, .*; it has a healthcheck \(fix: add restart: always\)/ },
+        { line: 6, column: 3, severity: 'error', message: /; it publishes ports \(fix: add restart: always\)/ },
+        { line: 9, column: 3, severity: 'warning', message: /nothing says whether it is a long-running service or a one-off job .*label it upkeep\.role=job; if it is a service, label it upkeep\.role=service and --fix adds restart: always/ },
+      ],
+      output: 'services:\n  redis:\n    restart: always\n    image: redis:7\n    healthcheck:\n      test: ["CMD", "redis-cli", "ping"]\n  streamlit:\n    restart: always\n    image: vpipe/scout\n    ports: ["8501:8501"]\n  worker:\n    image: vpipe/scout\n    command: python worker.py\n',
+    },
+    {
+      name: 'upkeep.role=service answers the question: --fix adds the policy',
+      code: 'services:\n  worker:\n    image: vpipe/scout\n    labels: [upkeep.role=service]\n',
+      errors: [{ line: 2, column: 3, severity: 'error', message: /label upkeep\.role is service/ }],
+      output: 'services:\n  worker:\n    restart: always\n    image: vpipe/scout\n    labels: [upkeep.role=service]\n',
+    },
+    {
+      name: 'a job never gets always: waited for with service_completed_successfully, with restart: always it is a warning naming the evidence',
+      code: 'services:\n  init:\n    image: app\n    restart: always\n  web:\n    image: app\n    ports: [80]\n    restart: always\n    depends_on:\n      init: {condition: service_completed_successfully}\n',
+      errors: [{ line: 4, column: 14, severity: 'warning', message: /one-off job \(service "web" waits for it to complete \(depends_on condition: service_completed_successfully\)\)/ }],
+      output: null,
+    },
+    {
       name: 'missing policy on a service that publishes ports: one line inserted after the key line',
       code: 'services:\n  web:\n    image: nginx\n    ports: ["80:80"]\n',
       errors: [
@@ -51,15 +76,15 @@ runRuleTests(restartPolicyRule, {
       output: 'services:\n  web:\n    restart: always\n    image: nginx\n    ports: ["80:80"]\n',
     },
     {
-      name: 'missing policy without evidence: a suggestion, no fix (the issue\'s siloPreprocessing case)',
+      name: 'missing policy without evidence: a warning that says how to answer, no fix (the issue\'s siloPreprocessing case)',
       code: 'services:\n  siloPreprocessing:\n    image: ghcr.io/genspectrum/lapis-silo\n    command: preprocessing\n',
       errors: [
         {
           line: 2,
           column: 3,
-          severity: 'info',
+          severity: 'warning',
           message:
-            'service "siloPreprocessing" has no restart policy; if it is a long-running service, set restart: always; if it is a one-off job, label it upkeep.role=job',
+            'service "siloPreprocessing" has no restart policy, and nothing says whether it is a long-running service or a one-off job (no upkeep.role label, no running or finished container, no ports, no healthcheck, no service waiting for it to complete, no job-like name or command): if it is a job, label it upkeep.role=job; if it is a service, label it upkeep.role=service and --fix adds restart: always (or set it yourself)',
         },
       ],
       output: null,
@@ -118,9 +143,9 @@ runRuleTests(restartPolicyRule, {
       output: "services:\n  db:\n    ports: [5432]\n    restart: 'always'   # why not\n",
     },
     {
-      name: 'a bare no without evidence: info, with a note on YAML 1.1 readers',
+      name: 'a bare no without evidence: a warning, with a note on YAML 1.1 readers',
       code: 'services:\n  tool:\n    image: x\n    restart: no\n',
-      errors: [{ line: 4, column: 14, severity: 'info', message: /read a bare no as false/ }],
+      errors: [{ line: 4, column: 14, severity: 'warning', message: /read a bare no as false/ }],
       output: null,
     },
     {
