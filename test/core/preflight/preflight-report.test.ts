@@ -6,7 +6,11 @@ import { parseAptSimulation } from '../../../src/core/preflight/apt-plan.js';
 import { lookupKnowledge } from '../../../src/core/preflight/knowledge-base.js';
 import { buildPreflightReport, type PackageEvidence } from '../../../src/core/preflight/preflight-report.js';
 import { resolveUnit } from '../../../src/core/preflight/systemd-units.js';
-import { renderPreflightText } from '../../../src/cli/commands/preflight.js';
+import { renderPreflightText as renderView } from '../../../src/core/preflight/preflight-text.js';
+import type { PreflightReport } from '../../../src/core/preflight/preflight-report.js';
+
+const renderPreflightText = (_io: unknown, report: PreflightReport, containersNote: string | null, planSource: string): string =>
+  renderView({ report, containersNote, planSource, desiredNote: null, downloadNote: null, timelineNote: null });
 import { container, daemon } from '../../helpers/facts.js';
 import { actualOf, desiredOf } from '../recovery/fixtures.js';
 
