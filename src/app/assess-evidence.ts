@@ -94,7 +94,6 @@ export async function gatherEvidence(
           downloadNote =
             `could not download ${p.name} ${p.newVersion} (${why}); ${rest > 0 ? `not trying the other ${rest}: ` : ''}` +
             `the new versions' scripts were not read, so the installed scripts and the knowledge base are used (lower confidence)`;
-          opts.onProgress?.(`upkeep preflight: ${downloadNote}`);
           break;
         }
         failed.push(`${p.name} ${p.newVersion}: ${why}`);

@@ -244,6 +244,8 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     ...(input.planProblems ?? []).map((p) => `plan line ${p.line}: ${p.message}${p.text.trim() === '' ? '' : ` ("${clip(p.text.trim(), 120)}")`}`),
     ...input.evidence.flatMap((e) => (e.unknown ?? []).map((u) => `${e.pkg.name}: ${u}`)),
   ];
+  // docker.service restarts and the containers could not be read: which stop and come back is not known.
+  if (dockerRestarts && !liveRestoreCovers && input.host === null) unknownReasons.push('docker.service restarts and the containers could not be read: which come back is not known');
   const advice: string[] = [];
   // Before a snapshot: a snapshot now would record them as no longer desired.
   if (staysDown > 0) advice.push('upkeep recover for the desired containers already down (or upkeep forget NAME for one stopped on purpose)');

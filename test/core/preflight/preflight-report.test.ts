@@ -259,3 +259,14 @@ test('a package whose effects are unknown: verdict unknown, EFFECTS UNKNOWN on i
   assert.equal(both.exitCode, 3);
   assert.equal(both.unknownReasons.length, 1);
 });
+
+test('docker.service restarts and the containers could not be read: unknown (exit 4), not "nothing stops"', () => {
+  const dockerCe = evidence.filter((e) => e.pkg.name === 'docker-ce');
+  const r = buildPreflightReport({ evidence: dockerCe, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: null });
+  assert.equal(r.docker.restarts, true);
+  assert.equal(r.verdict, 'unknown');
+  assert.equal(r.exitCode, 4);
+  assert.deepEqual(r.unknownReasons, ['docker.service restarts and the containers could not be read: which come back is not known']);
+  const libs = evidence.filter((e) => e.pkg.name.startsWith('lib') && e.effects.length === 0);
+  assert.equal(buildPreflightReport({ evidence: libs, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: null }).exitCode, 0, 'nothing touches docker: the containers do not matter');
+});
