@@ -30,21 +30,7 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
   const out: string[] = [`${report.summary.packages} packages to change (${a.planSource})`];
   if (a.downloadNote !== null) out.push(`Downloads: ${a.downloadNote}`);
   const shown = report.packages.filter((p) => p.risk !== 'low');
-  if (shown.length) {
-    out.push(
-      renderFittedTable(
-        ['RISK', 'PACKAGE', 'FROM -> TO', 'EFFECT', 'SOURCE'],
-        shown.map((p) => [p.risk, p.name, `${p.from ?? '(new)'} -> ${p.to ?? '(removed)'}`, p.effects.join('; '), p.source.split(':')[0]!]),
-        width,
-        {
-          weights: [0, 0, 1, 4, 2],
-          // Versions wrap only at " -> ": "OLD ->" over "NEW".
-          minWidths: [undefined, undefined, Math.max(...shown.map((p) => Math.max(`${p.from ?? '(new)'} ->`.length, (p.to ?? '(removed)').length)))],
-          style: (cell, _row, col) => (col === 0 && cell.startsWith('high') ? paint('red', cell) : cell),
-        },
-      ),
-    );
-  }
+  if (shown.length) out.push(packageTable(shown, width, paint));
   const low = report.packages.length - shown.length;
   if (low) out.push(`(${low} more with no service restart known)`);
   if (report.docker.why) out.push(`Docker: ${report.docker.why}`);
@@ -89,3 +75,34 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
   return out.map((l) => (l.includes('\n') ? l : wrapParagraph(l, width, l.startsWith('  ') ? 2 : 4))).join('\n') + '\n';
 }
 
+
+/**
+ * The package table: one line per package when it fits in `width`; otherwise each package's line
+ * holds RISK, PACKAGE and FROM -> TO, and its effects and source follow underneath, wrapped and
+ * indented (the effects are the long column: up to 450 characters on the incident plan).
+ */
+function packageTable(shown: readonly PreflightReport['packages'][number][], width: number, paint: Paint): string {
+  const style = (cell: string, _row: number, col: number) => (col === 0 && cell.startsWith('high') ? paint('red', cell) : cell);
+  const versions = (p: PreflightReport['packages'][number]) => `${p.from ?? '(new)'} -> ${p.to ?? '(removed)'}`;
+  const rows = shown.map((p) => [p.risk, p.name, versions(p), p.effects.join('; '), p.source.split(':')[0]!]);
+  const full = renderFittedTable(['RISK', 'PACKAGE', 'FROM -> TO', 'EFFECT', 'SOURCE'], rows, Infinity, { style });
+  if (!Number.isFinite(width) || full.split('\n').every((l) => l.length <= width)) return full;
+  const heads = renderFittedTable(['RISK', 'PACKAGE', 'FROM -> TO'], rows.map((r) => r.slice(0, 3)), width, {
+    weights: [0, 1, 1],
+    minWidths: [undefined, 12, Math.min(width, Math.max(...shown.map((p) => Math.max(`${p.from ?? '(new)'} ->`.length, (p.to ?? '(removed)').length))))],
+    style,
+  }).split('\n');
+  // renderFittedTable may wrap a head over several lines: group them back by package.
+  const indent = '      ';
+  const title = `${heads[0]!}  (effects and source under each)`;
+  const out: string[] = [title.length <= width ? title : heads[0]!];
+  let k = 1;
+  rows.forEach((r) => {
+    const headLines: string[] = [heads[k++]!];
+    while (k < heads.length && heads[k]!.startsWith(' ')) headLines.push(heads[k++]!);
+    out.push(...headLines);
+    out.push(wrapParagraph(`${indent}${r[3]}`, width, 0));
+    out.push(wrapParagraph(`${indent}source: ${r[4]}`, width, 0));
+  });
+  return out.join('\n');
+}
