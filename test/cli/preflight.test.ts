@@ -19,7 +19,19 @@ test('the incident plan: exit 3, docker restarts, reboot needed, containers not 
   assert.equal(report.docker.restarts, true);
   assert.equal(report.reboot.needed, true);
   assert.equal(report.containers, null);
-  assert.match(report.packages.find((p: { name: string }) => p.name === 'docker-ce').source, /^knowledge base: FACTS\.md/);
+  // D2: cite documents that are in the repository (FACTS.md is not).
+  assert.match(report.packages.find((p: { name: string }) => p.name === 'docker-ce').source, /^knowledge base: docs\/preflight\.md \(packaging facts\), docs\/restart-semantics\.md: /);
+  assert.doesNotMatch(j.stdout + r.stdout, /FACTS\.md/);
+});
+
+test('D5: the text fits a 100-column terminal (COLUMNS, or the TTY width); --json keeps the full text', async () => {
+  const r = await upkeep(['preflight', '--plan', PLAN, '--no-download'], { ...NO_ENGINE, COLUMNS: '100' });
+  assert.equal(r.code, 3, r.stderr);
+  const longest = Math.max(...r.stdout.split('\n').map((l) => l.length));
+  assert.ok(longest <= 100, `a line of ${longest} characters`);
+  assert.match(r.stdout, /^ {6}MAJOR; restarts docker\.service; every container stops;/m);
+  const j = JSON.parse((await upkeep(['preflight', '--plan', PLAN, '--no-download', '--json'], { ...NO_ENGINE, COLUMNS: '100' })).stdout);
+  assert.ok(j.packages.find((p: { name: string }) => p.name === 'docker-ce').effects.join('; ').length > 100);
 });
 
 test('a missing plan file and an unreadable plan: exit 2 with what to do', async () => {
