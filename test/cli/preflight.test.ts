@@ -19,7 +19,19 @@ test('the incident plan: exit 3, docker restarts, reboot needed, containers not 
   assert.equal(report.docker.restarts, true);
   assert.equal(report.reboot.needed, true);
   assert.equal(report.containers, null);
-  assert.match(report.packages.find((p: { name: string }) => p.name === 'docker-ce').source, /^knowledge base: FACTS\.md/);
+  // D2: cite documents that are in the repository (FACTS.md is not).
+  assert.match(report.packages.find((p: { name: string }) => p.name === 'docker-ce').source, /^knowledge base: docs\/preflight\.md \(packaging facts\), docs\/restart-semantics\.md: /);
+  assert.doesNotMatch(j.stdout + r.stdout, /FACTS\.md/);
+});
+
+test('D5: the text fits a 100-column terminal (COLUMNS, or the TTY width); --json keeps the full text', async () => {
+  const r = await upkeep(['preflight', '--plan', PLAN, '--no-download'], { ...NO_ENGINE, COLUMNS: '100' });
+  assert.equal(r.code, 3, r.stderr);
+  const longest = Math.max(...r.stdout.split('\n').map((l) => l.length));
+  assert.ok(longest <= 100, `a line of ${longest} characters`);
+  assert.match(r.stdout, /^ {6}MAJOR; restarts docker\.service; every container stops;/m);
+  const j = JSON.parse((await upkeep(['preflight', '--plan', PLAN, '--no-download', '--json'], { ...NO_ENGINE, COLUMNS: '100' })).stdout);
+  assert.ok(j.packages.find((p: { name: string }) => p.name === 'docker-ce').effects.join('; ').length > 100);
 });
 
 test('a missing plan file and an unreadable plan: exit 2 with what to do', async () => {
@@ -29,6 +41,60 @@ test('a missing plan file and an unreadable plan: exit 2 with what to do', async
   const bad = await upkeep(['preflight', '--mode', 'full-upgrade'], NO_ENGINE);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--mode "full-upgrade": use dist-upgrade or upgrade/);
+});
+
+test('B1: a cut plan line is reported in the text and the verdict is "could not predict" (exit 4), never 0', async () => {
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'upk-cut-'));
+  try {
+    const cut = join(dir, 'cut.txt');
+    writeFileSync(cut, 'Inst libfoo [1.0] (1.1 Debian:12/stable [amd64])\nInst docker-ce [5:24.0.0-1~debian.12~bookworm] (5:25.0.0-1~debian.12~bookworm Docker:12/stable [amd6\n');
+    const r = await upkeep(['preflight', '--no-download', '--plan', cut], NO_ENGINE);
+    assert.equal(r.code, 4, r.stdout + r.stderr);
+    assert.match(r.stdout, /^Not understood \(what these would do is not in the prediction\):$/m);
+    assert.match(r.stdout, /^ {2}plan line 2: unreadable Inst line: .*\("Inst docker-ce \[5:24/m);
+    assert.match(r.stdout, /^Could not predict \(exit 4\)/m);
+    const j = await upkeep(['preflight', '--no-download', '--plan', cut, '--json'], NO_ENGINE);
+    assert.equal(j.code, 4);
+    const report = JSON.parse(j.stdout);
+    assert.equal(report.verdict, 'unknown');
+    assert.equal(report.exitCode, 4);
+    assert.match(report.unknownReasons[0], /^plan line 2: unreadable Inst line/);
+    assert.equal(report.problems[0].line, 2);
+    // An empty plan and a plan of only unreadable lines: 4 as well (an empty file is not "nothing to do").
+    writeFileSync(join(dir, 'empty.txt'), '');
+    writeFileSync(join(dir, 'only-cut.txt'), 'Inst docker-ce [5:24.0.0-1] (5:25.0.0-1 Docker:12/stable [amd6\n');
+    for (const f of ['empty.txt', 'only-cut.txt']) assert.equal((await upkeep(['preflight', '--no-download', '--plan', join(dir, f)], NO_ENGINE)).code, 4, f);
+    writeFileSync(join(dir, 'nothing.txt'), 'Reading package lists...\n0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n');
+    assert.equal((await upkeep(['preflight', '--no-download', '--plan', join(dir, 'nothing.txt')], NO_ENGINE)).code, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('B1: a plan that is a FIFO, a directory or too large is refused at once (exit 2), never waited on', async () => {
+  const { mkdtempSync, rmSync, openSync, ftruncateSync, closeSync } = await import('node:fs');
+  const { execFileSync } = await import('node:child_process');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'upk-fifo-'));
+  try {
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    const fifo = await upkeep(['preflight', '--no-download', '--plan', join(dir, 'fifo')], NO_ENGINE);
+    assert.equal(fifo.code, 2);
+    assert.match(fifo.stderr, /not a regular file \(a FIFO\)/);
+    assert.match((await upkeep(['preflight', '--no-download', '--plan', dir], NO_ENGINE)).stderr, /not a regular file \(a directory\)/);
+    const fd = openSync(join(dir, 'huge.txt'), 'w');
+    ftruncateSync(fd, 17 * 1024 * 1024);
+    closeSync(fd);
+    const huge = await upkeep(['preflight', '--no-download', '--plan', join(dir, 'huge.txt')], NO_ENGINE);
+    assert.equal(huge.code, 2);
+    assert.match(huge.stderr, /more than the 16777216 a plan can be/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('the apt hook never blocks apt: garbage on stdin is one line and exit 0', async () => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { UpkeepError } from '../../core/errors.js';
 import type { ScriptKind } from '../../core/preflight/maintainer-scripts.js';
 import { findInfoFile, type DpkgInfoOptions } from './package-files.js';
-import { describeFailure, runCommand } from './run-command.js';
+import { describeFailure, runCommand, type CommandResult } from './run-command.js';
 
 /** The four scripts; null where the package has none. */
 export type MaintainerScripts = Record<ScriptKind, string | null>;
@@ -40,7 +40,7 @@ export interface CandidateScripts {
  * scripts. A version already in the cache is not downloaded again.
  * @throws UpkeepError when apt cannot download it or dpkg-deb cannot read it.
  */
-export async function fetchCandidateScripts(pkg: string, version: string, cacheDir: string): Promise<CandidateScripts> {
+export async function fetchCandidateScripts(pkg: string, version: string, cacheDir: string, opts: { timeoutMs?: number } = {}): Promise<CandidateScripts> {
   if (!/^[a-z0-9][a-z0-9+.-]*(:[a-z0-9-]+)?$/.test(pkg)) throw new UpkeepError(`"${pkg}" is not a Debian package name`);
   const dir = join(cacheDir, `${pkg}_${version.replaceAll(':', '%3a')}`);
   const cached = await readScriptsFrom(dir);
@@ -49,11 +49,12 @@ export async function fetchCandidateScripts(pkg: string, version: string, cacheD
   await mkdir(cacheDir, { recursive: true });
   const work = await mkdtemp(join(cacheDir, '.download-'));
   try {
-    const download = ['download', `${pkg}=${version}`];
-    const got = await runCommand('apt-get', download, { cwd: work });
+    // No retries and a short idle timeout: an unreachable mirror must fail in seconds, not minutes.
+    const download = ['-o', 'Acquire::Retries=0', '-o', `Acquire::http::Timeout=${DOWNLOAD_IDLE_TIMEOUT_S}`, '-o', `Acquire::https::Timeout=${DOWNLOAD_IDLE_TIMEOUT_S}`, 'download', `${pkg}=${version}`];
+    const got = await runCommand('apt-get', download, { cwd: work, timeoutMs: opts.timeoutMs ?? 120_000 });
     const deb = (await readdir(work)).find((n) => n.endsWith('.deb'));
     if (got.code !== 0 || deb === undefined) {
-      throw new UpkeepError(`could not download ${pkg} ${version}: ${describeFailure('apt-get', download, got)}`, {
+      throw new DownloadError(`could not download ${pkg} ${version}: ${describeFailure('apt-get', download.slice(-2), got)}`, unreachable(got) ? 'unreachable' : 'other', {
         hint: 'check `apt-get download` by hand, or run preflight with --no-download to use the installed scripts',
       });
     }
@@ -70,6 +71,27 @@ export async function fetchCandidateScripts(pkg: string, version: string, cacheD
   const scripts = await readScriptsFrom(dir);
   if (scripts === null) throw new UpkeepError(`extracted ${pkg} ${version} to ${dir}, but found no control file there`);
   return { dir, cached: false, scripts };
+}
+
+/** Seconds apt waits on a silent connection before it gives up (apt's default is 30, with retries). */
+const DOWNLOAD_IDLE_TIMEOUT_S = 10;
+
+/** A failed download: `unreachable` when the mirror (or a proxy) cannot be reached, so the next package will fail the same way. */
+export class DownloadError extends UpkeepError {
+  constructor(
+    message: string,
+    readonly kind: 'unreachable' | 'other',
+    opts: { hint?: string } = {},
+  ) {
+    super(message, opts);
+  }
+}
+
+/** apt's words for "the network or the mirror is not there" (LC_ALL=C), or the command killed by its timeout. */
+const UNREACHABLE = /Could not connect|Connection refused|Connection timed out|Network is unreachable|No route to host|Temporary failure resolving|Could not resolve|Unable to connect|timed out|Connection failed/i;
+
+function unreachable(r: CommandResult): boolean {
+  return r.code === null || UNREACHABLE.test(r.stderr);
 }
 
 /** The scripts in an extracted control directory, or null when there is none. */

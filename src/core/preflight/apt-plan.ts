@@ -12,6 +12,10 @@
  *    `**REMOVE**` (also for a purge). Version 2 is the same without the arch and multi-arch fields.
  *
  * Parsing never throws: a line that cannot be read is reported with its line number and skipped.
+ * A caller must treat any problem as "the plan is not fully known" (preflight's verdict becomes
+ * `unknown`), never as "that line did nothing": apt's own summary line (`N upgraded, N newly
+ * installed, ...`) is checked against the lines read, and a text with no package line and no summary
+ * line is a problem, not an empty upgrade.
  */
 import { compareDebianVersions, parseDebianVersion } from './debian-version.js';
 
@@ -53,6 +57,50 @@ export interface AptPlan {
   problems: PlanProblem[];
 }
 
+/** apt-get's last line: `N upgraded, N newly installed, [N reinstalled, ][N downgraded, ]N to remove and N not upgraded.` */
+export interface AptSummaryLine {
+  line: number;
+  upgraded: number;
+  newlyInstalled: number;
+  reinstalled: number;
+  downgraded: number;
+  toRemove: number;
+  notUpgraded: number;
+}
+
+/** The largest plan text preflight reads (a 2000-package plan is about 300 kB). */
+export const MAX_PLAN_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Decodes a plan's bytes as UTF-8 (apt-get with LC_ALL=C writes ASCII). A line that is not valid
+ * UTF-8 is a problem and is blanked (line numbers stay), so that it is never half-read.
+ */
+export function decodePlanBytes(bytes: Uint8Array): { text: string; problems: PlanProblem[] } {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const lenient = new TextDecoder('utf-8');
+  try {
+    return { text: strict.decode(bytes), problems: [] };
+  } catch {
+    /* find the lines below */
+  }
+  const lines: string[] = [];
+  const problems: PlanProblem[] = [];
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i < bytes.length && bytes[i] !== 0x0a) continue;
+    const chunk = bytes.subarray(start, i);
+    try {
+      lines.push(strict.decode(chunk));
+    } catch {
+      const text = lenient.decode(chunk);
+      problems.push({ line: lines.length + 1, text, message: 'not valid UTF-8 (apt-get writes ASCII with LC_ALL=C): the line was not read' });
+      lines.push('');
+    }
+    start = i + 1;
+  }
+  return { text: lines.join('\n'), problems };
+}
+
 /** The hook's input: a plan plus apt's configuration and the protocol version. */
 export interface PreInstallPkgs extends AptPlan {
   protocolVersion: 2 | 3;
@@ -63,14 +111,33 @@ export interface PreInstallPkgs extends AptPlan {
 const INST = /^Inst (\S+)(?: \[([^\]\s]+)\])? \((\S+)(?: (.*?))? \[([^\]\s]+)\]\)(?: \[.*\])?\s*$/;
 const CONF = /^Conf (\S+) \((\S+)(?: (.*?))? \[([^\]\s]+)\]\)(?: \[.*\])?\s*$/;
 const REMV = /^(?:Remv|Purg) (\S+)(?: \[([^\]\s]+)\])?(?: \[.*\])?\s*$/;
+const SUMMARY = /^(\d+) upgraded, (\d+) newly installed, (?:(\d+) reinstalled, )?(?:(\d+) downgraded, )?(\d+) to remove and (\d+) not upgraded\.\s*$/;
 
-/** Parses the output of `apt-get -s` (any command: upgrade, dist-upgrade, install, remove). */
-export function parseAptSimulation(text: string): AptPlan {
+/**
+ * Parses the output of `apt-get -s` (any command: upgrade, dist-upgrade, install, remove). The
+ * summary line, when present, is checked against the lines read (a cut or edited plan is a problem).
+ */
+export function parseAptSimulation(text: string): AptPlan & { summary: AptSummaryLine | null } {
   const builder = new PlanBuilder();
   const lines = text.split('\n');
+  let summary: AptSummaryLine | null = null;
+  let packageLines = 0;
+  let unpacks = 0;
+  let removals = 0;
   for (let i = 0; i < lines.length; i++) {
     const raw = lines[i]!.replace(/\r$/, '');
     const no = i + 1;
+    const sm = SUMMARY.exec(raw);
+    if (sm !== null) {
+      const n = (k: number) => (sm[k] === undefined ? 0 : Number(sm[k]));
+      summary = { line: no, upgraded: n(1), newlyInstalled: n(2), reinstalled: n(3), downgraded: n(4), toRemove: n(5), notUpgraded: n(6) };
+      continue;
+    }
+    if (/^(Inst|Remv|Purg)(\s|$)/.test(raw)) {
+      packageLines++;
+      if (raw.startsWith('Inst')) unpacks++;
+      else removals++;
+    } else if (/^Conf(\s|$)/.test(raw)) packageLines++;
     if (raw.startsWith('E: ')) {
       builder.problem(no, raw, 'apt reported an error: the plan may be incomplete');
       continue;
@@ -112,7 +179,25 @@ export function parseAptSimulation(text: string): AptPlan {
       else builder.remove(no, m[1]!, null, m[2] ?? null);
     }
   }
-  return builder.result();
+  if (summary !== null) {
+    const expected = summary.upgraded + summary.newlyInstalled + summary.reinstalled + summary.downgraded;
+    if (expected !== unpacks || summary.toRemove !== removals) {
+      builder.problem(
+        summary.line,
+        lines[summary.line - 1]!,
+        `apt's summary counts ${expected} to unpack and ${summary.toRemove} to remove, but the plan has ${unpacks} Inst and ${removals} Remv/Purg lines: it is incomplete or edited`,
+      );
+    }
+  } else if (packageLines === 0 && !builder.hasProblems()) {
+    builder.problem(
+      1,
+      lines[0] ?? '',
+      text.trim() === ''
+        ? 'the plan is empty: apt-get -s always ends with a summary line ("0 upgraded, 0 newly installed, ...")'
+        : 'no package line and no apt summary line ("N upgraded, N newly installed, ..."): not the output of apt-get -s',
+    );
+  }
+  return { ...builder.result(), summary };
 }
 
 /** Parses what apt writes to a `DPkg::Pre-Install-Pkgs` command configured for protocol version 3 (or 2). */
@@ -182,6 +267,10 @@ class PlanBuilder {
 
   problem(line: number, text: string, message: string): void {
     this.problems.push({ line, text, message });
+  }
+
+  hasProblems(): boolean {
+    return this.problems.length > 0;
   }
 
   unpack(line: number, text: string, p: PackageLine): void {

@@ -35,7 +35,7 @@ export const KNOWLEDGE_BASE: readonly KnowledgeEntry[] = [
     notes: [
       'restarting docker.service stops every container; only restart policies (or live-restore, documented as safe only across patch upgrades) bring them back',
     ],
-    source: 'FACTS.md: docker-ce postinst restarts docker.service on every upgrade (docker/docker-ce-packaging deb/common/rules: plain dh, dh_installsystemd defaults)',
+    source: 'docs/preflight.md (packaging facts), docs/restart-semantics.md: docker-ce postinst restarts docker.service on every upgrade (docker/docker-ce-packaging deb/common/rules: plain dh, dh_installsystemd defaults)',
   },
   {
     package: 'docker.io',
@@ -45,7 +45,7 @@ export const KNOWLEDGE_BASE: readonly KnowledgeEntry[] = [
     ],
     rebootNeeded: false,
     notes: ['start only: an upgrade leaves the old dockerd running until it is restarted by hand or by a reboot'],
-    source: 'FACTS.md; Debian bookworm docker.io 20.10.24+dfsg1-1+deb12u1+b6 postinst line 104 (dh_installsystemd start-only block), test/fixtures/apt/scripts',
+    source: 'docs/preflight.md (packaging facts); Debian bookworm docker.io 20.10.24+dfsg1-1+deb12u1+b6 postinst line 104 (dh_installsystemd start-only block), test/fixtures/apt/scripts',
   },
   {
     package: 'containerd.io',
@@ -55,7 +55,7 @@ export const KNOWLEDGE_BASE: readonly KnowledgeEntry[] = [
       'containerd.service has KillMode=process: running containers (their shims) survive a containerd restart',
       'containerd 1.7 -> 2.x changes the shim API (v3)',
     ],
-    source: 'FACTS.md: containerd.io restarts containerd.service; containerd.service KillMode=process; 1.7 -> 2.x shim API change',
+    source: 'docs/preflight.md (packaging facts): containerd.io restarts containerd.service; containerd.service KillMode=process; 1.7 -> 2.x shim API change',
   },
   {
     package: 'containerd',
@@ -101,7 +101,7 @@ export const KNOWLEDGE_BASE: readonly KnowledgeEntry[] = [
     ],
     rebootNeeded: false,
     notes: ['daemon-reexec keeps every unit running; logind is deliberately not restarted'],
-    source: 'FACTS.md; Debian bookworm systemd 252.39-1~deb12u2 postinst lines 95-105 (hand-written, in `if [ -n "$2" ]`), test/fixtures/apt/scripts',
+    source: 'docs/preflight.md (packaging facts); Debian bookworm systemd 252.39-1~deb12u2 postinst lines 95-105 (hand-written, in `if [ -n "$2" ]`), test/fixtures/apt/scripts',
   },
   {
     package: 'dbus',
@@ -124,7 +124,7 @@ export const KNOWLEDGE_BASE: readonly KnowledgeEntry[] = [
     effects: [],
     rebootNeeded: true,
     notes: ['a new kernel runs only after a reboot: compare `uname -r` with the newest installed kernel'],
-    source: 'FACTS.md: kernel packages run /etc/kernel/postinst.d/*; compare uname -r with the newest installed kernel',
+    source: 'docs/preflight.md (packaging facts): kernel packages run /etc/kernel/postinst.d/*; compare uname -r with the newest installed kernel',
   },
 ];
 

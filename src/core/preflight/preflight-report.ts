@@ -5,10 +5,10 @@
  */
 import { formatRestartPolicy } from '../container-facts.js';
 import type { ContainerFacts, DaemonFacts, Prediction } from '../model.js';
-import type { DesiredContainer, ForgottenEntry } from '../recovery/desired-state.js';
+import type { DesiredContainer, ForgottenEntry, IntendedStop } from '../recovery/desired-state.js';
 import { diffDesired } from '../recovery/diff.js';
 import { willComeBack } from '../restart-semantics.js';
-import type { PlannedPackage } from './apt-plan.js';
+import type { PlannedPackage, PlanProblem } from './apt-plan.js';
 import { upstreamChange, type UpstreamChange } from './debian-version.js';
 import { kernelReleaseOf, newestKernel } from './kernels.js';
 import type { EffectWhen, ServiceAction } from './maintainer-scripts.js';
@@ -36,10 +36,18 @@ export interface PackageEvidence {
   confidence?: Confidence;
   rebootNeeded: boolean;
   notes: string[];
+  /**
+   * Why this package's effects are not known (a maintainer script the parser could not follow, a
+   * unit computed at run time that nothing names): the report's verdict is then `unknown`, never
+   * "does not restart". Absent or empty: known.
+   */
+  unknown?: string[];
 }
 
 export interface PreflightInput {
   evidence: PackageEvidence[];
+  /** Lines of the plan that could not be read: each makes the prediction incomplete (verdict `unknown`). */
+  planProblems?: readonly PlanProblem[];
   runningKernel: string;
   installedKernels: string[];
   rebootRequiredFlag: boolean;
@@ -56,7 +64,13 @@ export interface PreflightInput {
    * upkeep's desired state for this engine (the newest snapshot, forgotten names applied), or
    * null/absent when there is none: then nothing is said about desired containers.
    */
-  desired?: { takenAt: string; containers: readonly DesiredContainer[]; forgotten?: readonly ForgottenEntry[] } | null;
+  desired?: {
+    takenAt: string;
+    containers: readonly DesiredContainer[];
+    forgotten?: readonly ForgottenEntry[];
+    /** In the snapshot, stopped on purpose by the operator since: not desired, never "already down". */
+    operatorStopped?: readonly IntendedStop[];
+  } | null;
 }
 
 export type Risk = 'high' | 'med' | 'low';
@@ -70,6 +84,8 @@ export interface PackageLine {
   effects: string[];
   source: string;
   confidence: Confidence;
+  /** Why its effects are not known (empty: known). */
+  unknown: string[];
 }
 
 export interface ContainerOutlook {
@@ -83,6 +99,18 @@ export interface ContainerOutlook {
   /** The final answer: running at the end of the maintenance? */
   runningAtEnd: 'yes' | 'no' | 'unknown';
 }
+
+/**
+ * The report's answer: `nothing-stops` (exit 0), `all-come-back` (1: containers stop, all come
+ * back), `at-risk` (3: something will not come back, or a reboot is needed), `unknown` (4: part of
+ * the input could not be read, and what was read shows no risk: upkeep cannot say it is safe).
+ * `at-risk` wins over `unknown`: what was read already proves a risk (`unknownReasons` still lists
+ * what was not read).
+ */
+export type PreflightVerdict = 'nothing-stops' | 'all-come-back' | 'at-risk' | 'unknown';
+
+/** Exit code of each verdict. */
+export const VERDICT_EXIT: Readonly<Record<PreflightVerdict, 0 | 1 | 3 | 4>> = { 'nothing-stops': 0, 'all-come-back': 1, 'at-risk': 3, unknown: 4 };
 
 /** A container the desired state says should run, not running before the upgrade starts. */
 export interface DownContainer {
@@ -117,11 +145,16 @@ export interface PreflightReport {
   alreadyDown: DownContainer[] | null;
   /** The snapshot `alreadyDown` compares with (its time), or null. */
   desiredStateTakenAt: string | null;
+  /** Desired containers the operator stopped on purpose (not desired, not "already down"); null without a desired state. */
+  stoppedOnPurpose: Array<{ name: string; at: string; reason: string }> | null;
   /** notBack and unknown count running containers; alreadyDown counts the desired ones down already. */
   summary: { packages: number; containersStop: number; notBack: number; unknown: number; alreadyDown: number };
   advice: string[];
-  /** 0 nothing stops, 1 containers stop but all come back, 3 something will not come back or a reboot is needed. */
-  exitCode: 0 | 1 | 3;
+  verdict: PreflightVerdict;
+  /** Every input that could not be read or understood (plan lines, maintainer scripts); empty when all was. */
+  unknownReasons: string[];
+  /** VERDICT_EXIT[verdict]: 0 nothing stops, 1 all come back, 3 at risk, 4 could not predict. */
+  exitCode: 0 | 1 | 3 | 4;
 }
 
 const DOCKER_UNITS = new Set(['docker.service', 'docker.socket']);
@@ -164,12 +197,14 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     for (const f of conffiles) effects.push(`${f} is modified locally: dpkg will ask if the new version changes it (--force-confold keeps yours)`);
     if (kernel !== null) effects.push(`reboot needed (running ${input.runningKernel})`);
     effects.push(...e.notes);
+    const unknown = e.unknown ?? [];
+    if (unknown.length > 0) effects.unshift(`EFFECTS UNKNOWN: ${unknown.join('; ')}`);
     const risk: Risk = touchesDocker || kernel !== null || e.rebootNeeded || upgradeEffects.some((x) => x.unit === 'containerd.service')
       ? 'high'
-      : upgradeEffects.length > 0 || reached.length > 0 || conffiles.length > 0
+      : upgradeEffects.length > 0 || reached.length > 0 || conffiles.length > 0 || unknown.length > 0
         ? 'med'
         : 'low';
-    return { name: e.pkg.name, from: e.pkg.oldVersion, to: e.pkg.newVersion, change, risk, effects: change === 'major' ? ['MAJOR', ...effects] : effects, source: e.source, confidence: e.confidence ?? 'medium' };
+    return { name: e.pkg.name, from: e.pkg.oldVersion, to: e.pkg.newVersion, change, risk, effects: change === 'major' ? ['MAJOR', ...effects] : effects, source: e.source, confidence: e.confidence ?? 'medium', unknown };
   });
 
   const newest = newestKernel([...input.installedKernels, ...input.evidence.map((e) => kernelReleaseOf(e.pkg.name)).filter((k): k is string => k !== null)]);
@@ -205,6 +240,12 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
   const notBack = containers?.filter((c) => c.runningAtEnd === 'no').length ?? 0;
   const unknown = containers?.filter((c) => c.runningAtEnd === 'unknown').length ?? 0;
   const staysDown = alreadyDown?.filter((c) => c.runningAtEnd !== 'yes').length ?? 0;
+  const unknownReasons = [
+    ...(input.planProblems ?? []).map((p) => `plan line ${p.line}: ${p.message}${p.text.trim() === '' ? '' : ` ("${clip(p.text.trim(), 120)}")`}`),
+    ...input.evidence.flatMap((e) => (e.unknown ?? []).map((u) => `${e.pkg.name}: ${u}`)),
+  ];
+  // docker.service restarts and the containers could not be read: which stop and come back is not known.
+  if (dockerRestarts && !liveRestoreCovers && input.host === null) unknownReasons.push('docker.service restarts and the containers could not be read: which come back is not known');
   const advice: string[] = [];
   // Before a snapshot: a snapshot now would record them as no longer desired.
   if (staysDown > 0) advice.push('upkeep recover for the desired containers already down (or upkeep forget NAME for one stopped on purpose)');
@@ -212,6 +253,10 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     advice.push('upkeep snapshot (so that upkeep recover, or the agent, brings them back)');
     advice.push('or fix the policies first: upkeep audit --fix --apply-live');
   }
+  const verdict: PreflightVerdict =
+    notBack + unknown + staysDown > 0 || rebootNeeded ? 'at-risk' : unknownReasons.length > 0 ? 'unknown' : stops > 0 ? 'all-come-back' : 'nothing-stops';
+  if ((input.planProblems ?? []).length > 0) advice.push('make the plan readable (LC_ALL=C apt-get -s dist-upgrade > plan.txt) and run upkeep preflight again');
+  if (input.evidence.some((e) => (e.unknown ?? []).length > 0)) advice.push('read the maintainer scripts listed as EFFECTS UNKNOWN yourself (dpkg-deb -e PKG.deb DIR) before the upgrade');
   return {
     packages,
     restartedUnits: [...restarted].sort(),
@@ -221,10 +266,17 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     containers,
     alreadyDown,
     desiredStateTakenAt: alreadyDown === null ? null : input.desired!.takenAt,
+    stoppedOnPurpose: alreadyDown === null ? null : (input.desired!.operatorStopped ?? []).map((s) => ({ name: s.name, at: s.at, reason: s.reason })),
     summary: { packages: packages.length, containersStop: stops, notBack, unknown, alreadyDown: alreadyDown?.length ?? 0 },
     advice,
-    exitCode: notBack + unknown + staysDown > 0 || rebootNeeded ? 3 : stops > 0 ? 1 : 0,
+    verdict,
+    unknownReasons,
+    exitCode: VERDICT_EXIT[verdict],
   };
+}
+
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
 /**
@@ -237,7 +289,10 @@ function downDesired(
   host: NonNullable<PreflightInput['host']>,
   event: 'daemon-restart' | 'reboot' | null,
 ): DownContainer[] {
-  const diff = diffDesired(desired.containers, host.containers, desired.forgotten ? { forgotten: desired.forgotten } : {});
+  const diff = diffDesired(desired.containers, host.containers, {
+    ...(desired.forgotten ? { forgotten: desired.forgotten } : {}),
+    ...(desired.operatorStopped ? { operatorStopped: desired.operatorStopped } : {}),
+  });
   const out: DownContainer[] = [];
   for (const d of diff.notRunning) {
     if (d.state === 'restarting') continue;

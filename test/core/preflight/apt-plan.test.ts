@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseAptSimulation, parsePreInstallPkgsV3, type PlannedPackage } from '../../../src/core/preflight/apt-plan.js';
+import { decodePlanBytes, parseAptSimulation, parsePreInstallPkgsV3, type PlannedPackage } from '../../../src/core/preflight/apt-plan.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`../../fixtures/apt/${name}`, import.meta.url), 'utf8');
 const byName = (packages: PlannedPackage[], name: string): PlannedPackage | undefined => packages.find((p) => p.name === name);
@@ -133,7 +133,45 @@ test('weird lines become problems with their line numbers; nothing throws', () =
   );
   assert.equal(plan.problems[0]!.text, 'Inst');
   assert.deepEqual(plan.packages.map((p) => p.name), ['ok']);
-  assert.deepEqual(parseAptSimulation(''), { packages: [], problems: [] });
+});
+
+test('an empty plan, or one with no package line and no summary line, is a problem, never "nothing to do"', () => {
+  const empty = parseAptSimulation('');
+  assert.deepEqual(empty.packages, []);
+  assert.match(empty.problems[0]!.message, /^the plan is empty/);
+  assert.match(parseAptSimulation('hello\nworld\n').problems[0]!.message, /^no package line and no apt summary line/);
+  const nothing = parseAptSimulation('Reading package lists...\nCalculating upgrade...\n0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n');
+  assert.deepEqual(nothing.problems, []);
+  assert.deepEqual(nothing.packages, []);
+});
+
+test('a cut Inst line is a problem, and apt\'s summary line catches lines lost or added', () => {
+  const cut = 'Inst docker-ce [5:24.0.0-1~debian.12~bookworm] (5:25.0.0-1~debian.12~bookworm Docker:12/stable [amd6\n';
+  const p1 = parseAptSimulation(cut);
+  assert.equal(p1.packages.length, 0);
+  assert.deepEqual(p1.problems.map((p) => [p.line, p.message.split(':')[0]]), [[1, 'unreadable Inst line']]);
+  // Cut at a line boundary: every line reads, but the summary says one is missing.
+  const lost = parseAptSimulation('Inst a [1] (2 D:12 [amd64])\nConf a (2 D:12 [amd64])\n2 upgraded, 1 newly installed, 1 reinstalled, 0 to remove and 0 not upgraded.\n');
+  assert.equal(lost.summary?.reinstalled, 1);
+  assert.deepEqual(lost.problems.map((p) => [p.line, p.message]), [
+    [3, "apt's summary counts 4 to unpack and 0 to remove, but the plan has 1 Inst and 0 Remv/Purg lines: it is incomplete or edited"],
+  ]);
+  const ok = parseAptSimulation('Inst a [1] (2 D:12 [amd64])\nRemv b [1]\n1 upgraded, 0 newly installed, 1 to remove and 3 not upgraded.\n');
+  assert.deepEqual(ok.problems, []);
+});
+
+test('bytes that are not UTF-8: that line is a problem and is not read; the others are', () => {
+  const bytes = Buffer.concat([
+    Buffer.from('Inst a [1] (2 D:12 [amd64])\n'),
+    Buffer.from('Inst docker-ce [5:24.0.0-1] (5:25.0.0-1 D\xff:12 [amd64])\n', 'latin1'),
+    Buffer.from('2 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n'),
+  ]);
+  const { text, problems } = decodePlanBytes(bytes);
+  assert.deepEqual(problems.map((p) => [p.line, p.message.split(' (')[0]]), [[2, 'not valid UTF-8']]);
+  const plan = parseAptSimulation(text);
+  assert.deepEqual(plan.packages.map((p) => p.name), ['a']);
+  assert.equal(plan.problems.length, 1, 'the summary no longer matches');
+  assert.deepEqual(decodePlanBytes(Buffer.from('Inst a\n')), { text: 'Inst a\n', problems: [] });
 });
 
 test('Pre-Install-Pkgs v3, captured from real apt 2.6: an upgrade of a local .deb', () => {

@@ -6,7 +6,11 @@ import { parseAptSimulation } from '../../../src/core/preflight/apt-plan.js';
 import { lookupKnowledge } from '../../../src/core/preflight/knowledge-base.js';
 import { buildPreflightReport, type PackageEvidence } from '../../../src/core/preflight/preflight-report.js';
 import { resolveUnit } from '../../../src/core/preflight/systemd-units.js';
-import { renderPreflightText } from '../../../src/cli/commands/preflight.js';
+import { renderPreflightText as renderView } from '../../../src/core/preflight/preflight-text.js';
+import type { PreflightReport } from '../../../src/core/preflight/preflight-report.js';
+
+const renderPreflightText = (_io: unknown, report: PreflightReport, containersNote: string | null, planSource: string): string =>
+  renderView({ report, containersNote, planSource, desiredNote: null, downloadNote: null, timelineNote: null });
 import { container, daemon } from '../../helpers/facts.js';
 import { actualOf, desiredOf } from '../recovery/fixtures.js';
 
@@ -211,4 +215,58 @@ test('effects assumed from the shipped units read "probably restarts", name thei
   assert.equal(r.packages[0]!.risk, 'med');
   assert.deepEqual(r.restartedUnits, ['fakesvc.service']);
   assert.equal(buildPreflightReport({ evidence: evidence.slice(0, 1), runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: null }).packages[0]!.confidence, 'medium');
+});
+
+test('a plan line that could not be read makes the verdict unknown (exit 4), never "all come back"', () => {
+  const cut = 'Inst libfoo [1.0] (1.1 Debian:12/stable [amd64])\nInst docker-ce [5:24.0.0-1~debian.12~bookworm] (5:25.0.0-1~debian.12~bookworm Docker:12/stable [amd6\n';
+  const full = cut.replace('[amd6\n', '[amd64])\n');
+  const running = [container({ name: 'redis', restartPolicy: no })];
+  const reportOf = (text: string) => {
+    const p = parseAptSimulation(text);
+    const ev: PackageEvidence[] = p.packages.map((pkg) => {
+      const kb = lookupKnowledge(pkg.name);
+      return { pkg, effects: kb?.effects ?? [], source: kb ? `knowledge base: ${kb.source}` : 'none', rebootNeeded: false, notes: [] };
+    });
+    return buildPreflightReport({ evidence: ev, planProblems: p.problems, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: { daemon: daemon(), containers: running } });
+  };
+  const complete = reportOf(full);
+  assert.equal(complete.verdict, 'at-risk');
+  assert.equal(complete.exitCode, 3);
+  assert.deepEqual(complete.unknownReasons, []);
+  const truncated = reportOf(cut);
+  assert.equal(truncated.verdict, 'unknown');
+  assert.equal(truncated.exitCode, 4);
+  assert.match(truncated.unknownReasons[0]!, /^plan line 2: unreadable Inst line.*\("Inst docker-ce /);
+  assert.match(truncated.advice.join('\n'), /make the plan readable/);
+  // The same with nothing running: still unknown, not "nothing stops".
+  const empty = buildPreflightReport({ evidence: [], planProblems: parseAptSimulation('').problems, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: null });
+  assert.equal(empty.exitCode, 4);
+});
+
+test('a package whose effects are unknown: verdict unknown, EFFECTS UNKNOWN on its line; a proven risk still wins (exit 3)', () => {
+  const pkg = { name: 'weird', arch: 'amd64', oldVersion: '1.0', newVersion: '1.1', origins: [], action: 'upgrade' as const, debPath: null, line: 1 };
+  const ev: PackageEvidence = { pkg, effects: [], source: 'installed scripts', rebootNeeded: false, notes: [], unknown: ['postinst line 7: unexpected ")" (not analysed)'] };
+  const base = { runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: { daemon: daemon(), containers: [container({ name: 'a', restartPolicy: always })] } };
+  const r = buildPreflightReport({ evidence: [ev], ...base });
+  assert.equal(r.verdict, 'unknown');
+  assert.equal(r.exitCode, 4);
+  assert.equal(r.packages[0]!.risk, 'med');
+  assert.match(r.packages[0]!.effects[0]!, /^EFFECTS UNKNOWN: postinst line 7/);
+  assert.deepEqual(r.unknownReasons, ['weird: postinst line 7: unexpected ")" (not analysed)']);
+  const kernel = { ...ev, pkg: { ...pkg, name: 'linux-image-9.9.9-1-amd64', oldVersion: null, newVersion: '9.9.9-1', action: 'install' as const }, unknown: [] };
+  const both = buildPreflightReport({ evidence: [ev, kernel], ...base });
+  assert.equal(both.verdict, 'at-risk');
+  assert.equal(both.exitCode, 3);
+  assert.equal(both.unknownReasons.length, 1);
+});
+
+test('docker.service restarts and the containers could not be read: unknown (exit 4), not "nothing stops"', () => {
+  const dockerCe = evidence.filter((e) => e.pkg.name === 'docker-ce');
+  const r = buildPreflightReport({ evidence: dockerCe, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: null });
+  assert.equal(r.docker.restarts, true);
+  assert.equal(r.verdict, 'unknown');
+  assert.equal(r.exitCode, 4);
+  assert.deepEqual(r.unknownReasons, ['docker.service restarts and the containers could not be read: which come back is not known']);
+  const libs = evidence.filter((e) => e.pkg.name.startsWith('lib') && e.effects.length === 0);
+  assert.equal(buildPreflightReport({ evidence: libs, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: null }).exitCode, 0, 'nothing touches docker: the containers do not matter');
 });

@@ -1,0 +1,138 @@
+/**
+ * The "assess an upgrade" use case's view of this machine (app/assess-upgrade.ts UpgradeSystem):
+ * apt's simulation and downloads, dpkg's info directory and conffiles, systemd's unit files, the
+ * kernels; a saved plan file read safely; and upkeep's store when one exists.
+ */
+import { constants } from 'node:fs';
+import { access, open } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { CandidateDownloadError, type ScriptTexts } from '../../app/assess-evidence.js';
+import type { AssessUpgradeDeps, HostSnapshot, UpgradeStore, UpgradeSystem } from '../../app/assess-upgrade.js';
+import { UsageError } from '../../core/errors.js';
+import { MAX_PLAN_BYTES, type PlannedPackage } from '../../core/preflight/apt-plan.js';
+import { shippedUnits } from '../../core/preflight/shipped-units.js';
+import { openStore } from '../store/sqlite-store.js';
+import { DATABASE_FILE, resolveStateDir } from '../store/state-dir.js';
+import { installedKernels, rebootRequiredFlag, runningKernel } from './kernels.js';
+import { DownloadError, fetchCandidateScripts, readInstalledScripts } from './maintainer-scripts.js';
+import { listDpkgInfo, readConffilesOf, readPackageFiles } from './package-files.js';
+import { simulateUpgrade } from './simulate-upgrade.js';
+import { readAllUnits, readEnabledUnits, readUnitStates } from './unit-files.js';
+
+const PLAN_HINT = 'save one with: LC_ALL=C apt-get -s dist-upgrade > plan.txt';
+
+/**
+ * A saved plan's bytes: a regular file only (a FIFO or a device would block or never end), at most
+ * MAX_PLAN_BYTES. Opened non-blocking and checked on the open descriptor.
+ * @throws UsageError with what to do.
+ */
+export async function readPlanFile(path: string, maxBytes = MAX_PLAN_BYTES): Promise<Uint8Array> {
+  const fail = (why: string) => new UsageError(`--plan ${path}: ${why}`, { hint: PLAN_HINT });
+  const fh = await open(path, constants.O_RDONLY | constants.O_NONBLOCK).catch((err: Error) => {
+    throw fail(err.message);
+  });
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw fail(`not a regular file (${st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'a socket or other special file'}): save the plan to a file first`);
+    if (st.size > maxBytes) throw fail(`${st.size} bytes is more than the ${maxBytes} a plan can be`);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const buf = Buffer.alloc(Math.min(1 << 20, maxBytes + 1 - total));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) throw fail(`more than the ${maxBytes} bytes a plan can be`);
+    }
+    return Buffer.concat(chunks);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** apt, dpkg and systemd on this machine. `cacheDir`: where downloaded control files are kept. */
+export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?: number }): UpgradeSystem {
+  let infoNames: Promise<ReadonlySet<string>> | undefined;
+  const names = () => (infoNames ??= listDpkgInfo());
+  let enabled: Promise<ReadonlySet<string>> | undefined;
+  return {
+    simulate: (mode) => simulateUpgrade(mode),
+    readPlanFile: (path) => readPlanFile(path),
+    async installedScripts(p: PlannedPackage): Promise<ScriptTexts | null> {
+      return readInstalledScripts(p.name, { arch: p.arch, names: await names() });
+    },
+    async candidateScripts(p: PlannedPackage): Promise<ScriptTexts> {
+      if (p.newVersion === null) throw new CandidateDownloadError(`${p.name} is removed: no candidate`, 'other');
+      try {
+        return (await fetchCandidateScripts(p.name, p.newVersion, opts.cacheDir, opts.downloadTimeoutMs === undefined ? {} : { timeoutMs: opts.downloadTimeoutMs })).scripts;
+      } catch (err) {
+        const message = (err as Error).message.replace(/^could not download \S+ \S+: /, '');
+        throw new CandidateDownloadError(message, err instanceof DownloadError ? err.kind : 'other');
+      }
+    },
+    async shippedUnits(p: PlannedPackage) {
+      const files = await readPackageFiles(p.name, { arch: p.arch, names: await names() });
+      return files === null ? null : { list: basename(files.file), units: shippedUnits(files.paths) };
+    },
+    async unitStates(units) {
+      return readUnitStates(units, { enabled: await (enabled ??= readEnabledUnits()) });
+    },
+    allUnits: () => readAllUnits(),
+    async modifiedConffiles(pkgs) {
+      const out = new Map<string, string[]>();
+      for (const [pkg, files] of await readConffilesOf(pkgs)) {
+        const modified = files.filter((f) => f.state === 'modified').map((f) => f.path);
+        if (modified.length > 0) out.set(pkg, modified);
+      }
+      return out;
+    },
+    async kernels() {
+      return {
+        running: runningKernel(),
+        installed: await installedKernels().catch(() => []),
+        rebootRequired: (await rebootRequiredFlag().catch(() => ({ required: false }))).required,
+      };
+    },
+  };
+}
+
+/**
+ * upkeep's store in `stateDir` when its database exists (null otherwise: preflight never creates
+ * one). @throws StoreError when it exists and cannot be opened.
+ */
+export async function openExistingStore(stateDir: string): Promise<(() => UpgradeStore) | null> {
+  const exists = await access(join(stateDir, DATABASE_FILE)).then(() => true, () => false);
+  return exists ? () => openStore({ stateDir, create: false }) : null;
+}
+
+/** Where a non-root user's downloaded control files go (root: /var/cache/upkeep/debs). */
+export function defaultCacheDir(env: NodeJS.ProcessEnv, isRoot: boolean, home: string): string {
+  if (isRoot) return '/var/cache/upkeep/debs';
+  const xdg = env.XDG_CACHE_HOME;
+  return join(xdg && xdg.startsWith('/') ? xdg : join(env.HOME ?? home, '.cache'), 'upkeep', 'debs');
+}
+
+/**
+ * The use case's dependencies on this machine: for `upkeep preflight`, its hook and `upkeep check`.
+ * `stateDir`: the flag's value (else UPKEEP_STATE_DIR, /var/lib/upkeep as root, XDG); `readHost`:
+ * how the engine is read (check passes the state it already has).
+ */
+export async function localAssessDeps(opts: {
+  env: NodeJS.ProcessEnv;
+  isRoot: boolean;
+  home: string;
+  stateDir?: string;
+  cacheDir?: string;
+  readHost: () => Promise<HostSnapshot>;
+  onProgress?: (line: string) => void;
+}): Promise<AssessUpgradeDeps> {
+  const dir = resolveStateDir(opts.env, opts.isRoot, opts.stateDir === undefined ? {} : { flag: opts.stateDir });
+  const store = await openExistingStore(dir);
+  return {
+    system: localUpgradeSystem({ cacheDir: opts.cacheDir ?? defaultCacheDir(opts.env, opts.isRoot, opts.home) }),
+    readHost: opts.readHost,
+    openStore: () => (store === null ? null : store()),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  };
+}
