@@ -19,9 +19,7 @@
  * else is a `file-skipped` finding with the reason, never opened.
  */
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { AuditFileRead, FileIdentity } from '../adapters/files/audit-file-reader.js';
-import type { DiscoveryProblem } from '../adapters/files/compose-discovery.js';
-import type { WriteMethod } from '../adapters/files/atomic-write.js';
+import type { AuditFileRead, DiscoveryProblem, FileIdentity, WriteMethod } from '../ports/audit-files.js';
 import { NO_AUDIT_CONFIG, parseAuditConfig, parseTargetPolicy, type AuditConfig } from '../core/audit/audit-config.js';
 import { auditFile, fixFile, parseForAudit, type AuditOptions } from '../core/audit/audit-file.js';
 import type { ComposeFile } from '../core/audit/compose-document.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { applyAudit, auditHostState, planAudit, type AuditDeps, type AuditHostState, type AuditStore } from '../../src/app/audit.js';
-import { auditFileSystem } from '../../src/app/audit-deps.js';
+import { auditFileSystem } from '../../src/cli/deps/audit.js';
 import type { RestartPolicy } from '../../src/core/model.js';
 import type { NewTimelineEntry } from '../../src/ports/timeline.js';
 import { container, daemon } from '../helpers/facts.js';

@@ -21,11 +21,8 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
 }
 
 /** How writeFixedFile wrote a file. */
-export type WriteMethod =
-  /** A new file renamed over the old one (atomic). */
-  | 'replaced'
-  /** The same inode truncated and rewritten: the file has several hard links. Not atomic. */
-  | 'in-place';
+export type { WriteMethod } from '../../ports/audit-files.js';
+import type { WriteMethod } from '../../ports/audit-files.js';
 
 /** The file changed between the audit's read and the write: nothing was written. */
 export class FileChangedError extends Error {}

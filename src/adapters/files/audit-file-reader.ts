@@ -21,21 +21,8 @@ import { isAbsolute, relative, sep } from 'node:path';
 export const DEFAULT_MAX_FILE_BYTES = 10 * 1024 * 1024;
 
 /** What the writer needs to know about the file it replaces. */
-export interface FileIdentity {
-  dev: number;
-  ino: number;
-  /** st_mode & 0o7777: permission bits with setuid, setgid and sticky. */
-  mode: number;
-  uid: number;
-  gid: number;
-  nlink: number;
-}
-
-export type ReadRefusal = 'not-regular' | 'too-large' | 'binary' | 'not-utf8' | 'unreadable';
-
-export type AuditFileRead =
-  | { ok: true; text: string; bytes: Buffer; identity: FileIdentity }
-  | { ok: false; refusal: ReadRefusal; reason: string };
+export type { AuditFileRead, FileIdentity, ReadRefusal } from '../../ports/audit-files.js';
+import type { AuditFileRead } from '../../ports/audit-files.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 

@@ -17,10 +17,8 @@ export function isAuditableName(name: string): boolean {
 }
 
 /** A directory that could not be listed, and why. */
-export interface DiscoveryProblem {
-  dir: string;
-  reason: string;
-}
+export type { DiscoveryProblem } from '../../ports/audit-files.js';
+import type { DiscoveryProblem } from '../../ports/audit-files.js';
 
 /** Every auditable file below `dir`, sorted; `problems` lists directories that could not be read. */
 export async function discoverComposeFiles(dir: string): Promise<{ files: string[]; problems: DiscoveryProblem[] }> {

@@ -4,9 +4,8 @@
  * returning the exit code.
  */
 import type { Command } from 'commander';
-import type { HostState } from '../../adapters/docker/host-state.js';
 import { applyAudit, planAudit, type AuditReport, type AuditRequest } from '../../app/audit.js';
-import { auditDeps } from '../../app/audit-deps.js';
+import { auditDeps } from '../deps/audit.js';
 import { ALL_RULES } from '../../core/audit/rules/all-rules.js';
 import { sarifReport } from '../../core/audit/sarif-report.js';
 import { EXIT, UsageError } from '../../core/errors.js';
@@ -39,13 +38,10 @@ function requestOf(paths: string[], opts: AuditCliOptions): AuditRequest {
   };
 }
 
-/**
- * Plans and applies the audit. `host`: the engine's state when the caller has just read it.
- * Kept for `upkeep check` until it calls app/audit.ts (auditHostState) itself.
- */
-export async function runAudit(io: Io, paths: string[], opts: AuditCliOptions, host?: HostState): Promise<AuditReport> {
+/** Plans and applies the audit (app/audit.ts). */
+async function runAudit(io: Io, paths: string[], opts: AuditCliOptions): Promise<AuditReport> {
   const deps = auditDeps({ env: io.env, ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }) });
-  const plan = await planAudit(deps, requestOf(paths, opts), host);
+  const plan = await planAudit(deps, requestOf(paths, opts));
   return applyAudit(deps, plan, { fix: opts.fix === true && opts.fixDryRun !== true, applyLive: opts.applyLive === true });
 }
 

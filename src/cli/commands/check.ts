@@ -1,20 +1,18 @@
 /**
  * `upkeep check`: the main job. Status (will each container come back?) with its verdict, plus
  * the audit's summary (live containers and the compose files their labels name) and, when apt is
- * there, the preflight's. Exit 1 when anything is at risk.
+ * there, the preflight's. Exit 1 when anything is at risk. The use case is app/check-host.ts.
  */
+import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import { readHostState } from '../../adapters/docker/host-state.js';
+import { checkHost } from '../../app/check-host.js';
 import { EXIT } from '../../core/errors.js';
-import { hasRisk, statusVerdict } from '../../core/status-report.js';
+import { auditDeps } from '../deps/audit.js';
+import { localAssessDeps } from '../deps/upgrade.js';
 import { withEngine } from '../engine.js';
 import { painter, printJson, type Io } from '../io.js';
-import { simulateUpgrade } from '../../adapters/apt/simulate-upgrade.js';
-import { parseAptSimulation } from '../../core/preflight/apt-plan.js';
-import { runAudit } from './audit.js';
-import { runPreflight } from './preflight.js';
 import { renderStatusText, statusJson } from '../render/status.js';
-import { hostStatus } from '../../app/host-status.js';
 import { withOptionalStore } from '../state.js';
 
 export function registerCheck(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -28,11 +26,27 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
     .action(async (opts: { json?: boolean; stateDir?: string; preflight?: boolean }) => {
       // The engine is read once: the status and the audit's live part are made from the same state.
       const state = await withEngine(io, (engine) => readHostState(engine));
-      const report = await withOptionalStore(io, opts, async (store, problem) => hostStatus(state, store, problem));
-      const audit = await runAudit(io, [], { ...(opts.stateDir ? { stateDir: opts.stateDir } : {}) }, state);
-      const preflight = opts.preflight === false ? null : await preflightSummary(io, opts.stateDir);
-      const risk = hasRisk(report.summary) || audit.summary.errors > 0;
-      const verdict = statusVerdict(report.summary);
+      const stateDir = opts.stateDir ? { stateDir: opts.stateDir } : {};
+      const { status: report, audit, preflight, risk, verdict } = await withOptionalStore(io, opts, (store, problem) =>
+        checkHost(
+          {
+            desired: { store, problem },
+            audit: auditDeps({ env: io.env, ...stateDir }),
+            upgrade:
+              opts.preflight === false
+                ? null
+                : () =>
+                    localAssessDeps({
+                      env: io.env,
+                      isRoot: process.getuid?.() === 0,
+                      home: homedir(),
+                      ...stateDir,
+                      readHost: async () => ({ daemon: state.daemon, containers: state.containers, host: state.host }),
+                    }),
+          },
+          state,
+        ),
+      );
       const auditLine =
         audit.summary.errors + audit.summary.warnings === 0
           ? `Audit: no findings in the live containers and ${audit.summary.files} compose file(s) they come from.`
@@ -50,19 +64,4 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
       }
       setExit(risk ? EXIT.findings : EXIT.ok);
     });
-}
-
-/** One line about the pending apt upgrade; never fails check (apt missing or failing is said). */
-async function preflightSummary(io: Io, stateDir: string | undefined): Promise<{ line: string; exitCode: number | null }> {
-  try {
-    const plan = parseAptSimulation(await simulateUpgrade('dist-upgrade'));
-    const { report } = await runPreflight(io, plan, { download: false, cacheDir: '/nonexistent', quiet: true, ...(stateDir === undefined ? {} : { stateDir }) });
-    const parts = [`Preflight: ${report.summary.packages} package(s) to upgrade`];
-    if (report.docker.restarts) parts.push(`docker.service restarts: ${report.summary.containersStop} container(s) stop, ${report.summary.notBack} would not come back`);
-    if (report.reboot.needed) parts.push('reboot needed');
-    if (report.summary.alreadyDown > 0) parts.push(`${report.summary.alreadyDown} desired container(s) already down (upkeep diff)`);
-    return { line: `${parts.join('; ')} (upkeep preflight for details).`, exitCode: report.exitCode };
-  } catch (err) {
-    return { line: `Preflight: not assessed (${(err as Error).message.split('\n')[0]}).`, exitCode: null };
-  }
 }

@@ -8,12 +8,10 @@
 import { homedir, hostname } from 'node:os';
 import type { Command } from 'commander';
 import { assessUpgrade, type AssessUpgradeRequest, type UpgradeAssessment } from '../../app/assess-upgrade.js';
-import { localAssessDeps } from '../../adapters/apt/upgrade-sources.js';
+import { localAssessDeps } from '../deps/upgrade.js';
 import { loadConfig } from '../../adapters/config/load-config.js';
 import { readHostState } from '../../adapters/docker/host-state.js';
 import { UsageError } from '../../core/errors.js';
-import type { AptPlan } from '../../core/preflight/apt-plan.js';
-import type { PreflightReport } from '../../core/preflight/preflight-report.js';
 import { renderPreflightText } from '../../core/preflight/preflight-text.js';
 import { engineFromEnv } from '../engine.js';
 import { painter, printJson, type Io } from '../io.js';
@@ -50,19 +48,6 @@ async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgrade
     ...(quiet ? {} : { onProgress: (line: string) => void io.stderr.write(`${line}\n`) }),
   });
   return assessUpgrade(deps, { ...request, hostName: hostname() });
-}
-
-/**
- * @deprecated Only for `upkeep check` until it calls assessUpgradeSummary (app/assess-upgrade.ts)
- * itself; a command must not import another command. Not recorded in the timeline.
- */
-export async function runPreflight(
-  io: Io,
-  plan: AptPlan,
-  opts: { download: boolean; cacheDir: string; quiet?: boolean; stateDir?: string },
-): Promise<{ report: PreflightReport; containersNote: string | null; desiredNote: string | null }> {
-  const a = await assessHere(io, { cacheDir: opts.cacheDir, ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }) }, { plan: { kind: 'parsed', plan, source: 'apt-get -s dist-upgrade' }, download: opts.download, record: false }, opts.quiet === true);
-  return { report: a.report, containersNote: a.containersNote, desiredNote: a.desiredNote };
 }
 
 /** The JSON of `--json` (docs/preflight.md): the report plus where the plan came from and the notes. */

@@ -11,13 +11,13 @@ import type { AssessUpgradeDeps, HostSnapshot, UpgradeStore, UpgradeSystem } fro
 import { UsageError } from '../../core/errors.js';
 import { MAX_PLAN_BYTES, type PlannedPackage } from '../../core/preflight/apt-plan.js';
 import { shippedUnits } from '../../core/preflight/shipped-units.js';
-import { openStore } from '../store/sqlite-store.js';
-import { DATABASE_FILE, resolveStateDir } from '../store/state-dir.js';
-import { installedKernels, rebootRequiredFlag, runningKernel } from './kernels.js';
-import { DownloadError, fetchCandidateScripts, readInstalledScripts } from './maintainer-scripts.js';
-import { listDpkgInfo, readConffilesOf, readPackageFiles } from './package-files.js';
-import { simulateUpgrade } from './simulate-upgrade.js';
-import { readAllUnits, readEnabledUnits, readUnitStates } from './unit-files.js';
+import { openStore } from '../../adapters/store/sqlite-store.js';
+import { DATABASE_FILE, resolveStateDir } from '../../adapters/store/state-dir.js';
+import { installedKernels, rebootRequiredFlag, runningKernel } from '../../adapters/apt/kernels.js';
+import { DownloadError, fetchCandidateScripts, readInstalledScripts } from '../../adapters/apt/maintainer-scripts.js';
+import { listDpkgInfo, readConffilesOf, readPackageFiles } from '../../adapters/apt/package-files.js';
+import { simulateUpgrade } from '../../adapters/apt/simulate-upgrade.js';
+import { readAllUnits, readEnabledUnits, readUnitStates } from '../../adapters/apt/unit-files.js';
 
 const PLAN_HINT = 'save one with: LC_ALL=C apt-get -s dist-upgrade > plan.txt';
 

@@ -4,16 +4,16 @@
  * be opened and how a fix is written). Tests pass their own AuditDeps.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { EngineClient } from '../adapters/docker/engine-client.js';
-import { readHostState } from '../adapters/docker/host-state.js';
-import { readAuditableFile, resolveReal } from '../adapters/files/audit-file-reader.js';
-import { writeFixedFile } from '../adapters/files/atomic-write.js';
-import { discoverComposeFiles } from '../adapters/files/compose-discovery.js';
-import { openStore } from '../adapters/store/sqlite-store.js';
-import { resolveStateDir } from '../adapters/store/state-dir.js';
-import { isUnitEnabled } from '../adapters/systemd/unit-state.js';
-import { parseDockerHost } from '../core/docker-host.js';
-import type { AuditDeps, AuditFileSystem } from './audit.js';
+import { EngineClient } from '../../adapters/docker/engine-client.js';
+import { readHostState } from '../../adapters/docker/host-state.js';
+import { readAuditableFile, resolveReal } from '../../adapters/files/audit-file-reader.js';
+import { writeFixedFile } from '../../adapters/files/atomic-write.js';
+import { discoverComposeFiles } from '../../adapters/files/compose-discovery.js';
+import { openStore } from '../../adapters/store/sqlite-store.js';
+import { resolveStateDir } from '../../adapters/store/state-dir.js';
+import { isUnitEnabled } from '../../adapters/systemd/unit-state.js';
+import { parseDockerHost } from '../../core/docker-host.js';
+import type { AuditDeps, AuditFileSystem } from '../../app/audit.js';
 
 export interface AuditEnvironment {
   env: Readonly<Record<string, string | undefined>>;

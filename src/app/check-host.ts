@@ -1,0 +1,36 @@
+/**
+ * `upkeep check`, the main job, as one use case: the status of every container (with the desired
+ * state), the audit of the live containers and the compose files they come from, and, unless
+ * skipped, the pending apt upgrade's one-line assessment. The engine is read once: status and
+ * the audit's live part come from the same state.
+ */
+import { hasRisk, statusVerdict, type StatusReport } from '../core/status-report.js';
+import type { HostState } from '../ports/host.js';
+import { auditHostState, type AuditDeps, type AuditReport } from './audit.js';
+import { assessUpgradeSummary, type AssessUpgradeDeps, type UpgradeSummary } from './assess-upgrade.js';
+import type { DesiredStateSource } from './desired-state.js';
+import { hostStatus } from './host-status.js';
+
+export interface CheckDeps {
+  /** The state database for the desired state (null: none yet), and why it could not be opened. */
+  desired: { store: DesiredStateSource | null; problem: string | null };
+  audit: AuditDeps;
+  /** Null: the apt part is skipped (--no-preflight). */
+  upgrade: (() => Promise<AssessUpgradeDeps>) | null;
+}
+
+export interface CheckResult {
+  status: StatusReport;
+  audit: AuditReport;
+  preflight: UpgradeSummary | null;
+  /** Something would not come back, cannot be predicted, or the audit found errors. */
+  risk: boolean;
+  verdict: string;
+}
+
+export async function checkHost(deps: CheckDeps, state: HostState): Promise<CheckResult> {
+  const status = hostStatus(state, deps.desired.store, deps.desired.problem);
+  const audit = await auditHostState(deps.audit, state);
+  const preflight = deps.upgrade === null ? null : await assessUpgradeSummary(await deps.upgrade());
+  return { status, audit, preflight, risk: hasRisk(status.summary) || audit.summary.errors > 0, verdict: statusVerdict(status.summary) };
+}
