@@ -10,7 +10,10 @@
  */
 import { DeliveryError, type AlertMessage, type Notifier } from '../adapters/notify/notifier.js';
 import type { Store } from '../adapters/store/store.js';
+import { doublingDelay } from '../core/recovery/backoff.js';
+import type { Clock } from '../ports/clock.js';
 import { Wakeup, type Actor } from './actor.js';
+import { systemClock } from './system-clock.js';
 import type { AgentLog } from './log.js';
 
 export interface OutboxOptions {
@@ -24,16 +27,23 @@ export interface OutboxOptions {
   pollMs?: number;
   onResult?: (channel: string, outcome: 'delivered' | 'failed' | 'given_up') => void;
   onPending?: (count: number) => void;
+  clock?: Clock;
 }
 
 export class Outbox implements Actor {
   readonly name = 'outbox';
-  private readonly wakeup = new Wakeup();
+  private readonly wakeup: Wakeup;
+  private readonly clock: Clock;
   /** The earliest retry among the channels' head messages after the last pass. */
   private nextHeadAt: number | null = null;
   private kicked = false;
+  /** Delivery passes done (tests wait for one to pass a mark). */
+  passes = 0;
 
-  constructor(private readonly opts: OutboxOptions) {}
+  constructor(private readonly opts: OutboxOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.wakeup = new Wakeup(this.clock);
+  }
 
   /** Something was queued: deliver now. */
   kick(): void {
@@ -54,7 +64,7 @@ export class Outbox implements Actor {
       const pending = this.safePending();
       this.opts.onPending?.(pending.count);
       if (this.kicked) continue;
-      const untilNext = this.nextHeadAt === null ? pollMs : Math.max(50, Math.min(pollMs, this.nextHeadAt - Date.now()));
+      const untilNext = this.nextHeadAt === null ? pollMs : Math.max(50, Math.min(pollMs, this.nextHeadAt - this.clock.now()));
       await this.wakeup.wait(untilNext, signal);
     }
   }
@@ -73,13 +83,13 @@ export class Outbox implements Actor {
     for (const row of store.undeliveredAlerts()) {
       if (signal?.aborted) break;
       if (blocked.has(row.channel)) continue;
-      if (Date.parse(row.nextAttemptAt) > Date.now()) {
+      if (Date.parse(row.nextAttemptAt) > this.clock.now()) {
         blocked.add(row.channel);
         waitFor(Date.parse(row.nextAttemptAt));
         continue;
       }
       const notifier = notifiers.get(row.channel);
-      const now = () => new Date().toISOString();
+      const now = () => new Date(this.clock.now()).toISOString();
       if (notifier === undefined) {
         store.markFailed(row.messageId, row.channel, `no channel named "${row.channel}" in the configuration any more`, null, now());
         this.opts.onResult?.(row.channel, 'given_up');
@@ -95,9 +105,9 @@ export class Outbox implements Actor {
       } catch (err) {
         if (signal?.aborted) break;
         const retryable = err instanceof DeliveryError ? err.retryable : true;
-        const tooOld = Date.now() - Date.parse(row.createdAt) > maxAgeMs;
-        const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(row.attempts, 20));
-        const next = retryable && !tooOld ? new Date(Date.now() + delay).toISOString() : null;
+        const tooOld = this.clock.now() - Date.parse(row.createdAt) > maxAgeMs;
+        const delay = doublingDelay(row.attempts + 1, backoff);
+        const next = retryable && !tooOld ? new Date(this.clock.now() + delay).toISOString() : null;
         store.markFailed(row.messageId, row.channel, (err as Error).message, next, now());
         if (next !== null) {
           blocked.add(row.channel);
@@ -109,6 +119,7 @@ export class Outbox implements Actor {
         else log.warn({ alert: row.messageId, channel: row.channel, err: why, retryInMs: delay }, 'alert delivery failed; will retry');
       }
     }
+    this.passes++;
     return delivered;
   }
 

@@ -23,7 +23,9 @@
 import type { HealMode } from '../config/types.js';
 import type { ContainerFacts } from '../model.js';
 import type { DesiredContainer } from '../recovery/desired-state.js';
+import { doublingDelay } from '../recovery/backoff.js';
 import { matchActual } from '../recovery/match.js';
+import { dockerRestartsAfterExit } from '../restart-semantics.js';
 
 /** The agent's memory about one container (by desired name); the durable part is persisted by the caller. */
 export interface ContainerMemory {
@@ -169,11 +171,11 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
   }
 
   const downFor = now - (mem.downSince ?? now);
-  if (a !== null && dockerWillRestart(a) && downFor < opts.dockerGraceMs) {
+  if (a !== null && dockerRestartsAfterExit(a) && downFor < opts.dockerGraceMs) {
     return { container: d, verdict: { kind: 'docker-restarting', actual: a, retryInMs: opts.dockerGraceMs - downFor }, memory: mem, event };
   }
   if (mem.lastHealAt !== null && mem.healFailures > 0) {
-    const wait = Math.min(opts.backoffMaxMs, opts.backoffInitialMs * 2 ** (mem.healFailures - 1));
+    const wait = doublingDelay(mem.healFailures, { initialMs: opts.backoffInitialMs, maxMs: opts.backoffMaxMs });
     const left = mem.lastHealAt + wait - now;
     if (left > 0) return { container: d, verdict: { kind: 'backoff', actual: a, reason: describeDown(a), retryInMs: left }, memory: mem, event };
   }
@@ -184,15 +186,6 @@ function isOperatorStop(a: ContainerFacts, finishedAt: number, opts: DecideOptio
   if (opts.connectedSince === null || !Number.isFinite(finishedAt) || finishedAt < opts.connectedSince) return false;
   if (a.manuallyStopped === true) return true;
   if (a.manuallyStopped === null) return opts.stopEventsSeen.has(a.name);
-  return false;
-}
-
-/** Docker will start it by itself soon: its policy says so (FACTS.md: ShouldRestart). */
-function dockerWillRestart(a: ContainerFacts): boolean {
-  if (a.manuallyStopped === true) return false;
-  const p = a.restartPolicy;
-  if (p.name === 'always' || p.name === 'unless-stopped') return a.state === 'exited';
-  if (p.name === 'on-failure') return a.state === 'exited' && (a.exitCode ?? 0) !== 0 && (p.maximumRetryCount === 0 || a.restartCount < p.maximumRetryCount);
   return false;
 }
 
