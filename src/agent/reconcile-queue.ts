@@ -10,7 +10,8 @@ import { sleepUnlessAborted, Wakeup, type Actor } from './actor.js';
 import { systemClock } from './system-clock.js';
 
 export interface ReconcileQueueOptions {
-  reconcile: (reasons: string[], signal: AbortSignal) => Promise<void>;
+  /** One run; may return in how many ms to run again (backoff, a grace period), else the next trigger or resync runs it. */
+  reconcile: (reasons: string[], signal: AbortSignal) => Promise<number | null | void>;
   /** Periodic resync, ms (default 60 s). */
   resyncMs?: number;
   /**
@@ -40,6 +41,7 @@ export class ReconcileQueue implements Actor {
   /** Runs that ended (done, failed or terminal): tests wait for this to pass a mark. */
   attempts = 0;
   lastSuccessAt: number | null = null;
+  private retryAt: number | null = null;
 
   constructor(private readonly opts: ReconcileQueueOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -60,15 +62,17 @@ export class ReconcileQueue implements Actor {
     this.pending.push('startup');
     while (!signal.aborted) {
       if (this.pending.length === 0) {
-        const timedOut = await this.wakeup.wait(resyncMs, signal);
+        const untilRetry = this.retryAt === null ? Infinity : Math.max(0, this.retryAt - this.clock.now());
+        const timedOut = await this.wakeup.wait(Math.min(resyncMs, untilRetry), signal);
         if (signal.aborted) break;
-        if (timedOut) this.pending.push('resync');
+        if (timedOut) this.pending.push(this.retryAt !== null && this.clock.now() >= this.retryAt ? 'retry' : 'resync');
         else await sleepUnlessAborted(debounceMs, signal, this.clock);
       }
       const reasons = [...new Set(this.pending)];
       this.pending = [];
       try {
-        await this.opts.reconcile(reasons, signal);
+        const again = await this.opts.reconcile(reasons, signal);
+        this.retryAt = typeof again === 'number' ? this.clock.now() + Math.max(0, again) : null;
         failures = 0;
         this.runs++;
         this.attempts++;

@@ -29,12 +29,17 @@ import { dockerRestartsAfterExit } from '../restart-semantics.js';
 
 /** The agent's memory about one container (by desired name); the durable part is persisted by the caller. */
 export interface ContainerMemory {
-  /** Set when upkeep judged a stop to be the operator's; cleared when the container runs again. */
+  /**
+   * Set when upkeep judged a stop to be the operator's in this round (the caller records it in the
+   * intent store, which is the lasting answer: reconcile-step.ts clears this before every round).
+   */
   operatorStoppedAt: number | null;
   /** Deaths that were not operator stops, ms since epoch, within the crash-loop window. */
   deaths: number[];
   /** Set when healing stopped because of a crash loop. */
   gaveUpAt: number | null;
+  /** Why, when decide's own text does not say it (restarts for failed checks). */
+  gaveUpReason?: string | null;
   /** When upkeep first saw it down this time (null while it runs). */
   downSince: number | null;
   /** Last time upkeep started it. */
@@ -124,15 +129,17 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
     // Healing resumes after a whole window of running without dying.
     const stable = a.startedAt !== null && Date.parse(a.startedAt) <= windowStart && mem.deaths.length === 0;
     let gaveUpAt = mem.gaveUpAt;
+    let gaveUpReason = mem.gaveUpReason ?? null;
     if (gaveUpAt !== null && stable) {
       gaveUpAt = null;
+      gaveUpReason = null;
       event = { kind: 'healing-resumed', message: `${d.name} has run for ${Math.round(opts.crashLoopWindowMs / 1000)} s without dying: healing it again` };
     } else if (gaveUpAt === null && mem.deaths.length >= opts.crashLoopRestarts) {
       // Docker keeps restarting it (its policy): nothing for upkeep to heal, but people must know.
       gaveUpAt = now;
       event = { kind: 'gave-up', message: `${crashLoopText(d, a, mem, opts)}; Docker keeps restarting it` };
     }
-    mem = { ...mem, operatorStoppedAt: null, downSince: null, healFailures: 0, gaveUpAt };
+    mem = { ...mem, operatorStoppedAt: null, downSince: null, healFailures: 0, gaveUpAt, gaveUpReason };
     return { container: d, verdict: { kind: 'running', actual: a }, memory: mem, event };
   }
 
@@ -162,7 +169,7 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
     return { container: d, verdict: { kind: 'not-healed', actual: a, reason: `heal: never for ${d.name}` }, memory: mem, event };
   }
   if (mem.gaveUpAt !== null) {
-    return { container: d, verdict: { kind: 'gave-up', actual: a, reason: crashLoopText(d, a, mem, opts) }, memory: mem, event };
+    return { container: d, verdict: { kind: 'gave-up', actual: a, reason: mem.gaveUpReason ?? crashLoopText(d, a, mem, opts) }, memory: mem, event };
   }
   if (mem.deaths.length >= opts.crashLoopRestarts) {
     mem = { ...mem, gaveUpAt: now };
