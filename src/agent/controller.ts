@@ -82,6 +82,8 @@ export interface ControllerOptions {
   flagsReader?: DaemonFlagsReader;
   /** This boot's id (/proc/sys/kernel/random/boot_id) and when it booted; null when unknown. */
   readBoot?: () => Promise<{ id: string; bootTime: number | null } | null>;
+  /** Jitter source for the recovery's retries (default Math.random; tests pass a seeded one). */
+  random?: () => number;
 }
 
 /** What /status shows. */
@@ -354,6 +356,7 @@ export class Controller {
               runningForMs: config.recovery.runningForMs,
               // One quick retry here; the step's own backoff spaces out further attempts.
               backoff: { initialMs: 250, factor: 2, maxMs: 1_000, jitter: 0.2, maxAttempts: 2 },
+              ...(this.opts.random ? { random: this.opts.random } : {}),
               signal,
             },
           ).catch((err: unknown) => {
@@ -395,6 +398,7 @@ export class Controller {
         concurrency: config.recovery.concurrency,
         readyTimeoutMs: config.recovery.readyTimeoutMs,
         runningForMs: config.recovery.runningForMs,
+        ...(this.opts.random ? { random: this.opts.random } : {}),
         signal,
       });
     } catch (err) {

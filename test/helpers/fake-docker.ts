@@ -52,14 +52,15 @@ class DownError extends Error {
 }
 
 export class FakeDocker implements DockerEngine {
-  readonly endpoint = { kind: 'unix', socketPath: '/run/fake-docker.sock', display: 'unix:///run/fake-docker.sock' } as unknown as DockerEndpoint;
+  // tcp: nothing reads config.v2.json files from this machine (the flags come from flagsReader()).
+  readonly endpoint = { kind: 'tcp', baseUrl: 'http://fake-docker:2375', display: 'tcp://fake-docker:2375' } as unknown as DockerEndpoint;
   private boxes = new Map<string, Box>();
   private seq = 0;
   /** The daemon answers (false while it is down). */
   up = true;
   private streams = new Set<{ push: (e: EngineEvent | null) => void }>();
   /** Every start, by who: 'docker' (policy), 'api' (upkeep or the operator through the API). */
-  readonly starts: Array<{ at: number; name: string; by: 'docker' | 'api' }> = [];
+  readonly starts: Array<{ at: number; name: string; by: 'docker' | 'api' | 'operator' }> = [];
   bootId = 'boot-1';
   bootTime: number;
 
@@ -120,9 +121,8 @@ export class FakeDocker implements DockerEngine {
   /** `docker stop` by the operator. */
   operatorStop(name: string): void {
     const b = this.box(name);
-    if (!this.up) return;
+    if (!this.up || !b.running) return; // stopping a stopped container changes nothing (304)
     b.manuallyStopped = true;
-    if (!b.running) return;
     this.emit(b, 'kill');
     this.exit(b, 137, 'die');
     this.emit(b, 'stop');
@@ -131,7 +131,7 @@ export class FakeDocker implements DockerEngine {
   /** `docker start` by the operator. */
   operatorStart(name: string): void {
     if (!this.up) return;
-    this.startBox(this.box(name), 'api');
+    this.startBox(this.box(name), 'operator');
   }
 
   /** dockerd SIGKILLed: down for `downMs`, then the next daemon kills the orphans and applies policies. */
@@ -175,7 +175,7 @@ export class FakeDocker implements DockerEngine {
         if (!b.running) continue;
         b.running = false;
         b.exitCode = 137;
-        b.finishedAt = now;
+        b.finishedAt = now - 1; // killed while the daemon starts, before its API answers
         b.manuallyStopped = true;
       }
     }
@@ -195,7 +195,8 @@ export class FakeDocker implements DockerEngine {
       case 'unless-stopped':
         return b.finishedAt !== null && !b.manuallyStopped;
       case 'on-failure':
-        return b.finishedAt !== null && b.exitCode !== 0 && !b.manuallyStopped;
+        // FACTS.md: after `docker stop` (137) and a daemon restart, on-failure comes back.
+        return b.finishedAt !== null && b.exitCode !== 0;
       default:
         return false;
     }
@@ -219,7 +220,7 @@ export class FakeDocker implements DockerEngine {
     this.emit(b, action);
   }
 
-  private startBox(b: Box, by: 'docker' | 'api', events = true): void {
+  private startBox(b: Box, by: 'docker' | 'api' | 'operator', events = true): void {
     if (b.running) return;
     b.running = true;
     b.manuallyStopped = false;

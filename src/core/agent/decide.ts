@@ -92,7 +92,14 @@ export interface Decision {
   /** The memory to keep for it after this round. */
   memory: ContainerMemory;
   /** Something to record in the timeline (and log), if anything changed. */
-  event: { kind: 'operator-stop' | 'operator-start' | 'died' | 'gave-up' | 'healing-resumed'; message: string } | null;
+  event: DecisionEvent | null;
+  /** Every event of this round, oldest first, when there were several (a death that made it give up); else absent. */
+  events?: DecisionEvent[];
+}
+
+export interface DecisionEvent {
+  kind: 'operator-stop' | 'operator-start' | 'died' | 'gave-up' | 'healing-resumed';
+  message: string;
 }
 
 /** Decides for every desired container. `memory` is read, never changed; new memories are returned. */
@@ -174,7 +181,8 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
   if (mem.deaths.length >= opts.crashLoopRestarts) {
     mem = { ...mem, gaveUpAt: now };
     const reason = crashLoopText(d, a, mem, opts);
-    return { container: d, verdict: { kind: 'gave-up', actual: a, reason }, memory: mem, event: { kind: 'gave-up', message: `giving up on ${reason}` } };
+    const gaveUp: DecisionEvent = { kind: 'gave-up', message: `giving up on ${reason}` };
+    return { container: d, verdict: { kind: 'gave-up', actual: a, reason }, memory: mem, event: gaveUp, ...(event !== null ? { events: [event, gaveUp] } : {}) };
   }
 
   const downFor = now - (mem.downSince ?? now);

@@ -16,7 +16,7 @@ import type { HealMode, UpkeepConfig } from '../config/types.js';
 import type { ContainerFacts } from '../model.js';
 import type { DesiredContainer, HostIdentity, IntendedStop } from '../recovery/desired-state.js';
 import { TIMELINE_KINDS } from '../timeline.js';
-import { decide, describeExit, FRESH, type ContainerMemory, type Decision } from './decide.js';
+import { decide, describeExit, FRESH, type ContainerMemory, type Decision, type DecisionEvent } from './decide.js';
 
 export type RecoveryTrigger = 'startup' | 'daemon_restart' | 'apt' | 'manual';
 
@@ -295,8 +295,10 @@ export function reconcileStep(world: World, memory: AgentMemory, config: StepCon
 
 /** The timeline entries of one decision's event. */
 function entriesOf(d: Decision, mode: HealMode): StepEntry[] {
-  const e = d.event;
-  if (e === null) return [];
+  return (d.events ?? (d.event === null ? [] : [d.event])).flatMap((e) => entryOf(d, e, mode));
+}
+
+function entryOf(d: Decision, e: DecisionEvent, mode: HealMode): StepEntry[] {
   const name = d.container.name;
   const a = d.verdict.actual;
   switch (e.kind) {
