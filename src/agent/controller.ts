@@ -197,10 +197,10 @@ export class Controller {
       recoveryRequested: this.requestedRecovery,
       activeAlertKeys: this.opts.alerts.activeKeys(),
     };
-    this.requestedRecovery = null;
     if (conn.connectedSince === null) {
       const step = reconcileStep({ ...base, engine: { up: false, lostAt: conn.lostAt }, desired: null, unhealthy: [] }, this.memory, this.opts.config, this.timing, now);
       this.memory = step.memory;
+      this.requestedRecovery = null; // in the memory now
       this.status = { ...this.status, engineUp: false };
       metrics.setEngineUp(false);
       this.write(step.timeline);
@@ -217,7 +217,6 @@ export class Controller {
       desired = this.loadDesired(state.host);
     }
     const unhealthy: UnhealthyRequest[] = [...this.unhealthy].map(([service, u]) => ({ container: this.containerNameFor(service), ...u }));
-    this.unhealthy.clear();
     const step = reconcileStep(
       { ...base, engine: { up: true, connectedSince: conn.connectedSince, lostAt: conn.lostAt, host: state.host, containers: state.containers }, desired, unhealthy },
       this.memory,
@@ -225,7 +224,9 @@ export class Controller {
       this.timing,
       now,
     );
+    this.unhealthy.clear();
     this.memory = step.memory;
+    this.requestedRecovery = null; // in the memory now
     this.write(step.timeline);
     for (const e of step.timeline) if (e.kind === 'gave-up' && e.subject) metrics.heal(e.subject, 'gave_up');
     await this.apply(step.actions, signal);
