@@ -141,4 +141,24 @@ describe('Outbox', () => {
     hook.server.close();
     store.close();
   });
+
+  it('holds a message whose event lies inside a maintenance window; one from before the window still goes', async () => {
+    const hook = await receiver([]);
+    const store = openStore({ stateDir: join(root, `s${n++}`) });
+    const before = { ...message('before'), at: new Date(Date.now() - 60_000).toISOString() };
+    store.startMaintenance({ source: 'manual', endsAt: new Date(Date.now() + 60_000).toISOString() });
+    const inside = { ...message('inside'), at: new Date(Date.now() + 1_000).toISOString() };
+    store.enqueueAlert('before', before, ['hook']);
+    store.enqueueAlert('inside', inside, ['hook']);
+    const outbox = new Outbox({ store, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT });
+    assert.equal(await outbox.deliverDue(), 1);
+    assert.deepEqual(hook.received.map((r) => r.body.id), ['before']);
+    const [held] = store.outbox({ messageId: 'inside' });
+    assert.match(held?.lastError ?? '', /^held: its event .* is inside maintenance window/);
+    assert.ok(held?.givenUpAt);
+    assert.ok(store.timeline({ kind: 'alert-held' }).some((e) => e.detail.messageId === 'inside'));
+    assert.ok(store.timeline({ kind: 'alert-delivered' }).some((e) => e.detail.messageId === 'before'));
+    hook.server.close();
+    store.close();
+  });
 });
