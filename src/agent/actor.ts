@@ -1,3 +1,6 @@
+import type { Clock } from '../ports/clock.js';
+import { systemClock } from './system-clock.js';
+
 /**
  * The agent is a set of actors, each a long-running `run(signal)` that returns when the signal
  * aborts. They are started together and stopped in the order given (Prometheus' main.go style):
@@ -48,18 +51,10 @@ export async function runActors(actors: Actor[], signal: AbortSignal, log: Actor
   if (failure !== null) throw failure;
 }
 
-/** Resolves after `ms`, or at once when the signal aborts (never rejects). */
-export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
+/** Resolves after `ms` on `clock`, or at once when the signal aborts (never rejects). */
+export function sleepUnlessAborted(ms: number, signal: AbortSignal, clock: Clock = systemClock): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return clock.sleep(ms, signal).catch(() => undefined);
 }
 
 /**
@@ -70,23 +65,23 @@ export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<voi
 export class Wakeup {
   private wakeFn: (() => void) | null = null;
 
+  constructor(private readonly clock: Clock = systemClock) {}
+
   wake(): void {
     this.wakeFn?.();
   }
 
-  wait(ms: number, signal: AbortSignal): Promise<boolean> {
-    return new Promise((resolve) => {
-      const finish = (timedOut: boolean) => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', onAbort);
-        this.wakeFn = null;
-        resolve(timedOut);
-      };
-      const onAbort = () => finish(false);
-      const timer = setTimeout(() => finish(true), ms);
-      if (signal.aborted) return finish(false);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.wakeFn = () => finish(false);
-    });
+  async wait(ms: number, signal: AbortSignal): Promise<boolean> {
+    if (signal.aborted) return false;
+    const woken = new AbortController();
+    this.wakeFn = () => woken.abort();
+    try {
+      await this.clock.sleep(ms, AbortSignal.any([signal, woken.signal]));
+      return true;
+    } catch {
+      return false;
+    } finally {
+      this.wakeFn = null;
+    }
   }
 }

@@ -4,7 +4,7 @@
  *
  *   event-watcher   no new triggers
  *   maintenance     no new recovery requests
- *   health-checks, heartbeat, host-facts
+ *   health-checks, heartbeat, host-facts, timeline-retention
  *   reconciler      finishes (or aborts) the reconcile in progress
  *   outbox          last delivery attempt is recorded; undelivered alerts stay in the store
  *   http            /metrics answers until the very end
@@ -12,22 +12,29 @@
  * Data flow: engine events and connection changes -> Controller (trigger) -> ReconcileQueue ->
  * Controller.reconcile -> AlertManager -> store outbox -> Outbox -> channels.
  */
+import { watch } from 'node:fs';
+import { dirname } from 'node:path';
+import type { DaemonFlagsReader } from '../adapters/docker/daemon-flags.js';
 import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import { AgentHttpServer } from '../adapters/http/agent-http.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { NtfyNotifier, SlackNotifier, WebhookNotifier, type Notifier } from '../adapters/notify/notifier.js';
 import { dockerHealthProbe, httpProbe, tcpProbe } from '../adapters/probes/probes.js';
 import type { Store } from '../adapters/store/store.js';
+import { NEW_CHECK, onCheckResult, type CheckTrack } from '../core/agent/check-result.js';
 import type { ChannelConfig, UpkeepConfig } from '../core/config/types.js';
-import { runActors, sleepUnlessAborted, type Actor } from './actor.js';
+import type { Clock } from '../ports/clock.js';
+import { runActors, sleepUnlessAborted, Wakeup, type Actor } from './actor.js';
 import { AlertManager } from './alerts.js';
-import { Controller, type ControllerTiming } from './controller.js';
+import { Controller, TerminalReconcileError, type ControllerTiming } from './controller.js';
 import { EventWatcher } from './event-watcher.js';
 import { checkId, HealthChecker, type CheckTarget } from './health-checks.js';
 import { Heartbeat } from './heartbeat.js';
 import { HostFactsWatcher, type HostFacts } from './host-facts.js';
 import type { AgentLog } from './log.js';
 import { Outbox } from './outbox.js';
+import { readBoot } from './boot-id.js';
+import { systemClock } from './system-clock.js';
 import { ReconcileQueue } from './reconcile-queue.js';
 
 export interface AgentDeps {
@@ -38,8 +45,16 @@ export interface AgentDeps {
   version: string;
   /** Built from config.alerts.channels with notifiersFor(). */
   notifiers: ReadonlyMap<string, Notifier>;
-  /** Tests shorten the agent's waits. */
+  /** Tests shorten the agent's waits. maintenancePollMs: the fallback poll of the windows (default 10 s). */
   timing?: Partial<ControllerTiming> & { debounceMs?: number; maintenancePollMs?: number; outboxBackoff?: { initialMs: number; maxMs: number } };
+  /** Time for every actor (default the system clock; tests pass a virtual one). */
+  clock?: Clock;
+  /** This boot's id and time (default: /proc). */
+  readBoot?: () => Promise<{ id: string; bootTime: number | null } | null>;
+  /** Reads HasBeenManuallyStopped (default: config.v2.json under DockerRootDir). */
+  flagsReader?: DaemonFlagsReader;
+  /** Calls `onChange` when the state directory changes; returns the unwatch (default fs.watch). */
+  watchStateDir?: (onChange: () => void) => () => void;
   /** Tests replace the apt simulation and reboot flag reads. */
   readHostFacts?: () => Promise<HostFacts>;
   /** Called once the HTTP listener is up (tests read the port). */
@@ -93,23 +108,15 @@ export async function notifiersFor(channels: readonly ChannelConfig[]): Promise<
 /** Builds the agent; `run(signal)` runs it until the signal aborts. */
 export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: AbortSignal) => Promise<void> } {
   const { config, engine, store, log } = deps;
+  const clock = deps.clock ?? systemClock;
   const notifiers = deps.notifiers;
   const metrics = new AgentMetrics({ version: deps.version, channels: [...notifiers.keys()] });
-  let maintenanceActive = false;
-  const refreshMaintenance = (): boolean => {
-    try {
-      maintenanceActive = store.activeMaintenance(new Date().toISOString()).length > 0;
-    } catch {
-      /* keep the last known value */
-    }
-    return maintenanceActive;
-  };
-  refreshMaintenance();
 
   const outbox = new Outbox({
     store,
     notifiers,
     log,
+    clock,
     ...(deps.timing?.outboxBackoff ? { backoff: deps.timing.outboxBackoff } : {}),
     onResult: (channel, outcome) => metrics.alertSent(channel, outcome),
     onPending: (n) => metrics.setOutboxPending(n),
@@ -119,12 +126,11 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     store,
     host: () => hostName,
     channels: [...notifiers.keys()],
-    inMaintenance: () => maintenanceActive,
     onQueued: () => outbox.kick(),
     log,
+    clock,
   });
 
-  let queue: ReconcileQueue;
   let watcher: EventWatcher;
   const controller = new Controller({
     config,
@@ -133,25 +139,32 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     alerts,
     metrics,
     log,
-    connectedSince: () => watcher.connectedSince,
-    trigger: (reason) => queue.trigger(reason),
-    inMaintenance: () => maintenanceActive,
+    clock,
+    connection: () => ({ connectedSince: watcher.connectedSince, lostAt: watcher.lostAt }),
+    inMaintenance: () => alerts.inMaintenance(),
+    readBoot: deps.readBoot ?? readBoot,
+    ...(deps.flagsReader ? { flagsReader: deps.flagsReader } : {}),
     ...(deps.timing ? { timing: deps.timing } : {}),
   });
-  queue = new ReconcileQueue({
+  const queue = new ReconcileQueue({
+    clock,
     reconcile: async (reasons, signal) => {
-      await controller.reconcile(reasons, signal);
+      const again = await controller.reconcile(reasons, signal);
       hostName = controller.status.host?.name ?? hostName;
+      return again;
     },
     resyncMs: config.resyncMs,
     debounceMs: deps.timing?.debounceMs ?? 10,
     backoff: { initialMs: 250, maxMs: 5_000 },
     onError: (err, attempt) => log.warn({ err: (err as Error).message, attempt }, 'reconcile failed; retrying'),
+    isTerminal: (err) => err instanceof TerminalReconcileError,
+    onTerminal: (err) => controller.reportTerminal(err),
   });
   watcher = new EventWatcher({
     engine,
-    onEvent: (ev) => controller.onEvent(ev),
-    onConnection: (state) => controller.onConnection(state),
+    clock,
+    onEvent: (ev) => queue.trigger(controller.onEvent(ev)),
+    onConnection: (state) => queue.trigger(controller.onConnection(state)),
   });
 
   const targets: CheckTarget[] = config.services.flatMap((svc) =>
@@ -168,55 +181,96 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     })),
   );
   const restartsOnFailure = new Set(config.services.filter((s) => s.onUnhealthy === 'restart').map((s) => s.name));
-  /** Per check: when the first probe of the current group of `failures` failed probes began. */
-  const groupStart = new Map<string, number>();
-  const checker = new HealthChecker(targets, (t, status, result) => {
-    metrics.checkResult(t.service, t.id, result.ok, result.seconds);
-    if (status.passing === null) return;
-    const restarts = restartsOnFailure.has(t.service);
-    alerts.evaluate(`check:${t.service}/${t.id}`, { forMs: config.alerts.forMs, repeatMs: config.alerts.repeatMs }, status.passing === false, (kind) =>
-      kind === 'resolved'
-        ? { severity: 'warning', subject: t.service, title: `${t.service}: ${t.id} check passes again`, text: `${t.service}: the ${t.id} check passes again (${status.lastDetail}).` }
-        : {
-            severity: 'critical',
-            subject: t.service,
-            title: `${t.service}: ${t.id} check failing`,
-            text: `${t.service}: the ${t.id} check failed ${-status.consecutive} times in a row: ${status.lastDetail}${restarts ? '; upkeep restarts it (on_unhealthy: restart)' : ''}.`,
-          },
-    );
-    alerts.persist();
-    // on_unhealthy: restart: when the check turns failing, and again after every further
-    // `failures` failed probes in a row (the controller applies the crash-loop limit).
-    if (restarts && !result.ok) {
+  const tracks = new Map<string, CheckTrack>();
+  const checker = new HealthChecker(
+    targets,
+    (t, status, result) => {
+      metrics.checkResult(t.service, t.id, result.ok, result.seconds);
       const key = `${t.service}/${t.id}`;
-      if (-status.consecutive % t.spec.failures === 1 % t.spec.failures) groupStart.set(key, Date.now() - result.seconds * 1000);
-      if (status.passing === false && -status.consecutive % t.spec.failures === 0) {
-        controller.onUnhealthy(t.service, `the ${t.id} check failed ${-status.consecutive} times in a row: ${status.lastDetail}`, groupStart.get(key) ?? 0);
+      const out = onCheckResult(tracks.get(key) ?? NEW_CHECK, {
+        service: t.service,
+        id: t.id,
+        failures: t.spec.failures,
+        restarts: restartsOnFailure.has(t.service),
+        status,
+        result,
+        now: clock.now(),
+        rule: { forMs: config.alerts.forMs, repeatMs: config.alerts.repeatMs },
+      });
+      tracks.set(key, out.track);
+      if (out.entry !== null) {
+        log[out.entry.level]({ check: key }, out.entry.message);
+        if (out.entry.kind !== null) store.appendTimeline({ at: new Date(clock.now()).toISOString(), kind: out.entry.kind, subject: out.entry.subject, message: out.entry.message, ...(out.entry.data ? { data: out.entry.data } : {}) });
       }
-    }
-  });
+      if (out.alert !== null) {
+        const ctx = { now: clock.now(), lastLogs: new Map<string, string>() };
+        const c = out.alert;
+        alerts.evaluate(c.key, c.rule, c.active, (kind, since) => c.content(kind, since, ctx));
+        alerts.persist();
+      }
+      if (out.restart !== null) {
+        controller.onUnhealthy(t.service, out.restart.why, out.restart.failingSince);
+        queue.trigger(`unhealthy:${t.service}`);
+      }
+    },
+    clock,
+  );
 
-  // Maintenance windows are opened and closed by other processes (the CLI, the apt hook): poll.
-  let lastPoll = new Date().toISOString();
+  // Maintenance windows are opened and closed by other processes (the CLI, the apt hook): the
+  // state directory is watched (they write the database), with a slow poll in case no change is
+  // seen. Alerts read the windows themselves; this wakes the reconcile when one opens or closes
+  // and asks for the recovery pass when apt's window ends.
+  let lastPoll = new Date(clock.now()).toISOString();
+  let maintenanceActive = alerts.inMaintenance();
+  const maintenanceWake = new Wakeup(clock);
+  let maintenanceChanged = false;
   const maintenanceWatch: Actor = {
     name: 'maintenance',
     async run(signal) {
-      while (!signal.aborted) {
-        await sleepUnlessAborted(deps.timing?.maintenancePollMs ?? 2_000, signal);
-        if (signal.aborted) break;
-        const before = maintenanceActive;
-        const now = new Date().toISOString();
-        refreshMaintenance();
-        let ended: ReturnType<Store['maintenanceEndedSince']> = [];
-        try {
-          ended = store.maintenanceEndedSince(lastPoll);
-        } catch {
-          /* next time */
+      const unwatch = (deps.watchStateDir ?? watchDirectory(dirname(store.path), log))(() => {
+        maintenanceChanged = true;
+        maintenanceWake.wake();
+      });
+      try {
+        while (!signal.aborted) {
+          if (!maintenanceChanged) await maintenanceWake.wait(deps.timing?.maintenancePollMs ?? 10_000, signal);
+          maintenanceChanged = false;
+          if (signal.aborted) break;
+          const before = maintenanceActive;
+          const now = new Date(clock.now()).toISOString();
+          maintenanceActive = alerts.inMaintenance();
+          let ended: ReturnType<Store['maintenanceEndedSince']> = [];
+          try {
+            ended = store.maintenanceEndedSince(lastPoll);
+          } catch {
+            /* next time */
+          }
+          lastPoll = now;
+          metrics.setMaintenance(maintenanceActive);
+          if (ended.some((w) => w.source === 'apt')) {
+            controller.requestRecovery('apt');
+            queue.trigger('recovery:apt');
+          } else if (before !== maintenanceActive) queue.trigger(maintenanceActive ? 'maintenance-started' : 'maintenance-ended');
         }
-        lastPoll = now;
-        metrics.setMaintenance(maintenanceActive);
-        if (ended.some((w) => w.source === 'apt')) controller.requestRecovery('apt');
-        else if (before !== maintenanceActive) queue.trigger(maintenanceActive ? 'maintenance-started' : 'maintenance-ended');
+      } finally {
+        unwatch();
+      }
+    },
+  };
+
+  // The timeline keeps `timeline.retention` (default 90 days): pruned at start, then daily.
+  const retentionMs = (config as { timeline?: { retentionMs?: number } }).timeline?.retentionMs ?? 90 * 86_400_000;
+  const retention: Actor = {
+    name: 'timeline-retention',
+    async run(signal) {
+      while (!signal.aborted) {
+        try {
+          const removed = store.pruneTimeline(new Date(clock.now() - retentionMs).toISOString());
+          if (removed > 0) log.info({ removed, retentionDays: retentionMs / 86_400_000 }, 'timeline: old entries pruned');
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'timeline: could not prune');
+        }
+        await sleepUnlessAborted(86_400_000, signal, clock);
       }
     },
   };
@@ -227,22 +281,23 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     metrics: async () => metrics.render(),
     health: () => {
       const s = controller.status;
-      const fresh = queue.lastSuccessAt !== null && Date.now() - queue.lastSuccessAt < config.resyncMs * 3;
-      return { ok: fresh, detail: { engineUp: s.engineUp, lastReconcileAt: s.lastReconcileAt, maintenance: maintenanceActive } };
+      const fresh = queue.lastSuccessAt !== null && clock.now() - queue.lastSuccessAt < config.resyncMs * 3;
+      return { ok: fresh, detail: { engineUp: s.engineUp, lastReconcileAt: s.lastReconcileAt, maintenance: maintenanceActive, ...(s.error ? { error: s.error.message } : {}) } };
     },
     status: () => ({ ...controller.status, maintenance: maintenanceActive, alertsFiring: alerts.firing(), activeAlerts: alerts.activeKeys() }),
   });
 
   const hostFacts = new HostFactsWatcher({
     log,
+    clock,
     ...(deps.readHostFacts ? { read: deps.readHostFacts } : {}),
     onFacts: (f) => {
       if (f.pendingUpgrades !== null) metrics.setPendingUpgrades(f.pendingUpgrades);
       metrics.setRebootRequired(f.rebootRequired);
     },
   });
-  const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, outbox, http, hostFacts];
-  if (config.heartbeat) actors.push(new Heartbeat({ url: config.heartbeat.url, intervalMs: config.heartbeat.intervalMs, log, onOk: (at) => metrics.setHeartbeatOk(at) }));
+  const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, outbox, http, hostFacts, retention];
+  if (config.heartbeat) actors.push(new Heartbeat({ url: config.heartbeat.url, intervalMs: config.heartbeat.intervalMs, log, clock, onOk: (at) => metrics.setHeartbeatOk(at) }));
 
   const run = async (signal: AbortSignal): Promise<void> => {
     log.info({ version: deps.version, engine: engine.endpoint.display, listen: `${config.listen.host}:${config.listen.port}`, channels: [...notifiers.keys()] }, 'upkeep agent starting');
@@ -254,7 +309,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       }
     }, () => undefined);
     try {
-      await runActors(actors, signal, log, ['event-watcher', 'maintenance', 'health-checks', 'heartbeat', 'host-facts', 'reconciler', 'outbox', 'http']);
+      await runActors(actors, signal, log, ['event-watcher', 'maintenance', 'health-checks', 'heartbeat', 'host-facts', 'timeline-retention', 'reconciler', 'outbox', 'http']);
     } finally {
       controller.stop();
       alerts.persist();
@@ -263,4 +318,18 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     }
   };
   return { parts: { controller, queue, watcher, outbox, alerts, metrics, http, checker }, run };
+}
+
+/** fs.watch on a directory, or a no-op (with a log line) where it cannot be watched: the poll remains. */
+function watchDirectory(dir: string, log: AgentLog): (onChange: () => void) => () => void {
+  return (onChange) => {
+    try {
+      const w = watch(dir, { persistent: false }, () => onChange());
+      w.on('error', () => undefined);
+      return () => w.close();
+    } catch (err) {
+      log.warn({ dir, err: (err as Error).message }, 'cannot watch the state directory: maintenance windows are polled');
+      return () => undefined;
+    }
+  };
 }

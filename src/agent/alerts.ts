@@ -5,42 +5,61 @@
  * as idempotency key), never straight to a channel: the Outbox actor delivers them, so nothing is
  * lost while a channel is down or the agent restarts. States are persisted, so a restarted agent
  * neither repeats a firing alert nor forgets a resolution it owes.
+ *
+ * Maintenance: whether an alert is held is decided when it is stepped, by reading the store's
+ * windows at that moment (`upkeep maintenance start` holds alerts the instant it returns), and the
+ * outbox checks each message's event time again before delivery (maintenanceAt).
  */
 import type { AlertMessage } from '../adapters/notify/notifier.js';
 import type { Store } from '../adapters/store/store.js';
+import type { AlertContent } from '../core/alerts/agent-alerts.js';
 import { INACTIVE, stepAlert, type AlertRule, type AlertState } from '../core/alerts/alert-state.js';
+import type { Clock } from '../ports/clock.js';
+import type { MaintenanceRepository, MaintenanceWindow } from '../ports/maintenance.js';
 import type { AgentLog } from './log.js';
+import { systemClock } from './system-clock.js';
+
+export type { AlertContent };
 
 const STATE_KEY = 'alerts';
 
-/** What to say when an alert fires or resolves; built only when a message is due. */
-export interface AlertContent {
-  severity: AlertMessage['severity'];
-  subject: string;
-  title: string;
-  text: string;
-  data?: Record<string, unknown>;
+/** The maintenance window that covered time `t` (ms), if any: open now or ended since, begun at or before `t`. */
+export function maintenanceAt(store: Pick<MaintenanceRepository, 'activeMaintenance' | 'maintenanceEndedSince'>, t: number): MaintenanceWindow | null {
+  const iso = new Date(t).toISOString();
+  const covers = (w: MaintenanceWindow) => w.startedAt <= iso && w.endsAt > iso && (w.endedAt === null || w.endedAt > iso);
+  return store.activeMaintenance(iso).find(covers) ?? store.maintenanceEndedSince(iso).find(covers) ?? null;
 }
 
 export interface AlertManagerOptions {
   store: Store;
   host: () => string;
   channels: readonly string[];
-  inMaintenance: () => boolean;
   /** Called after a message was queued, so the outbox can deliver it now. */
   onQueued: () => void;
   log: AgentLog;
-  now?: () => number;
+  clock?: Clock;
 }
 
 export class AlertManager {
   private states = new Map<string, AlertState>();
   private dirty = false;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: AlertManagerOptions) {
+    this.clock = opts.clock ?? systemClock;
     const saved = opts.store.getAgentState(STATE_KEY);
     if (saved !== null && typeof saved === 'object') {
       for (const [k, v] of Object.entries(saved as Record<string, AlertState>)) if (v && typeof v === 'object' && 'phase' in v) this.states.set(k, v);
+    }
+  }
+
+  /** Is a maintenance window open now? Read from the store each time (another process opens them). */
+  inMaintenance(now = this.clock.now()): boolean {
+    try {
+      return this.opts.store.activeMaintenance(new Date(now).toISOString()).length > 0;
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'could not read the maintenance windows: alerts are not held');
+      return false;
     }
   }
 
@@ -49,9 +68,11 @@ export class AlertManager {
    * called with the state the alert had while firing.
    */
   evaluate(key: string, rule: AlertRule, active: boolean, content: (kind: 'firing' | 'reminder' | 'resolved', firingSince: number | null) => AlertContent): void {
-    const now = (this.opts.now ?? Date.now)();
+    const now = this.clock.now();
     const prev = this.states.get(key) ?? INACTIVE;
-    const step = stepAlert(prev, rule, active, now, this.opts.inMaintenance());
+    // Only a step that would send reads the windows (a quiet alert costs no query).
+    let step = stepAlert(prev, rule, active, now, false);
+    if (step.send !== null && this.inMaintenance(now)) step = stepAlert(prev, rule, active, now, true);
     if (step.state !== prev) {
       if (step.state.phase === 'inactive') this.states.delete(key);
       else this.states.set(key, step.state);
@@ -62,7 +83,7 @@ export class AlertManager {
     }
     if (step.send === null) {
       if (step.transition === 'held' || (step.transition === 'resolved' && prev.announced)) {
-        this.opts.store.appendTimeline({ kind: 'alert-held', subject: key, message: `alert ${key} ${step.transition} during maintenance: not sent` });
+        this.opts.store.appendTimeline({ at: new Date(now).toISOString(), kind: 'alert-held', subject: key, message: `alert ${key} ${step.transition} during maintenance: not sent` });
       }
       return;
     }
@@ -75,8 +96,12 @@ export class AlertManager {
 
   /** Queues a one-off message (e.g. the summary after a recovery). */
   queue(m: Omit<AlertMessage, 'host' | 'at'> & { at?: string }): void {
-    const message: AlertMessage = { ...m, host: this.opts.host(), at: m.at ?? new Date((this.opts.now ?? Date.now)()).toISOString() };
-    this.opts.store.appendTimeline({ kind: `alert-${m.kind}`, subject: m.subject, message: `${m.title}: ${m.text}`, data: { id: m.id } });
+    const message: AlertMessage = { ...m, host: this.opts.host(), at: m.at ?? new Date(this.clock.now()).toISOString() };
+    if (m.kind === 'summary' && this.inMaintenance(Date.parse(message.at))) {
+      this.opts.store.appendTimeline({ at: message.at, kind: 'alert-held', subject: m.subject, message: `${m.title} during maintenance: not sent: ${m.text}`, data: { id: m.id } });
+      return;
+    }
+    this.opts.store.appendTimeline({ at: message.at, kind: `alert-${m.kind}`, subject: m.subject, message: `${m.title}: ${m.text}`, data: { id: m.id } });
     if (this.opts.channels.length === 0) {
       this.opts.log.info({ alert: m.id, kind: m.kind }, `${m.title} (no alert channel configured: timeline and log only)`);
       return;

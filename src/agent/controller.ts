@@ -1,34 +1,60 @@
 /**
- * The agent's reconcile function (controller-runtime style): whatever triggered it, it re-reads
- * the whole engine, compares with the desired state (the newest snapshot), decides per container
- * (core/agent/decide.ts), acts, and evaluates the alerts. Events only say "look again".
+ * The agent's reconcile (controller-runtime style): read -> step -> apply. Whatever triggered it,
+ * it re-reads the whole engine and the desired state (app/desired-state.ts: the newest snapshot
+ * minus forgotten minus the operator's stops), lets the pure step (core/agent/reconcile-step.ts)
+ * decide, applies the actions it returns (starts, restarts, a recovery pass, the operator's stops
+ * into the intent store, log fetches), steps the alerts and writes the timeline. It returns when
+ * to run again; events only say "look again".
  *
- * Two kinds of work:
- * - a RECOVERY PASS after the agent starts (boot), after the engine comes back (daemon restart or
- *   crash) and after an apt run: the recovery issue's executor on every desired container, after a
- *   grace period for Docker's own restarts, with ONE summary alert;
- * - HEALING between those: a desired container that stops while the daemon runs is started again
- *   (with backoff), unless the stop was the operator's or it is crash-looping.
+ * Errors: a plain one (the engine went away mid-read) is thrown for the queue to retry with
+ * backoff; one that retrying cannot fix (the store holds only another engine's snapshots) is a
+ * TerminalReconcileError: reported (log, /status) and not retried until something changes.
  */
 import { CachedHostReader, type HostState } from '../adapters/docker/host-state.js';
+import type { DaemonFlagsReader } from '../adapters/docker/daemon-flags.js';
 import { EngineRecoveryEffects } from '../adapters/docker/recovery-effects.js';
 import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { Store } from '../adapters/store/store.js';
-import { decide, FRESH, type ContainerMemory, type Decision } from '../core/agent/decide.js';
-import type { AlertRule } from '../core/alerts/alert-state.js';
-import type { HealMode, UpkeepConfig } from '../core/config/types.js';
+import { loadDesiredState } from '../app/desired-state.js';
+import {
+  afterHeal,
+  durableMemory,
+  reconcileStep,
+  recoveryFailed,
+  restoreMemory,
+  type AgentAction,
+  type AgentMemory,
+  type DesiredView,
+  type RecoveryTrigger,
+  type StatusRow,
+  type StepEntry,
+  type UnhealthyRequest,
+} from '../core/agent/reconcile-step.js';
+import { reconstructEntries, recoveryStartedEntry, recoverySummary } from '../core/agent/timeline-entries.js';
+import type { AlertCondition } from '../core/alerts/agent-alerts.js';
+import type { UpkeepConfig } from '../core/config/types.js';
 import type { EngineEvent } from '../core/engine-types.js';
-import { buildSnapshot, type DesiredContainer, type HostIdentity } from '../core/recovery/desired-state.js';
-import { executeRecovery, type RecoveryResult } from '../core/recovery/executor.js';
+import { UpkeepError } from '../core/errors.js';
+import { buildSnapshot, type HostIdentity } from '../core/recovery/desired-state.js';
+import { executeRecovery, type RecoveryEffects, type RecoveryResult } from '../core/recovery/executor.js';
+import type { Clock } from '../ports/clock.js';
 import type { AlertManager } from './alerts.js';
 import type { AgentLog } from './log.js';
 
 const MEMORY_KEY = 'containers';
+const AGENT_KEY = 'agent';
 /** Every this many resyncs, one inspects every container (10 min at the default resync of 60 s). */
 const FULL_READ_EVERY = 10;
+/** A step that asks to run again at once does so at most this often in one reconcile. */
+const MAX_REQUEUES = 3;
+/** How often the agent notes that it is alive (for the reconstruction after it was not). */
+const ALIVE_EVERY_MS = 60_000;
 
-export type RecoveryTrigger = 'startup' | 'daemon_restart' | 'apt' | 'manual';
+export type { RecoveryTrigger };
+
+/** An error retrying cannot fix: the queue reports it and does not retry (see ReconcileQueue.isTerminal). */
+export class TerminalReconcileError extends UpkeepError {}
 
 export interface ControllerTiming {
   /** Let Docker's own policy restart a container this long before upkeep does. Default 3 s. */
@@ -46,12 +72,18 @@ export interface ControllerOptions {
   alerts: AlertManager;
   metrics: AgentMetrics;
   log: AgentLog;
-  /** When the event stream is up; null while disconnected. */
-  connectedSince: () => number | null;
-  /** Asks for another reconcile (the queue's trigger). */
-  trigger: (reason: string) => void;
+  clock: Clock;
+  /** The event stream: since when it is connected (null while not) and when it last ended. */
+  connection: () => { connectedSince: number | null; lostAt: number | null };
+  /** Is a maintenance window open now (read from the store at the moment of asking). */
   inMaintenance: () => boolean;
   timing?: Partial<ControllerTiming>;
+  /** Reads HasBeenManuallyStopped (default: config.v2.json under DockerRootDir). */
+  flagsReader?: DaemonFlagsReader;
+  /** This boot's id (/proc/sys/kernel/random/boot_id) and when it booted; null when unknown. */
+  readBoot?: () => Promise<{ id: string; bootTime: number | null } | null>;
+  /** Jitter source for the recovery's retries (default Math.random; tests pass a seeded one). */
+  random?: () => number;
 }
 
 /** What /status shows. */
@@ -60,44 +92,43 @@ export interface ControllerStatus {
   engineUp: boolean;
   snapshotId: number | null;
   lastReconcileAt: string | null;
-  containers: Array<{ name: string; verdict: string; detail: string | null }>;
+  containers: Array<{ name: string; verdict: string; detail: string | null; desired?: boolean; since?: string }>;
+  /** An error retrying cannot fix, until a reconcile succeeds again. */
+  error: { message: string; hint: string | null } | null;
 }
 
 export class Controller {
-  private memory = new Map<string, ContainerMemory>();
+  private memory: AgentMemory;
   private stopEventsSeen = new Set<string>();
-  private pendingRecovery: RecoveryTrigger | null = 'startup';
-  private retryTimer: NodeJS.Timeout | null = null;
-  private engineWasLost = false;
+  private requestedRecovery: RecoveryTrigger | null = null;
   /** Last log lines of crash-looping containers, fetched once when upkeep gives up. */
   private lastLogs = new Map<string, string>();
   /** The containers of the last read (for containerNameFor). */
   private lastContainers: HostState['containers'] = [];
-  /** The durable memory as last saved (JSON), to write only on change. */
-  private savedMemory = '{}';
+  private savedMemory = '';
   private readonly timing: ControllerTiming;
-  private readonly effects: EngineRecoveryEffects;
+  private readonly effects: RecoveryEffects;
   private readonly reader: CachedHostReader;
   /** Container ids and names events named since the last read; 'all' forces a full read. */
   private dirty: Set<string> | 'all' = 'all';
   private resyncs = 0;
-  /** Services whose checks asked for a restart (on_unhealthy: restart): why, and since when the probes failed. */
+  /** Restart requests of failing checks (on_unhealthy: restart), by service. */
   private unhealthy = new Map<string, { why: string; failingSince: number }>();
-  /** Why upkeep gave up on a container, where decide.ts's own reason does not say (failed checks). */
-  private giveUpText = new Map<string, string>();
-  status: ControllerStatus = { host: null, engineUp: false, snapshotId: null, lastReconcileAt: null, containers: [] };
+  private reconstructed = false;
+  private lastAliveSaved = 0;
+  status: ControllerStatus = { host: null, engineUp: false, snapshotId: null, lastReconcileAt: null, containers: [], error: null };
 
   constructor(private readonly opts: ControllerOptions) {
     this.timing = { dockerGraceMs: 3_000, engineAlertForMs: 30_000, engineWaitMs: 60_000, ...opts.timing };
-    this.effects = new EngineRecoveryEffects(opts.engine);
-    this.reader = new CachedHostReader(opts.engine);
-    this.loadMemory();
+    this.effects = withClock(new EngineRecoveryEffects(opts.engine), opts.clock);
+    this.reader = new CachedHostReader(opts.engine, opts.flagsReader ? { flagsReader: opts.flagsReader } : {});
+    this.memory = this.loadMemory();
   }
 
   // ---- inputs ----
 
-  /** An Engine API event: remember operator stops for unreadable flags, and look again. */
-  onEvent(ev: EngineEvent): void {
+  /** An Engine API event: remember stops for unreadable flags; the caller triggers a reconcile. */
+  onEvent(ev: EngineEvent): string {
     const name = ev.Actor?.Attributes?.name;
     const action = ev.Action.split(':')[0] ?? '';
     if (name !== undefined) {
@@ -108,92 +139,105 @@ export class Controller {
       if (ev.Actor?.ID) this.dirty.add(ev.Actor.ID);
       if (name !== undefined) this.dirty.add(name);
     }
-    this.opts.trigger(`event:${action}${name ? `:${name}` : ''}`);
+    return `event:${action}${name ? `:${name}` : ''}`;
   }
 
-  onConnection(state: 'connected' | 'lost'): void {
+  /** The event stream connected or ended. */
+  onConnection(state: 'connected' | 'lost'): string {
     if (state === 'lost') {
-      this.engineWasLost = true;
       this.opts.log.warn({}, 'lost the Docker engine: waiting for it to come back');
-      this.opts.store.appendTimeline({ kind: 'engine-lost', subject: this.status.host?.name ?? null, message: 'the Docker engine stopped answering (event stream ended)' });
-      this.opts.trigger('engine-lost');
-      return;
-    }
-    if (this.engineWasLost) {
-      this.engineWasLost = false;
-      this.pendingRecovery = 'daemon_restart';
-      this.opts.store.appendTimeline({ kind: 'engine-back', subject: this.status.host?.name ?? null, message: 'the Docker engine answers again: recovery pass' });
+      return 'engine-lost';
     }
     this.stopEventsSeen.clear();
     this.dirty = 'all';
-    this.opts.trigger('engine-connected');
+    return 'engine-connected';
   }
 
   /**
-   * A service's check turned (or stayed) failing and its config says `on_unhealthy: restart`: the
-   * next reconcile restarts its container (inside the reconcile, so no other read sees the restart
-   * half done and takes the stop for the operator's).
+   * A service's check failed again and its config says `on_unhealthy: restart`: the next reconcile
+   * decides (inside the step, so no other read sees the restart half done and takes the stop for the
+   * operator's, and one crash-loop count covers deaths and these restarts).
    */
   onUnhealthy(service: string, why: string, failingSince: number): void {
     const prev = this.unhealthy.get(service);
     this.unhealthy.set(service, { why, failingSince: prev === undefined ? failingSince : Math.min(prev.failingSince, failingSince) });
-    this.opts.trigger(`unhealthy:${service}`);
   }
 
-  /** An apt run or an operator asks for a recovery pass. */
+  /** An apt run or an operator asks for a recovery pass (the caller triggers a reconcile). */
   requestRecovery(trigger: RecoveryTrigger): void {
-    this.pendingRecovery ??= trigger;
-    this.opts.trigger(`recovery:${trigger}`);
+    this.requestedRecovery ??= trigger;
   }
 
   // ---- the reconcile ----
 
-  async reconcile(reasons: string[], signal: AbortSignal): Promise<void> {
-    const began = Date.now();
-    const { metrics, alerts } = this.opts;
-    if (this.opts.connectedSince() === null) {
-      metrics.setEngineUp(false);
-      this.status = { ...this.status, engineUp: false };
-      this.evaluateEngineAlert(true);
-      alerts.persist();
-      return;
-    }
-    // A resync re-lists and inspects what the list shows changed; every FULL_READ_EVERY-th one (and
-    // the first) inspects everything again, in case something changed that the list does not show.
+  /** One reconcile; returns when to run again (ms), or null for the next trigger or resync. */
+  async reconcile(reasons: string[], signal: AbortSignal): Promise<number | null> {
+    const { clock } = this.opts;
+    const began = clock.now();
     if (reasons.includes('resync') && this.resyncs++ % FULL_READ_EVERY === 0) this.dirty = 'all';
     if (reasons.includes('startup')) this.dirty = 'all';
-    let state = await this.readHost();
+    let retryInMs: number | null = null;
+    for (let round = 0; round <= MAX_REQUEUES && !signal.aborted; round++) {
+      const r = await this.once(signal);
+      retryInMs = r.retryInMs;
+      if (!r.requeue) break;
+    }
+    this.observe(began, reasons);
+    return retryInMs === null ? null : Math.max(50, retryInMs);
+  }
+
+  private async once(signal: AbortSignal): Promise<{ retryInMs: number | null; requeue: boolean }> {
+    const { clock, metrics } = this.opts;
+    const conn = this.opts.connection();
+    const now = clock.now();
+    const maintenance = this.opts.inMaintenance();
+    const base = {
+      maintenance,
+      stopEventsSeen: this.stopEventsSeen,
+      recoveryRequested: this.requestedRecovery,
+      activeAlertKeys: this.opts.alerts.activeKeys(),
+    };
+    if (conn.connectedSince === null) {
+      const step = reconcileStep({ ...base, engine: { up: false, lostAt: conn.lostAt }, desired: null, unhealthy: [] }, this.memory, this.opts.config, this.timing, now);
+      this.memory = step.memory;
+      this.requestedRecovery = null; // in the memory now
+      this.status = { ...this.status, engineUp: false };
+      metrics.setEngineUp(false);
+      this.write(step.timeline);
+      this.evaluate(step.alerts);
+      return { retryInMs: null, requeue: false };
+    }
+    const state = await this.readHost();
     this.status = { ...this.status, host: state.host, engineUp: true };
     metrics.setEngineUp(true);
-    this.evaluateEngineAlert(false);
-
-    const snapshot = this.desiredState(state);
-    const desired = snapshot?.containers ?? [];
-    if (this.pendingRecovery !== null && snapshot !== null) {
-      const trigger = this.pendingRecovery;
-      this.pendingRecovery = null;
-      const result = await this.recoveryPass(trigger, desired, snapshot.host, signal);
-      if (result !== null) {
-        this.dirty = 'all';
-        state = await this.readHost();
-      }
-    } else {
-      this.pendingRecovery = null;
+    await this.reconstructOnce(state);
+    let desired = this.loadDesired(state.host);
+    if (desired === null && state.containers.some((c) => c.state === 'running')) {
+      await this.takeFirstSnapshot(state);
+      desired = this.loadDesired(state.host);
     }
-    if (signal.aborted) return;
-    if (this.unhealthy.size > 0 && (await this.restartUnhealthy(desired, state))) state = await this.readHost();
-
-    let decisions = this.decideAll(desired, state);
-    await this.fetchLogsForGiveUps(decisions);
-    const toHeal = decisions.filter((d) => d.verdict.kind === 'heal');
-    this.evaluateContainerAlerts(decisions, desired);
-    if (toHeal.length > 0) {
-      await this.heal(toHeal, snapshot?.host ?? state.host, signal);
+    const unhealthy: UnhealthyRequest[] = [...this.unhealthy].map(([service, u]) => ({ container: this.containerNameFor(service), ...u }));
+    const step = reconcileStep(
+      { ...base, engine: { up: true, connectedSince: conn.connectedSince, lostAt: conn.lostAt, host: state.host, containers: state.containers }, desired, unhealthy },
+      this.memory,
+      this.opts.config,
+      this.timing,
+      now,
+    );
+    this.unhealthy.clear();
+    this.memory = step.memory;
+    this.requestedRecovery = null; // in the memory now
+    this.write(step.timeline);
+    for (const e of step.timeline) if (e.kind === 'gave-up' && e.subject) metrics.heal(e.subject, 'gave_up');
+    await this.apply(step.actions, signal);
+    this.evaluate(step.alerts);
+    this.saveMemory();
+    if (step.status !== null) {
+      this.status = { ...this.status, snapshotId: desired?.snapshotId ?? null, containers: step.status.map(statusRow), error: null };
+      this.observeContainers(step.status);
     }
-    decisions = decisions.map((d) => ({ ...d, memory: this.memory.get(d.container.name) ?? d.memory }));
-
-    this.observe(decisions, state, snapshot?.id ?? null, began, reasons);
-    this.scheduleRetry(decisions);
+    if (step.actions.length > 0) this.dirty = 'all';
+    return { retryInMs: step.retryInMs, requeue: step.requeue };
   }
 
   /** Reads the engine (only what changed since the last read, unless a full read is due). */
@@ -210,353 +254,245 @@ export class Controller {
     }
   }
 
-  /** The newest snapshot of this engine; on a first start with none, everything running now becomes desired. */
-  private desiredState(state: HostState): { id: number; host: HostIdentity; containers: DesiredContainer[] } | null {
-    const { store, log } = this.opts;
-    const stored = store.latestSnapshot(state.host.id);
-    if (stored !== null) return stored;
+  /** The desired state of this engine; null when there is none yet; terminal when only another engine's. */
+  private loadDesired(host: HostIdentity): DesiredView | null {
+    const r = loadDesiredState(this.opts.store, host);
+    if (r.ok) {
+      const s = r.state;
+      return { snapshotId: s.snapshot.id, host: s.snapshot.host, containers: s.containers, operatorStopped: s.operatorStopped };
+    }
+    if (r.problem.kind === 'no-snapshot') return null;
+    throw new TerminalReconcileError(r.problem.error.message, r.problem.error.hint === undefined ? {} : { hint: r.problem.error.hint });
+  }
+
+  /**
+   * No snapshot yet: everything running now becomes desired. The one place to swap for
+   * app/take-snapshot.ts (which adds the compose files' depends_on) once it is on main.
+   */
+  private async takeFirstSnapshot(state: HostState): Promise<void> {
+    const { store, log, clock } = this.opts;
     const running = state.containers.filter((c) => c.state === 'running');
-    if (running.length === 0) return null;
     const built = buildSnapshot(
       running.map((facts) => ({ facts, inspect: state.inspects.get(facts.id)! })).filter((x) => x.inspect !== undefined),
-      { host: state.host, takenAt: new Date().toISOString(), note: 'first snapshot, taken by the agent' },
+      { host: state.host, takenAt: new Date(clock.now()).toISOString(), note: 'first snapshot, taken by the agent' },
     );
     const saved = store.saveSnapshot(built.snapshot);
     store.appendTimeline({
+      at: new Date(clock.now()).toISOString(),
       kind: 'snapshot',
       subject: state.host.name,
       message: `no snapshot yet: the agent recorded the ${saved.containerCount} running containers as desired`,
       data: { id: saved.id, names: saved.names },
     });
     log.info({ snapshot: saved.id, containers: saved.containerCount }, 'first snapshot taken');
-    this.pendingRecovery = null;
-    return store.latestSnapshot(state.host.id);
+    // Everything desired runs: no startup recovery pass.
+    this.memory = { ...this.memory, recoveryDue: null };
   }
 
-  private healMode(d: DesiredContainer): HealMode {
-    const svc = this.opts.config.services.find(
-      (s) => s.name === d.name || (d.compose !== null && s.name === `${d.compose.project}/${d.compose.service}`),
-    );
-    return svc?.heal ?? this.opts.config.heal.default;
-  }
+  // ---- apply ----
 
-  private decideAll(desired: readonly DesiredContainer[], state: HostState): Decision[] {
-    const { heal } = this.opts.config;
-    const decisions = decide(desired, state.containers, this.memory, {
-      now: Date.now(),
-      connectedSince: this.opts.connectedSince(),
-      healModeOf: (d) => this.healMode(d),
-      crashLoopRestarts: heal.crashLoopRestarts,
-      crashLoopWindowMs: heal.crashLoopWindowMs,
-      dockerGraceMs: this.timing.dockerGraceMs,
-      backoffInitialMs: heal.backoffInitialMs,
-      backoffMaxMs: heal.backoffMaxMs,
-      stopEventsSeen: this.stopEventsSeen,
-    });
-    const names = new Set(desired.map((d) => d.name));
-    for (const n of [...this.memory.keys()]) if (!names.has(n)) this.memory.delete(n);
-    for (const d of decisions) {
-      this.memory.set(d.container.name, d.memory);
-      if (d.verdict.kind !== 'running') this.opts.log.debug({ container: d.container.name, verdict: d.verdict.kind, state: d.verdict.actual?.state ?? 'missing' }, 'not running');
-      if (d.event === null) continue;
-      const level = d.event.kind === 'gave-up' ? 'error' : d.event.kind === 'died' ? 'warn' : 'info';
-      this.opts.log[level]({ container: d.container.name, event: d.event.kind }, d.event.message);
-      this.opts.store.appendTimeline({ kind: d.event.kind, subject: d.container.name, message: d.event.message });
-      if (d.event.kind === 'gave-up') this.opts.metrics.heal(d.container.name, 'gave_up');
+  private async apply(actions: readonly AgentAction[], signal: AbortSignal): Promise<void> {
+    const { store } = this.opts;
+    for (const a of actions) {
+      if (signal.aborted) return;
+      switch (a.type) {
+        case 'record-operator-stop':
+          store.recordOperatorStop({ name: a.name, at: a.at, by: 'agent', reason: a.reason });
+          break;
+        case 'clear-operator-stop':
+          store.clearOperatorStop(a.name);
+          break;
+        case 'recovery-pass':
+          await this.recoveryPass(a, signal);
+          break;
+        case 'restart':
+          await this.restart(a);
+          break;
+        case 'heal':
+          await this.heal(a, signal);
+          break;
+        case 'fetch-logs':
+          if (!this.opts.engine.logs) break;
+          try {
+            this.lastLogs.set(a.container, (await this.opts.engine.logs(a.id, 5)).join('\n'));
+          } catch {
+            /* no logs: the alert goes without them */
+          }
+          break;
+      }
     }
-    this.saveMemory();
-    return decisions;
   }
 
-  /** Starts (or re-creates) the containers to heal, through the recovery executor. */
-  private async heal(toHeal: Decision[], host: HostIdentity, signal: AbortSignal): Promise<void> {
-    const { config, metrics, log, store } = this.opts;
-    const names = toHeal.map((d) => d.container.name);
+  private async restart(a: Extract<AgentAction, { type: 'restart' }>): Promise<void> {
+    const { engine, metrics, clock } = this.opts;
+    let error: string | null = null;
+    try {
+      await engine.restartContainer(a.id); // the container's own stop timeout (compose stop_grace_period)
+    } catch (err) {
+      error = (err as Error).message;
+    }
+    metrics.heal(a.container, error === null ? 'restarted' : 'failed');
+    const text = error === null ? `${a.container}: restarted by upkeep because ${a.why}` : `${a.container}: could not restart it (${a.why}): ${error}`;
+    this.write([{ at: new Date(clock.now()).toISOString(), kind: error === null ? 'restarted-unhealthy' : 'heal-failed', subject: a.container, message: text, level: error === null ? 'warn' : 'error', ...(error ? { data: { error } } : {}) }]);
+  }
+
+  /** Starts (or re-creates) the containers to heal: one start call for one existing container, else the recovery executor. */
+  private async heal(a: Extract<AgentAction, { type: 'heal' }>, signal: AbortSignal): Promise<void> {
+    const { config, metrics, log, clock } = this.opts;
+    const names = a.targets.map((t) => t.container.name);
     log.info({ containers: names }, `healing ${names.join(', ')}`);
-    const single = toHeal.length === 1 ? toHeal[0] : undefined;
-    const result = single !== undefined && single.verdict.actual !== null
-      ? await this.startOne(single.container.name, single.verdict.actual.id)
-      : await executeRecovery(
-      toHeal.map((d) => d.container),
-      this.effects,
-      {
-        snapshotHost: host,
-        engineWaitMs: 5_000,
-        graceMs: 0,
-        concurrency: config.recovery.concurrency,
-        readyTimeoutMs: config.recovery.readyTimeoutMs,
-        runningForMs: config.recovery.runningForMs,
-        // One quick retry here; the agent's own backoff (decide.ts) spaces out further attempts.
-        backoff: { initialMs: 250, factor: 2, maxMs: 1_000, jitter: 0.2, maxAttempts: 2 },
-        signal,
-      },
-    ).catch((err: unknown) => {
-      log.error({ containers: names, err: (err as Error).message }, 'healing failed');
-      return null;
-    });
-    const now = Date.now();
-    for (const d of toHeal) {
-      const outcome = result?.outcomes.find((o) => o.container === d.container.name);
+    const single = a.targets.length === 1 ? a.targets[0] : undefined;
+    const result: Pick<RecoveryResult, 'outcomes'> | null =
+      single !== undefined && single.id !== null
+        ? await this.startOne(single.container.name, single.id)
+        : await executeRecovery(
+            a.targets.map((t) => t.container),
+            this.effects,
+            {
+              snapshotHost: a.host,
+              engineWaitMs: 5_000,
+              graceMs: 0,
+              concurrency: config.recovery.concurrency,
+              readyTimeoutMs: config.recovery.readyTimeoutMs,
+              runningForMs: config.recovery.runningForMs,
+              // One quick retry here; the step's own backoff spaces out further attempts.
+              backoff: { initialMs: 250, factor: 2, maxMs: 1_000, jitter: 0.2, maxAttempts: 2 },
+              ...(this.opts.random ? { random: this.opts.random } : {}),
+              signal,
+            },
+          ).catch((err: unknown) => {
+            log.error({ containers: names, err: (err as Error).message }, 'healing failed');
+            return null;
+          });
+    const now = clock.now();
+    for (const t of a.targets) {
+      const outcome = result?.outcomes.find((o) => o.container === t.container.name);
       const ok = outcome !== undefined && (outcome.outcome === 'started' || outcome.outcome === 'recreated' || outcome.outcome === 'skipped');
-      const mem = this.memory.get(d.container.name) ?? FRESH;
-      // A successful start begins a new life: its next stop is a new death, even if upkeep never saw it running.
-      this.memory.set(d.container.name, { ...mem, lastHealAt: now, healFailures: ok ? 0 : mem.healFailures + 1, downSince: ok ? null : mem.downSince });
-      metrics.heal(d.container.name, ok ? 'started' : 'failed');
-      const text = ok
-        ? `${d.container.name}: started again by upkeep (${d.verdict.kind === 'heal' ? d.verdict.reason : ''})`
-        : `${d.container.name}: could not start it: ${outcome?.error ?? 'the recovery failed'}`;
-      store.appendTimeline({ kind: ok ? 'healed' : 'heal-failed', subject: d.container.name, message: text, data: outcome ?? null });
-      if (!ok) log.warn({ container: d.container.name, err: outcome?.error }, text);
+      this.memory = afterHeal(this.memory, t.container.name, ok, now);
+      metrics.heal(t.container.name, ok ? 'started' : 'failed');
+      const text = ok ? `${t.container.name}: started again by upkeep (${t.reason})` : `${t.container.name}: could not start it: ${outcome?.error ?? 'the recovery failed'}`;
+      this.write([{ at: new Date(now).toISOString(), kind: ok ? 'healed' : 'heal-failed', subject: t.container.name, message: text, data: { ...(outcome ?? {}) }, level: ok ? 'info' : 'warn' }]);
     }
-    this.saveMemory();
-    if (this.dirty !== 'all') for (const d of toHeal) this.dirty.add(d.container.name);
   }
 
-  /**
-   * Restarts the running containers whose checks failed (on_unhealthy: restart). Each restart
-   * counts as a death for the crash-loop limit; at the limit upkeep gives up (and alerts) instead.
-   * Not during a maintenance window (services are expected to be unhealthy for a while then), not
-   * with `heal: never`, not when it is down (healing covers that). True when something restarted.
-   */
-  private async restartUnhealthy(desired: readonly DesiredContainer[], state: HostState): Promise<boolean> {
-    const { config, engine, log, metrics, store } = this.opts;
-    const requests = [...this.unhealthy];
-    this.unhealthy.clear();
-    let restarted = false;
-    for (const [service, { why, failingSince }] of requests) {
-      const name = this.containerNameFor(service);
-      const d = desired.find((x) => x.name === name);
-      const a = state.containers.find((c) => c.name === name);
-      if (d === undefined || a === undefined || a.state !== 'running' || this.healMode(d) === 'never') continue;
-      // Failed probes that began before this container (re)started may have seen the old one (a
-      // restart takes a while): only failures of the running container count.
-      if (a.startedAt !== null && failingSince < Date.parse(a.startedAt)) continue;
-      const prev = this.memory.get(name) ?? FRESH;
-      if (prev.gaveUpAt !== null) continue;
-      if (this.opts.inMaintenance()) {
-        log.info({ container: name, why }, `${name}: not restarted during a maintenance window (${why})`);
-        continue;
-      }
-      const now = Date.now();
-      const deaths = [...prev.deaths.filter((t) => t > now - config.heal.crashLoopWindowMs), now];
-      if (deaths.length >= config.heal.crashLoopRestarts) {
-        const reason = `${name}: ${deaths.length} deaths or restarts for failed checks within ${Math.round(config.heal.crashLoopWindowMs / 1000)} s; ${why}`;
-        this.memory.set(name, { ...prev, deaths, gaveUpAt: now });
-        this.giveUpText.set(name, reason);
-        log.error({ container: name }, `giving up on ${reason}`);
-        store.appendTimeline({ kind: 'gave-up', subject: name, message: `giving up on ${reason}` });
-        metrics.heal(name, 'gave_up');
-        await this.fetchLogs(name, a.id);
-        continue;
-      }
-      let error: string | null = null;
-      try {
-        await engine.restartContainer(a.id); // the container's own stop timeout (compose stop_grace_period)
-      } catch (err) {
-        error = (err as Error).message;
-      }
-      this.memory.set(name, { ...prev, deaths, lastHealAt: now });
-      metrics.heal(name, error === null ? 'restarted' : 'failed');
-      const text = error === null ? `${name}: restarted by upkeep because ${why}` : `${name}: could not restart it (${why}): ${error}`;
-      (error === null ? log.warn : log.error).call(log, { container: name }, text);
-      store.appendTimeline({ kind: error === null ? 'restarted-unhealthy' : 'heal-failed', subject: name, message: text });
-      if (this.dirty !== 'all') this.dirty.add(name).add(a.id);
-      restarted = true;
-    }
-    this.saveMemory();
-    return restarted;
-  }
-
-  /**
-   * The common case, one existing container stopped: one start call, no full re-read (the recovery
-   * executor, used for several at once or a removed one, plans with dependencies and re-reads the host).
-   */
   private async startOne(name: string, id: string): Promise<Pick<RecoveryResult, 'outcomes'>> {
-    const began = Date.now();
+    const { clock } = this.opts;
+    const began = clock.now();
     try {
       await this.opts.engine.startContainer(id);
-      return { outcomes: [{ action: 'start', container: name, outcome: 'started', attempts: 1, seconds: (Date.now() - began) / 1000, id }] };
+      return { outcomes: [{ action: 'start', container: name, outcome: 'started', attempts: 1, seconds: (clock.now() - began) / 1000, id }] };
     } catch (err) {
-      return { outcomes: [{ action: 'start', container: name, outcome: 'failed', attempts: 1, seconds: (Date.now() - began) / 1000, error: (err as Error).message }] };
+      return { outcomes: [{ action: 'start', container: name, outcome: 'failed', attempts: 1, seconds: (clock.now() - began) / 1000, error: (err as Error).message }] };
     }
   }
 
   /** Boot, daemon restart, apt: bring back everything desired, then one summary alert. */
-  private async recoveryPass(trigger: RecoveryTrigger, desired: readonly DesiredContainer[], host: HostIdentity, signal: AbortSignal): Promise<RecoveryResult | null> {
-    const { config, alerts, metrics, log, store } = this.opts;
-    // Not brought back: what the operator stopped, `heal: never`, and crash loops upkeep gave up on
-    // (they stay alerted; starting one again after `docker start` makes it healable again).
-    const eligible = desired.filter((d) => {
-      const mem = this.memory.get(d.name);
-      const mode = this.healMode(d);
-      return mode !== 'never' && (mode === 'always' || mem?.operatorStoppedAt == null) && mem?.gaveUpAt == null;
-    });
-    const label = { startup: 'after the agent started', daemon_restart: 'after the Docker engine came back', apt: 'after an apt run', manual: 'on request' }[trigger];
-    log.info({ trigger, desired: eligible.length, graceMs: config.recovery.graceMs }, `recovery pass ${label}`);
+  private async recoveryPass(a: Extract<AgentAction, { type: 'recovery-pass' }>, signal: AbortSignal): Promise<void> {
+    const { config, alerts, metrics, clock } = this.opts;
+    this.write([recoveryStartedEntry(a.trigger, a.host.name, a.containers.length, clock.now())]);
     let result: RecoveryResult;
     try {
-      result = await executeRecovery(eligible, this.effects, {
-        snapshotHost: host,
+      result = await executeRecovery(a.containers, this.effects, {
+        snapshotHost: a.host,
         engineWaitMs: this.timing.engineWaitMs,
         graceMs: config.recovery.graceMs,
         concurrency: config.recovery.concurrency,
         readyTimeoutMs: config.recovery.readyTimeoutMs,
         runningForMs: config.recovery.runningForMs,
+        ...(this.opts.random ? { random: this.opts.random } : {}),
         signal,
       });
     } catch (err) {
-      if (signal.aborted) return null;
-      log.error({ trigger, err: (err as Error).message }, 'recovery pass failed');
-      store.appendTimeline({ kind: 'recovery', subject: host.name, message: `recovery ${label} failed: ${(err as Error).message}` });
-      this.pendingRecovery = trigger;
+      this.memory = recoveryFailed(this.memory, a.trigger);
+      if (signal.aborted) return;
+      const summary = recoverySummary(a.trigger, a.host.name, a.containers.length, null, (err as Error).message, clock.now());
+      this.write([summary.entry]);
       throw err;
     }
-    const down = result.plan.actions.length;
-    const complete = result.remaining.length === 0;
-    metrics.recovery(trigger, complete ? 'complete' : 'incomplete');
-    const total = eligible.length;
-    const message =
-      down === 0
-        ? `${label}: all ${total} desired containers were running`
-        : complete
-          ? `${label}: ${down} of ${total} desired containers were down; all running again after ${result.seconds.toFixed(1)} s`
-          : `${label}: ${down} of ${total} desired containers were down; ${result.remaining.length} still not running after ${result.seconds.toFixed(1)} s: ${result.remaining.map((r) => r.container).join(', ')}`;
-    log.info({ trigger, down, remaining: result.remaining.length, seconds: result.seconds }, message);
-    store.appendTimeline({
-      kind: 'recovery',
-      subject: host.name,
-      message,
-      data: { trigger, outcomes: result.outcomes.map((o) => ({ container: o.container, outcome: o.outcome, seconds: o.seconds, attempts: o.attempts, error: o.error })) },
-    });
-    if (down > 0 || !complete) {
-      alerts.queue({
-        id: `recovery:${trigger}@${Date.now()}`,
-        kind: 'summary',
-        severity: complete ? 'info' : 'critical',
-        subject: host.name,
-        title: complete ? `Recovered ${down} container(s) ${label}` : `Recovery incomplete ${label}`,
-        text: `${message}.\n${result.outcomes.map((o) => `${o.container}: ${o.outcome}${o.error ? ` (${o.error})` : ''} in ${o.seconds} s`).join('\n')}`,
-        data: { trigger, down, remaining: result.remaining.map((r) => r.container) },
-      });
+    const summary = recoverySummary(a.trigger, a.host.name, a.containers.length, result, null, clock.now());
+    metrics.recovery(a.trigger, result.remaining.length === 0 ? 'complete' : 'incomplete');
+    this.write([summary.entry]);
+    if (summary.alert !== null) alerts.queue(summary.alert);
+  }
+
+  // ---- alerts, timeline, status, memory ----
+
+  private evaluate(conditions: readonly AlertCondition[]): void {
+    const ctx = { now: this.opts.clock.now(), lastLogs: this.lastLogs };
+    for (const c of conditions) this.opts.alerts.evaluate(c.key, c.rule, c.active, (kind, since) => c.content(kind, since, ctx));
+    this.opts.alerts.persist();
+  }
+
+  private write(entries: readonly StepEntry[]): void {
+    const { store, log, clock } = this.opts;
+    for (const e of entries) {
+      log[e.level]({ ...(e.subject ? { subject: e.subject } : {}), ...(e.kind ? { event: e.kind } : {}) }, e.message);
+      if (e.kind === null) continue;
+      try {
+        store.appendTimeline({ at: e.at ?? new Date(clock.now()).toISOString(), kind: e.kind, subject: e.subject, message: e.message, ...(e.data ? { data: e.data } : {}) });
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'could not write the timeline');
+      }
     }
-    return result;
   }
 
-  // ---- alerts, metrics, memory ----
-
-  private rule(): AlertRule {
-    return { forMs: this.opts.config.alerts.forMs, repeatMs: this.opts.config.alerts.repeatMs };
+  /** At the first read: what happened while no agent ran (a boot, deaths, starts), from what the engine still knows. */
+  private async reconstructOnce(state: HostState): Promise<void> {
+    if (this.reconstructed) return;
+    this.reconstructed = true;
+    const { store, clock, log } = this.opts;
+    const saved = store.getAgentState(AGENT_KEY) as { bootId?: string; aliveAt?: number } | null;
+    let boot: { id: string; bootTime: number | null } | null = null;
+    try {
+      boot = (await this.opts.readBoot?.()) ?? null;
+    } catch {
+      boot = null;
+    }
+    const entries = reconstructEntries({
+      previousBootId: typeof saved?.bootId === 'string' ? saved.bootId : null,
+      aliveAt: typeof saved?.aliveAt === 'number' ? saved.aliveAt : null,
+      boot,
+      host: state.host.name,
+      containers: state.containers,
+      now: clock.now(),
+    });
+    for (const e of entries) {
+      const dup = store.timeline({ kind: e.kind, subject: e.subject ?? undefined, since: e.at, until: new Date(Date.parse(e.at) + 1).toISOString() }).length > 0;
+      if (dup) continue;
+      store.appendTimeline({ at: e.at, kind: e.kind, subject: e.subject, message: e.message, data: e.data, reconstructed: true });
+    }
+    if (entries.length > 0) log.info({ entries: entries.length }, 'timeline: what happened while no agent ran, reconstructed');
+    store.setAgentState(AGENT_KEY, { bootId: boot?.id ?? saved?.bootId ?? null, aliveAt: clock.now() });
+    this.lastAliveSaved = clock.now();
   }
 
-  private evaluateEngineAlert(down: boolean): void {
-    const host = this.status.host?.name ?? 'this host';
-    this.opts.alerts.evaluate('engine', { forMs: Math.max(this.timing.engineAlertForMs, this.opts.config.alerts.forMs), repeatMs: this.opts.config.alerts.repeatMs }, down, (kind, since) =>
-      kind === 'resolved'
-        ? { severity: 'critical', subject: host, title: 'Docker engine answers again', text: `The Docker engine on ${host} answers again${since ? ` (down since ${new Date(since).toISOString()})` : ''}.` }
-        : { severity: 'critical', subject: host, title: 'Docker engine not answering', text: `The Docker engine on ${host} does not answer: no container can be watched or healed. Check \`systemctl status docker\`.` },
+  private observeContainers(rows: readonly StatusRow[]): void {
+    this.opts.metrics.observeContainers(
+      rows.filter((r) => r.desired || r.verdict === 'operator-stopped').map((r) => ({ container: r.name, service: r.service, desired: r.desired, running: r.running, healthy: r.healthy })),
     );
   }
 
-  private evaluateContainerAlerts(decisions: readonly Decision[], desired: readonly DesiredContainer[]): void {
-    const { alerts } = this.opts;
-    const rule = this.rule();
-    const seen = new Set<string>();
-    for (const d of decisions) {
-      const name = d.container.name;
-      const v = d.verdict;
-      const down = v.kind === 'heal' || v.kind === 'backoff' || v.kind === 'gave-up' || v.kind === 'not-healed';
-      const downKey = `down:${name}`;
-      const loopKey = `crashloop:${name}`;
-      seen.add(downKey).add(loopKey);
-      alerts.evaluate(downKey, rule, down, (kind, since) => {
-        if (kind === 'resolved') {
-          const took = since !== null ? ` after ${((Date.now() - since) / 1000).toFixed(1)} s` : '';
-          return { severity: 'critical', subject: name, title: `${name} is running again`, text: `${name} runs again${took}.` };
-        }
-        const what = v.kind === 'heal' ? 'upkeep is starting it again' : v.kind === 'backoff' ? 'upkeep retries with backoff' : v.kind === 'gave-up' ? 'upkeep gave up healing it (crash loop)' : 'heal: never: upkeep does not start it';
-        const reason = 'reason' in v ? v.reason : '';
-        return { severity: 'critical', subject: name, title: `${name} is down`, text: `${name} should run but does not: ${reason}; ${what}.`, data: { container: name, verdict: v.kind } };
-      });
-      alerts.evaluate(loopKey, { forMs: 0, repeatMs: rule.repeatMs }, d.memory.gaveUpAt !== null, (kind) =>
-        kind === 'resolved'
-          ? { severity: 'warning', subject: name, title: `${name} is stable again`, text: `${name} has run without dying for a whole window: upkeep heals it again.` }
-          : { severity: 'critical', subject: name, title: `Giving up on ${name}`, text: `giving up on ${this.crashText(d)}${this.lastLogs.get(name) ? `\nlast log lines:\n${this.lastLogs.get(name)}` : ''}` },
-      );
-    }
-    // Alerts of containers no longer desired (forgotten, new snapshot) resolve.
-    const desiredNames = new Set(desired.map((d) => d.name));
-    for (const key of alerts.activeKeys()) {
-      if (seen.has(key) || !(key.startsWith('down:') || key.startsWith('crashloop:'))) continue;
-      const name = key.slice(key.indexOf(':') + 1);
-      if (desiredNames.has(name)) continue;
-      alerts.evaluate(key, rule, false, () => ({ severity: 'info', subject: name, title: `${name} is no longer desired`, text: `${name} left the desired state; its alert is closed.` }));
-    }
-  }
-
-  private crashText(d: Decision): string {
-    const v = d.verdict;
-    const own = this.giveUpText.get(d.container.name);
-    if (own !== undefined) return own;
-    if (v.kind === 'gave-up') return v.reason;
-    return `${d.container.name}: ${d.memory.deaths.length} deaths in the crash-loop window; Docker keeps restarting it`;
-  }
-
-  /** Fetches the last log lines of containers upkeep just gave up on (before their alert is built). */
-  async fetchLogsForGiveUps(decisions: readonly Decision[]): Promise<void> {
-    for (const d of decisions) {
-      if (d.event?.kind !== 'gave-up' || d.verdict.actual === null) continue;
-      this.giveUpText.delete(d.container.name);
-      await this.fetchLogs(d.container.name, d.verdict.actual.id);
-    }
-  }
-
-  private async fetchLogs(name: string, id: string): Promise<void> {
-    if (!this.opts.engine.logs) return;
-    try {
-      this.lastLogs.set(name, (await this.opts.engine.logs(id, 5)).join('\n'));
-    } catch {
-      /* no logs: the alert goes without them */
-    }
-  }
-
-  private observe(decisions: readonly Decision[], state: HostState, snapshotId: number | null, began: number, reasons: string[]): void {
-    const { metrics, alerts } = this.opts;
-    const samples = decisions.map((d) => {
-      const a = d.verdict.actual;
-      return {
-        container: d.container.name,
-        service: d.container.compose ? `${d.container.compose.project}/${d.container.compose.service}` : d.container.name,
-        desired: d.verdict.kind !== 'operator-stopped',
-        running: a !== null && a.state === 'running',
-        healthy: a?.health ? a.health.status === 'healthy' : null,
-      };
-    });
-    metrics.observeContainers(samples);
+  private observe(began: number, reasons: string[]): void {
+    const { metrics, alerts, clock, store } = this.opts;
     metrics.setAlertsFiring(alerts.firing());
     metrics.setMaintenance(this.opts.inMaintenance());
     alerts.persist();
-    const now = Date.now();
+    const now = clock.now();
     metrics.reconciled(now, (now - began) / 1000);
-    this.status = {
-      host: state.host,
-      engineUp: true,
-      snapshotId,
-      lastReconcileAt: new Date(now).toISOString(),
-      containers: decisions.map((d) => ({ name: d.container.name, verdict: d.verdict.kind, detail: 'reason' in d.verdict ? d.verdict.reason : null })),
-    };
+    this.status = { ...this.status, lastReconcileAt: new Date(now).toISOString() };
+    if (now - this.lastAliveSaved >= ALIVE_EVERY_MS && this.reconstructed) {
+      const saved = store.getAgentState(AGENT_KEY) as Record<string, unknown> | null;
+      store.setAgentState(AGENT_KEY, { ...(saved ?? {}), aliveAt: now });
+      this.lastAliveSaved = now;
+    }
     this.opts.log.debug({ reasons, seconds: (now - began) / 1000 }, 'reconciled');
   }
 
-  private scheduleRetry(decisions: readonly Decision[]): void {
-    const waits = decisions.flatMap((d) => ('retryInMs' in d.verdict ? [d.verdict.retryInMs] : []));
-    if (waits.length === 0) return;
-    const ms = Math.max(50, Math.min(...waits));
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = null;
-      this.opts.trigger('retry');
-    }, ms);
-    this.retryTimer.unref();
+  /** A terminal error as /status shows it. */
+  reportTerminal(err: unknown): void {
+    const e = err as UpkeepError;
+    this.status = { ...this.status, error: { message: e.message, hint: e.hint ?? null } };
+    this.opts.log.error({ err: e.message, ...(e.hint ? { hint: e.hint } : {}) }, 'cannot reconcile: retrying will not help until this is fixed');
   }
 
   /** The container a configured service name stands for now: a container name, or compose "project/service". */
@@ -564,41 +500,58 @@ export class Controller {
     const slash = service.indexOf('/');
     if (slash < 0) return service;
     const [project, svc] = [service.slice(0, slash), service.slice(slash + 1)];
-    const hit = this.lastContainers.find((c) => c.compose?.project === project && c.compose.service === svc && c.state === 'running')
-      ?? this.lastContainers.find((c) => c.compose?.project === project && c.compose.service === svc);
+    const hit =
+      this.lastContainers.find((c) => c.compose?.project === project && c.compose.service === svc && c.state === 'running') ??
+      this.lastContainers.find((c) => c.compose?.project === project && c.compose.service === svc);
     return hit?.name ?? service;
   }
 
   stop(): void {
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
+    this.saveMemory();
   }
 
-  /** The durable part of the memory: operator stops and give-ups survive an agent restart. */
+  /** The durable part of the memory: crash-loop history survives an agent restart. */
   private saveMemory(): void {
-    const durable: Record<string, { operatorStoppedAt: number | null; gaveUpAt: number | null; deaths: number[] }> = {};
-    for (const [name, m] of this.memory) {
-      if (m.operatorStoppedAt !== null || m.gaveUpAt !== null || m.deaths.length > 0) durable[name] = { operatorStoppedAt: m.operatorStoppedAt, gaveUpAt: m.gaveUpAt, deaths: m.deaths };
-    }
+    const durable = durableMemory(this.memory);
     const json = JSON.stringify(durable);
     if (json === this.savedMemory) return;
     this.opts.store.setAgentState(MEMORY_KEY, durable);
     this.savedMemory = json;
   }
 
-  private loadMemory(): void {
-    const saved = this.opts.store.getAgentState(MEMORY_KEY);
-    if (saved === null || typeof saved !== 'object') return;
-    for (const [name, v] of Object.entries(saved as Record<string, Partial<ContainerMemory>>)) {
-      this.memory.set(name, {
-        ...FRESH,
-        operatorStoppedAt: typeof v.operatorStoppedAt === 'number' ? v.operatorStoppedAt : null,
-        gaveUpAt: typeof v.gaveUpAt === 'number' ? v.gaveUpAt : null,
-        deaths: Array.isArray(v.deaths) ? v.deaths.filter((t): t is number => typeof t === 'number') : [],
-        // Seen down already: a restart of the agent is not a new death.
-        downSince: typeof v.operatorStoppedAt === 'number' || typeof v.gaveUpAt === 'number' ? Date.now() : null,
-      });
+  /** Restores the memory; operator stops kept there by older agents move into the intent store once. */
+  private loadMemory(): AgentMemory {
+    const { store, log } = this.opts;
+    const saved = store.getAgentState(MEMORY_KEY);
+    const { memory, legacyOperatorStops } = restoreMemory(saved, this.opts.clock.now());
+    if (legacyOperatorStops.length > 0) {
+      const known = new Set(store.operatorStops().map((s) => s.name));
+      for (const s of legacyOperatorStops) {
+        if (known.has(s.name)) continue;
+        store.recordOperatorStop({ name: s.name, at: new Date(s.at).toISOString(), by: 'agent', reason: 'stopped through the Docker API while the daemon kept running and upkeep watched (moved from the agent memory)' });
+      }
+      store.setAgentState(MEMORY_KEY, durableMemory(memory));
+      log.info({ containers: legacyOperatorStops.map((s) => s.name) }, 'operator stops moved from the agent memory into the intent store');
     }
-    this.savedMemory = JSON.stringify(saved);
+    this.savedMemory = JSON.stringify(durableMemory(memory));
+    return memory;
   }
+}
+
+function statusRow(r: StatusRow): ControllerStatus['containers'][number] {
+  return { name: r.name, verdict: r.verdict, detail: r.detail, desired: r.desired, ...(r.since ? { since: r.since } : {}) };
+}
+
+/** The engine's recovery effects with the agent's clock for their waits. */
+function withClock(effects: RecoveryEffects, clock: Clock): RecoveryEffects {
+  return {
+    engineIdentity: () => effects.engineIdentity(),
+    listContainers: () => effects.listContainers(),
+    inspect: (id) => effects.inspect(id),
+    start: (id) => effects.start(id),
+    createAndStart: (req) => effects.createAndStart(req),
+    composeUp: (cmd) => effects.composeUp(cmd),
+    sleep: (ms, signal) => clock.sleep(ms, signal),
+    now: () => clock.now(),
+  };
 }

@@ -5,7 +5,9 @@
  */
 import type { ProbeResult } from '../adapters/probes/probes.js';
 import type { HealthCheckSpec } from '../core/config/types.js';
+import type { Clock } from '../ports/clock.js';
 import { sleepUnlessAborted, type Actor } from './actor.js';
+import { systemClock } from './system-clock.js';
 
 export interface CheckTarget {
   service: string;
@@ -47,6 +49,7 @@ export class HealthChecker implements Actor {
   constructor(
     private readonly targets: readonly CheckTarget[],
     private readonly onResult: (t: CheckTarget, status: CheckStatus, result: ProbeResult) => void,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async run(signal: AbortSignal): Promise<void> {
@@ -61,10 +64,10 @@ export class HealthChecker implements Actor {
     while (!signal.aborted) {
       const result = await t.probe();
       if (signal.aborted) break;
-      status = stepCheck(status, t.spec, result, Date.now());
+      status = stepCheck(status, t.spec, result, this.clock.now());
       this.statuses.set(key, status);
       this.onResult(t, status, result);
-      await sleepUnlessAborted(t.spec.intervalMs, signal);
+      await sleepUnlessAborted(t.spec.intervalMs, signal, this.clock);
     }
   }
 }

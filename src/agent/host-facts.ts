@@ -8,6 +8,7 @@ import { installedKernels, rebootRequiredFlag, runningKernel } from '../adapters
 import { simulateUpgrade } from '../adapters/apt/simulate-upgrade.js';
 import { parseAptSimulation } from '../core/preflight/apt-plan.js';
 import { newestKernel } from '../core/preflight/kernels.js';
+import type { Clock } from '../ports/clock.js';
 import { sleepUnlessAborted, type Actor } from './actor.js';
 import type { AgentLog } from './log.js';
 
@@ -40,7 +41,7 @@ export class HostFactsWatcher implements Actor {
   readonly name = 'host-facts';
 
   constructor(
-    private readonly opts: { intervalMs?: number; log: AgentLog; onFacts: (f: HostFacts) => void; read?: () => Promise<HostFacts> },
+    private readonly opts: { intervalMs?: number; log: AgentLog; onFacts: (f: HostFacts) => void; read?: () => Promise<HostFacts>; clock?: Clock },
   ) {}
 
   async run(signal: AbortSignal): Promise<void> {
@@ -51,7 +52,7 @@ export class HostFactsWatcher implements Actor {
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, 'could not read the pending upgrades / reboot flag');
       }
-      await sleepUnlessAborted(this.opts.intervalMs ?? 3_600_000, signal);
+      await sleepUnlessAborted(this.opts.intervalMs ?? 3_600_000, signal, this.opts.clock);
     }
   }
 }

@@ -7,10 +7,18 @@
  * older than `maxAgeMs` gives up and says so. Rows survive agent restarts; a row is marked
  * delivered right after the channel accepted it, so a crash in between can send it twice at worst,
  * with the same idempotency key (AlertMessage.id) for the receiver to drop the duplicate.
+ *
+ * Before each delivery the message's event time is checked against the maintenance windows: one
+ * whose event happened inside a window is held (not sent, recorded as 'alert-held'); one created
+ * before the window opened still goes. Deliveries and failures are recorded in the timeline.
  */
 import { DeliveryError, type AlertMessage, type Notifier } from '../adapters/notify/notifier.js';
 import type { Store } from '../adapters/store/store.js';
+import { doublingDelay } from '../core/recovery/backoff.js';
+import type { Clock } from '../ports/clock.js';
 import { Wakeup, type Actor } from './actor.js';
+import { maintenanceAt } from './alerts.js';
+import { systemClock } from './system-clock.js';
 import type { AgentLog } from './log.js';
 
 export interface OutboxOptions {
@@ -24,16 +32,23 @@ export interface OutboxOptions {
   pollMs?: number;
   onResult?: (channel: string, outcome: 'delivered' | 'failed' | 'given_up') => void;
   onPending?: (count: number) => void;
+  clock?: Clock;
 }
 
 export class Outbox implements Actor {
   readonly name = 'outbox';
-  private readonly wakeup = new Wakeup();
+  private readonly wakeup: Wakeup;
+  private readonly clock: Clock;
   /** The earliest retry among the channels' head messages after the last pass. */
   private nextHeadAt: number | null = null;
   private kicked = false;
+  /** Delivery passes done (tests wait for one to pass a mark). */
+  passes = 0;
 
-  constructor(private readonly opts: OutboxOptions) {}
+  constructor(private readonly opts: OutboxOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.wakeup = new Wakeup(this.clock);
+  }
 
   /** Something was queued: deliver now. */
   kick(): void {
@@ -54,7 +69,7 @@ export class Outbox implements Actor {
       const pending = this.safePending();
       this.opts.onPending?.(pending.count);
       if (this.kicked) continue;
-      const untilNext = this.nextHeadAt === null ? pollMs : Math.max(50, Math.min(pollMs, this.nextHeadAt - Date.now()));
+      const untilNext = this.nextHeadAt === null ? pollMs : Math.max(50, Math.min(pollMs, this.nextHeadAt - this.clock.now()));
       await this.wakeup.wait(untilNext, signal);
     }
   }
@@ -73,13 +88,23 @@ export class Outbox implements Actor {
     for (const row of store.undeliveredAlerts()) {
       if (signal?.aborted) break;
       if (blocked.has(row.channel)) continue;
-      if (Date.parse(row.nextAttemptAt) > Date.now()) {
+      if (Date.parse(row.nextAttemptAt) > this.clock.now()) {
         blocked.add(row.channel);
         waitFor(Date.parse(row.nextAttemptAt));
         continue;
       }
       const notifier = notifiers.get(row.channel);
-      const now = () => new Date().toISOString();
+      const now = () => new Date(this.clock.now()).toISOString();
+      const msg = row.message as AlertMessage;
+      const eventAt = Date.parse(msg.at);
+      const window = Number.isFinite(eventAt) ? maintenanceAt(store, eventAt) : null;
+      if (window !== null) {
+        const why = `held: its event (${msg.at}) is inside maintenance window ${window.id} (${window.source})`;
+        store.markFailed(row.messageId, row.channel, why, null, now());
+        this.record('alert-held', row, `alert ${row.messageId} to ${row.channel} not sent: ${why}`);
+        log.info({ alert: row.messageId, channel: row.channel }, 'alert held: its event happened during a maintenance window');
+        continue;
+      }
       if (notifier === undefined) {
         store.markFailed(row.messageId, row.channel, `no channel named "${row.channel}" in the configuration any more`, null, now());
         this.opts.onResult?.(row.channel, 'given_up');
@@ -89,16 +114,18 @@ export class Outbox implements Actor {
       try {
         await notifier.send(row.message as AlertMessage, signal);
         store.markDelivered(row.messageId, row.channel, now());
+        this.record('alert-delivered', row, `alert ${row.messageId} delivered to ${row.channel}`);
         delivered++;
         this.opts.onResult?.(row.channel, 'delivered');
         log.info({ alert: row.messageId, channel: row.channel, attempts: row.attempts + 1 }, 'alert delivered');
       } catch (err) {
         if (signal?.aborted) break;
         const retryable = err instanceof DeliveryError ? err.retryable : true;
-        const tooOld = Date.now() - Date.parse(row.createdAt) > maxAgeMs;
-        const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** Math.min(row.attempts, 20));
-        const next = retryable && !tooOld ? new Date(Date.now() + delay).toISOString() : null;
+        const tooOld = this.clock.now() - Date.parse(row.createdAt) > maxAgeMs;
+        const delay = doublingDelay(row.attempts + 1, backoff);
+        const next = retryable && !tooOld ? new Date(this.clock.now() + delay).toISOString() : null;
         store.markFailed(row.messageId, row.channel, (err as Error).message, next, now());
+        this.record('alert-failed', row, `alert ${row.messageId} to ${row.channel} failed${next === null ? ' (given up)' : ', will retry'}: ${(err as Error).message}`, { error: (err as Error).message, retryAt: next });
         if (next !== null) {
           blocked.add(row.channel);
           waitFor(Date.parse(next));
@@ -109,7 +136,17 @@ export class Outbox implements Actor {
         else log.warn({ alert: row.messageId, channel: row.channel, err: why, retryInMs: delay }, 'alert delivery failed; will retry');
       }
     }
+    this.passes++;
     return delivered;
+  }
+
+  private record(kind: 'alert-held' | 'alert-delivered' | 'alert-failed', row: { messageId: string; channel: string; message: unknown }, message: string, extra: Record<string, unknown> = {}): void {
+    try {
+      const subject = (row.message as AlertMessage).subject ?? null;
+      this.opts.store.appendTimeline({ at: new Date(this.clock.now()).toISOString(), kind, subject, message, data: { channel: row.channel, messageId: row.messageId, ...extra } });
+    } catch {
+      /* the delivery itself is recorded in the outbox */
+    }
   }
 
   private safePending(): { count: number; nextAttemptAt: string | null } {

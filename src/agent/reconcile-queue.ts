@@ -4,10 +4,14 @@
  * coalesce into one more run. A failed run is retried with exponential backoff; a periodic
  * resync runs even without triggers, since events can be lost.
  */
+import { doublingDelay } from '../core/recovery/backoff.js';
+import type { Clock } from '../ports/clock.js';
 import { sleepUnlessAborted, Wakeup, type Actor } from './actor.js';
+import { systemClock } from './system-clock.js';
 
 export interface ReconcileQueueOptions {
-  reconcile: (reasons: string[], signal: AbortSignal) => Promise<void>;
+  /** One run; may return in how many ms to run again (backoff, a grace period), else the next trigger or resync runs it. */
+  reconcile: (reasons: string[], signal: AbortSignal) => Promise<number | null | void>;
   /** Periodic resync, ms (default 60 s). */
   resyncMs?: number;
   /**
@@ -18,17 +22,31 @@ export interface ReconcileQueueOptions {
   debounceMs?: number;
   backoff?: { initialMs: number; maxMs: number };
   onError?: (err: unknown, attempt: number) => void;
+  /**
+   * An error retrying cannot fix (no desired state for this engine, a bad config): reported once
+   * through onTerminal and not retried; the next trigger or resync runs again as usual.
+   */
+  isTerminal?: (err: unknown) => boolean;
+  onTerminal?: (err: unknown) => void;
+  clock?: Clock;
 }
 
 export class ReconcileQueue implements Actor {
   readonly name = 'reconciler';
   private pending: string[] = [];
-  private readonly wakeup = new Wakeup();
+  private readonly wakeup: Wakeup;
+  private readonly clock: Clock;
   /** Completed runs, for tests and metrics. */
   runs = 0;
+  /** Runs that ended (done, failed or terminal): tests wait for this to pass a mark. */
+  attempts = 0;
   lastSuccessAt: number | null = null;
+  private retryAt: number | null = null;
 
-  constructor(private readonly opts: ReconcileQueueOptions) {}
+  constructor(private readonly opts: ReconcileQueueOptions) {
+    this.clock = opts.clock ?? systemClock;
+    this.wakeup = new Wakeup(this.clock);
+  }
 
   /** Asks for a reconcile; cheap and safe to call from any event handler. */
   trigger(reason: string): void {
@@ -44,24 +62,33 @@ export class ReconcileQueue implements Actor {
     this.pending.push('startup');
     while (!signal.aborted) {
       if (this.pending.length === 0) {
-        const timedOut = await this.wakeup.wait(resyncMs, signal);
+        const untilRetry = this.retryAt === null ? Infinity : Math.max(0, this.retryAt - this.clock.now());
+        const timedOut = await this.wakeup.wait(Math.min(resyncMs, untilRetry), signal);
         if (signal.aborted) break;
-        if (timedOut) this.pending.push('resync');
-        else await sleepUnlessAborted(debounceMs, signal);
+        if (timedOut) this.pending.push(this.retryAt !== null && this.clock.now() >= this.retryAt ? 'retry' : 'resync');
+        else await sleepUnlessAborted(debounceMs, signal, this.clock);
       }
       const reasons = [...new Set(this.pending)];
       this.pending = [];
       try {
-        await this.opts.reconcile(reasons, signal);
+        const again = await this.opts.reconcile(reasons, signal);
+        this.retryAt = typeof again === 'number' ? this.clock.now() + Math.max(0, again) : null;
         failures = 0;
         this.runs++;
-        this.lastSuccessAt = Date.now();
+        this.attempts++;
+        this.lastSuccessAt = this.clock.now();
       } catch (err) {
+        this.attempts++;
         if (signal.aborted) break;
+        if (this.opts.isTerminal?.(err)) {
+          failures = 0;
+          this.opts.onTerminal?.(err);
+          continue;
+        }
         failures++;
         this.opts.onError?.(err, failures);
         this.pending.push(...reasons);
-        await sleepUnlessAborted(Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1)), signal);
+        await sleepUnlessAborted(doublingDelay(failures, backoff), signal, this.clock);
       }
     }
   }

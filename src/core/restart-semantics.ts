@@ -147,3 +147,16 @@ export function predictAll(c: ContainerFacts, daemon: DaemonFacts): Record<Lifec
     'daemon-restart-after-manual-stop': willComeBack(c, daemon, 'daemon-restart-after-manual-stop'),
   };
 }
+
+/**
+ * While the daemon runs: will Docker start this stopped container again by itself, by its restart
+ * policy (moby's ShouldRestart on a container's exit)? `always` and `unless-stopped` unless it was
+ * stopped by hand; `on-failure[:N]` on a non-zero exit while retries are left; never `no`.
+ */
+export function dockerRestartsAfterExit(c: ContainerFacts): boolean {
+  if (c.manuallyStopped === true) return false;
+  const p = c.restartPolicy;
+  if (p.name === 'always' || p.name === 'unless-stopped') return c.state === 'exited';
+  if (p.name === 'on-failure') return c.state === 'exited' && (c.exitCode ?? 0) !== 0 && (p.maximumRetryCount === 0 || c.restartCount < p.maximumRetryCount);
+  return false;
+}

@@ -66,7 +66,10 @@ describe('Outbox', () => {
     outbox.kick();
     await until(() => hook.received.length === 1);
     await until(() => store.outboxPending().count === 0);
-    await new Promise((r) => setTimeout(r, 300));
+    // One more whole pass after the delivery: nothing is sent again.
+    const mark = outbox.passes;
+    outbox.kick();
+    await until(() => outbox.passes > mark);
     stop.abort();
     await running;
     hook.server.close();
@@ -95,8 +98,8 @@ describe('Outbox', () => {
     // "Restart": a new store connection and a new outbox, with the channel back.
     const hook = await receiver([]);
     const second = openStore({ stateDir: dir });
-    const outbox2 = new Outbox({ store: second, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT });
-    await new Promise((r) => setTimeout(r, 20));
+    // The retry is due 10 ms after the failure: the outbox's clock is 20 ms later.
+    const outbox2 = new Outbox({ store: second, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT, clock: { now: () => Date.now() + 20, sleep: async () => undefined } });
     assert.equal(await outbox2.deliverDue(), 1);
     assert.deepEqual(hook.received.map((r) => r.body.id), ['m2']);
     assert.equal(await outbox2.deliverDue(), 0, 'nothing left');
@@ -113,7 +116,6 @@ describe('Outbox', () => {
     for (const id of ['a-firing', 'b-firing', 'a-resolved', 'c-summary']) {
       store.enqueueAlert(id, message(id), ['hook']);
       outbox.kick();
-      await new Promise((r) => setTimeout(r, 5));
     }
     await until(() => hook.received.length === 4);
     stop.abort();
@@ -136,6 +138,26 @@ describe('Outbox', () => {
     ]);
     assert.match(rows[1]?.lastError ?? '', /404/);
     assert.equal(store.outboxPending().count, 0);
+    hook.server.close();
+    store.close();
+  });
+
+  it('holds a message whose event lies inside a maintenance window; one from before the window still goes', async () => {
+    const hook = await receiver([]);
+    const store = openStore({ stateDir: join(root, `s${n++}`) });
+    const before = { ...message('before'), at: new Date(Date.now() - 60_000).toISOString() };
+    store.startMaintenance({ source: 'manual', endsAt: new Date(Date.now() + 60_000).toISOString() });
+    const inside = { ...message('inside'), at: new Date(Date.now() + 1_000).toISOString() };
+    store.enqueueAlert('before', before, ['hook']);
+    store.enqueueAlert('inside', inside, ['hook']);
+    const outbox = new Outbox({ store, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT });
+    assert.equal(await outbox.deliverDue(), 1);
+    assert.deepEqual(hook.received.map((r) => r.body.id), ['before']);
+    const [held] = store.outbox({ messageId: 'inside' });
+    assert.match(held?.lastError ?? '', /^held: its event .* is inside maintenance window/);
+    assert.ok(held?.givenUpAt);
+    assert.ok(store.timeline({ kind: 'alert-held' }).some((e) => e.detail.messageId === 'inside'));
+    assert.ok(store.timeline({ kind: 'alert-delivered' }).some((e) => e.detail.messageId === 'before'));
     hook.server.close();
     store.close();
   });

@@ -1,20 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { runActors, sleepUnlessAborted, type Actor } from '../../src/agent/actor.js';
+import { runActors, type Actor } from '../../src/agent/actor.js';
 import { ReconcileQueue } from '../../src/agent/reconcile-queue.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
 
 const quiet = { info() {}, error() {} };
 
 test('triggers coalesce into few runs; failures are retried; resync runs without triggers', async () => {
+  const clock = new VirtualClock();
   const seen: string[][] = [];
   let failOnce = true;
   const q = new ReconcileQueue({
+    clock,
     debounceMs: 20,
     resyncMs: 150,
     backoff: { initialMs: 10, maxMs: 20 },
-    reconcile: async (reasons) => {
+    reconcile: async (reasons, signal) => {
       seen.push(reasons);
-      await new Promise((r) => setTimeout(r, 30));
+      await clock.sleep(30, signal);
       if (reasons.includes('boom') && failOnce) {
         failOnce = false;
         throw new Error('transient');
@@ -23,17 +26,44 @@ test('triggers coalesce into few runs; failures are retried; resync runs without
   });
   const ac = new AbortController();
   const running = q.run(ac.signal);
-  await sleepUnlessAborted(50, new AbortController().signal);
+  await clock.runUntil('startup run', () => q.runs === 1);
   for (let i = 0; i < 50; i++) q.trigger('event');
-  await sleepUnlessAborted(100, new AbortController().signal);
+  await clock.runUntil('the event run', () => seen.some((r) => r.includes('event')) && q.attempts >= 2);
   q.trigger('boom');
-  await sleepUnlessAborted(400, new AbortController().signal);
+  await clock.runUntil('boom retried', () => seen.filter((r) => r.includes('boom')).length === 2 && q.runs >= 3);
+  await clock.runUntil('a resync', () => seen.some((r) => r.includes('resync')));
   ac.abort();
   await running;
   assert.deepEqual(seen[0], ['startup']);
-  assert.ok(seen.filter((r) => r.includes('event')).length <= 2, `50 triggers coalesced: ${JSON.stringify(seen)}`);
+  assert.equal(seen.filter((r) => r.includes('event')).length, 1, `50 triggers coalesced: ${JSON.stringify(seen)}`);
   assert.equal(seen.filter((r) => r.includes('boom')).length, 2, 'the failed run was retried once and then succeeded');
-  assert.ok(seen.some((r) => r.includes('resync')), 'a periodic resync ran');
+});
+
+test('a terminal error is reported once and not retried; the next trigger runs again', async () => {
+  const clock = new VirtualClock();
+  const terminal: unknown[] = [];
+  let calls = 0;
+  const q = new ReconcileQueue({
+    clock,
+    resyncMs: 60_000,
+    backoff: { initialMs: 10, maxMs: 20 },
+    isTerminal: (err) => (err as Error).message === 'foreign',
+    onTerminal: (err) => terminal.push(err),
+    reconcile: async () => {
+      calls++;
+      throw new Error('foreign');
+    },
+  });
+  const ac = new AbortController();
+  const running = q.run(ac.signal);
+  await clock.runUntil('first attempt', () => q.attempts === 1);
+  await clock.pass(30_000);
+  assert.equal(calls, 1, 'not retried');
+  assert.equal(terminal.length, 1);
+  q.trigger('event');
+  await clock.runUntil('second attempt', () => q.attempts === 2);
+  ac.abort();
+  await running;
 });
 
 test('runActors stops actors in the stated order and reports the first failure', async () => {
@@ -47,7 +77,7 @@ test('runActors stops actors in the stated order and reports the first failure',
   });
   const ac = new AbortController();
   const p = runActors([actor('http'), actor('watcher'), actor('reconciler')], ac.signal, quiet, ['watcher', 'reconciler', 'http']);
-  setTimeout(() => ac.abort(), 20);
+  setImmediate(() => ac.abort());
   await p;
   assert.deepEqual(order, ['watcher', 'reconciler', 'http']);
 

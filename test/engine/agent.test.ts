@@ -195,7 +195,15 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     const t0 = Date.now();
     await engine.docker('stop', 'api');
     await until('operator stop recorded', () => store.timeline({ kind: 'operator-stop' }).find((e) => e.subject === 'api') ?? null, 10_000);
-    await sleep(4_000); // longer than the agent's wait for Docker's own restart (3 s)
+    assert.equal(store.operatorStops().find((s) => s.name === 'api')?.by, 'agent', 'in the intent store');
+    // A positive signal instead of a sleep: reconciles after the stop see it as intended (and Docker's
+    // own restart of an `always` container is not waited for: the operator stopped it).
+    const mark = parts.queue.attempts;
+    parts.queue.trigger('test');
+    await until('a reconcile after the stop', () => (parts.queue.attempts > mark ? true : null), 10_000);
+    const row = parts.controller.status.containers.find((c) => c.name === 'api');
+    assert.equal(row?.verdict, 'operator-stopped');
+    assert.equal(row?.desired, false);
     assert.equal(await engine.isRunning('api'), false, 'the agent must not start what the operator stopped');
     assert.deepEqual(messagesAfter(t0).filter((m) => m.subject === 'api'), [], 'no alert for an intended stop');
     // Started again by the operator: desired again.
@@ -220,7 +228,9 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     const sent = messagesAfter(t0);
     assert.equal(sent.filter((m) => m.kind === 'summary').length, 1, 'one summary');
     assert.deepEqual(sent.filter((m) => m.kind !== 'summary' && m.subject !== 'flappy').map((m) => `${m.kind} ${m.title}`), [], 'no other alert');
-    assert.ok(store.timeline({ kind: 'engine-lost' }).length >= 1);
+    assert.ok(store.timeline({ kind: 'engine-down' }).length >= 1);
+    assert.ok(store.timeline({ kind: 'engine-up' }).length >= 1);
+    assert.deepEqual(store.operatorStops(), [], 'the orphans the next daemon killed are not operator stops');
   });
 
   test('5. a crash loop: the agent gives up and alerts with the last log lines', async (t) => {
@@ -243,14 +253,17 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
 
   test('6. a maintenance window holds alerts, still records them', async (t) => {
     if (!engine) return t.skip('no engine');
-    store.startMaintenance({ source: 'manual', endsAt: new Date(Date.now() + 60_000).toISOString() });
-    await sleep(400); // the agent polls the store every 200 ms here
     const t0 = Date.now();
+    // Held the moment the window opens: the container dies right after, with no poll in between.
+    store.startMaintenance({ source: 'manual', endsAt: new Date(Date.now() + 60_000).toISOString() });
     await killInside('web');
     await until('web healed during maintenance', () => store.timeline({ kind: 'healed', since: new Date(t0).toISOString() }).find((e) => e.subject === 'web') ?? null, 10_000);
     await until('web running', async () => engine!.isRunning('web'));
     assert.ok(store.timeline({ kind: 'alert-held', since: new Date(t0).toISOString() }).some((e) => e.subject === 'down:web'));
-    await sleep(500);
+    const mark = parts.queue.attempts;
+    parts.queue.trigger('test');
+    await until('a reconcile after the heal', () => (parts.queue.attempts > mark ? true : null), 10_000);
+    await until('an outbox pass after it', () => (parts.outbox.passes > 0 ? true : null), 10_000);
     assert.deepEqual(messagesAfter(t0).filter((m) => m.subject === 'web'), [], 'held, not sent');
     store.stopMaintenance();
   });

@@ -23,16 +23,23 @@
 import type { HealMode } from '../config/types.js';
 import type { ContainerFacts } from '../model.js';
 import type { DesiredContainer } from '../recovery/desired-state.js';
+import { doublingDelay } from '../recovery/backoff.js';
 import { matchActual } from '../recovery/match.js';
+import { dockerRestartsAfterExit } from '../restart-semantics.js';
 
 /** The agent's memory about one container (by desired name); the durable part is persisted by the caller. */
 export interface ContainerMemory {
-  /** Set when upkeep judged a stop to be the operator's; cleared when the container runs again. */
+  /**
+   * Set when upkeep judged a stop to be the operator's in this round (the caller records it in the
+   * intent store, which is the lasting answer: reconcile-step.ts clears this before every round).
+   */
   operatorStoppedAt: number | null;
   /** Deaths that were not operator stops, ms since epoch, within the crash-loop window. */
   deaths: number[];
   /** Set when healing stopped because of a crash loop. */
   gaveUpAt: number | null;
+  /** Why, when decide's own text does not say it (restarts for failed checks). */
+  gaveUpReason?: string | null;
   /** When upkeep first saw it down this time (null while it runs). */
   downSince: number | null;
   /** Last time upkeep started it. */
@@ -85,7 +92,14 @@ export interface Decision {
   /** The memory to keep for it after this round. */
   memory: ContainerMemory;
   /** Something to record in the timeline (and log), if anything changed. */
-  event: { kind: 'operator-stop' | 'operator-start' | 'died' | 'gave-up' | 'healing-resumed'; message: string } | null;
+  event: DecisionEvent | null;
+  /** Every event of this round, oldest first, when there were several (a death that made it give up); else absent. */
+  events?: DecisionEvent[];
+}
+
+export interface DecisionEvent {
+  kind: 'operator-stop' | 'operator-start' | 'died' | 'gave-up' | 'healing-resumed';
+  message: string;
 }
 
 /** Decides for every desired container. `memory` is read, never changed; new memories are returned. */
@@ -122,15 +136,17 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
     // Healing resumes after a whole window of running without dying.
     const stable = a.startedAt !== null && Date.parse(a.startedAt) <= windowStart && mem.deaths.length === 0;
     let gaveUpAt = mem.gaveUpAt;
+    let gaveUpReason = mem.gaveUpReason ?? null;
     if (gaveUpAt !== null && stable) {
       gaveUpAt = null;
+      gaveUpReason = null;
       event = { kind: 'healing-resumed', message: `${d.name} has run for ${Math.round(opts.crashLoopWindowMs / 1000)} s without dying: healing it again` };
     } else if (gaveUpAt === null && mem.deaths.length >= opts.crashLoopRestarts) {
       // Docker keeps restarting it (its policy): nothing for upkeep to heal, but people must know.
       gaveUpAt = now;
       event = { kind: 'gave-up', message: `${crashLoopText(d, a, mem, opts)}; Docker keeps restarting it` };
     }
-    mem = { ...mem, operatorStoppedAt: null, downSince: null, healFailures: 0, gaveUpAt };
+    mem = { ...mem, operatorStoppedAt: null, downSince: null, healFailures: 0, gaveUpAt, gaveUpReason };
     return { container: d, verdict: { kind: 'running', actual: a }, memory: mem, event };
   }
 
@@ -160,20 +176,21 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
     return { container: d, verdict: { kind: 'not-healed', actual: a, reason: `heal: never for ${d.name}` }, memory: mem, event };
   }
   if (mem.gaveUpAt !== null) {
-    return { container: d, verdict: { kind: 'gave-up', actual: a, reason: crashLoopText(d, a, mem, opts) }, memory: mem, event };
+    return { container: d, verdict: { kind: 'gave-up', actual: a, reason: mem.gaveUpReason ?? crashLoopText(d, a, mem, opts) }, memory: mem, event };
   }
   if (mem.deaths.length >= opts.crashLoopRestarts) {
     mem = { ...mem, gaveUpAt: now };
     const reason = crashLoopText(d, a, mem, opts);
-    return { container: d, verdict: { kind: 'gave-up', actual: a, reason }, memory: mem, event: { kind: 'gave-up', message: `giving up on ${reason}` } };
+    const gaveUp: DecisionEvent = { kind: 'gave-up', message: `giving up on ${reason}` };
+    return { container: d, verdict: { kind: 'gave-up', actual: a, reason }, memory: mem, event: gaveUp, ...(event !== null ? { events: [event, gaveUp] } : {}) };
   }
 
   const downFor = now - (mem.downSince ?? now);
-  if (a !== null && dockerWillRestart(a) && downFor < opts.dockerGraceMs) {
+  if (a !== null && dockerRestartsAfterExit(a) && downFor < opts.dockerGraceMs) {
     return { container: d, verdict: { kind: 'docker-restarting', actual: a, retryInMs: opts.dockerGraceMs - downFor }, memory: mem, event };
   }
   if (mem.lastHealAt !== null && mem.healFailures > 0) {
-    const wait = Math.min(opts.backoffMaxMs, opts.backoffInitialMs * 2 ** (mem.healFailures - 1));
+    const wait = doublingDelay(mem.healFailures, { initialMs: opts.backoffInitialMs, maxMs: opts.backoffMaxMs });
     const left = mem.lastHealAt + wait - now;
     if (left > 0) return { container: d, verdict: { kind: 'backoff', actual: a, reason: describeDown(a), retryInMs: left }, memory: mem, event };
   }
@@ -184,15 +201,6 @@ function isOperatorStop(a: ContainerFacts, finishedAt: number, opts: DecideOptio
   if (opts.connectedSince === null || !Number.isFinite(finishedAt) || finishedAt < opts.connectedSince) return false;
   if (a.manuallyStopped === true) return true;
   if (a.manuallyStopped === null) return opts.stopEventsSeen.has(a.name);
-  return false;
-}
-
-/** Docker will start it by itself soon: its policy says so (FACTS.md: ShouldRestart). */
-function dockerWillRestart(a: ContainerFacts): boolean {
-  if (a.manuallyStopped === true) return false;
-  const p = a.restartPolicy;
-  if (p.name === 'always' || p.name === 'unless-stopped') return a.state === 'exited';
-  if (p.name === 'on-failure') return a.state === 'exited' && (a.exitCode ?? 0) !== 0 && (p.maximumRetryCount === 0 || a.restartCount < p.maximumRetryCount);
   return false;
 }
 

@@ -42,3 +42,13 @@ export function retrySchedule(opts: BackoffOptions, random: () => number): numbe
   for (let attempt = 2; attempt <= opts.maxAttempts; attempt++) out.push(backoffDelay(attempt, opts, random) as number);
   return out;
 }
+
+/**
+ * The plain doubling schedule of the agent's retries (heal backoff, alert outbox, event stream
+ * reconnects, reconcile retries): the wait after the `failures`-th failure in a row (1 = the first
+ * failure) is `initialMs * 2^(failures - 1)`, capped at `maxMs`; no jitter. The one definition.
+ */
+export function doublingDelay(failures: number, opts: { initialMs: number; maxMs: number }): number {
+  const n = Math.min(Math.max(0, Math.floor(failures) - 1), 30);
+  return Math.min(opts.maxMs, opts.initialMs * 2 ** n);
+}

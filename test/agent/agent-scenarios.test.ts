@@ -1,0 +1,174 @@
+/**
+ * The agent's acceptance scenarios (test/engine/agent.test.ts runs them on a real engine in
+ * minutes) against the fake engine on a virtual clock: each runs in milliseconds.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cleanup, startFakeAgent, testConfig, type FakeAgent } from '../helpers/fake-agent.js';
+import { FakeDocker } from '../helpers/fake-docker.js';
+import { VirtualClock } from '../helpers/virtual-clock.js';
+
+async function withHost(fn: (a: FakeAgent) => Promise<void>, setup?: (d: FakeDocker) => void): Promise<void> {
+  const clock = new VirtualClock();
+  const docker = new FakeDocker(clock);
+  docker.add({ name: 'web', policy: 'no' });
+  docker.add({ name: 'cache', policy: 'unless-stopped' });
+  docker.add({ name: 'api', policy: 'always' });
+  setup?.(docker);
+  const a = await startFakeAgent({ clock, docker });
+  try {
+    await fn(a);
+  } finally {
+    await a.stop().catch(() => undefined);
+    cleanup(a);
+  }
+}
+
+const sent = (a: FakeAgent, subject: string) => a.channel.sent.filter((m) => m.subject === subject).map((m) => `${m.kind} ${m.title}`);
+
+describe('agent scenarios on the fake engine (virtual time)', () => {
+  it('zero config: the first snapshot; a container that dies is alerted and started again, then resolved', async () => {
+    await withHost(async (a) => {
+      assert.deepEqual(a.store.listSnapshots()[0]?.names, ['api', 'cache', 'web']);
+      a.docker.die('web');
+      await a.until('web healed and resolved', () => a.docker.isRunning('web') && sent(a, 'web').includes('resolved web is running again'));
+      assert.deepEqual(sent(a, 'web'), ['firing web is down', 'resolved web is running again']);
+      assert.match(a.channel.sent[0]?.text ?? '', /exited 137.*upkeep is starting it again/);
+      const kinds = a.kinds('web');
+      assert.ok(kinds.indexOf('container-died') < kinds.indexOf('healed'), kinds.join());
+    });
+  });
+
+  it('operator stop: not healed, recorded in the intent store; `upkeep want` makes it desired and healed; `docker start` clears it', async () => {
+    await withHost(async (a) => {
+      a.docker.operatorStop('api');
+      await a.until('operator stop recorded', () => a.store.operatorStops().find((s) => s.name === 'api'));
+      await a.clock.pass(30_000);
+      assert.equal(a.docker.isRunning('api'), false, 'the agent does not start what the operator stopped');
+      assert.deepEqual(sent(a, 'api'), [], 'no alert for an intended stop');
+      const status = a.parts.controller.status.containers.find((c) => c.name === 'api');
+      assert.equal(status?.verdict, 'operator-stopped');
+      assert.equal(status?.desired, false);
+      assert.ok(status?.since && status.detail);
+      // `upkeep want api`: the CLI clears the stop; the agent re-reads at its next reconcile.
+      a.store.clearOperatorStop('api');
+      await a.until('api healed after want', () => a.docker.isRunning('api'));
+      assert.ok(a.kinds('api').includes('healed'));
+      assert.equal(a.store.timeline({ kind: 'container-died', subject: 'api' }).length, 0, 'an operator stop is not a death');
+
+      a.docker.operatorStop('cache');
+      await a.until('cache stop recorded', () => a.store.operatorStops().find((s) => s.name === 'cache'));
+      a.docker.operatorStart('cache');
+      await a.until('cache desired again', () => a.store.operatorStops().length === 0 && a.kinds('cache').includes('operator-start'));
+    });
+  });
+
+  it('heal: always: an operator stop is not recorded; the agent starts it again', async () => {
+    const clock = new VirtualClock();
+    const docker = new FakeDocker(clock);
+    docker.add({ name: 'web', policy: 'no' });
+    const a = await startFakeAgent({ clock, docker, config: testConfig((c) => (c.heal.default = 'always')) });
+    try {
+      docker.operatorStop('web');
+      await a.until('web started again', () => a.kinds('web').includes('healed') && docker.isRunning('web'));
+      assert.deepEqual(a.store.operatorStops(), []);
+    } finally {
+      await a.stop();
+      cleanup(a);
+    }
+  });
+
+  it('a crash loop: gives up with the last log lines, stays down, resumes after a quiet window', async () => {
+    await withHost(async (a) => {
+      a.docker.setCrashing('web', true);
+      a.docker.die('web', 3);
+      const gaveUp = await a.until('give-up alert', () => a.channel.sent.find((m) => m.title === 'Giving up on web'));
+      assert.match(gaveUp.text, /giving up on web: exited 3, 3 times in 1 min/);
+      assert.match(gaveUp.text, /last log lines:\nboom web 0/);
+      const heals = a.store.timeline({ kind: 'healed', subject: 'web' }).length;
+      await a.clock.pass(30_000);
+      assert.equal(a.store.timeline({ kind: 'healed', subject: 'web' }).length, heals, 'no heal after giving up');
+      assert.equal(a.docker.isRunning('web'), false);
+      // Fixed and started by hand: after a whole quiet window, healing resumes.
+      a.docker.setCrashing('web', false);
+      a.docker.operatorStart('web');
+      await a.until('healing resumed', () => a.kinds('web').includes('healing-resumed'), 200_000);
+      await a.until('crash-loop alert resolved', () => sent(a, 'web').includes('resolved web is stable again'));
+    });
+  });
+
+  it('daemon crash: the orphans the next daemon kills are not operator stops; one summary', async () => {
+    await withHost(async (a) => {
+      const mark = a.channel.sent.length;
+      a.docker.crashDaemon(2_000);
+      await a.until('engine down recorded', () => a.kinds().includes('engine-down'));
+      await a.until('all running again', () => a.docker.runningNames().join() === 'api,cache,web' && a.kinds().includes('recovery'));
+      assert.deepEqual(a.store.operatorStops(), [], 'no operator stop recorded');
+      await a.clock.pass(10_000);
+      const after = a.channel.sent.slice(mark);
+      assert.deepEqual(after.map((m) => m.kind), ['summary'], after.map((m) => m.title).join(' | '));
+      assert.match(after[0]?.text ?? '', /cache: started/);
+      assert.match(after[0]?.text ?? '', /web: started/);
+      assert.ok(a.kinds().includes('engine-up'));
+    });
+  });
+
+  it('boot while no agent ran: reconstructed in the timeline, recovery pass, one summary', async () => {
+    await withHost(async (a) => {
+      await a.clock.pass(10_000);
+      await a.stop();
+      const t = a.clock.now();
+      a.docker.reboot(20_000);
+      await a.clock.pass(25_000);
+      const b = await a.restart();
+      try {
+        await b.until('recovered', () => b.docker.isRunning('web') && b.kinds().includes('recovery'));
+        const boot = b.store.timeline({ kind: 'boot' });
+        assert.equal(boot.length, 1);
+        assert.equal(boot[0]?.detail.reconstructed, true);
+        const died = b.store.timeline({ kind: 'container-died', subject: 'web' });
+        assert.ok(died.some((e) => e.detail.reconstructed === true && Date.parse(e.at) >= t), 'the stop at the reboot, at its own time');
+        await b.clock.pass(5_000);
+        assert.deepEqual(b.channel.sent.filter((m) => m.kind === 'summary').length, 1);
+        // A restart of the agent adds no duplicate.
+        await b.stop();
+        const c = await b.restart();
+        await c.clock.pass(5_000);
+        assert.equal(c.store.timeline({ kind: 'boot' }).length, 1);
+        assert.equal(c.store.timeline({ kind: 'container-died', subject: 'web' }).length, died.length);
+        await c.stop();
+      } finally {
+        await b.stop().catch(() => undefined);
+      }
+    });
+  });
+
+  it('maintenance: held from the moment the window opens, nothing delivered inside it', async () => {
+    await withHost(async (a) => {
+      const mark = a.channel.sent.length;
+      a.store.startMaintenance({ source: 'manual', endsAt: new Date(a.clock.now() + 60_000).toISOString() });
+      a.docker.die('web'); // at once: no poll in between
+      await a.until('web healed', () => a.docker.isRunning('web') && a.kinds('web').includes('healed'));
+      await a.clock.pass(5_000);
+      assert.ok(a.store.timeline({ kind: 'alert-held' }).some((e) => e.subject === 'down:web'));
+      assert.deepEqual(a.channel.sent.slice(mark), [], 'nothing delivered');
+      a.store.stopMaintenance();
+      a.touchStateDir();
+      await a.clock.pass(5_000);
+      assert.deepEqual(a.channel.sent.slice(mark), [], 'a resolved alert while held is not sent afterwards');
+    });
+  });
+
+  it('the apt window closing asks for a recovery pass at once', async () => {
+    await withHost(async (a) => {
+      a.store.startMaintenance({ source: 'apt', endsAt: new Date(a.clock.now() + 600_000).toISOString() });
+      a.touchStateDir();
+      await a.clock.pass(1_000);
+      a.store.stopMaintenance({ source: 'apt' });
+      const t = a.clock.now();
+      a.touchStateDir();
+      const entry = await a.until('apt recovery', () => a.store.timeline({ kind: 'recovery-started' }).find((e) => e.detail.trigger === 'apt'));
+      assert.ok(Date.parse(entry.at) - t < 3_000, 'without waiting for the poll');
+    });
+  });
+});
