@@ -16,7 +16,10 @@ import { EngineRecoveryEffects } from '../adapters/docker/recovery-effects.js';
 import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { Store } from '../adapters/store/store.js';
+import { textFileReader } from '../adapters/fs/read-text-file.js';
 import { loadDesiredState } from '../app/desired-state.js';
+import { takeSnapshot } from '../app/take-snapshot.js';
+import type { ReadTextFile } from '../ports/files.js';
 import {
   afterHeal,
   durableMemory,
@@ -36,7 +39,7 @@ import type { AlertCondition } from '../core/alerts/agent-alerts.js';
 import type { UpkeepConfig } from '../core/config/types.js';
 import type { EngineEvent } from '../core/engine-types.js';
 import { UpkeepError } from '../core/errors.js';
-import { buildSnapshot, type HostIdentity } from '../core/recovery/desired-state.js';
+import type { HostIdentity } from '../core/recovery/desired-state.js';
 import { executeRecovery, type RecoveryEffects, type RecoveryResult } from '../core/recovery/executor.js';
 import type { Clock } from '../ports/clock.js';
 import type { AlertManager } from './alerts.js';
@@ -66,6 +69,8 @@ export interface ControllerTiming {
 }
 
 export interface ControllerOptions {
+  /** Reads the compose files the first snapshot takes depends_on from (default: the bounded regular-file reader). */
+  readTextFile?: ReadTextFile;
   config: UpkeepConfig;
   engine: DockerEngine;
   store: Store;
@@ -271,20 +276,12 @@ export class Controller {
    */
   private async takeFirstSnapshot(state: HostState): Promise<void> {
     const { store, log, clock } = this.opts;
-    const running = state.containers.filter((c) => c.state === 'running');
-    const built = buildSnapshot(
-      running.map((facts) => ({ facts, inspect: state.inspects.get(facts.id)! })).filter((x) => x.inspect !== undefined),
-      { host: state.host, takenAt: new Date(clock.now()).toISOString(), note: 'first snapshot, taken by the agent' },
-    );
-    const saved = store.saveSnapshot(built.snapshot);
-    store.appendTimeline({
-      at: new Date(clock.now()).toISOString(),
-      kind: 'snapshot',
-      subject: state.host.name,
-      message: `no snapshot yet: the agent recorded the ${saved.containerCount} running containers as desired`,
-      data: { id: saved.id, names: saved.names },
+    // The same use case as `upkeep snapshot` (compose v1 depends_on read from the compose files).
+    const { saved, notes } = await takeSnapshot({ store, readTextFile: this.opts.readTextFile ?? textFileReader(), now: () => clock.now() }, state, {
+      note: 'first snapshot, taken by the agent',
+      by: 'agent',
     });
-    log.info({ snapshot: saved.id, containers: saved.containerCount }, 'first snapshot taken');
+    log.info({ snapshot: saved.id, containers: saved.containerCount, notes }, 'first snapshot taken');
     // Everything desired runs: no startup recovery pass.
     this.memory = { ...this.memory, recoveryDue: null };
   }

@@ -3,6 +3,9 @@
  * minutes) against the fake engine on a virtual clock: each runs in milliseconds.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { cleanup, startFakeAgent, testConfig, type FakeAgent } from '../helpers/fake-agent.js';
 import { FakeDocker } from '../helpers/fake-docker.js';
@@ -37,6 +40,35 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
       const kinds = a.kinds('web');
       assert.ok(kinds.indexOf('container-died') < kinds.indexOf('healed'), kinds.join());
     });
+  });
+
+  it("the agent's first snapshot carries compose depends_on read from the project's file (compose v1 writes no label)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'upkeep-first-snap-'));
+    writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  redis: {image: redis}\n  worker:\n    image: w\n    depends_on:\n      redis: {condition: service_healthy}\n');
+    const compose = (service: string) => ({
+      'com.docker.compose.project': 'vps',
+      'com.docker.compose.service': service,
+      'com.docker.compose.container-number': '1',
+      'com.docker.compose.oneoff': 'False',
+      'com.docker.compose.project.working_dir': dir,
+      'com.docker.compose.project.config_files': 'docker-compose.yml',
+    });
+    try {
+      await withHost(
+        async (a) => {
+          const first = await a.until('first snapshot', () => a.store.listSnapshots()[0]);
+          const worker = a.store.latestSnapshot(first.host.id)?.containers.find((c) => c.name === 'vps_worker_1');
+          assert.deepEqual(worker?.compose?.dependsOn, [{ name: 'redis', condition: 'service_healthy', on: 'service' }]);
+          assert.equal(a.store.timeline({ kind: 'snapshot' })[0]?.detail.by, 'agent');
+        },
+        (d) => {
+          d.add({ name: 'vps_redis_1', labels: compose('redis') });
+          d.add({ name: 'vps_worker_1', labels: compose('worker') });
+        },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('operator stop: not healed, recorded in the intent store; `upkeep want` makes it desired and healed; `docker start` clears it', async () => {

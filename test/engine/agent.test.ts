@@ -139,7 +139,9 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     if (!engine) return t.skip('no engine');
     const snap = await until('first snapshot', () => store.listSnapshots()[0] ?? null);
     assert.deepEqual(snap.names, ['api', 'cache', 'flappy', 'solo', 'web']);
-    assert.match(store.timeline({ kind: 'snapshot' })[0]?.detail.message ?? '', /recorded the 5 running containers as desired/);
+    const first = store.timeline({ kind: 'snapshot' })[0];
+    assert.match(first?.detail.message ?? '', /5 desired containers \(first snapshot, taken by the agent\)/);
+    assert.equal(first?.detail.by, 'agent');
     await until('first reconcile', () => parts.queue.runs > 0);
   });
 

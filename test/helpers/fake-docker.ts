@@ -25,6 +25,8 @@ export interface FakeContainerSpec {
   policy?: RestartPolicy['name'];
   /** Exits with this code right after every start (a crash loop) while true. */
   crashing?: boolean;
+  /** Container labels (compose labels, upkeep.role, ...). */
+  labels?: Record<string, string>;
 }
 
 interface Box {
@@ -37,6 +39,7 @@ interface Box {
   finishedAt: number | null;
   restartCount: number;
   manuallyStopped: boolean;
+  labels: Record<string, string>;
   crashing: boolean;
   created: number;
 }
@@ -87,6 +90,7 @@ export class FakeDocker implements DockerEngine {
       restartCount: 0,
       manuallyStopped: false,
       crashing: spec.crashing ?? false,
+      labels: spec.labels ?? {},
       created: now - 120_000,
     });
     return id;
@@ -274,7 +278,7 @@ export class FakeDocker implements DockerEngine {
       ImageID: `sha256:${'a'.repeat(64)}`,
       State: b.running ? 'running' : 'exited',
       Status: b.running ? 'Up' : `Exited (${b.exitCode})`,
-      Labels: {},
+      Labels: { ...b.labels },
       Created: Math.floor(b.created / 1000),
     }));
   }
@@ -301,7 +305,7 @@ export class FakeDocker implements DockerEngine {
         StartedAt: iso(b.startedAt),
         FinishedAt: iso(b.finishedAt),
       },
-      Config: { Image: 'busybox', Labels: {}, Cmd: ['sleep', '1000000'], StopSignal: 'SIGTERM' },
+      Config: { Image: 'busybox', Labels: { ...b.labels }, Cmd: ['sleep', '1000000'], StopSignal: 'SIGTERM' },
       HostConfig: { RestartPolicy: { Name: b.policy.name, MaximumRetryCount: 0 }, AutoRemove: false, NetworkMode: 'none' },
       NetworkSettings: { Networks: {} },
       Mounts: [],
