@@ -75,6 +75,8 @@ export class EngineRecoveryEffects implements RecoveryEffects {
   }
 
   async composeUp(cmd: ComposeUpCommand): Promise<void> {
+    // A label that is not a compose project name never reaches compose (see compose-command.ts).
+    if (cmd.refused !== null) throw new Error(cmd.refused);
     const cli = await findComposeCli();
     if (cli === null) {
       throw new Error('neither `docker compose` nor `docker-compose` is installed: install one to re-create removed compose services');
