@@ -16,7 +16,7 @@
  */
 import { UpkeepError } from '../errors.js';
 import type { ContainerFacts } from '../model.js';
-import { projectNameProblem, upArgs } from './compose-command.js';
+import { projectNameProblem, rememberSavedContainer, upArgs } from './compose-command.js';
 import type { DependencyCondition } from './depends-on.js';
 import { isJob, type DesiredContainer, type ForgottenEntry, type HostIdentity, type IntendedStop } from './desired-state.js';
 import { matchActual, type ActualMatch } from './match.js';
@@ -162,14 +162,17 @@ export function composeUpCommand(d: DesiredContainer): ComposeUpCommand | null {
   const relative = configFiles.some((f) => !f.startsWith('/'));
   if (workingDir === null && (configFiles.length === 0 || relative)) return null;
   const refused = projectNameProblem(c.project);
-  return {
-    project: c.project,
-    service: c.service,
-    workingDir,
-    configFiles,
-    args: refused === null ? upArgs(c.project, configFiles, c.service) : [],
-    refused,
-  };
+  return rememberSavedContainer(
+    {
+      project: c.project,
+      service: c.service,
+      workingDir,
+      configFiles,
+      args: refused === null ? upArgs(c.project, configFiles, c.service) : [],
+      refused,
+    },
+    d,
+  );
 }
 
 function describeStopped(a: ContainerFacts): string {
