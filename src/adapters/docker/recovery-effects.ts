@@ -8,6 +8,7 @@ import { toContainerFacts } from '../../core/container-facts.js';
 import type { ContainerFacts } from '../../core/model.js';
 import type { HostIdentity } from '../../core/recovery/desired-state.js';
 import type { CreateRequest, RecoveryEffects } from '../../core/recovery/executor.js';
+import { composeVerdict, configHashArgs, expectedConfigHash, savedContainerOf, type ComposeVerdict, type ConfigHashCheck } from '../../core/recovery/compose-command.js';
 import type { ComposeUpCommand } from '../../core/recovery/plan.js';
 import { ConfigV2FlagsReader } from './daemon-flags.js';
 import type { DockerEngine } from './engine-client.js';
@@ -74,18 +75,50 @@ export class EngineRecoveryEffects implements RecoveryEffects {
     return { id };
   }
 
+  /**
+   * Re-creates a removed compose container. Refused labels never reach compose. Compose runs only
+   * when it would create what was there: its `config --hash` now (upkeep's environment plus the
+   * project's .env) must equal the hash on the old container. Otherwise (a variable set when the
+   * operator ran compose and not set now, an edited file, no compose installed) the container is
+   * re-created from its saved configuration, so it never comes back with other values.
+   */
   async composeUp(cmd: ComposeUpCommand): Promise<void> {
+    if (cmd.refused !== null) throw new Error(cmd.refused);
     const cli = await findComposeCli();
+    const saved = savedContainerOf(cmd);
+    if (saved !== null) {
+      const verdict: ComposeVerdict =
+        cli === null
+          ? { use: 'saved-config', why: 'neither `docker compose` nor `docker-compose` is installed' }
+          : composeVerdict(cmd.service, expectedConfigHash(saved), await this.runCompose(cli, cmd, configHashArgs(cmd), 60_000));
+      if (verdict.use === 'saved-config') {
+        try {
+          await this.createAndStart({ name: saved.name, config: saved.createConfig, extraNetworks: saved.extraNetworks });
+          return;
+        } catch (err) {
+          throw new Error(`${verdict.why}; re-creating it from the saved configuration failed: ${(err as Error).message}`);
+        }
+      }
+    }
     if (cli === null) {
       throw new Error('neither `docker compose` nor `docker-compose` is installed: install one to re-create removed compose services');
     }
-    const env = { ...process.env, DOCKER_HOST: this.engine.endpoint.display };
+    const r = await this.runCompose(cli, cmd, cmd.args, 300_000);
+    if (!r.ok) throw new Error(r.error);
+  }
+
+  /** Runs compose with `args` in the project's working dir against this engine; never rejects. */
+  private async runCompose(cli: ComposeCli, cmd: ComposeUpCommand, args: string[], timeout: number): Promise<ConfigHashCheck> {
+    const env = { ...process.env, DOCKER_HOST: this.engine.endpoint.display, COMPOSE_INTERACTIVE_NO_CLI: '1' };
+    const argv = [...cli.prefix, ...args];
     try {
-      await execFileP(cli.cmd, [...cli.prefix, ...cmd.args], { cwd: cmd.workingDir ?? '/', env, timeout: 300_000, maxBuffer: 16 << 20 });
+      const r = await execFileP(cli.cmd, argv, { cwd: cmd.workingDir ?? '/', env, timeout, maxBuffer: 16 << 20 });
+      return { ok: true, stdout: r.stdout, stderr: r.stderr };
     } catch (err) {
       const e = err as { stderr?: string; message: string };
-      const last = (e.stderr ?? '').trim().split('\n').slice(-3).join(' / ');
-      throw new Error(`${cli.cmd} ${[...cli.prefix, ...cmd.args].join(' ')} failed: ${last || e.message}`);
+      const stderr = e.stderr ?? '';
+      const last = stderr.trim().split('\n').slice(-3).join(' / ');
+      return { ok: false, error: `${cli.cmd} ${argv.join(' ')} failed: ${last || e.message}`, stderr };
     }
   }
 

@@ -7,7 +7,8 @@
  *   - running (under its id, or re-created under another id)       -> leave
  *   - exists, stopped (exited or created)                          -> start
  *   - removed, compose-managed                                     -> recreate-compose
- *     (`docker compose -p PROJECT -f FILE... up -d --no-deps --no-recreate SERVICE` in its working dir)
+ *     (`docker compose --project-name=PROJECT --file=FILE... up -d --no-deps --no-recreate -- SERVICE`
+ *     in its working dir; see compose-command.ts)
  *   - removed, standalone (or compose without usable files)       -> recreate-engine (saved create config)
  *   - a job, forgotten, restarting (Docker is on it), paused, dead -> leave, with the reason
  * Order: waves from depends_on (compose label, or `upkeep.depends-on`), a topological sort that
@@ -15,6 +16,7 @@
  */
 import { UpkeepError } from '../errors.js';
 import type { ContainerFacts } from '../model.js';
+import { projectNameProblem, rememberSavedContainer, upArgs } from './compose-command.js';
 import type { DependencyCondition } from './depends-on.js';
 import { isJob, type DesiredContainer, type ForgottenEntry, type HostIdentity, type IntendedStop } from './desired-state.js';
 import { matchActual, type ActualMatch } from './match.js';
@@ -35,15 +37,21 @@ export interface WaitFor {
   until: 'healthy' | 'running';
 }
 
-/** The arguments of a compose re-create, run in `workingDir` with `docker compose` or `docker-compose`. */
+/**
+ * The arguments of a compose re-create, run in `workingDir` with `docker compose` or
+ * `docker-compose`. Built from labels (which whoever created the container chose): option values
+ * in `--opt=value` form, `--` before the service (see compose-command.ts).
+ */
 export interface ComposeUpCommand {
   project: string;
   service: string;
   /** The directory to run it in (null: the config files are absolute and enough). */
   workingDir: string | null;
   configFiles: string[];
-  /** Everything after `docker compose` / `docker-compose`. */
+  /** Everything after `docker compose` / `docker-compose`; empty when refused. */
   args: string[];
+  /** Why compose must not be run with these labels ("refused: label value ..."), else null. */
+  refused: string | null;
 }
 
 interface ActionBase {
@@ -141,19 +149,30 @@ export function assertSameHost(snapshotHost: HostIdentity, engineHost: HostIdent
   );
 }
 
-/** compose v1 wrote config files relative to the working dir; without one they cannot be found. */
+/**
+ * The compose command that re-creates `d`, or null when its config files cannot be located
+ * (compose v1 wrote them relative to the working dir; without an absolute one they cannot be
+ * found). A project label that is not a compose project name gives a command that is `refused`.
+ */
 export function composeUpCommand(d: DesiredContainer): ComposeUpCommand | null {
   const c = d.compose;
   if (c === null) return null;
-  const relative = c.configFiles.some((f) => !f.startsWith('/'));
-  if (c.workingDir === null && (c.configFiles.length === 0 || relative)) return null;
-  return {
-    project: c.project,
-    service: c.service,
-    workingDir: c.workingDir,
-    configFiles: [...c.configFiles],
-    args: ['-p', c.project, ...c.configFiles.flatMap((f) => ['-f', f]), 'up', '-d', '--no-deps', '--no-recreate', c.service],
-  };
+  const workingDir = c.workingDir !== null && c.workingDir.startsWith('/') ? c.workingDir : null;
+  const configFiles = c.configFiles.filter((f) => f !== '');
+  const relative = configFiles.some((f) => !f.startsWith('/'));
+  if (workingDir === null && (configFiles.length === 0 || relative)) return null;
+  const refused = projectNameProblem(c.project);
+  return rememberSavedContainer(
+    {
+      project: c.project,
+      service: c.service,
+      workingDir,
+      configFiles,
+      args: refused === null ? upArgs(c.project, configFiles, c.service) : [],
+      refused,
+    },
+    d,
+  );
 }
 
 function describeStopped(a: ContainerFacts): string {

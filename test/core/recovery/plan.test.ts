@@ -60,8 +60,73 @@ describe('planRecovery', () => {
       service: 'web',
       workingDir: '/srv/shop',
       configFiles: ['/srv/shop/compose.yml', '/srv/shop/override.yml'],
-      args: ['-p', 'shop', '-f', '/srv/shop/compose.yml', '-f', '/srv/shop/override.yml', 'up', '-d', '--no-deps', '--no-recreate', 'web'],
+      args: ['--project-name=shop', '--file=/srv/shop/compose.yml', '--file=/srv/shop/override.yml', 'up', '-d', '--no-deps', '--no-recreate', '--', 'web'],
+      refused: null,
     });
+  });
+
+  // Issue "Trust", C4: labels are chosen by whoever created the container; none may become an option.
+  const OUR_OPTIONS = ['up', '-d', '--no-deps', '--no-recreate'];
+  /** Every word before `--` is one of ours or an `--opt=value` whose option is ours; the label values come after `--` or after `=`. */
+  function assertNoLabelOption(args: string[], service: string): void {
+    const end = args.indexOf('--');
+    assert.ok(end >= 0, `a -- in ${JSON.stringify(args)}`);
+    assert.deepEqual(args.slice(end + 1), [service], 'the service is the only operand, after --');
+    for (const a of args.slice(0, end)) {
+      assert.ok(OUR_OPTIONS.includes(a) || a.startsWith('--project-name=') || a.startsWith('--file='), `${JSON.stringify(a)} is not an option upkeep chose`);
+    }
+  }
+
+  it('puts the service label after --, so that `--remove-orphans` is a service name, not an option', () => {
+    for (const service of ['--remove-orphans', '-d', '--scale=web=0', '--', '-', 'web']) {
+      const d = desiredOf({ name: `p-x-${service}`, compose: { project: 'p', service, workingDir: '/srv/p', files: ['/srv/p/compose.yml'] } });
+      const action = planRecovery([d], []).actions[0];
+      assert.ok(action?.action === 'recreate-compose');
+      assert.equal(action.compose.refused, null);
+      assertNoLabelOption(action.compose.args, service);
+    }
+  });
+
+  it('passes config files as --file=PATH, a relative one as ./PATH (never an option, never - for stdin)', () => {
+    const files = ['-', '--project-directory=/etc', '-f', 'docker-compose.yml', '/srv/p/-x.yml'];
+    const d = desiredOf({ name: 'p_web_1', compose: { project: 'p', service: 'web', workingDir: '/srv/p', files } });
+    const action = planRecovery([d], []).actions[0];
+    assert.ok(action?.action === 'recreate-compose');
+    assert.deepEqual(action.compose.args.slice(0, 6), [
+      '--project-name=p',
+      '--file=./-',
+      '--file=./--project-directory=/etc',
+      '--file=./-f',
+      '--file=./docker-compose.yml',
+      '--file=/srv/p/-x.yml',
+    ]);
+    assertNoLabelOption(action.compose.args, 'web');
+  });
+
+  it('refuses a project label that is not a compose project name, and builds no command line', () => {
+    for (const project of ['--remove-orphans', '-p', '-', 'Shop', 'shop web', '_shop', 'shop;rm', '']) {
+      const d = desiredOf({ name: `x-${project}`, compose: { project, service: 'web', workingDir: '/srv/x', files: ['/srv/x/compose.yml'] } });
+      const action = planRecovery([d], []).actions[0];
+      assert.ok(action?.action === 'recreate-compose', project);
+      assert.deepEqual(action.compose.args, [], project);
+      assert.equal(
+        action.compose.refused,
+        `refused: label value ${JSON.stringify(project)} (com.docker.compose.project) is not a compose project name ([a-z0-9][a-z0-9_-]*); not passed to compose`,
+      );
+    }
+    for (const project of ['shop', 'v-pipe-scout', 'a_b-c', '0day']) {
+      const d = desiredOf({ name: `x-${project}`, compose: { project, service: 'web', workingDir: '/srv/x', files: ['/srv/x/compose.yml'] } });
+      const action = planRecovery([d], []).actions[0];
+      assert.ok(action?.action === 'recreate-compose');
+      assert.equal(action.compose.refused, null, project);
+      assert.equal(action.compose.args[0], `--project-name=${project}`);
+    }
+  });
+
+  it('does not use a relative working dir label as the directory to run compose in', () => {
+    const d = desiredOf({ name: 'p_web_1', compose: { project: 'p', service: 'web', workingDir: '--help', files: ['docker-compose.yml'] } });
+    const plan = planRecovery([d], []);
+    assert.equal(plan.actions[0]?.action, 'recreate-engine');
   });
 
   it('re-creates a removed standalone container from its saved configuration', () => {
