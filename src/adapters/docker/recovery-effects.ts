@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { toContainerFacts } from '../../core/container-facts.js';
 import type { ContainerFacts } from '../../core/model.js';
 import type { HostIdentity } from '../../core/recovery/desired-state.js';
-import type { CreateRequest, RecoveryEffects } from '../../core/recovery/executor.js';
+import { PermanentRecoveryError, type CreateRequest, type RecoveryEffects } from '../../core/recovery/executor.js';
 import { composeVerdict, configHashArgs, expectedConfigHash, savedContainerOf, type ComposeVerdict, type ConfigHashCheck } from '../../core/recovery/compose-command.js';
 import type { ComposeUpCommand } from '../../core/recovery/plan.js';
 import { ConfigV2FlagsReader } from './daemon-flags.js';
@@ -83,7 +83,7 @@ export class EngineRecoveryEffects implements RecoveryEffects {
    * re-created from its saved configuration, so it never comes back with other values.
    */
   async composeUp(cmd: ComposeUpCommand): Promise<void> {
-    if (cmd.refused !== null) throw new Error(cmd.refused);
+    if (cmd.refused !== null) throw new PermanentRecoveryError(cmd.refused);
     const cli = await findComposeCli();
     const saved = savedContainerOf(cmd);
     if (saved !== null) {

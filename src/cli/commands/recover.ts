@@ -41,7 +41,8 @@ export function describePlan(plan: RecoveryPlan): string[] {
   for (const a of plan.actions) {
     const waits = a.waitFor.length ? ` (after ${a.waitFor.map((w) => `${w.container}${w.until === 'healthy' ? ': healthy' : ''}`).join(', ')})` : '';
     const verb = a.action === 'start' ? 'start' : a.action === 'recreate-compose' ? 're-create (compose)' : 're-create (saved config)';
-    lines.push(`  ${verb.padEnd(24)} ${a.container}  ${a.reason}${waits}`);
+    const refused = a.action === 'recreate-compose' && a.compose.refused ? `: ${a.compose.refused}` : '';
+    lines.push(`  ${verb.padEnd(24)} ${a.container}  ${a.reason}${waits}${refused}`);
   }
   for (const c of plan.cycles) lines.push(`  note: dependency cycle ${c.join(' -> ')}: started together`);
   return lines;

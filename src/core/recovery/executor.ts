@@ -19,6 +19,9 @@ import { matchActual } from './match.js';
 import { assertSameHost, composeUpCommand, planRecovery, type ComposeUpCommand, type RecoveryAction, type RecoveryPlan, type WaitFor } from './plan.js';
 
 /** What POST /containers/create needs, plus the networks to connect before the start. */
+/** A failure that retrying cannot fix (a refused command line, say): the action fails at once. */
+export class PermanentRecoveryError extends Error {}
+
 export interface CreateRequest {
   name: string;
   config: CreateConfig;
@@ -376,6 +379,7 @@ class Run {
     const first = this.effects.now();
     const state = { recreated: false };
     let lastError = '';
+    let permanent = false;
     for (let attempt = 1; ; attempt++) {
       this.opts.emit({ type: 'attempt', container: action.container, action: action.action, attempt });
       try {
@@ -394,8 +398,9 @@ class Run {
         return o;
       } catch (err) {
         lastError = err instanceof Interrupted ? 'interrupted' : message(err);
+        if (err instanceof PermanentRecoveryError) permanent = true;
       }
-      const delay = this.opts.signal?.aborted ? null : backoffDelay(attempt + 1, this.opts.backoff, this.opts.random);
+      const delay = this.opts.signal?.aborted || permanent ? null : backoffDelay(attempt + 1, this.opts.backoff, this.opts.random);
       if (delay === null) {
         const o: ActionOutcome = {
           action: action.action,

@@ -84,7 +84,7 @@ describe('executeRecovery', () => {
       ],
     );
     const compose = host.log.find((l) => l.op === 'compose-up');
-    assert.equal(compose?.detail, '-p v-pipe -f /srv/v-pipe/docker-compose.yml up -d --no-deps --no-recreate streamlit');
+    assert.equal(compose?.detail, '--project-name=v-pipe --file=/srv/v-pipe/docker-compose.yml up -d --no-deps --no-recreate -- streamlit');
 
     const logLength = host.log.length;
     const again = await recover(host, desired, { forgotten });
@@ -384,5 +384,22 @@ describe('executeRecovery', () => {
     assert.equal(outcome(r, 'a').readyAfterSeconds, 6);
     assert.equal(outcome(r, 'b').readyAfterSeconds, 5);
     assert.ok(r.seconds >= 6);
+  });
+});
+
+describe('a failure retrying cannot fix', () => {
+  it('is not retried: one attempt, failed at once with its reason (a plain failure is retried)', async () => {
+    const { PermanentRecoveryError } = await import('../../../src/core/recovery/executor.js');
+    const web = desiredOf({ name: 'web', restart: 'no' });
+    const api = desiredOf({ name: 'api', restart: 'no' });
+    const host = new FakeHost();
+    host.add(web, 'exited');
+    host.add(api, 'exited');
+    host.start = async (id: string) => {
+      throw id === web.id ? new PermanentRecoveryError('refused: label value "--x" is not a compose project name') : new Error('port is already allocated');
+    };
+    const r = await recover(host, [web, api]);
+    assert.deepEqual([outcome(r, 'web').outcome, outcome(r, 'web').attempts, outcome(r, 'web').error], ['failed', 1, 'refused: label value "--x" is not a compose project name']);
+    assert.ok(outcome(r, 'api').attempts > 1, 'a plain failure is retried');
   });
 });
