@@ -216,10 +216,19 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     clock,
   );
 
-  // Maintenance windows are opened and closed by other processes (the CLI, the apt hook): the
-  // state directory is watched (they write the database), with a slow poll in case no change is
-  // seen. Alerts read the windows themselves; this wakes the reconcile when one opens or closes
-  // and asks for the recovery pass when apt's window ends.
+  // Maintenance windows are opened and closed by other processes (the CLI, the apt hook), and the
+  // desired state changes under the agent too (`upkeep snapshot`, `forget`, `want`): the state
+  // directory is watched (they write the database), with a slow poll in case no change is seen.
+  // Alerts read the windows themselves; this wakes the reconcile when a window opens or closes or
+  // the desired state's inputs change, and asks for the recovery pass when apt's window ends.
+  const desiredStamp = (): string => {
+    try {
+      return JSON.stringify([store.listSnapshots({ limit: 1 })[0]?.id ?? null, store.operatorStops(), store.listForgotten().length]);
+    } catch {
+      return '';
+    }
+  };
+  let lastDesiredStamp = desiredStamp();
   let lastPoll = new Date(clock.now()).toISOString();
   let maintenanceActive = alerts.inMaintenance();
   const maintenanceWake = new Wakeup(clock);
@@ -251,6 +260,11 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
             controller.requestRecovery('apt');
             queue.trigger('recovery:apt');
           } else if (before !== maintenanceActive) queue.trigger(maintenanceActive ? 'maintenance-started' : 'maintenance-ended');
+          const stamp = desiredStamp();
+          if (stamp !== lastDesiredStamp) {
+            lastDesiredStamp = stamp;
+            queue.trigger('desired-state-changed');
+          }
         }
       } finally {
         unwatch();
