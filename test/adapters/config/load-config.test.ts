@@ -68,7 +68,7 @@ test('unknown key: at the key, with a suggestion', () => {
 });
 
 test('wrong type, and a missing key points at the parent mapping', () => {
-  assert.deepEqual(lines('preflight:\n  block: 3\nheartbeat:\n  interval: 5s\n'), [
+  assert.deepEqual(lines('preflight:\n  block: 3\nheartbeat:\n  interval: 15s\n'), [
     'f.yml:2:10: preflight.block: expected true or false, found 3',
     'f.yml:4:3: heartbeat.url: missing required key "url" (expected a string)',
   ]);
@@ -112,4 +112,17 @@ test('a group/world-readable file holding a literal secret gets a warning, not a
   assert.deepEqual((await loadConfig({ path: write('closed.yml', text, 0o600) }, {})).warnings, []);
   const fromEnv = 'alerts:\n  channels:\n    - { type: webhook, url: "https://h.example", secret: "${S}" }\n';
   assert.deepEqual((await loadConfig({ path: write('env.yml', fromEnv, 0o644) }, { S: 'x' })).warnings, []);
+});
+
+test('a duration out of range: FILE:LINE:COL at the value, naming the range', () => {
+  assert.deepEqual(lines('resync: 720h\nheartbeat:\n  url: https://hc.example/p\n  interval: 9999999h\nalerts: { repeat: 1ms }\n'), [
+    'f.yml:1:9: resync: expected a duration from 1s to 24h, found "720h"',
+    'f.yml:4:13: heartbeat.interval: expected a duration from 10s to 24h, found "9999999h"',
+    'f.yml:5:19: alerts.repeat: expected 0 (no reminders) or a duration from 1m to 24d, found "1ms"',
+  ]);
+});
+
+test('heal.backoff.initial > max: at the offending key', () => {
+  assert.deepEqual(lines('heal:\n  backoff:\n    initial: 2m\n    max: 1m\n'), ['f.yml:3:14: heal.backoff.initial: expected at most heal.backoff.max (1m), found "2m"']);
+  assert.deepEqual(lines('heal:\n  backoff:\n    max: 500ms\n'), ['f.yml:3:10: heal.backoff.max: expected at least heal.backoff.initial (1s), found "500ms"']);
 });

@@ -36,10 +36,10 @@ test('an empty file, an empty mapping and empty sections mean the defaults', () 
 });
 
 test('partial sections keep the other defaults', () => {
-  const c = ok('heal: { crash_loop: { restarts: 3 } }\nrecovery: { grace: 1.5 }\nresync: 500ms\nlisten: "[::1]:9000"\nlog_format: pretty');
+  const c = ok('heal: { crash_loop: { restarts: 3 } }\nrecovery: { grace: 1.5 }\nresync: 1500ms\nlisten: "[::1]:9000"\nlog_format: pretty');
   assert.deepEqual(c.heal, { ...defaultConfig().heal, crashLoopRestarts: 3 });
   assert.equal(c.recovery.graceMs, 1500);
-  assert.equal(c.resyncMs, 500);
+  assert.equal(c.resyncMs, 1500);
   assert.deepEqual(c.listen, { host: '::1', port: 9000 });
   assert.equal(c.logFormat, 'pretty');
 });
