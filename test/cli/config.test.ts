@@ -1,5 +1,6 @@
 /** `upkeep config check` and `upkeep config show-default`, run as a user would (bin/upkeep, dist/). */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -102,4 +103,25 @@ test('config show-default prints the commented default, which checks ok', async 
   const check = await upkeep(['config', 'check', '--config', p, '--json']);
   assert.equal(check.code, 0, check.stderr);
   assert.equal((JSON.parse(check.stdout) as { ok: boolean }).ok, true);
+});
+
+test('config check on an alias bomb, a FIFO, an oversized or non-UTF-8 file: exit 2, FILE errors, no stack', async () => {
+  const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  const cases: [string, RegExp][] = [[write('bomb.yml', `${bomb.join('\n')}\n`), /bomb\.yml:2:8: YAML: too many alias expansions/]];
+  const fifo = join(dir, 'fifo.yml');
+  if (spawnSync('mkfifo', [fifo]).status === 0) cases.push([fifo, /fifo\.yml: not a regular file \(a FIFO\)/]);
+  cases.push([write('big.yml', `#${'x'.repeat(1 << 20)}\n`), /big\.yml: too large/]);
+  const latin1 = join(dir, 'latin1.yml');
+  writeFileSync(latin1, Buffer.from([0x23, 0x20, 0xe9, 0x0a]));
+  cases.push([latin1, /latin1\.yml:1:3: not UTF-8 \(byte 0xe9\)/]);
+  for (const [p, expected] of cases) {
+    const r = await upkeep(['config', 'check', '--config', p]);
+    assert.equal(r.code, 2, `${p}: ${r.stderr}`);
+    assert.match(r.stderr, expected);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+    const j = await upkeep(['config', 'check', '--config', p, '--json']);
+    assert.equal(j.code, 2, p);
+    assert.match((JSON.parse(j.stdout) as { issues: string[] }).issues[0] ?? '', expected);
+  }
 });

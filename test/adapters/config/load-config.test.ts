@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadConfig, parseConfigText } from '../../../src/adapters/config/load-config.js';
+import { firstInvalidUtf8, loadConfig, parseConfigText } from '../../../src/adapters/config/load-config.js';
 import { ConfigError } from '../../../src/core/config/issues.js';
 import { DEFAULT_CONFIG_PATH, defaultConfig } from '../../../src/core/config/types.js';
 import { FULL_ENV, FULL_EXPECTED, FULL_PATH, FULL_SECRETS } from '../../core/config/fixtures.js';
@@ -125,4 +126,80 @@ test('a duration out of range: FILE:LINE:COL at the value, naming the range', ()
 test('heal.backoff.initial > max: at the offending key', () => {
   assert.deepEqual(lines('heal:\n  backoff:\n    initial: 2m\n    max: 1m\n'), ['f.yml:3:14: heal.backoff.initial: expected at most heal.backoff.max (1m), found "2m"']);
   assert.deepEqual(lines('heal:\n  backoff:\n    max: 500ms\n'), ['f.yml:3:10: heal.backoff.max: expected at least heal.backoff.initial (1s), found "500ms"']);
+});
+
+/** The ConfigError loadConfig rejects with (within 5 s: nothing may hang). */
+async function loadError(path: string): Promise<ConfigError> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`loadConfig(${path}) did not finish within 5 s`)), 5_000);
+  });
+  try {
+    await Promise.race([loadConfig({ path }, {}), timeout]);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String((err as Error)?.stack ?? err));
+    assert.equal(err.exitCode, 2);
+    return err;
+  } finally {
+    clearTimeout(timer);
+  }
+  assert.fail(`expected a ConfigError for ${path}`);
+}
+
+test('a YAML alias bomb ("billion laughs") is a FILE:LINE:COL error, not an internal error', () => {
+  const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const [prev, cur] = [String.fromCharCode(96 + i), String.fromCharCode(97 + i)];
+    bomb.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(',')}]`);
+  }
+  const out = lines(`${bomb.join('\n')}\n`);
+  assert.equal(out.length, 1, out.join('\n'));
+  assert.match(out[0] ?? '', /^f\.yml:2:8: YAML: too many alias expansions/);
+});
+
+test('a few aliases are fine', () => {
+  const r = parseConfigText('services:\n  a: &s { heal: always, checks: [ { docker: true } ] }\n  b: *s\n', 'f.yml', {});
+  assert.deepEqual(r.config.services.map((s) => [s.name, s.heal, s.checks.length]), [['a', 'always', 1], ['b', 'always', 1]]);
+});
+
+test('a FIFO is refused at once (no hang), /dev/zero too (no endless read)', async (t) => {
+  const fifo = join(dir, 'fifo.yml');
+  const made = spawnSync('mkfifo', [fifo]);
+  if (made.status !== 0) t.skip('mkfifo not available');
+  else {
+    const err = await loadError(fifo);
+    assert.deepEqual(err.lines, [`${fifo}: not a regular file (a FIFO)`]);
+  }
+  if (existsSync('/dev/zero')) {
+    const err = await loadError('/dev/zero');
+    assert.deepEqual(err.lines, ['/dev/zero: not a regular file (a character device)']);
+  }
+  assert.deepEqual((await loadError(dir)).lines, [`${dir}: not a regular file (a directory)`]);
+});
+
+test('a file over 1 MiB is refused', async () => {
+  const big = write('big.yml', `# ${'x'.repeat(1024 * 1024)}\n`);
+  const err = await loadError(big);
+  assert.equal(err.lines.length, 1);
+  assert.match(err.lines[0] ?? '', new RegExp(`^${big}: too large \\(1048579 bytes; the limit is 1 MiB\\)$`));
+});
+
+test('a file that is not UTF-8 is refused, with where', async () => {
+  const p = join(dir, 'latin1.yml');
+  writeFileSync(p, Buffer.concat([Buffer.from('log_format: json\n# caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+  const err = await loadError(p);
+  assert.deepEqual(err.lines, [`${p}:2:6: not UTF-8 (byte 0xe9); save the file as UTF-8`]);
+  const utf16 = join(dir, 'utf16.yml');
+  writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('resync: 5s\n', 'utf16le')]));
+  assert.match((await loadError(utf16)).lines[0] ?? '', /:1:1: not UTF-8 \(byte 0xff\)/);
+  const bom = write('bom.yml', '\ufeffresync: 5s\n');
+  assert.equal((await loadConfig({ path: bom }, {})).config.resyncMs, 5_000, 'a UTF-8 BOM is fine');
+});
+
+test('firstInvalidUtf8: valid multi-byte text, truncated sequences, overlongs and surrogates', () => {
+  assert.equal(firstInvalidUtf8(Buffer.from('héllo → 🐳')), -1);
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0xe2, 0x82])), 1, 'truncated at the end');
+  assert.equal(firstInvalidUtf8(Buffer.from([0xc0, 0xaf])), 0, 'overlong');
+  assert.equal(firstInvalidUtf8(Buffer.from([0xed, 0xa0, 0x80])), 0, 'surrogate');
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0x80])), 1, 'lone continuation byte');
 });
