@@ -125,3 +125,18 @@ test('config check on an alias bomb, a FIFO, an oversized or non-UTF-8 file: exi
     assert.match((JSON.parse(j.stdout) as { issues: string[] }).issues[0] ?? '', expected);
   }
 });
+
+test('config check warns about a listener other hosts can reach; the http token is masked', async () => {
+  const p = write('open-listen.yml', 'listen: 0.0.0.0:9465\n');
+  const r = await upkeep(['config', 'check', '--config', p]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.includes(`warning: ${p}:1:9: listen: not a loopback address`), r.stdout);
+  assert.match(r.stdout, /http: no token/);
+  const j = await upkeep(['config', 'check', '--config', p, '--json']);
+  assert.match((JSON.parse(j.stdout) as { warnings: string[] }).warnings[0] ?? '', /:1:9: listen: not a loopback address/);
+  const t = write('token.yml', 'listen: "[::]:9465"\nhttp: { token: "${TOK}" }\ntimeline: { retention: 30d }\n');
+  const withToken = await upkeep(['config', 'check', '--config', t], { TOK: 'tok-5e6f7a8b9c0d1e2f' });
+  assert.equal(withToken.code, 0, withToken.stderr);
+  assert.match(withToken.stdout, /http: token set .*; timeline kept 30d/);
+  assert.ok(!withToken.stdout.includes('tok-5e6f7a8b9c0d1e2f'));
+});

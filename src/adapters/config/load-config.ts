@@ -12,7 +12,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, vi
 import { interpolateTree } from '../../core/config/interpolate.js';
 import { ConfigError, formatPath, type ConfigIssue } from '../../core/config/issues.js';
 import { hasLiteralSecret, maskConfig } from '../../core/config/mask.js';
-import { parseConfigObject } from '../../core/config/schema.js';
+import { configWarnings, parseConfigObject } from '../../core/config/schema.js';
 import { DEFAULT_CONFIG_PATH, defaultConfig, type UpkeepConfig } from '../../core/config/types.js';
 
 export interface LoadedConfig {
@@ -162,6 +162,7 @@ export function parseConfigText(
       (i) => `${at(i.offset)}: ${i.path.length ? `${formatPath(i.path)}: ` : ''}${i.message}`,
     ));
   }
+  for (const w of configWarnings(result.config)) warnings.push(`${at(offsetOf(doc, w))}: ${formatPath(w.path)}: ${w.message}`);
   return { config: result.config, masked: maskConfig(result.config, interpolated.sensitive), warnings, literalSecret: hasLiteralSecret(raw) };
 }
 

@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../adapters/config/load-config.js';
 import { DEFAULT_CONFIG_FILE } from '../../core/config/default-file.js';
 import { ConfigError } from '../../core/config/issues.js';
+import { formatDuration } from '../../core/config/ranges.js';
 import { DEFAULT_CONFIG_PATH, type ChannelConfig, type HealthCheckSpec, type UpkeepConfig } from '../../core/config/types.js';
 import { EXIT } from '../../core/errors.js';
 import { painter, printJson, type Io } from '../io.js';
@@ -58,6 +59,7 @@ export function renderConfigSummary(c: UpkeepConfig): string[] {
   for (const ch of c.alerts.channels) lines.push(`  ${ch.type} "${ch.name}": ${describeChannel(ch)}`);
   lines.push(`heartbeat: ${c.heartbeat === null ? 'none' : `${c.heartbeat.url} every ${formatMs(c.heartbeat.intervalMs)}`}`);
   lines.push(`preflight: ${c.preflight.block ? 'blocks apt when something will not come back' : 'never blocks apt'}`);
+  lines.push(`http: ${c.http.token === null ? 'no token (/metrics and /status for this host only)' : 'token set (other hosts: Authorization: Bearer)'}; timeline kept ${formatDuration(c.timeline.retentionMs)}`);
   return lines;
 }
 

@@ -16,8 +16,11 @@ export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/up
 # Where the state database lives (default: UPKEEP_STATE_DIR, or /var/lib/upkeep as root).
 # state_dir: /var/lib/upkeep
 
-# The agent's HTTP listener for /metrics and /healthz (HOST:PORT).
+# The agent's HTTP listener for /metrics, /healthz and /status (HOST:PORT). Other hosts get
+# /metrics and /status (they name your containers) only with http.token; /healthz is open.
 # listen: 127.0.0.1:9465
+# http:
+#   token: \${UPKEEP_HTTP_TOKEN}   # 16+ characters (openssl rand -hex 32); sent as Authorization: Bearer
 
 # log_format: json               # json | pretty
 
@@ -63,6 +66,10 @@ export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/up
 
 # Dead-man's switch: GET this URL every interval.
 # heartbeat: { url: "https://hc-ping.com/your-uuid", interval: 60s }
+
+# How long the timeline (upkeep timeline) keeps its records; 1d..3650d, pruned daily.
+# timeline:
+#   retention: 90d
 
 # preflight:
 #   block: false                 # true: \`upkeep preflight --hook\` stops apt when something will not come back

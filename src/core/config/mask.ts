@@ -29,6 +29,8 @@ export function maskConfig(config: UpkeepConfig, sensitive: ReadonlySet<string> 
     alerts: { ...config.alerts, channels: config.alerts.channels.map((c) => maskChannel(c, m, ms)) },
     heartbeat: config.heartbeat === null ? null : { ...config.heartbeat, url: m(config.heartbeat.url) },
     preflight: { ...config.preflight },
+    http: { token: ms(config.http.token) },
+    timeline: { ...config.timeline },
   };
 }
 

@@ -14,6 +14,9 @@ import { defaultConfig, type ChannelConfig, type HealthCheckSpec, type ServiceCo
 /** Keys whose values are secrets: never shown in messages or output. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['secret', 'password', 'token', 'headers']);
 
+/** http.token: long enough not to be guessed (e.g. `openssl rand -hex 32`). */
+export const MIN_TOKEN_LENGTH = 16;
+
 // ---------- building blocks ----------
 
 /** The closest known key to an unknown one, when close enough to be a likely typo. */
@@ -216,10 +219,38 @@ export const fileSchema = section(
     ),
     heartbeat: strict({ url: httpUrl, interval: duration('heartbeat.interval').default(60_000) }).nullish(),
     preflight: section(strict({ block: z.boolean().default(false) })),
+    http: section(strict({ token: z.string().min(MIN_TOKEN_LENGTH).nullish() })),
+    timeline: section(strict({ retention: duration('timeline.retention').default(90 * 86_400_000) })),
   }),
 );
 
 type FileConfig = z.output<typeof fileSchema>;
+
+/** Whether the agent's HTTP listener on `host` is reachable from this host only. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(0:){7}1$/.test(h) || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * What is valid but probably not meant, with the path of the value to look at: a listener that
+ * other hosts can reach (/metrics and /status name the containers).
+ */
+export function configWarnings(config: UpkeepConfig): ConfigIssue[] {
+  if (isLoopback(config.listen.host)) return [];
+  return [
+    config.http.token === null
+      ? {
+          path: ['listen'],
+          message:
+            'not a loopback address: other hosts can connect, and /metrics and /status name your containers; the agent serves them to other hosts only with http.token set (Authorization: Bearer TOKEN), so set http.token or listen on 127.0.0.1',
+        }
+      : {
+          path: ['listen'],
+          message: 'not a loopback address: other hosts can connect; they must send Authorization: Bearer <http.token> for /metrics and /status, over plain http (use a TLS proxy or a private network)',
+        },
+  ];
+}
 
 // ---------- translation ----------
 
@@ -292,6 +323,8 @@ function toConfig(f: FileConfig, issues: ConfigIssue[]): UpkeepConfig {
     alerts: { forMs: f.alerts.for, repeatMs: f.alerts.repeat, channels: nameChannels(f.alerts.channels, issues) },
     heartbeat: f.heartbeat ? { url: f.heartbeat.url, intervalMs: f.heartbeat.interval } : null,
     preflight: { block: f.preflight.block },
+    http: { token: f.http.token ?? null },
+    timeline: { retentionMs: f.timeline.retention },
   };
 }
 

@@ -203,3 +203,13 @@ test('firstInvalidUtf8: valid multi-byte text, truncated sequences, overlongs an
   assert.equal(firstInvalidUtf8(Buffer.from([0xed, 0xa0, 0x80])), 0, 'surrogate');
   assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0x80])), 1, 'lone continuation byte');
 });
+
+test('listen on a non-loopback address: a FILE:LINE:COL warning, not an error', () => {
+  const r = parseConfigText('log_format: json\nlisten: 0.0.0.0:9465\n', 'f.yml', {});
+  assert.equal(r.warnings.length, 1);
+  assert.match(r.warnings[0] ?? '', /^f\.yml:2:9: listen: not a loopback address: other hosts can connect, and \/metrics and \/status name your containers/);
+  assert.deepEqual(parseConfigText('listen: 127.0.0.1:9000\n', 'f.yml', {}).warnings, []);
+  const masked = parseConfigText('listen: "[::]:1"\nhttp: { token: "${T}" }\n', 'f.yml', { T: 'abcdefghijklmnopqrstuvwxyz' });
+  assert.equal(masked.config.http.token, 'abcdefghijklmnopqrstuvwxyz');
+  assert.equal(masked.masked.http.token, '***');
+});

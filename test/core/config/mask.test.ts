@@ -16,7 +16,8 @@ test('maskConfig hides secrets, tokens, passwords, header values and Slack URLs'
   for (const s of [...FULL_SECRETS, 'hdr-secret']) assert.ok(!text.includes(s), s);
   assert.deepEqual(masked.alerts.channels[0], { type: 'webhook', name: 'webhook', url: 'https://hooks.example/upkeep', secret: '***', headers: { authorization: '***' } });
   assert.equal(masked.alerts.channels[1]?.type === 'slack' && masked.alerts.channels[1].url, 'https://hooks.slack.com/***');
-  assert.deepEqual({ ...masked, alerts: FULL_EXPECTED.alerts }, FULL_EXPECTED, 'nothing else changes');
+  assert.deepEqual(masked.http, { token: '***' });
+  assert.deepEqual({ ...masked, alerts: FULL_EXPECTED.alerts, http: FULL_EXPECTED.http }, FULL_EXPECTED, 'nothing else changes');
 });
 
 test('maskConfig hides every string that came from interpolation', () => {
