@@ -140,3 +140,29 @@ test('config check warns about a listener other hosts can reach; the http token 
   assert.match(withToken.stdout, /http: token set .*; timeline kept 30d/);
   assert.ok(!withToken.stdout.includes('tok-5e6f7a8b9c0d1e2f'));
 });
+
+test('config check masks a webhook URL token and userinfo, in text and --json', async () => {
+  const secrets = ['tok-q-1b2c3d', 'sig-q-4e5f', 'pw-u-6a7b', 'ghp-u-8c9d'];
+  const p = write(
+    'url-secrets.yml',
+    [
+      'alerts:',
+      '  channels:',
+      '    - { type: webhook, url: "https://hooks.example/upkeep?token=tok-q-1b2c3d&sig=sig-q-4e5f&team=ops" }',
+      '    - { type: ntfy, url: "https://alice:pw-u-6a7b@ntfy.example/t" }',
+      'heartbeat: { url: "https://ghp-u-8c9d@hc.example/ping" }',
+      '',
+    ].join('\n'),
+  );
+  for (const args of [[], ['--json']]) {
+    const r = await upkeep(['config', 'check', '--config', p, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const s of secrets) assert.ok(!(r.stdout + r.stderr).includes(s), `${args.join(' ')} shows ${s}:\n${r.stdout}`);
+    assert.ok(r.stdout.includes('https://hooks.example/upkeep?token=***&sig=***&team=ops'), r.stdout);
+    assert.ok(r.stdout.includes('https://alice:***@ntfy.example/t'), r.stdout);
+  }
+  const w = (await upkeep(['config', 'check', '--config', p])).stdout;
+  assert.doesNotMatch(w, /readable by group/, 'mode 0600: no warning');
+  chmodSync(p, 0o644);
+  assert.match((await upkeep(['config', 'check', '--config', p])).stdout, /readable by group or others/, 'a URL token is a literal secret');
+});

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { formatPath, type ConfigIssue, type ConfigPath } from './issues.js';
+import { maskUrlSecrets } from './url-secrets.js';
 import { describeRange, DURATION_RANGES, formatDuration, inRange, type DurationKey, type DurationRange } from './ranges.js';
 import { defaultConfig, type ChannelConfig, type HealthCheckSpec, type ServiceConfig, type UpkeepConfig } from './types.js';
 
@@ -398,7 +399,10 @@ export function describe(v: unknown, hide = false): string {
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (hide) return `a ${typeof v} (hidden)`;
-  if (typeof v === 'string') return v.length > 60 ? `${JSON.stringify(v.slice(0, 57))}...` : JSON.stringify(v);
+  if (typeof v === 'string') {
+    const shown = maskUrlSecrets(v);
+    return shown.length > 60 ? `${JSON.stringify(shown.slice(0, 57))}...` : JSON.stringify(shown);
+  }
   return String(v);
 }
 

@@ -35,3 +35,16 @@ test('URL credentials and literal secrets', () => {
   assert.equal(hasLiteralSecret({ alerts: { channels: [{ type: 'slack', url: 'https://hooks.slack.com/services/T/B/X' }] } }), true);
   assert.equal(hasLiteralSecret({ listen: '127.0.0.1:1', alerts: { channels: [{ type: 'ntfy', url: 'https://ntfy.sh/t' }] } }), false);
 });
+
+test('URL secrets: userinfo, and query or fragment parameters named like a token, key, secret, password or signature', () => {
+  assert.equal(maskUrlCredentials('https://hooks.example/upkeep?token=abc123&x=1'), 'https://hooks.example/upkeep?token=***&x=1');
+  assert.equal(maskUrlCredentials('https://h/x?a=1&api_key=K&Secret=S&password=P&sig=G&signature=Z&access_token=T&auth=A#frag'), 'https://h/x?a=1&api_key=***&Secret=***&password=***&sig=***&signature=***&access_token=***&auth=***#frag');
+  assert.equal(maskUrlCredentials('https://h/cb#access_token=T&state=1'), 'https://h/cb#access_token=***&state=1');
+  assert.equal(maskUrlCredentials('https://ghp_tok@h/x'), 'https://***@h/x');
+  assert.equal(maskUrlCredentials('https://h/x?page=2&topic=a'), 'https://h/x?page=2&topic=a');
+  assert.equal(maskUrlCredentials('not a url?token=x'), 'not a url?token=x');
+  const config = { ...defaultConfig(), heartbeat: { url: 'https://hc.example/ping?key=hb-key-42', intervalMs: 60_000 } };
+  assert.equal(maskConfig(config).heartbeat?.url, 'https://hc.example/ping?key=***');
+  assert.equal(hasLiteralSecret({ alerts: { channels: [{ type: 'webhook', url: 'https://h.example/x?token=abc' }] } }), true);
+  assert.equal(hasLiteralSecret({ alerts: { channels: [{ type: 'webhook', url: 'https://h.example/x?token=${T}' }] } }), false);
+});

@@ -157,3 +157,8 @@ test('a listener other hosts can reach is a warning at listen; loopback is not',
   const withToken = configWarnings(ok('listen: "[::]:9465"\nhttp: { token: 0123456789abcdef }'));
   assert.match(withToken[0]?.message ?? '', /Authorization: Bearer <http\.token>/);
 });
+
+test('a URL secret is not quoted in an error message either', () => {
+  const list = issues('alerts:\n  channels:\n    - { type: webhook, url: "ftp://h.example/?token=leak-9f8e" }');
+  assert.deepEqual(list, [{ path: ['alerts', 'channels', 0, 'url'], message: 'expected an http:// or https:// URL, found "ftp://h.example/?token=***"' }]);
+});
