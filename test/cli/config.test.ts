@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { FULL_ENV, FULL_PATH, FULL_SECRETS } from '../core/config/fixtures.js';
+import { defaultConfig } from '../../src/core/config/types.js';
 import { upkeep } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'upk-config-cli-'));
@@ -165,4 +166,13 @@ test('config check masks a webhook URL token and userinfo, in text and --json', 
   assert.doesNotMatch(w, /readable by group/, 'mode 0600: no warning');
   chmodSync(p, 0o644);
   assert.match((await upkeep(['config', 'check', '--config', p])).stdout, /readable by group or others/, 'a URL token is a literal secret');
+});
+
+test('config show-default --json: the defaults as data (every command takes --json), and the commented file', async () => {
+  const r = await upkeep(['config', 'show-default', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { file: string; config: unknown; text: string };
+  assert.equal(out.file, '/etc/upkeep/upkeep.yml');
+  assert.deepEqual(out.config, defaultConfig());
+  assert.equal(out.text, (await upkeep(['config', 'show-default'])).stdout);
 });
