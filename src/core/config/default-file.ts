@@ -7,8 +7,9 @@
 
 export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/upkeep.yml (or \`upkeep agent --config FILE\`).
 # Everything is commented out, so this file means the defaults. Keys are snake_case; durations are
-# like 500ms, 10s, 2m, 4h (a bare number is seconds). Values may use \${ENV} and \${ENV:-default};
-# write $\${ for a literal "\${". Check a change with \`upkeep config check\`, then restart the agent:
+# like 500ms, 10s, 2m, 4h, 7d (a bare number is seconds), each within its range (docs/config.md).
+# Values may use \${ENV} and \${ENV:-default}; write $\${ for a literal "\${". Check a change with
+# \`upkeep config check\`, then restart the agent:
 #   systemctl restart upkeep.service
 # Keep this file mode 0600 if it holds secrets (or put them in the environment: \${VAR}).
 # Every key: docs/config.md

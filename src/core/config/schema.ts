@@ -244,7 +244,7 @@ export function configWarnings(config: UpkeepConfig): ConfigIssue[] {
       ? {
           path: ['listen'],
           message:
-            'not a loopback address: other hosts can connect, and /metrics and /status name your containers; the agent serves them to other hosts only with http.token set (Authorization: Bearer TOKEN), so set http.token or listen on 127.0.0.1',
+            'not a loopback address: other hosts can connect, and /metrics and /status name your containers; set http.token (other hosts must then send Authorization: Bearer TOKEN) or listen on 127.0.0.1',
         }
       : {
           path: ['listen'],
