@@ -1,10 +1,12 @@
 /** `upkeep config check` and `upkeep config show-default`, run as a user would (bin/upkeep, dist/). */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { FULL_ENV, FULL_PATH, FULL_SECRETS } from '../core/config/fixtures.js';
+import { defaultConfig } from '../../src/core/config/types.js';
 import { upkeep } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'upk-config-cli-'));
@@ -102,4 +104,75 @@ test('config show-default prints the commented default, which checks ok', async 
   const check = await upkeep(['config', 'check', '--config', p, '--json']);
   assert.equal(check.code, 0, check.stderr);
   assert.equal((JSON.parse(check.stdout) as { ok: boolean }).ok, true);
+});
+
+test('config check on an alias bomb, a FIFO, an oversized or non-UTF-8 file: exit 2, FILE errors, no stack', async () => {
+  const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  const cases: [string, RegExp][] = [[write('bomb.yml', `${bomb.join('\n')}\n`), /bomb\.yml:2:8: YAML: too many alias expansions/]];
+  const fifo = join(dir, 'fifo.yml');
+  if (spawnSync('mkfifo', [fifo]).status === 0) cases.push([fifo, /fifo\.yml: not a regular file \(a FIFO\)/]);
+  cases.push([write('big.yml', `#${'x'.repeat(1 << 20)}\n`), /big\.yml: too large/]);
+  const latin1 = join(dir, 'latin1.yml');
+  writeFileSync(latin1, Buffer.from([0x23, 0x20, 0xe9, 0x0a]));
+  cases.push([latin1, /latin1\.yml:1:3: not UTF-8 \(byte 0xe9\)/]);
+  for (const [p, expected] of cases) {
+    const r = await upkeep(['config', 'check', '--config', p]);
+    assert.equal(r.code, 2, `${p}: ${r.stderr}`);
+    assert.match(r.stderr, expected);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+    const j = await upkeep(['config', 'check', '--config', p, '--json']);
+    assert.equal(j.code, 2, p);
+    assert.match((JSON.parse(j.stdout) as { issues: string[] }).issues[0] ?? '', expected);
+  }
+});
+
+test('config check warns about a listener other hosts can reach; the http token is masked', async () => {
+  const p = write('open-listen.yml', 'listen: 0.0.0.0:9465\n');
+  const r = await upkeep(['config', 'check', '--config', p]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.stdout.includes(`warning: ${p}:1:9: listen: not a loopback address`), r.stdout);
+  assert.match(r.stdout, /http: no token/);
+  const j = await upkeep(['config', 'check', '--config', p, '--json']);
+  assert.match((JSON.parse(j.stdout) as { warnings: string[] }).warnings[0] ?? '', /:1:9: listen: not a loopback address/);
+  const t = write('token.yml', 'listen: "[::]:9465"\nhttp: { token: "${TOK}" }\ntimeline: { retention: 30d }\n');
+  const withToken = await upkeep(['config', 'check', '--config', t], { TOK: 'tok-5e6f7a8b9c0d1e2f' });
+  assert.equal(withToken.code, 0, withToken.stderr);
+  assert.match(withToken.stdout, /http: token set .*; timeline kept 30d/);
+  assert.ok(!withToken.stdout.includes('tok-5e6f7a8b9c0d1e2f'));
+});
+
+test('config check masks a webhook URL token and userinfo, in text and --json', async () => {
+  const secrets = ['tok-q-1b2c3d', 'sig-q-4e5f', 'pw-u-6a7b', 'ghp-u-8c9d'];
+  const p = write(
+    'url-secrets.yml',
+    [
+      'alerts:',
+      '  channels:',
+      '    - { type: webhook, url: "https://hooks.example/upkeep?token=tok-q-1b2c3d&sig=sig-q-4e5f&team=ops" }',
+      '    - { type: ntfy, url: "https://alice:pw-u-6a7b@ntfy.example/t" }',
+      'heartbeat: { url: "https://ghp-u-8c9d@hc.example/ping" }',
+      '',
+    ].join('\n'),
+  );
+  for (const args of [[], ['--json']]) {
+    const r = await upkeep(['config', 'check', '--config', p, ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const s of secrets) assert.ok(!(r.stdout + r.stderr).includes(s), `${args.join(' ')} shows ${s}:\n${r.stdout}`);
+    assert.ok(r.stdout.includes('https://hooks.example/upkeep?token=***&sig=***&team=ops'), r.stdout);
+    assert.ok(r.stdout.includes('https://alice:***@ntfy.example/t'), r.stdout);
+  }
+  const w = (await upkeep(['config', 'check', '--config', p])).stdout;
+  assert.doesNotMatch(w, /readable by group/, 'mode 0600: no warning');
+  chmodSync(p, 0o644);
+  assert.match((await upkeep(['config', 'check', '--config', p])).stdout, /readable by group or others/, 'a URL token is a literal secret');
+});
+
+test('config show-default --json: the defaults as data (every command takes --json), and the commented file', async () => {
+  const r = await upkeep(['config', 'show-default', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { file: string; config: unknown; text: string };
+  assert.equal(out.file, '/etc/upkeep/upkeep.yml');
+  assert.deepEqual(out.config, defaultConfig());
+  assert.equal(out.text, (await upkeep(['config', 'show-default'])).stdout);
 });

@@ -1,13 +1,14 @@
 /**
  * `upkeep config check`: validates the agent's config file and prints what it means (secrets
  * masked), or every problem as FILE:LINE:COL. `upkeep config show-default`: the commented default
- * file. Reference: docs/config.md.
+ * file (`--json`: the defaults as data, and that file). Reference: docs/config.md.
  */
 import type { Command } from 'commander';
 import { loadConfig, type LoadedConfig } from '../../adapters/config/load-config.js';
 import { DEFAULT_CONFIG_FILE } from '../../core/config/default-file.js';
 import { ConfigError } from '../../core/config/issues.js';
-import { DEFAULT_CONFIG_PATH, type ChannelConfig, type HealthCheckSpec, type UpkeepConfig } from '../../core/config/types.js';
+import { formatDuration } from '../../core/config/ranges.js';
+import { DEFAULT_CONFIG_PATH, defaultConfig, type ChannelConfig, type HealthCheckSpec, type UpkeepConfig } from '../../core/config/types.js';
 import { EXIT } from '../../core/errors.js';
 import { painter, printJson, type Io } from '../io.js';
 
@@ -58,6 +59,7 @@ export function renderConfigSummary(c: UpkeepConfig): string[] {
   for (const ch of c.alerts.channels) lines.push(`  ${ch.type} "${ch.name}": ${describeChannel(ch)}`);
   lines.push(`heartbeat: ${c.heartbeat === null ? 'none' : `${c.heartbeat.url} every ${formatMs(c.heartbeat.intervalMs)}`}`);
   lines.push(`preflight: ${c.preflight.block ? 'blocks apt when something will not come back' : 'never blocks apt'}`);
+  lines.push(`http: ${c.http.token === null ? 'no token (/metrics and /status for this host only)' : 'token set (other hosts: Authorization: Bearer)'}; timeline kept ${formatDuration(c.timeline.retentionMs)}`);
   return lines;
 }
 
@@ -96,8 +98,10 @@ export function registerConfig(program: Command, io: Io, setExit: (code: number)
   cmd
     .command('show-default')
     .description('Print the commented default config file (what `upkeep install` writes)')
-    .action(() => {
-      io.stdout.write(DEFAULT_CONFIG_FILE);
+    .option('--json', 'print {"file","config","text"}: the default path, the defaults in the shape of `config check --json` (durations in ms), and the commented file')
+    .action((opts: { json?: boolean }) => {
+      if (opts.json) printJson(io, { file: DEFAULT_CONFIG_PATH, config: defaultConfig(), text: DEFAULT_CONFIG_FILE });
+      else io.stdout.write(DEFAULT_CONFIG_FILE);
       setExit(EXIT.ok);
     });
 }

@@ -7,8 +7,9 @@
 
 export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/upkeep.yml (or \`upkeep agent --config FILE\`).
 # Everything is commented out, so this file means the defaults. Keys are snake_case; durations are
-# like 500ms, 10s, 2m, 4h (a bare number is seconds). Values may use \${ENV} and \${ENV:-default};
-# write $\${ for a literal "\${". Check a change with \`upkeep config check\`, then restart the agent:
+# like 500ms, 10s, 2m, 4h, 7d (a bare number is seconds), each within its range (docs/config.md).
+# Values may use \${ENV} and \${ENV:-default}; write $\${ for a literal "\${". Check a change with
+# \`upkeep config check\`, then restart the agent:
 #   systemctl restart upkeep.service
 # Keep this file mode 0600 if it holds secrets (or put them in the environment: \${VAR}).
 # Every key: docs/config.md
@@ -16,8 +17,11 @@ export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/up
 # Where the state database lives (default: UPKEEP_STATE_DIR, or /var/lib/upkeep as root).
 # state_dir: /var/lib/upkeep
 
-# The agent's HTTP listener for /metrics and /healthz (HOST:PORT).
+# The agent's HTTP listener for /metrics, /healthz and /status (HOST:PORT). Other hosts get
+# /metrics and /status (they name your containers) only with http.token; /healthz is open.
 # listen: 127.0.0.1:9465
+# http:
+#   token: \${UPKEEP_HTTP_TOKEN}   # 16+ characters (openssl rand -hex 32); sent as Authorization: Bearer
 
 # log_format: json               # json | pretty
 
@@ -63,6 +67,10 @@ export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/up
 
 # Dead-man's switch: GET this URL every interval.
 # heartbeat: { url: "https://hc-ping.com/your-uuid", interval: 60s }
+
+# How long the timeline (upkeep timeline) keeps its records; 1d..3650d, pruned daily.
+# timeline:
+#   retention: 90d
 
 # preflight:
 #   block: false                 # true: \`upkeep preflight --hook\` stops apt when something will not come back

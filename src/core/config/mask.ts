@@ -1,14 +1,15 @@
 /**
  * Secrets never leave upkeep through `config check`, logs or errors: this masks a loaded config
  * (same shape, secret strings replaced by "***") and finds secrets written literally in a file.
- * Masked: webhook secret and header values, ntfy token, email password, the password of a URL with
- * credentials, a Slack webhook URL's path (the URL is the credential), and every string that took a
+ * Masked: webhook secret and header values, ntfy token, http token, email password, a URL's
+ * userinfo password and credential-named query parameters (url-secrets.ts), a Slack webhook URL's path (the URL is the credential), and every string that took a
  * value from `${ENV}` interpolation.
  */
 import { SECRET_KEYS } from './schema.js';
+import { MASK, maskUrlSecrets } from './url-secrets.js';
 import type { ChannelConfig, UpkeepConfig } from './types.js';
 
-export const MASK = '***';
+export { MASK };
 
 /** `sensitive`: interpolated strings and values (interpolateTree); a string containing one is masked. */
 export function maskConfig(config: UpkeepConfig, sensitive: ReadonlySet<string> = new Set()): UpkeepConfig {
@@ -29,6 +30,8 @@ export function maskConfig(config: UpkeepConfig, sensitive: ReadonlySet<string> 
     alerts: { ...config.alerts, channels: config.alerts.channels.map((c) => maskChannel(c, m, ms)) },
     heartbeat: config.heartbeat === null ? null : { ...config.heartbeat, url: m(config.heartbeat.url) },
     preflight: { ...config.preflight },
+    http: { token: ms(config.http.token) },
+    timeline: { ...config.timeline },
   };
 }
 
@@ -51,9 +54,12 @@ function isInterpolated(s: string, sensitive: ReadonlySet<string>): boolean {
   return false;
 }
 
-/** `https://user:pw@host/x` -> `https://user:***@host/x`; other strings unchanged. */
+/**
+ * `https://user:pw@host/x?token=t` -> `https://user:***@host/x?token=***`: the secrets in a URL
+ * (url-secrets.ts); other strings unchanged.
+ */
 export function maskUrlCredentials(s: string): string {
-  return s.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:\s]*):[^/@\s]*@/i, `$1:${MASK}@`);
+  return maskUrlSecrets(s);
 }
 
 /** `https://hooks.slack.com/services/T/B/X` -> `https://hooks.slack.com/***`. */

@@ -8,10 +8,15 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { formatPath, type ConfigIssue, type ConfigPath } from './issues.js';
+import { maskUrlSecrets } from './url-secrets.js';
+import { describeRange, DURATION_RANGES, formatDuration, inRange, type DurationKey, type DurationRange } from './ranges.js';
 import { defaultConfig, type ChannelConfig, type HealthCheckSpec, type ServiceConfig, type UpkeepConfig } from './types.js';
 
 /** Keys whose values are secrets: never shown in messages or output. */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(['secret', 'password', 'token', 'headers']);
+
+/** http.token: long enough not to be guessed (e.g. `openssl rand -hex 32`). */
+export const MIN_TOKEN_LENGTH = 16;
 
 // ---------- building blocks ----------
 
@@ -63,16 +68,24 @@ function section<T extends z.ZodType>(schema: T) {
   return z.preprocess((v) => (v === null ? undefined : v), schema.prefault({} as never));
 }
 
-/** "500ms", "10s", "2m", "1h" or a number of seconds -> milliseconds. */
-function duration(opts: { positive?: boolean } = {}) {
+/**
+ * "500ms", "10s", "2m", "1h", "7d" or a number of seconds -> milliseconds, within the key's range
+ * (ranges.ts): a value outside it is an issue naming the range.
+ */
+function duration(key: DurationKey) {
+  const range: DurationRange = DURATION_RANGES[key];
   return z.unknown().transform((v, ctx) => {
     const ms = toMs(v);
-    if (ms === null || (opts.positive && ms === 0)) {
+    if (ms === null) {
       ctx.addIssue({
         code: 'custom',
-        message: `expected a ${opts.positive ? 'positive ' : ''}duration like 500ms, 10s, 2m or 1h (a bare number is seconds), found ${describe(v)}`,
+        message: `expected a ${range.minMs > 0 && range.zero === undefined ? 'positive ' : ''}duration like 500ms, 10s, 2m or 1h (a bare number is seconds), found ${describe(v)}`,
         input: v,
       });
+      return z.NEVER;
+    }
+    if (!inRange(ms, range)) {
+      ctx.addIssue({ code: 'custom', message: `expected ${describeRange(range)}, found ${describe(v)}`, input: v });
       return z.NEVER;
     }
     return ms;
@@ -122,8 +135,8 @@ const checkSchema = strict({
   http: strict({ url: httpUrl, status: z.int().min(100).max(599).default(200), body_contains: z.string().optional() }).optional(),
   tcp: strict({ host: z.string().min(1), port }).optional(),
   docker: z.literal(true).optional(),
-  interval: duration({ positive: true }).default(30_000),
-  timeout: duration({ positive: true }).default(5_000),
+  interval: duration('checks[].interval').default(30_000),
+  timeout: duration('checks[].timeout').default(5_000),
   failures: count(1).default(3),
   successes: count(1).default(1),
 }).superRefine((c, ctx) => {
@@ -181,36 +194,64 @@ export const fileSchema = section(
     state_dir: z.string().min(1).nullish(),
     listen: listen.optional(),
     log_format: z.enum(['json', 'pretty']).default('json'),
-    resync: duration({ positive: true }).default(60_000),
+    resync: duration('resync').default(60_000),
     heal: section(
       strict({
         default: healMode.default('desired'),
-        crash_loop: section(strict({ restarts: count(1).default(5), within: duration({ positive: true }).default(120_000) })),
-        backoff: section(strict({ initial: duration({ positive: true }).default(1_000), max: duration({ positive: true }).default(60_000) })),
+        crash_loop: section(strict({ restarts: count(1).default(5), within: duration('heal.crash_loop.within').default(120_000) })),
+        backoff: section(strict({ initial: duration('heal.backoff.initial').default(1_000), max: duration('heal.backoff.max').default(60_000) })),
       }),
     ),
     recovery: section(
       strict({
-        grace: duration().default(10_000),
-        ready_timeout: duration({ positive: true }).default(120_000),
-        running_for: duration().default(5_000),
+        grace: duration('recovery.grace').default(10_000),
+        ready_timeout: duration('recovery.ready_timeout').default(120_000),
+        running_for: duration('recovery.running_for').default(5_000),
         concurrency: count(1).default(8),
       }),
     ),
     services: z.preprocess((v) => (v === null ? undefined : v), z.record(z.string().min(1), serviceSchema).default({})),
     alerts: section(
       strict({
-        for: duration().default(0),
-        repeat: duration().default(4 * 3_600_000),
+        for: duration('alerts.for').default(0),
+        repeat: duration('alerts.repeat').default(4 * 3_600_000),
         channels: z.preprocess((v) => (v === null ? undefined : v), z.array(channelSchema).default([])),
       }),
     ),
-    heartbeat: strict({ url: httpUrl, interval: duration({ positive: true }).default(60_000) }).nullish(),
+    heartbeat: strict({ url: httpUrl, interval: duration('heartbeat.interval').default(60_000) }).nullish(),
     preflight: section(strict({ block: z.boolean().default(false) })),
+    http: section(strict({ token: z.string().min(MIN_TOKEN_LENGTH).nullish() })),
+    timeline: section(strict({ retention: duration('timeline.retention').default(90 * 86_400_000) })),
   }),
 );
 
 type FileConfig = z.output<typeof fileSchema>;
+
+/** Whether the agent's HTTP listener on `host` is reachable from this host only. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === 'localhost' || h === '::1' || /^(0:){7}1$/.test(h) || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * What is valid but probably not meant, with the path of the value to look at: a listener that
+ * other hosts can reach (/metrics and /status name the containers).
+ */
+export function configWarnings(config: UpkeepConfig): ConfigIssue[] {
+  if (isLoopback(config.listen.host)) return [];
+  return [
+    config.http.token === null
+      ? {
+          path: ['listen'],
+          message:
+            'not a loopback address: other hosts can connect, and /metrics and /status name your containers; set http.token (other hosts must then send Authorization: Bearer TOKEN) or listen on 127.0.0.1',
+        }
+      : {
+          path: ['listen'],
+          message: 'not a loopback address: other hosts can connect; they must send Authorization: Bearer <http.token> for /metrics and /status, over plain http (use a TLS proxy or a private network)',
+        },
+  ];
+}
 
 // ---------- translation ----------
 
@@ -223,9 +264,39 @@ export type ParseResult = { ok: true; config: UpkeepConfig } | { ok: false; issu
 export function parseConfigObject(value: unknown, opts: { sensitivePaths?: ConfigPath[] } = {}): ParseResult {
   const r = fileSchema.safeParse(value === undefined ? null : value, { reportInput: true });
   if (!r.success) return { ok: false, issues: toIssues(r.error.issues, opts.sensitivePaths ?? []) };
-  const issues: ConfigIssue[] = [];
+  const issues: ConfigIssue[] = crossFieldIssues(r.data, value);
   const config = toConfig(r.data, issues);
   return issues.length ? { ok: false, issues } : { ok: true, config };
+}
+
+/** The value at `path` in the parsed file, or undefined. */
+function rawAt(value: unknown, path: ConfigPath): unknown {
+  let v = value;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<string | number, unknown>)[seg];
+  }
+  return v;
+}
+
+/**
+ * Checks between keys: heal.backoff.initial <= heal.backoff.max. The issue points at the key the
+ * file sets (initial when both are written), so FILE:LINE:COL lands on something to change.
+ */
+function crossFieldIssues(f: FileConfig, value: unknown): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const { initial, max } = f.heal.backoff;
+  if (initial > max) {
+    const initialPath = ['heal', 'backoff', 'initial'];
+    const maxPath = ['heal', 'backoff', 'max'];
+    const rawInitial = rawAt(value, initialPath);
+    issues.push(
+      rawInitial !== undefined && rawInitial !== null
+        ? { path: initialPath, message: `expected at most heal.backoff.max (${formatDuration(max)}), found ${describe(rawInitial)}` }
+        : { path: maxPath, message: `expected at least heal.backoff.initial (${formatDuration(initial)}), found ${describe(rawAt(value, maxPath))}` },
+    );
+  }
+  return issues;
 }
 
 function toConfig(f: FileConfig, issues: ConfigIssue[]): UpkeepConfig {
@@ -253,6 +324,8 @@ function toConfig(f: FileConfig, issues: ConfigIssue[]): UpkeepConfig {
     alerts: { forMs: f.alerts.for, repeatMs: f.alerts.repeat, channels: nameChannels(f.alerts.channels, issues) },
     heartbeat: f.heartbeat ? { url: f.heartbeat.url, intervalMs: f.heartbeat.interval } : null,
     preflight: { block: f.preflight.block },
+    http: { token: f.http.token ?? null },
+    timeline: { retentionMs: f.timeline.retention },
   };
 }
 
@@ -326,7 +399,10 @@ export function describe(v: unknown, hide = false): string {
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : 'a list';
   if (typeof v === 'object') return 'a mapping';
   if (hide) return `a ${typeof v} (hidden)`;
-  if (typeof v === 'string') return v.length > 60 ? `${JSON.stringify(v.slice(0, 57))}...` : JSON.stringify(v);
+  if (typeof v === 'string') {
+    const shown = maskUrlSecrets(v);
+    return shown.length > 60 ? `${JSON.stringify(shown.slice(0, 57))}...` : JSON.stringify(shown);
+  }
   return String(v);
 }
 

@@ -113,6 +113,14 @@ export interface UpkeepConfig {
     /** Let `upkeep preflight --hook` stop apt when something will not come back. Default false. */
     block: boolean;
   };
+  /**
+   * The agent's HTTP listener's access rule: requests from loopback peers get every page; requests
+   * from other hosts get /metrics and /status (and later pages naming containers) only with
+   * `Authorization: Bearer <token>`; without a token, never (403). /healthz is open. Default null.
+   */
+  http: { token: string | null };
+  /** The timeline (state database) keeps records this long; the agent prunes daily. Default 90 days. */
+  timeline: { retentionMs: number };
 }
 
 export function defaultConfig(): UpkeepConfig {
@@ -127,6 +135,8 @@ export function defaultConfig(): UpkeepConfig {
     alerts: { forMs: 0, repeatMs: 4 * 3_600_000, channels: [] },
     heartbeat: null,
     preflight: { block: false },
+    http: { token: null },
+    timeline: { retentionMs: 90 * 86_400_000 },
   };
 }
 

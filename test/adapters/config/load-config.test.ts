@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { loadConfig, parseConfigText } from '../../../src/adapters/config/load-config.js';
+import { firstInvalidUtf8, loadConfig, parseConfigText } from '../../../src/adapters/config/load-config.js';
 import { ConfigError } from '../../../src/core/config/issues.js';
 import { DEFAULT_CONFIG_PATH, defaultConfig } from '../../../src/core/config/types.js';
 import { FULL_ENV, FULL_EXPECTED, FULL_PATH, FULL_SECRETS } from '../../core/config/fixtures.js';
@@ -68,7 +69,7 @@ test('unknown key: at the key, with a suggestion', () => {
 });
 
 test('wrong type, and a missing key points at the parent mapping', () => {
-  assert.deepEqual(lines('preflight:\n  block: 3\nheartbeat:\n  interval: 5s\n'), [
+  assert.deepEqual(lines('preflight:\n  block: 3\nheartbeat:\n  interval: 15s\n'), [
     'f.yml:2:10: preflight.block: expected true or false, found 3',
     'f.yml:4:3: heartbeat.url: missing required key "url" (expected a string)',
   ]);
@@ -112,4 +113,103 @@ test('a group/world-readable file holding a literal secret gets a warning, not a
   assert.deepEqual((await loadConfig({ path: write('closed.yml', text, 0o600) }, {})).warnings, []);
   const fromEnv = 'alerts:\n  channels:\n    - { type: webhook, url: "https://h.example", secret: "${S}" }\n';
   assert.deepEqual((await loadConfig({ path: write('env.yml', fromEnv, 0o644) }, { S: 'x' })).warnings, []);
+});
+
+test('a duration out of range: FILE:LINE:COL at the value, naming the range', () => {
+  assert.deepEqual(lines('resync: 720h\nheartbeat:\n  url: https://hc.example/p\n  interval: 9999999h\nalerts: { repeat: 1ms }\n'), [
+    'f.yml:1:9: resync: expected a duration from 1s to 24h, found "720h"',
+    'f.yml:4:13: heartbeat.interval: expected a duration from 10s to 24h, found "9999999h"',
+    'f.yml:5:19: alerts.repeat: expected 0 (no reminders) or a duration from 1m to 24d, found "1ms"',
+  ]);
+});
+
+test('heal.backoff.initial > max: at the offending key', () => {
+  assert.deepEqual(lines('heal:\n  backoff:\n    initial: 2m\n    max: 1m\n'), ['f.yml:3:14: heal.backoff.initial: expected at most heal.backoff.max (1m), found "2m"']);
+  assert.deepEqual(lines('heal:\n  backoff:\n    max: 500ms\n'), ['f.yml:3:10: heal.backoff.max: expected at least heal.backoff.initial (1s), found "500ms"']);
+});
+
+/** The ConfigError loadConfig rejects with (within 5 s: nothing may hang). */
+async function loadError(path: string): Promise<ConfigError> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`loadConfig(${path}) did not finish within 5 s`)), 5_000);
+  });
+  try {
+    await Promise.race([loadConfig({ path }, {}), timeout]);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, String((err as Error)?.stack ?? err));
+    assert.equal(err.exitCode, 2);
+    return err;
+  } finally {
+    clearTimeout(timer);
+  }
+  assert.fail(`expected a ConfigError for ${path}`);
+}
+
+test('a YAML alias bomb ("billion laughs") is a FILE:LINE:COL error, not an internal error', () => {
+  const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
+  for (let i = 1; i < 9; i++) {
+    const [prev, cur] = [String.fromCharCode(96 + i), String.fromCharCode(97 + i)];
+    bomb.push(`${cur}: &${cur} [${Array(9).fill(`*${prev}`).join(',')}]`);
+  }
+  const out = lines(`${bomb.join('\n')}\n`);
+  assert.equal(out.length, 1, out.join('\n'));
+  assert.match(out[0] ?? '', /^f\.yml:2:8: YAML: too many alias expansions/);
+});
+
+test('a few aliases are fine', () => {
+  const r = parseConfigText('services:\n  a: &s { heal: always, checks: [ { docker: true } ] }\n  b: *s\n', 'f.yml', {});
+  assert.deepEqual(r.config.services.map((s) => [s.name, s.heal, s.checks.length]), [['a', 'always', 1], ['b', 'always', 1]]);
+});
+
+test('a FIFO is refused at once (no hang), /dev/zero too (no endless read)', async (t) => {
+  const fifo = join(dir, 'fifo.yml');
+  const made = spawnSync('mkfifo', [fifo]);
+  if (made.status !== 0) t.skip('mkfifo not available');
+  else {
+    const err = await loadError(fifo);
+    assert.deepEqual(err.lines, [`${fifo}: not a regular file (a FIFO)`]);
+  }
+  if (existsSync('/dev/zero')) {
+    const err = await loadError('/dev/zero');
+    assert.deepEqual(err.lines, ['/dev/zero: not a regular file (a character device)']);
+  }
+  assert.deepEqual((await loadError(dir)).lines, [`${dir}: not a regular file (a directory)`]);
+});
+
+test('a file over 1 MiB is refused', async () => {
+  const big = write('big.yml', `# ${'x'.repeat(1024 * 1024)}\n`);
+  const err = await loadError(big);
+  assert.equal(err.lines.length, 1);
+  assert.match(err.lines[0] ?? '', new RegExp(`^${big}: too large \\(1048579 bytes; the limit is 1 MiB\\)$`));
+});
+
+test('a file that is not UTF-8 is refused, with where', async () => {
+  const p = join(dir, 'latin1.yml');
+  writeFileSync(p, Buffer.concat([Buffer.from('log_format: json\n# caf'), Buffer.from([0xe9]), Buffer.from('\n')]));
+  const err = await loadError(p);
+  assert.deepEqual(err.lines, [`${p}:2:6: not UTF-8 (byte 0xe9); save the file as UTF-8`]);
+  const utf16 = join(dir, 'utf16.yml');
+  writeFileSync(utf16, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('resync: 5s\n', 'utf16le')]));
+  assert.match((await loadError(utf16)).lines[0] ?? '', /:1:1: not UTF-8 \(byte 0xff\)/);
+  const bom = write('bom.yml', '\ufeffresync: 5s\n');
+  assert.equal((await loadConfig({ path: bom }, {})).config.resyncMs, 5_000, 'a UTF-8 BOM is fine');
+});
+
+test('firstInvalidUtf8: valid multi-byte text, truncated sequences, overlongs and surrogates', () => {
+  assert.equal(firstInvalidUtf8(Buffer.from('héllo → 🐳')), -1);
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0xe2, 0x82])), 1, 'truncated at the end');
+  assert.equal(firstInvalidUtf8(Buffer.from([0xc0, 0xaf])), 0, 'overlong');
+  assert.equal(firstInvalidUtf8(Buffer.from([0xed, 0xa0, 0x80])), 0, 'surrogate');
+  assert.equal(firstInvalidUtf8(Buffer.from([0x61, 0x80])), 1, 'lone continuation byte');
+});
+
+test('listen on a non-loopback address: a FILE:LINE:COL warning, not an error', () => {
+  const r = parseConfigText('log_format: json\nlisten: 0.0.0.0:9465\n', 'f.yml', {});
+  assert.equal(r.warnings.length, 1);
+  assert.match(r.warnings[0] ?? '', /^f\.yml:2:9: listen: not a loopback address: other hosts can connect, and \/metrics and \/status name your containers/);
+  assert.deepEqual(parseConfigText('listen: 127.0.0.1:9000\n', 'f.yml', {}).warnings, []);
+  const masked = parseConfigText('listen: "[::]:1"\nhttp: { token: "${T}" }\n', 'f.yml', { T: 'abcdefghijklmnopqrstuvwxyz' });
+  assert.equal(masked.config.http.token, 'abcdefghijklmnopqrstuvwxyz');
+  assert.equal(masked.masked.http.token, '***');
 });

@@ -17,11 +17,13 @@ test('every commented setting in the default file is valid when uncommented', ()
     .filter((l) => /^# [a-z ]/.test(l))
     .map((l) => l.slice(2))
     .join('\n');
-  const env = { UPKEEP_WEBHOOK_SECRET: 's', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/X', SMTP_PASSWORD: 'p' };
+  const env = { UPKEEP_WEBHOOK_SECRET: 's', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/X', SMTP_PASSWORD: 'p', UPKEEP_HTTP_TOKEN: '0123456789abcdef' };
   const { value, issues } = interpolateTree(parse(uncommented), env);
   assert.deepEqual(issues, []);
   const r = parseConfigObject(value);
   assert.ok(r.ok, JSON.stringify(r));
   assert.equal(r.config.services[0]?.checks.length, 3);
   assert.equal(r.config.alerts.channels.length, 4);
+  assert.equal(r.config.http.token, '0123456789abcdef');
+  assert.equal(r.config.timeline.retentionMs, 90 * 86_400_000);
 });

@@ -9,9 +9,10 @@ export const FULL_ENV = {
   SLACK_URL: 'https://hooks.slack.com/services/T000/B000/slackxyzzy',
   NTFY_TOKEN: 'tk_ntfy_51e2',
   SMTP_PASSWORD: 'smtp-pw-8842',
+  UPKEEP_HTTP_TOKEN: 'httptok-0c51d2e9a4b7',
 };
 
-export const FULL_SECRETS = ['whsec-7f3a9c', 'slackxyzzy', 'tk_ntfy_51e2', 'smtp-pw-8842'];
+export const FULL_SECRETS = ['whsec-7f3a9c', 'slackxyzzy', 'tk_ntfy_51e2', 'smtp-pw-8842', 'httptok-0c51d2e9a4b7'];
 
 export const FULL_EXPECTED: UpkeepConfig = {
   stateDir: '/var/lib/upkeep',
@@ -44,4 +45,6 @@ export const FULL_EXPECTED: UpkeepConfig = {
   },
   heartbeat: { url: 'https://hc.example/ping/abc', intervalMs: 60_000 },
   preflight: { block: false },
+  http: { token: 'httptok-0c51d2e9a4b7' },
+  timeline: { retentionMs: 90 * 86_400_000 },
 };

@@ -36,10 +36,10 @@ test('an empty file, an empty mapping and empty sections mean the defaults', () 
 });
 
 test('partial sections keep the other defaults', () => {
-  const c = ok('heal: { crash_loop: { restarts: 3 } }\nrecovery: { grace: 1.5 }\nresync: 500ms\nlisten: "[::1]:9000"\nlog_format: pretty');
+  const c = ok('heal: { crash_loop: { restarts: 3 } }\nrecovery: { grace: 1.5 }\nresync: 1500ms\nlisten: "[::1]:9000"\nlog_format: pretty');
   assert.deepEqual(c.heal, { ...defaultConfig().heal, crashLoopRestarts: 3 });
   assert.equal(c.recovery.graceMs, 1500);
-  assert.equal(c.resyncMs, 500);
+  assert.equal(c.resyncMs, 1500);
   assert.deepEqual(c.listen, { host: '::1', port: 9000 });
   assert.equal(c.logFormat, 'pretty');
 });
@@ -105,7 +105,7 @@ bogus: 1`);
     { path: ['alerts', 'channels', 1, 'url'], message: 'expected an http:// or https:// URL, found "ftp://x"' },
     { path: ['alerts', 'channels', 2, 'to'], message: 'expected a list with >= 1 entries, found an empty list' },
     { path: ['preflight', 'block'], message: 'expected true or false, found "yes"' },
-    { path: ['bogus'], message: 'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight', at: 'key' },
+    { path: ['bogus'], message: 'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight, http, timeline', at: 'key' },
   ]);
 });
 
@@ -128,4 +128,37 @@ test('suggestKey suggests close keys only', () => {
   assert.equal(suggestKey('intervall', ['interval', 'timeout']), 'interval');
   assert.equal(suggestKey('ready-timeout', ['grace', 'ready_timeout']), 'ready_timeout');
   assert.equal(suggestKey('zzz', ['interval', 'timeout']), null);
+});
+
+test('timeline.retention: days, 1d..3650d (longer than a timer may wait: the agent prunes daily), default 90 days', () => {
+  assert.equal(defaultConfig().timeline.retentionMs, 90 * 86_400_000);
+  assert.equal(ok('timeline: { retention: 3650d }').timeline.retentionMs, 3650 * 86_400_000);
+  assert.equal(ok('timeline: { retention: 36h }').timeline.retentionMs, 36 * 3_600_000);
+  assert.equal(ok('timeline:').timeline.retentionMs, 90 * 86_400_000);
+  assert.deepEqual(issues('timeline: { retention: 12h }'), [{ path: ['timeline', 'retention'], message: 'expected a duration from 1d to 3650d, found "12h"' }]);
+  assert.deepEqual(issues('timeline: { retention: 3651d }'), [{ path: ['timeline', 'retention'], message: 'expected a duration from 1d to 3650d, found "3651d"' }]);
+});
+
+test('http.token: optional, at least 16 characters, never quoted', () => {
+  assert.equal(defaultConfig().http.token, null);
+  assert.equal(ok('http: { token: 0123456789abcdef }').http.token, '0123456789abcdef');
+  assert.deepEqual(issues('http: { token: short-secret }'), [{ path: ['http', 'token'], message: 'expected a string of length >= 16, found a string (hidden)' }]);
+});
+
+test('a listener other hosts can reach is a warning at listen; loopback is not', async () => {
+  const { configWarnings, isLoopback } = await import('../../../src/core/config/schema.js');
+  for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost', '::ffff:127.0.0.1']) assert.ok(isLoopback(h), h);
+  for (const h of ['0.0.0.0', '::', '192.168.1.10', 'example.org', '']) assert.ok(!isLoopback(h), h);
+  assert.deepEqual(configWarnings(defaultConfig()), []);
+  const open = configWarnings(ok('listen: 0.0.0.0:9465'));
+  assert.equal(open.length, 1);
+  assert.deepEqual(open[0]?.path, ['listen']);
+  assert.match(open[0]?.message ?? '', /not a loopback address.*set http\.token/);
+  const withToken = configWarnings(ok('listen: "[::]:9465"\nhttp: { token: 0123456789abcdef }'));
+  assert.match(withToken[0]?.message ?? '', /Authorization: Bearer <http\.token>/);
+});
+
+test('a URL secret is not quoted in an error message either', () => {
+  const list = issues('alerts:\n  channels:\n    - { type: webhook, url: "ftp://h.example/?token=leak-9f8e" }');
+  assert.deepEqual(list, [{ path: ['alerts', 'channels', 0, 'url'], message: 'expected an http:// or https:// URL, found "ftp://h.example/?token=***"' }]);
 });
