@@ -292,6 +292,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
   const http = new AgentHttpServer({
     host: config.listen.host,
     port: config.listen.port,
+    token: config.http?.token ?? null,
     metrics: async () => metrics.render(),
     health: () => {
       const s = controller.status;

@@ -13,6 +13,7 @@
  * the server is closed. A listen error (port in use, no permission) rejects `run()` and `listening`
  * with a message naming the address.
  */
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Actor } from '../../ports/actor.js';
@@ -40,6 +41,12 @@ export interface AgentHttpOptions {
   status?: () => Promise<unknown> | unknown;
   /** On abort, how long requests in flight may take before their connections are cut. Default 2000. */
   closeTimeoutMs?: number;
+  /**
+   * /metrics and /status name containers: a peer that is not on loopback gets them only with
+   * `Authorization: Bearer <token>` (401 with a wrong or missing one), and never without a token
+   * configured (403). /healthz is open to every peer.
+   */
+  token?: string | null;
 }
 
 export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 9465 } as const;
@@ -144,6 +151,11 @@ export class AgentHttpServer implements Actor {
       res.setHeader('Allow', 'GET');
       return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed; use GET\n`);
     }
+    const refusal = accessRefusal(path, req.socket.remoteAddress, req.headers.authorization, this.opts.token ?? null);
+    if (refusal !== null) {
+      if (refusal.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+      return send(res, refusal.status, 'text/plain; charset=utf-8', refusal.body);
+    }
     try {
       if (route === 'metrics') {
         const m = this.opts.metrics;
@@ -186,4 +198,31 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
   send(res, status, 'application/json; charset=utf-8', `${JSON.stringify(value)}\n`);
+}
+
+/**
+ * Who may read a page (see AgentHttpOptions.token): null when the request may go on, else the
+ * status and text to answer with.
+ */
+export function accessRefusal(path: string, peer: string | undefined, authorization: string | undefined, token: string | null): { status: 401 | 403; body: string } | null {
+  if (path === '/healthz' || isLoopback(peer)) return null;
+  if (token === null) return { status: 403, body: `${path} is served to loopback only; set http.token in the config to allow other peers with a bearer token\n` };
+  if (!bearerMatches(authorization, token)) return { status: 401, body: 'a valid "Authorization: Bearer <token>" is required\n' };
+  return null;
+}
+
+/** 127.0.0.0/8, ::1, and IPv4-mapped loopback. */
+export function isLoopback(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return v4.startsWith('127.') || address === '::1';
+}
+
+/** Compares the bearer token in constant time. */
+function bearerMatches(header: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!m) return false;
+  const given = Buffer.from(m[1]!, 'utf8');
+  const want = Buffer.from(token, 'utf8');
+  return given.length === want.length && timingSafeEqual(given, want);
 }
