@@ -1,5 +1,5 @@
 /**
- * The allowed range of every duration in the config file (docs/config.md, docs/limits-config.md).
+ * The allowed range of every duration in the config file (docs/config.md, docs/limits.md).
  * Node's timers fire at once for a delay of 2^31 ms (about 24.8 days) or more, so every duration
  * the agent may wait on with a timer has a maximum of at most 24 days: `resync: 720h` used to give
  * hundreds of reconciles a second. `timeline.retention` is not a timer (the agent prunes daily), so

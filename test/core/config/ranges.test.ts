@@ -87,14 +87,14 @@ test('every range used as a timer ends below 2^31-1 ms; timeline.retention is th
   assert.deepEqual(Object.entries(DURATION_RANGES).filter(([, r]) => !r.timer).map(([k]) => k), ['timeline.retention']);
 });
 
-test('docs/config.md and docs/limits-config.md state every range', async () => {
+test('docs/config.md and docs/limits.md state every range', async () => {
   const { readFileSync } = await import('node:fs');
   const { DURATION_RANGES } = await import('../../../src/core/config/ranges.js');
-  const limits = readFileSync(new URL('../../../docs/limits-config.md', import.meta.url), 'utf8');
+  const limits = readFileSync(new URL('../../../docs/limits.md', import.meta.url), 'utf8');
   const config = readFileSync(new URL('../../../docs/config.md', import.meta.url), 'utf8');
   for (const [key, r] of Object.entries(DURATION_RANGES)) {
     const docKey = key.startsWith('checks[].') ? `services.NAME.${key}` : key;
-    assert.ok(limits.includes(`| \`${docKey}\` | \`${r.min}\` | \`${r.max}\` |`), `limits-config.md: ${docKey} ${r.min}..${r.max}`);
+    assert.ok(limits.includes(`| \`${docKey}\` | \`${r.min}\` | \`${r.max}\` |`), `limits.md: ${docKey} ${r.min}..${r.max}`);
     const short = key.replace('checks[].', '');
     const row = config.split('\n').find((l) => l.startsWith(`| \`${short}\` |`));
     assert.ok(row?.includes(`\`${r.min}\`..\`${r.max}\``), `config.md: ${short} ${r.min}..${r.max}: ${row}`);
