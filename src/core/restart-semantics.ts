@@ -2,7 +2,7 @@
  * Will this container be running after a daemon restart, a daemon crash or a reboot?
  *
  * This reproduces moby's `ShouldRestart` as observed on a real engine (see docs/restart-semantics.md
- * and FACTS.md): at daemon start, a container that ran before is started again when
+ * and docs/restart-semantics.md): at daemon start, a container that ran before is started again when
  *   - `always`;
  *   - `unless-stopped` and not `HasBeenManuallyStopped`;
  *   - `on-failure[:N]` when its exit code is not 0 and RestartCount < N (N = 0: no limit);

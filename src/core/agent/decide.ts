@@ -10,7 +10,7 @@
  *   after upkeep's current event stream connected. Such a container stops being desired (unless
  *   its heal mode is `always`) until somebody starts it again.
  * - The daemon does not set the flag when it stops containers at its own shutdown; after a daemon
- *   CRASH the next daemon kills the orphans at its start and does set the flag (FACTS.md), but that
+ *   CRASH the next daemon kills the orphans at its start and does set the flag (docs/restart-semantics.md), but that
  *   happens before upkeep's stream to the new daemon connects, so the finish time tells them apart.
  * - Where the flags cannot be read (config.v2.json is root-only), a `stop`/`kill` event upkeep saw
  *   for the container while connected stands in for the flag.

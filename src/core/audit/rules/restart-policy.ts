@@ -1,6 +1,6 @@
 /**
  * restart-policy: a service whose restart policy does not bring it back after the events of the restart
- * table (FACTS.md): a daemon restart or reboot, a `docker stop` followed by a daemon restart, a daemon
+ * table (docs/restart-semantics.md): a daemon restart or reboot, a `docker stop` followed by a daemon restart, a daemon
  * crash. See docs/rules/restart-policy.md for the table, the cases and when there is no fix.
  */
 import { formatRestartPolicy } from '../../container-facts.js';
