@@ -131,7 +131,6 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     clock,
   });
 
-  let watcher: EventWatcher;
   const controller = new Controller({
     config,
     engine,
@@ -160,7 +159,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     isTerminal: (err) => err instanceof TerminalReconcileError,
     onTerminal: (err) => controller.reportTerminal(err),
   });
-  watcher = new EventWatcher({
+  const watcher = new EventWatcher({
     engine,
     clock,
     onEvent: (ev) => queue.trigger(controller.onEvent(ev)),

@@ -31,7 +31,7 @@ describe('upkeep timeline', () => {
     const alerts = await upkeep(['timeline', '--since', '2h', '--kind', 'alert-*', 'engine-down', '--json', '--state-dir', dir]);
     assert.deepEqual((JSON.parse(alerts.stdout) as typeof out).entries.map((e) => e.kind), ['engine-down', 'alert-firing']);
     const worker = await upkeep(['timeline', '--since', '1d', '--subject', 'worker', '--state-dir', dir]);
-    assert.match(worker.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ  container-died  worker: worker stopped \(exited 137\) \[\.\.\.\] \(reconstructed\)\n$/);
+    assert.match(worker.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}container-died {2}worker: worker stopped \(exited 137\) \[\.\.\.\] \(reconstructed\)\n$/);
     const everything = await upkeep(['timeline', '--since', '2025-01-01', '--json', '--state-dir', dir]);
     assert.equal((JSON.parse(everything.stdout) as typeof out).entries.length, 4);
   });

@@ -5,7 +5,7 @@
  */
 import { toContainerFacts, toDaemonFacts } from '../../core/container-facts.js';
 import type { EngineContainerInspect, EngineContainerSummary, EngineInfo } from '../../core/engine-types.js';
-import type { ContainerFacts, DaemonFacts } from '../../core/model.js';
+import type { ContainerFacts } from '../../core/model.js';
 import { ConfigV2FlagsReader, type DaemonFlagsReader } from './daemon-flags.js';
 import type { DockerEngine } from './engine-client.js';
 import type { HostState } from '../../ports/host.js';

@@ -67,6 +67,11 @@ marked "reconstructed". Kinds: docs/timeline.md. Exit codes: 0 listed (also when
 function oneLine(text: string): string {
   const first = text.split('\n')[0] ?? '';
   // Container names and log lines reach the terminal: no control characters (escape sequences).
-  const safe = first.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '?');
+  const safe = [...first].map((c) => (isControl(c.codePointAt(0)!) ? '?' : c)).join('');
   return first.length < text.length ? `${safe} [...]` : safe;
+}
+
+/** C0 and C1 control characters and DEL, except the tab. */
+function isControl(code: number): boolean {
+  return (code < 0x20 && code !== 0x09) || (code >= 0x7f && code <= 0x9f);
 }

@@ -36,7 +36,7 @@ test('at 100 columns no line is wider than 100, and no word of the report is los
     for (const p of report.packages.filter((x) => x.risk !== 'low')) assert.ok(flat.includes(words(p.effects.join('; ')).join(' ')), `${p.name} at ${width}`);
   }
   const at100 = renderPreflightText(view, { width: 100 });
-  assert.match(at100, /^high  docker-ce +5:28\.3\.2-1~ubuntu\.24\.04~noble -> 5:29\.0\.2-1~ubuntu\.24\.04~noble$/m);
+  assert.match(at100, /^high {2}docker-ce +5:28\.3\.2-1~ubuntu\.24\.04~noble -> 5:29\.0\.2-1~ubuntu\.24\.04~noble$/m);
   assert.match(at100, /^ {6}MAJOR; restarts docker\.service; every container stops;/m);
   assert.match(at100, /^ {6}source: knowledge base$/m);
 });
