@@ -43,8 +43,20 @@ try {
     writeFileSync(join(d, 'docker-compose.yml'), composeFile(i));
   }
   const t0 = performance.now();
-  await mapBounded(Array.from({ length: CONTAINERS }, (_, i) => i), 6, (i) =>
-    engine.run(`live-${i}`, { flags: ['--restart', POLICIES[i % 3]!.replace(/"/g, ''), '--label', `com.docker.compose.project=project-${i}`, '--label', `com.docker.compose.service=svc${i % 5}`] }),
+  await mapBounded(
+    Array.from({ length: CONTAINERS }, (_, i) => i),
+    6,
+    (i) =>
+      engine.run(`live-${i}`, {
+        flags: [
+          '--restart',
+          POLICIES[i % 3]!.replace(/"/g, ''),
+          '--label',
+          `com.docker.compose.project=project-${i}`,
+          '--label',
+          `com.docker.compose.service=svc${i % 5}`,
+        ],
+      }),
   );
   console.log(`setup: ${CONTAINERS} running containers in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 

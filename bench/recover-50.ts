@@ -51,7 +51,10 @@ try {
     if (!(await allRunning())) throw new Error('floor: not all running');
     floor.push(performance.now() - t0);
 
-    for (const [concurrency, out] of [[8, upkeep8], [50, upkeep50]] as const) {
+    for (const [concurrency, out] of [
+      [8, upkeep8],
+      [50, upkeep50],
+    ] as const) {
       await stopAll();
       t0 = performance.now();
       const result = await executeRecovery(snapshot.containers, new EngineRecoveryEffects(client), { concurrency, engineWaitMs: 10_000 });
@@ -62,7 +65,8 @@ try {
   const f = median(floor);
   const u8 = median(upkeep8);
   const u50 = median(upkeep50);
-  const line = (label: string, xs: number[]) => `${label.padEnd(34)} median ${(median(xs) / 1000).toFixed(2)} s  (runs: ${xs.map((x) => (x / 1000).toFixed(2)).join(', ')})`;
+  const line = (label: string, xs: number[]) =>
+    `${label.padEnd(34)} median ${(median(xs) / 1000).toFixed(2)} s  (runs: ${xs.map((x) => (x / 1000).toFixed(2)).join(', ')})`;
   console.log(`recover ${N} stopped containers, ${ROUNDS} alternating rounds, private dockerd ${state.daemon.serverVersion}`);
   console.log(line('floor: raw API, all 50 at once', floor));
   console.log(line('upkeep executor, concurrency 8', upkeep8));

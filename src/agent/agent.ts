@@ -199,7 +199,14 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       tracks.set(key, out.track);
       if (out.entry !== null) {
         log[out.entry.level]({ check: key }, out.entry.message);
-        if (out.entry.kind !== null) store.appendTimeline({ at: new Date(clock.now()).toISOString(), kind: out.entry.kind, subject: out.entry.subject, message: out.entry.message, ...(out.entry.data ? { data: out.entry.data } : {}) });
+        if (out.entry.kind !== null)
+          store.appendTimeline({
+            at: new Date(clock.now()).toISOString(),
+            kind: out.entry.kind,
+            subject: out.entry.subject,
+            message: out.entry.message,
+            ...(out.entry.data ? { data: out.entry.data } : {}),
+          });
       }
       if (out.alert !== null) {
         const ctx = { now: clock.now(), lastLogs: new Map<string, string>() };
@@ -296,7 +303,10 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     health: () => {
       const s = controller.status;
       const fresh = queue.lastSuccessAt !== null && clock.now() - queue.lastSuccessAt < config.resyncMs * 3;
-      return { ok: fresh, detail: { engineUp: s.engineUp, lastReconcileAt: s.lastReconcileAt, maintenance: maintenanceActive, ...(s.error ? { error: s.error.message } : {}) } };
+      return {
+        ok: fresh,
+        detail: { engineUp: s.engineUp, lastReconcileAt: s.lastReconcileAt, maintenance: maintenanceActive, ...(s.error ? { error: s.error.message } : {}) },
+      };
     },
     status: () => ({ ...controller.status, maintenance: maintenanceActive, alertsFiring: alerts.firing(), activeAlerts: alerts.activeKeys() }),
   });
@@ -311,19 +321,36 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     },
   });
   const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, outbox, http, hostFacts, retention];
-  if (config.heartbeat) actors.push(new Heartbeat({ url: config.heartbeat.url, intervalMs: config.heartbeat.intervalMs, log, clock, onOk: (at) => metrics.setHeartbeatOk(at) }));
+  if (config.heartbeat)
+    actors.push(new Heartbeat({ url: config.heartbeat.url, intervalMs: config.heartbeat.intervalMs, log, clock, onOk: (at) => metrics.setHeartbeatOk(at) }));
 
   const run = async (signal: AbortSignal): Promise<void> => {
-    log.info({ version: deps.version, engine: engine.endpoint.display, listen: `${config.listen.host}:${config.listen.port}`, channels: [...notifiers.keys()] }, 'upkeep agent starting');
-    void http.listening.then(() => {
-      const a = http.address();
-      if (a) {
-        log.info({ address: `${a.host}:${a.port}` }, 'metrics and status listening');
-        deps.onListening?.(a);
-      }
-    }, () => undefined);
+    log.info(
+      { version: deps.version, engine: engine.endpoint.display, listen: `${config.listen.host}:${config.listen.port}`, channels: [...notifiers.keys()] },
+      'upkeep agent starting',
+    );
+    void http.listening.then(
+      () => {
+        const a = http.address();
+        if (a) {
+          log.info({ address: `${a.host}:${a.port}` }, 'metrics and status listening');
+          deps.onListening?.(a);
+        }
+      },
+      () => undefined,
+    );
     try {
-      await runActors(actors, signal, log, ['event-watcher', 'maintenance', 'health-checks', 'heartbeat', 'host-facts', 'timeline-retention', 'reconciler', 'outbox', 'http']);
+      await runActors(actors, signal, log, [
+        'event-watcher',
+        'maintenance',
+        'health-checks',
+        'heartbeat',
+        'host-facts',
+        'timeline-retention',
+        'reconciler',
+        'outbox',
+        'http',
+      ]);
     } finally {
       controller.stop();
       alerts.persist();

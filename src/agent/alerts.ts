@@ -67,7 +67,12 @@ export class AlertManager {
    * Steps alert `key`. `content(kind)` builds the message when one is due; for "resolved" it is
    * called with the state the alert had while firing.
    */
-  evaluate(key: string, rule: AlertRule, active: boolean, content: (kind: 'firing' | 'reminder' | 'resolved', firingSince: number | null) => AlertContent): void {
+  evaluate(
+    key: string,
+    rule: AlertRule,
+    active: boolean,
+    content: (kind: 'firing' | 'reminder' | 'resolved', firingSince: number | null) => AlertContent,
+  ): void {
     const now = this.clock.now();
     const prev = this.states.get(key) ?? INACTIVE;
     // Only a step that would send reads the windows (a quiet alert costs no query).
@@ -83,7 +88,12 @@ export class AlertManager {
     }
     if (step.send === null) {
       if (step.transition === 'held' || (step.transition === 'resolved' && prev.announced)) {
-        this.opts.store.appendTimeline({ at: new Date(now).toISOString(), kind: 'alert-held', subject: key, message: `alert ${key} ${step.transition} during maintenance: not sent` });
+        this.opts.store.appendTimeline({
+          at: new Date(now).toISOString(),
+          kind: 'alert-held',
+          subject: key,
+          message: `alert ${key} ${step.transition} during maintenance: not sent`,
+        });
       }
       return;
     }
@@ -98,7 +108,13 @@ export class AlertManager {
   queue(m: Omit<AlertMessage, 'host' | 'at'> & { at?: string }): void {
     const message: AlertMessage = { ...m, host: this.opts.host(), at: m.at ?? new Date(this.clock.now()).toISOString() };
     if (m.kind === 'summary' && this.inMaintenance(Date.parse(message.at))) {
-      this.opts.store.appendTimeline({ at: message.at, kind: 'alert-held', subject: m.subject, message: `${m.title} during maintenance: not sent: ${m.text}`, data: { id: m.id } });
+      this.opts.store.appendTimeline({
+        at: message.at,
+        kind: 'alert-held',
+        subject: m.subject,
+        message: `${m.title} during maintenance: not sent: ${m.text}`,
+        data: { id: m.id },
+      });
       return;
     }
     this.opts.store.appendTimeline({ at: message.at, kind: `alert-${m.kind}`, subject: m.subject, message: `${m.title}: ${m.text}`, data: { id: m.id } });

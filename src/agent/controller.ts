@@ -203,7 +203,13 @@ export class Controller {
       activeAlertKeys: this.opts.alerts.activeKeys(),
     };
     if (conn.connectedSince === null) {
-      const step = reconcileStep({ ...base, engine: { up: false, lostAt: conn.lostAt }, desired: null, unhealthy: [] }, this.memory, this.opts.config, this.timing, now);
+      const step = reconcileStep(
+        { ...base, engine: { up: false, lostAt: conn.lostAt }, desired: null, unhealthy: [] },
+        this.memory,
+        this.opts.config,
+        this.timing,
+        now,
+      );
       this.memory = step.memory;
       this.requestedRecovery = null; // in the memory now
       this.status = { ...this.status, engineUp: false };
@@ -223,7 +229,12 @@ export class Controller {
     }
     const unhealthy: UnhealthyRequest[] = [...this.unhealthy].map(([service, u]) => ({ container: this.containerNameFor(service), ...u }));
     const step = reconcileStep(
-      { ...base, engine: { up: true, connectedSince: conn.connectedSince, lostAt: conn.lostAt, host: state.host, containers: state.containers }, desired, unhealthy },
+      {
+        ...base,
+        engine: { up: true, connectedSince: conn.connectedSince, lostAt: conn.lostAt, host: state.host, containers: state.containers },
+        desired,
+        unhealthy,
+      },
       this.memory,
       this.opts.config,
       this.timing,
@@ -330,7 +341,16 @@ export class Controller {
     }
     metrics.heal(a.container, error === null ? 'restarted' : 'failed');
     const text = error === null ? `${a.container}: restarted by upkeep because ${a.why}` : `${a.container}: could not restart it (${a.why}): ${error}`;
-    this.write([{ at: new Date(clock.now()).toISOString(), kind: error === null ? 'restarted-unhealthy' : 'heal-failed', subject: a.container, message: text, level: error === null ? 'warn' : 'error', ...(error ? { data: { error } } : {}) }]);
+    this.write([
+      {
+        at: new Date(clock.now()).toISOString(),
+        kind: error === null ? 'restarted-unhealthy' : 'heal-failed',
+        subject: a.container,
+        message: text,
+        level: error === null ? 'warn' : 'error',
+        ...(error ? { data: { error } } : {}),
+      },
+    ]);
   }
 
   /** Starts (or re-creates) the containers to heal: one start call for one existing container, else the recovery executor. */
@@ -367,8 +387,19 @@ export class Controller {
       const ok = outcome !== undefined && (outcome.outcome === 'started' || outcome.outcome === 'recreated' || outcome.outcome === 'skipped');
       this.memory = afterHeal(this.memory, t.container.name, ok, now);
       metrics.heal(t.container.name, ok ? 'started' : 'failed');
-      const text = ok ? `${t.container.name}: started again by upkeep (${t.reason})` : `${t.container.name}: could not start it: ${outcome?.error ?? 'the recovery failed'}`;
-      this.write([{ at: new Date(now).toISOString(), kind: ok ? 'healed' : 'heal-failed', subject: t.container.name, message: text, data: { ...(outcome ?? {}) }, level: ok ? 'info' : 'warn' }]);
+      const text = ok
+        ? `${t.container.name}: started again by upkeep (${t.reason})`
+        : `${t.container.name}: could not start it: ${outcome?.error ?? 'the recovery failed'}`;
+      this.write([
+        {
+          at: new Date(now).toISOString(),
+          kind: ok ? 'healed' : 'heal-failed',
+          subject: t.container.name,
+          message: text,
+          data: { ...(outcome ?? {}) },
+          level: ok ? 'info' : 'warn',
+        },
+      ]);
     }
   }
 
@@ -379,7 +410,9 @@ export class Controller {
       await this.opts.engine.startContainer(id);
       return { outcomes: [{ action: 'start', container: name, outcome: 'started', attempts: 1, seconds: (clock.now() - began) / 1000, id }] };
     } catch (err) {
-      return { outcomes: [{ action: 'start', container: name, outcome: 'failed', attempts: 1, seconds: (clock.now() - began) / 1000, error: (err as Error).message }] };
+      return {
+        outcomes: [{ action: 'start', container: name, outcome: 'failed', attempts: 1, seconds: (clock.now() - began) / 1000, error: (err as Error).message }],
+      };
     }
   }
 
@@ -426,7 +459,13 @@ export class Controller {
       log[e.level]({ ...(e.subject ? { subject: e.subject } : {}), ...(e.kind ? { event: e.kind } : {}) }, e.message);
       if (e.kind === null) continue;
       try {
-        store.appendTimeline({ at: e.at ?? new Date(clock.now()).toISOString(), kind: e.kind, subject: e.subject, message: e.message, ...(e.data ? { data: e.data } : {}) });
+        store.appendTimeline({
+          at: e.at ?? new Date(clock.now()).toISOString(),
+          kind: e.kind,
+          subject: e.subject,
+          message: e.message,
+          ...(e.data ? { data: e.data } : {}),
+        });
       } catch (err) {
         log.error({ err: (err as Error).message }, 'could not write the timeline');
       }
@@ -454,7 +493,8 @@ export class Controller {
       now: clock.now(),
     });
     for (const e of entries) {
-      const dup = store.timeline({ kind: e.kind, subject: e.subject ?? undefined, since: e.at, until: new Date(Date.parse(e.at) + 1).toISOString() }).length > 0;
+      const dup =
+        store.timeline({ kind: e.kind, subject: e.subject ?? undefined, since: e.at, until: new Date(Date.parse(e.at) + 1).toISOString() }).length > 0;
       if (dup) continue;
       store.appendTimeline({ at: e.at, kind: e.kind, subject: e.subject, message: e.message, data: e.data, reconstructed: true });
     }
@@ -465,7 +505,9 @@ export class Controller {
 
   private observeContainers(rows: readonly StatusRow[]): void {
     this.opts.metrics.observeContainers(
-      rows.filter((r) => r.desired || r.verdict === 'operator-stopped').map((r) => ({ container: r.name, service: r.service, desired: r.desired, running: r.running, healthy: r.healthy })),
+      rows
+        .filter((r) => r.desired || r.verdict === 'operator-stopped')
+        .map((r) => ({ container: r.name, service: r.service, desired: r.desired, running: r.running, healthy: r.healthy })),
     );
   }
 
@@ -525,7 +567,12 @@ export class Controller {
       const known = new Set(store.operatorStops().map((s) => s.name));
       for (const s of legacyOperatorStops) {
         if (known.has(s.name)) continue;
-        store.recordOperatorStop({ name: s.name, at: new Date(s.at).toISOString(), by: 'agent', reason: 'stopped through the Docker API while the daemon kept running and upkeep watched (moved from the agent memory)' });
+        store.recordOperatorStop({
+          name: s.name,
+          at: new Date(s.at).toISOString(),
+          by: 'agent',
+          reason: 'stopped through the Docker API while the daemon kept running and upkeep watched (moved from the agent memory)',
+        });
       }
       store.setAgentState(MEMORY_KEY, durableMemory(memory));
       log.info({ containers: legacyOperatorStops.map((s) => s.name) }, 'operator stops moved from the agent memory into the intent store');

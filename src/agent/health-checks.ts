@@ -34,7 +34,7 @@ export function checkId(spec: HealthCheckSpec, index: number, all: readonly Heal
 
 /** One probe's effect on a check's status (pure). */
 export function stepCheck(prev: CheckStatus, spec: HealthCheckSpec, result: ProbeResult, now: number): CheckStatus {
-  const sameDirection = (prev.consecutive > 0) === result.ok && prev.consecutive !== 0;
+  const sameDirection = prev.consecutive > 0 === result.ok && prev.consecutive !== 0;
   const consecutive = sameDirection ? prev.consecutive + (result.ok ? 1 : -1) : result.ok ? 1 : -1;
   let passing = prev.passing;
   if (result.ok && consecutive >= spec.successes) passing = true;

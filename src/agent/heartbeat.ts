@@ -11,9 +11,7 @@ import { systemClock } from './system-clock.js';
 export class Heartbeat implements Actor {
   readonly name = 'heartbeat';
 
-  constructor(
-    private readonly opts: { url: string; intervalMs: number; log: AgentLog; onOk?: (at: number) => void; healthy?: () => boolean; clock?: Clock },
-  ) {}
+  constructor(private readonly opts: { url: string; intervalMs: number; log: AgentLog; onOk?: (at: number) => void; healthy?: () => boolean; clock?: Clock }) {}
 
   async run(signal: AbortSignal): Promise<void> {
     const clock = this.opts.clock ?? systemClock;

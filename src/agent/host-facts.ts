@@ -25,7 +25,8 @@ export async function readHostFacts(): Promise<HostFacts> {
     () => null,
   );
   const flag = await rebootRequiredFlag().catch(() => ({ required: false, packages: [] as string[] }));
-  if (flag.required) return { pendingUpgrades, rebootRequired: true, why: `/var/run/reboot-required${flag.packages.length ? ` (${flag.packages.join(', ')})` : ''}` };
+  if (flag.required)
+    return { pendingUpgrades, rebootRequired: true, why: `/var/run/reboot-required${flag.packages.length ? ` (${flag.packages.join(', ')})` : ''}` };
   const newest = newestKernel(await installedKernels().catch(() => []));
   let running = '';
   try {
@@ -40,9 +41,7 @@ export async function readHostFacts(): Promise<HostFacts> {
 export class HostFactsWatcher implements Actor {
   readonly name = 'host-facts';
 
-  constructor(
-    private readonly opts: { intervalMs?: number; log: AgentLog; onFacts: (f: HostFacts) => void; read?: () => Promise<HostFacts>; clock?: Clock },
-  ) {}
+  constructor(private readonly opts: { intervalMs?: number; log: AgentLog; onFacts: (f: HostFacts) => void; read?: () => Promise<HostFacts>; clock?: Clock }) {}
 
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {

@@ -125,14 +125,23 @@ export class Outbox implements Actor {
         const delay = doublingDelay(row.attempts + 1, backoff);
         const next = retryable && !tooOld ? new Date(this.clock.now() + delay).toISOString() : null;
         store.markFailed(row.messageId, row.channel, (err as Error).message, next, now());
-        this.record('alert-failed', row, `alert ${row.messageId} to ${row.channel} failed${next === null ? ' (given up)' : ', will retry'}: ${(err as Error).message}`, { error: (err as Error).message, retryAt: next });
+        this.record(
+          'alert-failed',
+          row,
+          `alert ${row.messageId} to ${row.channel} failed${next === null ? ' (given up)' : ', will retry'}: ${(err as Error).message}`,
+          { error: (err as Error).message, retryAt: next },
+        );
         if (next !== null) {
           blocked.add(row.channel);
           waitFor(Date.parse(next));
         }
         this.opts.onResult?.(row.channel, next === null ? 'given_up' : 'failed');
         const why = (err as Error).message;
-        if (next === null) log.error({ alert: row.messageId, channel: row.channel, err: why }, tooOld ? 'alert given up: undelivered for too long' : 'alert given up: the channel refused it');
+        if (next === null)
+          log.error(
+            { alert: row.messageId, channel: row.channel, err: why },
+            tooOld ? 'alert given up: undelivered for too long' : 'alert given up: the channel refused it',
+          );
         else log.warn({ alert: row.messageId, channel: row.channel, err: why, retryInMs: delay }, 'alert delivery failed; will retry');
       }
     }
@@ -140,10 +149,21 @@ export class Outbox implements Actor {
     return delivered;
   }
 
-  private record(kind: 'alert-held' | 'alert-delivered' | 'alert-failed', row: { messageId: string; channel: string; message: unknown }, message: string, extra: Record<string, unknown> = {}): void {
+  private record(
+    kind: 'alert-held' | 'alert-delivered' | 'alert-failed',
+    row: { messageId: string; channel: string; message: unknown },
+    message: string,
+    extra: Record<string, unknown> = {},
+  ): void {
     try {
       const subject = (row.message as AlertMessage).subject ?? null;
-      this.opts.store.appendTimeline({ at: new Date(this.clock.now()).toISOString(), kind, subject, message, data: { channel: row.channel, messageId: row.messageId, ...extra } });
+      this.opts.store.appendTimeline({
+        at: new Date(this.clock.now()).toISOString(),
+        kind,
+        subject,
+        message,
+        data: { channel: row.channel, messageId: row.messageId, ...extra },
+      });
     } catch {
       /* the delivery itself is recorded in the outbox */
     }

@@ -81,7 +81,8 @@ export async function gatherEvidence(
   let downloadNote: string | null = null;
   if (opts.download) {
     const wanted = todo.filter((p) => p.newVersion !== null);
-    if (wanted.length > 0) opts.onProgress?.(`reading the maintainer scripts of ${wanted.length} package(s) to be installed (apt-get download; --no-download skips this)`);
+    if (wanted.length > 0)
+      opts.onProgress?.(`reading the maintainer scripts of ${wanted.length} package(s) to be installed (apt-get download; --no-download skips this)`);
     const failed: string[] = [];
     for (let i = 0; i < wanted.length; i++) {
       const p = wanted[i]!;
@@ -116,7 +117,12 @@ function analyse(scripts: ScriptTexts | null, kind: ScriptKind): ScriptAnalysis 
 export async function evidenceFor(p: PlannedPackage, candidate: ScriptTexts | null, source: PackageEvidenceSource): Promise<PackageEvidence> {
   const kb = lookupKnowledge(p.name);
   const base = { pkg: p, rebootNeeded: kb?.rebootNeeded ?? false, notes: kb?.notes ?? [] };
-  const fromKnowledge = (extraNotes: string[] = []): PackageEvidence => ({ ...base, notes: [...extraNotes, ...base.notes], effects: kb!.effects, source: `knowledge base: ${kb!.source}` });
+  const fromKnowledge = (extraNotes: string[] = []): PackageEvidence => ({
+    ...base,
+    notes: [...extraNotes, ...base.notes],
+    effects: kb!.effects,
+    source: `knowledge base: ${kb!.source}`,
+  });
   if (p.newVersion === null) return { ...base, effects: [], source: 'none (removal)', confidence: 'high' };
   const installed = p.oldVersion === null ? null : await source.installedScripts(p).catch(() => null);
   const shipped = async () => (p.oldVersion === null ? null : await source.shippedUnits(p).catch(() => null));
@@ -157,7 +163,10 @@ export async function evidenceFor(p: PlannedPackage, candidate: ScriptTexts | nu
       const states = await source.unitStates(units.units);
       const { restarted, skipped } = assumeDebhelperRestart(units.units, states);
       if (restarted.length > 0 || kb === null) {
-        const notes = skipped.length > 0 ? [`ships ${skipped.join(', ')}: not enabled or running here, so deb-systemd-invoke would leave ${skipped.length === 1 ? 'it' : 'them'} alone`] : [];
+        const notes =
+          skipped.length > 0
+            ? [`ships ${skipped.join(', ')}: not enabled or running here, so deb-systemd-invoke would leave ${skipped.length === 1 ? 'it' : 'them'} alone`]
+            : [];
         return {
           ...base,
           notes: [...notes, ...base.notes],

@@ -181,7 +181,10 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
 
 /** The timeline entry of one preflight run (kind `preflight`, core/timeline.ts). */
 export function preflightTimelineEntry(report: PreflightReport, hostName: string | null, planSource: string) {
-  const notBack = [...(report.containers ?? []).filter((c) => c.runningAtEnd !== 'yes'), ...(report.alreadyDown ?? []).filter((c) => c.runningAtEnd !== 'yes')].map((c) => c.name);
+  const notBack = [
+    ...(report.containers ?? []).filter((c) => c.runningAtEnd !== 'yes'),
+    ...(report.alreadyDown ?? []).filter((c) => c.runningAtEnd !== 'yes'),
+  ].map((c) => c.name);
   const parts = [`${report.summary.packages} package(s) (${planSource})`];
   if (report.docker.restarts) parts.push('docker.service restarts');
   if (notBack.length > 0) parts.push(`${notBack.length} container(s) would not (or maybe not) be running afterwards`);

@@ -165,10 +165,16 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
   const filesNamed = request.paths.length > 0 || request.scan.length > 0;
 
   // The engine is asked while the files are read and parsed (it answers from another process).
-  let hostRead: { host: AuditHostState | null; reason: string | null } | null =
-    !request.live ? { host: null, reason: '--no-live' } : given !== undefined ? { host: given, reason: null } : null;
+  let hostRead: { host: AuditHostState | null; reason: string | null } | null = !request.live
+    ? { host: null, reason: '--no-live' }
+    : given !== undefined
+      ? { host: given, reason: null }
+      : null;
   const hostPromise = hostRead !== null ? Promise.resolve(hostRead) : readLive(deps, filesNamed);
-  hostPromise.then((r) => (hostRead = r), () => undefined); // awaited (and thrown) below
+  hostPromise.then(
+    (r) => (hostRead = r),
+    () => undefined,
+  ); // awaited (and thrown) below
   const bootPromise = request.live ? deps.dockerEnabledAtBoot() : Promise.resolve(null);
 
   const candidates = new Candidates(deps.cwd);
@@ -191,7 +197,8 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
       scanRoots.push(root.real);
       const found = await deps.files.discover(at(dir));
       const asGiven = (p: string): string => join(dir, relative(at(dir), p)); // shown under the name the directory was given
-      for (const problem of found.problems) skipped.push(skippedFile(candidates.display(asGiven(problem.dir)), `directory not searched: ${problem.reason}`, config));
+      for (const problem of found.problems)
+        skipped.push(skippedFile(candidates.display(asGiven(problem.dir)), `directory not searched: ${problem.reason}`, config));
       for (const found1 of found.files) {
         const f = asGiven(found1);
         const real = await deps.files.realpath(at(f));
@@ -248,7 +255,13 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
     if (p === undefined) {
       if (c.origin === 'scanned' && !workingDirs.some((root) => isInsideDir(c.real, root))) {
         const where = c.real === resolve(deps.cwd, c.given) ? '' : ` (${c.real})`;
-        files.push(skippedFile(c.display, `it leads outside the scanned directories${where}: only files inside them (or inside a compose project's working directory) are read`, config));
+        files.push(
+          skippedFile(
+            c.display,
+            `it leads outside the scanned directories${where}: only files inside them (or inside a compose project's working directory) are read`,
+            config,
+          ),
+        );
         continue;
       }
       p = await readAndParse(deps, c, request, options);
@@ -328,7 +341,12 @@ export async function applyAudit(deps: AuditDeps, plan: AuditPlan, opts: ApplyOp
         continue;
       }
       applied.push({ container: c.name, from, to });
-      timeline.push({ kind: TIMELINE_KINDS.livePolicyChanged, subject: c.name, message: `upkeep audit --apply-live: restart policy of ${c.name} ${from} -> ${to}`, data: { from, to } });
+      timeline.push({
+        kind: TIMELINE_KINDS.livePolicyChanged,
+        subject: c.name,
+        message: `upkeep audit --apply-live: restart policy of ${c.name} ${from} -> ${to}`,
+        data: { from, to },
+      });
     }
   }
   recordTimeline(deps, timeline, notes);
@@ -377,7 +395,13 @@ function reportOf(
       return { ...base, findings: [...f.findings, ...f.fix.refused, ...cannot] };
     }
     const appliedKeys = new Set(f.fix.applied.map(key));
-    return { ...base, fixed: f.fix.applied, diff, written: outcome.method, findings: [...f.findings.filter((x) => !appliedKeys.has(key(x))), ...f.fix.refused] };
+    return {
+      ...base,
+      fixed: f.fix.applied,
+      diff,
+      written: outcome.method,
+      findings: [...f.findings.filter((x) => !appliedKeys.has(key(x))), ...f.fix.refused],
+    };
   });
   const appliedNames = new Set(applied.map((a) => a.container));
   const remainingLive = plan.live.findings.filter((f) => !(f.applicable && appliedNames.has(f.subject)));
@@ -437,7 +461,8 @@ async function readAndParse(deps: AuditDeps, c: Candidate, request: AuditRequest
 function labelFileRefusal(real: string, given: string, workingDir: string | null, c: ContainerFacts): string | null {
   const named = `named by the compose labels of container ${c.name}`;
   if (workingDir === null) return `${named}, whose project has no usable working directory (label com.docker.compose.project.working_dir): not opened`;
-  if (!isInsideDir(real, workingDir)) return `${named}, but ${real === given ? 'it is' : `it leads to ${real}, which is`} outside the project's working directory ${workingDir}: not opened`;
+  if (!isInsideDir(real, workingDir))
+    return `${named}, but ${real === given ? 'it is' : `it leads to ${real}, which is`} outside the project's working directory ${workingDir}: not opened`;
   if (!/\.ya?ml$/i.test(real) && !isJinjaTemplatePath(real)) return `${named}, but it is not named *.yml or *.yaml: not opened`;
   return null;
 }
@@ -469,7 +494,11 @@ async function loadConfig(deps: AuditDeps, path: string | undefined): Promise<Au
     if (path !== undefined) throw new UsageError(`--config ${path}: no such file`);
     return NO_AUDIT_CONFIG;
   }
-  return parseAuditConfig(text, candidate, ALL_RULES.map((r) => r.meta.id));
+  return parseAuditConfig(
+    text,
+    candidate,
+    ALL_RULES.map((r) => r.meta.id),
+  );
 }
 
 /** Reads the engine; an unreachable engine is only a reason when files were named (else it is the error). */
@@ -520,4 +549,3 @@ function recordTimeline(deps: AuditDeps, entries: ReadonlyArray<{ kind: string; 
 function key(f: Finding): string {
   return `${f.ruleId}:${f.line}:${f.column}`;
 }
-

@@ -14,7 +14,8 @@ import { ForeignSnapshotError } from '../core/recovery/plan.js';
 import type { IntentRepository } from '../ports/intent.js';
 import type { SnapshotRepository } from '../ports/snapshots.js';
 
-export type DesiredStateSource = Pick<SnapshotRepository, 'latestSnapshot' | 'listSnapshots' | 'getSnapshot'> & Pick<IntentRepository, 'operatorStops'> & { readonly path: string };
+export type DesiredStateSource = Pick<SnapshotRepository, 'latestSnapshot' | 'listSnapshots' | 'getSnapshot'> &
+  Pick<IntentRepository, 'operatorStops'> & { readonly path: string };
 
 /** No desired state to work from, and why. */
 export interface DesiredStateProblem {

@@ -24,7 +24,12 @@ export function forgetContainers(store: IntentStore, names: readonly string[]): 
   // A forgotten container is not "stopped on purpose" any more: it is not desired at all.
   for (const name of res.forgotten) store.clearOperatorStop(name);
   if (res.forgotten.length > 0) {
-    store.appendTimeline({ kind: TIMELINE_KINDS.forget, subject: res.forgotten.join(','), message: `forgotten (no longer desired): ${res.forgotten.join(', ')}`, data: { names: res.forgotten } });
+    store.appendTimeline({
+      kind: TIMELINE_KINDS.forget,
+      subject: res.forgotten.join(','),
+      message: `forgotten (no longer desired): ${res.forgotten.join(', ')}`,
+      data: { names: res.forgotten },
+    });
   }
   return res;
 }

@@ -99,6 +99,8 @@ function reportError(io: Io, err: unknown): number {
     return err.exitCode;
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  io.stderr.write(`${paint('red', 'upkeep: internal error:')} ${e.message}\n${e.stack ?? ''}\nThis is a bug in upkeep; please report it with the lines above.\n`);
+  io.stderr.write(
+    `${paint('red', 'upkeep: internal error:')} ${e.message}\n${e.stack ?? ''}\nThis is a bug in upkeep; please report it with the lines above.\n`,
+  );
   return EXIT.couldNotRun;
 }

@@ -23,9 +23,7 @@ export function isApiVersion(v: string): boolean {
   return /^\d+\.\d+$/.test(v);
 }
 
-export type Negotiation =
-  | { ok: true; version: string }
-  | { ok: false; reason: string };
+export type Negotiation = { ok: true; version: string } | { ok: false; reason: string };
 
 /**
  * @param serverMax the server's API version (the `Api-Version` header of /_ping, or /version's ApiVersion)

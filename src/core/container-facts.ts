@@ -2,15 +2,7 @@
  * Turns the Engine API's inspect output (plus the daemon-only flags) into ContainerFacts.
  */
 import type { DaemonOnlyFlags, EngineContainerInspect, EngineInfo } from './engine-types.js';
-import type {
-  ComposeIdentity,
-  ContainerFacts,
-  ContainerState,
-  DaemonFacts,
-  HealthStatus,
-  RestartPolicy,
-  RestartPolicyName,
-} from './model.js';
+import type { ComposeIdentity, ContainerFacts, ContainerState, DaemonFacts, HealthStatus, RestartPolicy, RestartPolicyName } from './model.js';
 
 const STATES: readonly ContainerState[] = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
 

@@ -5,9 +5,7 @@ import { UsageError } from './errors.js';
 
 export const DEFAULT_DOCKER_SOCKET = '/var/run/docker.sock';
 
-export type DockerEndpoint =
-  | { kind: 'unix'; socketPath: string; display: string }
-  | { kind: 'tcp'; baseUrl: string; display: string };
+export type DockerEndpoint = { kind: 'unix'; socketPath: string; display: string } | { kind: 'tcp'; baseUrl: string; display: string };
 
 /** Parses a DOCKER_HOST value; undefined or empty means the default socket. */
 export function parseDockerHost(value: string | undefined): DockerEndpoint {

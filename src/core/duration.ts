@@ -20,7 +20,9 @@ export function parseTimePoint(value: string, what: string, now: number): string
   const m = /^\s*(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)(Z|[+-]\d{2}:?\d{2})?)?\s*$/.exec(value);
   const t = m ? Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? 'Z'}`) : NaN;
   if (!Number.isFinite(t)) {
-    throw new UsageError(`${what} "${value}" is neither a duration nor a date`, { hint: 'write a duration back from now (30m, 2h, 7d) or a date/time in UTC (2025-11-20 or 2025-11-20T15:23)' });
+    throw new UsageError(`${what} "${value}" is neither a duration nor a date`, {
+      hint: 'write a duration back from now (30m, 2h, 7d) or a date/time in UTC (2025-11-20 or 2025-11-20T15:23)',
+    });
   }
   return new Date(t).toISOString();
 }

@@ -46,7 +46,24 @@ export function exitedZeroByItself(c: ContainerFacts): string | null {
   return finished ? `its container ${c.name} exited 0 by itself` : null;
 }
 
-const JOB_WORDS = ['migrate', 'migration', 'migrations', 'init', 'setup', 'seed', 'backup', 'restore', 'cron', 'job', 'oneshot', 'once', 'bootstrap', 'provision', 'cleanup', 'prune'];
+const JOB_WORDS = [
+  'migrate',
+  'migration',
+  'migrations',
+  'init',
+  'setup',
+  'seed',
+  'backup',
+  'restore',
+  'cron',
+  'job',
+  'oneshot',
+  'once',
+  'bootstrap',
+  'provision',
+  'cleanup',
+  'prune',
+];
 const JOB_NAME = new RegExp(`(^|[-_.])(${JOB_WORDS.join('|')})([-_.\\d]|$)`, 'i');
 const JOB_COMMAND = /(^|[\s/:])(migrate|db:migrate|makemigrations|upgrade head|seed|backup|pg_dump|mysqldump|createsuperuser|collectstatic)(\s|$)/i;
 

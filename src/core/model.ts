@@ -84,12 +84,7 @@ export type LifecycleEvent =
   /** The operator ran `docker stop` on it, then the daemon restarted. */
   | 'daemon-restart-after-manual-stop';
 
-export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = [
-  'daemon-restart',
-  'daemon-crash',
-  'reboot',
-  'daemon-restart-after-manual-stop',
-];
+export const LIFECYCLE_EVENTS: readonly LifecycleEvent[] = ['daemon-restart', 'daemon-crash', 'reboot', 'daemon-restart-after-manual-stop'];
 
 export type Outcome = 'back' | 'not-back' | 'unknown';
 

@@ -92,8 +92,7 @@ function shouldRestartAtDaemonStart(c: ContainerFacts, s: StateAtDaemonStart): P
       if (s.manuallyStopped === null) {
         return {
           outcome: 'unknown',
-          reason:
-            'unless-stopped depends on whether it was stopped by hand (HasBeenManuallyStopped in config.v2.json), which could not be read: run as root',
+          reason: 'unless-stopped depends on whether it was stopped by hand (HasBeenManuallyStopped in config.v2.json), which could not be read: run as root',
         };
       }
       if (!s.manuallyStopped) {

@@ -63,7 +63,12 @@ export interface StatusSummary {
   stoppedButWillStart: string[];
 }
 
-export function buildStatusReport(daemon: DaemonFacts, containers: readonly ContainerFacts[], notices: string[] = [], desired: DesiredState | null = null): StatusReport {
+export function buildStatusReport(
+  daemon: DaemonFacts,
+  containers: readonly ContainerFacts[],
+  notices: string[] = [],
+  desired: DesiredState | null = null,
+): StatusReport {
   const marks = desired === null ? null : desiredMarks(desired, containers);
   const entries = containers.map((c): StatusEntry => {
     const p = predictAll(c, daemon);
@@ -98,7 +103,10 @@ export function buildStatusReport(daemon: DaemonFacts, containers: readonly Cont
     containers: entries,
     summary: summarize(entries),
     notices: allNotices,
-    desired: desired === null ? null : { snapshotId: desired.snapshot.id, takenAt: desired.snapshot.takenAt, operatorStopped: desired.operatorStopped, forgotten: desired.forgotten },
+    desired:
+      desired === null
+        ? null
+        : { snapshotId: desired.snapshot.id, takenAt: desired.snapshot.takenAt, operatorStopped: desired.operatorStopped, forgotten: desired.forgotten },
   };
 }
 
@@ -107,7 +115,11 @@ function desiredMarks(desired: DesiredState, containers: readonly ContainerFacts
   const marks = new Map<string, DesiredMark>();
   const mark = (names: ReadonlySet<string>, as: DesiredMark) => {
     // The same matching recover uses (by id, then name, then compose identity).
-    for (const [, m] of matchActual(desired.containers.filter((d) => names.has(d.name)), containers)) if (m.actual) marks.set(m.actual.id, as);
+    for (const [, m] of matchActual(
+      desired.containers.filter((d) => names.has(d.name)),
+      containers,
+    ))
+      if (m.actual) marks.set(m.actual.id, as);
   };
   mark(new Set(desired.containers.map((d) => d.name)), 'desired');
   for (const c of containers) {
@@ -143,9 +155,7 @@ function summarize(entries: StatusEntry[]): StatusSummary {
     daemonRestart: tally(running, (e) => e.comesBack.daemonRestart),
     daemonCrash: tally(running, (e) => e.comesBack.daemonCrash),
     reboot: tally(running, (e) => e.comesBack.reboot),
-    stoppedButWillStart: entries
-      .filter((e) => !isRunning(e) && e.comesBack.daemonRestart.outcome === 'back')
-      .map((e) => e.name),
+    stoppedButWillStart: entries.filter((e) => !isRunning(e) && e.comesBack.daemonRestart.outcome === 'back').map((e) => e.name),
   };
 }
 
@@ -162,8 +172,10 @@ export function statusVerdict(s: StatusSummary): string {
   const part = (n: number, full: string, short: string) =>
     parts.push(parts.length === 0 ? `${n} of ${s.running} running container${s.running === 1 ? '' : 's'} ${full}` : `${n} ${short}`);
   if (s.reboot.notBack > 0) part(s.reboot.notBack, 'would not come back after a reboot', 'not after a reboot');
-  if (s.daemonRestart.notBack > 0 && s.daemonRestart.notBack !== s.reboot.notBack) part(s.daemonRestart.notBack, 'would not come back after a daemon restart', 'not after a daemon restart');
-  if (s.daemonCrash.notBack > 0) part(s.daemonCrash.notBack, 'would not come back after a daemon crash or power loss', 'not after a daemon crash or power loss');
+  if (s.daemonRestart.notBack > 0 && s.daemonRestart.notBack !== s.reboot.notBack)
+    part(s.daemonRestart.notBack, 'would not come back after a daemon restart', 'not after a daemon restart');
+  if (s.daemonCrash.notBack > 0)
+    part(s.daemonCrash.notBack, 'would not come back after a daemon crash or power loss', 'not after a daemon crash or power loss');
   const unknown = Math.max(s.reboot.unknown, s.daemonRestart.unknown, s.daemonCrash.unknown);
   if (unknown > 0) part(unknown, 'cannot be predicted (see the notes)', 'cannot be predicted (see the notes)');
   if (parts.length === 0) return `All ${s.running} running containers would come back after a daemon restart, a daemon crash and a reboot.`;
@@ -206,12 +218,7 @@ export function statusTable(report: StatusReport): StatusTable {
   const header = ['CONTAINER', 'PROJECT/SERVICE', 'STATE', 'POLICY', ...EVENT_COLUMNS.map((c) => c.title)];
   const rows = report.containers.map((e) => {
     const state = e.state === 'exited' ? `exited (${e.exitCode ?? '?'})` : e.health && e.state === 'running' ? `running (${e.health.status})` : e.state;
-    const cells = [
-      e.name,
-      e.compose ? `${e.compose.project}/${e.compose.service}` : '-',
-      state,
-      formatRestartPolicy(e.restartPolicy),
-    ];
+    const cells = [e.name, e.compose ? `${e.compose.project}/${e.compose.service}` : '-', state, formatRestartPolicy(e.restartPolicy)];
     const outcomes: Array<Prediction['outcome'] | null> = [null, null, null, null];
     const running = e.state === 'running' || e.state === 'restarting';
     for (const col of EVENT_COLUMNS) {

@@ -12,9 +12,7 @@ export interface FileIdentity {
 
 export type ReadRefusal = 'not-regular' | 'too-large' | 'binary' | 'not-utf8' | 'unreadable';
 
-export type AuditFileRead =
-  | { ok: true; text: string; bytes: Buffer; identity: FileIdentity }
-  | { ok: false; refusal: ReadRefusal; reason: string };
+export type AuditFileRead = { ok: true; text: string; bytes: Buffer; identity: FileIdentity } | { ok: false; refusal: ReadRefusal; reason: string };
 
 export interface DiscoveryProblem {
   dir: string;

@@ -22,13 +22,7 @@ export interface StoreDiagnostics {
   schemaVersion: number;
 }
 
-export interface Store
-  extends SnapshotRepository,
-    IntentRepository,
-    TimelineRepository,
-    AlertOutboxRepository,
-    MaintenanceRepository,
-    AgentStateRepository {
+export interface Store extends SnapshotRepository, IntentRepository, TimelineRepository, AlertOutboxRepository, MaintenanceRepository, AgentStateRepository {
   /** The database file. */
   readonly path: string;
   readonly schemaVersion: number;

@@ -187,7 +187,8 @@ async function runSequence(seed: number): Promise<string[]> {
     if (store.stops.has(c.name) || blocked.has(c.name)) continue;
     assert.ok(docker.isRunning(c.name), `${c.name} (desired) runs at the end; status: ${JSON.stringify(controller.status.containers)}`);
   }
-  for (const name of operatorStopped.keys()) assert.ok(!docker.isRunning(name) || docker.starts.some((s) => s.name === name && s.by !== 'api'), `${name} stays stopped`);
+  for (const name of operatorStopped.keys())
+    assert.ok(!docker.isRunning(name) || docker.starts.some((s) => s.name === name && s.by !== 'api'), `${name} stays stopped`);
 
   // Alerts: each delivered once, in queue order, none from inside a maintenance window.
   const ids = channel.sent.map((m) => m.id);
@@ -195,7 +196,8 @@ async function runSequence(seed: number): Promise<string[]> {
   const order = store.rows.filter((row) => row.deliveredAt !== null).map((row) => row.messageId);
   assert.deepEqual(ids, order, 'delivered in the order queued');
   assert.equal(store.outboxPending().count, 0, 'nothing left undelivered');
-  for (const row of store.rows) if (row.givenUpAt !== null) assert.match(row.lastError ?? '', /^held:/, `only held messages are not delivered: ${row.lastError}`);
+  for (const row of store.rows)
+    if (row.givenUpAt !== null) assert.match(row.lastError ?? '', /^held:/, `only held messages are not delivered: ${row.lastError}`);
   for (const m of channel.sent) {
     const t = m.at;
     const inside = store.windows.some((w) => w.startedAt < t && w.endsAt > t && (w.endedAt === null || w.endedAt > t));
@@ -206,8 +208,16 @@ async function runSequence(seed: number): Promise<string[]> {
   const tl = store.timeline();
   if (process.env.UPKEEP_TRACE) console.error(trace.join('\n'), '\n', tl.map((e) => `${e.at} ${e.kind} ${e.subject} ${e.detail.message}`).join('\n'));
   for (let i = 1; i < tl.length; i++) assert.ok(tl[i - 1]!.at <= tl[i]!.at, 'ordered');
-  for (const d of deaths) assert.ok(tl.some((e) => e.kind === 'container-died' && e.subject === d.name && e.at === iso(d.at)), `the death of ${d.name} at ${iso(d.at)} is in the timeline`);
-  for (const s of stops) assert.ok(tl.some((e) => e.kind === 'operator-stop' && e.subject === s.name), `the operator stop of ${s.name} is in the timeline`);
+  for (const d of deaths)
+    assert.ok(
+      tl.some((e) => e.kind === 'container-died' && e.subject === d.name && e.at === iso(d.at)),
+      `the death of ${d.name} at ${iso(d.at)} is in the timeline`,
+    );
+  for (const s of stops)
+    assert.ok(
+      tl.some((e) => e.kind === 'operator-stop' && e.subject === s.name),
+      `the operator stop of ${s.name} is in the timeline`,
+    );
   return trace;
 }
 
@@ -218,7 +228,9 @@ test('random sequences: deaths, operator intent, daemon restarts and crashes, bo
     try {
       await runSequence(seed);
     } catch (err) {
-      throw new Error(`seed ${seed} failed (rerun: UPKEEP_SEED=${seed} node --import tsx --test test/agent/agent-random.test.ts): ${(err as Error).message}`, { cause: err });
+      throw new Error(`seed ${seed} failed (rerun: UPKEEP_SEED=${seed} node --import tsx --test test/agent/agent-random.test.ts): ${(err as Error).message}`, {
+        cause: err,
+      });
     }
   }
 });

@@ -44,7 +44,10 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
 
   it("the agent's first snapshot carries compose depends_on read from the project's file (compose v1 writes no label)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'upkeep-first-snap-'));
-    writeFileSync(join(dir, 'docker-compose.yml'), 'services:\n  redis: {image: redis}\n  worker:\n    image: w\n    depends_on:\n      redis: {condition: service_healthy}\n');
+    writeFileSync(
+      join(dir, 'docker-compose.yml'),
+      'services:\n  redis: {image: redis}\n  worker:\n    image: w\n    depends_on:\n      redis: {condition: service_healthy}\n',
+    );
     const compose = (service: string) => ({
       'com.docker.compose.project': 'vps',
       'com.docker.compose.service': service,
@@ -138,7 +141,11 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
       assert.deepEqual(a.store.operatorStops(), [], 'no operator stop recorded');
       await a.clock.pass(10_000);
       const after = a.channel.sent.slice(mark);
-      assert.deepEqual(after.map((m) => m.kind), ['summary'], after.map((m) => m.title).join(' | '));
+      assert.deepEqual(
+        after.map((m) => m.kind),
+        ['summary'],
+        after.map((m) => m.title).join(' | '),
+      );
       assert.match(after[0]?.text ?? '', /cache: started/);
       assert.match(after[0]?.text ?? '', /web: started/);
       assert.ok(a.kinds().includes('engine-up'));
@@ -159,7 +166,10 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
         assert.equal(boot.length, 1);
         assert.equal(boot[0]?.detail.reconstructed, true);
         const died = b.store.timeline({ kind: 'container-died', subject: 'web' });
-        assert.ok(died.some((e) => e.detail.reconstructed === true && Date.parse(e.at) >= t), 'the stop at the reboot, at its own time');
+        assert.ok(
+          died.some((e) => e.detail.reconstructed === true && Date.parse(e.at) >= t),
+          'the stop at the reboot, at its own time',
+        );
         await b.clock.pass(5_000);
         assert.deepEqual(b.channel.sent.filter((m) => m.kind === 'summary').length, 1);
         // A restart of the agent adds no duplicate.

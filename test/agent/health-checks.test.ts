@@ -30,7 +30,12 @@ describe('probes', () => {
       e: { Running: false, Status: 'exited' },
     };
     const engine = { inspectContainer: async (name: string) => ({ State: states[name] }) } as unknown as DockerEngine;
-    const seen = await Promise.all(Object.keys(states).map(async (n) => { const r = await dockerHealthProbe(engine, n); return [n, r.ok, r.detail]; }));
+    const seen = await Promise.all(
+      Object.keys(states).map(async (n) => {
+        const r = await dockerHealthProbe(engine, n);
+        return [n, r.ok, r.detail];
+      }),
+    );
     assert.deepEqual(seen, [
       ['a', true, 'healthy'],
       ['b', true, 'starting (start period)'],
@@ -85,7 +90,12 @@ describe('check thresholds', () => {
   it('the actor probes at its interval and reports each status until stopped', async () => {
     const seen: Array<boolean | null> = [];
     let n = 0;
-    const target: CheckTarget = { service: 'web', id: 'tcp', spec: spec({ intervalMs: 5, failures: 2, successes: 1 }), probe: async () => (n++ < 2 ? bad : ok) };
+    const target: CheckTarget = {
+      service: 'web',
+      id: 'tcp',
+      spec: spec({ intervalMs: 5, failures: 2, successes: 1 }),
+      probe: async () => (n++ < 2 ? bad : ok),
+    };
     const checker = new HealthChecker([target], (_t, status) => seen.push(status.passing));
     const stop = new AbortController();
     const running = checker.run(stop.signal);

@@ -90,7 +90,12 @@ describe('Outbox', () => {
     const dead = await receiver([]);
     const deadUrl = dead.url;
     await new Promise<void>((r) => dead.server.close(() => r()));
-    const outbox1 = new Outbox({ store: first, notifiers: new Map([['hook', new WebhookNotifier({ url: deadUrl, name: 'hook' })]]), log: SILENT, backoff: { initialMs: 10, maxMs: 10 } });
+    const outbox1 = new Outbox({
+      store: first,
+      notifiers: new Map([['hook', new WebhookNotifier({ url: deadUrl, name: 'hook' })]]),
+      log: SILENT,
+      backoff: { initialMs: 10, maxMs: 10 },
+    });
     assert.equal(await outbox1.deliverDue(), 0);
     assert.match(first.outbox({ messageId: 'm2' })[0]?.lastError ?? '', /ECONNREFUSED/);
     first.close();
@@ -99,18 +104,31 @@ describe('Outbox', () => {
     const hook = await receiver([]);
     const second = openStore({ stateDir: dir });
     // The retry is due 10 ms after the failure: the outbox's clock is 20 ms later.
-    const outbox2 = new Outbox({ store: second, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT, clock: { now: () => Date.now() + 20, sleep: async () => undefined } });
+    const outbox2 = new Outbox({
+      store: second,
+      notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]),
+      log: SILENT,
+      clock: { now: () => Date.now() + 20, sleep: async () => undefined },
+    });
     assert.equal(await outbox2.deliverDue(), 1);
-    assert.deepEqual(hook.received.map((r) => r.body.id), ['m2']);
+    assert.deepEqual(
+      hook.received.map((r) => r.body.id),
+      ['m2'],
+    );
     assert.equal(await outbox2.deliverDue(), 0, 'nothing left');
     hook.server.close();
     second.close();
   });
 
-  it('delivers a channel\'s messages in the order they were queued, even across retries', async () => {
+  it("delivers a channel's messages in the order they were queued, even across retries", async () => {
     const hook = await receiver([503, 503, 503]);
     const store = openStore({ stateDir: join(root, `s${n++}`) });
-    const outbox = new Outbox({ store, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT, backoff: { initialMs: 30, maxMs: 100 } });
+    const outbox = new Outbox({
+      store,
+      notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]),
+      log: SILENT,
+      backoff: { initialMs: 30, maxMs: 100 },
+    });
     const stop = new AbortController();
     const running = outbox.run(stop.signal);
     for (const id of ['a-firing', 'b-firing', 'a-resolved', 'c-summary']) {
@@ -121,7 +139,10 @@ describe('Outbox', () => {
     stop.abort();
     await running;
     hook.server.close();
-    assert.deepEqual(hook.received.map((r) => r.body.id), ['a-firing', 'b-firing', 'a-resolved', 'c-summary']);
+    assert.deepEqual(
+      hook.received.map((r) => r.body.id),
+      ['a-firing', 'b-firing', 'a-resolved', 'c-summary'],
+    );
     store.close();
   });
 
@@ -132,10 +153,13 @@ describe('Outbox', () => {
     const outbox = new Outbox({ store, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT });
     await outbox.deliverDue();
     const rows = store.outbox({ messageId: 'm3' });
-    assert.deepEqual(rows.map((r) => [r.channel, r.givenUpAt !== null, r.deliveredAt]), [
-      ['gone', true, null],
-      ['hook', true, null],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.channel, r.givenUpAt !== null, r.deliveredAt]),
+      [
+        ['gone', true, null],
+        ['hook', true, null],
+      ],
+    );
     assert.match(rows[1]?.lastError ?? '', /404/);
     assert.equal(store.outboxPending().count, 0);
     hook.server.close();
@@ -152,7 +176,10 @@ describe('Outbox', () => {
     store.enqueueAlert('inside', inside, ['hook']);
     const outbox = new Outbox({ store, notifiers: new Map([['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })]]), log: SILENT });
     assert.equal(await outbox.deliverDue(), 1);
-    assert.deepEqual(hook.received.map((r) => r.body.id), ['before']);
+    assert.deepEqual(
+      hook.received.map((r) => r.body.id),
+      ['before'],
+    );
     const [held] = store.outbox({ messageId: 'inside' });
     assert.match(held?.lastError ?? '', /^held: its event .* is inside maintenance window/);
     assert.ok(held?.givenUpAt);

@@ -81,6 +81,11 @@ test('runActors stops actors in the stated order and reports the first failure',
   await p;
   assert.deepEqual(order, ['watcher', 'reconciler', 'http']);
 
-  const failing: Actor = { name: 'bad', run: async () => { throw new Error('boom'); } };
+  const failing: Actor = {
+    name: 'bad',
+    run: async () => {
+      throw new Error('boom');
+    },
+  };
   await assert.rejects(runActors([failing, actor('other')], new AbortController().signal, quiet), /boom/);
 });

@@ -44,7 +44,11 @@ function fakeSystem(files: Record<string, string | Uint8Array>, over: Partial<Up
   };
 }
 
-const host = (containers = [container({ name: 'redis', restartPolicy: no })]): HostSnapshot => ({ daemon: daemon(), containers, host: { id: 'ENGINE-1', name: 'lab-server' } });
+const host = (containers = [container({ name: 'redis', restartPolicy: no })]): HostSnapshot => ({
+  daemon: daemon(),
+  containers,
+  host: { id: 'ENGINE-1', name: 'lab-server' },
+});
 
 function deps(system: UpgradeSystem, over: Partial<AssessUpgradeDeps> = {}): AssessUpgradeDeps {
   return { system, readHost: async () => host(), openStore: () => null, ...over };
@@ -55,7 +59,10 @@ test('B1: a cut docker-ce line with a running restart:no container is "unknown" 
   const full = await assessUpgrade(deps(system), { plan: { kind: 'file', path: 'full.txt' }, download: false });
   assert.equal(full.exitCode, 3);
   assert.equal(full.report.verdict, 'at-risk');
-  assert.deepEqual(full.report.containers!.map((c) => [c.name, c.runningAtEnd]), [['redis', 'no']]);
+  assert.deepEqual(
+    full.report.containers!.map((c) => [c.name, c.runningAtEnd]),
+    [['redis', 'no']],
+  );
   for (const path of ['cut.txt', 'only-cut.txt', 'empty.txt']) {
     const cut = await assessUpgrade(deps(system), { plan: { kind: 'file', path }, download: false });
     assert.equal(cut.exitCode, 4, path);
@@ -69,16 +76,20 @@ test('B1: plan bytes that are not UTF-8 are a problem with their line, not a sil
   const bytes = Buffer.concat([Buffer.from(LIB), Buffer.from('Inst docker-ce [5:24.0.0-1] (5:25.0.0-1 D\xff:12 [amd64])\n', 'latin1')]);
   const a = await assessUpgrade(deps(fakeSystem({ 'bin.txt': bytes })), { plan: { kind: 'file', path: 'bin.txt' }, download: false });
   assert.equal(a.exitCode, 4);
-  assert.deepEqual(a.problems.map((p) => [p.line, p.message.split(' (')[0]]), [[2, 'not valid UTF-8']]);
-  assert.deepEqual(a.report.packages.map((p) => p.name), ['libfoo']);
+  assert.deepEqual(
+    a.problems.map((p) => [p.line, p.message.split(' (')[0]]),
+    [[2, 'not valid UTF-8']],
+  );
+  assert.deepEqual(
+    a.report.packages.map((p) => p.name),
+    ['libfoo'],
+  );
 });
 
 test('B1: a maintainer script the parser cannot follow is "unknown", not "does not restart"; the knowledge base covers a package it knows', async () => {
-  const broken = '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  case "$2" in\n    1.*) deb-systemd-invoke restart foo.service ;;\n  esac\n  ( echo unterminated\nfi\n';
-  const system = fakeSystem(
-    { 'p.txt': LIB + DOCKER_CE },
-    { installedScripts: async () => ({ ...NO_SCRIPTS, postinst: broken }) },
-  );
+  const broken =
+    '#!/bin/sh\nset -e\nif [ "$1" = configure ]; then\n  case "$2" in\n    1.*) deb-systemd-invoke restart foo.service ;;\n  esac\n  ( echo unterminated\nfi\n';
+  const system = fakeSystem({ 'p.txt': LIB + DOCKER_CE }, { installedScripts: async () => ({ ...NO_SCRIPTS, postinst: broken }) });
   const a = await assessUpgrade(deps(system, { readHost: async () => host([]) }), { plan: { kind: 'file', path: 'p.txt' }, download: false });
   const lib = a.report.packages.find((p) => p.name === 'libfoo')!;
   assert.ok(lib.unknown.length > 0, JSON.stringify(lib));
@@ -102,7 +113,10 @@ test('B2: the first "mirror unreachable" download failure stops all downloads: s
     {
       candidateScripts: async (p: PlannedPackage) => {
         calls.push(p.name);
-        throw new CandidateDownloadError('apt-get download: exit 100: E: Failed to fetch http://deb.example/x.deb  Could not connect to 127.0.0.1:9', 'unreachable');
+        throw new CandidateDownloadError(
+          'apt-get download: exit 100: E: Failed to fetch http://deb.example/x.deb  Could not connect to 127.0.0.1:9',
+          'unreachable',
+        );
       },
     },
   );
@@ -110,7 +124,10 @@ test('B2: the first "mirror unreachable" download failure stops all downloads: s
   const a = await assessUpgrade(deps(system, { onProgress: (l) => progress.push(l) }), { plan: { kind: 'file', path: 'p.txt' }, download: true });
   assert.ok(Date.now() - started < 5000);
   assert.deepEqual(calls, ['lib0'], 'one attempt, not 46');
-  assert.match(a.downloadNote!, /^could not download lib0 1\.1 \(.*Could not connect.*\); not trying the other 45: .*installed scripts and the knowledge base are used \(lower confidence\)$/);
+  assert.match(
+    a.downloadNote!,
+    /^could not download lib0 1\.1 \(.*Could not connect.*\); not trying the other 45: .*installed scripts and the knowledge base are used \(lower confidence\)$/,
+  );
   assert.equal(progress.filter((l) => l.includes('could not download')).length, 0, 'said once: in the report (downloadNote), not also as progress');
   assert.equal(progress.filter((l) => l.startsWith('reading the maintainer scripts')).length, 1, 'one progress line, not one per package');
   const docker = a.report.packages.find((p) => p.name === 'docker-ce')!;
@@ -157,8 +174,14 @@ test('A: the desired state comes from loadDesiredState: a container stopped on p
       openStore: () => openStore({ stateDir: dir, create: false }),
     });
     const a = await assessUpgrade(d, { plan: { kind: 'file', path: 'p.txt' }, download: false });
-    assert.deepEqual(a.report.alreadyDown!.map((c) => c.name), ['web']);
-    assert.deepEqual(a.report.stoppedOnPurpose!.map((s) => s.name), ['maint']);
+    assert.deepEqual(
+      a.report.alreadyDown!.map((c) => c.name),
+      ['web'],
+    );
+    assert.deepEqual(
+      a.report.stoppedOnPurpose!.map((s) => s.name),
+      ['maint'],
+    );
     assert.equal(a.exitCode, 3);
     assert.equal(a.timelineNote, null);
     const check = openStore({ stateDir: dir, create: false });
@@ -167,7 +190,13 @@ test('A: the desired state comes from loadDesiredState: a container stopped on p
     assert.equal(entries.length, 1);
     assert.equal(entries[0]!.subject, 'lab-server');
     assert.deepEqual(
-      { verdict: entries[0]!.detail.verdict, packages: entries[0]!.detail.packages, notBack: entries[0]!.detail.notBack, dockerRestarts: entries[0]!.detail.dockerRestarts, reboot: entries[0]!.detail.reboot },
+      {
+        verdict: entries[0]!.detail.verdict,
+        packages: entries[0]!.detail.packages,
+        notBack: entries[0]!.detail.notBack,
+        dockerRestarts: entries[0]!.detail.dockerRestarts,
+        reboot: entries[0]!.detail.reboot,
+      },
       { verdict: 'at-risk', packages: 1, notBack: ['web'], dockerRestarts: false, reboot: false },
     );
     assert.match(entries[0]!.detail.message, /^preflight: 1 package\(s\) \(p\.txt\).*: at risk$/);
@@ -193,14 +222,26 @@ test('A: a store that cannot be written does not fail the assessment (a note); n
   assert.equal(a.exitCode, 0);
   assert.match(a.timelineNote!, /not recorded in the timeline \(attempt to write a readonly database\)/);
   assert.match(a.desiredNote!, /^no snapshot in \/ro\/upkeep\.db yet/);
-  const broken = await assessUpgrade(deps(system, { openStore: () => { throw new Error('file is not a database'); } }), { plan: { kind: 'file', path: 'p.txt' }, download: false });
+  const broken = await assessUpgrade(
+    deps(system, {
+      openStore: () => {
+        throw new Error('file is not a database');
+      },
+    }),
+    { plan: { kind: 'file', path: 'p.txt' }, download: false },
+  );
   assert.equal(broken.exitCode, 0);
   assert.equal(broken.desiredNote, 'desired state not read: file is not a database');
 });
 
 test("A: assessUpgradeSummary gives check's line and exit code, and never throws", async () => {
-  const ok = await assessUpgradeSummary(deps(fakeSystem({}, { simulate: async () => LIB + DOCKER_CE + '2 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n' })));
-  assert.deepEqual(ok, { line: 'Preflight: 2 package(s) to upgrade; docker.service restarts: 1 container(s) stop, 1 would not come back (upkeep preflight for details).', exitCode: 3 });
+  const ok = await assessUpgradeSummary(
+    deps(fakeSystem({}, { simulate: async () => LIB + DOCKER_CE + '2 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n' })),
+  );
+  assert.deepEqual(ok, {
+    line: 'Preflight: 2 package(s) to upgrade; docker.service restarts: 1 container(s) stop, 1 would not come back (upkeep preflight for details).',
+    exitCode: 3,
+  });
   const cut = await assessUpgradeSummary(deps(fakeSystem({}, { simulate: async () => CUT })));
   assert.equal(cut.exitCode, 4);
   assert.match(cut.line, /could not predict everything: 1 input\(s\) not understood/);

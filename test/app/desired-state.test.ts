@@ -40,8 +40,14 @@ describe('app/desired-state', () => {
     const other = { id: 'ENGINE-B', name: 'wisepulse' };
     const r = loadDesiredState(store, other);
     assert.equal(!r.ok && r.problem.kind, 'foreign-host');
-    assert.throws(() => requireDesiredState(store, other), (e: unknown) => e instanceof ForeignSnapshotError);
-    assert.deepEqual(requireDesiredState(store, other, { allowOtherHost: true }).containers.map((c) => c.name), ['redis', 'streamlit', 'worker']);
+    assert.throws(
+      () => requireDesiredState(store, other),
+      (e: unknown) => e instanceof ForeignSnapshotError,
+    );
+    assert.deepEqual(
+      requireDesiredState(store, other, { allowOtherHost: true }).containers.map((c) => c.name),
+      ['redis', 'streamlit', 'worker'],
+    );
     store.close();
   });
 
@@ -49,7 +55,10 @@ describe('app/desired-state', () => {
     const store = storeWith();
     store.recordOperatorStop({ name: 'worker', at: '2025-11-20T15:10:00.000Z', by: 'agent', reason: 'docker stop while the engine ran' });
     const s = requireDesiredState(store, HOST);
-    assert.deepEqual(s.containers.map((c) => c.name), ['redis', 'streamlit']);
+    assert.deepEqual(
+      s.containers.map((c) => c.name),
+      ['redis', 'streamlit'],
+    );
     assert.deepEqual(s.operatorStopped, [{ name: 'worker', at: '2025-11-20T15:10:00.000Z', reason: 'docker stop while the engine ran' }]);
     store.close();
   });
@@ -57,7 +66,10 @@ describe('app/desired-state', () => {
   it('a snapshot taken after the stop (the container running again) supersedes it', () => {
     const store = storeWith();
     store.recordOperatorStop({ name: 'worker', at: '2025-11-20T14:00:00.000Z', by: 'agent', reason: 'docker stop' });
-    assert.deepEqual(requireDesiredState(store, HOST).containers.map((c) => c.name), ['redis', 'streamlit', 'worker']);
+    assert.deepEqual(
+      requireDesiredState(store, HOST).containers.map((c) => c.name),
+      ['redis', 'streamlit', 'worker'],
+    );
     store.close();
   });
 
@@ -65,17 +77,33 @@ describe('app/desired-state', () => {
     const store = storeWith();
     store.recordOperatorStop({ name: 'worker', at: '2025-11-20T15:10:00.000Z', by: 'agent', reason: 'docker stop' });
     assert.deepEqual(forgetContainers(store, ['streamlit']).forgotten, ['streamlit']);
-    assert.deepEqual(requireDesiredState(store, HOST).containers.map((c) => c.name), ['redis']);
+    assert.deepEqual(
+      requireDesiredState(store, HOST).containers.map((c) => c.name),
+      ['redis'],
+    );
     const r = wantContainers(store, ['worker', 'streamlit', 'redis', 'nope']);
-    assert.deepEqual(r.wanted.map((w) => [w.name, w.operatorStop?.at ?? null, w.unforgotten]), [
-      ['worker', '2025-11-20T15:10:00.000Z', false],
-      ['streamlit', null, true],
-    ]);
+    assert.deepEqual(
+      r.wanted.map((w) => [w.name, w.operatorStop?.at ?? null, w.unforgotten]),
+      [
+        ['worker', '2025-11-20T15:10:00.000Z', false],
+        ['streamlit', null, true],
+      ],
+    );
     assert.deepEqual(r.alreadyDesired, ['redis']);
     assert.deepEqual(r.unknown, ['nope']);
-    assert.deepEqual(requireDesiredState(store, HOST).containers.map((c) => c.name), ['redis', 'streamlit', 'worker']);
+    assert.deepEqual(
+      requireDesiredState(store, HOST).containers.map((c) => c.name),
+      ['redis', 'streamlit', 'worker'],
+    );
     assert.deepEqual(store.operatorStops(), []);
-    assert.deepEqual(store.timeline().map((e) => [e.kind, e.subject]), [['forget', 'streamlit'], ['want', 'worker'], ['want', 'streamlit']]);
+    assert.deepEqual(
+      store.timeline().map((e) => [e.kind, e.subject]),
+      [
+        ['forget', 'streamlit'],
+        ['want', 'worker'],
+        ['want', 'streamlit'],
+      ],
+    );
     store.close();
   });
 
@@ -86,7 +114,10 @@ describe('app/desired-state', () => {
     assert.deepEqual(store.operatorStops(), []);
     const s = requireDesiredState(store, HOST);
     assert.deepEqual(s.operatorStopped, []);
-    assert.deepEqual(s.forgotten.map((f) => f.name), ['worker']);
+    assert.deepEqual(
+      s.forgotten.map((f) => f.name),
+      ['worker'],
+    );
     store.close();
   });
 

@@ -20,12 +20,24 @@ interface Run {
 async function audit(args: string[]): Promise<Run> {
   let stdout = '';
   let stderr = '';
-  const io = { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env: { ...process.env, NO_COLOR: '1', DOCKER_HOST: 'unix:///nonexistent/docker.sock' } };
+  const io = {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env: { ...process.env, NO_COLOR: '1', DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+  };
   const code = await main(['audit', '--no-live', ...args], io);
   return { code, stdout, stderr };
 }
 
-async function auditJson(args: string[]): Promise<{ code: number; report: { files: Array<{ path: string; findings: Array<{ ruleId: string; message: string; severity: string }>; fixed: unknown[]; written: string | null }>; summary: { errors: number; files: number } } }> {
+async function auditJson(
+  args: string[],
+): Promise<{
+  code: number;
+  report: {
+    files: Array<{ path: string; findings: Array<{ ruleId: string; message: string; severity: string }>; fixed: unknown[]; written: string | null }>;
+    summary: { errors: number; files: number };
+  };
+}> {
   const r = await audit(['--json', ...args]);
   assert.equal(r.stderr, '', r.stderr);
   return { code: r.code, report: JSON.parse(r.stdout) };
@@ -56,7 +68,10 @@ describe('audit and the files it reads and writes', { timeout: 60_000 }, () => {
     assert.equal(code, 1);
     assert.ok(readFileSync(file).equals(bytes), 'the file was rewritten');
     const f = report.files.find((x) => x.path === file)!;
-    assert.deepEqual(f.findings.map((x) => x.ruleId), ['file-skipped']);
+    assert.deepEqual(
+      f.findings.map((x) => x.ruleId),
+      ['file-skipped'],
+    );
     assert.match(f.findings[0]!.message, /not valid UTF-8 \(first bad byte at offset 5\)/);
   });
 
@@ -83,7 +98,10 @@ describe('audit and the files it reads and writes', { timeout: 60_000 }, () => {
     assert.equal(readFileSync(outside, 'utf8'), NEEDS_FIX, 'the target outside the scanned directory was rewritten');
     assert.equal(readFileSync(join(root, 'docker-compose.yml'), 'utf8'), FIXED);
     const link = report.files.find((x) => x.path === join(root, 'compose.yml'))!;
-    assert.deepEqual(link.findings.map((x) => x.ruleId), ['file-skipped']);
+    assert.deepEqual(
+      link.findings.map((x) => x.ruleId),
+      ['file-skipped'],
+    );
     assert.match(link.findings[0]!.message, /leads outside the scanned directories \(.*outside\.yml\)/);
   });
 
@@ -110,10 +128,13 @@ describe('audit and the files it reads and writes', { timeout: 60_000 }, () => {
     execFileSync('mkfifo', [join(root, 'compose.yaml')]);
     const scanned = await auditJson(['--scan', root]);
     assert.equal(scanned.code, 1);
-    assert.deepEqual(scanned.report.files.map((f) => [f.path.slice(root.length + 1), f.findings[0]!.ruleId]), [
-      ['compose.yaml', 'file-skipped'],
-      ['docker-compose.yml', 'file-skipped'],
-    ]);
+    assert.deepEqual(
+      scanned.report.files.map((f) => [f.path.slice(root.length + 1), f.findings[0]!.ruleId]),
+      [
+        ['compose.yaml', 'file-skipped'],
+        ['docker-compose.yml', 'file-skipped'],
+      ],
+    );
   });
 
   test('B3: a symlink to /dev/zero (scanned or named) is never read; a file over 10 MiB is refused unread', async () => {

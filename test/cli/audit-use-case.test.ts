@@ -25,7 +25,13 @@ interface Fake {
   updates: Array<{ id: string; policy: RestartPolicy }>;
 }
 
-function fake(opts: { cwd: string; host?: AuditHostState; failWrite?: string; store?: 'none' | 'empty' | { desired: string[]; stops?: string[] }; discoverProblem?: string }): Fake {
+function fake(opts: {
+  cwd: string;
+  host?: AuditHostState;
+  failWrite?: string;
+  store?: 'none' | 'empty' | { desired: string[]; stops?: string[] };
+  discoverProblem?: string;
+}): Fake {
   const opened: string[] = [];
   const timeline: NewTimelineEntry[] = [];
   const updates: Fake['updates'] = [];
@@ -40,7 +46,8 @@ function fake(opts: { cwd: string; host?: AuditHostState; failWrite?: string; st
       latestSnapshot: () => snapshot,
       listSnapshots: () => [],
       getSnapshot: () => null,
-      operatorStops: () => (typeof s === 'object' ? (s.stops ?? []).map((name) => ({ name, at: '2025-11-20T11:00:00Z', by: 'agent', reason: 'stopped by the operator' })) : []),
+      operatorStops: () =>
+        typeof s === 'object' ? (s.stops ?? []).map((name) => ({ name, at: '2025-11-20T11:00:00Z', by: 'agent', reason: 'stopped by the operator' })) : [],
       appendTimeline: (e) => {
         timeline.push(e);
         return { id: timeline.length, at: 'now', kind: e.kind, subject: e.subject ?? null, detail: { message: e.message } };
@@ -95,7 +102,15 @@ describe('the audit use case', () => {
     writeFileSync(join(project, 'compose.yml'), NEEDS_FIX);
     const secret = join(d, 'shadow.yml');
     writeFileSync(secret, NEEDS_FIX);
-    const labels = (files: string) => ({ project: 'p', service: 'web', containerNumber: 1, workingDir: project, configFiles: [files], dependsOn: [], oneOff: false });
+    const labels = (files: string) => ({
+      project: 'p',
+      service: 'web',
+      containerNumber: 1,
+      workingDir: project,
+      configFiles: [files],
+      dependsOn: [],
+      oneOff: false,
+    });
     const host: AuditHostState = {
       daemon: daemon(),
       host: HOST,
@@ -111,7 +126,10 @@ describe('the audit use case', () => {
     assert.equal(readFileSync(join(project, 'compose.yml'), 'utf8'), FIXED);
     const skipped = report.files.find((x) => x.path === secret)!;
     assert.equal(skipped.findings[0]!.ruleId, 'file-skipped');
-    assert.match(skipped.findings[0]!.message, /named by the compose labels of container evil, but it is outside the project's working directory .*: not opened/);
+    assert.match(
+      skipped.findings[0]!.message,
+      /named by the compose labels of container evil, but it is outside the project's working directory .*: not opened/,
+    );
   });
 
   test('B4: a file that cannot be written is a finding for that file; the files after it are still fixed', async () => {
@@ -125,17 +143,26 @@ describe('the audit use case', () => {
     assert.equal(readFileSync(join(d, 'c-compose.yml'), 'utf8'), FIXED);
     const b = report.files.find((x) => x.path === 'b-compose.yml')!;
     assert.deepEqual(b.fixed, []);
-    assert.deepEqual(b.findings.map((x) => x.ruleId), ['restart-policy', 'file-skipped']);
+    assert.deepEqual(
+      b.findings.map((x) => x.ruleId),
+      ['restart-policy', 'file-skipped'],
+    );
     assert.match(b.findings[1]!.message, /the fixes were not written: EROFS/);
     assert.equal(report.summary.fixed, 2);
-    assert.deepEqual(report.files.map((x) => x.written), ['replaced', null, 'replaced']);
+    assert.deepEqual(
+      report.files.map((x) => x.written),
+      ['replaced', null, 'replaced'],
+    );
   });
 
   test('B4: a directory under --scan that cannot be listed is reported', async () => {
     const d = fresh();
     const f = fake({ cwd: d, discoverProblem: 'private' });
     const report = await applyAudit(f.deps, await planAudit(f.deps, { ...request, live: false, scan: [d] }), { fix: false, applyLive: false });
-    assert.deepEqual(report.files.map((x) => [x.path, x.findings[0]?.message]), [[join(d, 'private'), 'skipped: directory not searched: cannot list it: EACCES: permission denied']]);
+    assert.deepEqual(
+      report.files.map((x) => [x.path, x.findings[0]?.message]),
+      [[join(d, 'private'), 'skipped: directory not searched: cannot list it: EACCES: permission denied']],
+    );
     assert.equal(report.summary.errors, 1);
   });
 
@@ -159,13 +186,20 @@ describe('the audit use case', () => {
 
   test('desired-manually-stopped reads the desired state through loadDesiredState: no snapshot is a note; an operator stop is not desired', async () => {
     const d = fresh();
-    const stopped = (name: string) => container({ name, state: 'exited', exitCode: 137, manuallyStopped: true, restartPolicy: { name: 'always', maximumRetryCount: 0 } });
+    const stopped = (name: string) =>
+      container({ name, state: 'exited', exitCode: 137, manuallyStopped: true, restartPolicy: { name: 'always', maximumRetryCount: 0 } });
     const host: AuditHostState = { daemon: daemon(), host: HOST, containers: [stopped('db'), stopped('paused-on-purpose')] };
     const none = await auditHostState(fake({ cwd: d, store: 'empty' }).deps, host);
-    assert.deepEqual(none.live.findings.filter((x) => x.ruleId === 'desired-manually-stopped'), []);
+    assert.deepEqual(
+      none.live.findings.filter((x) => x.ruleId === 'desired-manually-stopped'),
+      [],
+    );
     assert.match(none.notes.join('\n'), /desired-manually-stopped not checked: no snapshot in \/state\/upkeep\.db yet/);
     const some = await auditHostState(fake({ cwd: d, store: { desired: ['db', 'paused-on-purpose'], stops: ['paused-on-purpose'] } }).deps, host);
-    assert.deepEqual(some.live.findings.filter((x) => x.ruleId === 'desired-manually-stopped').map((x) => x.subject), ['db']);
+    assert.deepEqual(
+      some.live.findings.filter((x) => x.ruleId === 'desired-manually-stopped').map((x) => x.subject),
+      ['db'],
+    );
     assert.deepEqual(some.notes, []);
   });
 });

@@ -43,12 +43,15 @@ test('config check --json: the normalised config, secrets masked', async () => {
   assert.equal(out.ok, true);
   assert.deepEqual(out.warnings, []);
   assert.equal(out.config.resyncMs, 60_000);
-  assert.deepEqual(out.config.alerts.channels.map((c) => [c.name, c.secret ?? c.token ?? c.password ?? null]), [
-    ['webhook', '***'],
-    ['slack', null],
-    ['ntfy', '***'],
-    ['email', '***'],
-  ]);
+  assert.deepEqual(
+    out.config.alerts.channels.map((c) => [c.name, c.secret ?? c.token ?? c.password ?? null]),
+    [
+      ['webhook', '***'],
+      ['slack', null],
+      ['ntfy', '***'],
+      ['email', '***'],
+    ],
+  );
 });
 
 test('config check on an invalid file: exit 2, every issue on its own line as FILE:LINE:COL', async () => {
@@ -108,7 +111,12 @@ test('config show-default prints the commented default, which checks ok', async 
 
 test('config check on an alias bomb, a FIFO, an oversized or non-UTF-8 file: exit 2, FILE errors, no stack', async () => {
   const bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-  for (let i = 1; i < 9; i++) bomb.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
+  for (let i = 1; i < 9; i++)
+    bomb.push(
+      `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(9)
+        .fill(`*${String.fromCharCode(96 + i)}`)
+        .join(',')}]`,
+    );
   const cases: [string, RegExp][] = [[write('bomb.yml', `${bomb.join('\n')}\n`), /bomb\.yml:2:8: YAML: too many alias expansions/]];
   const fifo = join(dir, 'fifo.yml');
   if (spawnSync('mkfifo', [fifo]).status === 0) cases.push([fifo, /fifo\.yml: not a regular file \(a FIFO\)/]);

@@ -55,7 +55,14 @@ async function tree(root: string): Promise<{ entries: Record<string, Entry>; mti
       else if (st.isDirectory()) {
         entries[rel] = { type: 'dir', mode };
         await walk(rel);
-      } else entries[rel] = { type: 'file', mode, content: createHash('sha256').update(await readFile(join(root, rel))).digest('hex') };
+      } else
+        entries[rel] = {
+          type: 'file',
+          mode,
+          content: createHash('sha256')
+            .update(await readFile(join(root, rel)))
+            .digest('hex'),
+        };
     }
   }
   await walk('');
@@ -99,8 +106,15 @@ test('install into a temporary root: exactly these files, with their modes, the 
   assert.equal(await readFile(join(root, 'etc/upkeep/upkeep.yml'), 'utf8'), DEFAULT_CONFIG_FILE);
   const hook = await readFile(join(root, 'etc/apt/apt.conf.d/99upkeep'), 'utf8');
   assert.equal(hook.split(REAL_BIN).join('/usr/local/bin/upkeep'), await readFile(new URL('../../deploy/apt/99upkeep', import.meta.url), 'utf8'));
-  const manifest = JSON.parse(await readFile(join(root, 'var/lib/upkeep/install-manifest.json'), 'utf8')) as { entries: Array<{ path: string; sha256?: string; mode?: string }> };
-  assert.deepEqual(manifest.entries.map((e) => e.path).sort(), Object.keys(entries).filter((p) => !PRE_EXISTING.includes(p) && !p.endsWith('install-manifest.json')).sort());
+  const manifest = JSON.parse(await readFile(join(root, 'var/lib/upkeep/install-manifest.json'), 'utf8')) as {
+    entries: Array<{ path: string; sha256?: string; mode?: string }>;
+  };
+  assert.deepEqual(
+    manifest.entries.map((e) => e.path).sort(),
+    Object.keys(entries)
+      .filter((p) => !PRE_EXISTING.includes(p) && !p.endsWith('install-manifest.json'))
+      .sort(),
+  );
   assert.equal(manifest.entries.find((e) => e.path === '/etc/upkeep/upkeep.yml')?.sha256, entries['/etc/upkeep/upkeep.yml']?.content);
   assert.match(r.stdout, /^ {2}created {4}\S+\/etc\/systemd\/system\/upkeep\.service/m);
   assert.match(r.stdout, /^systemd: not touched \(--root \S+ is not \/\)/m);
@@ -166,7 +180,10 @@ test('--purge also removes the config (even edited) and the state directory', as
   const r = await upkeep(['uninstall', '--root', root, '--purge', '--yes', '--json']);
   assert.equal(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { paths: Array<{ path: string; status: string }> };
-  assert.ok(out.paths.every((p) => p.status === 'removed'), r.stdout);
+  assert.ok(
+    out.paths.every((p) => p.status === 'removed'),
+    r.stdout,
+  );
   assert.deepEqual((await tree(root)).entries, before.entries);
 });
 

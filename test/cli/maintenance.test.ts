@@ -32,7 +32,10 @@ describe('upkeep maintenance', () => {
     assert.match((await upkeep(['maintenance', 'status', ...state])).stdout, /No maintenance window is open/);
 
     const store = openStore({ stateDir: join(root, 'a'), create: false });
-    assert.deepEqual(store.timeline().map((e) => e.kind), ['maintenance-start', 'maintenance-stop']);
+    assert.deepEqual(
+      store.timeline().map((e) => e.kind),
+      ['maintenance-start', 'maintenance-stop'],
+    );
     store.close();
   });
 

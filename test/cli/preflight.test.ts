@@ -20,7 +20,10 @@ test('the incident plan: exit 3, docker restarts, reboot needed, containers not 
   assert.equal(report.reboot.needed, true);
   assert.equal(report.containers, null);
   // D2: cite documents that are in the repository (FACTS.md is not).
-  assert.match(report.packages.find((p: { name: string }) => p.name === 'docker-ce').source, /^knowledge base: docs\/preflight\.md \(packaging facts\), docs\/restart-semantics\.md: /);
+  assert.match(
+    report.packages.find((p: { name: string }) => p.name === 'docker-ce').source,
+    /^knowledge base: docs\/preflight\.md \(packaging facts\), docs\/restart-semantics\.md: /,
+  );
   assert.doesNotMatch(j.stdout + r.stdout, /FACTS\.md/);
 });
 
@@ -50,7 +53,10 @@ test('B1: a cut plan line is reported in the text and the verdict is "could not 
   const dir = mkdtempSync(join(tmpdir(), 'upk-cut-'));
   try {
     const cut = join(dir, 'cut.txt');
-    writeFileSync(cut, 'Inst libfoo [1.0] (1.1 Debian:12/stable [amd64])\nInst docker-ce [5:24.0.0-1~debian.12~bookworm] (5:25.0.0-1~debian.12~bookworm Docker:12/stable [amd6\n');
+    writeFileSync(
+      cut,
+      'Inst libfoo [1.0] (1.1 Debian:12/stable [amd64])\nInst docker-ce [5:24.0.0-1~debian.12~bookworm] (5:25.0.0-1~debian.12~bookworm Docker:12/stable [amd6\n',
+    );
     const r = await upkeep(['preflight', '--no-download', '--plan', cut], NO_ENGINE);
     assert.equal(r.code, 4, r.stdout + r.stderr);
     assert.match(r.stdout, /^Not understood \(what these would do is not in the prediction\):$/m);
@@ -99,7 +105,11 @@ test('B1: a plan that is a FIFO, a directory or too large is refused at once (ex
 
 test('the apt hook never blocks apt: garbage on stdin is one line and exit 0', async () => {
   const { spawnSync } = await import('node:child_process');
-  const r = spawnSync(new URL('../../bin/upkeep', import.meta.url).pathname, ['preflight', '--hook'], { input: 'not the apt protocol\n', env: { ...process.env, ...NO_ENGINE }, encoding: 'utf8' });
+  const r = spawnSync(new URL('../../bin/upkeep', import.meta.url).pathname, ['preflight', '--hook'], {
+    input: 'not the apt protocol\n',
+    env: { ...process.env, ...NO_ENGINE },
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0);
   assert.match(r.stderr, /upkeep preflight/);
   const v3 = spawnSync(new URL('../../bin/upkeep', import.meta.url).pathname, ['preflight', '--hook'], {
@@ -178,7 +188,10 @@ test('desired containers already down before the upgrade, from a real store and 
     assert.match(r.stdout, /^Containers: 0 of 1 running stop during the maintenance; all come back\.$/m);
     assert.match(r.stdout, /^Already down before the upgrade: 3 desired containers \(snapshot of \S+\) are not running now:$/m);
     assert.match(r.stdout, /^ {2}crashed \(no\): exited \(3\) at \S+; stays down: nothing in this upgrade starts it/m);
-    assert.match(r.stdout, /^ {2}removed \(removed\): removed since the snapshot; stays down: Docker cannot start a removed container \(upkeep recover re-creates it\)$/m);
+    assert.match(
+      r.stdout,
+      /^ {2}removed \(removed\): removed since the snapshot; stays down: Docker cannot start a removed container \(upkeep recover re-creates it\)$/m,
+    );
     assert.match(r.stdout, /^ {2}stopped-by-hand \(no\): manually stopped \(docker stop\), exited \(137\) at \S+; stays down/m);
     assert.doesNotMatch(r.stdout, /^ {2}kept/m);
     assert.match(r.stdout, /^Do first: upkeep recover for the desired containers already down/m);
@@ -189,7 +202,13 @@ test('desired containers already down before the upgrade, from a real store and 
     assert.equal(report.exitCode, 3);
     assert.deepEqual(report.summary, { packages: 1, containersStop: 0, notBack: 0, unknown: 0, alreadyDown: 3 });
     assert.deepEqual(
-      report.alreadyDown.map((c: { name: string; state: string; exitCode: number | null; policy: string | null; runningAtEnd: string }) => [c.name, c.state, c.exitCode, c.policy, c.runningAtEnd]),
+      report.alreadyDown.map((c: { name: string; state: string; exitCode: number | null; policy: string | null; runningAtEnd: string }) => [
+        c.name,
+        c.state,
+        c.exitCode,
+        c.policy,
+        c.runningAtEnd,
+      ]),
       [
         ['crashed', 'exited', 3, 'no', 'no'],
         ['removed', 'missing', null, null, 'no'],
@@ -197,7 +216,10 @@ test('desired containers already down before the upgrade, from a real store and 
       ],
     );
     assert.match(report.desiredStateTakenAt, /^\d{4}-\d\d-\d\dT/);
-    assert.deepEqual(report.containers.map((c: { name: string }) => c.name), ['kept']);
+    assert.deepEqual(
+      report.containers.map((c: { name: string }) => c.name),
+      ['kept'],
+    );
 
     // A store that exists and cannot be read: one note, no desired-state verdict, exit as without it.
     const { mkdirSync, writeFileSync } = await import('node:fs');

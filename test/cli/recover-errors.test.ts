@@ -13,7 +13,11 @@ test('recover without --yes and without a terminal refuses, exit 2', async () =>
 });
 
 test('bad durations and concurrency are usage errors', async () => {
-  for (const args of [['--grace', 'soon'], ['--running-for', '5 parsecs'], ['--concurrency', '0']]) {
+  for (const args of [
+    ['--grace', 'soon'],
+    ['--running-for', '5 parsecs'],
+    ['--concurrency', '0'],
+  ]) {
     const r = await upkeep(['recover', '--yes', ...args]);
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, /upkeep: error: --(grace|running-for|concurrency) /);

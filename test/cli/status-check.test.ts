@@ -15,7 +15,9 @@ describe('status and check on a private engine', { timeout: 120_000 }, () => {
     engine = await PrivateEngine.startOrSkip(t as never);
     if (!engine) return;
     env = { DOCKER_HOST: engine.dockerHost };
-    await engine.run('lapis', { flags: ['--restart', 'unless-stopped', '--label', 'com.docker.compose.project=covid', '--label', 'com.docker.compose.service=lapisOpen'] });
+    await engine.run('lapis', {
+      flags: ['--restart', 'unless-stopped', '--label', 'com.docker.compose.project=covid', '--label', 'com.docker.compose.service=lapisOpen'],
+    });
     await engine.run('v-pipe-redis-1', { flags: ['--restart', 'no'] });
     await engine.run('k3d-server', { flags: ['--restart', 'always'] });
     await engine.run('one-off', { flags: ['--restart', 'no'], cmd: ['true'] });
@@ -37,10 +39,12 @@ describe('status and check on a private engine', { timeout: 120_000 }, () => {
     assert.equal(lapis.manuallyStopped, false);
     assert.deepEqual(lapis.compose, { project: 'covid', service: 'lapisOpen', workingDir: null, configFiles: [] });
     assert.equal(lapis.health, null);
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(lapis.comesBack as Record<string, { outcome: string }>).map(([k, v]) => [k, v.outcome])),
-      { daemonRestart: 'back', daemonCrash: 'not-back', reboot: 'back', afterManualStop: 'not-back' },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(lapis.comesBack as Record<string, { outcome: string }>).map(([k, v]) => [k, v.outcome])), {
+      daemonRestart: 'back',
+      daemonCrash: 'not-back',
+      reboot: 'back',
+      afterManualStop: 'not-back',
+    });
     const oneOff = out.containers.find((c) => c.name === 'one-off')!;
     assert.equal(oneOff.state, 'exited');
     assert.equal(oneOff.exitCode, 0);
@@ -82,7 +86,10 @@ describe('status and check on a private engine', { timeout: 120_000 }, () => {
       const r = await execFileP('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', BIN, 'status', '--json'], {
         env: { ...process.env, ...env, HOME: '/tmp' },
       });
-      const out = JSON.parse(r.stdout) as { containers: Array<{ name: string; manuallyStopped: boolean | null; comesBack: Record<string, { outcome: string; reason: string }> }>; notices: string[] };
+      const out = JSON.parse(r.stdout) as {
+        containers: Array<{ name: string; manuallyStopped: boolean | null; comesBack: Record<string, { outcome: string; reason: string }> }>;
+        notices: string[];
+      };
       const lapis = out.containers.find((c) => c.name === 'lapis')!;
       assert.equal(lapis.manuallyStopped, null);
       assert.equal(lapis.comesBack.reboot!.outcome, 'unknown');
@@ -105,7 +112,7 @@ describe('status and check on a private engine', { timeout: 120_000 }, () => {
     assert.match(r.stdout, /All 1 running containers would come back/);
   });
 
-  test('check\'s preflight line counts desired containers already down (from --state-dir)', async (t) => {
+  test("check's preflight line counts desired containers already down (from --state-dir)", async (t) => {
     if (!engine) return t.skip('no engine');
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

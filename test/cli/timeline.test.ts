@@ -17,19 +17,39 @@ describe('upkeep timeline', () => {
     const ago = (min: number) => new Date(Date.now() - min * 60_000).toISOString();
     store.appendTimeline({ at: ago(600), kind: 'container-died', subject: 'old', message: 'old stopped (exited 1)', data: { exitCode: 1 } });
     store.appendTimeline({ at: ago(50), kind: 'engine-down', subject: 'wisepulse', message: 'the Docker engine stopped answering' });
-    store.appendTimeline({ at: ago(40), kind: 'container-died', subject: 'worker', message: 'worker stopped (exited 137)\nlast log line', data: { exitCode: 137 }, reconstructed: true });
+    store.appendTimeline({
+      at: ago(40),
+      kind: 'container-died',
+      subject: 'worker',
+      message: 'worker stopped (exited 137)\nlast log line',
+      data: { exitCode: 137 },
+      reconstructed: true,
+    });
     store.appendTimeline({ at: ago(30), kind: 'alert-firing', subject: 'down:worker', message: 'worker is down' });
     store.close();
 
     const json = await upkeep(['timeline', '--since', '2h', '--json', '--state-dir', dir]);
     assert.equal(json.code, 0, json.stderr);
     const out = JSON.parse(json.stdout) as { entries: Array<Record<string, unknown>> };
-    assert.deepEqual(out.entries.map((e) => Object.keys(e)), [['at', 'kind', 'subject', 'detail'], ['at', 'kind', 'subject', 'detail'], ['at', 'kind', 'subject', 'detail']]);
-    assert.deepEqual(out.entries.map((e) => e.kind), ['engine-down', 'container-died', 'alert-firing']);
+    assert.deepEqual(
+      out.entries.map((e) => Object.keys(e)),
+      [
+        ['at', 'kind', 'subject', 'detail'],
+        ['at', 'kind', 'subject', 'detail'],
+        ['at', 'kind', 'subject', 'detail'],
+      ],
+    );
+    assert.deepEqual(
+      out.entries.map((e) => e.kind),
+      ['engine-down', 'container-died', 'alert-firing'],
+    );
     assert.deepEqual(out.entries[1]?.detail, { exitCode: 137, message: 'worker stopped (exited 137)\nlast log line', reconstructed: true });
 
     const alerts = await upkeep(['timeline', '--since', '2h', '--kind', 'alert-*', 'engine-down', '--json', '--state-dir', dir]);
-    assert.deepEqual((JSON.parse(alerts.stdout) as typeof out).entries.map((e) => e.kind), ['engine-down', 'alert-firing']);
+    assert.deepEqual(
+      (JSON.parse(alerts.stdout) as typeof out).entries.map((e) => e.kind),
+      ['engine-down', 'alert-firing'],
+    );
     const worker = await upkeep(['timeline', '--since', '1d', '--subject', 'worker', '--state-dir', dir]);
     assert.match(worker.stdout, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ {2}container-died {2}worker: worker stopped \(exited 137\) \[\.\.\.\] \(reconstructed\)\n$/);
     const everything = await upkeep(['timeline', '--since', '2025-01-01', '--json', '--state-dir', dir]);

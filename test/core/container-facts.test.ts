@@ -11,8 +11,17 @@ function inspect(over: Partial<EngineContainerInspect> = {}): EngineContainerIns
     Created: '2025-11-01T00:00:00Z',
     RestartCount: 0,
     State: {
-      Status: 'exited', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false, Pid: 0,
-      ExitCode: 137, Error: '', StartedAt: '2025-11-20T15:00:00Z', FinishedAt: '0001-01-01T00:00:00Z',
+      Status: 'exited',
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: false,
+      Pid: 0,
+      ExitCode: 137,
+      Error: '',
+      StartedAt: '2025-11-20T15:00:00Z',
+      FinishedAt: '0001-01-01T00:00:00Z',
     },
     Config: {
       Image: 'cornelius/lapis:latest',
@@ -43,8 +52,13 @@ test('compose labels and depends_on', () => {
   assert.equal(composeIdentity({}), null);
   const id = composeIdentity(inspect().Config.Labels!)!;
   assert.deepEqual(id, {
-    project: 'covid', service: 'lapisOpen', containerNumber: 1, workingDir: '/opt/srsilo/tools',
-    configFiles: ['/opt/srsilo/tools/docker-compose.yml'], dependsOn: ['silo', 'redis'], oneOff: false,
+    project: 'covid',
+    service: 'lapisOpen',
+    containerNumber: 1,
+    workingDir: '/opt/srsilo/tools',
+    configFiles: ['/opt/srsilo/tools/docker-compose.yml'],
+    dependsOn: ['silo', 'redis'],
+    oneOff: false,
   });
 });
 
@@ -66,7 +80,10 @@ test('inspect -> facts', () => {
 });
 
 test('config.v2.json flags', () => {
-  assert.deepEqual(parseDaemonOnlyFlags('{"HasBeenManuallyStopped":true,"HasBeenStartedBefore":true,"State":{}}'), { manuallyStopped: true, startedBefore: true });
+  assert.deepEqual(parseDaemonOnlyFlags('{"HasBeenManuallyStopped":true,"HasBeenStartedBefore":true,"State":{}}'), {
+    manuallyStopped: true,
+    startedBefore: true,
+  });
   assert.deepEqual(parseDaemonOnlyFlags('{}'), { manuallyStopped: false, startedBefore: false });
   assert.throws(() => parseDaemonOnlyFlags('not json'));
 });

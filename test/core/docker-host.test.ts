@@ -23,6 +23,10 @@ test('malformed values are usage errors that say what to write', () => {
     ['tcp://host:2375/path', /expected tcp:\/\/HOST:PORT/],
   ];
   for (const [value, message] of bad) {
-    assert.throws(() => parseDockerHost(value), (err: unknown) => err instanceof UsageError && message.test(err.message) && err.hint !== undefined, value);
+    assert.throws(
+      () => parseDockerHost(value),
+      (err: unknown) => err instanceof UsageError && message.test(err.message) && err.hint !== undefined,
+      value,
+    );
   }
 });

@@ -103,9 +103,11 @@ describe('willComeBack: what cannot be known, and the edges', () => {
 
   test('predictAll answers every event', () => {
     const all = predictAll(container({ restartPolicy: policy('unless-stopped') }), daemon());
-    assert.deepEqual(
-      Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.outcome])),
-      { 'daemon-restart': 'back', 'daemon-crash': 'not-back', reboot: 'back', 'daemon-restart-after-manual-stop': 'not-back' },
-    );
+    assert.deepEqual(Object.fromEntries(Object.entries(all).map(([k, v]) => [k, v.outcome])), {
+      'daemon-restart': 'back',
+      'daemon-crash': 'not-back',
+      reboot: 'back',
+      'daemon-restart-after-manual-stop': 'not-back',
+    });
   });
 });

@@ -7,7 +7,11 @@ import { desiredStateOf } from '../../src/core/recovery/desired-state.js';
 import { desiredOf } from './recovery/fixtures.js';
 
 const incident = [
-  container({ name: 'covid-lapis', restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 }, compose: { project: 'covid', service: 'lapisOpen', containerNumber: 1, workingDir: '/opt', configFiles: [], dependsOn: [], oneOff: false } }),
+  container({
+    name: 'covid-lapis',
+    restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 },
+    compose: { project: 'covid', service: 'lapisOpen', containerNumber: 1, workingDir: '/opt', configFiles: [], dependsOn: [], oneOff: false },
+  }),
   container({ name: 'v-pipe-redis-1', restartPolicy: { name: 'no', maximumRetryCount: 0 } }),
   container({ name: 'k3d-server', restartPolicy: { name: 'always', maximumRetryCount: 0 } }),
   container({ name: 'old-job', state: 'exited', exitCode: 0, restartPolicy: { name: 'no', maximumRetryCount: 0 } }),
@@ -41,7 +45,10 @@ test('table cells and shared footnotes', () => {
   assert.match(row('stopped-always')[4]!, /^STARTS \(\d\)$/);
   assert.match(t.footnotes[0]!, /orphaned container, which counts as a manual stop/);
   assert.match(t.footnotes[1]!, /restart policy "no"/);
-  const text = renderTable(t.header, t.rows.map((r) => r.cells));
+  const text = renderTable(
+    t.header,
+    t.rows.map((r) => r.cells),
+  );
   assert.match(text.split('\n')[0]!, /^CONTAINER\s+PROJECT\/SERVICE\s+STATE\s+POLICY\s+DAEMON RESTART\s+DAEMON CRASH\s+REBOOT$/);
 });
 
@@ -66,8 +73,17 @@ test('the desired state marks each container; an operator stop becomes a note wi
     container({ id: 'c'.repeat(64), name: 'scratch' }),
   ];
   const r = buildStatusReport(daemon(), facts, [], desired);
-  assert.deepEqual(r.containers.map((c) => [c.name, c.desired]), [['worker', 'operator-stopped'], ['redis', 'desired'], ['scratch', 'not-desired']]);
-  assert.deepEqual(r.notices, ['worker was stopped on purpose at 2025-11-20T15:10:00.000Z (docker stop while the engine ran): not desired; `upkeep want worker` makes it desired again']);
+  assert.deepEqual(
+    r.containers.map((c) => [c.name, c.desired]),
+    [
+      ['worker', 'operator-stopped'],
+      ['redis', 'desired'],
+      ['scratch', 'not-desired'],
+    ],
+  );
+  assert.deepEqual(r.notices, [
+    'worker was stopped on purpose at 2025-11-20T15:10:00.000Z (docker stop while the engine ran): not desired; `upkeep want worker` makes it desired again',
+  ]);
   assert.equal(r.desired?.snapshotId, 7);
   assert.equal(buildStatusReport(daemon(), facts).containers[0]?.desired, null);
 });

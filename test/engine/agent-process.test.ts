@@ -64,13 +64,7 @@ describe('upkeep agent as a process', { concurrency: false }, () => {
     const configPath = join(root, 'upkeep.yml');
     writeFileSync(
       configPath,
-      [
-        'recovery: { grace: 0s, concurrency: 1, running_for: 1s }',
-        'alerts:',
-        '  channels:',
-        `    - { type: webhook, url: "${hook.url}" }`,
-        '',
-      ].join('\n'),
+      ['recovery: { grace: 0s, concurrency: 1, running_for: 1s }', 'alerts:', '  channels:', `    - { type: webhook, url: "${hook.url}" }`, ''].join('\n'),
       { mode: 0o600 },
     );
 
@@ -98,7 +92,11 @@ describe('upkeep agent as a process', { concurrency: false }, () => {
       assert.equal(hook.received.filter((r) => r.message.kind === 'summary').length, 1, 'one summary alert');
       const ids = hook.received.map((r) => r.message.id);
       assert.equal(new Set(ids).size, ids.length, 'no alert twice');
-      assert.deepEqual(hook.received.filter((r) => r.message.kind !== 'summary'), [], 'no per-container alert: everything came back in the recovery pass');
+      assert.deepEqual(
+        hook.received.filter((r) => r.message.kind !== 'summary'),
+        [],
+        'no per-container alert: everything came back in the recovery pass',
+      );
     } finally {
       second.proc.kill('SIGTERM');
     }
@@ -125,7 +123,15 @@ describe('upkeep agent as a process', { concurrency: false }, () => {
       assert.equal(agent.proc.exitCode, null, 'the agent keeps running without Docker');
       await engine.start();
       await until('all running after the engine came up', async () => (await runningCount()) === NAMES.length, 60_000);
-      const summary = await until('summary alert', () => hook.received.slice(before).map((r) => r.message).find((m) => m.kind === 'summary') ?? null, 30_000);
+      const summary = await until(
+        'summary alert',
+        () =>
+          hook.received
+            .slice(before)
+            .map((r) => r.message)
+            .find((m) => m.kind === 'summary') ?? null,
+        30_000,
+      );
       assert.match(summary.text, /after the agent started: 8 of 8 desired containers were down; all running again/);
     } finally {
       agent.proc.kill('SIGTERM');

@@ -52,10 +52,17 @@ const stop = new AbortController();
 
 /** SIGKILLs the container's `sleep` from inside (PID 1, the shell, then exits 137); waits until it runs first. */
 async function killInside(name: string): Promise<void> {
-  await until(`${name} running its sleep`, () => engine!.docker('exec', name, 'pidof', 'sleep').then(() => true, () => false), 15_000);
+  await until(
+    `${name} running its sleep`,
+    () =>
+      engine!.docker('exec', name, 'pidof', 'sleep').then(
+        () => true,
+        () => false,
+      ),
+    15_000,
+  );
   await engine!.docker('exec', name, 'sh', '-c', 'kill -9 $(pidof sleep)');
 }
-
 
 function messagesAfter(t: number): AlertMessage[] {
   return hook.received.filter((r) => r.at >= t).map((r) => r.message);
@@ -82,7 +89,9 @@ async function startAgent(
     log,
     version: 'test',
     notifiers: await notifiersFor(channels),
-    readHostFacts: async () => ({ pendingUpgrades: 7, rebootRequired: true, why: 'test' }), timing: { debounceMs: 50, maintenancePollMs: 200, outboxBackoff: { initialMs: 100, maxMs: 300 } } });
+    readHostFacts: async () => ({ pendingUpgrades: 7, rebootRequired: true, why: 'test' }),
+    timing: { debounceMs: 50, maintenancePollMs: 200, outboxBackoff: { initialMs: 100, maxMs: 300 } },
+  });
   return { parts: agent.parts, running: agent.run(signal) };
 }
 
@@ -118,7 +127,17 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     client = new EngineClient(parseDockerHost(engine.dockerHost));
     const agent = await startAgent([
       { type: 'webhook', name: 'hook', url: hook.url, secret: null, headers: {} },
-      { type: 'email', name: 'mail', host: '127.0.0.1', port: smtpPort, secure: false, user: null, password: null, from: 'upkeep@test.example', to: ['ops@test.example'] },
+      {
+        type: 'email',
+        name: 'mail',
+        host: '127.0.0.1',
+        port: smtpPort,
+        secure: false,
+        user: null,
+        password: null,
+        from: 'upkeep@test.example',
+        to: ['ops@test.example'],
+      },
     ]);
     parts = agent.parts;
     running = agent.running;
@@ -157,7 +176,11 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     const resolved = await until('resolved alert for web', () => messagesAfter(t0).find((m) => m.subject === 'web' && m.kind === 'resolved') ?? null, 10_000);
     assert.match(resolved.text, /runs again after/);
     assert.ok(store.timeline({ kind: 'healed' }).some((e) => e.subject === 'web'));
-    const mail = await until('the same alert by email (real SMTP server on loopback)', () => mails.find((m) => /Subject: \[CRITICAL\] web is down/.test(m)) ?? null, 10_000);
+    const mail = await until(
+      'the same alert by email (real SMTP server on loopback)',
+      () => mails.find((m) => /Subject: \[CRITICAL\] web is down/.test(m)) ?? null,
+      10_000,
+    );
     assert.match(mail, /exited 137/);
   });
 
@@ -207,7 +230,11 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     assert.equal(row?.verdict, 'operator-stopped');
     assert.equal(row?.desired, false);
     assert.equal(await engine.isRunning('api'), false, 'the agent must not start what the operator stopped');
-    assert.deepEqual(messagesAfter(t0).filter((m) => m.subject === 'api'), [], 'no alert for an intended stop');
+    assert.deepEqual(
+      messagesAfter(t0).filter((m) => m.subject === 'api'),
+      [],
+      'no alert for an intended stop',
+    );
     // Started again by the operator: desired again.
     await engine.docker('start', 'api');
     await until('operator start recorded', () => store.timeline({ kind: 'operator-start' }).find((e) => e.subject === 'api') ?? null, 10_000);
@@ -229,7 +256,11 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     await sleep(1_000);
     const sent = messagesAfter(t0);
     assert.equal(sent.filter((m) => m.kind === 'summary').length, 1, 'one summary');
-    assert.deepEqual(sent.filter((m) => m.kind !== 'summary' && m.subject !== 'flappy').map((m) => `${m.kind} ${m.title}`), [], 'no other alert');
+    assert.deepEqual(
+      sent.filter((m) => m.kind !== 'summary' && m.subject !== 'flappy').map((m) => `${m.kind} ${m.title}`),
+      [],
+      'no other alert',
+    );
     assert.ok(store.timeline({ kind: 'engine-down' }).length >= 1);
     assert.ok(store.timeline({ kind: 'engine-up' }).length >= 1);
     assert.deepEqual(store.operatorStops(), [], 'the orphans the next daemon killed are not operator stops');
@@ -259,14 +290,22 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     // Held the moment the window opens: the container dies right after, with no poll in between.
     store.startMaintenance({ source: 'manual', endsAt: new Date(Date.now() + 60_000).toISOString() });
     await killInside('web');
-    await until('web healed during maintenance', () => store.timeline({ kind: 'healed', since: new Date(t0).toISOString() }).find((e) => e.subject === 'web') ?? null, 10_000);
+    await until(
+      'web healed during maintenance',
+      () => store.timeline({ kind: 'healed', since: new Date(t0).toISOString() }).find((e) => e.subject === 'web') ?? null,
+      10_000,
+    );
     await until('web running', async () => engine!.isRunning('web'));
     assert.ok(store.timeline({ kind: 'alert-held', since: new Date(t0).toISOString() }).some((e) => e.subject === 'down:web'));
     const mark = parts.queue.attempts;
     parts.queue.trigger('test');
     await until('a reconcile after the heal', () => (parts.queue.attempts > mark ? true : null), 10_000);
     await until('an outbox pass after it', () => (parts.outbox.passes > 0 ? true : null), 10_000);
-    assert.deepEqual(messagesAfter(t0).filter((m) => m.subject === 'web'), [], 'held, not sent');
+    assert.deepEqual(
+      messagesAfter(t0).filter((m) => m.subject === 'web'),
+      [],
+      'held, not sent',
+    );
     store.stopMaintenance();
   });
 
@@ -276,7 +315,11 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     store.startMaintenance({ source: 'apt', endsAt: new Date(Date.now() + 60_000).toISOString() });
     await sleep(300);
     store.stopMaintenance({ source: 'apt' });
-    const entry = await until('recovery pass after apt', () => store.timeline({ kind: 'recovery', since }).find((e) => /after an apt run/.test(e.detail.message)) ?? null, 15_000);
+    const entry = await until(
+      'recovery pass after apt',
+      () => store.timeline({ kind: 'recovery', since }).find((e) => /after an apt run/.test(e.detail.message)) ?? null,
+      15_000,
+    );
     assert.equal(entry.detail.trigger, 'apt');
   });
 
@@ -297,11 +340,15 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
       await sleep(1_500); // let its startup recovery pass and the replayed events settle
       await until('solo running', async () => engine!.isRunning('solo'));
       await killInside('solo');
-      await until('firing and resolved queued', () => {
-        const rows = store.outbox({ limit: 20 }).filter((r) => r.channel === 'late' && (r.message as AlertMessage).subject === 'solo');
-        // The resolved one waits behind the firing one (in order per channel): only the first was tried.
-        return rows.length >= 2 && rows.every((r) => r.deliveredAt === null) && rows.some((r) => r.attempts >= 1) ? rows : null;
-      }, 20_000);
+      await until(
+        'firing and resolved queued',
+        () => {
+          const rows = store.outbox({ limit: 20 }).filter((r) => r.channel === 'late' && (r.message as AlertMessage).subject === 'solo');
+          // The resolved one waits behind the firing one (in order per channel): only the first was tried.
+          return rows.length >= 2 && rows.every((r) => r.deliveredAt === null) && rows.some((r) => r.attempts >= 1) ? rows : null;
+        },
+        20_000,
+      );
     } finally {
       firstStop.abort();
       await first.running;
@@ -314,8 +361,18 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     try {
       await until('both delivered', () => store.outboxPending().count === 0 && late.received.length >= 2, 20_000);
       await sleep(1_000);
-      const rows = store.outbox({ limit: 50 }).filter((r) => r.channel === 'late').map((r) => `${r.messageId} attempts=${r.attempts} delivered=${r.deliveredAt}`);
-      assert.deepEqual(seen().filter((r) => r.startsWith('solo ')), ['solo firing', 'solo resolved'], `in order, once each; outbox: ${rows.join(' | ')}; timeline: ${store.timeline({ since: new Date(Date.now() - 60_000).toISOString() }).map((e) => `${e.kind}:${e.subject}`).join(', ')}`);
+      const rows = store
+        .outbox({ limit: 50 })
+        .filter((r) => r.channel === 'late')
+        .map((r) => `${r.messageId} attempts=${r.attempts} delivered=${r.deliveredAt}`);
+      assert.deepEqual(
+        seen().filter((r) => r.startsWith('solo ')),
+        ['solo firing', 'solo resolved'],
+        `in order, once each; outbox: ${rows.join(' | ')}; timeline: ${store
+          .timeline({ since: new Date(Date.now() - 60_000).toISOString() })
+          .map((e) => `${e.kind}:${e.subject}`)
+          .join(', ')}`,
+      );
     } finally {
       secondStop.abort();
       await second.running;
@@ -327,8 +384,15 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/health`;
     // httpd (daemonized) answers while it runs; killing httpd leaves the container running but deaf: a hang.
-    await engine.run('hung', { flags: ['--network', 'host'], cmd: ['sh', '-c', `mkdir -p /www && echo ok > /www/health && httpd -p 127.0.0.1:${port} -h /www && exec sleep 1000000`] });
-    const answers = async () => fetch(url, { signal: AbortSignal.timeout(500) }).then((r) => r.status === 200, () => false);
+    await engine.run('hung', {
+      flags: ['--network', 'host'],
+      cmd: ['sh', '-c', `mkdir -p /www && echo ok > /www/health && httpd -p 127.0.0.1:${port} -h /www && exec sleep 1000000`],
+    });
+    const answers = async () =>
+      fetch(url, { signal: AbortSignal.timeout(500) }).then(
+        (r) => r.status === 200,
+        () => false,
+      );
     await until('hung answers', answers, 10_000);
     const snap = await upkeep(['snapshot', '--state-dir', join(root, 'state')], { DOCKER_HOST: engine.dockerHost });
     assert.equal(snap.code, 0, snap.stderr);
@@ -350,13 +414,21 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
         const t0 = Date.now();
         const before = await startedAt();
         await engine.docker('exec', 'hung', 'sh', '-c', 'kill $(pidof httpd)');
-        const firing = await until(`round ${round}: check alert`, () => messagesAfter(t0).find((m) => m.subject === 'hung' && m.kind === 'firing') ?? null, 10_000);
+        const firing = await until(
+          `round ${round}: check alert`,
+          () => messagesAfter(t0).find((m) => m.subject === 'hung' && m.kind === 'firing') ?? null,
+          10_000,
+        );
         assert.equal(firing.title, 'hung: http check failing');
         assert.match(firing.text, /upkeep restarts it \(on_unhealthy: restart\)/);
         await until(`round ${round}: restarted`, async () => (await startedAt()) !== before, 10_000);
         await until(`round ${round}: answers again`, answers, 10_000);
         await until(`round ${round}: resolved`, () => messagesAfter(t0).find((m) => m.subject === 'hung' && m.kind === 'resolved') ?? null, 10_000);
-        assert.equal(store.timeline({ kind: 'restarted-unhealthy', since: new Date(t0).toISOString() }).filter((e) => e.subject === 'hung').length, 1, 'one restart per failing streak');
+        assert.equal(
+          store.timeline({ kind: 'restarted-unhealthy', since: new Date(t0).toISOString() }).filter((e) => e.subject === 'hung').length,
+          1,
+          'one restart per failing streak',
+        );
       }
       // The third failing streak within the window reaches the crash-loop limit (3 here): give up, do not restart.
       const t0 = Date.now();

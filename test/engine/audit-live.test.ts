@@ -48,7 +48,10 @@ describe('audit against live containers', { timeout: 180_000 }, () => {
     assert.equal(r.code, 1, r.stderr);
     const report = JSON.parse(r.stdout);
     const fileFindings = report.files.find((f: { path: string }) => f.path === file).findings;
-    assert.ok(fileFindings.some((f: { ruleId: string }) => f.ruleId === 'compose-drift'), JSON.stringify(fileFindings));
+    assert.ok(
+      fileFindings.some((f: { ruleId: string }) => f.ruleId === 'compose-drift'),
+      JSON.stringify(fileFindings),
+    );
     assert.deepEqual(
       report.live.findings.filter((f: { ruleId: string }) => f.ruleId === 'live-restart-policy').map((f: { subject: string }) => f.subject),
       ['vpipe_redis_1'],
@@ -62,7 +65,10 @@ describe('audit against live containers', { timeout: 180_000 }, () => {
     if (!engine) return t.skip('no engine');
     const r = await upkeep(['audit', '--json'], env);
     const report = JSON.parse(r.stdout);
-    assert.deepEqual(report.files.map((f: { path: string }) => f.path), [file]);
+    assert.deepEqual(
+      report.files.map((f: { path: string }) => f.path),
+      [file],
+    );
   });
 
   test('--apply-live updates the policy without a recreate, and the container survives a daemon crash', async (t) => {

@@ -28,7 +28,6 @@ export interface IncidentHost {
   siloDataDir: string;
 }
 
-
 function httpService(port: number): string {
   return `["httpd", "-f", "-p", "127.0.0.1:${port}", "-h", "/www"]`;
 }
@@ -115,14 +114,17 @@ ${healthcheck(redis)}
   );
   await compose(engine, srsiloDir, srsiloFile, 'srsilo', 'up', '-d');
   await compose(engine, vpipeDir, vpipeFile, 'v-pipe-scout', 'up', '-d');
-  await engine.run('k3d-loculus-server-0', { flags: ['--restart', 'unless-stopped', '--network', 'host'], cmd: ['httpd', '-f', '-p', `127.0.0.1:${k3d}`, '-h', '/www'] });
+  await engine.run('k3d-loculus-server-0', {
+    flags: ['--restart', 'unless-stopped', '--network', 'host'],
+    cmd: ['httpd', '-f', '-p', `127.0.0.1:${k3d}`, '-h', '/www'],
+  });
   await engine.run('nightly-import', { flags: ['--label', 'upkeep.role=job'], cmd: ['true'] });
   await engine.run('scratch-debug', { flags: ['--restart', 'no'] });
 
   return {
     desired: {
-      'srsilo_silo_1': silo,
-      'srsilo_lapisOpen_1': lapis,
+      srsilo_silo_1: silo,
+      srsilo_lapisOpen_1: lapis,
       'v-pipe-scout_redis_1': redis,
       'v-pipe-scout_streamlit_1': streamlit,
       'v-pipe-scout_worker_1': null,

@@ -104,7 +104,12 @@ describe('the --json output of every command on the incident host', { timeout: 3
     const stateDir = join(root, 'state');
     env = { DOCKER_HOST: engine.dockerHost, UPKEEP_STATE_DIR: stateDir };
     stateArgs = ['--state-dir', stateDir];
-    const info = JSON.parse(await engine.docker('info', '--format', '{{json .}}')) as { ID: string; Name: string; ServerVersion: string; KernelVersion: string };
+    const info = JSON.parse(await engine.docker('info', '--format', '{{json .}}')) as {
+      ID: string;
+      Name: string;
+      ServerVersion: string;
+      KernelVersion: string;
+    };
     const version = JSON.parse(await engine.docker('version', '--format', '{{json .Server}}')) as { ApiVersion: string; MinAPIVersion: string };
     ctx = {
       literals: [
@@ -158,7 +163,11 @@ describe('the --json output of every command on the incident host', { timeout: 3
       args: () => ['status', '--json'],
     },
     { name: '11-diff-after-stop', title: 'diff after the docker stop, before forget', args: () => ['diff', '--json', ...stateArgs] },
-    { name: '12-recover-dry-run-after-stop', title: 'recover --dry-run after the docker stop, before forget', args: () => ['recover', '--dry-run', '--json', ...stateArgs] },
+    {
+      name: '12-recover-dry-run-after-stop',
+      title: 'recover --dry-run after the docker stop, before forget',
+      args: () => ['recover', '--dry-run', '--json', ...stateArgs],
+    },
     {
       name: '13-preflight-after-stop',
       title: 'preflight of the incident apt plan (upgrades docker-ce) after the docker stop, before forget',
@@ -219,7 +228,11 @@ describe('the --json output of every command on the incident host', { timeout: 3
       args: () => ['install', '--root', join(root, 'install-root'), '--dry-run', '--json'],
     },
     { name: '28-install', title: 'install --root DIR', args: () => ['install', '--root', join(root, 'install-root'), '--yes', '--json'] },
-    { name: '29-uninstall-dry-run', title: 'uninstall --root DIR --dry-run', args: () => ['uninstall', '--root', join(root, 'install-root'), '--dry-run', '--json'] },
+    {
+      name: '29-uninstall-dry-run',
+      title: 'uninstall --root DIR --dry-run',
+      args: () => ['uninstall', '--root', join(root, 'install-root'), '--dry-run', '--json'],
+    },
     { name: '30-uninstall', title: 'uninstall --root DIR', args: () => ['uninstall', '--root', join(root, 'install-root'), '--yes', '--json'] },
   ];
 

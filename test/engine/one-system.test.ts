@@ -106,17 +106,32 @@ describe('one system: the agent and every command agree, and the timeline record
 
     const diff = await json<{ notRunning: Array<{ container: string }>; ignored: Array<{ container: string; reason: string }> }>(['diff']);
     assert.equal(diff.code, 0, `nothing desired is down: ${JSON.stringify(diff.value.notRunning)}`);
-    assert.deepEqual(diff.value.ignored.filter((i) => i.container === WORKER).map((i) => i.reason), ['operator-stopped']);
+    assert.deepEqual(
+      diff.value.ignored.filter((i) => i.container === WORKER).map((i) => i.reason),
+      ['operator-stopped'],
+    );
 
     const plan = await json<{ plan: { actions: Array<{ container: string }>; leave: Array<{ container: string; reason: string }> } }>(['recover', '--dry-run']);
     assert.equal(plan.code, 0, plan.stderr);
     assert.deepEqual(plan.value.plan.actions, []);
     assert.ok(plan.value.plan.leave.some((l) => l.container === WORKER && l.reason === 'operator-stopped'));
 
-    const pre = await json<{ alreadyDown: Array<{ name: string }>; stoppedOnPurpose?: Array<{ name: string }> }>(['preflight', '--no-download', '--plan', PLAN]);
+    const pre = await json<{ alreadyDown: Array<{ name: string }>; stoppedOnPurpose?: Array<{ name: string }> }>([
+      'preflight',
+      '--no-download',
+      '--plan',
+      PLAN,
+    ]);
     assert.ok(![0, 1, 3, 4].includes(pre.code) === false, pre.stderr);
-    assert.deepEqual((pre.value.alreadyDown ?? []).map((a) => a.name), [], 'an operator stop is not "already down"');
-    assert.deepEqual((pre.value.stoppedOnPurpose ?? []).map((a) => a.name), [WORKER]);
+    assert.deepEqual(
+      (pre.value.alreadyDown ?? []).map((a) => a.name),
+      [],
+      'an operator stop is not "already down"',
+    );
+    assert.deepEqual(
+      (pre.value.stoppedOnPurpose ?? []).map((a) => a.name),
+      [WORKER],
+    );
 
     const check = await json<{ status: { containers: Array<{ name: string; desired: string | null }> } }>(['check', '--no-preflight']);
     assert.equal(check.value.status.containers.find((c) => c.name === WORKER)?.desired, 'operator-stopped');
@@ -144,9 +159,16 @@ describe('one system: the agent and every command agree, and the timeline record
     const pid = Number((await engine.docker('inspect', '--format', '{{.State.Pid}}', REDIS)).trim());
     assert.ok(pid > 1, `redis has a process (${pid})`);
     process.kill(pid, 'SIGKILL');
-    await until('redis healed', async () => (await engine!.isRunning(REDIS)) && timelineKinds(REDIS).some((e) => e.kind === 'healed' && Date.parse(e.at) >= t0), 30_000);
+    await until(
+      'redis healed',
+      async () => (await engine!.isRunning(REDIS)) && timelineKinds(REDIS).some((e) => e.kind === 'healed' && Date.parse(e.at) >= t0),
+      30_000,
+    );
     await until('the held alert recorded', () => timelineKinds().some((e) => e.kind === 'alert-held' && Date.parse(e.at) >= t0), 10_000);
-    assert.deepEqual(hook.received.slice(sentBefore).map((r) => `${r.message.kind} ${r.message.title}`), []);
+    assert.deepEqual(
+      hook.received.slice(sentBefore).map((r) => `${r.message.kind} ${r.message.title}`),
+      [],
+    );
     const stop = await upkeep(['maintenance', 'stop', '--state-dir', stateDir], env);
     assert.equal(stop.code, 0, stop.stderr);
   });
@@ -156,17 +178,25 @@ describe('one system: the agent and every command agree, and the timeline record
     const t0 = Date.now();
     await engine.crash();
     await engine.start();
-    await until('every desired container running', async () => {
-      for (const n of Object.keys(host.desired)) if (!(await engine!.isRunning(n))) return false;
-      return true;
-    }, 60_000);
+    await until(
+      'every desired container running',
+      async () => {
+        for (const n of Object.keys(host.desired)) if (!(await engine!.isRunning(n))) return false;
+        return true;
+      },
+      60_000,
+    );
     await until('the recovery pass recorded', () => timelineKinds().some((e) => e.kind === 'recovery' && Date.parse(e.at) >= t0), 30_000);
 
     const r = await upkeep(['timeline', '--since', '1h', '--json', '--state-dir', stateDir], env);
     assert.equal(r.code, 0, r.stderr);
     const entries = (JSON.parse(r.stdout) as { entries: Array<{ at: string; kind: string; subject: string | null }> }).entries;
     const times = entries.map((e) => Date.parse(e.at));
-    assert.deepEqual(times, [...times].sort((a, b) => a - b), 'oldest first');
+    assert.deepEqual(
+      times,
+      [...times].sort((a, b) => a - b),
+      'oldest first',
+    );
     const firstIndex = (kind: string, subject?: string) => entries.findIndex((e) => e.kind === kind && (subject === undefined || e.subject === subject));
     const order = [
       firstIndex('snapshot'),
@@ -180,10 +210,20 @@ describe('one system: the agent and every command agree, and the timeline record
       firstIndex('engine-up'),
       firstIndex('recovery'),
     ];
-    assert.ok(order.every((i) => i >= 0), `every happening recorded: ${entries.map((e) => `${e.kind}:${e.subject}`).join(', ')}`);
+    assert.ok(
+      order.every((i) => i >= 0),
+      `every happening recorded: ${entries.map((e) => `${e.kind}:${e.subject}`).join(', ')}`,
+    );
     // A recovery pass ran at agent start too: compare the later ones.
-    const lastRecovery = entries.map((e, i) => (e.kind === 'recovery' ? i : -1)).filter((i) => i >= 0).pop()!;
+    const lastRecovery = entries
+      .map((e, i) => (e.kind === 'recovery' ? i : -1))
+      .filter((i) => i >= 0)
+      .pop()!;
     assert.ok(lastRecovery > order[8]!, 'the recovery pass after the crash comes after the engine is back');
-    assert.deepEqual(order.slice(0, 8), [...order.slice(0, 8)].sort((a, b) => a - b), `in order: ${entries.map((e) => `${e.kind}:${e.subject}`).join(', ')}`);
+    assert.deepEqual(
+      order.slice(0, 8),
+      [...order.slice(0, 8)].sort((a, b) => a - b),
+      `in order: ${entries.map((e) => `${e.kind}:${e.subject}`).join(', ')}`,
+    );
   });
 });

@@ -44,7 +44,10 @@ async function prepare(): Promise<{ host: IncidentHost; env: Record<string, stri
   assert.equal(snap.code, 0, snap.stderr);
   const snapJson = JSON.parse(snap.stdout) as { desired: string[]; excluded: Array<{ name: string; reason: string }> };
   assert.deepEqual(snapJson.desired.sort(), [...Object.keys(host.desired), host.stoppedOnPurpose].sort());
-  assert.deepEqual(snapJson.excluded.map((e) => [e.name, e.reason]), [[host.job, 'job']]);
+  assert.deepEqual(
+    snapJson.excluded.map((e) => [e.name, e.reason]),
+    [[host.job, 'job']],
+  );
   await engine!.docker('stop', host.stoppedOnPurpose);
   const forget = await upkeep(['forget', host.stoppedOnPurpose, ...stateArgs], env);
   assert.equal(forget.code, 0, forget.stderr);
@@ -58,14 +61,21 @@ async function runningDesired(host: IncidentHost): Promise<string[]> {
 }
 
 /** Recovers, then checks the end state the issue asks for. */
-async function recoverAndCheck(scenario: string, prep: Awaited<ReturnType<typeof prepare>>, opts: { expectActions: boolean }): Promise<Array<{ container: string; outcome: string; attempts: number }>> {
+async function recoverAndCheck(
+  scenario: string,
+  prep: Awaited<ReturnType<typeof prepare>>,
+  opts: { expectActions: boolean },
+): Promise<Array<{ container: string; outcome: string; attempts: number }>> {
   const { host, env, stateArgs } = prep;
   baselines[scenario] = await runningDesired(host);
 
   const diff = await upkeep(['diff', '--json', ...stateArgs], env);
   const diffJson = JSON.parse(diff.stdout) as { summary: { notRunning: number }; ignored: Array<{ container: string }> };
   assert.equal(diff.code, diffJson.summary.notRunning > 0 ? 1 : 0);
-  assert.deepEqual(diffJson.ignored.map((i) => i.container), [host.stoppedOnPurpose]);
+  assert.deepEqual(
+    diffJson.ignored.map((i) => i.container),
+    [host.stoppedOnPurpose],
+  );
 
   // The Engine's own events during the recovery: when each container started and first turned
   // healthy (the health log keeps only 5 entries, too few on a slow machine).
@@ -129,7 +139,11 @@ describe('the incident, reproduced and recovered', { timeout: 600_000 }, () => {
   });
   after(async () => {
     if (Object.keys(baselines).length) {
-      process.stdout.write(`# Docker alone brought back (of 6 desired):\n${Object.entries(baselines).map(([s, b]) => `#   ${s}: ${b.length} (${b.join(', ')})`).join('\n')}\n`);
+      process.stdout.write(
+        `# Docker alone brought back (of 6 desired):\n${Object.entries(baselines)
+          .map(([s, b]) => `#   ${s}: ${b.length} (${b.join(', ')})`)
+          .join('\n')}\n`,
+      );
     }
     await engine?.dispose();
     for (const r of roots) rmSync(r, { recursive: true, force: true });
@@ -193,7 +207,10 @@ describe('the incident, reproduced and recovered', { timeout: 600_000 }, () => {
     assert.equal((await engine.docker('ps', '-aq', '--filter', 'name=k3d-loculus')).trim(), '', 'dry run changed nothing');
     const outcomes = await recoverAndCheck('removed containers', prep, { expectActions: true });
     assert.deepEqual(
-      outcomes.filter((o) => o.outcome === 'recreated').map((o) => o.container).sort(),
+      outcomes
+        .filter((o) => o.outcome === 'recreated')
+        .map((o) => o.container)
+        .sort(),
       ['k3d-loculus-server-0', 'v-pipe-scout_redis_1'],
     );
     const k3d = JSON.parse(await engine.docker('inspect', 'k3d-loculus-server-0'))[0];

@@ -72,7 +72,9 @@ async function inspect(name: string): Promise<Inspected> {
 function loggedArgv(): string[] {
   try {
     // Without the probe for a working compose (`version`).
-    return readFileSync(argvLog, 'utf8').split('\n').filter((l) => l !== '' && l !== '[version]');
+    return readFileSync(argvLog, 'utf8')
+      .split('\n')
+      .filter((l) => l !== '' && l !== '[version]');
   } catch {
     return [];
   }
@@ -86,7 +88,10 @@ describe('re-creating removed compose containers', { timeout: 300_000 }, () => {
     mkdirSync(binDir);
     argvLog = join(root, 'compose-argv.log');
     // One line per call: the arguments, each in [brackets], so that an empty or spaced one shows.
-    writeFileSync(join(binDir, 'docker-compose'), `#!/bin/sh\nfor a in "$@"; do printf '[%s]' "$a"; done >> '${argvLog}'\necho >> '${argvLog}'\nexec /usr/bin/docker-compose "$@"\n`);
+    writeFileSync(
+      join(binDir, 'docker-compose'),
+      `#!/bin/sh\nfor a in "$@"; do printf '[%s]' "$a"; done >> '${argvLog}'\necho >> '${argvLog}'\nexec /usr/bin/docker-compose "$@"\n`,
+    );
     chmodSync(join(binDir, 'docker-compose'), 0o755);
   });
   after(async () => {
@@ -159,19 +164,28 @@ describe('re-creating removed compose containers', { timeout: 300_000 }, () => {
     assert.deepEqual(result.remaining, []);
 
     // Same ports, same command, same environment and port bindings as the containers that were there.
-    for (const [name, port] of [['lapis_lapis_1', lapisPort], ['lapis_silo_1', siloPort], ['plain_web_1', plainPort]] as const) {
+    for (const [name, port] of [
+      ['lapis_lapis_1', lapisPort],
+      ['lapis_silo_1', siloPort],
+      ['plain_web_1', plainPort],
+    ] as const) {
       const now = await inspect(name);
       assert.notEqual(now.Id, old[name]!.Id, `${name} was re-created`);
       assert.equal(now.State.Running, true);
       assert.equal(await answersHttp(port), true, `${name} answers HTTP on 127.0.0.1:${port} again`);
       assert.deepEqual(now.Config.Cmd, old[name]!.Config.Cmd, `${name}: command`);
       assert.deepEqual(now.Config.Env, old[name]!.Config.Env, `${name}: environment`);
-      const ports = (i: Inspected) => (i.HostConfig.PortBindings !== null && Object.keys(i.HostConfig.PortBindings).length > 0 ? i.HostConfig.PortBindings : null);
+      const ports = (i: Inspected) =>
+        i.HostConfig.PortBindings !== null && Object.keys(i.HostConfig.PortBindings).length > 0 ? i.HostConfig.PortBindings : null;
       assert.deepEqual(ports(now), ports(old[name]!), `${name}: port bindings`);
       assert.equal(now.HostConfig.NetworkMode, old[name]!.HostConfig.NetworkMode, `${name}: network mode`);
-      assert.equal(now.Config.Labels['com.docker.compose.config-hash'], old[name]!.Config.Labels['com.docker.compose.config-hash'], `${name}: compose's config hash`);
+      assert.equal(
+        now.Config.Labels['com.docker.compose.config-hash'],
+        old[name]!.Config.Labels['com.docker.compose.config-hash'],
+        `${name}: compose's config hash`,
+      );
     }
-    assert.equal(await answersHttp(siloDefault, 500), false, "silo is not on its compose default port");
+    assert.equal(await answersHttp(siloDefault, 500), false, 'silo is not on its compose default port');
     assert.doesNotMatch(r.stdout + r.stderr, /LAPIS_PORT=|SILO_PORT=/, 'no environment value printed');
 
     // Compose was asked what it would create (option values as --opt=value, the service after --
@@ -197,14 +211,23 @@ describe('re-creating removed compose containers', { timeout: 300_000 }, () => {
     await engine.removeAllContainers();
     const dir = join(root, 'evil');
     mkdirSync(dir);
-    writeFileSync(join(dir, 'docker-compose.yml'), `services:\n  web:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "1000000"]\n    network_mode: none\n    stop_grace_period: 1s\n`);
+    writeFileSync(
+      join(dir, 'docker-compose.yml'),
+      `services:\n  web:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "1000000"]\n    network_mode: none\n    stop_grace_period: 1s\n`,
+    );
     const composeLabels = (service: string) => [
-      '--label', 'com.docker.compose.project=evil',
-      '--label', `com.docker.compose.service=${service}`,
-      '--label', 'com.docker.compose.container-number=1',
-      '--label', 'com.docker.compose.oneoff=False',
-      '--label', `com.docker.compose.project.working_dir=${dir}`,
-      '--label', 'com.docker.compose.project.config_files=docker-compose.yml',
+      '--label',
+      'com.docker.compose.project=evil',
+      '--label',
+      `com.docker.compose.service=${service}`,
+      '--label',
+      'com.docker.compose.container-number=1',
+      '--label',
+      'com.docker.compose.oneoff=False',
+      '--label',
+      `com.docker.compose.project.working_dir=${dir}`,
+      '--label',
+      'com.docker.compose.project.config_files=docker-compose.yml',
     ];
     // An orphan of project evil (a service no longer in its file): `up --remove-orphans` would remove it.
     await engine.run('evil_old_1', { flags: composeLabels('old') });
@@ -218,9 +241,24 @@ describe('re-creating removed compose containers', { timeout: 300_000 }, () => {
 
     const r = await upkeep(['recover', '--yes', '--json', '--running-for', '1s', ...stateArgs], upkeepEnv());
     assert.equal(r.code, 0, `recover exit ${r.code}\n${r.stdout}\n${r.stderr}`);
-    const result = JSON.parse(r.stdout) as { plan: { actions: Array<{ container: string; compose?: { args: string[] } }> }; outcomes: Array<{ container: string; outcome: string }> };
-    assert.deepEqual(result.plan.actions[0]?.compose?.args, ['--project-name=evil', '--file=./docker-compose.yml', 'up', '-d', '--no-deps', '--no-recreate', '--', '--remove-orphans']);
-    assert.deepEqual(result.outcomes.map((o) => [o.container, o.outcome]), [['evil-hostile', 'recreated']]);
+    const result = JSON.parse(r.stdout) as {
+      plan: { actions: Array<{ container: string; compose?: { args: string[] } }> };
+      outcomes: Array<{ container: string; outcome: string }>;
+    };
+    assert.deepEqual(result.plan.actions[0]?.compose?.args, [
+      '--project-name=evil',
+      '--file=./docker-compose.yml',
+      'up',
+      '-d',
+      '--no-deps',
+      '--no-recreate',
+      '--',
+      '--remove-orphans',
+    ]);
+    assert.deepEqual(
+      result.outcomes.map((o) => [o.container, o.outcome]),
+      [['evil-hostile', 'recreated']],
+    );
 
     // Compose got the label only as an option's value; the orphan survives; no service was created.
     assert.deepEqual(loggedArgv(), ['[--project-name=evil][--file=./docker-compose.yml][config][--hash=--remove-orphans]']);

@@ -94,11 +94,22 @@ describe('restart semantics on a real engine', { timeout: 240_000 }, () => {
     CASES.forEach((c, i) => {
       const cell = cells[i]!;
       // The engine behaves as FACTS.md says (if this fails, FACTS.md needs a correction).
-      assert.equal(cell.observed === 'back', FACTS_TABLE[scenario]![c.key], `${scenario}: ${cell.container} observed ${cell.observed}, FACTS.md says otherwise`);
+      assert.equal(
+        cell.observed === 'back',
+        FACTS_TABLE[scenario]![c.key],
+        `${scenario}: ${cell.container} observed ${cell.observed}, FACTS.md says otherwise`,
+      );
       if (cell.predicted.outcome === 'unknown') {
-        assert.ok(c.key.startsWith('onfail'), `${scenario}: ${cell.container} predicted unknown, but only on-failure may be unknown (${cell.predicted.reason})`);
+        assert.ok(
+          c.key.startsWith('onfail'),
+          `${scenario}: ${cell.container} predicted unknown, but only on-failure may be unknown (${cell.predicted.reason})`,
+        );
       } else {
-        assert.equal(cell.predicted.outcome, cell.observed, `${scenario}: ${cell.container}: predicted ${cell.predicted.outcome} (${cell.predicted.reason}), observed ${cell.observed}`);
+        assert.equal(
+          cell.predicted.outcome,
+          cell.observed,
+          `${scenario}: ${cell.container}: predicted ${cell.predicted.outcome} (${cell.predicted.reason}), observed ${cell.observed}`,
+        );
       }
     });
   }

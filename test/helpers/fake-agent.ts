@@ -52,7 +52,9 @@ export interface FakeAgent {
   kinds(subject?: string): string[];
 }
 
-export async function startFakeAgent(opts: { config?: UpkeepConfig; clock?: VirtualClock; docker?: FakeDocker; store?: Store; stateDir?: string; channel?: FakeChannel; rootFlags?: boolean } = {}): Promise<FakeAgent> {
+export async function startFakeAgent(
+  opts: { config?: UpkeepConfig; clock?: VirtualClock; docker?: FakeDocker; store?: Store; stateDir?: string; channel?: FakeChannel; rootFlags?: boolean } = {},
+): Promise<FakeAgent> {
   const clock = opts.clock ?? new VirtualClock();
   const docker = opts.docker ?? new FakeDocker(clock);
   const stateDir = opts.stateDir ?? mkdtempSync(join(tmpdir(), 'upkeep-fake-agent-'));

@@ -107,7 +107,10 @@ export class FakeDocker implements DockerEngine {
   }
 
   runningNames(): string[] {
-    return [...this.boxes.values()].filter((b) => b.running).map((b) => b.name).sort();
+    return [...this.boxes.values()]
+      .filter((b) => b.running)
+      .map((b) => b.name)
+      .sort();
   }
 
   setCrashing(name: string, crashing: boolean): void {
@@ -243,7 +246,13 @@ export class FakeDocker implements DockerEngine {
 
   private emit(b: Box, action: string): void {
     const t = this.clock.now();
-    const ev: EngineEvent = { Type: 'container', Action: action, Actor: { ID: b.id, Attributes: { name: b.name } }, time: Math.floor(t / 1000), timeNano: t * 1e6 };
+    const ev: EngineEvent = {
+      Type: 'container',
+      Action: action,
+      Actor: { ID: b.id, Attributes: { name: b.name } },
+      time: Math.floor(t / 1000),
+      timeNano: t * 1e6,
+    };
     for (const s of this.streams) s.push(ev);
   }
 
@@ -267,7 +276,14 @@ export class FakeDocker implements DockerEngine {
   }
   async info(): Promise<EngineInfo> {
     this.check();
-    return { ...this.identity, ServerVersion: '20.10.24', DockerRootDir: '/var/lib/docker', LiveRestoreEnabled: false, Containers: this.boxes.size, ContainersRunning: this.runningNames().length };
+    return {
+      ...this.identity,
+      ServerVersion: '20.10.24',
+      DockerRootDir: '/var/lib/docker',
+      LiveRestoreEnabled: false,
+      Containers: this.boxes.size,
+      ContainersRunning: this.runningNames().length,
+    };
   }
   async listContainers(): Promise<EngineContainerSummary[]> {
     this.check();

@@ -12,7 +12,6 @@ import type { MaintenanceWindow } from '../../src/ports/maintenance.js';
 import type { StoredSnapshot } from '../../src/ports/snapshots.js';
 import type { NewTimelineEntry, TimelineEntry, TimelineQuery } from '../../src/ports/timeline.js';
 
-
 export class MemoryStore {
   readonly path = '/memory/upkeep.db';
   readonly schemaVersion = 4;
@@ -41,7 +40,17 @@ export class MemoryStore {
     return this.snapshots.find((s) => s.id === id) ?? null;
   }
   listSnapshots(opts: { limit?: number } = {}) {
-    return [...this.snapshots].reverse().slice(0, opts.limit ?? 100).map((s) => ({ id: s.id, host: s.host, takenAt: s.takenAt, note: s.note, containerCount: s.containers.length, names: s.containers.map((c) => c.name).sort() }));
+    return [...this.snapshots]
+      .reverse()
+      .slice(0, opts.limit ?? 100)
+      .map((s) => ({
+        id: s.id,
+        host: s.host,
+        takenAt: s.takenAt,
+        note: s.note,
+        containerCount: s.containers.length,
+        names: s.containers.map((c) => c.name).sort(),
+      }));
   }
 
   recordOperatorStop(stop: OperatorStop): void {
@@ -58,13 +67,25 @@ export class MemoryStore {
 
   appendTimeline(e: NewTimelineEntry): TimelineEntry {
     const fields = (e.data && typeof e.data === 'object' ? e.data : {}) as Record<string, unknown>;
-    const entry: TimelineEntry = { id: this.entries.length + 1, at: e.at ?? this.iso(), kind: e.kind, subject: e.subject ?? null, detail: { ...fields, ...(e.reconstructed ? { reconstructed: true } : {}), message: e.message } };
+    const entry: TimelineEntry = {
+      id: this.entries.length + 1,
+      at: e.at ?? this.iso(),
+      kind: e.kind,
+      subject: e.subject ?? null,
+      detail: { ...fields, ...(e.reconstructed ? { reconstructed: true } : {}), message: e.message },
+    };
     this.entries.push(entry);
     return entry;
   }
   timeline(q: TimelineQuery = {}): TimelineEntry[] {
     return this.entries
-      .filter((e) => (q.since === undefined || e.at >= q.since) && (q.until === undefined || e.at < q.until) && (q.kind === undefined || e.kind === q.kind) && (q.subject === undefined || e.subject === q.subject))
+      .filter(
+        (e) =>
+          (q.since === undefined || e.at >= q.since) &&
+          (q.until === undefined || e.at < q.until) &&
+          (q.kind === undefined || e.kind === q.kind) &&
+          (q.subject === undefined || e.subject === q.subject),
+      )
       .sort((a, b) => a.at.localeCompare(b.at) || a.id - b.id);
   }
   pruneTimeline(before: string): number {
@@ -77,7 +98,17 @@ export class MemoryStore {
     let added = 0;
     for (const channel of channels) {
       if (this.rows.some((r) => r.messageId === messageId && r.channel === channel)) continue;
-      this.rows.push({ messageId, channel, message: JSON.parse(JSON.stringify(message)), createdAt: this.iso(), attempts: 0, nextAttemptAt: this.iso(), lastError: null, deliveredAt: null, givenUpAt: null });
+      this.rows.push({
+        messageId,
+        channel,
+        message: JSON.parse(JSON.stringify(message)),
+        createdAt: this.iso(),
+        attempts: 0,
+        nextAttemptAt: this.iso(),
+        lastError: null,
+        deliveredAt: null,
+        givenUpAt: null,
+      });
       added++;
     }
     return added;
@@ -103,7 +134,14 @@ export class MemoryStore {
   }
 
   startMaintenance(opts: { source: string; reason?: string | null; endsAt: string }): MaintenanceWindow {
-    const w: MaintenanceWindow = { id: this.windows.length + 1, source: opts.source, reason: opts.reason ?? null, startedAt: this.iso(), endsAt: opts.endsAt, endedAt: null };
+    const w: MaintenanceWindow = {
+      id: this.windows.length + 1,
+      source: opts.source,
+      reason: opts.reason ?? null,
+      startedAt: this.iso(),
+      endsAt: opts.endsAt,
+      endedAt: null,
+    };
     this.windows.push(w);
     return w;
   }

@@ -4,9 +4,15 @@ import { normaliseJson } from './normalise-json.js';
 
 const ID = 'cf123c54860a95df3dffead638f10312474280d2fbb9952fd373685e834f5c35';
 
-test('times become <time>, except Docker\'s zero time', () => {
+test("times become <time>, except Docker's zero time", () => {
   assert.deepEqual(
-    normaliseJson({ at: '2026-11-29T10:11:12.123Z', nano: '2026-11-29T10:11:12.123456789Z', offset: '2026-11-29T10:11:12+01:00', zero: '0001-01-01T00:00:00Z', in: 'exited (137) at 2026-11-29T10:11:12Z' }),
+    normaliseJson({
+      at: '2026-11-29T10:11:12.123Z',
+      nano: '2026-11-29T10:11:12.123456789Z',
+      offset: '2026-11-29T10:11:12+01:00',
+      zero: '0001-01-01T00:00:00Z',
+      in: 'exited (137) at 2026-11-29T10:11:12Z',
+    }),
     { at: '<time>', nano: '<time>', offset: '<time>', zero: '0001-01-01T00:00:00Z', in: 'exited (137) at <time>' },
   );
 });
@@ -22,7 +28,10 @@ test('full ids and the short form of an id seen in the same value become <id>; o
 
 test('literals are replaced longest first, exact values only as a whole string', () => {
   const ctx = {
-    literals: [['/tmp/upk-a', '<root>'], ['/tmp/upk-a/state', '<state>']] as const,
+    literals: [
+      ['/tmp/upk-a', '<root>'],
+      ['/tmp/upk-a/state', '<state>'],
+    ] as const,
     exact: [['vm', '<hostname>']] as const,
   };
   assert.deepEqual(normaliseJson({ dir: '/tmp/upk-a/state/x', root: '/tmp/upk-a', name: 'vm', text: 'vm on vmware' }, ctx), {

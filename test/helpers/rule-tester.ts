@@ -98,7 +98,14 @@ function fileOf(c: RuleTestCase): { path: string; text: string } {
 }
 
 function title(c: RuleTestCase, i: number): string {
-  return c.name ?? `#${i + 1}: ${c.code.split(/\r?\n/).filter((l) => l.trim() !== '').slice(0, 3).join(' | ')}`;
+  return (
+    c.name ??
+    `#${i + 1}: ${c.code
+      .split(/\r?\n/)
+      .filter((l) => l.trim() !== '')
+      .slice(0, 3)
+      .join(' | ')}`
+  );
 }
 
 function show(f: Finding): string {

@@ -44,6 +44,13 @@ export async function rebootRequiredFlag(runDir = '/var/run'): Promise<RebootReq
   const pkgs = await readFile(join(runDir, 'reboot-required.pkgs'), 'utf8').catch(() => '');
   return {
     required: exists,
-    packages: [...new Set(pkgs.split('\n').map((l) => l.trim()).filter((l) => l !== ''))],
+    packages: [
+      ...new Set(
+        pkgs
+          .split('\n')
+          .map((l) => l.trim())
+          .filter((l) => l !== ''),
+      ),
+    ],
   };
 }

@@ -50,13 +50,26 @@ export async function fetchCandidateScripts(pkg: string, version: string, cacheD
   const work = await mkdtemp(join(cacheDir, '.download-'));
   try {
     // No retries and a short idle timeout: an unreachable mirror must fail in seconds, not minutes.
-    const download = ['-o', 'Acquire::Retries=0', '-o', `Acquire::http::Timeout=${DOWNLOAD_IDLE_TIMEOUT_S}`, '-o', `Acquire::https::Timeout=${DOWNLOAD_IDLE_TIMEOUT_S}`, 'download', `${pkg}=${version}`];
+    const download = [
+      '-o',
+      'Acquire::Retries=0',
+      '-o',
+      `Acquire::http::Timeout=${DOWNLOAD_IDLE_TIMEOUT_S}`,
+      '-o',
+      `Acquire::https::Timeout=${DOWNLOAD_IDLE_TIMEOUT_S}`,
+      'download',
+      `${pkg}=${version}`,
+    ];
     const got = await runCommand('apt-get', download, { cwd: work, timeoutMs: opts.timeoutMs ?? 120_000 });
     const deb = (await readdir(work)).find((n) => n.endsWith('.deb'));
     if (got.code !== 0 || deb === undefined) {
-      throw new DownloadError(`could not download ${pkg} ${version}: ${describeFailure('apt-get', download.slice(-2), got)}`, unreachable(got) ? 'unreachable' : 'other', {
-        hint: 'check `apt-get download` by hand, or run preflight with --no-download to use the installed scripts',
-      });
+      throw new DownloadError(
+        `could not download ${pkg} ${version}: ${describeFailure('apt-get', download.slice(-2), got)}`,
+        unreachable(got) ? 'unreachable' : 'other',
+        {
+          hint: 'check `apt-get download` by hand, or run preflight with --no-download to use the installed scripts',
+        },
+      );
     }
     const extract = ['-e', join(work, deb), join(work, 'control')];
     const ex = await runCommand('dpkg-deb', extract);
@@ -88,7 +101,8 @@ export class DownloadError extends UpkeepError {
 }
 
 /** apt's words for "the network or the mirror is not there" (LC_ALL=C), or the command killed by its timeout. */
-const UNREACHABLE = /Could not connect|Connection refused|Connection timed out|Network is unreachable|No route to host|Temporary failure resolving|Could not resolve|Unable to connect|timed out|Connection failed/i;
+const UNREACHABLE =
+  /Could not connect|Connection refused|Connection timed out|Network is unreachable|No route to host|Temporary failure resolving|Could not resolve|Unable to connect|timed out|Connection failed/i;
 
 function unreachable(r: CommandResult): boolean {
   return r.code === null || UNREACHABLE.test(r.stderr);

@@ -96,7 +96,17 @@ export async function readConffiles(pkg: string, ucfDir = '/var/lib/ucf'): Promi
     const m = /^\s*(\/\S*)\s+(\S+)((?:\s+\S+)*)\s*$/.exec(line);
     if (m === null) continue;
     const recorded = /^[0-9a-f]{32}$/.test(m[2]!) ? m[2]! : null;
-    out.push(await compare(m[1]!, 'dpkg', recorded, m[3]!.trim().split(/\s+/).filter((f) => f !== '')));
+    out.push(
+      await compare(
+        m[1]!,
+        'dpkg',
+        recorded,
+        m[3]!
+          .trim()
+          .split(/\s+/)
+          .filter((f) => f !== ''),
+      ),
+    );
   }
   for (const { path, md5 } of await readUcfFiles(pkg, ucfDir)) out.push(await compare(path, 'ucf', md5, []));
   return out;
@@ -122,7 +132,16 @@ export async function readConffilesOf(pkgs: readonly string[], ucfDir = '/var/li
     }
     const m = /^\s*(\/\S*)\s+(\S+)((?:\s+\S+)*)\s*$/.exec(line);
     if (m === null || current === null) continue;
-    recorded.push({ pkg: current, path: m[1]!, managedBy: 'dpkg', md5: /^[0-9a-f]{32}$/.test(m[2]!) ? m[2]! : null, flags: m[3]!.trim().split(/\s+/).filter((f) => f !== '') });
+    recorded.push({
+      pkg: current,
+      path: m[1]!,
+      managedBy: 'dpkg',
+      md5: /^[0-9a-f]{32}$/.test(m[2]!) ? m[2]! : null,
+      flags: m[3]!
+        .trim()
+        .split(/\s+/)
+        .filter((f) => f !== ''),
+    });
   }
   const wanted = new Set(pkgs);
   for (const f of await readUcfRegistry(ucfDir)) if (wanted.has(f.pkg)) recorded.push({ ...f, managedBy: 'ucf', flags: [] });
@@ -158,7 +177,9 @@ async function compare(path: string, managedBy: Conffile['managedBy'], recordedM
   let currentMd5: string | null = null;
   let missing = false;
   try {
-    currentMd5 = createHash('md5').update(await readFile(path)).digest('hex');
+    currentMd5 = createHash('md5')
+      .update(await readFile(path))
+      .digest('hex');
   } catch (err) {
     missing = (err as { code?: string }).code === 'ENOENT';
   }

@@ -51,6 +51,10 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
 export function describeFailure(file: string, args: readonly string[], r: CommandResult): string {
   const what = [file, ...args].join(' ');
   const why = r.failure ?? `exit ${r.code}`;
-  const detail = r.stderr.trim().split('\n').filter((l) => l !== '').slice(-1)[0];
+  const detail = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l !== '')
+    .slice(-1)[0];
   return detail === undefined ? `${what}: ${why}` : `${what}: ${why}: ${detail}`;
 }

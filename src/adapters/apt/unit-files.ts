@@ -83,7 +83,10 @@ export async function readEnabledUnits(dirs: readonly string[] = ENABLE_DIRS): P
  */
 export async function readActiveUnits(names: readonly string[], runtimeDir = '/run/systemd/system'): Promise<Map<string, boolean> | null> {
   if (names.length === 0) return new Map();
-  const running = await access(runtimeDir).then(() => true, () => false);
+  const running = await access(runtimeDir).then(
+    () => true,
+    () => false,
+  );
   if (!running) return null;
   const r = await runCommand('systemctl', ['is-active', '--', ...names]).catch(() => null);
   const lines = r?.stdout.trim().split('\n') ?? [];
@@ -92,7 +95,10 @@ export async function readActiveUnits(names: readonly string[], runtimeDir = '/r
 }
 
 /** Enabled and active state of each unit (see readEnabledUnits and readActiveUnits). */
-export async function readUnitStates(names: readonly string[], opts: { enabled?: ReadonlySet<string>; enableDirs?: readonly string[] } = {}): Promise<Map<string, UnitState>> {
+export async function readUnitStates(
+  names: readonly string[],
+  opts: { enabled?: ReadonlySet<string>; enableDirs?: readonly string[] } = {},
+): Promise<Map<string, UnitState>> {
   const enabled = opts.enabled ?? (await readEnabledUnits(opts.enableDirs));
   const active = await readActiveUnits(names);
   return new Map(names.map((n) => [n, { enabled: enabled.has(n), active: active === null ? null : (active.get(n) ?? null) }]));

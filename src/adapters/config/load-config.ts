@@ -40,7 +40,9 @@ export async function loadConfig(opts: { path?: string }, env: Record<string, st
   }
   const loaded = parseConfigText(read.text, path, env);
   if ((read.mode & 0o077) !== 0 && loaded.literalSecret) {
-    loaded.warnings.push(`${path} is readable by group or others (mode 0${read.mode.toString(8)}) and holds secrets; run: chmod 600 ${path} (or move them to the environment as \${VAR})`);
+    loaded.warnings.push(
+      `${path} is readable by group or others (mode 0${read.mode.toString(8)}) and holds secrets; run: chmod 600 ${path} (or move them to the environment as \${VAR})`,
+    );
   }
   return { config: loaded.config, masked: loaded.masked, path, fromFile: true, warnings: loaded.warnings };
 }
@@ -70,13 +72,18 @@ async function readConfigFile(path: string): Promise<{ text: string; mode: numbe
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    throw cannotRead(path, (err as Error).message, code === 'EACCES' || code === 'EPERM' ? "run as root, or check the file's permissions" : 'the config must be a regular, readable file');
+    throw cannotRead(
+      path,
+      (err as Error).message,
+      code === 'EACCES' || code === 'EPERM' ? "run as root, or check the file's permissions" : 'the config must be a regular, readable file',
+    );
   }
   try {
     const st = await fh.stat();
     const kind = NOT_REGULAR.find(([is]) => is(st))?.[1] ?? (st.isFile() ? null : 'not a file');
     if (kind !== null) throw cannotRead(path, `not a regular file (${kind})`, 'point --config at the YAML file itself (e.g. /etc/upkeep/upkeep.yml)');
-    const tooLarge = (n: number) => cannotRead(path, `too large (${n} bytes; the limit is 1 MiB)`, 'the config holds settings only; check that this is the right file');
+    const tooLarge = (n: number) =>
+      cannotRead(path, `too large (${n} bytes; the limit is 1 MiB)`, 'the config holds settings only; check that this is the right file');
     if (st.size > MAX_CONFIG_BYTES) throw tooLarge(st.size);
     const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
     let len = 0;
@@ -92,7 +99,12 @@ async function readConfigFile(path: string): Promise<{ text: string; mode: numbe
       const before = bytes.subarray(0, bad);
       const line = before.filter((b) => b === 0x0a).length + 1;
       const col = bad - (before.lastIndexOf(0x0a) + 1) + 1;
-      throw cannotRead(path, `not UTF-8 (byte 0x${bytes[bad]!.toString(16).padStart(2, '0')}); save the file as UTF-8`, 'convert it, e.g. iconv -f latin1 -t utf-8 (or -f utf-16)', `${path}:${line}:${col}`);
+      throw cannotRead(
+        path,
+        `not UTF-8 (byte 0x${bytes[bad]!.toString(16).padStart(2, '0')}); save the file as UTF-8`,
+        'convert it, e.g. iconv -f latin1 -t utf-8 (or -f utf-16)',
+        `${path}:${line}:${col}`,
+      );
     }
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes), mode: st.mode & 0o777 };
   } finally {
@@ -102,7 +114,7 @@ async function readConfigFile(path: string): Promise<{ text: string; mode: numbe
 
 /** The offset of the first byte that is not part of a valid UTF-8 sequence, or -1. */
 export function firstInvalidUtf8(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i]!;
     if (c < 0x80) {
       i++;
@@ -136,9 +148,13 @@ export function parseConfigText(
     return `${file}:${line}:${col}`;
   };
   if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((e) => `${at(e.pos[0])}: YAML: ${firstLine(e.message)}`), {
-      hint: 'fix the YAML syntax first (indentation with spaces, quote values containing ": " or " #")',
-    });
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => `${at(e.pos[0])}: YAML: ${firstLine(e.message)}`),
+      {
+        hint: 'fix the YAML syntax first (indentation with spaces, quote values containing ": " or " #")',
+      },
+    );
   }
   const warnings = doc.warnings.map((w) => `${at(w.pos[0])}: YAML: ${firstLine(w.message)}`);
   let raw: unknown;
@@ -147,8 +163,13 @@ export function parseConfigText(
   } catch (err) {
     // yaml throws a ReferenceError (no position) when aliases expand too much ("billion laughs").
     const alias = firstAlias(doc);
-    const what = err instanceof ReferenceError ? `too many alias expansions (over ${MAX_ALIAS_COUNT}; nested aliases multiply); the first alias is here` : firstLine((err as Error).message);
-    throw new ConfigError(file, [`${at(alias === null ? 0 : startOf(alias))}: YAML: ${what}`], { hint: 'write the values out, or use fewer nested aliases (*name)' });
+    const what =
+      err instanceof ReferenceError
+        ? `too many alias expansions (over ${MAX_ALIAS_COUNT}; nested aliases multiply); the first alias is here`
+        : firstLine((err as Error).message);
+    throw new ConfigError(file, [`${at(alias === null ? 0 : startOf(alias))}: YAML: ${what}`], {
+      hint: 'write the values out, or use fewer nested aliases (*name)',
+    });
   }
   const interpolated = interpolateTree(raw, env);
   const result = parseConfigObject(interpolated.value, { sensitivePaths: interpolated.paths });
@@ -158,9 +179,12 @@ export function parseConfigText(
     issues.push(...result.issues.filter((i) => !broken.has(formatPath(i.path))));
   }
   if (issues.length > 0 || !result.ok) {
-    throw new ConfigError(file, sortByPosition(issues.map((i) => ({ offset: offsetOf(doc, i), message: i.message, path: i.path }))).map(
-      (i) => `${at(i.offset)}: ${i.path.length ? `${formatPath(i.path)}: ` : ''}${i.message}`,
-    ));
+    throw new ConfigError(
+      file,
+      sortByPosition(issues.map((i) => ({ offset: offsetOf(doc, i), message: i.message, path: i.path }))).map(
+        (i) => `${at(i.offset)}: ${i.path.length ? `${formatPath(i.path)}: ` : ''}${i.message}`,
+      ),
+    );
   }
   for (const w of configWarnings(result.config)) warnings.push(`${at(offsetOf(doc, w))}: ${formatPath(w.path)}: ${w.message}`);
   return { config: result.config, masked: maskConfig(result.config, interpolated.sensitive), warnings, literalSecret: hasLiteralSecret(raw) };
@@ -185,7 +209,10 @@ function firstLine(s: string): string {
 }
 
 function sortByPosition<T extends { offset: number }>(items: T[]): T[] {
-  return items.map((item, i) => ({ item, i })).sort((a, b) => a.item.offset - b.item.offset || a.i - b.i).map((x) => x.item);
+  return items
+    .map((item, i) => ({ item, i }))
+    .sort((a, b) => a.item.offset - b.item.offset || a.i - b.i)
+    .map((x) => x.item);
 }
 
 /**

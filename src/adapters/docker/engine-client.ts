@@ -8,13 +8,7 @@ import { discard, errorCode, isAbort, readBody, readText, request, type HttpResp
 import { negotiateApiVersion } from '../../core/api-version.js';
 import type { DockerEndpoint } from '../../core/docker-host.js';
 import { DockerApiError, DockerUnavailableError, UpkeepError } from '../../core/errors.js';
-import type {
-  EngineContainerInspect,
-  EngineContainerSummary,
-  EngineEvent,
-  EngineInfo,
-  EngineVersion,
-} from '../../core/engine-types.js';
+import type { EngineContainerInspect, EngineContainerSummary, EngineEvent, EngineInfo, EngineVersion } from '../../core/engine-types.js';
 import { JsonLineSplitter } from '../../core/json-lines.js';
 import type { RestartPolicy } from '../../core/model.js';
 
@@ -151,7 +145,12 @@ export class EngineClient implements DockerEngine {
   }
 
   async connectNetwork(network: string, containerId: string, endpointConfig: Record<string, unknown> = {}): Promise<void> {
-    await this.json<unknown>('POST', `/networks/${encodeURIComponent(network)}/connect`, { Container: containerId, EndpointConfig: endpointConfig }, `network ${network}`);
+    await this.json<unknown>(
+      'POST',
+      `/networks/${encodeURIComponent(network)}/connect`,
+      { Container: containerId, EndpointConfig: endpointConfig },
+      `network ${network}`,
+    );
   }
 
   async *events(query: EventQuery = {}): AsyncIterable<EngineEvent> {

@@ -8,7 +8,14 @@ import { toContainerFacts } from '../../core/container-facts.js';
 import type { ContainerFacts } from '../../core/model.js';
 import type { HostIdentity } from '../../core/recovery/desired-state.js';
 import { PermanentRecoveryError, type CreateRequest, type RecoveryEffects } from '../../core/recovery/executor.js';
-import { composeVerdict, configHashArgs, expectedConfigHash, savedContainerOf, type ComposeVerdict, type ConfigHashCheck } from '../../core/recovery/compose-command.js';
+import {
+  composeVerdict,
+  configHashArgs,
+  expectedConfigHash,
+  savedContainerOf,
+  type ComposeVerdict,
+  type ConfigHashCheck,
+} from '../../core/recovery/compose-command.js';
 import type { ComposeUpCommand } from '../../core/recovery/plan.js';
 import { ConfigV2FlagsReader } from './daemon-flags.js';
 import type { DockerEngine } from './engine-client.js';
@@ -24,7 +31,10 @@ let composeCli: Promise<ComposeCli | null> | undefined;
 /** Finds a working compose, preferring v2. Cached per process. */
 export function findComposeCli(): Promise<ComposeCli | null> {
   composeCli ??= (async () => {
-    for (const candidate of [{ cmd: 'docker', prefix: ['compose'] }, { cmd: 'docker-compose', prefix: [] }]) {
+    for (const candidate of [
+      { cmd: 'docker', prefix: ['compose'] },
+      { cmd: 'docker-compose', prefix: [] },
+    ]) {
       try {
         await execFileP(candidate.cmd, [...candidate.prefix, 'version'], { timeout: 10_000 });
         return candidate;

@@ -80,7 +80,12 @@ async function replaceByRename(path: string, content: string | Uint8Array, owner
  * fsynced, owned by `owner` when given, with exactly `mode` (whatever the umask, setuid and setgid
  * included); returns its path. The caller renames or links it into place, or removes it.
  */
-export async function writeTempFile(path: string, content: string | Uint8Array, mode: number, owner: { uid: number; gid: number } | null = null): Promise<string> {
+export async function writeTempFile(
+  path: string,
+  content: string | Uint8Array,
+  mode: number,
+  owner: { uid: number; gid: number } | null = null,
+): Promise<string> {
   const tmp = tempPathFor(path);
   const fh = await open(tmp, 'wx', mode & 0o777);
   try {

@@ -57,7 +57,11 @@ export async function readAuditableFile(path: string, opts: { maxBytes?: number 
     try {
       text = utf8.decode(content);
     } catch {
-      return { ok: false, refusal: 'not-utf8', reason: `it is not valid UTF-8 (first bad byte at offset ${firstInvalidUtf8(content)}); convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8), then audit it again` };
+      return {
+        ok: false,
+        refusal: 'not-utf8',
+        reason: `it is not valid UTF-8 (first bad byte at offset ${firstInvalidUtf8(content)}); convert it to UTF-8 (e.g. iconv -f latin1 -t utf-8), then audit it again`,
+      };
     }
     return {
       ok: true,

@@ -204,9 +204,15 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
  * Who may read a page (see AgentHttpOptions.token): null when the request may go on, else the
  * status and text to answer with.
  */
-export function accessRefusal(path: string, peer: string | undefined, authorization: string | undefined, token: string | null): { status: 401 | 403; body: string } | null {
+export function accessRefusal(
+  path: string,
+  peer: string | undefined,
+  authorization: string | undefined,
+  token: string | null,
+): { status: 401 | 403; body: string } | null {
   if (path === '/healthz' || isLoopback(peer)) return null;
-  if (token === null) return { status: 403, body: `${path} is served to loopback only; set http.token in the config to allow other peers with a bearer token\n` };
+  if (token === null)
+    return { status: 403, body: `${path} is served to loopback only; set http.token in the config to allow other peers with a bearer token\n` };
   if (!bearerMatches(authorization, token)) return { status: 401, body: 'a valid "Authorization: Bearer <token>" is required\n' };
   return null;
 }

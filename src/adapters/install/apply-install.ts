@@ -133,14 +133,18 @@ const ENABLE_HINT = `systemctl daemon-reload && systemctl enable --now ${UNIT_NA
  * the unit is verified first (a failure refuses the install, nothing written) and enabled after.
  */
 export async function applyInstall(plan: InstallPlan, root: string, system: SystemOps | null): Promise<InstallApplied> {
-  if (plan.conflicts.length) throw new UpkeepError(`cannot install: ${plan.conflicts.join('; ')}`, { hint: 'move these out of the way and run upkeep install again' });
+  if (plan.conflicts.length)
+    throw new UpkeepError(`cannot install: ${plan.conflicts.join('; ')}`, { hint: 'move these out of the way and run upkeep install again' });
   const unit = plan.actions.find((a) => a.path === UNIT_PATH);
   const writesUnit = unit !== undefined && (unit.action === 'create' || unit.action === 'update');
   let verifyNote: string | null = null;
   if (system !== null && writesUnit && unit.kind === 'file') {
     const v = await system.verifyUnit(unit.content);
     if (v === null) verifyNote = 'systemd-analyze is not installed: the unit was not verified';
-    else if (!v.ok) throw new UpkeepError(`the unit file does not pass systemd-analyze verify; nothing was installed:\n${v.output}`, { hint: 'this is a bug in upkeep (or --bin points at something systemd cannot run); please report it with the lines above' });
+    else if (!v.ok)
+      throw new UpkeepError(`the unit file does not pass systemd-analyze verify; nothing was installed:\n${v.output}`, {
+        hint: 'this is a bug in upkeep (or --bin points at something systemd cannot run); please report it with the lines above',
+      });
   }
   for (const a of plan.actions) if (a.action === 'create' || a.action === 'update') await applyAction(root, a);
   const manifestAt = hostPath(root, plan.manifest.path);
@@ -151,12 +155,20 @@ export async function applyInstall(plan: InstallPlan, root: string, system: Syst
   const steps: SystemdStep[] = [];
   const prefix = verifyNote ? `${verifyNote}; ` : '';
   if (!system.systemdRunning()) {
-    return { statuses, systemd: { ok: true, steps, message: `${prefix}systemd is not running here (no /run/systemd/system): ${UNIT_NAME} could not be enabled; once it runs: ${ENABLE_HINT}` } };
+    return {
+      statuses,
+      systemd: {
+        ok: true,
+        steps,
+        message: `${prefix}systemd is not running here (no /run/systemd/system): ${UNIT_NAME} could not be enabled; once it runs: ${ENABLE_HINT}`,
+      },
+    };
   }
   let ok = await step(system, ['daemon-reload'], steps);
   if (ok) ok = await step(system, ['enable', '--now', UNIT_NAME], steps);
   // enable --now leaves a running agent on its old unit or binary: restart it when they changed.
-  if (ok && (unit?.action === 'update' || plan.actions.some((a) => a.kind === 'symlink' && a.action === 'update'))) ok = await step(system, ['try-restart', UNIT_NAME], steps);
+  if (ok && (unit?.action === 'update' || plan.actions.some((a) => a.kind === 'symlink' && a.action === 'update')))
+    ok = await step(system, ['try-restart', UNIT_NAME], steps);
   const failed = steps.find((s) => !s.ok);
   const message = failed ? `${prefix}${failed.command} failed: ${failed.output}` : `${prefix}${UNIT_NAME} enabled and started`;
   return { statuses, systemd: { ok, steps, message } };
@@ -176,7 +188,10 @@ export async function applyUninstall(plan: UninstallPlan, root: string, system: 
     if (!system.systemdRunning()) systemd = { ok: true, steps, message: `systemd is not running here: ${UNIT_NAME} was not stopped or disabled` };
     else {
       const ok = await step(system, ['disable', '--now', UNIT_NAME], steps);
-      if (!ok) throw new UpkeepError(`systemctl disable --now ${UNIT_NAME} failed; nothing was removed: ${steps[0]?.output ?? ''}`, { hint: `stop it by hand (systemctl disable --now ${UNIT_NAME}) and run upkeep uninstall again` });
+      if (!ok)
+        throw new UpkeepError(`systemctl disable --now ${UNIT_NAME} failed; nothing was removed: ${steps[0]?.output ?? ''}`, {
+          hint: `stop it by hand (systemctl disable --now ${UNIT_NAME}) and run upkeep uninstall again`,
+        });
     }
   }
   const statuses: UninstallApplied['statuses'] = [];

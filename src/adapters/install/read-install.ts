@@ -27,7 +27,14 @@ export async function readPathState(path: string): Promise<CurrentState> {
   try {
     if (st.isSymbolicLink()) return { kind: 'symlink', target: await readlink(path) };
     if (st.isDirectory()) return { kind: 'dir', mode: st.mode & 0o7777, entries: (await readdir(path)).sort() };
-    if (st.isFile()) return { kind: 'file', sha256: createHash('sha256').update(await readFile(path)).digest('hex'), mode: st.mode & 0o7777 };
+    if (st.isFile())
+      return {
+        kind: 'file',
+        sha256: createHash('sha256')
+          .update(await readFile(path))
+          .digest('hex'),
+        mode: st.mode & 0o7777,
+      };
     return { kind: 'other' };
   } catch (err) {
     throw new UpkeepError(`${path}: cannot be read (${(err as Error).message})`);
@@ -72,6 +79,13 @@ export function docsUri(): string {
 /** Throws a UsageError unless `bin` is an executable regular file (symlinks resolved). */
 export async function checkExecutable(bin: string): Promise<void> {
   const st = await stat(bin).catch(() => null);
-  const ok = st !== null && st.isFile() && (await access(bin, constants.X_OK).then(() => true, () => false));
-  if (!ok) throw new UsageError(`--bin ${bin}: not an executable file`, { hint: 'pass the path of the upkeep executable (default: this checkout\'s bin/upkeep)' });
+  const ok =
+    st !== null &&
+    st.isFile() &&
+    (await access(bin, constants.X_OK).then(
+      () => true,
+      () => false,
+    ));
+  if (!ok)
+    throw new UsageError(`--bin ${bin}: not an executable file`, { hint: "pass the path of the upkeep executable (default: this checkout's bin/upkeep)" });
 }

@@ -54,13 +54,15 @@ export async function postOrThrow(url: string, body: string, headers: Record<str
     text = await readText(res, 4096);
   } catch (err) {
     if (err instanceof TypeError) throw new DeliveryError(`POST ${redact(url)}: ${err.message}`, false);
-    throw new DeliveryError(`POST ${redact(url)} failed: ${networkFailure(err) ?? ((err as { cause?: Error }).cause?.message || (err as Error).message)}`, true);
+    throw new DeliveryError(
+      `POST ${redact(url)} failed: ${networkFailure(err) ?? ((err as { cause?: Error }).cause?.message || (err as Error).message)}`,
+      true,
+    );
   }
   if (res.status >= 200 && res.status < 300) return;
   const retryable = res.status === 408 || res.status === 429 || res.status >= 500;
   throw new DeliveryError(`POST ${redact(url)} answered ${res.status} ${text.slice(0, 200)}`, retryable);
 }
-
 
 /** Hides credentials and tokens in URLs printed in logs (Slack webhook URLs are secrets). */
 export function redact(url: string): string {
@@ -92,7 +94,12 @@ export function signBody(secret: string, body: string): string {
   return createHmac('sha256', secret).update(body).digest('hex');
 }
 
-const EMOJI: Record<AlertMessage['kind'], string> = { firing: ':red_circle:', reminder: ':red_circle:', resolved: ':white_check_mark:', summary: ':information_source:' };
+const EMOJI: Record<AlertMessage['kind'], string> = {
+  firing: ':red_circle:',
+  reminder: ':red_circle:',
+  resolved: ':white_check_mark:',
+  summary: ':information_source:',
+};
 
 /** Slack-compatible incoming webhook (also Mattermost, Rocket.Chat). */
 export class SlackNotifier implements Notifier {

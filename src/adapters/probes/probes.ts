@@ -32,7 +32,8 @@ export function httpProbe(url: string, expect: { status: number; bodyContains: s
     const res = await request(url, { signal: AbortSignal.timeout(timeoutMs), idleTimeoutMs: timeoutMs });
     const body = expect.bodyContains === null ? (await discard(res), '') : await readText(res, 1024 * 1024);
     if (res.status !== expect.status) return { ok: false, detail: `HTTP ${res.status} (expected ${expect.status})` };
-    if (expect.bodyContains !== null && !body.includes(expect.bodyContains)) return { ok: false, detail: `HTTP ${res.status}, body lacks "${expect.bodyContains}"` };
+    if (expect.bodyContains !== null && !body.includes(expect.bodyContains))
+      return { ok: false, detail: `HTTP ${res.status}, body lacks "${expect.bodyContains}"` };
     return { ok: true, detail: `HTTP ${res.status}` };
   });
 }

@@ -123,7 +123,8 @@ export function applyMigrations(db: Database.Database, path: string, migrations:
   const run = db.transaction(() => {
     const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
     if (!hasTable) {
-      const other = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1").get() as { name: string } | undefined;
+      const other = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1").get() as
+        { name: string } | undefined;
       if (other !== undefined) {
         throw new StoreError(`${path} is a SQLite database, but not upkeep's (it has a table "${other.name}" and no schema_migrations)`, {
           hint: 'point --state-dir (or UPKEEP_STATE_DIR) at a directory of its own',

@@ -58,16 +58,25 @@ export function toStoreError(err: unknown, path: string, doing: string): UpkeepE
   const detail = err instanceof Error ? err.message : String(err);
   const make = (message: string, hint: string): StoreError => new StoreError(message, { hint, cause: err });
   if (code === 'SQLITE_NOTADB') {
-    return make(`${path} is not an upkeep database (SQLite: ${detail})`, `move it aside (mv ${path} ${path}.bad) and take a new snapshot with \`upkeep snapshot\`, or ${HINT_STATE_DIR}`);
+    return make(
+      `${path} is not an upkeep database (SQLite: ${detail})`,
+      `move it aside (mv ${path} ${path}.bad) and take a new snapshot with \`upkeep snapshot\`, or ${HINT_STATE_DIR}`,
+    );
   }
   if (code.startsWith('SQLITE_CORRUPT')) {
-    return make(`the upkeep database ${path} is damaged (SQLite: ${detail})`, `keep a copy, try \`sqlite3 ${path} .recover\`, or move it aside and take a new snapshot with \`upkeep snapshot\``);
+    return make(
+      `the upkeep database ${path} is damaged (SQLite: ${detail})`,
+      `keep a copy, try \`sqlite3 ${path} .recover\`, or move it aside and take a new snapshot with \`upkeep snapshot\``,
+    );
   }
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
     return make(`the upkeep database ${path} is locked by another process (${detail})`, 'wait for the other upkeep command to finish, then run this one again');
   }
   if (code.startsWith('SQLITE_READONLY') || code === 'EROFS') {
-    return make(`cannot write the upkeep database ${path}: it is read-only (${detail})`, `run as the user who owns it (root for /var/lib/upkeep), or ${HINT_STATE_DIR}`);
+    return make(
+      `cannot write the upkeep database ${path}: it is read-only (${detail})`,
+      `run as the user who owns it (root for /var/lib/upkeep), or ${HINT_STATE_DIR}`,
+    );
   }
   if (code === 'SQLITE_PERM' || code === 'SQLITE_AUTH' || code === 'EACCES' || code === 'EPERM') {
     return make(`permission denied on ${path} while ${doing}`, `run as the user who owns it (sudo for /var/lib/upkeep), or ${HINT_STATE_DIR}`);
@@ -75,8 +84,16 @@ export function toStoreError(err: unknown, path: string, doing: string): UpkeepE
   if (code.startsWith('SQLITE_CANTOPEN')) {
     // SQLite cannot say why; a directory it may not write (WAL needs its -shm file there) is the usual cause.
     const why = directoryNotWritable(dirname(path));
-    if (why === 'EROFS') return make(`cannot write the upkeep database ${path}: its directory is on a read-only file system`, `commands that only read (status, diff, timeline, snapshot --list) still work; to change the state, remount it read-write or ${HINT_STATE_DIR}`);
-    if (why !== null) return make(`permission denied on the directory of ${path} while ${doing}`, `run as the user who owns it (sudo for /var/lib/upkeep), or ${HINT_STATE_DIR}`);
+    if (why === 'EROFS')
+      return make(
+        `cannot write the upkeep database ${path}: its directory is on a read-only file system`,
+        `commands that only read (status, diff, timeline, snapshot --list) still work; to change the state, remount it read-write or ${HINT_STATE_DIR}`,
+      );
+    if (why !== null)
+      return make(
+        `permission denied on the directory of ${path} while ${doing}`,
+        `run as the user who owns it (sudo for /var/lib/upkeep), or ${HINT_STATE_DIR}`,
+      );
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code === 'ENOTDIR' || code === 'EISDIR') {
     return make(`cannot open the upkeep database ${path} (${detail})`, `check that it is a regular file you may read and write, or ${HINT_STATE_DIR}`);
@@ -156,7 +173,7 @@ export function openStore(opts: OpenStoreOptions): Store {
   try {
     return openWritable({ ...opts, create: false }, path, path);
   } catch (err) {
-    const code = String(((err as { cause?: { code?: unknown } }).cause?.code ?? (err as { code?: unknown }).code) ?? '');
+    const code = String((err as { cause?: { code?: unknown } }).cause?.code ?? (err as { code?: unknown }).code ?? '');
     if (!CANNOT_WRITE.test(code)) throw err;
   }
   return openPrivateCopy(opts, path);
@@ -249,7 +266,9 @@ class SqliteStore implements Store {
       const insertSnapshot = this.db.prepare('INSERT INTO snapshots (host_id, host_name, taken_at, note, container_count) VALUES (?, ?, ?, ?, ?)');
       const insertContainer = this.db.prepare('INSERT INTO snapshot_containers (snapshot_id, name, container) VALUES (?, ?, ?)');
       const save = this.db.transaction((): number => {
-        const id = Number(insertSnapshot.run(snapshot.host.id, snapshot.host.name, snapshot.takenAt, snapshot.note, snapshot.containers.length).lastInsertRowid);
+        const id = Number(
+          insertSnapshot.run(snapshot.host.id, snapshot.host.name, snapshot.takenAt, snapshot.note, snapshot.containers.length).lastInsertRowid,
+        );
         for (const c of snapshot.containers) insertContainer.run(id, c.name, JSON.stringify(c));
         return id;
       });
@@ -282,7 +301,10 @@ class SqliteStore implements Store {
   /** Reads a snapshot and its containers in one read transaction (a consistent view). */
   private readSnapshot(row: SnapshotRow): StoredSnapshot {
     const read = this.db.transaction((): StoredSnapshot => {
-      const rows = this.db.prepare('SELECT name, container FROM snapshot_containers WHERE snapshot_id = ? ORDER BY name').all(row.id) as Array<{ name: string; container: string }>;
+      const rows = this.db.prepare('SELECT name, container FROM snapshot_containers WHERE snapshot_id = ? ORDER BY name').all(row.id) as Array<{
+        name: string;
+        container: string;
+      }>;
       if (rows.length !== row.container_count) {
         throw new StoreError(`snapshot ${row.id} in ${this.path} is incomplete: ${rows.length} of ${row.container_count} containers`, {
           hint: 'take a new snapshot with `upkeep snapshot`',
@@ -394,7 +416,9 @@ class SqliteStore implements Store {
            JOIN snapshot_containers c ON c.snapshot_id = newest.id AND c.name = f.name
            WHERE f.name = ?`,
         );
-        const remove = this.db.prepare('DELETE FROM forgotten WHERE name = ? AND up_to_snapshot >= (SELECT MIN(id) FROM (SELECT MAX(id) AS id FROM snapshots GROUP BY host_id))');
+        const remove = this.db.prepare(
+          'DELETE FROM forgotten WHERE name = ? AND up_to_snapshot >= (SELECT MIN(id) FROM (SELECT MAX(id) AS id FROM snapshots GROUP BY host_id))',
+        );
         const restored: string[] = [];
         for (const name of [...new Set(names)]) {
           if (restorable.get(name) === undefined) continue;
@@ -410,7 +434,9 @@ class SqliteStore implements Store {
   recordOperatorStop(stop: OperatorStop): void {
     this.guard('recording an operator stop', () => {
       this.db
-        .prepare('INSERT INTO operator_stops (name, at, by, reason) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at, by = excluded.by, reason = excluded.reason')
+        .prepare(
+          'INSERT INTO operator_stops (name, at, by, reason) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET at = excluded.at, by = excluded.by, reason = excluded.reason',
+        )
         .run(stop.name, stop.at, stop.by, stop.reason);
     });
   }
@@ -429,7 +455,12 @@ class SqliteStore implements Store {
 
   operatorStops(): OperatorStop[] {
     return this.guard('reading operator stops', () =>
-      (this.db.prepare('SELECT name, at, by, reason FROM operator_stops ORDER BY name').all() as OperatorStop[]).map((r) => ({ name: r.name, at: r.at, by: r.by, reason: r.reason })),
+      (this.db.prepare('SELECT name, at, by, reason FROM operator_stops ORDER BY name').all() as OperatorStop[]).map((r) => ({
+        name: r.name,
+        at: r.at,
+        by: r.by,
+        reason: r.reason,
+      })),
     );
   }
 
@@ -486,14 +517,11 @@ class SqliteStore implements Store {
     return this.guard('pruning the timeline', () => this.db.prepare('DELETE FROM timeline WHERE at < ?').run(before).changes);
   }
 
-
   enqueueAlert(messageId: string, message: unknown, channels: readonly string[]): number {
     const at = this.now().toISOString();
     const json = JSON.stringify(message);
     return this.guard('queueing an alert', () => {
-      const insert = this.db.prepare(
-        'INSERT OR IGNORE INTO alert_outbox (message_id, channel, message, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)',
-      );
+      const insert = this.db.prepare('INSERT OR IGNORE INTO alert_outbox (message_id, channel, message, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)');
       const run = this.db.transaction(() => channels.reduce((n, ch) => n + insert.run(messageId, ch, json, at, at).changes, 0));
       return run.immediate();
     });
@@ -620,7 +648,9 @@ class SqliteStore implements Store {
     const at = this.now().toISOString();
     this.guard('saving the agent state', () => {
       this.db
-        .prepare('INSERT INTO agent_state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at')
+        .prepare(
+          'INSERT INTO agent_state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+        )
         .run(key, JSON.stringify(value ?? null), at);
     });
   }
@@ -693,7 +723,8 @@ interface TimelineRow {
 /** The entry's detail: its message plus its own fields (a non-object `data` is kept as `value`). */
 function timelineDetail(entry: NewTimelineEntry): TimelineEntry['detail'] {
   const data = entry.data;
-  const fields = data === undefined || data === null ? {} : typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : { value: data };
+  const fields =
+    data === undefined || data === null ? {} : typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : { value: data };
   return { ...fields, message: entry.message, ...(entry.reconstructed ? { reconstructed: true } : {}) };
 }
 

@@ -36,7 +36,7 @@ export function requireDesiredState(store: Store, engineHost: HostIdentity, opts
   throw new ForeignSnapshotError(
     `the snapshots in ${store.path} were taken on host "${newest.host.name}" (engine ID ${newest.host.id}), not on this engine "${engineHost.name}" (engine ID ${engineHost.id})`,
     {
-      hint: 'take a snapshot on this host with `upkeep snapshot`, or point --state-dir at this host\'s state; if Docker was reinstalled here (a new engine ID), take a new snapshot',
+      hint: "take a snapshot on this host with `upkeep snapshot`, or point --state-dir at this host's state; if Docker was reinstalled here (a new engine ID), take a new snapshot",
     },
   );
 }

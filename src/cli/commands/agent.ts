@@ -55,7 +55,10 @@ export function registerAgent(program: Command, io: Io, setExit: (code: number) 
       const log = createLog(format, io.stdout);
       log.info({ config: loaded.fromFile ? loaded.path : `${loaded.path} (absent: defaults)` }, 'configuration loaded');
       for (const w of loaded.warnings) log.warn({ config: loaded.path }, w);
-      const stateDir = stateDirFor(io, opts.stateDir !== undefined ? { stateDir: opts.stateDir } : config.stateDir !== null ? { stateDir: config.stateDir } : {});
+      const stateDir = stateDirFor(
+        io,
+        opts.stateDir !== undefined ? { stateDir: opts.stateDir } : config.stateDir !== null ? { stateDir: config.stateDir } : {},
+      );
       const store = openStore({ stateDir, create: true });
       const engine = engineFromEnv(io);
       const stop = new AbortController();

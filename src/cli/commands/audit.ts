@@ -51,7 +51,15 @@ export async function auditCommand(io: Io, paths: string[], opts: AuditCliOption
   if (!['text', 'json', 'sarif'].includes(format)) throw new UsageError(`--format "${format}": use text, json or sarif`);
   const report = await runAudit(io, paths, opts);
   if (format === 'json') printJson(io, report);
-  else if (format === 'sarif') printJson(io, sarifReport(report.files.flatMap((r) => r.findings), ALL_RULES, { name: 'upkeep', version }));
+  else if (format === 'sarif')
+    printJson(
+      io,
+      sarifReport(
+        report.files.flatMap((r) => r.findings),
+        ALL_RULES,
+        { name: 'upkeep', version },
+      ),
+    );
   else io.stdout.write(renderAuditText(io, report, opts));
   return report.summary.errors + report.summary.warnings > 0 ? EXIT.findings : EXIT.ok;
 }
@@ -64,7 +72,9 @@ export function renderAuditText(io: Io, report: AuditReport, opts: AuditCliOptio
     if (r.findings.length === 0 && r.fixed.length === 0 && !r.diff) continue;
     out.push(paint('bold', r.path));
     for (const f of r.findings) {
-      out.push(`  ${`${f.line}:${f.column}`.padEnd(7)} ${sev(f.severity)} ${f.ruleId}  ${f.message}${f.suggestion && !f.fixable ? `\n          ${f.suggestion}` : ''}`);
+      out.push(
+        `  ${`${f.line}:${f.column}`.padEnd(7)} ${sev(f.severity)} ${f.ruleId}  ${f.message}${f.suggestion && !f.fixable ? `\n          ${f.suggestion}` : ''}`,
+      );
     }
     for (const f of r.fixed) out.push(`  ${`${f.line}:${f.column}`.padEnd(7)} ${opts.fixDryRun ? 'would fix' : 'fixed  '} ${f.ruleId}  ${f.message}`);
     if (r.written === 'in-place') out.push('          written in place (same inode): the file has several hard links, which a rename would break; not atomic');
@@ -80,7 +90,9 @@ export function renderAuditText(io: Io, report: AuditReport, opts: AuditCliOptio
   }
   for (const n of report.notes) out.push(`note: ${n}`);
   const s = report.summary;
-  const tail: string[] = [`${s.errors} error${s.errors === 1 ? '' : 's'}, ${s.warnings} warning${s.warnings === 1 ? '' : 's'} in ${s.files} file${s.files === 1 ? '' : 's'} and the live containers`];
+  const tail: string[] = [
+    `${s.errors} error${s.errors === 1 ? '' : 's'}, ${s.warnings} warning${s.warnings === 1 ? '' : 's'} in ${s.files} file${s.files === 1 ? '' : 's'} and the live containers`,
+  ];
   if (s.fixed > 0) tail.push(`${s.fixed} ${opts.fixDryRun ? 'would be fixed (dry run: nothing written)' : 'fixed'}`);
   else if (s.fixable > 0) tail.push(`${s.fixable} fixable with --fix (see them first with --fix-dry-run)`);
   const liveApplicable = report.live.findings.filter((f) => f.applicable).length - report.live.applied.length;

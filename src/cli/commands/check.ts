@@ -27,7 +27,13 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
       // The engine is read once: the status and the audit's live part are made from the same state.
       const state = await withEngine(io, (engine) => readHostState(engine));
       const stateDir = opts.stateDir ? { stateDir: opts.stateDir } : {};
-      const { status: report, audit, preflight, risk, verdict } = await withOptionalStore(io, opts, (store, problem) =>
+      const {
+        status: report,
+        audit,
+        preflight,
+        risk,
+        verdict,
+      } = await withOptionalStore(io, opts, (store, problem) =>
         checkHost(
           {
             desired: { store, problem },
@@ -52,14 +58,22 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
           ? `Audit: no findings in the live containers and ${audit.summary.files} compose file(s) they come from.`
           : `Audit: ${audit.summary.errors} error(s), ${audit.summary.warnings} warning(s) in the live containers and ${audit.summary.files} compose file(s)${audit.summary.fixable ? `; ${audit.summary.fixable} fixable with upkeep audit --fix` : ''}.`;
       if (opts.json) {
-        printJson(io, { verdict, risk, status: statusJson(report), audit: { summary: audit.summary, files: audit.files.map((f) => ({ path: f.path, findings: f.findings })), live: audit.live }, preflight });
+        printJson(io, {
+          verdict,
+          risk,
+          status: statusJson(report),
+          audit: { summary: audit.summary, files: audit.files.map((f) => ({ path: f.path, findings: f.findings })), live: audit.live },
+          preflight,
+        });
       } else {
         const paint = painter(io);
         io.stdout.write(renderStatusText(io, report));
         io.stdout.write(`\n${risk ? paint('bold', verdict) : verdict}\n${auditLine}\n`);
         if (preflight) io.stdout.write(`${preflight.line}\n`);
         if (risk) {
-          io.stdout.write('Next: "upkeep audit" for every finding and its fix; "upkeep snapshot" before maintenance so that "upkeep recover" can bring everything back.\n');
+          io.stdout.write(
+            'Next: "upkeep audit" for every finding and its fix; "upkeep snapshot" before maintenance so that "upkeep recover" can bring everything back.\n',
+          );
         }
       }
       setExit(risk ? EXIT.findings : EXIT.ok);

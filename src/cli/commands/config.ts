@@ -19,14 +19,23 @@ interface CheckOptions {
 
 /** "90000" -> "90s", "7200000" -> "2h": the largest unit that divides evenly. */
 export function formatMs(ms: number): string {
-  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return ms === 0 ? '0s' : `${ms}ms`;
 }
 
 function describeCheck(c: HealthCheckSpec): string {
-  const what = c.type === 'http' ? `http ${c.url} -> ${c.status}${c.bodyContains !== null ? ` containing "${c.bodyContains}"` : ''}` : c.type === 'tcp' ? `tcp ${c.host}:${c.port}` : 'docker HEALTHCHECK';
+  const what =
+    c.type === 'http'
+      ? `http ${c.url} -> ${c.status}${c.bodyContains !== null ? ` containing "${c.bodyContains}"` : ''}`
+      : c.type === 'tcp'
+        ? `tcp ${c.host}:${c.port}`
+        : 'docker HEALTHCHECK';
   return `${what} (every ${formatMs(c.intervalMs)}, timeout ${formatMs(c.timeoutMs)}, failing after ${c.failures}, passing again after ${c.successes})`;
 }
 
@@ -55,11 +64,15 @@ export function renderConfigSummary(c: UpkeepConfig): string[] {
     lines.push(`  ${s.name}: heal ${s.heal}${s.checks.length === 0 ? ', no checks' : s.onUnhealthy === 'restart' ? ', restarted when a check fails' : ''}`);
     for (const ch of s.checks) lines.push(`    - ${describeCheck(ch)}`);
   }
-  lines.push(`alert channels: ${c.alerts.channels.length === 0 ? 'none (alerts only in logs and /metrics)' : c.alerts.channels.length}; for ${formatMs(c.alerts.forMs)}, repeat ${c.alerts.repeatMs === 0 ? 'never' : formatMs(c.alerts.repeatMs)}`);
+  lines.push(
+    `alert channels: ${c.alerts.channels.length === 0 ? 'none (alerts only in logs and /metrics)' : c.alerts.channels.length}; for ${formatMs(c.alerts.forMs)}, repeat ${c.alerts.repeatMs === 0 ? 'never' : formatMs(c.alerts.repeatMs)}`,
+  );
   for (const ch of c.alerts.channels) lines.push(`  ${ch.type} "${ch.name}": ${describeChannel(ch)}`);
   lines.push(`heartbeat: ${c.heartbeat === null ? 'none' : `${c.heartbeat.url} every ${formatMs(c.heartbeat.intervalMs)}`}`);
   lines.push(`preflight: ${c.preflight.block ? 'blocks apt when something will not come back' : 'never blocks apt'}`);
-  lines.push(`http: ${c.http.token === null ? 'no token (/metrics and /status for this host only)' : 'token set (other hosts: Authorization: Bearer)'}; timeline kept ${formatDuration(c.timeline.retentionMs)}`);
+  lines.push(
+    `http: ${c.http.token === null ? 'no token (/metrics and /status for this host only)' : 'token set (other hosts: Authorization: Bearer)'}; timeline kept ${formatDuration(c.timeline.retentionMs)}`,
+  );
   return lines;
 }
 
@@ -98,7 +111,10 @@ export function registerConfig(program: Command, io: Io, setExit: (code: number)
   cmd
     .command('show-default')
     .description('Print the commented default config file (what `upkeep install` writes)')
-    .option('--json', 'print {"file","config","text"}: the default path, the defaults in the shape of `config check --json` (durations in ms), and the commented file')
+    .option(
+      '--json',
+      'print {"file","config","text"}: the default path, the defaults in the shape of `config check --json` (durations in ms), and the commented file',
+    )
     .action((opts: { json?: boolean }) => {
       if (opts.json) printJson(io, { file: DEFAULT_CONFIG_PATH, config: defaultConfig(), text: DEFAULT_CONFIG_FILE });
       else io.stdout.write(DEFAULT_CONFIG_FILE);

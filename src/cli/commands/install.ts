@@ -83,7 +83,10 @@ export async function firstSnapshot(io: Io, stateDir: string = STATE_DIR): Promi
     const state = await withEngine(io, (engine) => readHostState(engine));
     const store = openStore({ stateDir, create: true });
     try {
-      const { saved, built, notes } = await takeSnapshot({ store, readTextFile: textFileReader(), now: Date.now }, state, { note: 'first snapshot (upkeep install)', by: 'install' });
+      const { saved, built, notes } = await takeSnapshot({ store, readTextFile: textFileReader(), now: Date.now }, state, {
+        note: 'first snapshot (upkeep install)',
+        by: 'install',
+      });
       const desired = built.snapshot.containers.map((c) => c.name);
       const result = { snapshot: saved, desired, excluded: built.excluded, carriedOver: built.carriedOver, notes, stateDir };
       return { taken: true, message: `snapshot ${saved.id} taken: ${desired.length} desired containers (${desired.join(', ') || 'none running'})`, result };
@@ -102,7 +105,7 @@ function systemdText(s: SystemdOutcome | null): string {
 export function registerInstall(program: Command, io: Io, setExit: (code: number) => void): void {
   program
     .command('install')
-    .description("Install the agent: systemd unit, apt hook, default config, state directory; then take a first snapshot")
+    .description('Install the agent: systemd unit, apt hook, default config, state directory; then take a first snapshot')
     .option('--root <dir>', 'install into this directory tree instead of / (no systemctl, no snapshot)', '/')
     .option('--bin <path>', "the upkeep executable the unit and the apt hook run (default: this checkout's bin/upkeep)")
     .option('--dry-run', 'print the plan and change nothing')
@@ -136,7 +139,9 @@ Exit codes: 0 installed (or nothing to do), 2 could not run or systemctl failed.
         else {
           io.stdout.write(`Plan for ${header}:\n${installLines(plan, root, false).join('\n')}\n`);
           for (const c of plan.conflicts) io.stdout.write(`conflict: ${c}\n`);
-          io.stdout.write(`Dry run: nothing changed.${installChanges(plan) ? ` Run \`upkeep install${real ? '' : ` --root ${root}`} --yes\` to do it.` : ' Everything is installed already.'}\n`);
+          io.stdout.write(
+            `Dry run: nothing changed.${installChanges(plan) ? ` Run \`upkeep install${real ? '' : ` --root ${root}`} --yes\` to do it.` : ' Everything is installed already.'}\n`,
+          );
         }
         setExit(plan.conflicts.length ? EXIT.couldNotRun : EXIT.ok);
         return;
@@ -165,7 +170,8 @@ Exit codes: 0 installed (or nothing to do), 2 could not run or systemctl failed.
         io.stdout.write(`${header}:\n${installLines(plan, root, true).join('\n')}\n`);
         io.stdout.write(real ? systemdText(applied.systemd) : `systemd: not touched (--root ${root} is not /); on the target system run: ${ENABLE}\n`);
         io.stdout.write(`${snapshot.message}\n`);
-        if (plan.actions.some((a) => a.action === 'keep')) io.stdout.write('Kept paths were not written by upkeep or were edited since: install never overwrites them.\n');
+        if (plan.actions.some((a) => a.action === 'keep'))
+          io.stdout.write('Kept paths were not written by upkeep or were edited since: install never overwrites them.\n');
         io.stdout.write(`Undo: upkeep uninstall${real ? '' : ` --root ${root}`} --yes (--purge also removes the config and the state directory).\n`);
       }
       setExit(systemdOk ? EXIT.ok : EXIT.couldNotRun);
@@ -225,9 +231,9 @@ Exit codes: 0 done (or nothing to do), 2 could not run. See docs/install.md.`,
       else {
         io.stdout.write(`${uninstallHeader(plan, root)}:\n${uninstallLines(done, root, true).join('\n')}\n`);
         io.stdout.write(systemdText(applied.systemd));
-        if (done.actions.some((a) => a.action === 'keep')) io.stdout.write('Kept paths were edited since install (or are not empty): remove them by hand if you want them gone.\n');
+        if (done.actions.some((a) => a.action === 'keep'))
+          io.stdout.write('Kept paths were edited since install (or are not empty): remove them by hand if you want them gone.\n');
       }
       setExit(applied.systemd === null || applied.systemd.ok ? EXIT.ok : EXIT.couldNotRun);
     });
 }
-

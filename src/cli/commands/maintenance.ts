@@ -35,9 +35,7 @@ function sourceOf(opts: MaintenanceOptions): string {
 }
 
 export function registerMaintenance(program: Command, io: Io, setExit: (code: number) => void): void {
-  const cmd = program
-    .command('maintenance')
-    .description('Open or close a maintenance window: the agent holds alerts while one is open (and records them)');
+  const cmd = program.command('maintenance').description('Open or close a maintenance window: the agent holds alerts while one is open (and records them)');
 
   cmd
     .command('start')
@@ -73,7 +71,8 @@ export function registerMaintenance(program: Command, io: Io, setExit: (code: nu
       const source = opts.source === undefined ? undefined : sourceOf(opts);
       const ended = await withStore(io, opts, async (store) => {
         const list = store.stopMaintenance(source === undefined ? {} : { source });
-        for (const w of list) store.appendTimeline({ kind: 'maintenance-stop', subject: w.source, message: `maintenance window closed: ${describe(w)}`, data: w });
+        for (const w of list)
+          store.appendTimeline({ kind: 'maintenance-stop', subject: w.source, message: `maintenance window closed: ${describe(w)}`, data: w });
         return list;
       });
       if (opts.json) printJson(io, { ended });

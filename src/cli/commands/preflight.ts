@@ -52,14 +52,23 @@ async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgrade
 
 /** The JSON of `--json` (docs/preflight.md): the report plus where the plan came from and the notes. */
 export function preflightJson(a: UpgradeAssessment): Record<string, unknown> {
-  return { plan: a.planSource, problems: a.problems, containersNote: a.containersNote, desiredNote: a.desiredNote, downloadNote: a.downloadNote, timelineNote: a.timelineNote, ...a.report };
+  return {
+    plan: a.planSource,
+    problems: a.problems,
+    containersNote: a.containersNote,
+    desiredNote: a.desiredNote,
+    downloadNote: a.downloadNote,
+    timelineNote: a.timelineNote,
+    ...a.report,
+  };
 }
 
 /** Text for people, fitted to the terminal: its width on a TTY, else COLUMNS when set, else unlimited (one line per row). */
 function renderText(io: Io, stream: 'stdout' | 'stderr', a: UpgradeAssessment): string {
   const out = io[stream] as { isTTY?: boolean; columns?: number };
   const columns = Number(io.env.COLUMNS);
-  const width = out.isTTY === true && typeof out.columns === 'number' && out.columns > 0 ? out.columns : Number.isInteger(columns) && columns > 0 ? columns : Infinity;
+  const width =
+    out.isTTY === true && typeof out.columns === 'number' && out.columns > 0 ? out.columns : Number.isInteger(columns) && columns > 0 ? columns : Infinity;
   return renderPreflightText(a, { paint: painter(io, stream), width });
 }
 
@@ -71,8 +80,11 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
     .option('--plan <file>', 'a saved `apt-get -s dist-upgrade` output instead of running apt (a regular file, at most 16 MiB)')
     .option('--no-download', 'do not download the candidate packages (use the installed scripts and the knowledge base)')
     .option('--cache-dir <dir>', 'where downloaded control files are kept')
-    .option('--state-dir <dir>', 'where the state database lives (the desired state: desired containers already down are reported; each run is recorded in its timeline)')
-    .option('--hook', 'DPkg::Pre-Install-Pkgs mode: read apt\'s v3 package list on stdin, warn on stderr, never block apt')
+    .option(
+      '--state-dir <dir>',
+      'where the state database lives (the desired state: desired containers already down are reported; each run is recorded in its timeline)',
+    )
+    .option('--hook', "DPkg::Pre-Install-Pkgs mode: read apt's v3 package list on stdin, warn on stderr, never block apt")
     .option('--block', 'with --hook: exit 1 (stop apt) when something would not come back (also: preflight.block in the config)')
     .option('--config <file>', 'with --hook: the config file whose preflight.block applies (default /etc/upkeep/upkeep.yml)')
     .option('--json', 'print JSON for scripts (docs/preflight.md)')

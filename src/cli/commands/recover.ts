@@ -97,12 +97,16 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
     .addHelpText('after', '\nExit codes: 0 every desired container runs, 1 some do not, 2 could not run.')
     .action(async (opts: CommonOptions) => {
       const { desired, engineHost, diff } = await withEngine(io, (engine) =>
-        withStore(io, { ...opts, create: false, readOnly: true }, (store) => diffHost(store, new EngineRecoveryEffects(engine), { allowOtherHost: opts.allowOtherHost === true })),
+        withStore(io, { ...opts, create: false, readOnly: true }, (store) =>
+          diffHost(store, new EngineRecoveryEffects(engine), { allowOtherHost: opts.allowOtherHost === true }),
+        ),
       );
       if (opts.json) printJson(io, diffJson(refOf(desired), engineHost, diff));
       else {
         const paint = painter(io);
-        io.stdout.write(`Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${diff.summary.desired} containers) vs now: ${diff.summary.notRunning} not running\n`);
+        io.stdout.write(
+          `Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${diff.summary.desired} containers) vs now: ${diff.summary.notRunning} not running\n`,
+        );
         for (const e of diff.notRunning) {
           const state = e.state === 'missing' ? 'removed' : `${e.state}${e.exitCode !== null ? ` (${e.exitCode})` : ''}`;
           io.stdout.write(`  ${paint('red', e.container)}  ${state}: would ${e.wouldDo}: ${e.reason}\n`);
@@ -145,11 +149,15 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
         const effects = new EngineRecoveryEffects(engine);
         const req = { allowOtherHost: opts.allowOtherHost === true };
         if (opts.dryRun) {
-          const { desired, engineHost, result } = await withStore(io, { ...opts, create: false, readOnly: true }, (store) => planHostRecovery(store, effects, req));
+          const { desired, engineHost, result } = await withStore(io, { ...opts, create: false, readOnly: true }, (store) =>
+            planHostRecovery(store, effects, req),
+          );
           const plan = result.plan;
           if (opts.json) printJson(io, recoverJson(refOf(desired), engineHost, result, true));
           else {
-            io.stdout.write(`Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${desired.containers.length} containers) vs now: ${plan.actions.length} to bring back\n`);
+            io.stdout.write(
+              `Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${desired.containers.length} containers) vs now: ${plan.actions.length} to bring back\n`,
+            );
             io.stdout.write(describePlan(plan).join('\n') + (plan.actions.length ? '\n' : ''));
             io.stdout.write(plan.actions.length ? 'Dry run: nothing changed. Run `upkeep recover --yes` to do it.\n' : 'Nothing to do.\n');
           }
@@ -161,7 +169,11 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
           const line = progressLine(p);
           if (line) io.stderr.write(`${line}\n`);
         };
-        const { desired, engineHost: host, result } = await withStore(io, { ...opts, create: false }, (store) =>
+        const {
+          desired,
+          engineHost: host,
+          result,
+        } = await withStore(io, { ...opts, create: false }, (store) =>
           recoverHost(store, effects, {
             ...req,
             summary: summaryLine,
@@ -182,11 +194,16 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
         );
         if (opts.json) printJson(io, recoverJson(refOf(desired), host, result));
         else {
-          io.stdout.write(`Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${desired.containers.length} containers) vs now: ${result.plan.actions.length} not running\n`);
+          io.stdout.write(
+            `Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${desired.containers.length} containers) vs now: ${result.plan.actions.length} not running\n`,
+          );
           for (const o of result.outcomes) {
             const waited = o.waitedSeconds ? `, after waiting ${o.waitedSeconds} s for dependencies` : '';
             const ready = o.readyAfterSeconds !== undefined ? `; ready after ${o.readyAfterSeconds} s` : o.notReady ? `; NOT ready: ${o.notReady}` : '';
-            const what = o.outcome === 'failed' || o.outcome === 'skipped' ? `${o.outcome.toUpperCase()}: ${o.error ?? o.note ?? ''}` : `${o.outcome} in ${o.seconds} s${waited}${ready}`;
+            const what =
+              o.outcome === 'failed' || o.outcome === 'skipped'
+                ? `${o.outcome.toUpperCase()}: ${o.error ?? o.note ?? ''}`
+                : `${o.outcome} in ${o.seconds} s${waited}${ready}`;
             io.stdout.write(`  ${o.action.padEnd(16)} ${o.container}  ${what}\n`);
           }
           io.stdout.write(`${summaryLine(result, desired.containers.length)}\n`);

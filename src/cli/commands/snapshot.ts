@@ -55,7 +55,11 @@ and never printed. Exit codes: 0 taken, 2 could not run.`,
       }
       const state = await withEngine(io, (engine) => readHostState(engine));
       const result = await withStore(io, opts, async (store) =>
-        takeSnapshot({ store, readTextFile: textFileReader(), now: Date.now }, state, { ...(opts.only ? { only: opts.only } : {}), note: opts.note ?? null, by: 'cli' }),
+        takeSnapshot({ store, readTextFile: textFileReader(), now: Date.now }, state, {
+          ...(opts.only ? { only: opts.only } : {}),
+          note: opts.note ?? null,
+          by: 'cli',
+        }),
       );
       const { saved, built, notes } = result;
       if (opts.json) {
@@ -121,7 +125,10 @@ Exit codes: 0 done, 1 some names are in no snapshot, 2 could not run.`,
           io.stdout.write(`Desired again: ${w.name} (was ${why})\n`);
         }
         if (r.alreadyDesired.length) io.stdout.write(`Desired already: ${r.alreadyDesired.join(', ')}\n`);
-        if (r.unknown.length) io.stdout.write(`In no snapshot: ${r.unknown.join(', ')}: start it and take a snapshot (upkeep snapshot) so that upkeep knows how to bring it back\n`);
+        if (r.unknown.length)
+          io.stdout.write(
+            `In no snapshot: ${r.unknown.join(', ')}: start it and take a snapshot (upkeep snapshot) so that upkeep knows how to bring it back\n`,
+          );
         if (r.wanted.length) io.stdout.write('Next: the agent brings it back at its next look; without an agent, `upkeep recover`.\n');
       }
       setExit(r.unknown.length > 0 ? EXIT.findings : EXIT.ok);

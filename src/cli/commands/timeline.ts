@@ -47,7 +47,13 @@ marked "reconstructed". Kinds: docs/timeline.md. Exit codes: 0 listed (also when
       const entries = await withOptionalStore(io, opts, async (store, problem) => {
         if (problem !== null) throw new UsageError(problem);
         if (store === null) return [];
-        return readTimeline(store, { since, ...(until ? { until } : {}), ...(opts.kind ? { kinds: opts.kind } : {}), ...(opts.subject ? { subject: opts.subject } : {}), limit });
+        return readTimeline(store, {
+          since,
+          ...(until ? { until } : {}),
+          ...(opts.kind ? { kinds: opts.kind } : {}),
+          ...(opts.subject ? { subject: opts.subject } : {}),
+          limit,
+        });
       });
       if (opts.json) printJson(io, { since, until: until ?? null, entries });
       else if (entries.length === 0) io.stdout.write(`Nothing recorded since ${since}${opts.kind ? ` of kind ${opts.kind.join(', ')}` : ''}.\n`);

@@ -33,7 +33,10 @@ export async function readPlanFile(path: string, maxBytes = MAX_PLAN_BYTES): Pro
   });
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw fail(`not a regular file (${st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'a socket or other special file'}): save the plan to a file first`);
+    if (!st.isFile())
+      throw fail(
+        `not a regular file (${st.isFIFO() ? 'a FIFO' : st.isDirectory() ? 'a directory' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'a socket or other special file'}): save the plan to a file first`,
+      );
     if (st.size > maxBytes) throw fail(`${st.size} bytes is more than the ${maxBytes} a plan can be`);
     const chunks: Buffer[] = [];
     let total = 0;
@@ -65,7 +68,9 @@ export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?:
     async candidateScripts(p: PlannedPackage): Promise<ScriptTexts> {
       if (p.newVersion === null) throw new CandidateDownloadError(`${p.name} is removed: no candidate`, 'other');
       try {
-        return (await fetchCandidateScripts(p.name, p.newVersion, opts.cacheDir, opts.downloadTimeoutMs === undefined ? {} : { timeoutMs: opts.downloadTimeoutMs })).scripts;
+        return (
+          await fetchCandidateScripts(p.name, p.newVersion, opts.cacheDir, opts.downloadTimeoutMs === undefined ? {} : { timeoutMs: opts.downloadTimeoutMs })
+        ).scripts;
       } catch (err) {
         const message = (err as Error).message.replace(/^could not download \S+ \S+: /, '');
         throw new CandidateDownloadError(message, err instanceof DownloadError ? err.kind : 'other');
@@ -102,7 +107,10 @@ export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?:
  * one). @throws StoreError when it exists and cannot be opened.
  */
 export async function openExistingStore(stateDir: string): Promise<(() => UpgradeStore) | null> {
-  const exists = await access(join(stateDir, DATABASE_FILE)).then(() => true, () => false);
+  const exists = await access(join(stateDir, DATABASE_FILE)).then(
+    () => true,
+    () => false,
+  );
   return exists ? () => openStore({ stateDir, create: false }) : null;
 }
 

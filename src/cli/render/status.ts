@@ -27,4 +27,3 @@ export function renderStatusText(io: Io, report: StatusReport): string {
 export function statusJson(report: StatusReport): unknown {
   return { daemon: report.daemon, containers: report.containers, summary: report.summary, notices: report.notices, desired: report.desired };
 }
-

@@ -45,15 +45,28 @@ export function onCheckResult(prev: CheckTrack, input: CheckResultInput): CheckR
   let entry: StepEntry | null = null;
   if (prev.passing !== status.passing && !(prev.passing === null && status.passing)) {
     entry = failing
-      ? { kind: TIMELINE_KINDS.unhealthy, subject: service, message: `${service}: the ${id} check failed ${-status.consecutive} times in a row: ${status.lastDetail}`, data: { check: id, detail: status.lastDetail }, level: 'warn' }
-      : { kind: TIMELINE_KINDS.healthy, subject: service, message: `${service}: the ${id} check passes again (${status.lastDetail})`, data: { check: id, detail: status.lastDetail }, level: 'info' };
+      ? {
+          kind: TIMELINE_KINDS.unhealthy,
+          subject: service,
+          message: `${service}: the ${id} check failed ${-status.consecutive} times in a row: ${status.lastDetail}`,
+          data: { check: id, detail: status.lastDetail },
+          level: 'warn',
+        }
+      : {
+          kind: TIMELINE_KINDS.healthy,
+          subject: service,
+          message: `${service}: the ${id} check passes again (${status.lastDetail})`,
+          data: { check: id, detail: status.lastDetail },
+          level: 'info',
+        };
   }
   let groupStart = prev.groupStart;
   let restart: CheckResultOutcome['restart'] = null;
   if (input.restarts && !result.ok) {
     const n = -status.consecutive;
     if (n % input.failures === 1 % input.failures) groupStart = now - result.seconds * 1000;
-    if (failing && n % input.failures === 0) restart = { why: `the ${id} check failed ${n} times in a row: ${status.lastDetail}`, failingSince: groupStart ?? 0 };
+    if (failing && n % input.failures === 0)
+      restart = { why: `the ${id} check failed ${n} times in a row: ${status.lastDetail}`, failingSince: groupStart ?? 0 };
   }
   return { track: { passing: status.passing, groupStart }, alert, entry, restart };
 }

@@ -151,7 +151,12 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
   }
 
   if (a !== null && a.state === 'restarting') {
-    return { container: d, verdict: { kind: 'docker-restarting', actual: a, retryInMs: opts.dockerGraceMs }, memory: { ...mem, downSince: mem.downSince ?? now }, event: null };
+    return {
+      container: d,
+      verdict: { kind: 'docker-restarting', actual: a, retryInMs: opts.dockerGraceMs },
+      memory: { ...mem, downSince: mem.downSince ?? now },
+      event: null,
+    };
   }
 
   // Down (exited, created, dead, removing) or missing.
@@ -162,7 +167,10 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
 
   if (mem.operatorStoppedAt === null && a !== null && firstSightOfThisStop && isOperatorStop(a, finishedAt, opts)) {
     mem = { ...mem, operatorStoppedAt: finishedAt };
-    event = { kind: 'operator-stop', message: `${d.name} was stopped through the Docker API while the daemon kept running: treated as intended${mode === 'always' ? ' (heal: always keeps it desired)' : '; start it again to make it desired again'}` };
+    event = {
+      kind: 'operator-stop',
+      message: `${d.name} was stopped through the Docker API while the daemon kept running: treated as intended${mode === 'always' ? ' (heal: always keeps it desired)' : '; start it again to make it desired again'}`,
+    };
   } else if (firstSightOfThisStop && a !== null && mem.operatorStoppedAt === null) {
     const died = Number.isFinite(finishedAt) ? finishedAt : now;
     if (!mem.deaths.includes(died)) mem = { ...mem, deaths: [...mem.deaths, died] };
@@ -182,7 +190,13 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
     mem = { ...mem, gaveUpAt: now };
     const reason = crashLoopText(d, a, mem, opts);
     const gaveUp: DecisionEvent = { kind: 'gave-up', message: `giving up on ${reason}` };
-    return { container: d, verdict: { kind: 'gave-up', actual: a, reason }, memory: mem, event: gaveUp, ...(event !== null ? { events: [event, gaveUp] } : {}) };
+    return {
+      container: d,
+      verdict: { kind: 'gave-up', actual: a, reason },
+      memory: mem,
+      event: gaveUp,
+      ...(event !== null ? { events: [event, gaveUp] } : {}),
+    };
   }
 
   const downFor = now - (mem.downSince ?? now);
@@ -206,7 +220,10 @@ function isOperatorStop(a: ContainerFacts, finishedAt: number, opts: DecideOptio
 
 export function describeExit(a: ContainerFacts): string {
   if (a.exitCode === null) return a.state;
-  const sig = a.exitCode > 128 && a.exitCode < 160 ? ` = signal ${a.exitCode - 128}${a.exitCode === 137 ? ', SIGKILL or out of memory' : a.exitCode === 143 ? ', SIGTERM' : ''}` : '';
+  const sig =
+    a.exitCode > 128 && a.exitCode < 160
+      ? ` = signal ${a.exitCode - 128}${a.exitCode === 137 ? ', SIGKILL or out of memory' : a.exitCode === 143 ? ', SIGTERM' : ''}`
+      : '';
   return `exited ${a.exitCode}${sig}`;
 }
 

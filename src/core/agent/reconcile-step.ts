@@ -148,7 +148,13 @@ export function reconcileStep(world: World, memory: AgentMemory, config: StepCon
   const hostName = world.desired?.host.name ?? (world.engine.up ? world.engine.host.name : 'this host');
 
   if (world.engine.lostAt !== null && (mem.lostRecorded === null || world.engine.lostAt > mem.lostRecorded)) {
-    timeline.push({ at: new Date(world.engine.lostAt).toISOString(), kind: TIMELINE_KINDS.engineDown, subject: hostName, message: 'the Docker engine stopped answering (event stream ended)', level: 'warn' });
+    timeline.push({
+      at: new Date(world.engine.lostAt).toISOString(),
+      kind: TIMELINE_KINDS.engineDown,
+      subject: hostName,
+      message: 'the Docker engine stopped answering (event stream ended)',
+      level: 'warn',
+    });
     mem = { ...mem, lostRecorded: world.engine.lostAt };
   }
   if (world.recoveryRequested !== null) mem = { ...mem, recoveryDue: mem.recoveryDue ?? world.recoveryRequested };
@@ -234,7 +240,13 @@ export function reconcileStep(world: World, memory: AgentMemory, config: StepCon
         if (deaths.length >= config.heal.crashLoopRestarts) {
           const reason = `${name}: ${deaths.length} deaths or restarts for failed checks within ${Math.round(config.heal.crashLoopWindowMs / 1000)} s; ${request.why}`;
           d = { ...d, memory: { ...d.memory, deaths, gaveUpAt: now, gaveUpReason: reason } };
-          timeline.push({ kind: TIMELINE_KINDS.gaveUp, subject: name, message: `giving up on ${reason}`, data: { deaths: deaths.length, windowSeconds: config.heal.crashLoopWindowMs / 1000 }, level: 'error' });
+          timeline.push({
+            kind: TIMELINE_KINDS.gaveUp,
+            subject: name,
+            message: `giving up on ${reason}`,
+            data: { deaths: deaths.length, windowSeconds: config.heal.crashLoopWindowMs / 1000 },
+            level: 'error',
+          });
           actions.push({ type: 'fetch-logs', container: name, id: a.id });
         } else {
           d = { ...d, memory: { ...d.memory, deaths, lastHealAt: now } };
@@ -251,7 +263,14 @@ export function reconcileStep(world: World, memory: AgentMemory, config: StepCon
     const down: { verdict: DownVerdict; reason: string } | null =
       v.kind === 'heal' || v.kind === 'backoff' || v.kind === 'gave-up' || v.kind === 'not-healed' ? { verdict: v.kind, reason: v.reason } : null;
     alerts.push(downAlert(name, down, rule));
-    const gaveUp = d.memory.gaveUpAt !== null ? { reason: d.memory.gaveUpReason ?? (v.kind === 'gave-up' ? v.reason : `${name}: ${d.memory.deaths.length} deaths in the crash-loop window; Docker keeps restarting it`) } : null;
+    const gaveUp =
+      d.memory.gaveUpAt !== null
+        ? {
+            reason:
+              d.memory.gaveUpReason ??
+              (v.kind === 'gave-up' ? v.reason : `${name}: ${d.memory.deaths.length} deaths in the crash-loop window; Docker keeps restarting it`),
+          }
+        : null;
     alerts.push(crashLoopAlert(name, gaveUp, rule.repeatMs));
     status.push({
       name,
@@ -272,14 +291,29 @@ export function reconcileStep(world: World, memory: AgentMemory, config: StepCon
     const prev = mem.containers.get(stop.name) ?? FRESH;
     if (a !== null && (a.state === 'running' || a.state === 'paused')) {
       actions.push({ type: 'clear-operator-stop', name: stop.name });
-      timeline.push({ kind: TIMELINE_KINDS.operatorStart, subject: stop.name, message: `${stop.name} was started again: desired again`, data: { startedAt: a.startedAt }, level: 'info' });
+      timeline.push({
+        kind: TIMELINE_KINDS.operatorStart,
+        subject: stop.name,
+        message: `${stop.name} was started again: desired again`,
+        data: { startedAt: a.startedAt },
+        level: 'info',
+      });
       containers.set(stop.name, { ...prev, operatorStoppedAt: null, downSince: null, healFailures: 0 });
       requeue = true;
     } else {
       // Seen down already: when it becomes desired again (`upkeep want`), that is no new death.
       containers.set(stop.name, { ...prev, operatorStoppedAt: null, downSince: prev.downSince ?? now });
     }
-    status.push({ name: stop.name, verdict: 'operator-stopped', detail: stop.reason, desired: false, running: a?.state === 'running', since: stop.at, service: stop.name, healthy: null });
+    status.push({
+      name: stop.name,
+      verdict: 'operator-stopped',
+      detail: stop.reason,
+      desired: false,
+      running: a?.state === 'running',
+      since: stop.at,
+      service: stop.name,
+      healthy: null,
+    });
   }
 
   // Alerts of containers no longer desired (forgotten, a new snapshot, stopped by the operator) close.
@@ -351,7 +385,8 @@ export interface DurableContainerMemory {
 export function durableMemory(memory: AgentMemory): Record<string, DurableContainerMemory> {
   const out: Record<string, DurableContainerMemory> = {};
   for (const [name, m] of memory.containers) {
-    if (m.gaveUpAt !== null || m.deaths.length > 0) out[name] = { gaveUpAt: m.gaveUpAt, ...(m.gaveUpReason ? { gaveUpReason: m.gaveUpReason } : {}), deaths: m.deaths };
+    if (m.gaveUpAt !== null || m.deaths.length > 0)
+      out[name] = { gaveUpAt: m.gaveUpAt, ...(m.gaveUpReason ? { gaveUpReason: m.gaveUpReason } : {}), deaths: m.deaths };
   }
   return out;
 }

@@ -16,7 +16,14 @@ const LABEL: Record<RecoveryTrigger, string> = {
 };
 
 export function recoveryStartedEntry(trigger: RecoveryTrigger, host: string, desired: number, now: number): StepEntry {
-  return { at: new Date(now).toISOString(), kind: TIMELINE_KINDS.recoveryStarted, subject: host, message: `recovery pass ${LABEL[trigger]}: ${desired} desired containers`, data: { trigger, desired }, level: 'info' };
+  return {
+    at: new Date(now).toISOString(),
+    kind: TIMELINE_KINDS.recoveryStarted,
+    subject: host,
+    message: `recovery pass ${LABEL[trigger]}: ${desired} desired containers`,
+    data: { trigger, desired },
+    level: 'info',
+  };
 }
 
 /** A one-off alert message (the recovery summary), as the agent's AlertManager queues it. */
@@ -42,7 +49,17 @@ export function recoverySummary(
   const label = LABEL[trigger];
   const at = new Date(now).toISOString();
   if (result === null) {
-    return { entry: { at, kind: TIMELINE_KINDS.recovery, subject: host, message: `recovery ${label} failed: ${error ?? 'unknown error'}`, data: { trigger, error }, level: 'error' }, alert: null };
+    return {
+      entry: {
+        at,
+        kind: TIMELINE_KINDS.recovery,
+        subject: host,
+        message: `recovery ${label} failed: ${error ?? 'unknown error'}`,
+        data: { trigger, error },
+        level: 'error',
+      },
+      alert: null,
+    };
   }
   const down = result.plan.actions.length;
   const complete = result.remaining.length === 0;
@@ -109,7 +126,13 @@ export function reconstructEntries(input: {
   if (booted) {
     const at = boot.bootTime ?? input.now;
     if (aliveAt === null || at > aliveAt) {
-      out.push({ at: new Date(at).toISOString(), kind: TIMELINE_KINDS.boot, subject: input.host, message: `${input.host} booted (while no agent ran)`, data: { bootId: boot.id, previousBootId: input.previousBootId, bootTime: boot.bootTime === null ? null : new Date(boot.bootTime).toISOString() } });
+      out.push({
+        at: new Date(at).toISOString(),
+        kind: TIMELINE_KINDS.boot,
+        subject: input.host,
+        message: `${input.host} booted (while no agent ran)`,
+        data: { bootId: boot.id, previousBootId: input.previousBootId, bootTime: boot.bootTime === null ? null : new Date(boot.bootTime).toISOString() },
+      });
     }
   }
   if (aliveAt === null) return out;
@@ -118,11 +141,23 @@ export function reconstructEntries(input: {
     const started = c.startedAt ? Date.parse(c.startedAt) : NaN;
     if (Number.isFinite(finished) && finished > aliveAt && finished <= input.now) {
       const how = c.state === 'running' ? 'stopped' : describeExit(c);
-      out.push({ at: new Date(finished).toISOString(), kind: TIMELINE_KINDS.containerDied, subject: c.name, message: `${c.name} ${how === 'stopped' ? 'stopped' : `stopped (${how})`} while no agent ran`, data: { exitCode: c.state === 'running' ? null : c.exitCode, oomKilled: null, finishedAt: c.finishedAt } });
+      out.push({
+        at: new Date(finished).toISOString(),
+        kind: TIMELINE_KINDS.containerDied,
+        subject: c.name,
+        message: `${c.name} ${how === 'stopped' ? 'stopped' : `stopped (${how})`} while no agent ran`,
+        data: { exitCode: c.state === 'running' ? null : c.exitCode, oomKilled: null, finishedAt: c.finishedAt },
+      });
     }
     if (Number.isFinite(started) && started > aliveAt && started <= input.now && c.state === 'running') {
       const by = booted ? 'docker' : 'unknown';
-      out.push({ at: new Date(started).toISOString(), kind: TIMELINE_KINDS.containerStarted, subject: c.name, message: `${c.name} started while no agent ran${booted ? ' (by Docker at boot)' : ''}`, data: { startedAt: c.startedAt, by } });
+      out.push({
+        at: new Date(started).toISOString(),
+        kind: TIMELINE_KINDS.containerStarted,
+        subject: c.name,
+        message: `${c.name} started while no agent ran${booted ? ' (by Docker at boot)' : ''}`,
+        data: { startedAt: c.startedAt, by },
+      });
     }
   }
   return out.sort((a, b) => a.at.localeCompare(b.at));

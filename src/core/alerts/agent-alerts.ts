@@ -42,8 +42,18 @@ export function engineAlert(host: string, down: boolean, rule: AlertRule): Alert
     active: down,
     content: (kind, since) =>
       kind === 'resolved'
-        ? { severity: 'critical', subject: host, title: 'Docker engine answers again', text: `The Docker engine on ${host} answers again${since ? ` (down since ${new Date(since).toISOString()})` : ''}.` }
-        : { severity: 'critical', subject: host, title: 'Docker engine not answering', text: `The Docker engine on ${host} does not answer: no container can be watched or healed. Check \`systemctl status docker\`.` },
+        ? {
+            severity: 'critical',
+            subject: host,
+            title: 'Docker engine answers again',
+            text: `The Docker engine on ${host} answers again${since ? ` (down since ${new Date(since).toISOString()})` : ''}.`,
+          }
+        : {
+            severity: 'critical',
+            subject: host,
+            title: 'Docker engine not answering',
+            text: `The Docker engine on ${host} does not answer: no container can be watched or healed. Check \`systemctl status docker\`.`,
+          },
   };
 }
 
@@ -62,8 +72,21 @@ export function downAlert(name: string, down: { verdict: DownVerdict; reason: st
         return { severity: 'critical', subject: name, title: `${name} is running again`, text: `${name} runs again${took}.` };
       }
       const v = down?.verdict ?? 'heal';
-      const what = v === 'heal' ? 'upkeep is starting it again' : v === 'backoff' ? 'upkeep retries with backoff' : v === 'gave-up' ? 'upkeep gave up healing it (crash loop)' : 'heal: never: upkeep does not start it';
-      return { severity: 'critical', subject: name, title: `${name} is down`, text: `${name} should run but does not: ${down?.reason ?? ''}; ${what}.`, data: { container: name, verdict: v } };
+      const what =
+        v === 'heal'
+          ? 'upkeep is starting it again'
+          : v === 'backoff'
+            ? 'upkeep retries with backoff'
+            : v === 'gave-up'
+              ? 'upkeep gave up healing it (crash loop)'
+              : 'heal: never: upkeep does not start it';
+      return {
+        severity: 'critical',
+        subject: name,
+        title: `${name} is down`,
+        text: `${name} should run but does not: ${down?.reason ?? ''}; ${what}.`,
+        data: { container: name, verdict: v },
+      };
     },
   };
 }
@@ -75,9 +98,20 @@ export function crashLoopAlert(name: string, gaveUp: { reason: string } | null, 
     rule: { forMs: 0, repeatMs },
     active: gaveUp !== null,
     content: (kind, _since, ctx) => {
-      if (kind === 'resolved') return { severity: 'warning', subject: name, title: `${name} is stable again`, text: `${name} has run without dying for a whole window: upkeep heals it again.` };
+      if (kind === 'resolved')
+        return {
+          severity: 'warning',
+          subject: name,
+          title: `${name} is stable again`,
+          text: `${name} has run without dying for a whole window: upkeep heals it again.`,
+        };
       const logs = ctx.lastLogs.get(name);
-      return { severity: 'critical', subject: name, title: `Giving up on ${name}`, text: `giving up on ${gaveUp?.reason ?? name}${logs ? `\nlast log lines:\n${logs}` : ''}` };
+      return {
+        severity: 'critical',
+        subject: name,
+        title: `Giving up on ${name}`,
+        text: `giving up on ${gaveUp?.reason ?? name}${logs ? `\nlast log lines:\n${logs}` : ''}`,
+      };
     },
   };
 }
@@ -105,7 +139,12 @@ export function checkAlert(
     active: check.failing,
     content: (kind) =>
       kind === 'resolved'
-        ? { severity: 'warning', subject: service, title: `${service}: ${id} check passes again`, text: `${service}: the ${id} check passes again (${check.lastDetail}).` }
+        ? {
+            severity: 'warning',
+            subject: service,
+            title: `${service}: ${id} check passes again`,
+            text: `${service}: the ${id} check passes again (${check.lastDetail}).`,
+          }
         : {
             severity: 'critical',
             subject: service,

@@ -113,7 +113,11 @@ export function fixFile(
   parsed: ComposeFile = parseForAudit(file, options),
 ): FileFix {
   const audit = auditFile(file, options, live, parsed);
-  const outcome = applyFixes(file, templateFlag(file, options), audit.fixes.map((f) => ({ id: f.finding, fix: f.fix })));
+  const outcome = applyFixes(
+    file,
+    templateFlag(file, options),
+    audit.fixes.map((f) => ({ id: f.finding, fix: f.fix })),
+  );
   return {
     output: outcome.output,
     applied: outcome.applied,

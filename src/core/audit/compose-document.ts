@@ -20,16 +20,7 @@
 import { isAlias, isMap, isScalar, isSeq } from 'yaml';
 import type { Document, Node, Scalar, YAMLMap } from 'yaml';
 import { blocksAround, jinjaAt, type JinjaBlock } from './jinja-mask.js';
-import {
-  effectiveEntries,
-  isMergeKey,
-  jsKey,
-  mergeSources,
-  nodeOccurrences,
-  resolveNode,
-  type JsPath,
-  type NodeOccurrences,
-} from './node-occurrences.js';
+import { effectiveEntries, isMergeKey, jsKey, mergeSources, nodeOccurrences, resolveNode, type JsPath, type NodeOccurrences } from './node-occurrences.js';
 import type { SourceRange } from './source-range.js';
 import { parseYamlSource, type SourceFile, type YamlSource } from './yaml-source.js';
 
@@ -61,9 +52,7 @@ export interface RestartSetting {
 }
 
 /** Where and how one more `key: value` entry can be added to a service. */
-export type KeyInsertion =
-  | { possible: true; offset: number; prefix: string; suffix: string }
-  | { possible: false; reason: string };
+export type KeyInsertion = { possible: true; offset: number; prefix: string; suffix: string } | { possible: false; reason: string };
 
 export interface ServiceDependency {
   service: string;
@@ -181,14 +170,7 @@ class ServiceReader {
     return out;
   }
 
-  private service(
-    keyNode: Scalar,
-    keyRange: SourceRange,
-    key: string,
-    value: Node,
-    body: YAMLMap,
-    bodyRange: SourceRange,
-  ): ComposeService {
+  private service(keyNode: Scalar, keyRange: SourceRange, key: string, value: Node, body: YAMLMap, bodyRange: SourceRange): ComposeService {
     const text = this.source.text;
     const nameIsJinja = this.source.jinja !== null && jinjaAt(this.source.jinja, keyRange) !== null;
     const aliasOf = isAlias(value) ? { anchor: value.source, range: bodyRange } : null;
@@ -253,8 +235,7 @@ class ServiceReader {
       if (e.key === null || e.key.range == null) continue;
       const keyRange = toRange(e.key.range);
       const scalar = e.value !== null && isScalar(e.value) ? e.value : null;
-      const valueRange: SourceRange =
-        e.value?.range != null ? [e.value.range[0], e.value.range[1]] : [keyRange[1], keyRange[1]];
+      const valueRange: SourceRange = e.value?.range != null ? [e.value.range[0], e.value.range[1]] : [keyRange[1], keyRange[1]];
       const outerBlocks = jinja === null ? [] : blocksAround(jinja, serviceKey[0]);
       const innerBlocks = jinja === null ? [] : blocksAround(jinja, keyRange[0]).filter((b) => !outerBlocks.includes(b));
       const rawValue = scalar === null || scalar.value === null || scalar.value === undefined ? null : String(scalar.value);
@@ -303,14 +284,14 @@ class ServiceReader {
       const newline = text.indexOf('\n', serviceKeyEnd);
       const indent = text.slice(text.lastIndexOf('\n', keyStart - 1) + 1, keyStart);
       if (newline === -1 || newline >= keyStart || !/^ *$/.test(indent)) {
-        return { possible: false, reason: 'the service\'s keys do not start on a line of their own' };
+        return { possible: false, reason: "the service's keys do not start on a line of their own" };
       }
       offset = newline + 1;
       prefix = indent;
       suffix = text[newline - 1] === '\r' ? '\r\n' : '\n';
     }
     const jinja = this.source.jinja;
-    if (offset < 0) return { possible: false, reason: 'the end of the service\'s map could not be located' };
+    if (offset < 0) return { possible: false, reason: "the end of the service's map could not be located" };
     if (jinja !== null) {
       if (jinjaAt(jinja, [offset, offset]) !== null) return { possible: false, reason: 'the place for a new key is inside Jinja' };
       const around = blocksAround(jinja, offset);
@@ -369,8 +350,7 @@ class ServiceReader {
     const test = fields.get('test');
     const testNode = test === undefined || test === null ? null : resolveNode(test, this.doc);
     const first = isSeq(testNode) ? testNode.items[0] : testNode;
-    const disabled =
-      (disable != null && isScalar(disable) && disable.value === true) || scalarText(isScalar(first) ? first : null) === 'NONE';
+    const disabled = (disable != null && isScalar(disable) && disable.value === true) || scalarText(isScalar(first) ? first : null) === 'NONE';
     return { range: toRange(entry.key.range), disabled };
   }
 

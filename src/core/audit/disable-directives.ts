@@ -22,9 +22,12 @@ export function disableDirectives(source: YamlSource): DisableDirective[] {
   for (const comment of source.comments) {
     const m = DIRECTIVE.exec(comment.body);
     if (m === null) continue;
-    const rules = (m[2] ?? '').split(/\s--\s|\s--$/)[0]?.split(/[\s,]+/).filter((r) => r !== '') ?? [];
-    const line =
-      m[1] === 'line' ? positionAt(source, comment.range[0]).line : positionAt(source, comment.range[1]).line + 1;
+    const rules =
+      (m[2] ?? '')
+        .split(/\s--\s|\s--$/)[0]
+        ?.split(/[\s,]+/)
+        .filter((r) => r !== '') ?? [];
+    const line = m[1] === 'line' ? positionAt(source, comment.range[0]).line : positionAt(source, comment.range[1]).line + 1;
     out.push({ line, ruleIds: rules.length === 0 ? null : rules });
   }
   return out;

@@ -25,11 +25,7 @@ export interface Finding {
 }
 
 /** Locates a reported range in `source`. */
-export function locateFinding(
-  source: YamlSource,
-  fields: Omit<Finding, 'path' | 'line' | 'column' | 'endLine' | 'endColumn'>,
-  range: SourceRange,
-): Finding {
+export function locateFinding(source: YamlSource, fields: Omit<Finding, 'path' | 'line' | 'column' | 'endLine' | 'endColumn'>, range: SourceRange): Finding {
   const start = positionAt(source, range[0]);
   const end = positionAt(source, Math.max(range[0], range[1]));
   return { ...fields, path: source.path, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };

@@ -55,7 +55,14 @@ export function applyFixes<Id>(file: SourceFile, template: boolean, candidates: 
     if (batch.length === 0) return;
     const text = render(file.text, [...kept, ...batch]);
     const js = toJsDocuments(parseYamlSource({ path: file.path, text }, template));
-    const reason = typeof js === 'string' ? js : unintendedChange(keptJs, js, batch.flatMap((e) => e.fix.changes));
+    const reason =
+      typeof js === 'string'
+        ? js
+        : unintendedChange(
+            keptJs,
+            js,
+            batch.flatMap((e) => e.fix.changes),
+          );
     if (typeof js !== 'string' && reason === null) {
       kept = [...kept, ...batch];
       keptJs = js;
@@ -107,8 +114,7 @@ function selectEdits<Id>(candidates: readonly FixCandidate<Id>[]): { edits: Edit
   let last: Fix | null = null;
   for (const edit of sorted) {
     const [start, end] = edit.fix.range;
-    const overlaps =
-      last !== null && (start < last.range[1] || (start === end && last.range[0] === start && last.range[1] === start));
+    const overlaps = last !== null && (start < last.range[1] || (start === end && last.range[0] === start && last.range[1] === start));
     if (overlaps) skipped.push(...edit.ids);
     else {
       edits.push(edit);

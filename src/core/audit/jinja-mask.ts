@@ -71,10 +71,7 @@ export function maskJinja(text: string): JinjaMask {
     const insideComment = start < commentOpenUntil;
     const prev = start === 0 ? '\n' : (out[start - 1] ?? '\n');
     const canStartComment = insideComment || /\s/.test(prev);
-    const asComment =
-      onlyJinjaAfter &&
-      canStartComment &&
-      (c.kind === 'expression' ? onlyJinjaBefore : true);
+    const asComment = onlyJinjaAfter && canStartComment && (c.kind === 'expression' ? onlyJinjaBefore : true);
 
     if (asComment) {
       const fill = insideComment ? '_' : '#';

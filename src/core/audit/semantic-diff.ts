@@ -36,9 +36,7 @@ export function jsDifferences(a: unknown, b: unknown, limit = 100): JsPath[] {
 
 /** A stable string for a path, for sets and messages: `services.silo.restart`, `ports[0]`. */
 export function formatJsPath(path: JsPath): string {
-  return path
-    .map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z0-9_-]+$/.test(p) ? (i === 0 ? p : `.${p}`) : `[${JSON.stringify(p)}]`))
-    .join('');
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z0-9_-]+$/.test(p) ? (i === 0 ? p : `.${p}`) : `[${JSON.stringify(p)}]`)).join('');
 }
 
 function isContainer(v: unknown): v is object {

@@ -13,10 +13,7 @@ import { declaredRole, exitedZeroByItself, jobLikeCommand, jobLikeName } from '.
 import type { ContainerFacts } from '../model.js';
 import type { ComposeService } from './compose-document.js';
 
-export type ServiceKind =
-  | { kind: 'job'; because: string }
-  | { kind: 'long-running'; because: string }
-  | { kind: 'unknown' };
+export type ServiceKind = { kind: 'job'; because: string } | { kind: 'long-running'; because: string } | { kind: 'unknown' };
 
 /** The live containers of a service (by compose service label), `docker compose run` ones left out. */
 export function liveContainersOf(service: ComposeService, live: readonly ContainerFacts[] | null): ContainerFacts[] {
@@ -33,7 +30,8 @@ export function classifyService(service: ComposeService, containers: readonly Co
   if (role === 'job') return { kind: 'job', because: `${service.role?.declaredBy} is job` };
   if (role === 'service') return { kind: 'long-running', because: `${service.role?.declaredBy} is ${service.role?.value.trim().toLowerCase()}` };
   const waiter = siblings.find((s) => s !== service && s.dependsOn.some((d) => d.service === service.name && d.condition === 'service_completed_successfully'));
-  if (waiter !== undefined) return { kind: 'job', because: `service "${waiter.name}" waits for it to complete (depends_on condition: service_completed_successfully)` };
+  if (waiter !== undefined)
+    return { kind: 'job', because: `service "${waiter.name}" waits for it to complete (depends_on condition: service_completed_successfully)` };
   const running = containers.find((c) => c.state === 'running' || c.state === 'restarting');
   if (running !== undefined) return { kind: 'long-running', because: `its container ${running.name} is running` };
   for (const c of containers) {

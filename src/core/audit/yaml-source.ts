@@ -78,14 +78,18 @@ export function parseYamlSource(file: SourceFile, template: boolean = isJinjaTem
   const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(parseText));
   const documents = Array.from(new Composer(yamlParseOptions(template)).compose(tokens)) as Document.Parsed[];
   if (!template) for (const doc of documents) addDuplicateKeyErrors(doc);
-  const problems = documents.flatMap((doc) =>
-    doc.errors.map((e): ParseProblem => ({ code: e.code, message: e.message, range: [e.pos[0], e.pos[1]] })),
-  );
+  const problems = documents.flatMap((doc) => doc.errors.map((e): ParseProblem => ({ code: e.code, message: e.message, range: [e.pos[0], e.pos[1]] })));
   const comments = collectComments(tokens).filter((c) => jinja === null || jinjaAt(jinja, c.range) === null);
   if (jinja !== null) {
     for (const c of jinja.constructs) {
       if (c.kind !== 'comment') continue;
-      comments.push({ range: c.range, body: file.text.slice(c.range[0] + 2, c.range[1] - 2).replace(/^[-+]|[-+]$/g, '').trim() });
+      comments.push({
+        range: c.range,
+        body: file.text
+          .slice(c.range[0] + 2, c.range[1] - 2)
+          .replace(/^[-+]|[-+]$/g, '')
+          .trim(),
+      });
     }
     comments.sort((a, b) => a.range[0] - b.range[0]);
   }

@@ -19,10 +19,7 @@ const REF = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Interpolates one string; `unset` lists variables without a value and without a default. */
-export function interpolateString(
-  text: string,
-  env: Record<string, string | undefined>,
-): { value: string; substituted: string[]; problems: string[] } {
+export function interpolateString(text: string, env: Record<string, string | undefined>): { value: string; substituted: string[]; problems: string[] } {
   const substituted: string[] = [];
   const problems: string[] = [];
   const value = text.replace(REF, (match, body: string | undefined) => {

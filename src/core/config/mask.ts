@@ -24,7 +24,11 @@ export function maskConfig(config: UpkeepConfig, sensitive: ReadonlySet<string> 
     services: config.services.map((s) => ({
       ...s,
       checks: s.checks.map((c) =>
-        c.type === 'http' ? { ...c, url: m(c.url), bodyContains: c.bodyContains === null ? null : m(c.bodyContains) } : c.type === 'tcp' ? { ...c, host: m(c.host) } : { ...c },
+        c.type === 'http'
+          ? { ...c, url: m(c.url), bodyContains: c.bodyContains === null ? null : m(c.bodyContains) }
+          : c.type === 'tcp'
+            ? { ...c, host: m(c.host) }
+            : { ...c },
       ),
     })),
     alerts: { ...config.alerts, channels: config.alerts.channels.map((c) => maskChannel(c, m, ms)) },

@@ -55,7 +55,11 @@ export type DurationKey = keyof typeof DURATION_RANGES;
 /** 90000 -> "90s", 7200000 -> "2h", 172800000 -> "2d": the largest unit that divides evenly (days from 2d on). */
 export function formatDuration(ms: number): string {
   if (ms >= 2 * UNITS.d! && ms % UNITS.d! === 0) return `${ms / UNITS.d!}d`;
-  for (const [unit, size] of [['h', UNITS.h!], ['m', UNITS.m!], ['s', UNITS.s!]] as const) {
+  for (const [unit, size] of [
+    ['h', UNITS.h!],
+    ['m', UNITS.m!],
+    ['s', UNITS.s!],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
   }
   return ms === 0 ? '0s' : `${ms}ms`;

@@ -175,7 +175,13 @@ const channelSchema = z.discriminatedUnion(
       user: z.string().nullish(),
       password: z.string().nullish(),
       from: z.string().min(1),
-      to: z.union([z.string().min(1).transform((s) => [s]), z.array(z.string().min(1)).min(1)]),
+      to: z.union([
+        z
+          .string()
+          .min(1)
+          .transform((s) => [s]),
+        z.array(z.string().min(1)).min(1),
+      ]),
     }),
   ],
   {
@@ -248,7 +254,8 @@ export function configWarnings(config: UpkeepConfig): ConfigIssue[] {
         }
       : {
           path: ['listen'],
-          message: 'not a loopback address: other hosts can connect; they must send Authorization: Bearer <http.token> for /metrics and /status, over plain http (use a TLS proxy or a private network)',
+          message:
+            'not a loopback address: other hosts can connect; they must send Authorization: Bearer <http.token> for /metrics and /status, over plain http (use a TLS proxy or a private network)',
         },
   ];
 }
@@ -390,7 +397,15 @@ function toChannel(c: FileChannel, name: string): ChannelConfig {
 
 // ---------- messages ----------
 
-const TYPE_NAMES: Record<string, string> = { object: 'a mapping', array: 'a list', string: 'a string', number: 'a number', int: 'an integer', boolean: 'true or false', record: 'a mapping' };
+const TYPE_NAMES: Record<string, string> = {
+  object: 'a mapping',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  int: 'an integer',
+  boolean: 'true or false',
+  record: 'a mapping',
+};
 
 /** A found value for a message: quoted when short and not secret, otherwise only its kind. */
 export function describe(v: unknown, hide = false): string {
@@ -436,14 +451,23 @@ function toIssues(zodIssues: readonly z.core.$ZodIssue[], sensitive: ConfigPath[
         break;
       }
       case 'invalid_value':
-        out.push({ path, message: `expected ${iss.values.map((v) => String(v)).join(', ').replace(/, ([^,]*)$/, ' or $1')}, found ${found}` });
+        out.push({
+          path,
+          message: `expected ${iss.values
+            .map((v) => String(v))
+            .join(', ')
+            .replace(/, ([^,]*)$/, ' or $1')}, found ${found}`,
+        });
         break;
       case 'too_small':
       case 'too_big':
         out.push({ path, message: `${rangeExpectation(iss)}, found ${found}` });
         break;
       case 'invalid_union':
-        out.push({ path: iss.path.length || !('discriminator' in iss) ? path : [...path, 'type'], message: /expected|missing/.test(iss.message) ? iss.message : `expected ${unionExpectation(path)}, found ${found}` });
+        out.push({
+          path: iss.path.length || !('discriminator' in iss) ? path : [...path, 'type'],
+          message: /expected|missing/.test(iss.message) ? iss.message : `expected ${unionExpectation(path)}, found ${found}`,
+        });
         break;
       default:
         out.push({ path, message: iss.code === 'custom' || iss.message.includes('found') ? withFound(iss.message, found) : `${iss.message}, found ${found}` });
@@ -463,7 +487,8 @@ function unionExpectation(path: ConfigPath): string {
 function rangeExpectation(iss: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
   const op = iss.code === 'too_small' ? (iss.inclusive ? '>=' : '>') : iss.inclusive ? '<=' : '<';
   const bound = iss.code === 'too_small' ? iss.minimum : iss.maximum;
-  if (iss.origin === 'string') return iss.code === 'too_small' && Number(bound) === 1 ? 'expected a non-empty string' : `expected a string of length ${op} ${bound}`;
+  if (iss.origin === 'string')
+    return iss.code === 'too_small' && Number(bound) === 1 ? 'expected a non-empty string' : `expected a string of length ${op} ${bound}`;
   if (iss.origin === 'array') return `expected a list with ${op} ${bound} entries`;
   return `expected a number ${op} ${bound}`;
 }

@@ -30,9 +30,11 @@ export function maskUrlSecrets(s: string): string {
   const rest = s.slice(m[0].length);
   const q = rest.search(/[?#]/);
   if (q === -1) return out + rest;
-  const params = rest.slice(q).replace(/([?&#;])([^=&#;]*)=([^&#;]*)/g, (all, sep: string, name: string, value: string) =>
-    value !== '' && isSecretParam(decodeName(name)) ? `${sep}${name}=${MASK}` : all,
-  );
+  const params = rest
+    .slice(q)
+    .replace(/([?&#;])([^=&#;]*)=([^&#;]*)/g, (all, sep: string, name: string, value: string) =>
+      value !== '' && isSecretParam(decodeName(name)) ? `${sep}${name}=${MASK}` : all,
+    );
   return out + rest.slice(0, q) + params;
 }
 

@@ -82,10 +82,27 @@ function parentOf(path: string): string {
 
 /** Everything install writes, directories first (outermost first). */
 export function installTargets(o: InstallTargetOptions): InstallTarget[] {
-  if (!SAFE_BIN.test(o.bin)) throw new UpkeepError(`the executable path "${o.bin}" must be absolute and contain only letters, digits and _ . / + @ -`, { hint: 'pass --bin with a plain absolute path (the unit and the apt hook use it unquoted)' });
+  if (!SAFE_BIN.test(o.bin))
+    throw new UpkeepError(`the executable path "${o.bin}" must be absolute and contain only letters, digits and _ . / + @ -`, {
+      hint: 'pass --bin with a plain absolute path (the unit and the apt hook use it unquoted)',
+    });
   const files: InstallTarget[] = [
-    { path: UNIT_PATH, kind: 'file', content: renderUnitFile({ bin: o.bin, configPath: CONFIG_PATH, docs: o.docs }), mode: 0o644, policy: 'owned', purpose: "the agent's systemd unit" },
-    { path: APT_HOOK_PATH, kind: 'file', content: renderAptHook(o.bin), mode: 0o644, policy: 'owned', purpose: 'apt hook: preflight and a maintenance window around dpkg' },
+    {
+      path: UNIT_PATH,
+      kind: 'file',
+      content: renderUnitFile({ bin: o.bin, configPath: CONFIG_PATH, docs: o.docs }),
+      mode: 0o644,
+      policy: 'owned',
+      purpose: "the agent's systemd unit",
+    },
+    {
+      path: APT_HOOK_PATH,
+      kind: 'file',
+      content: renderAptHook(o.bin),
+      mode: 0o644,
+      policy: 'owned',
+      purpose: 'apt hook: preflight and a maintenance window around dpkg',
+    },
     { path: CONFIG_PATH, kind: 'file', content: o.configText, mode: 0o600, policy: 'create-only', purpose: "the agent's config (only created when absent)" },
   ];
   if (o.bin !== SYMLINK_PATH) files.push({ path: SYMLINK_PATH, kind: 'symlink', target: o.bin, policy: 'owned', purpose: 'upkeep on the PATH' });
@@ -137,7 +154,12 @@ export function readManifestText(text: string | null, where: string): InstallMan
   }
 }
 
-function decide(t: InstallTarget, cur: CurrentState, old: ManifestEntry | undefined, conflicts: string[]): { action: InstallActionKind; reason: string | null } {
+function decide(
+  t: InstallTarget,
+  cur: CurrentState,
+  old: ManifestEntry | undefined,
+  conflicts: string[],
+): { action: InstallActionKind; reason: string | null } {
   if (cur.kind === 'absent') return { action: 'create', reason: null };
   if (t.kind === 'dir') {
     if (cur.kind !== 'dir') {
@@ -157,9 +179,18 @@ function decide(t: InstallTarget, cur: CurrentState, old: ManifestEntry | undefi
   const sameContent = cur.sha256 === want;
   const sameMode = (cur.mode & 0o7777) === t.mode;
   if (sameContent && sameMode) return { action: 'unchanged', reason: null };
-  if (t.policy === 'create-only') return { action: 'keep', reason: old?.kind === 'file' && old.sha256 !== cur.sha256 ? 'edited since upkeep wrote it: never overwritten' : 'exists: install never overwrites the config' };
+  if (t.policy === 'create-only')
+    return {
+      action: 'keep',
+      reason:
+        old?.kind === 'file' && old.sha256 !== cur.sha256 ? 'edited since upkeep wrote it: never overwritten' : 'exists: install never overwrites the config',
+    };
   const ours = old?.kind === 'file' && old.sha256 === cur.sha256;
-  if (ours) return { action: 'update', reason: sameContent ? `mode ${modeString(cur.mode)} -> ${modeString(t.mode)}` : 'unchanged since upkeep wrote it: replaced by the new version' };
+  if (ours)
+    return {
+      action: 'update',
+      reason: sameContent ? `mode ${modeString(cur.mode)} -> ${modeString(t.mode)}` : 'unchanged since upkeep wrote it: replaced by the new version',
+    };
   if (old?.kind === 'file') return { action: 'keep', reason: 'edited since upkeep wrote it: not overwritten' };
   return { action: 'keep', reason: 'not written by upkeep install: not overwritten' };
 }
@@ -246,7 +277,8 @@ export interface UninstallInput {
 export function planUninstall(input: UninstallInput): UninstallPlan {
   const cur = (p: string): CurrentState => input.current.get(p) ?? { kind: 'absent' };
   const actions: UninstallAction[] = [];
-  const push = (path: string, kind: UninstallAction['kind'], action: UninstallActionKind, reason: string | null, recursive = false) => actions.push({ path, kind, action, reason, recursive });
+  const push = (path: string, kind: UninstallAction['kind'], action: UninstallActionKind, reason: string | null, recursive = false) =>
+    actions.push({ path, kind, action, reason, recursive });
   const entries = input.manifest?.entries ?? [];
   for (const e of entries) {
     if (e.kind === 'dir') continue;
@@ -255,7 +287,8 @@ export function planUninstall(input: UninstallInput): UninstallPlan {
     else if (e.kind === 'file' && c.kind === 'file' && c.sha256 === e.sha256) push(e.path, 'file', 'remove', null);
     else if (e.kind === 'file' && c.kind === 'file' && input.purge && e.path === CONFIG_PATH) push(e.path, 'file', 'remove', 'edited; removed by --purge');
     else if (e.kind === 'symlink' && c.kind === 'symlink' && c.target === e.target) push(e.path, 'symlink', 'remove', null);
-    else if (e.kind === 'file' && c.kind === 'file') push(e.path, 'file', 'keep', e.path === CONFIG_PATH ? 'edited since upkeep wrote it: kept (--purge removes it)' : 'edited since upkeep wrote it: kept');
+    else if (e.kind === 'file' && c.kind === 'file')
+      push(e.path, 'file', 'keep', e.path === CONFIG_PATH ? 'edited since upkeep wrote it: kept (--purge removes it)' : 'edited since upkeep wrote it: kept');
     else push(e.path, e.kind, 'keep', `now ${describeCurrent(c)}: kept`);
   }
   const config = cur(CONFIG_PATH);

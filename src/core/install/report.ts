@@ -61,10 +61,22 @@ export function installPathsJson(plan: InstallPlan, root: string, done: boolean)
     mode: a.kind === 'symlink' ? null : modeString(a.mode),
     target: a.kind === 'symlink' ? a.target : null,
   }));
-  out.push({ path: plan.manifest.path, at: hostPath(root, plan.manifest.path), kind: 'file', status: installStatus(plan.manifest.action, done), reason: null, mode: '0600', target: null });
+  out.push({
+    path: plan.manifest.path,
+    at: hostPath(root, plan.manifest.path),
+    kind: 'file',
+    status: installStatus(plan.manifest.action, done),
+    reason: null,
+    mode: '0600',
+    target: null,
+  });
   return out;
 }
 
-export function uninstallPathsJson(plan: UninstallPlan, root: string, done: boolean): Array<{ path: string; at: string; kind: string; status: string; reason: string | null }> {
+export function uninstallPathsJson(
+  plan: UninstallPlan,
+  root: string,
+  done: boolean,
+): Array<{ path: string; at: string; kind: string; status: string; reason: string | null }> {
   return plan.actions.map((a) => ({ path: a.path, at: hostPath(root, a.path), kind: a.kind, status: uninstallStatus(a.action, done), reason: a.reason }));
 }

@@ -18,14 +18,9 @@ export interface DebianVersion {
 }
 
 /** What dpkg would say about a version string that it still accepts (it prints a warning). */
-export type DebianVersionWarning =
-  | 'upstream does not start with a digit'
-  | 'invalid character in upstream version'
-  | 'invalid character in revision';
+export type DebianVersionWarning = 'upstream does not start with a digit' | 'invalid character in upstream version' | 'invalid character in revision';
 
-export type ParsedDebianVersion =
-  | { ok: true; version: DebianVersion; warnings: DebianVersionWarning[] }
-  | { ok: false; error: string };
+export type ParsedDebianVersion = { ok: true; version: DebianVersion; warnings: DebianVersionWarning[] } | { ok: false; error: string };
 
 /** dpkg rejects epochs above INT_MAX. */
 const MAX_EPOCH = 2147483647;

@@ -35,7 +35,8 @@ export const KNOWLEDGE_BASE: readonly KnowledgeEntry[] = [
     notes: [
       'restarting docker.service stops every container; only restart policies (or live-restore, documented as safe only across patch upgrades) bring them back',
     ],
-    source: 'docs/preflight.md (packaging facts), docs/restart-semantics.md: docker-ce postinst restarts docker.service on every upgrade (docker/docker-ce-packaging deb/common/rules: plain dh, dh_installsystemd defaults)',
+    source:
+      'docs/preflight.md (packaging facts), docs/restart-semantics.md: docker-ce postinst restarts docker.service on every upgrade (docker/docker-ce-packaging deb/common/rules: plain dh, dh_installsystemd defaults)',
   },
   {
     package: 'docker.io',
@@ -45,7 +46,8 @@ export const KNOWLEDGE_BASE: readonly KnowledgeEntry[] = [
     ],
     rebootNeeded: false,
     notes: ['start only: an upgrade leaves the old dockerd running until it is restarted by hand or by a reboot'],
-    source: 'docs/preflight.md (packaging facts); Debian bookworm docker.io 20.10.24+dfsg1-1+deb12u1+b6 postinst line 104 (dh_installsystemd start-only block), test/fixtures/apt/scripts',
+    source:
+      'docs/preflight.md (packaging facts); Debian bookworm docker.io 20.10.24+dfsg1-1+deb12u1+b6 postinst line 104 (dh_installsystemd start-only block), test/fixtures/apt/scripts',
   },
   {
     package: 'containerd.io',
@@ -90,7 +92,8 @@ export const KNOWLEDGE_BASE: readonly KnowledgeEntry[] = [
       'open SSH sessions survive the restart of the listening sshd',
       '/etc/ssh/sshd_config is managed by ucf, not as a dpkg conffile: a local change makes ucf ask during the upgrade',
     ],
-    source: 'Debian bookworm openssh-server 1:9.2p1-2+deb12u10 postinst lines 104-107 (ucf) and 189, 219 (dh_installsystemd restart blocks), test/fixtures/apt/scripts',
+    source:
+      'Debian bookworm openssh-server 1:9.2p1-2+deb12u10 postinst lines 104-107 (ucf) and 189, 219 (dh_installsystemd restart blocks), test/fixtures/apt/scripts',
   },
   {
     package: 'systemd',
@@ -101,22 +104,23 @@ export const KNOWLEDGE_BASE: readonly KnowledgeEntry[] = [
     ],
     rebootNeeded: false,
     notes: ['daemon-reexec keeps every unit running; logind is deliberately not restarted'],
-    source: 'docs/preflight.md (packaging facts); Debian bookworm systemd 252.39-1~deb12u2 postinst lines 95-105 (hand-written, in `if [ -n "$2" ]`), test/fixtures/apt/scripts',
+    source:
+      'docs/preflight.md (packaging facts); Debian bookworm systemd 252.39-1~deb12u2 postinst lines 95-105 (hand-written, in `if [ -n "$2" ]`), test/fixtures/apt/scripts',
   },
   {
     package: 'dbus',
     effects: [{ unit: 'dbus.service', action: 'start', when: 'always' }],
     rebootNeeded: true,
-    notes: ['the running system bus is not restarted (upstream does not support it); the postinst asks for a reboot and touches /run/reboot-required when a dbus-daemon runs'],
+    notes: [
+      'the running system bus is not restarted (upstream does not support it); the postinst asks for a reboot and touches /run/reboot-required when a dbus-daemon runs',
+    ],
     source: 'Debian bookworm dbus 1.14.10-1~deb12u1 postinst lines 32-62 and 76, test/fixtures/apt/scripts',
   },
   {
     package: 'libc6',
     effects: [{ unit: 'init.scope', action: 'reexec', when: 'always' }],
     rebootNeeded: false,
-    notes: [
-      'services keep the old C library mapped until they restart; upgrades from before 2.36 also restart NSS-using services from a computed list',
-    ],
+    notes: ['services keep the old C library mapped until they restart; upgrades from before 2.36 also restart NSS-using services from a computed list'],
     source: 'Debian bookworm libc6 2.36-9+deb12u14 postinst lines 44-236 (hand-written), test/fixtures/apt/scripts',
   },
   {

@@ -153,7 +153,12 @@ export interface UpgradeScripts {
  * With `shippedUnits` (the units the package ships, from its file list), an action on a unit the
  * script computes at run time becomes one effect per shipped unit, marked `unitFrom`.
  */
-export function effectsOfUpgrade(scripts: UpgradeScripts, oldVersion: string, newVersion: string, opts: { shippedUnits?: readonly string[] } = {}): ServiceEffect[] {
+export function effectsOfUpgrade(
+  scripts: UpgradeScripts,
+  oldVersion: string,
+  newVersion: string,
+  opts: { shippedUnits?: readonly string[] } = {},
+): ServiceEffect[] {
   const out: ServiceEffect[] = [];
   for (const [analysis, arg2] of upgradeSteps(scripts, oldVersion, newVersion)) {
     for (const e of analysis?.effects ?? []) if (runsOnUpgrade(e, arg2)) out.push(e);
@@ -239,14 +244,34 @@ const VERBS: Record<string, ServiceAction> = {
 };
 
 const RELATIONS: Record<string, DpkgRelation> = {
-  lt: 'lt', le: 'le', eq: 'eq', ne: 'ne', ge: 'ge', gt: 'gt',
-  'lt-nl': 'lt-nl', 'le-nl': 'le-nl', 'ge-nl': 'ge-nl', 'gt-nl': 'gt-nl',
-  '<<': 'lt', '<=': 'le', '=': 'eq', '>=': 'ge', '>>': 'gt',
+  lt: 'lt',
+  le: 'le',
+  eq: 'eq',
+  ne: 'ne',
+  ge: 'ge',
+  gt: 'gt',
+  'lt-nl': 'lt-nl',
+  'le-nl': 'le-nl',
+  'ge-nl': 'ge-nl',
+  'gt-nl': 'gt-nl',
+  '<<': 'lt',
+  '<=': 'le',
+  '=': 'eq',
+  '>=': 'ge',
+  '>>': 'gt',
 };
 
 const NEGATED: Record<DpkgRelation, DpkgRelation> = {
-  lt: 'ge', le: 'gt', eq: 'ne', ne: 'eq', ge: 'lt', gt: 'le',
-  'lt-nl': 'ge-nl', 'le-nl': 'gt-nl', 'ge-nl': 'lt-nl', 'gt-nl': 'le-nl',
+  lt: 'ge',
+  le: 'gt',
+  eq: 'ne',
+  ne: 'eq',
+  ge: 'lt',
+  gt: 'le',
+  'lt-nl': 'ge-nl',
+  'le-nl': 'gt-nl',
+  'ge-nl': 'lt-nl',
+  'gt-nl': 'le-nl',
 };
 
 /** Tests that always pass on a running systemd host (DPKG_ROOT is only set when dpkg works on another root). */
@@ -314,7 +339,10 @@ function negate(atom: Atom): Atom {
 const NEVER: Atom = { kind: 'constant', value: false };
 
 function globToRegExp(pattern: string): RegExp {
-  const body = pattern.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = pattern
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -395,9 +423,7 @@ class Analyser {
         let atoms = ctx.atoms;
         for (const item of node.items) {
           const patterns = item.patterns.map((p) => literal(p) ?? p);
-          const match: Atom = onArg1
-            ? { kind: 'arg1', patterns, negated: false }
-            : { kind: 'runtime', text: `${node.subject} matches ${patterns.join('|')}` };
+          const match: Atom = onArg1 ? { kind: 'arg1', patterns, negated: false } : { kind: 'runtime', text: `${node.subject} matches ${patterns.join('|')}` };
           this.run(item.body, { ...ctx, atoms: [...atoms, match] });
           // Later items run only if this one did not match; that matters for `*)` after `configure)`.
           if (onArg1) atoms = [...atoms, negate(match)];

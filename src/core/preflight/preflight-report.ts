@@ -178,7 +178,9 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
   const propagated: UnitChange[] = [];
   const packages: PackageLine[] = input.evidence.map((e) => {
     const upgradeEffects = e.effects.filter((x) => x.when === 'upgrade' || x.when === 'always' || (x.when === 'install' && e.pkg.oldVersion === null));
-    const direct = upgradeEffects.filter((x) => RESTARTING.has(x.action)).map((x) => ({ unit: x.unit, action: x.action as 'restart' | 'try-restart' | 'stop' }));
+    const direct = upgradeEffects
+      .filter((x) => RESTARTING.has(x.action))
+      .map((x) => ({ unit: x.unit, action: x.action as 'restart' | 'try-restart' | 'stop' }));
     const reached = propagateRestarts(direct, units).filter((c) => c.cause !== null);
     for (const c of reached) if (!propagated.some((p) => p.unit === c.unit)) propagated.push(c);
     for (const x of direct) restarted.add(x.unit);
@@ -189,9 +191,11 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     const kernel = kernelReleaseOf(e.pkg.name);
     if (e.rebootNeeded || kernel !== null) rebootWhy.push(`${e.pkg.name} ${e.pkg.newVersion ?? ''}`.trim());
     const effects = upgradeEffects.map(
-      (x) => `${x.assumed ? 'probably ' : ''}${x.action === 'try-restart' ? 'restarts (if running)' : x.action === 'reexec' ? 're-executes' : `${x.action}s`} ${x.unit}`,
+      (x) =>
+        `${x.assumed ? 'probably ' : ''}${x.action === 'try-restart' ? 'restarts (if running)' : x.action === 'reexec' ? 're-executes' : `${x.action}s`} ${x.unit}`,
     );
-    for (const c of reached) effects.push(`then ${c.action === 'stop' ? 'stops' : 'restarts (if running)'} ${c.unit} (${c.cause!.dependency}=${c.cause!.unit}; unit files)`);
+    for (const c of reached)
+      effects.push(`then ${c.action === 'stop' ? 'stops' : 'restarts (if running)'} ${c.unit} (${c.cause!.dependency}=${c.cause!.unit}; unit files)`);
     if (touchesDocker) effects.push('every container stops');
     const conffiles = input.modifiedConffiles?.get(e.pkg.name) ?? [];
     for (const f of conffiles) effects.push(`${f} is modified locally: dpkg will ask if the new version changes it (--force-confold keeps yours)`);
@@ -199,16 +203,28 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     effects.push(...e.notes);
     const unknown = e.unknown ?? [];
     if (unknown.length > 0) effects.unshift(`EFFECTS UNKNOWN: ${unknown.join('; ')}`);
-    const risk: Risk = touchesDocker || kernel !== null || e.rebootNeeded || upgradeEffects.some((x) => x.unit === 'containerd.service')
-      ? 'high'
-      : upgradeEffects.length > 0 || reached.length > 0 || conffiles.length > 0 || unknown.length > 0
-        ? 'med'
-        : 'low';
-    return { name: e.pkg.name, from: e.pkg.oldVersion, to: e.pkg.newVersion, change, risk, effects: change === 'major' ? ['MAJOR', ...effects] : effects, source: e.source, confidence: e.confidence ?? 'medium', unknown };
+    const risk: Risk =
+      touchesDocker || kernel !== null || e.rebootNeeded || upgradeEffects.some((x) => x.unit === 'containerd.service')
+        ? 'high'
+        : upgradeEffects.length > 0 || reached.length > 0 || conffiles.length > 0 || unknown.length > 0
+          ? 'med'
+          : 'low';
+    return {
+      name: e.pkg.name,
+      from: e.pkg.oldVersion,
+      to: e.pkg.newVersion,
+      change,
+      risk,
+      effects: change === 'major' ? ['MAJOR', ...effects] : effects,
+      source: e.source,
+      confidence: e.confidence ?? 'medium',
+      unknown,
+    };
   });
 
   const newest = newestKernel([...input.installedKernels, ...input.evidence.map((e) => kernelReleaseOf(e.pkg.name)).filter((k): k is string => k !== null)]);
-  if (newest !== null && newest !== input.runningKernel && rebootWhy.length === 0) rebootWhy.push(`newest installed kernel ${newest} is not the running ${input.runningKernel}`);
+  if (newest !== null && newest !== input.runningKernel && rebootWhy.length === 0)
+    rebootWhy.push(`newest installed kernel ${newest} is not the running ${input.runningKernel}`);
   if (input.rebootRequiredFlag) rebootWhy.push('/var/run/reboot-required is present');
   const rebootNeeded = rebootWhy.length > 0;
 
@@ -224,7 +240,8 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     restarts: dockerRestarts,
     liveRestoreCovers,
     why: ev
-      ? `${ev.pkg.name} restarts ${viaPropagation && !ev.effects.some((x) => DOCKER_UNITS.has(x.unit)) ? `${viaPropagation.cause!.unit}, and docker.service ${viaPropagation.cause!.dependency}= it, so docker.service restarts too` : 'docker.service'} (${ev.source})${liveRestoreCovers ? '; live-restore keeps containers running across this patch upgrade' : ''}` : null,
+      ? `${ev.pkg.name} restarts ${viaPropagation && !ev.effects.some((x) => DOCKER_UNITS.has(x.unit)) ? `${viaPropagation.cause!.unit}, and docker.service ${viaPropagation.cause!.dependency}= it, so docker.service restarts too` : 'docker.service'} (${ev.source})${liveRestoreCovers ? '; live-restore keeps containers running across this patch upgrade' : ''}`
+      : null,
   };
 
   let containers: ContainerOutlook[] | null = null;
@@ -245,7 +262,8 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     ...input.evidence.flatMap((e) => (e.unknown ?? []).map((u) => `${e.pkg.name}: ${u}`)),
   ];
   // docker.service restarts and the containers could not be read: which stop and come back is not known.
-  if (dockerRestarts && !liveRestoreCovers && input.host === null) unknownReasons.push('docker.service restarts and the containers could not be read: which come back is not known');
+  if (dockerRestarts && !liveRestoreCovers && input.host === null)
+    unknownReasons.push('docker.service restarts and the containers could not be read: which come back is not known');
   const advice: string[] = [];
   // Before a snapshot: a snapshot now would record them as no longer desired.
   if (staysDown > 0) advice.push('upkeep recover for the desired containers already down (or upkeep forget NAME for one stopped on purpose)');
@@ -256,7 +274,8 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
   const verdict: PreflightVerdict =
     notBack + unknown + staysDown > 0 || rebootNeeded ? 'at-risk' : unknownReasons.length > 0 ? 'unknown' : stops > 0 ? 'all-come-back' : 'nothing-stops';
   if ((input.planProblems ?? []).length > 0) advice.push('make the plan readable (LC_ALL=C apt-get -s dist-upgrade > plan.txt) and run upkeep preflight again');
-  if (input.evidence.some((e) => (e.unknown ?? []).length > 0)) advice.push('read the maintainer scripts listed as EFFECTS UNKNOWN yourself (dpkg-deb -e PKG.deb DIR) before the upgrade');
+  if (input.evidence.some((e) => (e.unknown ?? []).length > 0))
+    advice.push('read the maintainer scripts listed as EFFECTS UNKNOWN yourself (dpkg-deb -e PKG.deb DIR) before the upgrade');
   return {
     packages,
     restartedUnits: [...restarted].sort(),
@@ -350,7 +369,10 @@ function outlook(c: ContainerFacts, daemon: DaemonFacts, stopsInUpgrade: boolean
     // What it is before the reboot decides what the daemon does at boot.
     const before: ContainerFacts =
       afterUpgrade.outcome === 'back' ? c : { ...c, state: 'exited', exitCode: afterUpgrade.outcome === 'unknown' ? null : c.exitCode, manuallyStopped: false };
-    afterReboot = afterUpgrade.outcome === 'back' ? willComeBack(before, daemon, 'reboot') : { ...afterUpgrade, reason: `still down from the upgrade: ${afterUpgrade.reason}` };
+    afterReboot =
+      afterUpgrade.outcome === 'back'
+        ? willComeBack(before, daemon, 'reboot')
+        : { ...afterUpgrade, reason: `still down from the upgrade: ${afterUpgrade.reason}` };
   }
   const final = afterReboot ?? afterUpgrade;
   return {

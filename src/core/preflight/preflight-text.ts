@@ -50,12 +50,16 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
     );
     for (const c of notBack) {
       const p = c.afterReboot ?? c.afterUpgrade;
-      out.push(`  ${paint(c.runningAtEnd === 'no' ? 'red' : 'yellow', c.name)} (${c.policy}): ${c.runningAtEnd === 'no' ? 'not back' : 'unknown'}: ${p.reason}`);
+      out.push(
+        `  ${paint(c.runningAtEnd === 'no' ? 'red' : 'yellow', c.name)} (${c.policy}): ${c.runningAtEnd === 'no' ? 'not back' : 'unknown'}: ${p.reason}`,
+      );
     }
   }
   if (report.alreadyDown !== null && report.alreadyDown.length > 0) {
     const n = report.alreadyDown.length;
-    out.push(`Already down before the upgrade: ${n} desired container${n === 1 ? '' : 's'} (snapshot of ${report.desiredStateTakenAt}) ${n === 1 ? 'is' : 'are'} not running now:`);
+    out.push(
+      `Already down before the upgrade: ${n} desired container${n === 1 ? '' : 's'} (snapshot of ${report.desiredStateTakenAt}) ${n === 1 ? 'is' : 'are'} not running now:`,
+    );
     for (const c of report.alreadyDown) {
       const end = c.runningAtEnd === 'yes' ? 'back after the maintenance' : c.runningAtEnd === 'no' ? 'stays down' : 'unknown';
       out.push(`  ${paint(c.runningAtEnd === 'yes' ? 'yellow' : 'red', c.name)} (${c.policy ?? 'removed'}): ${c.reason}; ${end}: ${c.afterMaintenance.reason}`);
@@ -75,7 +79,6 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
   return out.map((l) => (l.includes('\n') ? l : wrapParagraph(l, width, l.startsWith('  ') ? 2 : 4))).join('\n') + '\n';
 }
 
-
 /**
  * The package table: one line per package when it fits in `width`; otherwise each package's line
  * holds RISK, PACKAGE and FROM -> TO, and its effects and source follow underneath, wrapped and
@@ -87,11 +90,16 @@ function packageTable(shown: readonly PreflightReport['packages'][number][], wid
   const rows = shown.map((p) => [p.risk, p.name, versions(p), p.effects.join('; '), p.source.split(':')[0]!]);
   const full = renderFittedTable(['RISK', 'PACKAGE', 'FROM -> TO', 'EFFECT', 'SOURCE'], rows, Infinity, { style });
   if (!Number.isFinite(width) || full.split('\n').every((l) => l.length <= width)) return full;
-  const heads = renderFittedTable(['RISK', 'PACKAGE', 'FROM -> TO'], rows.map((r) => r.slice(0, 3)), width, {
-    weights: [0, 1, 1],
-    minWidths: [undefined, 12, Math.min(width, Math.max(...shown.map((p) => Math.max(`${p.from ?? '(new)'} ->`.length, (p.to ?? '(removed)').length))))],
-    style,
-  }).split('\n');
+  const heads = renderFittedTable(
+    ['RISK', 'PACKAGE', 'FROM -> TO'],
+    rows.map((r) => r.slice(0, 3)),
+    width,
+    {
+      weights: [0, 1, 1],
+      minWidths: [undefined, 12, Math.min(width, Math.max(...shown.map((p) => Math.max(`${p.from ?? '(new)'} ->`.length, (p.to ?? '(removed)').length))))],
+      style,
+    },
+  ).split('\n');
   // renderFittedTable may wrap a head over several lines: group them back by package.
   const indent = '      ';
   const title = `${heads[0]!}  (effects and source under each)`;

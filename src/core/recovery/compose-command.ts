@@ -91,7 +91,12 @@ export function composeVerdict(service: string, expectedHash: string | null, che
   const unset = unsetVariables(check.stderr);
   const vars = unset.length > 0 ? `; variables not set in upkeep's environment or the project's .env: ${unset.join(', ')}` : '';
   if (!check.ok) {
-    const last = check.error.trim().split('\n').filter((l) => l.trim() !== '').slice(-2).join(' / ');
+    const last = check.error
+      .trim()
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .slice(-2)
+      .join(' / ');
     return { use: 'saved-config', why: `compose could not say what it would create for service ${JSON.stringify(service)} (${last})${vars}` };
   }
   if (expectedHash === null) {

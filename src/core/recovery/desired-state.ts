@@ -154,10 +154,7 @@ export interface DesiredState {
 }
 
 /** Applies the operator's stops to a snapshot read back (forgotten names already removed). Pure. */
-export function desiredStateOf(
-  snapshot: Snapshot & { id: number; forgotten: readonly ForgottenEntry[] },
-  stops: readonly IntendedStop[],
-): DesiredState {
+export function desiredStateOf(snapshot: Snapshot & { id: number; forgotten: readonly ForgottenEntry[] }, stops: readonly IntendedStop[]): DesiredState {
   const takenAt = Date.parse(snapshot.takenAt);
   const effective = new Map(stops.filter((s) => Date.parse(s.at) >= takenAt).map((s) => [s.name, s]));
   const operatorStopped: IntendedStop[] = [];
@@ -448,7 +445,8 @@ function endpointsOf(inspect: EngineContainerInspect): Record<string, EndpointCo
     if (ipam !== null && typeof ipam === 'object' && present(ipam)) endpoint.IPAMConfig = structuredClone(ipam as Record<string, unknown>);
     if (Array.isArray(ep?.Links) && ep.Links.length > 0) endpoint.Links = structuredClone(ep.Links as string[]);
     const driverOpts = ep?.DriverOpts;
-    if (driverOpts !== null && typeof driverOpts === 'object' && present(driverOpts)) endpoint.DriverOpts = structuredClone(driverOpts as Record<string, string>);
+    if (driverOpts !== null && typeof driverOpts === 'object' && present(driverOpts))
+      endpoint.DriverOpts = structuredClone(driverOpts as Record<string, string>);
     out[name] = endpoint;
   }
   return out;
@@ -482,7 +480,14 @@ export function desiredContainerProblem(value: unknown): string | null {
   if (!Array.isArray(v.dependsOn) || !Array.isArray(v.extraNetworks)) return '"dependsOn" or "extraNetworks" is not a list';
   if (v.compose !== null) {
     const c = v.compose as Record<string, unknown> | undefined;
-    if (c === undefined || typeof c !== 'object' || typeof c.project !== 'string' || typeof c.service !== 'string' || !Array.isArray(c.configFiles) || !Array.isArray(c.dependsOn)) {
+    if (
+      c === undefined ||
+      typeof c !== 'object' ||
+      typeof c.project !== 'string' ||
+      typeof c.service !== 'string' ||
+      !Array.isArray(c.configFiles) ||
+      !Array.isArray(c.dependsOn)
+    ) {
       return '"compose" is malformed';
     }
   }

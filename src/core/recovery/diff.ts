@@ -64,7 +64,8 @@ export function diffDesired(desired: readonly DesiredContainer[], actual: readon
   const ignored: IgnoredEntry[] = [];
   for (const l of plan.leave) {
     if (l.reason === 'running' || l.reason === 'running-other-id') running.push(l.container);
-    else if (l.reason === 'job' || l.reason === 'forgotten' || l.reason === 'operator-stopped') ignored.push({ container: l.container, reason: l.reason, detail: l.detail });
+    else if (l.reason === 'job' || l.reason === 'forgotten' || l.reason === 'operator-stopped')
+      ignored.push({ container: l.container, reason: l.reason, detail: l.detail });
     else notRunning.push(entry(l.container, 'leave', l.detail));
   }
   notRunning.sort((x, y) => x.container.localeCompare(y.container));

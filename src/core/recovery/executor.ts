@@ -445,9 +445,7 @@ class Run {
     if (this.opts.signal?.aborted) throw new Interrupted();
     let current = await this.locate(d);
     if (current !== null && (current.state === 'running' || current.state === 'restarting')) {
-      return state.recreated || action.action !== 'start'
-        ? { id: current.id }
-        : { id: current.id, note: 'already running: Docker started it meanwhile' };
+      return state.recreated || action.action !== 'start' ? { id: current.id } : { id: current.id, note: 'already running: Docker started it meanwhile' };
     }
     if (current !== null && (current.state === 'paused' || current.state === 'dead' || current.state === 'removing')) {
       throw new Error(`it is ${current.state} now (${current.name})`);
@@ -463,7 +461,8 @@ class Run {
         this.currentId.set(d.name, id);
       }
       current = await this.locate(d);
-      if (current === null) throw new Error(compose !== null ? `compose ran but no container for service ${compose.service} appeared` : 'created, but it is gone again');
+      if (current === null)
+        throw new Error(compose !== null ? `compose ran but no container for service ${compose.service} appeared` : 'created, but it is gone again');
     } else {
       await this.effects.start(current.id);
       current = (await this.effects.inspect(current.id)) ?? current;
@@ -547,7 +546,8 @@ class Run {
         }
       } else {
         last = c.state === 'exited' ? `exited (${c.exitCode ?? '?'})` : `is ${c.state}`;
-        const willBeRestarted = c.state === 'restarting' || (c.state === 'exited' && c.restartPolicy.name !== 'no' && !(c.restartPolicy.name === 'on-failure' && c.exitCode === 0));
+        const willBeRestarted =
+          c.state === 'restarting' || (c.state === 'exited' && c.restartPolicy.name !== 'no' && !(c.restartPolicy.name === 'on-failure' && c.exitCode === 0));
         if (!willBeRestarted && c.state !== 'created') return { ok: false, detail: `${last} and nothing restarts it` };
       }
       if (now >= deadline) {

@@ -144,7 +144,7 @@ export function assertSameHost(snapshotHost: HostIdentity, engineHost: HostIdent
   throw new ForeignSnapshotError(
     `the desired state was taken on host "${snapshotHost.name}" (engine ID ${snapshotHost.id}), but this engine is "${engineHost.name}" (engine ID ${engineHost.id})`,
     {
-      hint: 'take a snapshot on this host with `upkeep snapshot`, or point --state-dir at this host\'s state; if Docker was reinstalled here (a new engine ID), take a new snapshot',
+      hint: "take a snapshot on this host with `upkeep snapshot`, or point --state-dir at this host's state; if Docker was reinstalled here (a new engine ID), take a new snapshot",
     },
   );
 }
@@ -181,10 +181,7 @@ function describeStopped(a: ContainerFacts): string {
   return `${a.state} (${a.exitCode ?? '?'})${when}`;
 }
 
-type Classified =
-  | { kind: 'leave'; entry: LeaveEntry }
-  | { kind: 'start'; actual: ContainerFacts; by: ActualMatch['by'] }
-  | { kind: 'recreate' };
+type Classified = { kind: 'leave'; entry: LeaveEntry } | { kind: 'start'; actual: ContainerFacts; by: ActualMatch['by'] } | { kind: 'recreate' };
 
 function classify(d: DesiredContainer, m: ActualMatch, forgotten: ReadonlyMap<string, ForgottenEntry>, stopped: ReadonlyMap<string, IntendedStop>): Classified {
   const a = m.actual;
@@ -243,7 +240,8 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
   }
   const desiredNames = new Set(desired.map((d) => d.name));
   for (const f of forgotten.values()) {
-    if (!desiredNames.has(f.name)) leave.push({ container: f.name, reason: 'forgotten', detail: `forgotten at ${f.at} (upkeep forget): no longer desired`, id: null });
+    if (!desiredNames.has(f.name))
+      leave.push({ container: f.name, reason: 'forgotten', detail: `forgotten at ${f.at} (upkeep forget): no longer desired`, id: null });
   }
   for (const s of stopped.values()) {
     if (!desiredNames.has(s.name)) leave.push({ container: s.name, reason: 'operator-stopped', detail: operatorStoppedDetail(s), id: null });
@@ -261,7 +259,8 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
     for (const dep of d.compose?.dependsOn ?? []) {
       const project = d.compose?.project as string;
       const targets = inGraph.filter((t) => t !== d && t.compose?.project === project && t.compose.service === dep.name);
-      if (targets.length === 0) notes.push(`${d.name} depends on service "${dep.name}" of project ${project}, which is not in the desired state: not waited for`);
+      if (targets.length === 0)
+        notes.push(`${d.name} depends on service "${dep.name}" of project ${project}, which is not in the desired state: not waited for`);
       for (const t of targets) out.push({ to: t, condition: dep.condition });
     }
     for (const dep of d.dependsOn) {
@@ -301,7 +300,15 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
     const base = { container: d.name, wave: order.waveOf.get(d.name) ?? 0, waitFor: uniqueWaitFor };
     if (c.kind === 'start') {
       const as = c.actual.name !== d.name ? ` (found as ${c.actual.name} by compose identity)` : '';
-      unordered.push({ ...base, action: 'start', reason: `${describeStopped(c.actual)}${as}`, id: c.actual.id, actualName: c.actual.name, state: c.actual.state, exitCode: c.actual.exitCode });
+      unordered.push({
+        ...base,
+        action: 'start',
+        reason: `${describeStopped(c.actual)}${as}`,
+        id: c.actual.id,
+        actualName: c.actual.name,
+        state: c.actual.state,
+        exitCode: c.actual.exitCode,
+      });
       continue;
     }
     const compose = composeUpCommand(d);
@@ -318,9 +325,7 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
   // Renumber waves so that only waves with actions count, from 0.
   const used = [...new Set(unordered.map((a) => a.wave))].sort((x, y) => x - y);
   const renumber = new Map(used.map((w, i) => [w, i]));
-  const actions = unordered
-    .map((a) => ({ ...a, wave: renumber.get(a.wave) ?? 0 }))
-    .sort((x, y) => x.wave - y.wave || x.container.localeCompare(y.container));
+  const actions = unordered.map((a) => ({ ...a, wave: renumber.get(a.wave) ?? 0 })).sort((x, y) => x.wave - y.wave || x.container.localeCompare(y.container));
   const waves = used.map((_, i) => actions.filter((a) => a.wave === i).map((a) => a.container));
 
   leave.sort((x, y) => x.container.localeCompare(y.container));

@@ -45,5 +45,14 @@ export function recoverJson(snapshot: SnapshotRef, engine: HostIdentity, result:
 
 /** The result `--dry-run` reports: the plan, nothing done, and what is not running now. */
 export function dryRunResult(plan: RecoveryResult['plan'], notRunning: RecoveryResult['remaining']): RecoveryResult {
-  return { plan, outcomes: [], remaining: notRunning, nothingToDo: plan.actions.length === 0, declined: false, engineWaitSeconds: 0, graceSeconds: 0, seconds: 0 };
+  return {
+    plan,
+    outcomes: [],
+    remaining: notRunning,
+    nothingToDo: plan.actions.length === 0,
+    declined: false,
+    engineWaitSeconds: 0,
+    graceSeconds: 0,
+    seconds: 0,
+  };
 }

@@ -46,7 +46,23 @@ class VersionGenerator {
 
   digits(): string {
     if (this.chance(0.5)) {
-      return this.pick(['0', '1', '2', '9', '10', '00', '01', '007', '99', '100', '000000000000000000001', '18446744073709551616', '99999999999999999999999', '9007199254740993', '9007199254740992']);
+      return this.pick([
+        '0',
+        '1',
+        '2',
+        '9',
+        '10',
+        '00',
+        '01',
+        '007',
+        '99',
+        '100',
+        '000000000000000000001',
+        '18446744073709551616',
+        '99999999999999999999999',
+        '9007199254740993',
+        '9007199254740992',
+      ]);
     }
     const len = 1 + Math.floor(this.next() * (this.chance(0.2) ? 25 : 3));
     let s = '';
@@ -75,7 +91,8 @@ class VersionGenerator {
   revision(): string {
     const parts = [this.pick(['', '0', '1', '2', '10', '01'])];
     const n = Math.floor(this.next() * 3);
-    for (let i = 0; i < n; i++) parts.push(this.pick(['ubuntu', 'deb12u', '+deb12u', '+b', '~', '~deb', '.', 'build', '~bpo12+', '+really', 'a']), this.chance(0.8) ? this.digits() : '');
+    for (let i = 0; i < n; i++)
+      parts.push(this.pick(['ubuntu', 'deb12u', '+deb12u', '+b', '~', '~deb', '.', 'build', '~bpo12+', '+really', 'a']), this.chance(0.8) ? this.digits() : '');
     const r = parts.join('');
     return r === '' ? '1' : r;
   }
@@ -142,7 +159,13 @@ async function askDpkg(checks: Check[]): Promise<number[]> {
     const codes: number[] = [];
     for (const r of await Promise.all(runs)) {
       assert.equal(r.code, 0, r.stderr);
-      codes.push(...r.stdout.trim().split('\n').filter((l) => l !== '').map(Number));
+      codes.push(
+        ...r.stdout
+          .trim()
+          .split('\n')
+          .filter((l) => l !== '')
+          .map(Number),
+      );
     }
     assert.equal(codes.length, checks.length);
     return codes;

@@ -30,9 +30,12 @@ test('downloads that cannot reach the mirror: the first failure stops them, said
     t.skip('apt-get cannot simulate here');
     return;
   }
-  const inst = simulation.split('\n').filter((l) => l.startsWith('Inst ') && / \[[^\]]+\] \(/.test(l)).slice(0, 20);
+  const inst = simulation
+    .split('\n')
+    .filter((l) => l.startsWith('Inst ') && / \[[^\]]+\] \(/.test(l))
+    .slice(0, 20);
   if (inst.length < 3) {
-    t.skip('fewer than 3 upgradable packages in the host\'s lists: nothing to download');
+    t.skip("fewer than 3 upgradable packages in the host's lists: nothing to download");
     return;
   }
   const dir = mkdtempSync(join(tmpdir(), 'upk-unreachable-'));
@@ -51,7 +54,13 @@ test('downloads that cannot reach the mirror: the first failure stops them, said
     assert.equal((r.stderr.match(/reading the maintainer scripts/g) ?? []).length, 1, r.stderr);
     const said = (r.stdout + r.stderr).match(/could not download/g) ?? [];
     assert.equal(said.length, 1, 'said once');
-    assert.match(r.stdout, new RegExp(`^Downloads: could not download \\S+ \\S+ \\(.*Could not connect to 127\\.0\\.0\\.1:${port}.*\\); not trying the other ${inst.length - 1}: .*lower confidence`, 'm'));
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `^Downloads: could not download \\S+ \\S+ \\(.*Could not connect to 127\\.0\\.0\\.1:${port}.*\\); not trying the other ${inst.length - 1}: .*lower confidence`,
+        'm',
+      ),
+    );
     assert.doesNotMatch(r.stdout, /candidate scripts/);
   } finally {
     rmSync(dir, { recursive: true, force: true });

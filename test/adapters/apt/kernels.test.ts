@@ -11,7 +11,10 @@ test('runningKernel is uname -r', async () => {
 });
 
 test('installedKernels on this machine equals dpkg-query plus /boot, listed independently', async () => {
-  const q = await runCommand('sh', ['-c', "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\n' 'linux-image-*' 2>/dev/null | awk -F'\\t' '$2 ~ /^i/ {print $1}' | sed -n 's/^linux-image-\\(unsigned-\\)\\{0,1\\}\\([0-9][0-9]*\\.[0-9].*\\)$/\\2/p'; ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p'"]);
+  const q = await runCommand('sh', [
+    '-c',
+    "dpkg-query -W -f='${Package}\\t${db:Status-Abbrev}\\n' 'linux-image-*' 2>/dev/null | awk -F'\\t' '$2 ~ /^i/ {print $1}' | sed -n 's/^linux-image-\\(unsigned-\\)\\{0,1\\}\\([0-9][0-9]*\\.[0-9].*\\)$/\\2/p'; ls /boot 2>/dev/null | sed -n 's/^vmlinuz-//p'",
+  ]);
   const expected = [...new Set(q.stdout.split('\n').filter((l) => l !== ''))].sort();
   assert.deepEqual((await installedKernels()).sort(), expected);
 });
@@ -21,7 +24,8 @@ test('installedKernels reads /boot/vmlinuz-*; rebootRequiredFlag reads the flag 
   try {
     const boot = join(dir, 'boot');
     await mkdir(boot);
-    for (const f of ['vmlinuz-6.8.0-87-generic', 'vmlinuz-6.8.0-88-generic', 'initrd.img-6.8.0-88-generic', 'config-6.8.0-88-generic']) await writeFile(join(boot, f), '');
+    for (const f of ['vmlinuz-6.8.0-87-generic', 'vmlinuz-6.8.0-88-generic', 'initrd.img-6.8.0-88-generic', 'config-6.8.0-88-generic'])
+      await writeFile(join(boot, f), '');
     const kernels = await installedKernels(boot);
     assert.ok(kernels.includes('6.8.0-87-generic') && kernels.includes('6.8.0-88-generic'));
     assert.ok(!kernels.some((k) => k.startsWith('initrd') || k.startsWith('config')));

@@ -14,7 +14,10 @@ test('readPackageFileList: PKG.list, PKG:ARCH.list, and null for a package dpkg 
   assert.ok(docker.includes('/lib/systemd/system/docker.service'));
   assert.ok(!docker.includes('/.'));
   const libc6 = await readPackageFileList('libc6');
-  assert.ok(libc6?.some((p) => p.endsWith('/libc.so.6')), 'libc6:amd64.list was not found');
+  assert.ok(
+    libc6?.some((p) => p.endsWith('/libc.so.6')),
+    'libc6:amd64.list was not found',
+  );
   assert.deepEqual(await readPackageFileList('libc6', { arch: 'amd64' }), libc6);
   assert.equal(await readPackageFileList('no-such-package-upkeep'), null);
 });
@@ -53,7 +56,10 @@ test('readConffiles: files registered with ucf, modified, unchanged and missing'
     await writeFile(edited, 'PasswordAuthentication no\n');
     await writeFile(pristine, 'x\n');
     const md5 = async (p: string): Promise<string> => (await runCommand('md5sum', [p])).stdout.split(' ')[0]!;
-    await writeFile(join(dir, 'registry'), `openssh-server \t ${edited}\nopenssh-server \t ${pristine}\nopenssh-server \t ${join(dir, 'gone')}\nother-pkg \t /etc/x\n`);
+    await writeFile(
+      join(dir, 'registry'),
+      `openssh-server \t ${edited}\nopenssh-server \t ${pristine}\nopenssh-server \t ${join(dir, 'gone')}\nother-pkg \t /etc/x\n`,
+    );
     await writeFile(join(dir, 'hashfile'), `00000000000000000000000000000000  ${edited}\n${await md5(pristine)}  ${pristine}\n`);
     const files = await readConffiles('openssh-server', dir);
     const ucf = files.filter((f) => f.managedBy === 'ucf').map((f) => [f.path, f.state]);

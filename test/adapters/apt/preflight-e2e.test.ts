@@ -58,130 +58,171 @@ const loopPostinst = (pkg: string) =>
 
 const unitFile = (d: string) => `[Unit]\nDescription=${d}\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`;
 
-test('preflight on the real apt-get -s output predicts what the real apt-get install asks for; the hook warns', { skip: !ROOT ? 'needs root' : !HAVE_TOOLS ? 'needs dpkg-deb, apt-get, deb-systemd-invoke' : false, timeout: 90_000 }, async () => {
-  const tmp = mkdtempSync('/tmp/upkeep-apt-e2e-');
-  const savedPolicy = existsSync(POLICY) ? readFileSync(POLICY) : null;
-  const madeSystemdDir = !existsSync('/run/systemd/system');
-  const enableLink = `/etc/systemd/system/multi-user.target.wants/${LISTED}.service`;
-  try {
-    if (spawnSync('sh', ['-c', 'command -v dpkg-scanpackages']).status !== 0) {
-      execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'dpkg-dev'], { stdio: 'pipe', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-    }
-    const v1 = join(tmp, 'v1');
-    const repo = join(tmp, 'repo');
-    mkdirSync(v1);
-    mkdirSync(repo);
-    for (const [dir, version] of [[v1, '1.0'], [repo, '2.0']] as const) {
-      buildDeb(dir, SVC, version, { [`lib/systemd/system/${SVC}.service`]: unitFile('fake daemon') }, postinstFrom('postinst-systemd-restart', `${SVC}.service`));
-      buildDeb(dir, START, version, { [`lib/systemd/system/${START}.service`]: unitFile('fake start-only') }, postinstFrom('postinst-systemd-start', `${START}.service`));
-    }
-    // 1.0 has no maintainer scripts at all; 2.0 restarts its unit the debhelper way.
-    buildDeb(v1, LISTED, '1.0', { [`lib/systemd/system/${LISTED}.service`]: unitFile('fake, scripts tell nothing') }, null);
-    buildDeb(repo, LISTED, '2.0', { [`lib/systemd/system/${LISTED}.service`]: unitFile('fake, scripts tell nothing') }, postinstFrom('postinst-systemd-restart', `${LISTED}.service`));
-    for (const [dir, version] of [[v1, '1.0'], [repo, '2.0']] as const) {
-      buildDeb(dir, LOOP, version, { [`lib/systemd/system/${LOOP}.service`]: unitFile('fake, units from its file list') }, loopPostinst(LOOP));
-    }
-    buildDeb(repo, KERNEL, '2.0', { [`boot/vmlinuz-${KREL}`]: 'not a kernel\n' }, null);
-    execFileSync('dpkg', ['-i', ...[SVC, START, LISTED, LOOP].map((n) => join(v1, `${n}_1.0_all.deb`))], { stdio: 'pipe' });
-    // Enabled (as `systemctl enable` would): debhelper's default restart applies to it.
-    mkdirSync('/etc/systemd/system/multi-user.target.wants', { recursive: true });
-    symlinkSync(`/lib/systemd/system/${LISTED}.service`, enableLink);
-    writeFileSync(join(repo, 'Packages'), execFileSync('dpkg-scanpackages', ['.', '/dev/null'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }));
+test(
+  'preflight on the real apt-get -s output predicts what the real apt-get install asks for; the hook warns',
+  { skip: !ROOT ? 'needs root' : !HAVE_TOOLS ? 'needs dpkg-deb, apt-get, deb-systemd-invoke' : false, timeout: 90_000 },
+  async () => {
+    const tmp = mkdtempSync('/tmp/upkeep-apt-e2e-');
+    const savedPolicy = existsSync(POLICY) ? readFileSync(POLICY) : null;
+    const madeSystemdDir = !existsSync('/run/systemd/system');
+    const enableLink = `/etc/systemd/system/multi-user.target.wants/${LISTED}.service`;
+    try {
+      if (spawnSync('sh', ['-c', 'command -v dpkg-scanpackages']).status !== 0) {
+        execFileSync('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'dpkg-dev'], {
+          stdio: 'pipe',
+          env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+        });
+      }
+      const v1 = join(tmp, 'v1');
+      const repo = join(tmp, 'repo');
+      mkdirSync(v1);
+      mkdirSync(repo);
+      for (const [dir, version] of [
+        [v1, '1.0'],
+        [repo, '2.0'],
+      ] as const) {
+        buildDeb(
+          dir,
+          SVC,
+          version,
+          { [`lib/systemd/system/${SVC}.service`]: unitFile('fake daemon') },
+          postinstFrom('postinst-systemd-restart', `${SVC}.service`),
+        );
+        buildDeb(
+          dir,
+          START,
+          version,
+          { [`lib/systemd/system/${START}.service`]: unitFile('fake start-only') },
+          postinstFrom('postinst-systemd-start', `${START}.service`),
+        );
+      }
+      // 1.0 has no maintainer scripts at all; 2.0 restarts its unit the debhelper way.
+      buildDeb(v1, LISTED, '1.0', { [`lib/systemd/system/${LISTED}.service`]: unitFile('fake, scripts tell nothing') }, null);
+      buildDeb(
+        repo,
+        LISTED,
+        '2.0',
+        { [`lib/systemd/system/${LISTED}.service`]: unitFile('fake, scripts tell nothing') },
+        postinstFrom('postinst-systemd-restart', `${LISTED}.service`),
+      );
+      for (const [dir, version] of [
+        [v1, '1.0'],
+        [repo, '2.0'],
+      ] as const) {
+        buildDeb(dir, LOOP, version, { [`lib/systemd/system/${LOOP}.service`]: unitFile('fake, units from its file list') }, loopPostinst(LOOP));
+      }
+      buildDeb(repo, KERNEL, '2.0', { [`boot/vmlinuz-${KREL}`]: 'not a kernel\n' }, null);
+      execFileSync('dpkg', ['-i', ...[SVC, START, LISTED, LOOP].map((n) => join(v1, `${n}_1.0_all.deb`))], { stdio: 'pipe' });
+      // Enabled (as `systemctl enable` would): debhelper's default restart applies to it.
+      mkdirSync('/etc/systemd/system/multi-user.target.wants', { recursive: true });
+      symlinkSync(`/lib/systemd/system/${LISTED}.service`, enableLink);
+      writeFileSync(join(repo, 'Packages'), execFileSync('dpkg-scanpackages', ['.', '/dev/null'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }));
 
-    // apt sees only this repository; its lists and cache are private to the test.
-    writeFileSync(join(tmp, 'sources.list'), `deb [trusted=yes] file:${repo} ./\n`);
-    for (const d of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(tmp, d), { recursive: true });
-    const aptOpts = [
-      '-o', `Dir::Etc::SourceList=${join(tmp, 'sources.list')}`,
-      '-o', 'Dir::Etc::SourceParts=/dev/null',
-      '-o', `Dir::State::Lists=${join(tmp, 'lists')}`,
-      '-o', `Dir::Cache=${join(tmp, 'cache')}`,
-      '-o', 'APT::Install-Recommends=false',
-    ];
-    const env = { ...process.env, ...NO_ENGINE, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', NO_COLOR: '1' };
-    execFileSync('apt-get', [...aptOpts, 'update', '-q'], { stdio: 'pipe', env });
-    const pkgs = [SVC, START, LISTED, LOOP, KERNEL];
-    const simulation = execFileSync('apt-get', [...aptOpts, '-s', 'install', ...pkgs], { env, encoding: 'utf8' });
-    const planFile = join(tmp, 'plan.txt');
-    writeFileSync(planFile, simulation);
+      // apt sees only this repository; its lists and cache are private to the test.
+      writeFileSync(join(tmp, 'sources.list'), `deb [trusted=yes] file:${repo} ./\n`);
+      for (const d of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(tmp, d), { recursive: true });
+      const aptOpts = [
+        '-o',
+        `Dir::Etc::SourceList=${join(tmp, 'sources.list')}`,
+        '-o',
+        'Dir::Etc::SourceParts=/dev/null',
+        '-o',
+        `Dir::State::Lists=${join(tmp, 'lists')}`,
+        '-o',
+        `Dir::Cache=${join(tmp, 'cache')}`,
+        '-o',
+        'APT::Install-Recommends=false',
+      ];
+      const env = { ...process.env, ...NO_ENGINE, LC_ALL: 'C', DEBIAN_FRONTEND: 'noninteractive', NO_COLOR: '1' };
+      execFileSync('apt-get', [...aptOpts, 'update', '-q'], { stdio: 'pipe', env });
+      const pkgs = [SVC, START, LISTED, LOOP, KERNEL];
+      const simulation = execFileSync('apt-get', [...aptOpts, '-s', 'install', ...pkgs], { env, encoding: 'utf8' });
+      const planFile = join(tmp, 'plan.txt');
+      writeFileSync(planFile, simulation);
 
-    const r = await upkeep(['preflight', '--plan', planFile, '--no-download', '--json'], NO_ENGINE);
-    assert.equal(r.code, 3, `a kernel is in the plan: exit 3\n${r.stderr}`);
-    const report = JSON.parse(r.stdout) as {
-      packages: Array<{ name: string; from: string | null; to: string; effects: string[]; source: string; confidence: string }>;
-      reboot: { needed: boolean; why: string[] };
-      containers: null;
-      containersNote: string;
-    };
-    const pkg = (n: string) => report.packages.find((p) => p.name === n)!;
-    assert.deepEqual(report.packages.map((p) => p.name).sort(), [...pkgs].sort());
-    assert.equal(pkg(SVC).from, '1.0');
-    assert.equal(pkg(SVC).to, '2.0');
-    assert.match(pkg(SVC).source, /^installed scripts/);
-    assert.equal(pkg(SVC).confidence, 'medium');
-    // No script to read: the unit the package ships (its dpkg list), enabled here, probably restarts.
-    assert.deepEqual(pkg(LISTED).effects, ['MAJOR', `probably restarts ${LISTED}.service`]);
-    assert.equal(pkg(LISTED).source, `unit files the package ships (${LISTED}.list), assuming debhelper's default restart`);
-    assert.equal(pkg(LISTED).confidence, 'low');
-    // The script restarts a unit it computes; the shipped units name it.
-    assert.deepEqual(pkg(LOOP).effects, ['MAJOR', `restarts ${LOOP}.service`]);
-    assert.equal(pkg(LOOP).source, `installed scripts (the new version's may differ); units named from the unit files the package ships (${LOOP}.list)`);
-    assert.equal(pkg(KERNEL).from, null);
-    assert.equal(report.reboot.needed, true);
-    assert.match(report.reboot.why.join(' '), new RegExp(KERNEL));
-    assert.equal(report.containers, null);
-    assert.match(report.containersNote, /containers not assessed/);
+      const r = await upkeep(['preflight', '--plan', planFile, '--no-download', '--json'], NO_ENGINE);
+      assert.equal(r.code, 3, `a kernel is in the plan: exit 3\n${r.stderr}`);
+      const report = JSON.parse(r.stdout) as {
+        packages: Array<{ name: string; from: string | null; to: string; effects: string[]; source: string; confidence: string }>;
+        reboot: { needed: boolean; why: string[] };
+        containers: null;
+        containersNote: string;
+      };
+      const pkg = (n: string) => report.packages.find((p) => p.name === n)!;
+      assert.deepEqual(report.packages.map((p) => p.name).sort(), [...pkgs].sort());
+      assert.equal(pkg(SVC).from, '1.0');
+      assert.equal(pkg(SVC).to, '2.0');
+      assert.match(pkg(SVC).source, /^installed scripts/);
+      assert.equal(pkg(SVC).confidence, 'medium');
+      // No script to read: the unit the package ships (its dpkg list), enabled here, probably restarts.
+      assert.deepEqual(pkg(LISTED).effects, ['MAJOR', `probably restarts ${LISTED}.service`]);
+      assert.equal(pkg(LISTED).source, `unit files the package ships (${LISTED}.list), assuming debhelper's default restart`);
+      assert.equal(pkg(LISTED).confidence, 'low');
+      // The script restarts a unit it computes; the shipped units name it.
+      assert.deepEqual(pkg(LOOP).effects, ['MAJOR', `restarts ${LOOP}.service`]);
+      assert.equal(pkg(LOOP).source, `installed scripts (the new version's may differ); units named from the unit files the package ships (${LOOP}.list)`);
+      assert.equal(pkg(KERNEL).from, null);
+      assert.equal(report.reboot.needed, true);
+      assert.match(report.reboot.why.join(' '), new RegExp(KERNEL));
+      assert.equal(report.containers, null);
+      assert.match(report.containersNote, /containers not assessed/);
 
-    // The prediction as (unit, action) pairs, from the package lines' effects.
-    const predicted = report.packages
-      .flatMap((p) => p.effects)
-      .map((e) => /^(?:probably )?(restarts|starts|stops|try-restarts|restarts \(if running\)) (\S+\.service)$/.exec(e))
-      .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => `${m[2]} ${m[1] === 'starts' ? 'start' : m[1] === 'stops' ? 'stop' : m[1] === 'restarts' ? 'restart' : 'try-restart'}`)
-      .sort();
-    assert.deepEqual(predicted, [`${SVC}.service restart`, `${START}.service start`, `${LISTED}.service restart`, `${LOOP}.service restart`].sort());
+      // The prediction as (unit, action) pairs, from the package lines' effects.
+      const predicted = report.packages
+        .flatMap((p) => p.effects)
+        .map((e) => /^(?:probably )?(restarts|starts|stops|try-restarts|restarts \(if running\)) (\S+\.service)$/.exec(e))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => `${m[2]} ${m[1] === 'starts' ? 'start' : m[1] === 'stops' ? 'stop' : m[1] === 'restarts' ? 'restart' : 'try-restart'}`)
+        .sort();
+      assert.deepEqual(predicted, [`${SVC}.service restart`, `${START}.service start`, `${LISTED}.service restart`, `${LOOP}.service restart`].sort());
 
-    // The witness: policy-rc.d logs what the real install asks for and denies it.
-    const log = join(tmp, 'policy.log');
-    writeFileSync(POLICY, `#!/bin/sh\necho "$*" >> ${log}\nexit 101\n`);
-    chmodSync(POLICY, 0o755);
-    // debhelper blocks only call deb-systemd-invoke when systemd looks like it runs.
-    if (madeSystemdDir) mkdirSync('/run/systemd/system', { recursive: true });
-    const hookCmd = `${BIN} preflight --hook`;
-    // stdout and stderr into one file, so that the order of the hook's warning and dpkg's lines shows.
-    const out = openSync(join(tmp, 'apt-output.txt'), 'w');
-    const install = spawnSync(
-      'apt-get',
-      [...aptOpts, '-y', '-q', '-o', `DPkg::Pre-Install-Pkgs::=${hookCmd}`, '-o', `DPkg::Tools::Options::${BIN}::Version=3`, 'install', ...pkgs],
-      { env, stdio: ['ignore', out, out] },
-    );
-    closeSync(out);
-    const aptOutput = readFileSync(join(tmp, 'apt-output.txt'), 'utf8');
-    assert.equal(install.status, 0, aptOutput);
-    const asked = readFileSync(log, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l.startsWith('upkeep-'))
-      .sort();
-    assert.deepEqual(asked, predicted, `policy-rc.d log:\n${readFileSync(log, 'utf8')}`);
-    assert.ok(existsSync(`/boot/vmlinuz-${KREL}`), 'the kernel-like package installed its image');
-
-    // The hook ran before dpkg and printed the same warning into apt's output.
-    assert.match(aptOutput, /upkeep preflight \(before dpkg\):/);
-    assert.match(aptOutput, new RegExp(`${SVC}\\s+1\\.0 -> 2\\.0\\s+MAJOR; restarts ${SVC}\\.service`));
-    assert.match(aptOutput, new RegExp(`Reboot needed: ${KERNEL}`));
-    assert.match(aptOutput, new RegExp(`${LISTED}\\s+1\\.0 -> 2\\.0\\s+MAJOR; probably restarts ${LISTED}\\.service\\s+unit files the package ships \\(${LISTED}\\.list\\), assuming debhelper's default restart`));
-    assert.ok(aptOutput.indexOf('upkeep preflight (before dpkg)') < aptOutput.indexOf(`Unpacking ${SVC}`), 'the warning comes before dpkg unpacks');
-  } finally {
-    if (savedPolicy !== null) {
-      writeFileSync(POLICY, savedPolicy);
+      // The witness: policy-rc.d logs what the real install asks for and denies it.
+      const log = join(tmp, 'policy.log');
+      writeFileSync(POLICY, `#!/bin/sh\necho "$*" >> ${log}\nexit 101\n`);
       chmodSync(POLICY, 0o755);
-    } else rmSync(POLICY, { force: true });
-    if (madeSystemdDir) rmSync('/run/systemd/system', { recursive: true, force: true });
-    rmSync(enableLink, { force: true });
-    spawnSync('dpkg', ['--purge', SVC, START, LISTED, LOOP, KERNEL], { stdio: 'pipe' });
-    rmSync(`/boot/vmlinuz-${KREL}`, { force: true });
-    rmSync(tmp, { recursive: true, force: true });
-  }
-});
+      // debhelper blocks only call deb-systemd-invoke when systemd looks like it runs.
+      if (madeSystemdDir) mkdirSync('/run/systemd/system', { recursive: true });
+      const hookCmd = `${BIN} preflight --hook`;
+      // stdout and stderr into one file, so that the order of the hook's warning and dpkg's lines shows.
+      const out = openSync(join(tmp, 'apt-output.txt'), 'w');
+      const install = spawnSync(
+        'apt-get',
+        [...aptOpts, '-y', '-q', '-o', `DPkg::Pre-Install-Pkgs::=${hookCmd}`, '-o', `DPkg::Tools::Options::${BIN}::Version=3`, 'install', ...pkgs],
+        { env, stdio: ['ignore', out, out] },
+      );
+      closeSync(out);
+      const aptOutput = readFileSync(join(tmp, 'apt-output.txt'), 'utf8');
+      assert.equal(install.status, 0, aptOutput);
+      const asked = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.startsWith('upkeep-'))
+        .sort();
+      assert.deepEqual(asked, predicted, `policy-rc.d log:\n${readFileSync(log, 'utf8')}`);
+      assert.ok(existsSync(`/boot/vmlinuz-${KREL}`), 'the kernel-like package installed its image');
+
+      // The hook ran before dpkg and printed the same warning into apt's output.
+      assert.match(aptOutput, /upkeep preflight \(before dpkg\):/);
+      assert.match(aptOutput, new RegExp(`${SVC}\\s+1\\.0 -> 2\\.0\\s+MAJOR; restarts ${SVC}\\.service`));
+      assert.match(aptOutput, new RegExp(`Reboot needed: ${KERNEL}`));
+      assert.match(
+        aptOutput,
+        new RegExp(
+          `${LISTED}\\s+1\\.0 -> 2\\.0\\s+MAJOR; probably restarts ${LISTED}\\.service\\s+unit files the package ships \\(${LISTED}\\.list\\), assuming debhelper's default restart`,
+        ),
+      );
+      assert.ok(aptOutput.indexOf('upkeep preflight (before dpkg)') < aptOutput.indexOf(`Unpacking ${SVC}`), 'the warning comes before dpkg unpacks');
+    } finally {
+      if (savedPolicy !== null) {
+        writeFileSync(POLICY, savedPolicy);
+        chmodSync(POLICY, 0o755);
+      } else rmSync(POLICY, { force: true });
+      if (madeSystemdDir) rmSync('/run/systemd/system', { recursive: true, force: true });
+      rmSync(enableLink, { force: true });
+      spawnSync('dpkg', ['--purge', SVC, START, LISTED, LOOP, KERNEL], { stdio: 'pipe' });
+      rmSync(`/boot/vmlinuz-${KREL}`, { force: true });
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+);

@@ -38,7 +38,10 @@ test('readUnitSource: /etc wins over /lib, drop-ins from all directories in file
     await writeFile(join(etc, 'app.service.d', 'notes.txt'), '[Unit]\nPartOf=ignored.target\n');
     const source = await readUnitSource('app.service', [etc, lib]);
     assert.equal(source?.main?.file, join(etc, 'app.service'));
-    assert.deepEqual(source?.dropIns.map((d) => d.file), [join(lib, 'app.service.d', '10-a.conf'), join(etc, 'app.service.d', '20-b.conf')]);
+    assert.deepEqual(
+      source?.dropIns.map((d) => d.file),
+      [join(lib, 'app.service.d', '10-a.conf'), join(etc, 'app.service.d', '20-b.conf')],
+    );
     const app = resolveUnit(source!);
     assert.deepEqual([app.wants, app.requires, app.partOf, app.bindsTo], [[], ['db.service'], ['lib.target'], ['db.service']]);
   } finally {
@@ -51,7 +54,8 @@ test('readEnabledUnits: the links in *.wants/ and *.requires/ directories; readU
   try {
     const etc = join(root, 'etc');
     const run = join(root, 'run');
-    for (const d of [join(etc, 'multi-user.target.wants'), join(etc, 'sockets.target.requires'), join(run, 'timers.target.wants'), join(etc, 'app.service.d')]) await mkdir(d, { recursive: true });
+    for (const d of [join(etc, 'multi-user.target.wants'), join(etc, 'sockets.target.requires'), join(run, 'timers.target.wants'), join(etc, 'app.service.d')])
+      await mkdir(d, { recursive: true });
     await symlink('/lib/systemd/system/app.service', join(etc, 'multi-user.target.wants', 'app.service'));
     await symlink('/lib/systemd/system/app.socket', join(etc, 'sockets.target.requires', 'app.socket'));
     await symlink('/lib/systemd/system/app.timer', join(run, 'timers.target.wants', 'app.timer'));

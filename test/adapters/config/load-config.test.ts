@@ -42,9 +42,13 @@ test('the full example loads, masked copy hides every secret', async () => {
 
 test('no file at the default path = the defaults; a missing explicit file is an error', async (t) => {
   if (existsSync(DEFAULT_CONFIG_PATH)) t.skip(`${DEFAULT_CONFIG_PATH} exists on this host`);
-  else assert.deepEqual(await loadConfig({}, {}), { config: defaultConfig(), masked: defaultConfig(), path: DEFAULT_CONFIG_PATH, fromFile: false, warnings: [] });
+  else
+    assert.deepEqual(await loadConfig({}, {}), { config: defaultConfig(), masked: defaultConfig(), path: DEFAULT_CONFIG_PATH, fromFile: false, warnings: [] });
   const missing = join(dir, 'missing.yml');
-  await assert.rejects(loadConfig({ path: missing }, {}), (err: unknown) => err instanceof ConfigError && err.message.includes(`${missing}: no such file`) && err.exitCode === 2);
+  await assert.rejects(
+    loadConfig({ path: missing }, {}),
+    (err: unknown) => err instanceof ConfigError && err.message.includes(`${missing}: no such file`) && err.exitCode === 2,
+  );
 });
 
 test('an empty file is the default config', async () => {
@@ -76,7 +80,9 @@ test('wrong type, and a missing key points at the parent mapping', () => {
 });
 
 test('an empty value points at its key', () => {
-  assert.deepEqual(lines('alerts:\n  channels:\n    - type: slack\n      url:\n'), ['f.yml:4:7: alerts.channels[0].url: expected a string, found an empty value']);
+  assert.deepEqual(lines('alerts:\n  channels:\n    - type: slack\n      url:\n'), [
+    'f.yml:4:7: alerts.channels[0].url: expected a string, found an empty value',
+  ]);
 });
 
 test('YAML syntax errors: every one, at its position', () => {
@@ -95,7 +101,10 @@ test('unset env var: at the value, naming the variable; the value is never print
 test('all issues are listed, in file order', () => {
   const out = lines('zzz: 1\nlog_format: xml\nresync: -1\n');
   assert.equal(out.length, 3);
-  assert.deepEqual(out.map((l) => l.split(': ')[0]), ['f.yml:1:1', 'f.yml:2:13', 'f.yml:3:9']);
+  assert.deepEqual(
+    out.map((l) => l.split(': ')[0]),
+    ['f.yml:1:1', 'f.yml:2:13', 'f.yml:3:9'],
+  );
 });
 
 test('interpolation with default and escape', () => {
@@ -124,7 +133,9 @@ test('a duration out of range: FILE:LINE:COL at the value, naming the range', ()
 });
 
 test('heal.backoff.initial > max: at the offending key', () => {
-  assert.deepEqual(lines('heal:\n  backoff:\n    initial: 2m\n    max: 1m\n'), ['f.yml:3:14: heal.backoff.initial: expected at most heal.backoff.max (1m), found "2m"']);
+  assert.deepEqual(lines('heal:\n  backoff:\n    initial: 2m\n    max: 1m\n'), [
+    'f.yml:3:14: heal.backoff.initial: expected at most heal.backoff.max (1m), found "2m"',
+  ]);
   assert.deepEqual(lines('heal:\n  backoff:\n    max: 500ms\n'), ['f.yml:3:10: heal.backoff.max: expected at least heal.backoff.initial (1s), found "500ms"']);
 });
 
@@ -159,7 +170,13 @@ test('a YAML alias bomb ("billion laughs") is a FILE:LINE:COL error, not an inte
 
 test('a few aliases are fine', () => {
   const r = parseConfigText('services:\n  a: &s { heal: always, checks: [ { docker: true } ] }\n  b: *s\n', 'f.yml', {});
-  assert.deepEqual(r.config.services.map((s) => [s.name, s.heal, s.checks.length]), [['a', 'always', 1], ['b', 'always', 1]]);
+  assert.deepEqual(
+    r.config.services.map((s) => [s.name, s.heal, s.checks.length]),
+    [
+      ['a', 'always', 1],
+      ['b', 'always', 1],
+    ],
+  );
 });
 
 test('a FIFO is refused at once (no hang), /dev/zero too (no endless read)', async (t) => {

@@ -19,7 +19,16 @@ function fakeEngine(containers: Map<string, EngineContainerInspect>) {
     },
     async listContainers(): Promise<EngineContainerSummary[]> {
       calls.list++;
-      return [...containers.values()].map((c) => ({ Id: c.Id, Names: [c.Name], Image: '', ImageID: '', State: c.State.Status, Status: '', Labels: {}, Created: 0 }));
+      return [...containers.values()].map((c) => ({
+        Id: c.Id,
+        Names: [c.Name],
+        Image: '',
+        ImageID: '',
+        State: c.State.Status,
+        Status: '',
+        Labels: {},
+        Created: 0,
+      }));
     },
     async inspectContainer(id: string) {
       calls.inspect++;
@@ -57,7 +66,11 @@ describe('CachedHostReader', () => {
 
     containers.delete(b.Id);
     const third = await reader.read(new Set());
-    assert.deepEqual(third.containers.map((c) => c.name), ['a'], 'a removed container disappears');
+    assert.deepEqual(
+      third.containers.map((c) => c.name),
+      ['a'],
+      'a removed container disappears',
+    );
 
     await reader.read('all');
     assert.deepEqual([reader.lastInspects, calls.info], [1, 2], 'a full read inspects all and asks /info again');

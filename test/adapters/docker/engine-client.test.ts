@@ -58,7 +58,10 @@ describe('EngineClient on a private engine', { timeout: 120_000 }, () => {
     const listed = await client.listContainers({ all: true });
     assert.ok(listed.some((c) => c.Id === created.id && c.Names[0] === '/ec-created'));
     await client.removeContainer(created.id, { force: true });
-    await assert.rejects(client.inspectContainer(created.id), (err: unknown) => err instanceof DockerApiError && err.status === 404 && /no such container/.test(err.message));
+    await assert.rejects(
+      client.inspectContainer(created.id),
+      (err: unknown) => err instanceof DockerApiError && err.status === 404 && /no such container/.test(err.message),
+    );
     await assert.rejects(client.startContainer('does-not-exist'), (err: unknown) => err instanceof DockerApiError && err.status === 404);
   });
 
@@ -88,7 +91,10 @@ describe('EngineClient on a private engine', { timeout: 120_000 }, () => {
     await engine.docker('kill', id);
     const deadline = Date.now() + 10_000;
     while (!seen.some((e) => e.Action === 'die' && e.Actor.ID === id) && Date.now() < deadline) await sleep(50);
-    assert.ok(seen.some((e) => e.Action === 'die' && e.Actor.ID === id && e.Actor.Attributes.name === 'ec-events'), 'die event received');
+    assert.ok(
+      seen.some((e) => e.Action === 'die' && e.Actor.ID === id && e.Actor.Attributes.name === 'ec-events'),
+      'die event received',
+    );
     await engine.crash();
     assert.equal(await Promise.race([done, sleep(10_000).then(() => 'still open')]), 'ended');
     await engine.start();
@@ -113,8 +119,13 @@ describe('EngineClient on a private engine', { timeout: 120_000 }, () => {
 describe('EngineClient errors say what to do', () => {
   test('no socket -> is docker running?', async () => {
     const c = new EngineClient(parseDockerHost('unix:///nonexistent/docker.sock'));
-    await assert.rejects(c.ping(), (err: unknown) =>
-      err instanceof DockerUnavailableError && /no Docker socket at \/nonexistent\/docker.sock/.test(err.message) && /systemctl status docker/.test(err.hint ?? ''));
+    await assert.rejects(
+      c.ping(),
+      (err: unknown) =>
+        err instanceof DockerUnavailableError &&
+        /no Docker socket at \/nonexistent\/docker.sock/.test(err.message) &&
+        /systemctl status docker/.test(err.hint ?? ''),
+    );
     await c.close();
   });
 
@@ -136,12 +147,18 @@ describe('EngineClient errors say what to do', () => {
     if (process.getuid?.() !== 0) return t.skip('needs root to run a child as nobody');
     const dir = mkdtempSync(join(tmpdir(), 'upk-perm-'));
     const sock = join(dir, 'docker.sock');
-    execFileSync('python3', ['-c', `import socket,os; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(sock)}); s.listen(1); os.chmod(${JSON.stringify(sock)}, 0o600)`]);
+    execFileSync('python3', [
+      '-c',
+      `import socket,os; s=socket.socket(socket.AF_UNIX); s.bind(${JSON.stringify(sock)}); s.listen(1); os.chmod(${JSON.stringify(sock)}, 0o600)`,
+    ]);
     execFileSync('chmod', ['755', dir]);
     try {
       // The real entry, as an unprivileged user (nobody), against a root-only socket.
       const script = `import('${new URL('../../../src/adapters/docker/engine-client.ts', import.meta.url).pathname}').then(async (m) => { const c = new m.EngineClient({ kind: 'unix', socketPath: ${JSON.stringify(sock)}, display: 'x' }); try { await c.ping(); } catch (e) { console.log(e.message + ' | ' + e.hint); } await c.close(); })`;
-      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', script], { encoding: 'utf8', cwd: process.cwd() });
+      const out = execFileSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, '--import', 'tsx', '-e', script], {
+        encoding: 'utf8',
+        cwd: process.cwd(),
+      });
       assert.match(out, /permission denied on the Docker socket .* \| run as root \(sudo upkeep \.\.\.\) or add the user to the docker group/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

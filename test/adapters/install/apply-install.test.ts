@@ -31,7 +31,13 @@ async function tempRoot(): Promise<string> {
 
 async function plan(root: string, bin = BIN) {
   const targets = installTargets({ bin, docs: 'file:///x/docs/install.md', configText: '# c\n' });
-  return planInstall({ bin, targets, current: await readTargets(root, installPathsToRead(targets)), manifestText: await readTextIfExists(join(root, MANIFEST_PATH)), manifestWhere: 'm' });
+  return planInstall({
+    bin,
+    targets,
+    current: await readTargets(root, installPathsToRead(targets)),
+    manifestText: await readTextIfExists(join(root, MANIFEST_PATH)),
+    manifestWhere: 'm',
+  });
 }
 
 function fakeSystem(o: { running: boolean; verify?: { ok: boolean; output: string } | null }): SystemOps & { calls: string[] } {
@@ -101,7 +107,10 @@ describe('applyInstall as a real install (fake systemd, temporary root)', () => 
     const sys = fakeSystem({ running: false });
     const r = await applyInstall(await plan(root), root, sys);
     assert.deepEqual(sys.calls, ['verify']);
-    assert.match(r.systemd?.message ?? '', /systemd is not running here .*could not be enabled; once it runs: systemctl daemon-reload && systemctl enable --now upkeep.service/);
+    assert.match(
+      r.systemd?.message ?? '',
+      /systemd is not running here .*could not be enabled; once it runs: systemctl daemon-reload && systemctl enable --now upkeep.service/,
+    );
   });
 
   it('uninstall stops and disables the unit before removing it, and reloads systemd after', async () => {

@@ -110,7 +110,11 @@ describe('AgentMetrics', () => {
     };
     for (const [series, value] of Object.entries(expect)) assert.equal(s.get(series), value, series);
     assert.equal(s.has('upkeep_container_healthy{container="db",service="shop/db"}'), false, 'no healthcheck: no healthy series');
-    assert.equal(seriesOf(s, 'upkeep_heals_total').some((k) => k.includes('one-off')), false, 'not desired: no heal counters');
+    assert.equal(
+      seriesOf(s, 'upkeep_heals_total').some((k) => k.includes('one-off')),
+      false,
+      'not desired: no heal counters',
+    );
   });
 
   it('has HELP and TYPE for every upkeep_ metric, and no process metrics without collectDefault', async () => {
@@ -131,7 +135,10 @@ describe('AgentMetrics', () => {
     assert.equal(seriesOf(s, 'upkeep_container_desired').length, 3);
     assert.equal(seriesOf(s, 'upkeep_container_healthy').length, 2);
 
-    m.observeContainers([{ ...web, healthy: null }, { ...db, service: 'other/db', running: true }]);
+    m.observeContainers([
+      { ...web, healthy: null },
+      { ...db, service: 'other/db', running: true },
+    ]);
     s = await samples(m);
     assert.deepEqual(seriesOf(s, 'upkeep_container_desired'), [
       'upkeep_container_desired{container="db",service="other/db"}',

@@ -18,7 +18,11 @@ const message: AlertMessage = {
   at: '2025-11-20T15:31:00Z',
 };
 
-interface Received { url: string; headers: IncomingMessage['headers']; body: string }
+interface Received {
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
 
 describe('HTTP channels', () => {
   let server: Server;
@@ -65,7 +69,13 @@ describe('HTTP channels', () => {
 
   test('errors: 5xx and 429 retryable, 4xx not, connection refused retryable', async () => {
     const hook = new WebhookNotifier({ url: `${base}/hook` });
-    for (const [code, retryable] of [[500, true], [503, true], [429, true], [404, false], [400, false]] as const) {
+    for (const [code, retryable] of [
+      [500, true],
+      [503, true],
+      [429, true],
+      [404, false],
+      [400, false],
+    ] as const) {
       status = code;
       await assert.rejects(hook.send(message), (e: unknown) => e instanceof DeliveryError && e.retryable === retryable && e.message.includes(String(code)));
     }
@@ -96,7 +106,11 @@ describe('email through a real SMTP server on loopback', () => {
         let data = '';
         stream.on('data', (c) => (data += c));
         stream.on('end', () => {
-          mails.push({ from: session.envelope.mailFrom ? (session.envelope.mailFrom as { address: string }).address : '', to: session.envelope.rcptTo.map((r) => r.address), data });
+          mails.push({
+            from: session.envelope.mailFrom ? (session.envelope.mailFrom as { address: string }).address : '',
+            to: session.envelope.rcptTo.map((r) => r.address),
+            data,
+          });
           cb();
         });
       },

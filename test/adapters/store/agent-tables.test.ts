@@ -21,22 +21,34 @@ describe('store: alert outbox', () => {
     assert.equal(s.enqueueAlert(msg.id, msg, ['hook', 'mail']), 0, 'the same message is not queued twice');
     assert.deepEqual(s.outboxPending(), { count: 2, nextAttemptAt: '2026-11-28T10:00:00.000Z' });
     const due = s.dueAlerts('2026-11-28T10:00:00.000Z');
-    assert.deepEqual(due.map((d) => [d.channel, d.attempts]), [['hook', 0], ['mail', 0]]);
+    assert.deepEqual(
+      due.map((d) => [d.channel, d.attempts]),
+      [
+        ['hook', 0],
+        ['mail', 0],
+      ],
+    );
     assert.deepEqual(due[0]?.message, msg);
 
     s.markFailed(msg.id, 'hook', 'POST answered 503', '2026-11-28T10:00:05.000Z', '2026-11-28T10:00:00.500Z');
     s.markDelivered(msg.id, 'mail', '2026-11-28T10:00:00.600Z');
     assert.deepEqual(s.dueAlerts('2026-11-28T10:00:01.000Z'), [], 'not due before its next attempt');
     const retry = s.dueAlerts('2026-11-28T10:00:05.000Z');
-    assert.deepEqual(retry.map((r) => [r.channel, r.attempts, r.lastError]), [['hook', 1, 'POST answered 503']]);
+    assert.deepEqual(
+      retry.map((r) => [r.channel, r.attempts, r.lastError]),
+      [['hook', 1, 'POST answered 503']],
+    );
 
     s.markFailed(msg.id, 'hook', 'POST answered 404', null, '2026-11-28T10:00:06.000Z');
     assert.deepEqual(s.outboxPending(), { count: 0, nextAttemptAt: null });
     const rows = s.outbox({ messageId: msg.id });
-    assert.deepEqual(rows.map((r) => [r.channel, r.attempts, r.deliveredAt, r.givenUpAt]), [
-      ['hook', 2, null, '2026-11-28T10:00:06.000Z'],
-      ['mail', 1, '2026-11-28T10:00:00.600Z', null],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.channel, r.attempts, r.deliveredAt, r.givenUpAt]),
+      [
+        ['hook', 2, null, '2026-11-28T10:00:06.000Z'],
+        ['mail', 1, '2026-11-28T10:00:00.600Z', null],
+      ],
+    );
     s.close();
   });
 
@@ -61,14 +73,30 @@ describe('store: maintenance windows', () => {
     assert.equal(again.id, w.id, 'the open window of the same source is reused');
     assert.equal(again.endsAt, '2026-11-28T12:00:00.000Z', 'never shortened');
     s.startMaintenance({ source: 'manual', endsAt: '2026-11-28T10:30:00.000Z' });
-    assert.deepEqual(s.activeMaintenance('2026-11-28T10:10:00.000Z').map((x) => x.source), ['apt', 'manual']);
-    assert.deepEqual(s.activeMaintenance('2026-11-28T10:45:00.000Z').map((x) => x.source), ['apt'], 'the manual one expired');
+    assert.deepEqual(
+      s.activeMaintenance('2026-11-28T10:10:00.000Z').map((x) => x.source),
+      ['apt', 'manual'],
+    );
+    assert.deepEqual(
+      s.activeMaintenance('2026-11-28T10:45:00.000Z').map((x) => x.source),
+      ['apt'],
+      'the manual one expired',
+    );
 
     now = new Date('2026-11-28T10:20:00.000Z');
     const ended = s.stopMaintenance({ source: 'apt' });
-    assert.deepEqual(ended.map((x) => [x.source, x.endedAt]), [['apt', '2026-11-28T10:20:00.000Z']]);
-    assert.deepEqual(s.activeMaintenance('2026-11-28T10:20:00.000Z').map((x) => x.source), ['manual']);
-    assert.deepEqual(s.maintenanceEndedSince('2026-11-28T10:19:00.000Z').map((x) => x.source), ['apt']);
+    assert.deepEqual(
+      ended.map((x) => [x.source, x.endedAt]),
+      [['apt', '2026-11-28T10:20:00.000Z']],
+    );
+    assert.deepEqual(
+      s.activeMaintenance('2026-11-28T10:20:00.000Z').map((x) => x.source),
+      ['manual'],
+    );
+    assert.deepEqual(
+      s.maintenanceEndedSince('2026-11-28T10:19:00.000Z').map((x) => x.source),
+      ['apt'],
+    );
     assert.deepEqual(s.maintenanceEndedSince('2026-11-28T10:20:00.000Z'), []);
     s.close();
   });

@@ -19,7 +19,9 @@ after(() => rmSync(root, { recursive: true, force: true }));
 function tables(path: string): string[] {
   const db = new Database(path, { readonly: true });
   try {
-    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name);
+    return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map(
+      (r) => r.name,
+    );
   } finally {
     db.close();
   }
@@ -30,7 +32,12 @@ describe('schema migrations', () => {
     const dir = join(root, `s${n++}`);
     const v1 = openStore({ stateDir: dir, migrations: MIGRATIONS.slice(0, 1), now: () => new Date('2025-11-20T16:00:00.000Z') });
     assert.equal(v1.schemaVersion, 1);
-    v1.saveSnapshot({ host: { id: 'E', name: 'h' }, takenAt: '2025-11-20T15:00:00.000Z', note: 'v1', containers: [desiredOf({ name: 'a' }), desiredOf({ name: 'b' })] });
+    v1.saveSnapshot({
+      host: { id: 'E', name: 'h' },
+      takenAt: '2025-11-20T15:00:00.000Z',
+      note: 'v1',
+      containers: [desiredOf({ name: 'a' }), desiredOf({ name: 'b' })],
+    });
     v1.forget(['b']);
     v1.close();
     assert.deepEqual(tables(join(dir, 'upkeep.db')), ['forgotten', 'schema_migrations', 'snapshot_containers', 'snapshots']);
@@ -38,13 +45,26 @@ describe('schema migrations', () => {
     const current = openStore({ stateDir: dir });
     assert.equal(current.schemaVersion, CURRENT_SCHEMA_VERSION);
     assert.equal(CURRENT_SCHEMA_VERSION, 4);
-    assert.deepEqual(current.latestSnapshot('E')?.containers.map((c) => c.name), ['a']);
+    assert.deepEqual(
+      current.latestSnapshot('E')?.containers.map((c) => c.name),
+      ['a'],
+    );
     assert.deepEqual(current.latestSnapshot('E')?.forgotten, [{ name: 'b', at: '2025-11-20T16:00:00.000Z' }]);
     current.appendTimeline({ kind: 'upgrade', message: 'schema upgraded' });
     assert.equal(current.timeline().length, 1);
     assert.equal(current.diagnostics().integrity, 'ok');
     current.close();
-    assert.deepEqual(tables(join(dir, 'upkeep.db')), ['agent_state', 'alert_outbox', 'forgotten', 'maintenance', 'operator_stops', 'schema_migrations', 'snapshot_containers', 'snapshots', 'timeline']);
+    assert.deepEqual(tables(join(dir, 'upkeep.db')), [
+      'agent_state',
+      'alert_outbox',
+      'forgotten',
+      'maintenance',
+      'operator_stops',
+      'schema_migrations',
+      'snapshot_containers',
+      'snapshots',
+      'timeline',
+    ]);
     const db = new Database(join(dir, 'upkeep.db'), { readonly: true });
     assert.deepEqual(
       (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version),
@@ -64,7 +84,10 @@ describe('schema migrations', () => {
     const dir = join(root, `s${n++}`);
     openStore({ stateDir: dir }).close();
     const broken = [...MIGRATIONS, { version: 5, name: 'broken', sql: 'CREATE TABLE half_done (a); INSERT INTO no_such_table VALUES (1);' }];
-    assert.throws(() => openStore({ stateDir: dir, migrations: broken }), (err: unknown) => err instanceof StoreError && /no such table: no_such_table/.test(err.message));
+    assert.throws(
+      () => openStore({ stateDir: dir, migrations: broken }),
+      (err: unknown) => err instanceof StoreError && /no such table: no_such_table/.test(err.message),
+    );
     assert.ok(!tables(join(dir, 'upkeep.db')).includes('half_done'));
     const s = openStore({ stateDir: dir });
     assert.equal(s.schemaVersion, 4);

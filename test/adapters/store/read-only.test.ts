@@ -37,13 +37,22 @@ after(() => {
 
 describe('a read-only state directory', { skip: !isRoot && 'needs root for a read-only bind mount' }, () => {
   it('a write-mode open fails with a plain message; a read-only open reads a copy and refuses writes', () => {
-    assert.throws(() => openStore({ stateDir: dir }), (e: unknown) => e instanceof StoreError && /read-only|cannot open/.test(e.message));
+    assert.throws(
+      () => openStore({ stateDir: dir }),
+      (e: unknown) => e instanceof StoreError && /read-only|cannot open/.test(e.message),
+    );
     const before = new Set(readdirSync(tmpdir()).filter((n) => n.startsWith('upkeep-ro-')));
     const store = openStore({ stateDir: dir, readOnly: true });
     assert.equal(store.path, join(dir, 'upkeep.db'));
-    assert.deepEqual(store.latestSnapshot('E')?.containers.map((c) => c.name), ['redis']);
+    assert.deepEqual(
+      store.latestSnapshot('E')?.containers.map((c) => c.name),
+      ['redis'],
+    );
     assert.deepEqual(store.operatorStops(), []);
-    assert.throws(() => store.appendTimeline({ kind: 'x', message: 'y' }), (e: unknown) => e instanceof StoreError && /read-only/.test(e.message));
+    assert.throws(
+      () => store.appendTimeline({ kind: 'x', message: 'y' }),
+      (e: unknown) => e instanceof StoreError && /read-only/.test(e.message),
+    );
     store.close();
     const left = readdirSync(tmpdir()).filter((n) => n.startsWith('upkeep-ro-') && !before.has(n));
     assert.deepEqual(left, [], 'the private copy is removed at close');

@@ -78,7 +78,14 @@ describe('openStore: files', () => {
   it('a damaged database (pages overwritten): a StoreError that says so, not a stack trace', () => {
     const dir = fresh();
     const store = openStore({ stateDir: dir });
-    for (let i = 0; i < 20; i++) store.saveSnapshot(snapshot(hostA, `2025-11-20T15:${String(i).padStart(2, '0')}:00.000Z`, Array.from({ length: 20 }, (_, j) => `c${j}`)));
+    for (let i = 0; i < 20; i++)
+      store.saveSnapshot(
+        snapshot(
+          hostA,
+          `2025-11-20T15:${String(i).padStart(2, '0')}:00.000Z`,
+          Array.from({ length: 20 }, (_, j) => `c${j}`),
+        ),
+      );
     store.close();
     const path = join(dir, 'upkeep.db');
     const db = new Database(path);
@@ -175,18 +182,30 @@ describe('Store: snapshots and the desired state', () => {
     const latest = store.latestSnapshot(hostA.id);
     assert.ok(latest);
     assert.equal(latest.id, second.id);
-    assert.deepEqual(latest.containers.map((c) => c.name), ['a', 'c']);
+    assert.deepEqual(
+      latest.containers.map((c) => c.name),
+      ['a', 'c'],
+    );
     assert.deepEqual(latest.containers[0]?.createConfig.Env, ['SECRET_A=pw-a']);
     assert.deepEqual(latest.containers, secondSnapshot.containers, 'read back exactly as saved');
     assert.deepEqual(latest.forgotten, []);
     assert.equal(store.latestSnapshot(hostB.id)?.id, other.id);
     assert.equal(store.latestSnapshot('nobody'), null);
-    assert.deepEqual(store.listSnapshots().map((s) => s.id), [3, 2, 1]);
-    assert.deepEqual(store.listSnapshots({ hostId: hostA.id }).map((s) => [s.id, s.names]), [
-      [3, ['a', 'c']],
-      [1, ['a', 'b']],
-    ]);
-    assert.deepEqual(store.listSnapshots({ limit: 1 }).map((s) => s.id), [3]);
+    assert.deepEqual(
+      store.listSnapshots().map((s) => s.id),
+      [3, 2, 1],
+    );
+    assert.deepEqual(
+      store.listSnapshots({ hostId: hostA.id }).map((s) => [s.id, s.names]),
+      [
+        [3, ['a', 'c']],
+        [1, ['a', 'b']],
+      ],
+    );
+    assert.deepEqual(
+      store.listSnapshots({ limit: 1 }).map((s) => s.id),
+      [3],
+    );
     assert.equal(store.getSnapshot(1)?.note, 'before apt upgrade');
     assert.equal(store.getSnapshot(42), null);
     store.close();
@@ -208,7 +227,10 @@ describe('Store: snapshots and the desired state', () => {
     const r = store.forget(['b', 'nosuch', 'b']);
     assert.deepEqual(r, { at: '2025-11-20T16:00:00.000Z', forgotten: ['b'], notDesired: ['nosuch'] });
     const latest = store.latestSnapshot(hostA.id);
-    assert.deepEqual(latest?.containers.map((c) => c.name), ['a', 'c']);
+    assert.deepEqual(
+      latest?.containers.map((c) => c.name),
+      ['a', 'c'],
+    );
     assert.deepEqual(latest?.forgotten, [{ name: 'b', at: '2025-11-20T16:00:00.000Z' }]);
     assert.deepEqual(store.forget(['b']).notDesired, ['b'], 'forgetting twice changes nothing');
     assert.equal(store.getSnapshot(1)?.containers.length, 2, 'history reads apply forget too');
@@ -216,7 +238,10 @@ describe('Store: snapshots and the desired state', () => {
     clock += 60_000;
     store.saveSnapshot(snapshot(hostA, '2025-11-20T16:01:00.000Z', ['a', 'b']));
     const again = store.latestSnapshot(hostA.id);
-    assert.deepEqual(again?.containers.map((c) => c.name), ['a', 'b']);
+    assert.deepEqual(
+      again?.containers.map((c) => c.name),
+      ['a', 'b'],
+    );
     assert.deepEqual(again?.forgotten, []);
     assert.deepEqual(store.listForgotten(), [{ name: 'b', at: '2025-11-20T16:00:00.000Z' }]);
     store.close();
@@ -230,7 +255,10 @@ describe('Store: snapshots and the desired state', () => {
     s1.appendTimeline({ at: '2025-11-20T15:00:01.000Z', kind: 'snapshot', subject: null, message: 'snapshot 1: 2 containers', data: { id: 1 } });
     s1.close();
     const s2 = openStore({ stateDir: dir, create: false });
-    assert.deepEqual(s2.latestSnapshot(hostA.id)?.containers.map((c) => c.name), ['b']);
+    assert.deepEqual(
+      s2.latestSnapshot(hostA.id)?.containers.map((c) => c.name),
+      ['b'],
+    );
     assert.equal(s2.timeline().length, 1);
     s2.close();
   });
@@ -241,7 +269,7 @@ describe('Store: snapshots and the desired state', () => {
     s.saveSnapshot(snapshot(hostA, 't', ['a', 'b']));
     s.close();
     const db = new Database(join(dir, 'upkeep.db'));
-    db.prepare("UPDATE snapshot_containers SET container = '{\"name\":\"b\"}' WHERE name = 'b'").run();
+    db.prepare('UPDATE snapshot_containers SET container = \'{"name":"b"}\' WHERE name = \'b\'').run();
     db.close();
     const s2 = openStore({ stateDir: dir });
     expectStoreError(() => s2.latestSnapshot(hostA.id), /snapshot 1 in .*: container "b" is unreadable \(missing "desired": true\)/, /take a new snapshot/);
@@ -263,17 +291,21 @@ describe('Store: snapshots and the desired state', () => {
 });
 
 describe('requireDesiredState', () => {
-  it('gives this engine\'s desired state, refuses another engine\'s, and says when there is none', () => {
+  it("gives this engine's desired state, refuses another engine's, and says when there is none", () => {
     const store = openStore({ stateDir: fresh() });
     expectStoreError(() => requireDesiredState(store, hostA), /no snapshot in .* yet/, /upkeep snapshot/);
     store.saveSnapshot(snapshot(hostB, '2025-11-20T15:00:00.000Z', ['z']));
     assert.throws(
       () => requireDesiredState(store, hostA),
-      (err: unknown) => err instanceof ForeignSnapshotError && /taken on host "other-host" \(engine ID ENGINE-B\), not on this engine "covid-host"/.test(err.message),
+      (err: unknown) =>
+        err instanceof ForeignSnapshotError && /taken on host "other-host" \(engine ID ENGINE-B\), not on this engine "covid-host"/.test(err.message),
     );
     assert.equal(requireDesiredState(store, hostA, { allowOtherHost: true }).host.id, hostB.id);
     store.saveSnapshot(snapshot(hostA, '2025-11-20T15:01:00.000Z', ['a']));
-    assert.deepEqual(requireDesiredState(store, hostA).containers.map((c) => c.name), ['a']);
+    assert.deepEqual(
+      requireDesiredState(store, hostA).containers.map((c) => c.name),
+      ['a'],
+    );
     store.close();
   });
 });
@@ -285,15 +317,30 @@ describe('Store: timeline', () => {
     store.appendTimeline({ at: '2025-11-20T16:00:00.000Z', kind: 'event', message: 'daemon restarted' });
     const e = store.appendTimeline({ kind: 'recover', subject: 'covid-lapis', message: 'started' });
     assert.equal(e.at, '2025-11-20T17:00:00.000Z');
-    assert.deepEqual(store.timeline().map((x) => x.detail.message), ['started', 'daemon restarted', 'started']);
-    assert.deepEqual(store.timeline({ kind: 'recover' }).map((x) => x.subject), ['covid-silo', 'covid-lapis']);
-    assert.deepEqual(store.timeline({ since: '2025-11-20T16:00:00.000Z' }).map((x) => x.kind), ['event', 'recover']);
+    assert.deepEqual(
+      store.timeline().map((x) => x.detail.message),
+      ['started', 'daemon restarted', 'started'],
+    );
+    assert.deepEqual(
+      store.timeline({ kind: 'recover' }).map((x) => x.subject),
+      ['covid-silo', 'covid-lapis'],
+    );
+    assert.deepEqual(
+      store.timeline({ since: '2025-11-20T16:00:00.000Z' }).map((x) => x.kind),
+      ['event', 'recover'],
+    );
     assert.deepEqual(store.timeline()[0]?.detail, { seconds: 0.4, message: 'started' });
     assert.deepEqual(store.timeline()[1]?.detail, { message: 'daemon restarted' });
     // limit: the newest N, oldest first
-    assert.deepEqual(store.timeline({ limit: 2 }).map((x) => x.detail.message), ['daemon restarted', 'started']);
+    assert.deepEqual(
+      store.timeline({ limit: 2 }).map((x) => x.detail.message),
+      ['daemon restarted', 'started'],
+    );
     assert.deepEqual(store.timeline({ kinds: ['rec*'] }).length, 2);
-    assert.deepEqual(store.timeline({ until: '2025-11-20T16:00:00.000Z' }).map((x) => x.subject), ['covid-silo']);
+    assert.deepEqual(
+      store.timeline({ until: '2025-11-20T16:00:00.000Z' }).map((x) => x.subject),
+      ['covid-silo'],
+    );
     assert.equal(store.pruneTimeline('2025-11-20T16:00:00.000Z'), 1);
     assert.equal(store.timeline().length, 2);
     store.close();

@@ -44,7 +44,7 @@ describe('decide: intent', () => {
     assert.equal(r.memory.downSince, T0);
   });
 
-  it('treats a flagged stop that finished while upkeep watched as the operator\'s: not healed, recorded once', () => {
+  it("treats a flagged stop that finished while upkeep watched as the operator's: not healed, recorded once", () => {
     const r = one(down({ manuallyStopped: true }));
     assert.equal(r.verdict.kind, 'operator-stopped');
     assert.equal(r.event?.kind, 'operator-stop');

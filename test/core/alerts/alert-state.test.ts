@@ -17,26 +17,65 @@ function run(seq: Array<[number, boolean, boolean?]>, r = rule): { sent: string[
 }
 
 test('a blip shorter than `for` sends nothing', () => {
-  assert.deepEqual(run([[0, true], [5_000, true], [9_000, false]]).sent, []);
+  assert.deepEqual(
+    run([
+      [0, true],
+      [5_000, true],
+      [9_000, false],
+    ]).sent,
+    [],
+  );
 });
 
 test('pending -> firing after `for`, reminders, then resolved once', () => {
-  const r = run([[0, true], [10_000, true], [20_000, true], [70_000, true], [130_000, true], [131_000, false], [140_000, false]]);
+  const r = run([
+    [0, true],
+    [10_000, true],
+    [20_000, true],
+    [70_000, true],
+    [130_000, true],
+    [131_000, false],
+    [140_000, false],
+  ]);
   assert.deepEqual(r.sent, ['10000:firing', '70000:reminder', '130000:reminder', '131000:resolved']);
   assert.equal(r.final.phase, 'inactive');
 });
 
 test('for = 0 fires at once; no reminders with repeat 0', () => {
-  assert.deepEqual(run([[0, true], [1e9, true], [1e9 + 1, false]], { forMs: 0, repeatMs: 0 }).sent, ['0:firing', '1000000001:resolved']);
+  assert.deepEqual(
+    run(
+      [
+        [0, true],
+        [1e9, true],
+        [1e9 + 1, false],
+      ],
+      { forMs: 0, repeatMs: 0 },
+    ).sent,
+    ['0:firing', '1000000001:resolved'],
+  );
 });
 
 test('maintenance holds firing; it is sent when the window ends if still firing', () => {
-  const r = run([[0, true, true], [10_000, true, true], [20_000, true, true], [30_000, true, false], [40_000, false, false]]);
+  const r = run([
+    [0, true, true],
+    [10_000, true, true],
+    [20_000, true, true],
+    [30_000, true, false],
+    [40_000, false, false],
+  ]);
   assert.deepEqual(r.sent, ['30000:firing', '40000:resolved']);
 });
 
 test('an alert that fired and resolved inside a maintenance window sends nothing', () => {
-  assert.deepEqual(run([[0, true, true], [10_000, true, true], [15_000, false, true], [20_000, false, false]]).sent, []);
+  assert.deepEqual(
+    run([
+      [0, true, true],
+      [10_000, true, true],
+      [15_000, false, true],
+      [20_000, false, false],
+    ]).sent,
+    [],
+  );
 });
 
 test('transitions are recorded even when nothing is sent', () => {

@@ -24,15 +24,24 @@ describe('auditFile', () => {
       endLine: 7,
       endColumn: 28,
     });
-    assert.deepEqual(audit.findings.map((f) => `${f.line}:${f.column}`), ['2:3', '7:14']);
-    assert.deepEqual(audit.fixes.map((f) => f.fix.text), ['    restart: always\n', 'always']);
+    assert.deepEqual(
+      audit.findings.map((f) => `${f.line}:${f.column}`),
+      ['2:3', '7:14'],
+    );
+    assert.deepEqual(
+      audit.fixes.map((f) => f.fix.text),
+      ['    restart: always\n', 'always'],
+    );
     assert.equal(audit.isCompose, true);
     assert.deepEqual(audit.parseErrors, []);
   });
 
   it('applies per-rule severities from the project config, and turns rules off', () => {
     const lowered = auditFile({ path: 'c.yml', text: compose }, { severities: { 'restart-policy': 'warning' } });
-    assert.deepEqual(lowered.findings.map((f) => f.severity), ['warning', 'warning']);
+    assert.deepEqual(
+      lowered.findings.map((f) => f.severity),
+      ['warning', 'warning'],
+    );
     const off = auditFile({ path: 'c.yml', text: compose }, { severities: { 'restart-policy': 'off' } });
     assert.deepEqual(off.findings, []);
     assert.deepEqual(off.fixes, []);
@@ -41,10 +50,13 @@ describe('auditFile', () => {
   it('reports parse errors as findings and offers no fix in such a file', () => {
     const text = 'services:\n  web:\n    image: x\n    ports: [80]\n---\na: [\n';
     const audit = auditFile({ path: 'c.yml', text });
-    assert.deepEqual(audit.findings.map((f) => [f.ruleId, f.line, f.fixable]), [
-      ['restart-policy', 2, false],
-      ['invalid-yaml', 7, false],
-    ]);
+    assert.deepEqual(
+      audit.findings.map((f) => [f.ruleId, f.line, f.fixable]),
+      [
+        ['restart-policy', 2, false],
+        ['invalid-yaml', 7, false],
+      ],
+    );
     assert.deepEqual(audit.fixes, []);
     assert.equal(audit.parseErrors.length, 1);
     assert.equal(fixFile({ path: 'c.yml', text }).output, text);
@@ -52,9 +64,18 @@ describe('auditFile', () => {
 
   it('treats a file as a template by its name, or when told', () => {
     const text = 'services:\n  web:\n    image: "{{ image }}"\n    restart: {{ policy }}\n';
-    assert.deepEqual(auditFile({ path: 'c.yml.j2', text }).findings.map((f) => f.ruleId), ['restart-policy']);
-    assert.deepEqual(auditFile({ path: 'c.yml', text }, { template: true }).findings.map((f) => f.ruleId), ['restart-policy']);
-    assert.deepEqual(auditFile({ path: 'c.yml', text }).findings.map((f) => f.ruleId), ['restart-policy']);
+    assert.deepEqual(
+      auditFile({ path: 'c.yml.j2', text }).findings.map((f) => f.ruleId),
+      ['restart-policy'],
+    );
+    assert.deepEqual(
+      auditFile({ path: 'c.yml', text }, { template: true }).findings.map((f) => f.ruleId),
+      ['restart-policy'],
+    );
+    assert.deepEqual(
+      auditFile({ path: 'c.yml', text }).findings.map((f) => f.ruleId),
+      ['restart-policy'],
+    );
     assert.equal(auditFile({ path: 'c.yml', text }).findings[0]?.message.includes('Jinja'), false);
   });
 
@@ -68,7 +89,10 @@ describe('fixFile', () => {
   it('applies the fixes and says which', () => {
     const fixed = fixFile({ path: 'c.yml', text: compose });
     assert.equal(fixed.output, 'services:\n  web:\n    restart: always\n    image: nginx\n    ports: [80]\n  db:\n    image: pg\n    restart: always\n');
-    assert.deepEqual(fixed.applied.map((f) => f.line), [2, 7]);
+    assert.deepEqual(
+      fixed.applied.map((f) => f.line),
+      [2, 7],
+    );
     assert.deepEqual([fixed.skipped, fixed.refused], [[], []]);
   });
 
@@ -90,16 +114,7 @@ describe('fixFile', () => {
     assert.deepEqual(fixed.applied, []);
     assert.deepEqual(
       fixed.refused.map((f) => [f.ruleId, f.severity, f.fixable, f.line, f.column, f.message]),
-      [
-        [
-          'careless',
-          'error',
-          false,
-          3,
-          12,
-          'image is not pinned: fix refused, it would also change services.web.image; nothing was changed there',
-        ],
-      ],
+      [['careless', 'error', false, 3, 12, 'image is not pinned: fix refused, it would also change services.web.image; nothing was changed there']],
     );
   });
 });
@@ -113,7 +128,10 @@ describe('sarifReport', () => {
     };
     assert.equal(log.version, '2.1.0');
     const run = log.runs[0];
-    assert.deepEqual(run?.tool.driver.rules.map((r) => r.id), ['invalid-yaml', 'restart-policy', 'compose-drift', 'healthcheck-for-dependency', 'file-skipped']);
+    assert.deepEqual(
+      run?.tool.driver.rules.map((r) => r.id),
+      ['invalid-yaml', 'restart-policy', 'compose-drift', 'healthcheck-for-dependency', 'file-skipped'],
+    );
     assert.equal(run?.tool.driver.rules[1]?.helpUri, 'https://example.org/upkeep/docs/rules/restart-policy.md');
     assert.equal(run?.tool.driver.rules[3]?.defaultConfiguration.level, 'warning');
     assert.deepEqual(run?.results, [

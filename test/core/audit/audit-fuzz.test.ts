@@ -37,7 +37,11 @@ function mutate(r: Random, text: string): string {
 describe('audit fuzz', () => {
   it('never throws on mutated fixtures, and --fix output always parses', () => {
     const random = prng(4242);
-    const live = [liveContainer('web'), liveContainer('db', { state: 'exited', exitCode: 0 }), liveContainer('silo', { health: { status: 'healthy', failingStreak: 0 } })];
+    const live = [
+      liveContainer('web'),
+      liveContainer('db', { state: 'exited', exitCode: 0 }),
+      liveContainer('silo', { health: { status: 'healthy', failingStreak: 0 } }),
+    ];
     let fixedFiles = 0;
     for (let round = 0; round < 1500; round++) {
       const text = mutate(random, seeds[round % seeds.length] ?? '');

@@ -56,14 +56,20 @@ describe('parseComposeFile', () => {
     );
     assert.equal(s.healthcheck?.disabled, false);
     assert.equal(s.publishedPorts, 2);
-    assert.deepEqual(s.dependsOn.map((d) => [d.service, d.condition]), [
-      ['db', 'service_healthy'],
-      ['cache', 'service_started'],
-    ]);
+    assert.deepEqual(
+      s.dependsOn.map((d) => [d.service, d.condition]),
+      [
+        ['db', 'service_healthy'],
+        ['cache', 'service_started'],
+      ],
+    );
     assert.deepEqual(s.profiles, ['debug', 'tools']);
     assert.deepEqual({ ...s.extends, range: undefined }, { service: 'base', file: 'common.yml', range: undefined });
     const list = only('services:\n  a:\n    depends_on: [db]\n    extends: base\n    healthcheck: {disable: true}\n');
-    assert.deepEqual(list.dependsOn.map((d) => [d.service, d.condition]), [['db', 'service_started']]);
+    assert.deepEqual(
+      list.dependsOn.map((d) => [d.service, d.condition]),
+      [['db', 'service_started']],
+    );
     assert.equal(list.extends?.service, 'base');
     assert.equal(list.extends?.file, null);
     assert.equal(list.healthcheck?.disabled, true);
@@ -83,12 +89,17 @@ describe('parseComposeFile', () => {
     const r = a?.restart[0];
     assert.equal(r?.value, 'unless-stopped');
     assert.equal(r?.inheritedFrom?.anchor, 'd');
-    assert.deepEqual(r?.occurrences, [['x-d', 'restart'], ['services', 'a', 'restart'], ['services', 'b', 'restart']]);
+    assert.deepEqual(r?.occurrences, [
+      ['x-d', 'restart'],
+      ['services', 'a', 'restart'],
+      ['services', 'b', 'restart'],
+    ]);
     assert.deepEqual(b?.restart[0]?.valueRange, r?.valueRange);
   });
 
-  it('prefers a service\'s own key over a merged one, and the first merged map over later ones', () => {
-    const text = 'x-1: &one {restart: always}\nx-2: &two {restart: "no", image: i}\nservices:\n  a:\n    <<: [*one, *two]\n  b:\n    restart: on-failure\n    <<: *two\n';
+  it("prefers a service's own key over a merged one, and the first merged map over later ones", () => {
+    const text =
+      'x-1: &one {restart: always}\nx-2: &two {restart: "no", image: i}\nservices:\n  a:\n    <<: [*one, *two]\n  b:\n    restart: on-failure\n    <<: *two\n';
     const [a, b] = servicesOf(text);
     assert.deepEqual([a?.restart[0]?.value, a?.restart[0]?.inheritedFrom?.anchor], ['always', 'one']);
     assert.deepEqual([b?.restart[0]?.value, b?.restart[0]?.inheritedFrom], ['on-failure', null]);
@@ -101,7 +112,7 @@ describe('parseComposeFile', () => {
     assert.equal(web?.insertion.possible, false);
   });
 
-  it('places a new key after the service key line, at the keys\' indentation, with that line\'s ending', () => {
+  it("places a new key after the service key line, at the keys' indentation, with that line's ending", () => {
     const text = 'services:\r\n  web:  # front\r\n      image: x\r\n';
     const at = only(text).insertion;
     assert.deepEqual(at, { possible: true, offset: text.indexOf('      image'), prefix: '      ', suffix: '\r\n' });
@@ -132,10 +143,13 @@ describe('parseComposeFile', () => {
 
   it('keeps the index of each compose document among all documents', () => {
     const file = parseComposeFile({ path: 'x.yml', text: 'a: 1\n---\nservices:\n  web: {image: x}\n---\nservices:\n  api: {image: y}\n' });
-    assert.deepEqual(file.documents.map((d) => [d.index, d.services.map((s) => s.name)]), [
-      [1, ['web']],
-      [2, ['api']],
-    ]);
+    assert.deepEqual(
+      file.documents.map((d) => [d.index, d.services.map((s) => s.name)]),
+      [
+        [1, ['web']],
+        [2, ['api']],
+      ],
+    );
   });
 
   it('reads a file with a byte-order mark', () => {

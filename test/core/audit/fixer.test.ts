@@ -77,9 +77,7 @@ describe('applyFixes', () => {
     const t = 'services:\n  a:\n    labels:\n      x: "1"\n    image: i\n';
     const at = t.indexOf('    image');
     const fix: Fix = { range: [at, at], text: '      restart: always\n', changes: [{ document: 0, path: ['services', 'a', 'restart'], value: 'always' }] };
-    assert.deepEqual(applyFixes(file(t), false, [{ id: 'x', fix }]).refused, [
-      { id: 'x', reason: 'it would also change services.a.labels.restart' },
-    ]);
+    assert.deepEqual(applyFixes(file(t), false, [{ id: 'x', fix }]).refused, [{ id: 'x', reason: 'it would also change services.a.labels.restart' }]);
   });
 
   it('refuses a fix that breaks the YAML, saying where', () => {
@@ -90,9 +88,7 @@ describe('applyFixes', () => {
 
   it('refuses every fix of a file that does not parse', () => {
     const broken = 'services:\n  a:\n   b: 1\n  c: [\n';
-    const out = applyFixes(file(broken), false, [
-      { id: 'x', fix: { range: [0, 0], text: '#', changes: [] } },
-    ]);
+    const out = applyFixes(file(broken), false, [{ id: 'x', fix: { range: [0, 0], text: '#', changes: [] } }]);
     assert.equal(out.output, broken);
     assert.equal(out.refused.length, 1);
     assert.match(out.refused[0]?.reason ?? '', /^the file cannot be verified after a fix: it would not parse/);

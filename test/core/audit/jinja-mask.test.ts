@@ -39,7 +39,10 @@ describe('maskJinja', () => {
   it('masks a statement or comment at the end of a line after whitespace as a comment', () => {
     const mask = assertOffsetsKept('k: v  {# why #}\nl: w {% endif %}\n');
     assert.equal(mask.masked, 'k: v  #________\nl: w #__________\n');
-    assert.deepEqual(mask.constructs.map((c) => c.maskedAs), ['comment', 'comment']);
+    assert.deepEqual(
+      mask.constructs.map((c) => c.maskedAs),
+      ['comment', 'comment'],
+    );
   });
 
   it('masks Jinja glued to a value as part of the scalar', () => {
@@ -67,18 +70,27 @@ describe('maskJinja', () => {
 
   it('does not end an expression at a }} inside a string literal', () => {
     const mask = assertOffsetsKept('k: {{ "}}" ~ x }}\n');
-    assert.deepEqual(mask.constructs.map((c) => c.range), [[3, 17]]);
+    assert.deepEqual(
+      mask.constructs.map((c) => c.range),
+      [[3, 17]],
+    );
   });
 
   it('reads the keyword of statements with whitespace control', () => {
     const mask = maskJinja('{%- if a -%}\n{%+ for x in y %}\n{% endfor %}\n{% endif %}\n');
-    assert.deepEqual(mask.constructs.map((c) => c.keyword), ['if', 'for', 'endfor', 'endif']);
+    assert.deepEqual(
+      mask.constructs.map((c) => c.keyword),
+      ['if', 'for', 'endfor', 'endif'],
+    );
   });
 
   it('leaves {% raw %} content unmasked', () => {
     const text = 'a: {% raw %}{{ literal }}{% endraw %}\n';
     const mask = assertOffsetsKept(text);
-    assert.deepEqual(mask.constructs.map((c) => c.keyword), ['raw', 'endraw']);
+    assert.deepEqual(
+      mask.constructs.map((c) => c.keyword),
+      ['raw', 'endraw'],
+    );
     assert.equal(mask.masked.slice(12, 25), '{{ literal }}');
   });
 
@@ -102,15 +114,24 @@ describe('maskJinja', () => {
       ],
     );
     const y = text.indexOf('y: 2');
-    assert.deepEqual(blocksAround(mask, y).map((b) => b.kind), ['if', 'for']);
-    assert.deepEqual(blocksAround(mask, text.indexOf('x: 1')).map((b) => b.kind), ['if']);
+    assert.deepEqual(
+      blocksAround(mask, y).map((b) => b.kind),
+      ['if', 'for'],
+    );
+    assert.deepEqual(
+      blocksAround(mask, text.indexOf('x: 1')).map((b) => b.kind),
+      ['if'],
+    );
     assert.deepEqual(blocksAround(mask, text.indexOf('z: 3')), []);
     assert.deepEqual(blocksAround(mask, 0), [], 'the opening tag itself is not inside its block');
   });
 
   it('reports an unclosed block up to the end of the text', () => {
     const text = '{% if a %}\nx: 1\n';
-    assert.deepEqual(maskJinja(text).blocks.map((b) => [b.range, b.closed]), [[[0, text.length], false]]);
+    assert.deepEqual(
+      maskJinja(text).blocks.map((b) => [b.range, b.closed]),
+      [[[0, text.length], false]],
+    );
   });
 
   it('closes blocks left open inside a matching end tag', () => {

@@ -8,7 +8,14 @@ import { auditFile, fixFile } from '../../../src/core/audit/audit-file.js';
 function composeOf(lines: number): string {
   const out = ['services:'];
   for (let i = 0; out.length < lines; i++) {
-    out.push(`  # service ${i}`, `  svc${i}:`, `    image: example/app:${i}`, `    ports: ["${10000 + (i % 50000)}:80"]`, '    environment:', `      - MODE=production-${i}`);
+    out.push(
+      `  # service ${i}`,
+      `  svc${i}:`,
+      `    image: example/app:${i}`,
+      `    ports: ["${10000 + (i % 50000)}:80"]`,
+      '    environment:',
+      `      - MODE=production-${i}`,
+    );
   }
   return out.slice(0, lines).join('\n') + '\n';
 }
@@ -25,7 +32,9 @@ function time(label: string, path: string, text: string): void {
   const t1 = performance.now();
   fixFile({ path, text });
   const t2 = performance.now();
-  console.log(`${label.padEnd(28)} ${(text.length / 1024 / 1024).toFixed(1).padStart(5)} MiB  audit ${((t1 - t0) / 1000).toFixed(2).padStart(6)} s  audit+fix ${((t2 - t1) / 1000).toFixed(2).padStart(6)} s  (${audit.findings.length} findings)`);
+  console.log(
+    `${label.padEnd(28)} ${(text.length / 1024 / 1024).toFixed(1).padStart(5)} MiB  audit ${((t1 - t0) / 1000).toFixed(2).padStart(6)} s  audit+fix ${((t2 - t1) / 1000).toFixed(2).padStart(6)} s  (${audit.findings.length} findings)`,
+  );
 }
 
 const max = Number(process.argv[2] ?? 300_000);

@@ -66,7 +66,10 @@ describe('SARIF output against the official SARIF 2.1.0 schema', () => {
   it('every compose fixture together (many findings, invalid-yaml among them) is valid', () => {
     const findings = findingsOf(inputs, 'test/fixtures/compose');
     assert.ok(findings.length >= 20, `only ${findings.length} findings`);
-    assert.ok(findings.some((f) => f.ruleId === 'invalid-yaml'), 'an invalid-yaml finding');
+    assert.ok(
+      findings.some((f) => f.ruleId === 'invalid-yaml'),
+      'an invalid-yaml finding',
+    );
     assert.ok(new Set(findings.map((f) => f.severity)).size >= 2, 'several severities');
     const log = sarifReport(findings, ALL_RULES, TOOL) as { runs: Array<{ results: unknown[] }> };
     assert.equal(log.runs[0]!.results.length, findings.length);
@@ -95,8 +98,17 @@ describe('SARIF output against the official SARIF 2.1.0 schema', () => {
     const odd = auditFile({ path: 'srv/my stack/[prod] #1/docker-compose {{ env }}.yml.j2', text: 'services:\n  web:\n    restart: "no"\n    ports: [80]\n' });
     const absolute = auditFile({ path: '/srv/äpp/compose.yml', text: 'services:\n  db:\n    image: pg\n    restart: unless-stopped\n' });
     const unreadable: Finding = {
-      ruleId: 'invalid-yaml', severity: 'error', message: 'cannot read the file: EACCES: permission denied', path: 'locked.yml',
-      line: 1, column: 1, endLine: 1, endColumn: 1, fixable: false, suggestion: null, docsUrl: 'docs/rules/invalid-yaml.md',
+      ruleId: 'invalid-yaml',
+      severity: 'error',
+      message: 'cannot read the file: EACCES: permission denied',
+      path: 'locked.yml',
+      line: 1,
+      column: 1,
+      endLine: 1,
+      endColumn: 1,
+      fixable: false,
+      suggestion: null,
+      docsUrl: 'docs/rules/invalid-yaml.md',
     };
     const findings = [...odd.findings, ...absolute.findings, unreadable];
     assert.equal(findings.length, 3);

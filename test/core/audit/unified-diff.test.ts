@@ -61,7 +61,10 @@ describe('unifiedDiff', () => {
   });
 
   it('marks a last line without a newline, and keeps CR of CRLF lines', () => {
-    assert.equal(unifiedDiff('f', 'a\r\nb', 'a\r\nc'), '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\r\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n');
+    assert.equal(
+      unifiedDiff('f', 'a\r\nb', 'a\r\nc'),
+      '--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n a\r\n-b\n\\ No newline at end of file\n+c\n\\ No newline at end of file\n',
+    );
   });
 
   it('counts an empty side as line 0', () => {

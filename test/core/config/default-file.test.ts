@@ -17,7 +17,12 @@ test('every commented setting in the default file is valid when uncommented', ()
     .filter((l) => /^# [a-z ]/.test(l))
     .map((l) => l.slice(2))
     .join('\n');
-  const env = { UPKEEP_WEBHOOK_SECRET: 's', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/X', SMTP_PASSWORD: 'p', UPKEEP_HTTP_TOKEN: '0123456789abcdef' };
+  const env = {
+    UPKEEP_WEBHOOK_SECRET: 's',
+    SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T/B/X',
+    SMTP_PASSWORD: 'p',
+    UPKEEP_HTTP_TOKEN: '0123456789abcdef',
+  };
   const { value, issues } = interpolateTree(parse(uncommented), env);
   assert.deepEqual(issues, []);
   const r = parseConfigObject(value);

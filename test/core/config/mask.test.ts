@@ -14,7 +14,13 @@ test('maskConfig hides secrets, tokens, passwords, header values and Slack URLs'
   });
   const text = JSON.stringify(masked);
   for (const s of [...FULL_SECRETS, 'hdr-secret']) assert.ok(!text.includes(s), s);
-  assert.deepEqual(masked.alerts.channels[0], { type: 'webhook', name: 'webhook', url: 'https://hooks.example/upkeep', secret: '***', headers: { authorization: '***' } });
+  assert.deepEqual(masked.alerts.channels[0], {
+    type: 'webhook',
+    name: 'webhook',
+    url: 'https://hooks.example/upkeep',
+    secret: '***',
+    headers: { authorization: '***' },
+  });
   assert.equal(masked.alerts.channels[1]?.type === 'slack' && masked.alerts.channels[1].url, 'https://hooks.slack.com/***');
   assert.deepEqual(masked.http, { token: '***' });
   assert.deepEqual({ ...masked, alerts: FULL_EXPECTED.alerts, http: FULL_EXPECTED.http }, FULL_EXPECTED, 'nothing else changes');
@@ -38,7 +44,10 @@ test('URL credentials and literal secrets', () => {
 
 test('URL secrets: userinfo, and query or fragment parameters named like a token, key, secret, password or signature', () => {
   assert.equal(maskUrlCredentials('https://hooks.example/upkeep?token=abc123&x=1'), 'https://hooks.example/upkeep?token=***&x=1');
-  assert.equal(maskUrlCredentials('https://h/x?a=1&api_key=K&Secret=S&password=P&sig=G&signature=Z&access_token=T&auth=A#frag'), 'https://h/x?a=1&api_key=***&Secret=***&password=***&sig=***&signature=***&access_token=***&auth=***#frag');
+  assert.equal(
+    maskUrlCredentials('https://h/x?a=1&api_key=K&Secret=S&password=P&sig=G&signature=Z&access_token=T&auth=A#frag'),
+    'https://h/x?a=1&api_key=***&Secret=***&password=***&sig=***&signature=***&access_token=***&auth=***#frag',
+  );
   assert.equal(maskUrlCredentials('https://h/cb#access_token=T&state=1'), 'https://h/cb#access_token=***&state=1');
   assert.equal(maskUrlCredentials('https://ghp_tok@h/x'), 'https://***@h/x');
   assert.equal(maskUrlCredentials('https://h/x?page=2&topic=a'), 'https://h/x?page=2&topic=a');

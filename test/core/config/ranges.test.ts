@@ -44,9 +44,17 @@ test('every timer duration is checked at both ends', () => {
 });
 
 test('alerts.repeat: 0 means no reminders; otherwise 1m..24d (1ms was accepted before)', () => {
-  assert.deepEqual(issues('alerts: { repeat: 1ms }'), [{ path: ['alerts', 'repeat'], message: 'expected 0 (no reminders) or a duration from 1m to 24d, found "1ms"' }]);
-  assert.deepEqual(issues('alerts: { repeat: 30d }'), [{ path: ['alerts', 'repeat'], message: 'expected 0 (no reminders) or a duration from 1m to 24d, found "30d"' }]);
-  for (const [v, ms] of [['0', 0], ['1m', 60_000], ['24d', 24 * 86_400_000]] as const) {
+  assert.deepEqual(issues('alerts: { repeat: 1ms }'), [
+    { path: ['alerts', 'repeat'], message: 'expected 0 (no reminders) or a duration from 1m to 24d, found "1ms"' },
+  ]);
+  assert.deepEqual(issues('alerts: { repeat: 30d }'), [
+    { path: ['alerts', 'repeat'], message: 'expected 0 (no reminders) or a duration from 1m to 24d, found "30d"' },
+  ]);
+  for (const [v, ms] of [
+    ['0', 0],
+    ['1m', 60_000],
+    ['24d', 24 * 86_400_000],
+  ] as const) {
     const r = parseConfigObject(parse(`alerts: { repeat: ${v} }`));
     assert.ok(r.ok, v);
     assert.equal(r.config.alerts.repeatMs, ms);
@@ -64,7 +72,20 @@ heartbeat: { url: "https://h.example", interval: 24h }`),
   );
   assert.ok(r.ok, JSON.stringify(r));
   const c = r.config;
-  const timers = [c.resyncMs, c.heal.crashLoopWindowMs, c.heal.backoffInitialMs, c.heal.backoffMaxMs, c.recovery.graceMs, c.recovery.readyTimeoutMs, c.recovery.runningForMs, c.services[0]!.checks[0]!.intervalMs, c.services[0]!.checks[0]!.timeoutMs, c.alerts.forMs, c.alerts.repeatMs, c.heartbeat!.intervalMs];
+  const timers = [
+    c.resyncMs,
+    c.heal.crashLoopWindowMs,
+    c.heal.backoffInitialMs,
+    c.heal.backoffMaxMs,
+    c.recovery.graceMs,
+    c.recovery.readyTimeoutMs,
+    c.recovery.runningForMs,
+    c.services[0]!.checks[0]!.intervalMs,
+    c.services[0]!.checks[0]!.timeoutMs,
+    c.alerts.forMs,
+    c.alerts.repeatMs,
+    c.heartbeat!.intervalMs,
+  ];
   for (const ms of timers) assert.ok(ms < TIMER_LIMIT, String(ms));
 });
 
@@ -84,7 +105,12 @@ test('every range used as a timer ends below 2^31-1 ms; timeline.retention is th
     assert.ok(r.minMs <= r.maxMs, key);
     if (r.timer) assert.ok(r.maxMs < TIMER_LIMIT_MS, `${key}: ${r.max} is not below 2^31-1 ms`);
   }
-  assert.deepEqual(Object.entries(DURATION_RANGES).filter(([, r]) => !r.timer).map(([k]) => k), ['timeline.retention']);
+  assert.deepEqual(
+    Object.entries(DURATION_RANGES)
+      .filter(([, r]) => !r.timer)
+      .map(([k]) => k),
+    ['timeline.retention'],
+  );
 });
 
 test('docs/config.md and docs/limits.md state every range', async () => {

@@ -59,14 +59,19 @@ test('channel names default to the type, then type-2, ...; explicit names win', 
     - { type: slack, url: "https://b.example" }
     - { type: slack, url: "https://c.example", name: slack-2 }
     - { type: email, host: h, from: f@x, to: one@x, port: 465 }`);
-  assert.deepEqual(c.alerts.channels.map((ch) => ch.name), ['slack', 'slack-3', 'slack-2', 'email']);
+  assert.deepEqual(
+    c.alerts.channels.map((ch) => ch.name),
+    ['slack', 'slack-3', 'slack-2', 'email'],
+  );
   const email = c.alerts.channels[3];
   assert.ok(email?.type === 'email');
   assert.deepEqual([email.to, email.secure], [['one@x'], true]);
 });
 
 test('duplicate explicit channel names are an issue at the second name', () => {
-  const list = issues('alerts:\n  channels:\n    - { type: slack, url: "https://a.example", name: ops }\n    - { type: ntfy, url: "https://b.example", name: ops }');
+  const list = issues(
+    'alerts:\n  channels:\n    - { type: slack, url: "https://a.example", name: ops }\n    - { type: ntfy, url: "https://b.example", name: ops }',
+  );
   assert.deepEqual(list, [{ path: ['alerts', 'channels', 1, 'name'], message: 'expected a unique channel name, found "ops" a second time' }]);
 });
 
@@ -105,7 +110,12 @@ bogus: 1`);
     { path: ['alerts', 'channels', 1, 'url'], message: 'expected an http:// or https:// URL, found "ftp://x"' },
     { path: ['alerts', 'channels', 2, 'to'], message: 'expected a list with >= 1 entries, found an empty list' },
     { path: ['preflight', 'block'], message: 'expected true or false, found "yes"' },
-    { path: ['bogus'], message: 'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight, http, timeline', at: 'key' },
+    {
+      path: ['bogus'],
+      message:
+        'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight, http, timeline',
+      at: 'key',
+    },
   ]);
 });
 
@@ -136,13 +146,17 @@ test('timeline.retention: days, 1d..3650d (longer than a timer may wait: the age
   assert.equal(ok('timeline: { retention: 36h }').timeline.retentionMs, 36 * 3_600_000);
   assert.equal(ok('timeline:').timeline.retentionMs, 90 * 86_400_000);
   assert.deepEqual(issues('timeline: { retention: 12h }'), [{ path: ['timeline', 'retention'], message: 'expected a duration from 1d to 3650d, found "12h"' }]);
-  assert.deepEqual(issues('timeline: { retention: 3651d }'), [{ path: ['timeline', 'retention'], message: 'expected a duration from 1d to 3650d, found "3651d"' }]);
+  assert.deepEqual(issues('timeline: { retention: 3651d }'), [
+    { path: ['timeline', 'retention'], message: 'expected a duration from 1d to 3650d, found "3651d"' },
+  ]);
 });
 
 test('http.token: optional, at least 16 characters, never quoted', () => {
   assert.equal(defaultConfig().http.token, null);
   assert.equal(ok('http: { token: 0123456789abcdef }').http.token, '0123456789abcdef');
-  assert.deepEqual(issues('http: { token: short-secret }'), [{ path: ['http', 'token'], message: 'expected a string of length >= 16, found a string (hidden)' }]);
+  assert.deepEqual(issues('http: { token: short-secret }'), [
+    { path: ['http', 'token'], message: 'expected a string of length >= 16, found a string (hidden)' },
+  ]);
 });
 
 test('a listener other hosts can reach is a warning at listen; loopback is not', async () => {

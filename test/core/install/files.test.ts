@@ -47,11 +47,26 @@ describe('systemd unit', () => {
       assert.ok(lines.includes(l), l);
   });
 
-  it('is hardened without cutting off the Docker socket, Docker\'s files or the state directory', () => {
-    for (const l of ['NoNewPrivileges=yes', 'ProtectSystem=full', 'ProtectHome=read-only', 'PrivateTmp=yes', 'ProtectKernelTunables=yes', 'ProtectKernelModules=yes', 'ProtectControlGroups=yes', 'RestrictSUIDSGID=yes', 'LockPersonality=yes', 'StateDirectory=upkeep', 'StateDirectoryMode=0700'])
+  it("is hardened without cutting off the Docker socket, Docker's files or the state directory", () => {
+    for (const l of [
+      'NoNewPrivileges=yes',
+      'ProtectSystem=full',
+      'ProtectHome=read-only',
+      'PrivateTmp=yes',
+      'ProtectKernelTunables=yes',
+      'ProtectKernelModules=yes',
+      'ProtectControlGroups=yes',
+      'RestrictSUIDSGID=yes',
+      'LockPersonality=yes',
+      'StateDirectory=upkeep',
+      'StateDirectoryMode=0700',
+    ])
       assert.ok(lines.includes(l), l);
     assert.ok(!lines.includes('ProtectSystem=strict'), 'strict would make /var/lib/docker and compose working files read-only');
-    assert.ok(!lines.some((l) => /^(PrivateDevices|PrivateNetwork|RestrictAddressFamilies|InaccessiblePaths)=/.test(l)), 'the unix socket and the network must stay reachable');
+    assert.ok(
+      !lines.some((l) => /^(PrivateDevices|PrivateNetwork|RestrictAddressFamilies|InaccessiblePaths)=/.test(l)),
+      'the unix socket and the network must stay reachable',
+    );
   });
 
   it('every comment is on its own line (systemd has no trailing comments)', () => {

@@ -86,7 +86,10 @@ describe('planInstall', () => {
     assert.equal(plan.manifest.action, 'create');
     assert.equal(plan.manifest.path, MANIFEST_PATH);
     const m = parseManifest(plan.manifest.text);
-    assert.deepEqual(m.entries.map((e) => e.path), targets.map((t) => t.path));
+    assert.deepEqual(
+      m.entries.map((e) => e.path),
+      targets.map((t) => t.path),
+    );
     const config = m.entries.find((e) => e.path === CONFIG_PATH);
     assert.deepEqual(config, { path: CONFIG_PATH, kind: 'file', sha256: sha256('# defaults\n'), mode: '0600' });
     assert.deepEqual(plan.conflicts, []);
@@ -95,7 +98,10 @@ describe('planInstall', () => {
   it('a second run: everything unchanged, the manifest byte-identical, nothing to do', () => {
     const { targets, plan } = fresh();
     const again = planInstall({ bin: BIN, targets, current: installedState(targets), manifestText: plan.manifest.text, manifestWhere: 'm' });
-    assert.ok(again.actions.every((a) => a.action === 'unchanged'), JSON.stringify(again.actions.map((a) => [a.path, a.action])));
+    assert.ok(
+      again.actions.every((a) => a.action === 'unchanged'),
+      JSON.stringify(again.actions.map((a) => [a.path, a.action])),
+    );
     assert.equal(again.manifest.action, 'unchanged');
     assert.equal(installChanges(again), false);
   });
@@ -103,7 +109,13 @@ describe('planInstall', () => {
   it('a new executable: owned files unchanged since install are updated, the symlink re-pointed, the config left alone', () => {
     const { targets, plan } = fresh();
     const targets2 = installTargets({ ...opts, bin: '/srv/upkeep/bin/upkeep' });
-    const next = planInstall({ bin: '/srv/upkeep/bin/upkeep', targets: targets2, current: installedState(targets), manifestText: plan.manifest.text, manifestWhere: 'm' });
+    const next = planInstall({
+      bin: '/srv/upkeep/bin/upkeep',
+      targets: targets2,
+      current: installedState(targets),
+      manifestText: plan.manifest.text,
+      manifestWhere: 'm',
+    });
     assert.equal(actionOf(next, UNIT_PATH), 'update');
     assert.equal(actionOf(next, APT_HOOK_PATH), 'update');
     assert.equal(actionOf(next, SYMLINK_PATH), 'update');
@@ -111,7 +123,10 @@ describe('planInstall', () => {
     assert.equal(next.manifest.action, 'update');
     const m = parseManifest(next.manifest.text);
     assert.equal(m.entries.find((e) => e.path === UNIT_PATH && e.kind === 'file')?.kind, 'file');
-    assert.deepEqual(m.entries.find((e) => e.path === SYMLINK_PATH), { path: SYMLINK_PATH, kind: 'symlink', target: '/srv/upkeep/bin/upkeep' });
+    assert.deepEqual(
+      m.entries.find((e) => e.path === SYMLINK_PATH),
+      { path: SYMLINK_PATH, kind: 'symlink', target: '/srv/upkeep/bin/upkeep' },
+    );
   });
 
   it('edited files are kept and say so; files upkeep did not write are never overwritten', () => {
@@ -152,12 +167,18 @@ describe('planInstall', () => {
     const plan = planInstall({ bin: BIN, targets, current, manifestText: null, manifestWhere: 'm' });
     assert.equal(actionOf(plan, STATE_DIR), 'update');
     assert.equal(actionOf(plan, '/etc'), 'unchanged');
-    assert.ok(!parseManifest(plan.manifest.text).entries.some((e) => e.path === STATE_DIR || e.path === '/etc'), 'pre-existing directories are not upkeep\'s');
+    assert.ok(!parseManifest(plan.manifest.text).entries.some((e) => e.path === STATE_DIR || e.path === '/etc'), "pre-existing directories are not upkeep's");
   });
 
   it('a file where a directory must be: a conflict, and nothing below it is planned', () => {
     const targets = installTargets(opts);
-    const plan = planInstall({ bin: BIN, targets, current: new Map([['/etc/systemd', { kind: 'file', sha256: 'x', mode: 0o644 }]]), manifestText: null, manifestWhere: 'm' });
+    const plan = planInstall({
+      bin: BIN,
+      targets,
+      current: new Map([['/etc/systemd', { kind: 'file', sha256: 'x', mode: 0o644 }]]),
+      manifestText: null,
+      manifestWhere: 'm',
+    });
     assert.equal(plan.conflicts.length, 1);
     assert.match(plan.conflicts[0]!, /\/etc\/systemd is a file, not a directory/);
     assert.equal(actionOf(plan, '/etc/systemd/system'), 'keep');
@@ -168,7 +189,8 @@ describe('planInstall', () => {
     const targets = installTargets(opts);
     assert.throws(
       () => planInstall({ bin: BIN, targets, current: new Map(), manifestText: '{"format": 9}', manifestWhere: '/r/var/lib/upkeep/install-manifest.json' }),
-      (err: unknown) => err instanceof UpkeepError && /\/r\/var\/lib\/upkeep\/install-manifest\.json: .*unknown format/.test(err.message) && err.hint !== undefined,
+      (err: unknown) =>
+        err instanceof UpkeepError && /\/r\/var\/lib\/upkeep\/install-manifest\.json: .*unknown format/.test(err.message) && err.hint !== undefined,
     );
   });
 });
@@ -180,7 +202,9 @@ describe('planUninstall', () => {
     // Directory entries as install leaves them (only what install put there).
     for (const [path, s] of state) {
       if (s.kind !== 'dir') continue;
-      s.entries = targets.filter((t) => t.path.startsWith(`${path}/`) && !t.path.slice(path.length + 1).includes('/')).map((t) => t.path.slice(path.length + 1));
+      s.entries = targets
+        .filter((t) => t.path.startsWith(`${path}/`) && !t.path.slice(path.length + 1).includes('/'))
+        .map((t) => t.path.slice(path.length + 1));
     }
     (state.get(STATE_DIR) as { entries: string[] }).entries.push('install-manifest.json');
     state.set(MANIFEST_PATH, { kind: 'file', sha256: sha256(plan.manifest.text), mode: 0o600 });
@@ -190,7 +214,10 @@ describe('planUninstall', () => {
   it('removes every path install wrote, files first, then its directories innermost first', () => {
     const { state, manifest } = installed();
     const plan = planUninstall({ manifest, current: state, purge: false });
-    assert.ok(plan.actions.every((a) => a.action === 'remove'), JSON.stringify(plan.actions.filter((a) => a.action !== 'remove')));
+    assert.ok(
+      plan.actions.every((a) => a.action === 'remove'),
+      JSON.stringify(plan.actions.filter((a) => a.action !== 'remove')),
+    );
     const order = plan.actions.map((a) => a.path);
     assert.ok(order.indexOf(MANIFEST_PATH) < order.indexOf(STATE_DIR));
     assert.ok(order.indexOf('/etc/systemd/system') < order.indexOf('/etc/systemd'));
@@ -248,9 +275,12 @@ describe('planUninstall', () => {
     ]);
     assert.deepEqual(planUninstall({ manifest: null, current, purge: false }), { installed: false, actions: [] });
     const purge = planUninstall({ manifest: null, current, purge: true });
-    assert.deepEqual(purge.actions.map((a) => [a.path, a.action]), [
-      [CONFIG_PATH, 'remove'],
-      [STATE_DIR, 'remove'],
-    ]);
+    assert.deepEqual(
+      purge.actions.map((a) => [a.path, a.action]),
+      [
+        [CONFIG_PATH, 'remove'],
+        [STATE_DIR, 'remove'],
+      ],
+    );
   });
 });

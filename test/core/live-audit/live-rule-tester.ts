@@ -36,7 +36,11 @@ function contextOf(c: LiveCase): LiveContext {
 export function runLiveRuleTests(rule: LiveRule, tests: LiveRuleTests): void {
   describe(rule.meta.id, () => {
     for (const c of tests.valid) {
-      it(`valid: ${c.name}`, () => assert.deepEqual(auditLive(contextOf(c), [rule]).map((f) => `${f.subject} ${f.messageId}`), []));
+      it(`valid: ${c.name}`, () =>
+        assert.deepEqual(
+          auditLive(contextOf(c), [rule]).map((f) => `${f.subject} ${f.messageId}`),
+          [],
+        ));
     }
     for (const c of tests.invalid) {
       it(`invalid: ${c.name}`, () => {

@@ -1,17 +1,34 @@
 /** Each live rule as valid / invalid tables, compared by message id and data (live-rule-tester.ts). */
-import { daemonSettings, dependencyWithoutHealthcheck, desiredButManuallyStopped, liveRestartPolicy, onFailureExhausted } from '../../../src/core/live-audit/rules.js';
+import {
+  daemonSettings,
+  dependencyWithoutHealthcheck,
+  desiredButManuallyStopped,
+  liveRestartPolicy,
+  onFailureExhausted,
+} from '../../../src/core/live-audit/rules.js';
 import { container, daemon } from '../../helpers/facts.js';
 import { runLiveRuleTests } from './live-rule-tester.js';
 
 const ALWAYS = { name: 'always', maximumRetryCount: 0 } as const;
 const NO = { name: 'no', maximumRetryCount: 0 } as const;
-const compose = (service: string, dependsOn: string[] = [], oneOff = false) => ({ project: 'p', service, containerNumber: 1, workingDir: null, configFiles: [], dependsOn, oneOff });
+const compose = (service: string, dependsOn: string[] = [], oneOff = false) => ({
+  project: 'p',
+  service,
+  containerNumber: 1,
+  workingDir: null,
+  configFiles: [],
+  dependsOn,
+  oneOff,
+});
 
 runLiveRuleTests(liveRestartPolicy, {
   valid: [
     { name: 'always', ctx: { containers: [container({ restartPolicy: ALWAYS })] } },
     { name: 'a job by label', ctx: { containers: [container({ labels: { 'upkeep.role': 'job' } })] } },
-    { name: 'a compose run container', ctx: { containers: [container({ compose: compose('migrate', [], true), labels: { 'com.docker.compose.oneoff': 'True' } })] } },
+    {
+      name: 'a compose run container',
+      ctx: { containers: [container({ compose: compose('migrate', [], true), labels: { 'com.docker.compose.oneoff': 'True' } })] },
+    },
     { name: 'not running', ctx: { containers: [container({ state: 'exited', exitCode: 0 })] } },
   ],
   invalid: [
@@ -51,18 +68,36 @@ runLiveRuleTests(onFailureExhausted, {
   invalid: [
     {
       name: 'used up, exited',
-      ctx: { containers: [container({ name: 'flaky', state: 'exited', exitCode: 1, restartPolicy: { name: 'on-failure', maximumRetryCount: 3 }, restartCount: 3 })] },
+      ctx: {
+        containers: [container({ name: 'flaky', state: 'exited', exitCode: 1, restartPolicy: { name: 'on-failure', maximumRetryCount: 3 }, restartCount: 3 })],
+      },
       errors: [{ messageId: 'exhausted', subject: 'flaky', severity: 'error', data: { max: 3, count: 3 } }],
     },
   ],
 });
 
 runLiveRuleTests(dependencyWithoutHealthcheck, {
-  valid: [{ name: 'the dependency has a healthcheck', ctx: { containers: [container({ name: 'web', compose: compose('web', ['db']) }), container({ name: 'db', compose: compose('db'), health: { status: 'healthy', failingStreak: 0 } })] } }],
+  valid: [
+    {
+      name: 'the dependency has a healthcheck',
+      ctx: {
+        containers: [
+          container({ name: 'web', compose: compose('web', ['db']) }),
+          container({ name: 'db', compose: compose('db'), health: { status: 'healthy', failingStreak: 0 } }),
+        ],
+      },
+    },
+  ],
   invalid: [
     {
       name: 'reported once, on the dependency',
-      ctx: { containers: [container({ name: 'web', compose: compose('web', ['db']) }), container({ name: 'api', compose: compose('api', ['db']) }), container({ name: 'db', compose: compose('db') })] },
+      ctx: {
+        containers: [
+          container({ name: 'web', compose: compose('web', ['db']) }),
+          container({ name: 'api', compose: compose('api', ['db']) }),
+          container({ name: 'db', compose: compose('db') }),
+        ],
+      },
       errors: [{ messageId: 'noHealthcheck', subject: 'db', data: { dependant: 'web', dependency: 'db' } }],
     },
   ],
@@ -72,6 +107,13 @@ runLiveRuleTests(daemonSettings, {
   valid: [{ name: 'enabled at boot, no live-restore', ctx: {} }],
   invalid: [
     { name: 'disabled at boot', ctx: { dockerEnabledAtBoot: false }, errors: [{ messageId: 'notEnabledAtBoot', subject: 'daemon', severity: 'error' }] },
-    { name: 'unknown, with live-restore', ctx: { dockerEnabledAtBoot: null, daemon: daemon({ liveRestore: true }) }, errors: [{ messageId: 'bootUnknown', subject: 'daemon' }, { messageId: 'liveRestore', subject: 'daemon' }] },
+    {
+      name: 'unknown, with live-restore',
+      ctx: { dockerEnabledAtBoot: null, daemon: daemon({ liveRestore: true }) },
+      errors: [
+        { messageId: 'bootUnknown', subject: 'daemon' },
+        { messageId: 'liveRestore', subject: 'daemon' },
+      ],
+    },
   ],
 });

@@ -132,7 +132,10 @@ test('weird lines become problems with their line numbers; nothing throws', () =
     ],
   );
   assert.equal(plan.problems[0]!.text, 'Inst');
-  assert.deepEqual(plan.packages.map((p) => p.name), ['ok']);
+  assert.deepEqual(
+    plan.packages.map((p) => p.name),
+    ['ok'],
+  );
 });
 
 test('an empty plan, or one with no package line and no summary line, is a problem, never "nothing to do"', () => {
@@ -145,17 +148,23 @@ test('an empty plan, or one with no package line and no summary line, is a probl
   assert.deepEqual(nothing.packages, []);
 });
 
-test('a cut Inst line is a problem, and apt\'s summary line catches lines lost or added', () => {
+test("a cut Inst line is a problem, and apt's summary line catches lines lost or added", () => {
   const cut = 'Inst docker-ce [5:24.0.0-1~debian.12~bookworm] (5:25.0.0-1~debian.12~bookworm Docker:12/stable [amd6\n';
   const p1 = parseAptSimulation(cut);
   assert.equal(p1.packages.length, 0);
-  assert.deepEqual(p1.problems.map((p) => [p.line, p.message.split(':')[0]]), [[1, 'unreadable Inst line']]);
+  assert.deepEqual(
+    p1.problems.map((p) => [p.line, p.message.split(':')[0]]),
+    [[1, 'unreadable Inst line']],
+  );
   // Cut at a line boundary: every line reads, but the summary says one is missing.
-  const lost = parseAptSimulation('Inst a [1] (2 D:12 [amd64])\nConf a (2 D:12 [amd64])\n2 upgraded, 1 newly installed, 1 reinstalled, 0 to remove and 0 not upgraded.\n');
+  const lost = parseAptSimulation(
+    'Inst a [1] (2 D:12 [amd64])\nConf a (2 D:12 [amd64])\n2 upgraded, 1 newly installed, 1 reinstalled, 0 to remove and 0 not upgraded.\n',
+  );
   assert.equal(lost.summary?.reinstalled, 1);
-  assert.deepEqual(lost.problems.map((p) => [p.line, p.message]), [
-    [3, "apt's summary counts 4 to unpack and 0 to remove, but the plan has 1 Inst and 0 Remv/Purg lines: it is incomplete or edited"],
-  ]);
+  assert.deepEqual(
+    lost.problems.map((p) => [p.line, p.message]),
+    [[3, "apt's summary counts 4 to unpack and 0 to remove, but the plan has 1 Inst and 0 Remv/Purg lines: it is incomplete or edited"]],
+  );
   const ok = parseAptSimulation('Inst a [1] (2 D:12 [amd64])\nRemv b [1]\n1 upgraded, 0 newly installed, 1 to remove and 3 not upgraded.\n');
   assert.deepEqual(ok.problems, []);
 });
@@ -167,9 +176,15 @@ test('bytes that are not UTF-8: that line is a problem and is not read; the othe
     Buffer.from('2 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n'),
   ]);
   const { text, problems } = decodePlanBytes(bytes);
-  assert.deepEqual(problems.map((p) => [p.line, p.message.split(' (')[0]]), [[2, 'not valid UTF-8']]);
+  assert.deepEqual(
+    problems.map((p) => [p.line, p.message.split(' (')[0]]),
+    [[2, 'not valid UTF-8']],
+  );
   const plan = parseAptSimulation(text);
-  assert.deepEqual(plan.packages.map((p) => p.name), ['a']);
+  assert.deepEqual(
+    plan.packages.map((p) => p.name),
+    ['a'],
+  );
   assert.equal(plan.problems.length, 1, 'the summary no longer matches');
   assert.deepEqual(decodePlanBytes(Buffer.from('Inst a\n')), { text: 'Inst a\n', problems: [] });
 });
@@ -222,7 +237,16 @@ test('Pre-Install-Pkgs v3: fresh installs, a reinstall and a purge (real capture
 
 test('Pre-Install-Pkgs: configure-only steps, version 2, and broken input', () => {
   const v3 = parsePreInstallPkgsV3(
-    ['VERSION 3', 'Dir=/', 'Weird%3Dkey=a%20b%ZZ', '', 'pending 1.0 amd64 same < 1.1 amd64 same **CONFIGURE**', 'short line', 'x 1 all none ? 2 all none /x.deb', ''].join('\n'),
+    [
+      'VERSION 3',
+      'Dir=/',
+      'Weird%3Dkey=a%20b%ZZ',
+      '',
+      'pending 1.0 amd64 same < 1.1 amd64 same **CONFIGURE**',
+      'short line',
+      'x 1 all none ? 2 all none /x.deb',
+      '',
+    ].join('\n'),
   );
   assert.deepEqual(v3.config, { Dir: ['/'], 'Weird=key': ['a b%ZZ'] });
   assert.deepEqual(
@@ -237,7 +261,9 @@ test('Pre-Install-Pkgs: configure-only steps, version 2, and broken input', () =
     ],
   );
 
-  const v2 = parsePreInstallPkgsV3(['VERSION 2', '', 'docker.io 20.10.5 < 20.10.24 /var/cache/apt/archives/docker.io.deb', 'runc 1.1 > - **REMOVE**'].join('\n'));
+  const v2 = parsePreInstallPkgsV3(
+    ['VERSION 2', '', 'docker.io 20.10.5 < 20.10.24 /var/cache/apt/archives/docker.io.deb', 'runc 1.1 > - **REMOVE**'].join('\n'),
+  );
   assert.equal(v2.protocolVersion, 2);
   assert.deepEqual(
     v2.packages.map((p) => [p.name, p.arch, p.oldVersion, p.newVersion, p.action]),
@@ -249,6 +275,9 @@ test('Pre-Install-Pkgs: configure-only steps, version 2, and broken input', () =
 
   const v1 = parsePreInstallPkgsV3('/var/cache/apt/archives/docker.io_20.10.24_amd64.deb\n');
   assert.deepEqual(v1.packages, []);
-  assert.deepEqual(v1.problems.map((p) => p.line), [1]);
+  assert.deepEqual(
+    v1.problems.map((p) => p.line),
+    [1],
+  );
   assert.match(v1.problems[0]!.message, /expected "VERSION 3"/);
 });

@@ -1,10 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  compareDebianVersions,
-  parseDebianVersion,
-  upstreamChange,
-} from '../../../src/core/preflight/debian-version.js';
+import { compareDebianVersions, parseDebianVersion, upstreamChange } from '../../../src/core/preflight/debian-version.js';
 
 const sign = (n: number): number => Math.sign(n);
 

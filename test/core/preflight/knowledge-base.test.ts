@@ -5,14 +5,29 @@ import { KNOWLEDGE_BASE, lookupKnowledge, type KnownEffect } from '../../../src/
 import { analyseMaintainerScript } from '../../../src/core/preflight/maintainer-scripts.js';
 
 test('every package the issue names has a sourced entry', () => {
-  const required = ['docker-ce', 'docker.io', 'containerd.io', 'containerd', 'runc', 'docker-compose-plugin', 'openssh-server', 'systemd', 'dbus', 'libc6', 'linux-image-*'];
+  const required = [
+    'docker-ce',
+    'docker.io',
+    'containerd.io',
+    'containerd',
+    'runc',
+    'docker-compose-plugin',
+    'openssh-server',
+    'systemd',
+    'dbus',
+    'libc6',
+    'linux-image-*',
+  ];
   assert.deepEqual(KNOWLEDGE_BASE.map((e) => e.package).sort(), [...required].sort());
   for (const e of KNOWLEDGE_BASE) assert.ok(e.source.length > 20, `${e.package} has no real source`);
 });
 
 test('lookupKnowledge: exact names, then patterns; unknown packages have no entry', () => {
   assert.equal(lookupKnowledge('docker-ce')?.effects[0]?.action, 'restart');
-  assert.deepEqual(lookupKnowledge('docker.io')?.effects.map((e) => e.action), ['start', 'start']);
+  assert.deepEqual(
+    lookupKnowledge('docker.io')?.effects.map((e) => e.action),
+    ['start', 'start'],
+  );
   assert.equal(lookupKnowledge('linux-image-6.8.0-88-generic')?.rebootNeeded, true);
   assert.equal(lookupKnowledge('linux-image-generic')?.package, 'linux-image-*');
   assert.equal(lookupKnowledge('linux-image'), null);

@@ -45,7 +45,10 @@ test('debhelper 13 systemd templates: restart, try-restart, start-only, stop-bef
   assert.deepEqual(restart.debhelperBlocks, [{ generatedBy: 'dh_installsystemd/13.11.4', startLine: 3, endLine: 15 }]);
   assert.equal(restart.effects[0]!.verb, 'restart');
 
-  const tryRestart = analyseMaintainerScript('postinst', template('postinst-systemd-restartnostart', { UNITFILES: "'foo.service'", RESTART_ACTION: 'try-restart' }));
+  const tryRestart = analyseMaintainerScript(
+    'postinst',
+    template('postinst-systemd-restartnostart', { UNITFILES: "'foo.service'", RESTART_ACTION: 'try-restart' }),
+  );
   assert.deepEqual(summary(tryRestart.effects), ['upgrade try-restart foo.service @8 dh_installsystemd/13.11.4']);
 
   const startOnly = analyseMaintainerScript('postinst', template('postinst-systemd-start', units));
@@ -103,10 +106,20 @@ test('installed on this machine: containerd restarts on upgrade, docker.io only 
     'always start docker.service @104 dh_installsystemd/13.11.4',
     'always start docker.socket @104 dh_installsystemd/13.11.4',
   ]);
-  assert.deepEqual(docker.notes.map((n) => n.line), [62]);
+  assert.deepEqual(
+    docker.notes.map((n) => n.line),
+    [62],
+  );
   assert.deepEqual(
     docker.debhelperBlocks.map((b) => b.generatedBy),
-    ['dh_apparmor/3.0.8-3', 'dh_installdeb/13.11.4', 'dh_installinit/13.11.4', 'dh_installsystemd/13.11.4', 'dh_installsystemd/13.11.4', 'dh_installsystemd/13.11.4'],
+    [
+      'dh_apparmor/3.0.8-3',
+      'dh_installdeb/13.11.4',
+      'dh_installinit/13.11.4',
+      'dh_installsystemd/13.11.4',
+      'dh_installsystemd/13.11.4',
+      'dh_installsystemd/13.11.4',
+    ],
   );
   const dockerPrerm = analyse('prerm', 'installed/docker.io_20.10.24+dfsg1-1+deb12u1+b6.prerm');
   assert.deepEqual(summary(dockerPrerm.effects), [
@@ -180,7 +193,10 @@ test('candidates fetched with apt-get download: openssh-server and cron restart 
     'upgrade restart ssh.socket @219 dh_installsystemd/13.11.4',
     'install start ssh.socket @219 dh_installsystemd/13.11.4',
   ]);
-  assert.deepEqual(ssh.notes.map((n) => n.line), [159]);
+  assert.deepEqual(
+    ssh.notes.map((n) => n.line),
+    [159],
+  );
   assert.deepEqual(summary(analyse('prerm', 'candidate/openssh-server_1%3a9.2p1-2+deb12u10.prerm').effects), [
     'remove stop ssh.socket @5 dh_installsystemd/13.11.4',
     'remove stop rescue-ssh.target @10 dh_installsystemd/13.11.4',
@@ -264,7 +280,11 @@ test('effectsOfUpgrade names a computed unit from the units the package ships, a
     ].join('\n'),
   );
   assert.deepEqual(postinst.effects, []);
-  assert.deepEqual(postinst.unresolved.map((u) => `${u.when} ${u.action} @${u.evidence.line}`), ['upgrade restart @4', 'install start @8'], 'evidenced by the line the unit comes from');
+  assert.deepEqual(
+    postinst.unresolved.map((u) => `${u.when} ${u.action} @${u.evidence.line}`),
+    ['upgrade restart @4', 'install start @8'],
+    'evidenced by the line the unit comes from',
+  );
   const scripts = { oldPrerm: null, newPreinst: null, oldPostrm: null, newPostinst: postinst };
   assert.equal(hasUnresolvedUpgradeEffects(scripts, '1.0', '2.0'), true);
   assert.deepEqual(effectsOfUpgrade(scripts, '1.0', '2.0'), [], 'without the shipped units nothing can be named');
@@ -276,15 +296,24 @@ test('effectsOfUpgrade names a computed unit from the units the package ships, a
   // A unit the script names itself is not doubled.
   const both = analyseMaintainerScript('postinst', 'systemctl restart fakeloop.service\nfor u in $(x); do systemctl restart "$u"; done\n');
   const one = effectsOfUpgrade({ oldPrerm: null, newPreinst: null, oldPostrm: null, newPostinst: both }, '1.0', '2.0', { shippedUnits: ['fakeloop.service'] });
-  assert.deepEqual(one.map((e) => `${e.unit} ${e.unitFrom ?? 'script'}`), ['fakeloop.service script']);
+  assert.deepEqual(
+    one.map((e) => `${e.unit} ${e.unitFrom ?? 'script'}`),
+    ['fakeloop.service script'],
+  );
 });
 
 test('prerm and postrm: $1 decides between upgrade and remove; odd shell is reported, not thrown', () => {
   const prerm = analyseMaintainerScript(
     'prerm',
-    ['case "$1" in', '  upgrade) systemctl stop a.service ;;', '  remove|deconfigure) systemctl stop b.service ;;', 'esac', 'systemctl stop c.service'].join('\n'),
+    ['case "$1" in', '  upgrade) systemctl stop a.service ;;', '  remove|deconfigure) systemctl stop b.service ;;', 'esac', 'systemctl stop c.service'].join(
+      '\n',
+    ),
   );
-  assert.deepEqual(summary(prerm.effects), ['upgrade stop a.service @2 hand-written', 'remove stop b.service @3 hand-written', 'always stop c.service @5 hand-written']);
+  assert.deepEqual(summary(prerm.effects), [
+    'upgrade stop a.service @2 hand-written',
+    'remove stop b.service @3 hand-written',
+    'always stop c.service @5 hand-written',
+  ]);
 
   const postrm = analyseMaintainerScript('postrm', 'if [ "$1" = purge ]; then systemctl stop gone.service; fi\n');
   assert.deepEqual(summary(postrm.effects), ['remove stop gone.service @1 hand-written']);

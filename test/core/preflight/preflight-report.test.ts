@@ -17,7 +17,13 @@ import { actualOf, desiredOf } from '../recovery/fixtures.js';
 const plan = parseAptSimulation(readFileSync(new URL('../../fixtures/apt/incident-plan.txt', import.meta.url), 'utf8'));
 const evidence: PackageEvidence[] = plan.packages.map((pkg) => {
   const kb = lookupKnowledge(pkg.name);
-  return { pkg, effects: kb?.effects ?? [], source: kb ? `knowledge base: ${kb.source}` : 'none', rebootNeeded: kb?.rebootNeeded ?? false, notes: kb?.notes ?? [] };
+  return {
+    pkg,
+    effects: kb?.effects ?? [],
+    source: kb ? `knowledge base: ${kb.source}` : 'none',
+    rebootNeeded: kb?.rebootNeeded ?? false,
+    notes: kb?.notes ?? [],
+  };
 });
 const us = { name: 'unless-stopped', maximumRetryCount: 0 } as const;
 const no = { name: 'no', maximumRetryCount: 0 } as const;
@@ -33,7 +39,13 @@ const containers = [
 ];
 
 test('the incident plan: docker restarts, a reboot is needed, the no-policy stack stays down', () => {
-  const r = buildPreflightReport({ evidence, runningKernel: '6.8.0-87-generic', installedKernels: ['6.8.0-87-generic'], rebootRequiredFlag: false, host: { daemon: daemon(), containers } });
+  const r = buildPreflightReport({
+    evidence,
+    runningKernel: '6.8.0-87-generic',
+    installedKernels: ['6.8.0-87-generic'],
+    rebootRequiredFlag: false,
+    host: { daemon: daemon(), containers },
+  });
   const line = (name: string) => r.packages.find((p) => p.name === name)!;
   assert.equal(line('containerd.io').change, 'major');
   assert.equal(line('containerd.io').risk, 'high');
@@ -60,13 +72,21 @@ test('the incident plan: docker restarts, a reboot is needed, the no-policy stac
 });
 
 test('live-restore covers a patch upgrade of docker, not a major one', () => {
-  const patch = evidence.map((e) => (e.pkg.name === 'docker-ce' ? { ...e, pkg: { ...e.pkg, newVersion: '5:28.3.3-1~ubuntu.24.04~noble' } } : e)).filter((e) => !e.pkg.name.startsWith('linux-image'));
+  const patch = evidence
+    .map((e) => (e.pkg.name === 'docker-ce' ? { ...e, pkg: { ...e.pkg, newVersion: '5:28.3.3-1~ubuntu.24.04~noble' } } : e))
+    .filter((e) => !e.pkg.name.startsWith('linux-image'));
   const lr = daemon({ liveRestore: true });
   const r = buildPreflightReport({ evidence: patch, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: lr, containers } });
   assert.equal(r.docker.liveRestoreCovers, true);
   assert.equal(r.summary.containersStop, 0);
   assert.equal(r.exitCode, 0);
-  const major = buildPreflightReport({ evidence: evidence.filter((e) => !e.pkg.name.startsWith('linux-image')), runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: lr, containers } });
+  const major = buildPreflightReport({
+    evidence: evidence.filter((e) => !e.pkg.name.startsWith('linux-image')),
+    runningKernel: 'x',
+    installedKernels: [],
+    rebootRequiredFlag: false,
+    host: { daemon: lr, containers },
+  });
   assert.equal(major.docker.liveRestoreCovers, false);
   assert.equal(major.exitCode, 3);
 });
@@ -84,12 +104,26 @@ const unit = (name: string, text: string) => resolveUnit({ name, main: { file: `
 test('propagation through the unit files: a docker.service bound to containerd restarts with it; Wants= carries nothing', () => {
   const onlyContainerd = evidence.filter((e) => e.pkg.name === 'containerd.io');
   const wants = new Map([['docker.service', unit('docker.service', '[Unit]\nWants=containerd.service\nAfter=containerd.service\n')]]);
-  const r1 = buildPreflightReport({ evidence: onlyContainerd, units: wants, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers } });
+  const r1 = buildPreflightReport({
+    evidence: onlyContainerd,
+    units: wants,
+    runningKernel: 'x',
+    installedKernels: [],
+    rebootRequiredFlag: false,
+    host: { daemon: daemon(), containers },
+  });
   assert.equal(r1.docker.restarts, false);
   assert.deepEqual(r1.propagated, []);
   assert.equal(r1.exitCode, 0);
   const binds = new Map([['docker.service', unit('docker.service', '[Unit]\nBindsTo=containerd.service\n')]]);
-  const r2 = buildPreflightReport({ evidence: onlyContainerd, units: binds, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers } });
+  const r2 = buildPreflightReport({
+    evidence: onlyContainerd,
+    units: binds,
+    runningKernel: 'x',
+    installedKernels: [],
+    rebootRequiredFlag: false,
+    host: { daemon: daemon(), containers },
+  });
   assert.deepEqual(r2.propagated, [{ unit: 'docker.service', action: 'try-restart', cause: { unit: 'containerd.service', dependency: 'BindsTo' } }]);
   assert.deepEqual(r2.restartedUnits, ['containerd.service', 'docker.service']);
   assert.equal(r2.docker.restarts, true);
@@ -114,7 +148,13 @@ test('a locally modified conffile makes a package at least med risk, with the pa
 });
 
 test('the incident report as a person reads it: the key lines', () => {
-  const r = buildPreflightReport({ evidence, runningKernel: '6.8.0-87-generic', installedKernels: ['6.8.0-87-generic'], rebootRequiredFlag: false, host: { daemon: daemon(), containers } });
+  const r = buildPreflightReport({
+    evidence,
+    runningKernel: '6.8.0-87-generic',
+    installedKernels: ['6.8.0-87-generic'],
+    rebootRequiredFlag: false,
+    host: { daemon: daemon(), containers },
+  });
   const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: { NO_COLOR: '1' } };
   const text = renderPreflightText(io, r, null, 'incident-plan.txt');
   assert.match(text, /^46 packages to change \(incident-plan\.txt\)$/m);
@@ -143,7 +183,14 @@ test('desired containers already down before the upgrade: listed with why, count
   ];
   const libs = evidence.filter((e) => e.pkg.name.startsWith('lib') && e.effects.length === 0);
   const desired = { takenAt: '2026-11-20T09:00:00Z', containers: [web, api, db, gone, job] };
-  const quiet = buildPreflightReport({ evidence: libs, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers: actual }, desired });
+  const quiet = buildPreflightReport({
+    evidence: libs,
+    runningKernel: 'x',
+    installedKernels: [],
+    rebootRequiredFlag: false,
+    host: { daemon: daemon(), containers: actual },
+    desired,
+  });
   assert.deepEqual(
     quiet.alreadyDown!.map((c) => [c.name, c.state, c.reason, c.runningAtEnd]),
     [
@@ -162,7 +209,14 @@ test('desired containers already down before the upgrade: listed with why, count
 
   // A docker restart starts the stopped "always" one again (even after docker stop); "no" stays down.
   const dockerCe = evidence.filter((e) => e.pkg.name === 'docker-ce');
-  const restart = buildPreflightReport({ evidence: dockerCe, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers: actual }, desired });
+  const restart = buildPreflightReport({
+    evidence: dockerCe,
+    runningKernel: 'x',
+    installedKernels: [],
+    rebootRequiredFlag: false,
+    host: { daemon: daemon(), containers: actual },
+    desired,
+  });
   const api2 = restart.alreadyDown!.find((c) => c.name === 'api')!;
   assert.equal(api2.runningAtEnd, 'yes');
   assert.match(api2.afterMaintenance.reason, /restart policy "always": the daemon starts it at its next start/);
@@ -171,12 +225,22 @@ test('desired containers already down before the upgrade: listed with why, count
   const io = { stdout: { write: () => true }, stderr: { write: () => true }, env: { NO_COLOR: '1' } };
   const text = renderPreflightText(io, quiet, null, 'plan.txt');
   assert.match(text, /^Already down before the upgrade: 3 desired containers \(snapshot of 2026-11-20T09:00:00Z\) are not running now:$/m);
-  assert.match(text, /^ {2}web \(no\): manually stopped \(docker stop\), exited \(137\) at 2026-11-20T10:00:00Z; stays down: nothing in this upgrade starts it/m);
+  assert.match(
+    text,
+    /^ {2}web \(no\): manually stopped \(docker stop\), exited \(137\) at 2026-11-20T10:00:00Z; stays down: nothing in this upgrade starts it/m,
+  );
   assert.match(text, /^ {2}gone \(removed\): removed since the snapshot; stays down: Docker cannot start a removed container/m);
 
   // No desired state (no store, no snapshot of this engine): nothing is said, the exit code is the packages'.
   for (const none of [null, undefined]) {
-    const r = buildPreflightReport({ evidence: libs, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: { daemon: daemon(), containers: actual }, desired: none });
+    const r = buildPreflightReport({
+      evidence: libs,
+      runningKernel: 'x',
+      installedKernels: [],
+      rebootRequiredFlag: false,
+      host: { daemon: daemon(), containers: actual },
+      desired: none,
+    });
     assert.equal(r.alreadyDown, null);
     assert.equal(r.summary.alreadyDown, 0);
     assert.equal(r.exitCode, 0);
@@ -184,8 +248,12 @@ test('desired containers already down before the upgrade: listed with why, count
   }
   // Every desired container runs: an empty list, exit 0.
   const allUp = buildPreflightReport({
-    evidence: libs, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false,
-    host: { daemon: daemon(), containers: [actualOf(db, 'running')] }, desired: { takenAt: 't', containers: [db] },
+    evidence: libs,
+    runningKernel: 'x',
+    installedKernels: [],
+    rebootRequiredFlag: false,
+    host: { daemon: daemon(), containers: [actualOf(db, 'running')] },
+    desired: { takenAt: 't', containers: [db] },
   });
   assert.deepEqual(allUp.alreadyDown, []);
   assert.equal(allUp.exitCode, 0);
@@ -214,11 +282,16 @@ test('effects assumed from the shipped units read "probably restarts", name thei
   assert.equal(r.packages[0]!.confidence, 'low');
   assert.equal(r.packages[0]!.risk, 'med');
   assert.deepEqual(r.restartedUnits, ['fakesvc.service']);
-  assert.equal(buildPreflightReport({ evidence: evidence.slice(0, 1), runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: null }).packages[0]!.confidence, 'medium');
+  assert.equal(
+    buildPreflightReport({ evidence: evidence.slice(0, 1), runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: null }).packages[0]!
+      .confidence,
+    'medium',
+  );
 });
 
 test('a plan line that could not be read makes the verdict unknown (exit 4), never "all come back"', () => {
-  const cut = 'Inst libfoo [1.0] (1.1 Debian:12/stable [amd64])\nInst docker-ce [5:24.0.0-1~debian.12~bookworm] (5:25.0.0-1~debian.12~bookworm Docker:12/stable [amd6\n';
+  const cut =
+    'Inst libfoo [1.0] (1.1 Debian:12/stable [amd64])\nInst docker-ce [5:24.0.0-1~debian.12~bookworm] (5:25.0.0-1~debian.12~bookworm Docker:12/stable [amd6\n';
   const full = cut.replace('[amd6\n', '[amd64])\n');
   const running = [container({ name: 'redis', restartPolicy: no })];
   const reportOf = (text: string) => {
@@ -227,7 +300,14 @@ test('a plan line that could not be read makes the verdict unknown (exit 4), nev
       const kb = lookupKnowledge(pkg.name);
       return { pkg, effects: kb?.effects ?? [], source: kb ? `knowledge base: ${kb.source}` : 'none', rebootNeeded: false, notes: [] };
     });
-    return buildPreflightReport({ evidence: ev, planProblems: p.problems, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: { daemon: daemon(), containers: running } });
+    return buildPreflightReport({
+      evidence: ev,
+      planProblems: p.problems,
+      runningKernel: 'k',
+      installedKernels: ['k'],
+      rebootRequiredFlag: false,
+      host: { daemon: daemon(), containers: running },
+    });
   };
   const complete = reportOf(full);
   assert.equal(complete.verdict, 'at-risk');
@@ -239,21 +319,44 @@ test('a plan line that could not be read makes the verdict unknown (exit 4), nev
   assert.match(truncated.unknownReasons[0]!, /^plan line 2: unreadable Inst line.*\("Inst docker-ce /);
   assert.match(truncated.advice.join('\n'), /make the plan readable/);
   // The same with nothing running: still unknown, not "nothing stops".
-  const empty = buildPreflightReport({ evidence: [], planProblems: parseAptSimulation('').problems, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: null });
+  const empty = buildPreflightReport({
+    evidence: [],
+    planProblems: parseAptSimulation('').problems,
+    runningKernel: 'k',
+    installedKernels: ['k'],
+    rebootRequiredFlag: false,
+    host: null,
+  });
   assert.equal(empty.exitCode, 4);
 });
 
 test('a package whose effects are unknown: verdict unknown, EFFECTS UNKNOWN on its line; a proven risk still wins (exit 3)', () => {
   const pkg = { name: 'weird', arch: 'amd64', oldVersion: '1.0', newVersion: '1.1', origins: [], action: 'upgrade' as const, debPath: null, line: 1 };
-  const ev: PackageEvidence = { pkg, effects: [], source: 'installed scripts', rebootNeeded: false, notes: [], unknown: ['postinst line 7: unexpected ")" (not analysed)'] };
-  const base = { runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: { daemon: daemon(), containers: [container({ name: 'a', restartPolicy: always })] } };
+  const ev: PackageEvidence = {
+    pkg,
+    effects: [],
+    source: 'installed scripts',
+    rebootNeeded: false,
+    notes: [],
+    unknown: ['postinst line 7: unexpected ")" (not analysed)'],
+  };
+  const base = {
+    runningKernel: 'k',
+    installedKernels: ['k'],
+    rebootRequiredFlag: false,
+    host: { daemon: daemon(), containers: [container({ name: 'a', restartPolicy: always })] },
+  };
   const r = buildPreflightReport({ evidence: [ev], ...base });
   assert.equal(r.verdict, 'unknown');
   assert.equal(r.exitCode, 4);
   assert.equal(r.packages[0]!.risk, 'med');
   assert.match(r.packages[0]!.effects[0]!, /^EFFECTS UNKNOWN: postinst line 7/);
   assert.deepEqual(r.unknownReasons, ['weird: postinst line 7: unexpected ")" (not analysed)']);
-  const kernel = { ...ev, pkg: { ...pkg, name: 'linux-image-9.9.9-1-amd64', oldVersion: null, newVersion: '9.9.9-1', action: 'install' as const }, unknown: [] };
+  const kernel = {
+    ...ev,
+    pkg: { ...pkg, name: 'linux-image-9.9.9-1-amd64', oldVersion: null, newVersion: '9.9.9-1', action: 'install' as const },
+    unknown: [],
+  };
   const both = buildPreflightReport({ evidence: [ev, kernel], ...base });
   assert.equal(both.verdict, 'at-risk');
   assert.equal(both.exitCode, 3);
@@ -268,5 +371,9 @@ test('docker.service restarts and the containers could not be read: unknown (exi
   assert.equal(r.exitCode, 4);
   assert.deepEqual(r.unknownReasons, ['docker.service restarts and the containers could not be read: which come back is not known']);
   const libs = evidence.filter((e) => e.pkg.name.startsWith('lib') && e.effects.length === 0);
-  assert.equal(buildPreflightReport({ evidence: libs, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: null }).exitCode, 0, 'nothing touches docker: the containers do not matter');
+  assert.equal(
+    buildPreflightReport({ evidence: libs, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: null }).exitCode,
+    0,
+    'nothing touches docker: the containers do not matter',
+  );
 });

@@ -12,7 +12,13 @@ import { container, daemon } from '../../helpers/facts.js';
 const plan = parseAptSimulation(readFileSync(new URL('../../fixtures/apt/incident-plan.txt', import.meta.url), 'utf8'));
 const evidence: PackageEvidence[] = plan.packages.map((pkg) => {
   const kb = lookupKnowledge(pkg.name);
-  return { pkg, effects: kb?.effects ?? [], source: kb ? `knowledge base: ${kb.source}` : 'none', rebootNeeded: kb?.rebootNeeded ?? false, notes: kb?.notes ?? [] };
+  return {
+    pkg,
+    effects: kb?.effects ?? [],
+    source: kb ? `knowledge base: ${kb.source}` : 'none',
+    rebootNeeded: kb?.rebootNeeded ?? false,
+    notes: kb?.notes ?? [],
+  };
 });
 const report = buildPreflightReport({
   evidence,

@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import {
-  lastSetting,
-  parseUnitFile,
-  propagateRestarts,
-  resolveUnit,
-  type UnitDefinition,
-} from '../../../src/core/preflight/systemd-units.js';
+import { lastSetting, parseUnitFile, propagateRestarts, resolveUnit, type UnitDefinition } from '../../../src/core/preflight/systemd-units.js';
 
 const unitFixture = (name: string): { file: string; text: string } => ({
   file: `/lib/systemd/system/${name}`,
@@ -42,10 +36,10 @@ test('a containerd restart does not reach docker.service (Wants only); a docker.
     { unit: 'docker.socket', action: 'restart', cause: null },
     { unit: 'docker.service', action: 'try-restart', cause: { unit: 'docker.socket', dependency: 'Requires' } },
   ]);
-  assert.deepEqual(propagateRestarts([{ unit: 'docker.socket', action: 'stop' }], units).map((c) => `${c.action} ${c.unit}`), [
-    'stop docker.socket',
-    'stop docker.service',
-  ]);
+  assert.deepEqual(
+    propagateRestarts([{ unit: 'docker.socket', action: 'stop' }], units).map((c) => `${c.action} ${c.unit}`),
+    ['stop docker.socket', 'stop docker.service'],
+  );
 });
 
 test('BindsTo and PartOf propagate, transitively and once; Wants does not', () => {
@@ -82,12 +76,27 @@ test('drop-ins append to lists, an empty assignment resets, a later single value
   assert.equal(lastSetting(docker, 'Service.Restart'), 'always');
   assert.deepEqual(docker.settings['Service.Restart'], ['on-failure', 'always']);
   const units = byName(docker, realUnit('containerd.service'));
-  assert.deepEqual(propagateRestarts([{ unit: 'containerd.service', action: 'restart' }], units).map((c) => c.unit), ['containerd.service', 'docker.service']);
+  assert.deepEqual(
+    propagateRestarts([{ unit: 'containerd.service', action: 'restart' }], units).map((c) => c.unit),
+    ['containerd.service', 'docker.service'],
+  );
 });
 
 test('unit file syntax: continuations, comments, problems collected with lines', () => {
   const parsed = parseUnitFile(
-    ['Orphan=1', '[Unit]', '# comment', '; other comment', 'After=a.service \\', '  b.service', 'garbage line', '[Service]', 'ExecStart=/bin/x \\', '# inside', '  --flag'].join('\n'),
+    [
+      'Orphan=1',
+      '[Unit]',
+      '# comment',
+      '; other comment',
+      'After=a.service \\',
+      '  b.service',
+      'garbage line',
+      '[Service]',
+      'ExecStart=/bin/x \\',
+      '# inside',
+      '  --flag',
+    ].join('\n'),
     'x.service',
   );
   assert.deepEqual(

@@ -49,7 +49,7 @@ describe('compose config --hash', () => {
 });
 
 describe('composeVerdict: compose only when it would create what was there', () => {
-  it('uses compose when the hash it computes now is the old container\'s', () => {
+  it("uses compose when the hash it computes now is the old container's", () => {
     assert.deepEqual(composeVerdict('lapis', 'abc123', { ok: true, stdout: 'lapis abc123\n', stderr: '' }), { use: 'compose' });
   });
 
@@ -94,11 +94,17 @@ describe('the saved container beside a compose command', () => {
 describe('EngineRecoveryEffects.composeUp', () => {
   it('throws the refusal and runs nothing for a refused project label', async () => {
     const calls: string[] = [];
-    const engine = new Proxy({}, { get: (_t, p) => (calls.push(String(p)), () => Promise.reject(new Error(`engine.${String(p)} called`))) }) as unknown as DockerEngine;
+    const engine = new Proxy(
+      {},
+      { get: (_t, p) => (calls.push(String(p)), () => Promise.reject(new Error(`engine.${String(p)} called`))) },
+    ) as unknown as DockerEngine;
     const d = desiredOf({ name: 'evil', compose: { project: '--remove-orphans', service: 'web', workingDir: '/srv/x', files: ['/srv/x/compose.yml'] } });
     const cmd = composeUpCommand(d);
     assert.ok(cmd !== null && cmd.refused !== null);
-    await assert.rejects(new EngineRecoveryEffects(engine).composeUp(cmd), /^Error: refused: label value "--remove-orphans" \(com\.docker\.compose\.project\) is not a compose project name/);
+    await assert.rejects(
+      new EngineRecoveryEffects(engine).composeUp(cmd),
+      /^Error: refused: label value "--remove-orphans" \(com\.docker\.compose\.project\) is not a compose project name/,
+    );
     assert.deepEqual(calls, [], 'neither the engine nor compose was asked');
   });
 });

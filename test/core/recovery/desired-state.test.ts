@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UsageError } from '../../../src/core/errors.js';
-import {
-  buildSnapshot,
-  desiredContainerProblem,
-  effectiveHealthcheck,
-  toCreateConfig,
-  type Snapshot,
-} from '../../../src/core/recovery/desired-state.js';
+import { buildSnapshot, desiredContainerProblem, effectiveHealthcheck, toCreateConfig, type Snapshot } from '../../../src/core/recovery/desired-state.js';
 import { desiredOf, inspectOf, pairOf } from './fixtures.js';
 
 const host = { id: 'ENGINE-A', name: 'covid-host' };
@@ -92,10 +86,7 @@ describe('buildSnapshot', () => {
       host,
       takenAt: '2025-11-19T00:00:00.000Z',
       note: null,
-      containers: [
-        desiredOf({ name: 'k3d-node', restart: 'unless-stopped' }),
-        desiredOf({ name: 'covid-old', compose: { project: 'covid', service: 'old' } }),
-      ],
+      containers: [desiredOf({ name: 'k3d-node', restart: 'unless-stopped' }), desiredOf({ name: 'covid-old', compose: { project: 'covid', service: 'old' } })],
     };
     const built = buildSnapshot(
       [

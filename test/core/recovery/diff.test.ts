@@ -37,7 +37,16 @@ describe('diffDesired', () => {
         wouldDo: 'leave',
         reason: 'paused: resume it with `docker unpause frozen`',
       },
-      { container: 'k3d-node', compose: null, state: 'missing', exitCode: null, finishedAt: null, id: null, wouldDo: 'recreate-engine', reason: 'removed: re-create it from the saved configuration' },
+      {
+        container: 'k3d-node',
+        compose: null,
+        state: 'missing',
+        exitCode: null,
+        finishedAt: null,
+        id: null,
+        wouldDo: 'recreate-engine',
+        reason: 'removed: re-create it from the saved configuration',
+      },
     ]);
     assert.deepEqual(
       diff.ignored.map((i) => [i.container, i.reason]),

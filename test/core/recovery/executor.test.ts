@@ -23,7 +23,11 @@ function outcome(r: RecoveryResult, name: string) {
 /** The incident's host: two compose projects with health-gated dependencies, a k3d node, a job, a forgotten one. */
 function incident() {
   const silo = desiredOf({ name: 'covid-silo', restart: 'unless-stopped', compose: { project: 'covid', service: 'silo' }, healthcheck: ['CMD', 'true'] });
-  const lapis = desiredOf({ name: 'covid-lapis', restart: 'unless-stopped', compose: { project: 'covid', service: 'lapis', dependsOn: 'silo:service_healthy:false' } });
+  const lapis = desiredOf({
+    name: 'covid-lapis',
+    restart: 'unless-stopped',
+    compose: { project: 'covid', service: 'lapis', dependsOn: 'silo:service_healthy:false' },
+  });
   const redis = desiredOf({ name: 'v-pipe-redis-1', compose: { project: 'v-pipe', service: 'redis' }, healthcheck: ['CMD', 'true'] });
   const worker = desiredOf({ name: 'v-pipe-worker-1', compose: { project: 'v-pipe', service: 'worker', dependsOn: 'redis:service_started:false' } });
   const streamlit = desiredOf({
@@ -161,7 +165,10 @@ describe('executeRecovery', () => {
     assert.match(p.error ?? '', /dependency web was not started/);
     assert.equal(outcome(r, 'other').outcome, 'started', 'independent containers are not held up');
     assert.deepEqual(host.runningNames(), ['other', 'redis']);
-    assert.deepEqual(r.remaining.map((x) => x.container), ['proxy', 'web']);
+    assert.deepEqual(
+      r.remaining.map((x) => x.container),
+      ['proxy', 'web'],
+    );
   });
 
   it('a container that exits right after each start is retried, then reported failed', async () => {
@@ -174,7 +181,10 @@ describe('executeRecovery', () => {
     assert.equal(o.attempts, 6);
     assert.equal(o.error, 'it stopped right after the start: exited (1)');
     assert.equal(host.byName('flaky')?.starts, 6);
-    assert.deepEqual(r.remaining.map((x) => x.container), ['flaky']);
+    assert.deepEqual(
+      r.remaining.map((x) => x.container),
+      ['flaky'],
+    );
   });
 
   it('a dependency that exits after starting fails its dependants fast, without waiting for the timeout', async () => {
@@ -252,7 +262,13 @@ describe('executeRecovery', () => {
     const r = await recover(host, [gone, raced]);
     const g = outcome(r, 'gone');
     assert.deepEqual([g.outcome, g.attempts], ['recreated', 2]);
-    assert.equal(host.log.filter((l) => l.op === 'create').map((l) => l.name).join(), 'gone');
+    assert.equal(
+      host.log
+        .filter((l) => l.op === 'create')
+        .map((l) => l.name)
+        .join(),
+      'gone',
+    );
     const rc = outcome(r, 'raced');
     assert.deepEqual([rc.outcome, rc.attempts, rc.note], ['started', 2, 'already running: Docker started it meanwhile']);
     assert.deepEqual(host.runningNames(), ['gone', 'raced']);
@@ -323,9 +339,21 @@ describe('executeRecovery', () => {
     host.dockerStartsAt('k3d-node', T0 + 4000);
     const r = await recover(host, [k3d, web], { graceMs: 10_000 });
     assert.equal(r.graceSeconds, 10);
-    assert.deepEqual(r.plan.actions.map((a) => a.container), ['web']);
-    assert.deepEqual(r.plan.leave.map((l) => [l.container, l.reason]), [['k3d-node', 'running']]);
-    assert.equal(host.log.filter((l) => l.op === 'start').map((l) => l.name).join(), 'web');
+    assert.deepEqual(
+      r.plan.actions.map((a) => a.container),
+      ['web'],
+    );
+    assert.deepEqual(
+      r.plan.leave.map((l) => [l.container, l.reason]),
+      [['k3d-node', 'running']],
+    );
+    assert.equal(
+      host.log
+        .filter((l) => l.op === 'start')
+        .map((l) => l.name)
+        .join(),
+      'web',
+    );
     assert.deepEqual(host.runningNames(), ['k3d-node', 'web']);
   });
 
@@ -354,7 +382,10 @@ describe('executeRecovery', () => {
     assert.equal(asked, 1);
     assert.equal(r.declined, true);
     assert.deepEqual(r.outcomes, []);
-    assert.deepEqual(r.remaining.map((x) => x.container), ['web']);
+    assert.deepEqual(
+      r.remaining.map((x) => x.container),
+      ['web'],
+    );
     assert.deepEqual(host.log, []);
   });
 
@@ -399,7 +430,10 @@ describe('a failure retrying cannot fix', () => {
       throw id === web.id ? new PermanentRecoveryError('refused: label value "--x" is not a compose project name') : new Error('port is already allocated');
     };
     const r = await recover(host, [web, api]);
-    assert.deepEqual([outcome(r, 'web').outcome, outcome(r, 'web').attempts, outcome(r, 'web').error], ['failed', 1, 'refused: label value "--x" is not a compose project name']);
+    assert.deepEqual(
+      [outcome(r, 'web').outcome, outcome(r, 'web').attempts, outcome(r, 'web').error],
+      ['failed', 1, 'refused: label value "--x" is not a compose project name'],
+    );
     assert.ok(outcome(r, 'api').attempts > 1, 'a plain failure is retried');
   });
 });

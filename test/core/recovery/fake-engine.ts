@@ -63,7 +63,7 @@ export class VirtualClock {
       () => (settled = true),
       () => (settled = true),
     );
-    for (let idle = 0; !settled; ) {
+    for (let idle = 0; !settled;) {
       await new Promise((r) => setImmediate(r));
       if (settled) break;
       if (this.advance()) idle = 0;

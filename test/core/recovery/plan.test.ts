@@ -5,9 +5,16 @@ import { ForeignSnapshotError, planRecovery, type RecoveryAction } from '../../.
 import { actualOf, desiredOf, factsOf } from './fixtures.js';
 
 const silo = desiredOf({ name: 'covid-silo', restart: 'unless-stopped', compose: { project: 'covid', service: 'silo' }, healthcheck: ['CMD', 'true'] });
-const lapis = desiredOf({ name: 'covid-lapis', restart: 'unless-stopped', compose: { project: 'covid', service: 'lapis', dependsOn: 'silo:service_healthy:false' } });
+const lapis = desiredOf({
+  name: 'covid-lapis',
+  restart: 'unless-stopped',
+  compose: { project: 'covid', service: 'lapis', dependsOn: 'silo:service_healthy:false' },
+});
 const redis = desiredOf({ name: 'v-pipe-redis-1', compose: { project: 'v-pipe', service: 'redis' }, healthcheck: ['CMD', 'true'] });
-const streamlit = desiredOf({ name: 'v-pipe-streamlit-1', compose: { project: 'v-pipe', service: 'streamlit', dependsOn: 'redis:service_healthy:false,worker:service_started:false' } });
+const streamlit = desiredOf({
+  name: 'v-pipe-streamlit-1',
+  compose: { project: 'v-pipe', service: 'streamlit', dependsOn: 'redis:service_healthy:false,worker:service_started:false' },
+});
 const worker = desiredOf({ name: 'v-pipe-worker-1', compose: { project: 'v-pipe', service: 'worker', dependsOn: 'redis:service_started:false' } });
 const k3d = desiredOf({ name: 'k3d-node', restart: 'unless-stopped' });
 
@@ -51,7 +58,10 @@ describe('planRecovery', () => {
   });
 
   it('builds the compose command from the saved project, files and service', () => {
-    const web = desiredOf({ name: 'shop-web-2', compose: { project: 'shop', service: 'web', number: 2, workingDir: '/srv/shop', files: ['/srv/shop/compose.yml', '/srv/shop/override.yml'] } });
+    const web = desiredOf({
+      name: 'shop-web-2',
+      compose: { project: 'shop', service: 'web', number: 2, workingDir: '/srv/shop', files: ['/srv/shop/compose.yml', '/srv/shop/override.yml'] },
+    });
     const plan = planRecovery([web], []);
     const action = plan.actions[0];
     assert.ok(action?.action === 'recreate-compose');
@@ -132,7 +142,15 @@ describe('planRecovery', () => {
   it('re-creates a removed standalone container from its saved configuration', () => {
     const plan = planRecovery([k3d], []);
     assert.deepEqual(plan.actions, [
-      { container: 'k3d-node', wave: 0, waitFor: [], action: 'recreate-engine', reason: 'removed: re-create it from the saved configuration', image: 'busybox:local', imageId: k3d.imageId },
+      {
+        container: 'k3d-node',
+        wave: 0,
+        waitFor: [],
+        action: 'recreate-engine',
+        reason: 'removed: re-create it from the saved configuration',
+        image: 'busybox:local',
+        imageId: k3d.imageId,
+      },
     ]);
   });
 
@@ -162,7 +180,12 @@ describe('planRecovery', () => {
 
   it('prefers the name over compose identity, and never matches a one-off container', () => {
     const web = desiredOf({ name: 'shop-web-1', compose: { project: 'shop', service: 'web', number: 1 } });
-    const oneOff = factsOf({ name: 'shop-web-run-1', state: 'running', compose: { project: 'shop', service: 'web', number: 1 }, labels: { 'com.docker.compose.oneoff': 'True' } });
+    const oneOff = factsOf({
+      name: 'shop-web-run-1',
+      state: 'running',
+      compose: { project: 'shop', service: 'web', number: 1 },
+      labels: { 'com.docker.compose.oneoff': 'True' },
+    });
     const plan = planRecovery([web], [oneOff]);
     assert.equal(plan.actions[0]?.action, 'recreate-compose');
   });
@@ -258,7 +281,12 @@ describe('planRecovery', () => {
     assert.throws(
       () => run(),
       (err: unknown) =>
-        err instanceof ForeignSnapshotError && err instanceof UpkeepError && err.exitCode === 2 && /old-box/.test(err.message) && /new-box/.test(err.message) && /upkeep snapshot/.test(err.hint ?? ''),
+        err instanceof ForeignSnapshotError &&
+        err instanceof UpkeepError &&
+        err.exitCode === 2 &&
+        /old-box/.test(err.message) &&
+        /new-box/.test(err.message) &&
+        /upkeep snapshot/.test(err.hint ?? ''),
     );
     assert.equal(run(true).actions.length, 1);
     assert.equal(planRecovery([k3d], [], { snapshotHost: { id: 'AAAA', name: 'x' }, engineHost: { id: 'AAAA', name: 'renamed' } }).actions.length, 1);

@@ -17,16 +17,31 @@ describe('recovery JSON documents', () => {
     const doc = diffJson(snapshot, engine, diffDesired([web, api], actual));
     assert.deepEqual(Object.keys(doc), ['snapshot', 'engine', 'summary', 'notRunning', 'running', 'ignored', 'notes']);
     assert.deepEqual(doc.snapshot, snapshot);
-    assert.deepEqual(doc.notRunning.map((e) => [e.container, e.wouldDo]), [
-      ['api', 'recreate-engine'],
-      ['web', 'start'],
-    ]);
+    assert.deepEqual(
+      doc.notRunning.map((e) => [e.container, e.wouldDo]),
+      [
+        ['api', 'recreate-engine'],
+        ['web', 'start'],
+      ],
+    );
   });
 
   it('recover --json --dry-run: the plan, no outcomes, what is not running; no env value anywhere', () => {
     const plan = planRecovery([web, api], actual);
     const doc = recoverJson(snapshot, engine, dryRunResult(plan, diffDesired([web, api], actual).notRunning), true);
-    assert.deepEqual(Object.keys(doc), ['snapshot', 'engine', 'dryRun', 'plan', 'outcomes', 'remaining', 'nothingToDo', 'declined', 'engineWaitSeconds', 'graceSeconds', 'seconds']);
+    assert.deepEqual(Object.keys(doc), [
+      'snapshot',
+      'engine',
+      'dryRun',
+      'plan',
+      'outcomes',
+      'remaining',
+      'nothingToDo',
+      'declined',
+      'engineWaitSeconds',
+      'graceSeconds',
+      'seconds',
+    ]);
     assert.equal(doc.dryRun, true);
     assert.deepEqual(doc.outcomes, []);
     assert.equal(doc.plan.actions.length, 2);

@@ -53,7 +53,8 @@ function policiesInFile(service: ComposeService): RestartPolicy[] | null {
   const settings = service.restart;
   if (settings.length > 1 || settings.some((s) => s.jinja || s.conditional !== null)) return null;
   const written = settings[0];
-  const fromRestart = written === undefined ? { name: 'no' as const, maximumRetryCount: 0 } : written.value === null ? null : parseComposeRestart(written.value);
+  const fromRestart =
+    written === undefined ? { name: 'no' as const, maximumRetryCount: 0 } : written.value === null ? null : parseComposeRestart(written.value);
   if (fromRestart === null) return null;
   const deploy = service.deployRestartPolicy;
   const fromDeploy = deploy?.condition == null ? null : parseDeployCondition(deploy.condition, deploy.maxAttempts);

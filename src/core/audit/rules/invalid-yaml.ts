@@ -16,9 +16,7 @@ export const invalidYamlRule: AuditRule = {
   check(ctx) {
     const template = ctx.file.source.jinja !== null;
     for (const problem of ctx.file.source.problems) {
-      const note = template
-        ? '; this is a template, read with its Jinja masked: Jinja in a place where YAML cannot hold a value may be the cause'
-        : '';
+      const note = template ? '; this is a template, read with its Jinja masked: Jinja in a place where YAML cannot hold a value may be the cause' : '';
       ctx.report({ severity: 'error', message: `${problem.message} (${problem.code})${note}`, range: problem.range });
     }
   },

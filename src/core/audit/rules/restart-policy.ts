@@ -87,15 +87,12 @@ function settingFindings(
   const weakness = weaknessOf(policy, ctx.options.targetPolicy);
   if (weakness === null) return [];
   if (policy.name === 'no' && kind.kind === 'unknown') {
-    const bare = setting.style === 'plain'
-      ? ' (quote it as "no" if it stays: YAML 1.1 readers such as docker-compose 1.x read a bare no as false)'
-      : '';
+    const bare = setting.style === 'plain' ? ' (quote it as "no" if it stays: YAML 1.1 readers such as docker-compose 1.x read a bare no as false)' : '';
     return [{ severity: 'warning', message: `${noEvidenceMessage(name, 'has restart: "no"', target)}${bare}`, range, suggestion: `restart: ${target}` }];
   }
   const blocked = weakness.fixable ? whyNoReplacement(ctx, doc, service, setting, checkSharers) : 'on-failure may be deliberate';
   const from = setting.inheritedFrom === null ? '' : ` (from the anchor &${setting.inheritedFrom.anchor})`;
-  const subject =
-    policy.name === 'no' ? `has restart: no${from}: ${NEVER_BACK}` : `uses ${formatRestartPolicy(policy)}${from}: ${weakness.why}`;
+  const subject = policy.name === 'no' ? `has restart: no${from}: ${NEVER_BACK}` : `uses ${formatRestartPolicy(policy)}${from}: ${weakness.why}`;
   const because = policy.name === 'no' && kind.kind === 'long-running' ? `; ${kind.because}` : '';
   if (blocked !== null) {
     return [
@@ -262,13 +259,7 @@ function deployFindings(ctx: RuleContext, service: ComposeService): ReportDescri
 }
 
 /** Why the value of `setting` cannot be replaced safely, or null when it can. */
-function whyNoReplacement(
-  ctx: RuleContext,
-  doc: ComposeDocument,
-  service: ComposeService,
-  setting: RestartSetting,
-  checkSharers: boolean,
-): string | null {
+function whyNoReplacement(ctx: RuleContext, doc: ComposeDocument, service: ComposeService, setting: RestartSetting, checkSharers: boolean): string | null {
   const source = ctx.file.source;
   if (setting.conditional !== null) {
     const line = positionAt(source, setting.conditional.open[0]).line;

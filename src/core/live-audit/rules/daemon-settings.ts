@@ -8,7 +8,8 @@ export const daemonSettings: LiveRule = {
     messages: {
       notEnabledAtBoot: 'docker.service is not enabled at boot: after a reboot no container starts (systemctl enable docker)',
       bootUnknown: 'whether docker.service starts at boot is unknown (systemd could not be asked)',
-      liveRestore: 'live-restore is on: containers survive daemon restarts within a patch release, but not a major upgrade (containerd 1.7 -> 2.x) nor a reboot',
+      liveRestore:
+        'live-restore is on: containers survive daemon restarts within a patch release, but not a major upgrade (containerd 1.7 -> 2.x) nor a reboot',
     },
   },
   check(ctx) {

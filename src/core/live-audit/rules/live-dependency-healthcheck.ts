@@ -16,7 +16,13 @@ export const dependencyWithoutHealthcheck: LiveRule = {
         const target = byService.get(key);
         if (!target || target.health !== null || reported.has(key)) continue;
         reported.add(key);
-        ctx.report({ messageId: 'noHealthcheck', data: { dependant: c.compose!.service, dependency: dep }, severity: 'warning', subject: target.name, applicable: false });
+        ctx.report({
+          messageId: 'noHealthcheck',
+          data: { dependant: c.compose!.service, dependency: dep },
+          severity: 'warning',
+          subject: target.name,
+          applicable: false,
+        });
       }
     }
   },

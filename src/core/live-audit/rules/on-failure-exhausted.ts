@@ -11,7 +11,13 @@ export const onFailureExhausted: LiveRule = {
     for (const c of ctx.containers) {
       const max = c.restartPolicy.maximumRetryCount;
       if (c.restartPolicy.name !== 'on-failure' || max === 0 || c.restartCount < max) continue;
-      ctx.report({ messageId: 'exhausted', data: { max, count: c.restartCount }, severity: c.state === 'running' ? 'warning' : 'error', subject: c.name, applicable: true });
+      ctx.report({
+        messageId: 'exhausted',
+        data: { max, count: c.restartCount },
+        severity: c.state === 'running' ? 'warning' : 'error',
+        subject: c.name,
+        applicable: true,
+      });
     }
   },
 };

@@ -34,7 +34,7 @@ runRuleTests(composeDriftRule, {
   ],
   invalid: [
     {
-      name: 'the file was fixed but the container never recreated (the issue\'s v-pipe-redis case)',
+      name: "the file was fixed but the container never recreated (the issue's v-pipe-redis case)",
       code: 'services:\n  redis:\n    image: redis\n    restart: always\n',
       live: [liveContainer('redis', { name: 'v-pipe-redis-1' })],
       errors: [
@@ -42,8 +42,7 @@ runRuleTests(composeDriftRule, {
           line: 4,
           column: 14,
           severity: 'error',
-          message:
-            'file says always, container "v-pipe-redis-1" has "no": recreate it (docker compose up -d redis) or run upkeep audit --fix --apply-live',
+          message: 'file says always, container "v-pipe-redis-1" has "no": recreate it (docker compose up -d redis) or run upkeep audit --fix --apply-live',
         },
       ],
       output: null,

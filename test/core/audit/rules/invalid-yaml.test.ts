@@ -45,7 +45,12 @@ runRuleTests(invalidYamlRule, {
     {
       name: 'Jinja in a file not named as a template is not masked',
       code: 'services:\n{% if web %}\n  web:\n    image: x\n{% endif %}\n',
-      errors: [{ line: 2, column: 1 }, { line: 2, column: 2 }, { line: 5, column: 1 }, { line: 5, column: 2 }],
+      errors: [
+        { line: 2, column: 1 },
+        { line: 2, column: 2 },
+        { line: 5, column: 1 },
+        { line: 5, column: 2 },
+      ],
       output: null,
     },
     {

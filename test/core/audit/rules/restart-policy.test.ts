@@ -6,32 +6,58 @@ const UNLESS_STOPPED = /uses unless-stopped: it does not come back after a daemo
 
 runRuleTests(restartPolicyRule, {
   valid: [
-    { name: 'a service another waits to complete (service_completed_successfully) is a job', code: 'services:\n  migrate:\n    image: app\n  web:\n    image: app\n    restart: always\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n' },
+    {
+      name: 'a service another waits to complete (service_completed_successfully) is a job',
+      code: 'services:\n  migrate:\n    image: app\n  web:\n    image: app\n    restart: always\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n',
+    },
     { name: 'a job-like name is a job', code: 'services:\n  db-migrate:\n    image: app\n' },
     { name: 'a job-like command is a job', code: 'services:\n  tool:\n    image: app\n    command: ["python", "manage.py", "migrate"]\n' },
     'services:\n  web:\n    image: nginx\n    restart: always\n',
     'services:\n  web: {image: nginx, ports: [80], restart: always}\n',
-    { name: 'a job labelled in map form needs no policy', code: 'services:\n  backup:\n    image: restic\n    ports: [80]\n    labels:\n      upkeep.role: job\n' },
-    { name: 'a job labelled in list form may say "no"', code: 'services:\n  backup:\n    image: restic\n    restart: "no"\n    labels:\n      - upkeep.role=job\n' },
+    {
+      name: 'a job labelled in map form needs no policy',
+      code: 'services:\n  backup:\n    image: restic\n    ports: [80]\n    labels:\n      upkeep.role: job\n',
+    },
+    {
+      name: 'a job labelled in list form may say "no"',
+      code: 'services:\n  backup:\n    image: restic\n    restart: "no"\n    labels:\n      - upkeep.role=job\n',
+    },
     { name: 'a job declared by x-upkeep', code: 'services:\n  backup:\n    image: restic\n    x-upkeep: {role: job}\n' },
     {
       name: 'a container that exited 0 by itself is a job',
       code: 'services:\n  seed:\n    image: example/seed\n',
       live: [liveContainer('seed', { state: 'exited', exitCode: 0, finishedAt: '2024-05-01T10:01:00Z' })],
     },
-    { name: 'target unless-stopped accepts unless-stopped', code: 'services:\n  web:\n    image: nginx\n    restart: unless-stopped\n', options: { targetPolicy: { name: 'unless-stopped', maximumRetryCount: 0 } } },
-    { name: 'target on-failure accepts on-failure with another limit', code: 'services:\n  web:\n    image: nginx\n    restart: on-failure:5\n', options: { targetPolicy: { name: 'on-failure', maximumRetryCount: 3 } } },
+    {
+      name: 'target unless-stopped accepts unless-stopped',
+      code: 'services:\n  web:\n    image: nginx\n    restart: unless-stopped\n',
+      options: { targetPolicy: { name: 'unless-stopped', maximumRetryCount: 0 } },
+    },
+    {
+      name: 'target on-failure accepts on-failure with another limit',
+      code: 'services:\n  web:\n    image: nginx\n    restart: on-failure:5\n',
+      options: { targetPolicy: { name: 'on-failure', maximumRetryCount: 3 } },
+    },
     { name: 'not a compose file', code: '- hosts: all\n  roles: [docker]\n  vars:\n    restart: "no"\n' },
     { name: 'services with no value', code: 'services:\n' },
     { name: 'disable-next-line for this rule', code: 'services:\n  # upkeep-disable-next-line restart-policy\n  web:\n    image: nginx\n    ports: [80]\n' },
-    { name: 'disable-line with a list of rules', code: 'services:\n  web:\n    image: nginx\n    restart: unless-stopped # upkeep-disable-line compose-drift, restart-policy\n' },
+    {
+      name: 'disable-line with a list of rules',
+      code: 'services:\n  web:\n    image: nginx\n    restart: unless-stopped # upkeep-disable-line compose-drift, restart-policy\n',
+    },
     {
       name: 'disable-next-line as a Jinja comment',
       filename: 'docker-compose.yml.j2',
       code: 'services:\n{# upkeep-disable-next-line #}\n  web:\n    image: "{{ image }}"\n    ports: [80]\n',
     },
-    { name: 'extends a service of this file that has a policy', code: 'services:\n  base:\n    image: x\n    restart: always\n  child:\n    extends: base\n    ports: [80]\n  grandchild:\n    extends: {service: child}\n' },
-    { name: 'deploy.restart_policy any together with restart', code: 'services:\n  web:\n    image: x\n    restart: always\n    deploy:\n      restart_policy:\n        condition: any\n' },
+    {
+      name: 'extends a service of this file that has a policy',
+      code: 'services:\n  base:\n    image: x\n    restart: always\n  child:\n    extends: base\n    ports: [80]\n  grandchild:\n    extends: {service: child}\n',
+    },
+    {
+      name: 'deploy.restart_policy any together with restart',
+      code: 'services:\n  web:\n    image: x\n    restart: always\n    deploy:\n      restart_policy:\n        condition: any\n',
+    },
     {
       name: 'template branches that both say always',
       filename: 'compose.yaml.j2',
@@ -45,9 +71,16 @@ runRuleTests(restartPolicyRule, {
       errors: [
         { line: 2, column: 3, severity: 'error', message: /has no restart policy, .*; it has a healthcheck \(fix: add restart: always\)/ },
         { line: 6, column: 3, severity: 'error', message: /; it publishes ports \(fix: add restart: always\)/ },
-        { line: 9, column: 3, severity: 'warning', message: /nothing says whether it is a long-running service or a one-off job .*label it upkeep\.role=job; if it is a service, label it upkeep\.role=service and --fix adds restart: always/ },
+        {
+          line: 9,
+          column: 3,
+          severity: 'warning',
+          message:
+            /nothing says whether it is a long-running service or a one-off job .*label it upkeep\.role=job; if it is a service, label it upkeep\.role=service and --fix adds restart: always/,
+        },
       ],
-      output: 'services:\n  redis:\n    restart: always\n    image: redis:7\n    healthcheck:\n      test: ["CMD", "redis-cli", "ping"]\n  streamlit:\n    restart: always\n    image: vpipe/scout\n    ports: ["8501:8501"]\n  worker:\n    image: vpipe/scout\n    command: python worker.py\n',
+      output:
+        'services:\n  redis:\n    restart: always\n    image: redis:7\n    healthcheck:\n      test: ["CMD", "redis-cli", "ping"]\n  streamlit:\n    restart: always\n    image: vpipe/scout\n    ports: ["8501:8501"]\n  worker:\n    image: vpipe/scout\n    command: python worker.py\n',
     },
     {
       name: 'upkeep.role=service answers the question: --fix adds the policy',
@@ -58,7 +91,14 @@ runRuleTests(restartPolicyRule, {
     {
       name: 'a job never gets always: waited for with service_completed_successfully, with restart: always it is a warning naming the evidence',
       code: 'services:\n  init:\n    image: app\n    restart: always\n  web:\n    image: app\n    ports: [80]\n    restart: always\n    depends_on:\n      init: {condition: service_completed_successfully}\n',
-      errors: [{ line: 4, column: 14, severity: 'warning', message: /one-off job \(service "web" waits for it to complete \(depends_on condition: service_completed_successfully\)\)/ }],
+      errors: [
+        {
+          line: 4,
+          column: 14,
+          severity: 'warning',
+          message: /one-off job \(service "web" waits for it to complete \(depends_on condition: service_completed_successfully\)\)/,
+        },
+      ],
       output: null,
     },
     {
@@ -76,7 +116,7 @@ runRuleTests(restartPolicyRule, {
       output: 'services:\n  web:\n    restart: always\n    image: nginx\n    ports: ["80:80"]\n',
     },
     {
-      name: 'missing policy without evidence: a warning that says how to answer, no fix (the issue\'s siloPreprocessing case)',
+      name: "missing policy without evidence: a warning that says how to answer, no fix (the issue's siloPreprocessing case)",
       code: 'services:\n  siloPreprocessing:\n    image: ghcr.io/genspectrum/lapis-silo\n    command: preprocessing\n',
       errors: [
         {
@@ -97,7 +137,7 @@ runRuleTests(restartPolicyRule, {
       output: 'services:\n  worker:\n    restart: always\n    image: example/worker\n',
     },
     {
-      name: 'unless-stopped: error, fixed in place (the issue\'s lapisOpen case)',
+      name: "unless-stopped: error, fixed in place (the issue's lapisOpen case)",
       code: 'services:\n  lapisOpen:\n    image: lapis\n    restart: unless-stopped\n',
       errors: [
         {
@@ -127,7 +167,14 @@ runRuleTests(restartPolicyRule, {
     {
       name: 'on-failure: a warning, not fixed',
       code: 'services:\n  web:\n    image: x\n    restart: on-failure\n',
-      errors: [{ line: 4, column: 14, severity: 'warning', message: /comes back only if its process exits non-zero.*not fixed automatically: on-failure may be deliberate/ }],
+      errors: [
+        {
+          line: 4,
+          column: 14,
+          severity: 'warning',
+          message: /comes back only if its process exits non-zero.*not fixed automatically: on-failure may be deliberate/,
+        },
+      ],
       output: null,
     },
     {
@@ -192,7 +239,8 @@ runRuleTests(restartPolicyRule, {
       filename: 'docker-compose.yml.j2',
       code: 'services:\n{% for s in services %}\n  {{ s.name }}:\n    image: "{{ s.image }}"\n    ports: ["{{ s.port }}:80"]\n{% endfor %}\n',
       errors: [{ line: 3, column: 3, message: /^service "\{\{ s.name \}\}" has no restart policy/ }],
-      output: 'services:\n{% for s in services %}\n  {{ s.name }}:\n    restart: always\n    image: "{{ s.image }}"\n    ports: ["{{ s.port }}:80"]\n{% endfor %}\n',
+      output:
+        'services:\n{% for s in services %}\n  {{ s.name }}:\n    restart: always\n    image: "{{ s.image }}"\n    ports: ["{{ s.port }}:80"]\n{% endfor %}\n',
     },
     {
       name: 'a new key is not put inside a {% if %} that opens on the service key line',
@@ -214,7 +262,12 @@ runRuleTests(restartPolicyRule, {
       name: 'an anchor shared with a job is not fixed',
       code: 'x-defaults: &defaults\n  restart: unless-stopped\nservices:\n  api:\n    <<: *defaults\n    ports: [80]\n  seed:\n    <<: *defaults\n    labels: [upkeep.role=job]\n',
       errors: [
-        { line: 2, column: 12, severity: 'error', message: /not fixed automatically: it comes from the anchor &defaults, which the one-off job "seed" uses too/ },
+        {
+          line: 2,
+          column: 12,
+          severity: 'error',
+          message: /not fixed automatically: it comes from the anchor &defaults, which the one-off job "seed" uses too/,
+        },
         { line: 2, column: 12, severity: 'warning', message: /"seed" is a one-off job/ },
       ],
       output: null,
@@ -272,7 +325,7 @@ runRuleTests(restartPolicyRule, {
       output: 'services:\r\n  web:\r\n    restart: always\r\n    image: x\r\n    ports: [80]\r\n',
     },
     {
-      name: 'the key line\'s comment and anchor stay; the new line aligns with the service\'s keys (4 spaces)',
+      name: "the key line's comment and anchor stay; the new line aligns with the service's keys (4 spaces)",
       code: 'services:\n    web:   # the front end\n        image: x\n        ports: [80]\n',
       errors: [{ line: 2, column: 5 }],
       output: 'services:\n    web:   # the front end\n        restart: always\n        image: x\n        ports: [80]\n',
