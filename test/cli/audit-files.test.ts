@@ -29,9 +29,7 @@ async function audit(args: string[]): Promise<Run> {
   return { code, stdout, stderr };
 }
 
-async function auditJson(
-  args: string[],
-): Promise<{
+async function auditJson(args: string[]): Promise<{
   code: number;
   report: {
     files: Array<{ path: string; findings: Array<{ ruleId: string; message: string; severity: string }>; fixed: unknown[]; written: string | null }>;
