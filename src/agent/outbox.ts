@@ -13,7 +13,7 @@
  * before the window opened still goes. Deliveries and failures are recorded in the timeline.
  */
 import { DeliveryError, type AlertMessage, type Notifier } from '../adapters/notify/notifier.js';
-import type { Store } from '../adapters/store/store.js';
+import type { OutboxEntry, Store } from '../adapters/store/store.js';
 import { doublingDelay } from '../core/recovery/backoff.js';
 import type { Clock } from '../ports/clock.js';
 import { Wakeup, type Actor } from './actor.js';
@@ -74,24 +74,39 @@ export class Outbox implements Actor {
     }
   }
 
-  /** Sends every due row once; returns how many were delivered. */
+  /**
+   * Sends every due row once; returns how many were delivered. Channels are independent: each
+   * goes through its own rows in order, at the same time as the others, so a channel that hangs
+   * until its timeout delays no other channel's alerts.
+   */
   async deliverDue(signal?: AbortSignal): Promise<number> {
+    this.nextHeadAt = null;
+    const byChannel = new Map<string, OutboxEntry[]>();
+    for (const row of this.opts.store.undeliveredAlerts()) {
+      const rows = byChannel.get(row.channel);
+      if (rows) rows.push(row);
+      else byChannel.set(row.channel, [row]);
+    }
+    const counts = await Promise.all([...byChannel.values()].map((rows) => this.deliverChannel(rows, signal)));
+    this.passes++;
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  private waitFor(at: number): void {
+    this.nextHeadAt = this.nextHeadAt === null ? at : Math.min(this.nextHeadAt, at);
+  }
+
+  /** One channel's undelivered rows, oldest first: stops at the first that must wait. */
+  private async deliverChannel(rows: readonly OutboxEntry[], signal?: AbortSignal): Promise<number> {
     const { store, notifiers, log } = this.opts;
     const backoff = this.opts.backoff ?? { initialMs: 1_000, maxMs: 600_000 };
     const maxAgeMs = this.opts.maxAgeMs ?? 86_400_000;
     let delivered = 0;
-    const blocked = new Set<string>();
-    this.nextHeadAt = null;
-    const waitFor = (at: number) => {
-      this.nextHeadAt = this.nextHeadAt === null ? at : Math.min(this.nextHeadAt, at);
-    };
-    for (const row of store.undeliveredAlerts()) {
+    for (const row of rows) {
       if (signal?.aborted) break;
-      if (blocked.has(row.channel)) continue;
       if (Date.parse(row.nextAttemptAt) > this.clock.now()) {
-        blocked.add(row.channel);
-        waitFor(Date.parse(row.nextAttemptAt));
-        continue;
+        this.waitFor(Date.parse(row.nextAttemptAt));
+        break;
       }
       const notifier = notifiers.get(row.channel);
       const now = () => new Date(this.clock.now()).toISOString();
@@ -131,10 +146,7 @@ export class Outbox implements Actor {
           `alert ${row.messageId} to ${row.channel} failed${next === null ? ' (given up)' : ', will retry'}: ${(err as Error).message}`,
           { error: (err as Error).message, retryAt: next },
         );
-        if (next !== null) {
-          blocked.add(row.channel);
-          waitFor(Date.parse(next));
-        }
+        if (next !== null) this.waitFor(Date.parse(next));
         this.opts.onResult?.(row.channel, next === null ? 'given_up' : 'failed');
         const why = (err as Error).message;
         if (next === null)
@@ -143,9 +155,9 @@ export class Outbox implements Actor {
             tooOld ? 'alert given up: undelivered for too long' : 'alert given up: the channel refused it',
           );
         else log.warn({ alert: row.messageId, channel: row.channel, err: why, retryInMs: delay }, 'alert delivery failed; will retry');
+        if (next !== null) break;
       }
     }
-    this.passes++;
     return delivered;
   }
 

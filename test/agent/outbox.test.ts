@@ -189,3 +189,38 @@ describe('Outbox', () => {
     store.close();
   });
 });
+
+describe('Outbox: channels are independent', () => {
+  it('a channel that never answers does not hold back another channel (real HTTP: one server accepts and never replies)', async () => {
+    const hanging = createServer(() => undefined); // accepts the request, never answers
+    await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+    const hook = await receiver([]);
+    const store = openStore({ stateDir: join(root, `s${n++}`) });
+    const outbox = new Outbox({
+      store,
+      notifiers: new Map([
+        ['stuck', new WebhookNotifier({ url: `http://127.0.0.1:${(hanging.address() as AddressInfo).port}/hook`, name: 'stuck' })],
+        ['hook', new WebhookNotifier({ url: hook.url, name: 'hook' })],
+      ]),
+      log: SILENT,
+    });
+    // The stuck channel's message is older: a sequential outbox would wait for it first.
+    store.enqueueAlert('a0', message('a0'), ['stuck']);
+    store.enqueueAlert('a1', message('a1'), ['hook']);
+    const ac = new AbortController();
+    const pass = outbox.deliverDue(ac.signal);
+    try {
+      // The stuck channel's request is in flight (it would take the notifier's whole timeout).
+      await until(() => hook.received.length === 1);
+      assert.equal(hook.received[0]?.body.id, 'a1');
+      assert.equal(store.outbox({ messageId: 'a0' })[0]?.deliveredAt, null);
+    } finally {
+      ac.abort();
+      await pass.catch(() => undefined);
+      hanging.closeAllConnections();
+      hanging.close();
+      hook.server.close();
+      store.close();
+    }
+  });
+});
