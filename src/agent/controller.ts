@@ -499,7 +499,7 @@ export class Controller {
       store.appendTimeline({ at: e.at, kind: e.kind, subject: e.subject, message: e.message, data: e.data, reconstructed: true });
     }
     if (entries.length > 0) log.info({ entries: entries.length }, 'timeline: what happened while no agent ran, reconstructed');
-    store.setAgentState(AGENT_KEY, { bootId: boot?.id ?? saved?.bootId ?? null, aliveAt: clock.now() });
+    store.setAgentState(AGENT_KEY, { bootId: boot?.id ?? saved?.bootId ?? null, aliveAt: clock.now(), pid: process.pid });
     this.lastAliveSaved = clock.now();
   }
 

@@ -120,6 +120,9 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
       const gaveUp = await a.until('give-up alert', () => a.channel.sent.find((m) => m.title === 'Giving up on web'));
       assert.match(gaveUp.text, /giving up on web: exited 3, 3 times in 1 min/);
       assert.match(gaveUp.text, /last log lines:\nboom web 0/);
+      // One count: /status says what the alert says (it said "2 times" beside the alert's 3).
+      await a.until('status shows the give-up', () => a.parts.controller.status.containers.find((c) => c.name === 'web' && c.verdict === 'gave-up'));
+      assert.match(a.parts.controller.status.containers.find((c) => c.name === 'web')?.detail ?? '', /web: exited 3, 3 times in 1 min/);
       const heals = a.store.timeline({ kind: 'healed', subject: 'web' }).length;
       await a.clock.pass(30_000);
       assert.equal(a.store.timeline({ kind: 'healed', subject: 'web' }).length, heals, 'no heal after giving up');

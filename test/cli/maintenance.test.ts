@@ -28,13 +28,23 @@ describe('upkeep maintenance', () => {
     assert.match(other.stdout, /No maintenance window was open/);
     const stop = await upkeep(['maintenance', 'stop', '--source', 'apt', ...state]);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.match(stop.stdout, /Closed: apt since .*\nThe agent runs a recovery pass now\./);
+    assert.match(
+      stop.stdout,
+      /Closed: apt since .*\nNo upkeep agent is running here: `upkeep diff` shows what the upgrade left down, `upkeep recover` brings it back\./,
+    );
+    // With an agent alive (its pid exists, a recent sign of life): it runs the recovery pass.
+    const s1 = openStore({ stateDir: join(root, 'a'), create: false });
+    s1.setAgentState('agent', { pid: process.pid, aliveAt: Date.now(), bootId: null });
+    s1.close();
+    await upkeep(['maintenance', 'start', '--for', '5m', '--source', 'apt', ...state]);
+    const stop2 = await upkeep(['maintenance', 'stop', '--source', 'apt', ...state]);
+    assert.match(stop2.stdout, /Closed: apt since .*\nThe agent runs a recovery pass now\./);
     assert.match((await upkeep(['maintenance', 'status', ...state])).stdout, /No maintenance window is open/);
 
     const store = openStore({ stateDir: join(root, 'a'), create: false });
     assert.deepEqual(
       store.timeline().map((e) => e.kind),
-      ['maintenance-start', 'maintenance-stop'],
+      ['maintenance-start', 'maintenance-stop', 'maintenance-start', 'maintenance-stop'],
     );
     store.close();
   });

@@ -11,6 +11,17 @@ import { parseDuration } from '../../core/duration.js';
 import { EXIT, UsageError } from '../../core/errors.js';
 import { printJson, type Io } from '../io.js';
 import { withStore } from '../state.js';
+import { agentRunning } from '../../app/agent-liveness.js';
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 interface MaintenanceOptions {
   for?: string;
@@ -69,16 +80,21 @@ export function registerMaintenance(program: Command, io: Io, setExit: (code: nu
     .option('--state-dir <dir>', 'where the state database lives')
     .action(async (opts: MaintenanceOptions) => {
       const source = opts.source === undefined ? undefined : sourceOf(opts);
-      const ended = await withStore(io, opts, async (store) => {
+      const { ended, agent } = await withStore(io, opts, async (store) => {
         const list = store.stopMaintenance(source === undefined ? {} : { source });
         for (const w of list)
           store.appendTimeline({ kind: 'maintenance-stop', subject: w.source, message: `maintenance window closed: ${describe(w)}`, data: w });
-        return list;
+        return { ended: list, agent: agentRunning(store, Date.now(), processExists) };
       });
       if (opts.json) printJson(io, { ended });
       else if (!opts.quiet) {
         io.stdout.write(ended.length === 0 ? 'No maintenance window was open.\n' : `Closed: ${ended.map(describe).join('; ')}.\n`);
-        if (ended.some((w) => w.source === 'apt')) io.stdout.write('The agent runs a recovery pass now.\n');
+        if (ended.some((w) => w.source === 'apt'))
+          io.stdout.write(
+            agent
+              ? 'The agent runs a recovery pass now.\n'
+              : 'No upkeep agent is running here: `upkeep diff` shows what the upgrade left down, `upkeep recover` brings it back.\n',
+          );
       }
       setExit(EXIT.ok);
     });
