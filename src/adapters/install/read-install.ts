@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UpkeepError, UsageError } from '../../core/errors.js';
 import type { CurrentState } from '../../core/install/plan.js';
@@ -60,8 +61,10 @@ export async function readTextIfExists(path: string): Promise<string | null> {
 
 /** The --root directory, absolute; it must exist. */
 export async function checkRoot(root: string): Promise<void> {
-  const st = await stat(root).catch(() => null);
-  if (st === null || !st.isDirectory()) throw new UsageError(`--root ${root}: not a directory`, { hint: 'create it first, or pass an existing directory' });
+  const st = await stat(root).catch((err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : err));
+  if (st === null) throw new UsageError(`--root ${root} does not exist`, { hint: `create it first (mkdir -p ${root}), or pass an existing directory` });
+  if (st instanceof Error) throw new UsageError(`--root ${root}: cannot be read (${st.code ?? st.message})`, { hint: 'pass a directory you may read' });
+  if (!st.isDirectory()) throw new UsageError(`--root ${root}: not a directory`, { hint: 'pass a directory' });
 }
 
 const CHECKOUT = new URL('../../../', import.meta.url);
@@ -77,6 +80,34 @@ export function docsUri(): string {
 }
 
 /** Throws a UsageError unless `bin` is an executable regular file (symlinks resolved). */
+/**
+ * Whoever can change the executable or any directory above it can run code as root (the unit
+ * and the apt hook run it). Returns what is unsafe, one line each (empty when safe): every path
+ * from the file (symlinks resolved) up to `/` must be owned by root and not writable by group or
+ * others.
+ */
+export async function executableTrustProblems(bin: string): Promise<string[]> {
+  const problems: string[] = [];
+  let path = await realpath(bin).catch(() => bin);
+  for (;;) {
+    const st = await stat(path).catch(() => null);
+    if (st === null) {
+      problems.push(`${path}: cannot be read`);
+      break;
+    }
+    const what = path === bin ? 'the executable' : st.isDirectory() ? 'a directory above it' : 'the executable';
+    if (st.uid !== 0) problems.push(`${path} (${what}) is owned by uid ${st.uid}, not root`);
+    if ((st.mode & 0o022) !== 0)
+      problems.push(
+        `${path} (${what}) is writable by ${(st.mode & 0o020) !== 0 ? 'its group' : ''}${(st.mode & 0o022) === 0o022 ? ' and ' : ''}${(st.mode & 0o002) !== 0 ? 'everyone' : ''} (mode ${(st.mode & 0o7777).toString(8)})`,
+      );
+    const parent = dirname(path);
+    if (parent === path) break;
+    path = parent;
+  }
+  return problems;
+}
+
 export async function checkExecutable(bin: string): Promise<void> {
   const st = await stat(bin).catch(() => null);
   const ok =

@@ -8,7 +8,15 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { applyInstall, applyUninstall, realSystemOps, type SystemdOutcome } from '../../adapters/install/apply-install.js';
-import { checkExecutable, checkRoot, defaultBin, docsUri, readTargets, readTextIfExists } from '../../adapters/install/read-install.js';
+import {
+  checkExecutable,
+  checkRoot,
+  executableTrustProblems,
+  defaultBin,
+  docsUri,
+  readTargets,
+  readTextIfExists,
+} from '../../adapters/install/read-install.js';
 import { EXIT, UpkeepError, UsageError } from '../../core/errors.js';
 import { DEFAULT_CONFIG_FILE } from '../../core/config/default-file.js';
 import { MANIFEST_PATH } from '../../core/install/manifest.js';
@@ -41,6 +49,7 @@ interface CommonOptions {
 
 interface InstallOptions extends CommonOptions {
   bin?: string;
+  force?: boolean;
 }
 
 interface UninstallOptions extends CommonOptions {
@@ -108,6 +117,7 @@ export function registerInstall(program: Command, io: Io, setExit: (code: number
     .description('Install the agent: systemd unit, apt hook, default config, state directory; then take a first snapshot')
     .option('--root <dir>', 'install into this directory tree instead of / (no systemctl, no snapshot)', '/')
     .option('--bin <path>', "the upkeep executable the unit and the apt hook run (default: this checkout's bin/upkeep)")
+    .option('--force', 'install even when the executable or a directory above it is not owned by root or is writable by others (a warning)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('-y, --yes', 'do not ask before acting (needed when not on a terminal)')
     .option('--json', 'print JSON for scripts')
@@ -123,7 +133,16 @@ Exit codes: 0 installed (or nothing to do), 2 could not run or systemctl failed.
       const { root, interactive } = await prepare(io, opts, 'install');
       const bin = opts.bin !== undefined ? resolve(opts.bin) : await defaultBin();
       const real = root === '/';
-      if (real) await checkExecutable(bin);
+      if (real) {
+        await checkExecutable(bin);
+        const unsafe = await executableTrustProblems(bin);
+        if (unsafe.length > 0 && !opts.force) {
+          throw new UsageError(`--bin ${bin}: root would run a file that others can change:\n  ${unsafe.join('\n  ')}`, {
+            hint: 'install upkeep where only root can write (e.g. the Debian package, or a checkout in /opt owned by root, mode 755), or pass --force to install anyway',
+          });
+        }
+        for (const u of unsafe) io.stderr.write(`warning: --force: ${u}\n`);
+      }
       const targets = installTargets({ bin, docs: docsUri(), configText: DEFAULT_CONFIG_FILE });
       const manifestAt = hostPath(root, MANIFEST_PATH);
       const plan = planInstall({
