@@ -41,6 +41,7 @@ import type { EngineEvent } from '../core/engine-types.js';
 import { UpkeepError } from '../core/errors.js';
 import type { HostIdentity } from '../core/recovery/desired-state.js';
 import { executeRecovery, type RecoveryEffects, type RecoveryResult } from '../core/recovery/executor.js';
+import { maskLogLines } from '../core/recovery/mask-secrets.js';
 import type { Clock } from '../ports/clock.js';
 import type { AlertManager } from './alerts.js';
 import type { AgentLog } from './log.js';
@@ -322,7 +323,12 @@ export class Controller {
         case 'fetch-logs':
           if (!this.opts.engine.logs) break;
           try {
-            this.lastLogs.set(a.container, (await this.opts.engine.logs(a.id, 5)).join('\n'));
+            // The lines leave the host: secrets the container was given, or prints as NAME=value, are masked.
+            const env = await this.opts.engine.inspectContainer(a.id).then(
+              (i) => i.Config?.Env ?? [],
+              () => [],
+            );
+            this.lastLogs.set(a.container, maskLogLines(await this.opts.engine.logs(a.id, 5), env).join('\n'));
           } catch {
             /* no logs: the alert goes without them */
           }

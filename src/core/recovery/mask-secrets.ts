@@ -40,3 +40,29 @@ function maskDeep(value: unknown): unknown {
   }
   return out;
 }
+
+/** A variable name that usually holds a secret. */
+export const SECRET_NAME = /pass(word|wd)?|pwd|secret|token|api[_-]?key|private[_-]?key|credential|auth|session|cookie|signature|dsn/i;
+
+/**
+ * Log lines that leave the host (crash-loop alerts forward the last few): the values of the
+ * container's own environment variables whose names look secret are replaced wherever they appear,
+ * and so is the value in any `NAME=value` or `NAME: value` whose name looks secret.
+ */
+export function maskLogLines(lines: readonly string[], env: readonly string[] = []): string[] {
+  const secretValues = env
+    .map((e) => {
+      const eq = e.indexOf('=');
+      return eq === -1 ? null : { name: e.slice(0, eq), value: e.slice(eq + 1) };
+    })
+    .filter((v): v is { name: string; value: string } => v !== null && v.value.length >= 4 && SECRET_NAME.test(v.name))
+    .map((v) => v.value)
+    .sort((a, b) => b.length - a.length);
+  return lines.map((line) => {
+    let out = line;
+    for (const v of secretValues) out = out.split(v).join(MASK);
+    return out.replace(/([A-Za-z_][A-Za-z0-9_.-]*)(\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;&]+)/g, (whole, name: string, sep: string, value: string) =>
+      SECRET_NAME.test(name) && value !== MASK ? `${name}${sep}${MASK}` : whole,
+    );
+  });
+}
