@@ -109,6 +109,8 @@ export class Controller {
   private requestedRecovery: RecoveryTrigger | null = null;
   /** Last log lines of crash-looping containers, fetched once when upkeep gives up. */
   private lastLogs = new Map<string, string>();
+  /** Set by heal() when a start failed during the current step's actions. */
+  private healFailed = false;
   /** The containers of the last read (for containerNameFor). */
   private lastContainers: HostState['containers'] = [];
   private savedMemory = '';
@@ -246,6 +248,7 @@ export class Controller {
     this.requestedRecovery = null; // in the memory now
     this.write(step.timeline);
     for (const e of step.timeline) if (e.kind === 'gave-up' && e.subject) metrics.heal(e.subject, 'gave_up');
+    this.healFailed = false;
     await this.apply(step.actions, signal);
     this.evaluate(step.alerts);
     this.saveMemory();
@@ -254,7 +257,9 @@ export class Controller {
       this.observeContainers(step.status);
     }
     if (step.actions.length > 0) this.dirty = 'all';
-    return { retryInMs: step.retryInMs, requeue: step.requeue };
+    // A heal that failed: step again at once, so that the step's backoff (from the memory that
+    // now counts the failure) says when to try next, instead of waiting for the resync.
+    return { retryInMs: step.retryInMs, requeue: step.requeue || this.healFailed };
   }
 
   /** Reads the engine (only what changed since the last read, unless a full read is due). */
@@ -392,6 +397,7 @@ export class Controller {
       const outcome = result?.outcomes.find((o) => o.container === t.container.name);
       const ok = outcome !== undefined && (outcome.outcome === 'started' || outcome.outcome === 'recreated' || outcome.outcome === 'skipped');
       this.memory = afterHeal(this.memory, t.container.name, ok, now);
+      if (!ok) this.healFailed = true;
       metrics.heal(t.container.name, ok ? 'started' : 'failed');
       const text = ok
         ? `${t.container.name}: started again by upkeep (${t.reason})`

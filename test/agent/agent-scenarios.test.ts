@@ -113,6 +113,25 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
     }
   });
 
+  it('a failed heal is retried on the backoff schedule, not at the next resync', async () => {
+    await withHost(async (a) => {
+      a.docker.failStarts('web', 3);
+      const t0 = a.clock.now();
+      a.docker.die('web');
+      await a.until('web running after three failed starts', () => a.docker.isRunning('web'), 60_000);
+      const attempts = a.docker.startAttempts.filter((s) => s.name === 'web' && s.at >= t0).map((s) => s.at - t0);
+      assert.equal(attempts.length, 4, `attempts at ${attempts.join(', ')} ms`);
+      // testConfig: backoff 200 ms doubling to 1 s; the resync is 5 s: every retry must come well before it.
+      const gaps = attempts.slice(1).map((t, i) => t - attempts[i]!);
+      assert.ok(
+        gaps.every((g) => g >= 150 && g <= 1_500),
+        `gaps ${gaps.join(', ')} ms`,
+      );
+      assert.ok(gaps[1]! >= gaps[0]!, `the delay grows: ${gaps.join(', ')} ms`);
+      assert.equal(a.store.timeline({ kind: 'heal-failed', subject: 'web' }).length, 3);
+    });
+  });
+
   it('a crash loop: gives up with the last log lines, stays down, resumes after a quiet window', async () => {
     await withHost(async (a) => {
       a.docker.setCrashing('web', true);

@@ -55,6 +55,9 @@ class DownError extends Error {
 }
 
 export class FakeDocker implements DockerEngine {
+  /** Every API start call, with its (virtual) time. */
+  readonly startAttempts: Array<{ name: string; at: number }> = [];
+  private readonly failingStarts = new Map<string, number>();
   // tcp: nothing reads config.v2.json files from this machine (the flags come from flagsReader()).
   readonly endpoint = { kind: 'tcp', baseUrl: 'http://fake-docker:2375', display: 'tcp://fake-docker:2375' } as unknown as DockerEndpoint;
   private boxes = new Map<string, Box>();
@@ -332,8 +335,19 @@ export class FakeDocker implements DockerEngine {
     const b = this.boxes.get(id);
     if (!b) throw Object.assign(new Error(`No such container: ${id}`), { status: 404 });
     if (b.running) return 'already-running';
+    this.startAttempts.push({ name: b.name, at: this.clock.now() });
+    const failing = this.failingStarts.get(b.name) ?? 0;
+    if (failing > 0) {
+      this.failingStarts.set(b.name, failing - 1);
+      throw Object.assign(new Error(`error while creating mount source path '/srv/${b.name}': no such file or directory`), { status: 500 });
+    }
     this.startBox(b, 'api');
     return 'started';
+  }
+
+  /** API starts of `name` fail the next `n` times (a bind-mount source that is not there yet). */
+  failStarts(name: string, n: number): void {
+    this.failingStarts.set(name, n);
   }
   async stopContainer(id: string): Promise<'stopped' | 'already-stopped'> {
     this.check();
