@@ -44,7 +44,7 @@ describe('upkeep maintenance', () => {
     const store = openStore({ stateDir: join(root, 'a'), create: false });
     assert.deepEqual(
       store.timeline().map((e) => e.kind),
-      ['maintenance-start', 'maintenance-stop', 'maintenance-start', 'maintenance-stop'],
+      ['maintenance-start', 'apt-started', 'maintenance-stop', 'apt-ended', 'maintenance-start', 'apt-started', 'maintenance-stop', 'apt-ended'],
     );
     store.close();
   });

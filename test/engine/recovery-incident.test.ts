@@ -64,7 +64,7 @@ async function runningDesired(host: IncidentHost): Promise<string[]> {
 async function recoverAndCheck(
   scenario: string,
   prep: Awaited<ReturnType<typeof prepare>>,
-  opts: { expectActions: boolean },
+  opts: { expectActions: boolean; onEngineEvent?: (ev: EngineEvent) => void },
 ): Promise<Array<{ container: string; outcome: string; attempts: number }>> {
   const { host, env, stateArgs } = prep;
   baselines[scenario] = await runningDesired(host);
@@ -83,7 +83,10 @@ async function recoverAndCheck(
   const watching = new AbortController();
   const events: EngineEvent[] = [];
   const collecting = (async () => {
-    for await (const ev of client.events({ since: Date.now() / 1000, filters: { type: ['container'] }, signal: watching.signal })) events.push(ev);
+    for await (const ev of client.events({ since: Date.now() / 1000, filters: { type: ['container'] }, signal: watching.signal })) {
+      events.push(ev);
+      opts.onEngineEvent?.(ev);
+    }
   })();
   const r = await upkeep(['recover', '--yes', '--json', '--running-for', '1s', ...stateArgs], env);
   assert.equal(r.code, 0, `${scenario}: recover exit ${r.code}\n${r.stdout}\n${r.stderr}`);
@@ -179,16 +182,24 @@ describe('the incident, reproduced and recovered', { timeout: 600_000 }, () => {
     assert.deepEqual(baselines['docker stop, then daemon restart'], ['k3d-loculus-server-0', 'srsilo_silo_1']);
   });
 
-  test('a bind-mounted directory missing at daemon start, there 3 s later', async (t) => {
+  test('a bind-mounted directory missing at daemon start, there a second into the recovery', async (t) => {
     if (!engine) return t.skip('no engine');
     const prep = await prepare();
     await engine.stop();
     rmSync(prep.host.siloDataDir, { recursive: true, force: true });
     await engine.start();
     await engine.settle();
-    // The mount source comes back (a slow network filesystem, a late disk) after 3 s.
-    const appears = sleep(3000).then(() => mkdirSync(prep.host.siloDataDir, { recursive: true }));
-    const outcomes = await recoverAndCheck('bind mount missing at start', prep, { expectActions: true });
+    // The mount source comes back (a slow network filesystem, a late disk) while upkeep recovers:
+    // 1 s after upkeep's first start of anything (silo is in the same first wave, so its first
+    // attempt has failed by then). Tied to upkeep's own progress, not to a timer started before
+    // it: on a loaded machine a timer let silo's first attempt succeed.
+    let appears: Promise<void> | null = null;
+    const outcomes = await recoverAndCheck('bind mount missing at start', prep, {
+      expectActions: true,
+      onEngineEvent: (ev) => {
+        if (appears === null && ev.Action === 'start') appears = sleep(1000).then(() => void mkdirSync(prep.host.siloDataDir, { recursive: true }));
+      },
+    });
     await appears;
     assert.ok(!baselines['bind mount missing at start']!.includes('srsilo_silo_1'), 'Docker did not start silo, and never retried');
     const silo = outcomes.find((o) => o.container === 'srsilo_silo_1');
