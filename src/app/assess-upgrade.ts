@@ -194,7 +194,14 @@ export function preflightTimelineEntry(report: PreflightReport, hostName: string
     kind: TIMELINE_KINDS.preflight,
     subject: hostName,
     message: `preflight: ${parts.join('; ')}: ${VERDICT_WORDS[report.verdict]}`,
-    data: { verdict: report.verdict, packages: report.summary.packages, notBack, dockerRestarts: report.docker.restarts, reboot: report.reboot.needed },
+    data: {
+      verdict: report.verdict,
+      packages: report.summary.packages,
+      upgrades: report.packages.map((p) => ({ name: p.name, from: p.from, to: p.to })),
+      notBack,
+      dockerRestarts: report.docker.restarts,
+      reboot: report.reboot.needed,
+    },
   };
 }
 

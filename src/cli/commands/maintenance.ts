@@ -66,7 +66,8 @@ export function registerMaintenance(program: Command, io: Io, setExit: (code: nu
         const window = store.startMaintenance({ source, reason: opts.reason ?? null, endsAt: new Date(Date.now() + ms).toISOString() });
         store.appendTimeline({ kind: 'maintenance-start', subject: source, message: `maintenance window opened: ${describe(window)}`, data: window });
         // The apt hook opens the apt window right before dpkg runs (DPkg::Pre-Invoke) and closes it after.
-        if (source === 'apt') store.appendTimeline({ kind: 'apt-started', subject: hostname(), message: 'apt started running dpkg', data: { window: window.id } });
+        if (source === 'apt')
+          store.appendTimeline({ kind: 'apt-started', subject: hostname(), message: 'apt started running dpkg', data: { window: window.id } });
         return window;
       });
       if (opts.json) printJson(io, { window: w });
@@ -87,7 +88,8 @@ export function registerMaintenance(program: Command, io: Io, setExit: (code: nu
         const list = store.stopMaintenance(source === undefined ? {} : { source });
         for (const w of list)
           store.appendTimeline({ kind: 'maintenance-stop', subject: w.source, message: `maintenance window closed: ${describe(w)}`, data: w });
-        if (list.some((w) => w.source === 'apt')) store.appendTimeline({ kind: 'apt-ended', subject: hostname(), message: 'apt finished running dpkg', data: {} });
+        if (list.some((w) => w.source === 'apt'))
+          store.appendTimeline({ kind: 'apt-ended', subject: hostname(), message: 'apt finished running dpkg', data: {} });
         return { ended: list, agent: agentRunning(store, Date.now(), processExists) };
       });
       if (opts.json) printJson(io, { ended });
