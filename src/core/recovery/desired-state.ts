@@ -8,6 +8,7 @@
  * prints a snapshot goes through maskSecrets (mask-secrets.ts).
  */
 import { COMPOSE_LABEL } from '../container-facts.js';
+import { declaredRole, jobByLabels, ROLE_LABEL } from '../job.js';
 import type { EngineContainerInspect, EngineHealthcheck } from '../engine-types.js';
 import { UsageError } from '../errors.js';
 import type { ContainerFacts, RestartPolicy } from '../model.js';
@@ -15,8 +16,8 @@ import { parseComposeDependsOn, parseUpkeepDependsOn, type Dependency } from './
 
 /** upkeep's own labels. */
 export const UPKEEP_LABEL = {
-  /** `upkeep.role=job`: a container that runs to completion; never desired-running. */
-  role: 'upkeep.role',
+  /** `upkeep.role=job`: a container that runs to completion; never desired-running (core/job.ts). */
+  role: ROLE_LABEL,
   /** `upkeep.depends-on=name[:condition],...`: start order for containers compose does not manage. */
   dependsOn: 'upkeep.depends-on',
 } as const;
@@ -189,7 +190,7 @@ export interface BuiltSnapshot {
 
 /** True for a container that runs to completion: `upkeep.role=job`, or a `docker compose run` container. */
 export function isJob(labels: Record<string, string>): boolean {
-  return labels[UPKEEP_LABEL.role] === 'job' || (labels[COMPOSE_LABEL.oneOff] ?? '').toLowerCase() === 'true';
+  return jobByLabels(labels) !== null;
 }
 
 /** Whether `only` (compose project or container names) selects this container. */
@@ -249,7 +250,7 @@ export function buildSnapshot(
 }
 
 function exclusion(facts: ContainerFacts): ExcludedContainer | null {
-  if (facts.labels[UPKEEP_LABEL.role] === 'job') {
+  if (declaredRole(facts.labels[UPKEEP_LABEL.role]) === 'job') {
     return { name: facts.name, reason: 'job', detail: `labelled ${UPKEEP_LABEL.role}=job: a job is never desired-running` };
   }
   if (facts.compose?.oneOff) {
