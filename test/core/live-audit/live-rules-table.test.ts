@@ -55,7 +55,33 @@ runLiveRuleTests(desiredButManuallyStopped, {
     {
       name: 'desired, stopped, flagged',
       ctx: { desired: new Set(['db']), containers: [container({ name: 'db', state: 'exited', exitCode: 137, manuallyStopped: true })] },
-      errors: [{ messageId: 'manuallyStopped', subject: 'db', severity: 'warning', applicable: false }],
+      errors: [
+        {
+          messageId: 'manuallyStopped',
+          subject: 'db',
+          severity: 'warning',
+          applicable: false,
+          data: { policy: 'no', why: 'restart policy "no": Docker never starts it' },
+        },
+      ],
+    },
+    {
+      name: 'unless-stopped: the reason names the policy it is about (it said "unless-stopped" for every policy)',
+      ctx: {
+        desired: new Set(['db']),
+        containers: [
+          container({ name: 'db', state: 'exited', exitCode: 0, manuallyStopped: true, restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 } }),
+        ],
+      },
+      errors: [
+        {
+          messageId: 'manuallyStopped',
+          subject: 'db',
+          severity: 'warning',
+          applicable: false,
+          data: { policy: 'unless-stopped', why: 'unless-stopped will never start it again' },
+        },
+      ],
     },
   ],
 });
