@@ -34,6 +34,8 @@ export function registerSnapshot(program: Command, io: Io, setExit: (code: numbe
     .addHelpText(
       'after',
       `
+Every call without --list TAKES a new snapshot (also with --json); to read the snapshots taken so
+far, use --list (--list --json for scripts).
 Jobs (label upkeep.role=job, compose "run" containers) and stopped containers are never desired.
 Environment values are stored (a removed container needs them to be re-created) in a 0600 file,
 and never printed. Exit codes: 0 taken, 2 could not run.`,
