@@ -16,7 +16,7 @@ import { EngineRecoveryEffects } from '../adapters/docker/recovery-effects.js';
 import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { Store } from '../adapters/store/store.js';
-import { textFileReader } from '../adapters/fs/read-text-file.js';
+import { textFileReader } from '../adapters/files/read-text-file.js';
 import { loadDesiredState } from '../app/desired-state.js';
 import { takeSnapshot } from '../app/take-snapshot.js';
 import type { ReadTextFile } from '../ports/files.js';

@@ -34,7 +34,7 @@ import {
 import { hostPath, installLines, installPathsJson, uninstallLines, uninstallPathsJson } from '../../core/install/report.js';
 import { UNIT_NAME } from '../../core/install/unit-file.js';
 import { readHostState } from '../../adapters/docker/host-state.js';
-import { textFileReader } from '../../adapters/fs/read-text-file.js';
+import { textFileReader } from '../../adapters/files/read-text-file.js';
 import { openStore } from '../../adapters/store/sqlite-store.js';
 import { takeSnapshot } from '../../app/take-snapshot.js';
 import { withEngine } from '../engine.js';

@@ -5,7 +5,7 @@
  */
 import type { Command } from 'commander';
 import { readHostState } from '../../adapters/docker/host-state.js';
-import { textFileReader } from '../../adapters/fs/read-text-file.js';
+import { textFileReader } from '../../adapters/files/read-text-file.js';
 import { forgetContainers, wantContainers } from '../../app/intent.js';
 import { takeSnapshot } from '../../app/take-snapshot.js';
 import { EXIT } from '../../core/errors.js';
