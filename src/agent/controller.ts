@@ -40,6 +40,7 @@ import type { UpkeepConfig } from '../core/config/types.js';
 import type { EngineEvent } from '../core/engine-types.js';
 import { UpkeepError } from '../core/errors.js';
 import type { HostIdentity } from '../core/recovery/desired-state.js';
+import { TIMELINE_KINDS } from '../core/timeline.js';
 import { executeRecovery, type RecoveryEffects, type RecoveryResult } from '../core/recovery/executor.js';
 import { maskLogLines } from '../core/recovery/mask-secrets.js';
 import type { Clock } from '../ports/clock.js';
@@ -48,6 +49,7 @@ import type { AgentLog } from './log.js';
 
 const MEMORY_KEY = 'containers';
 const AGENT_KEY = 'agent';
+const ENGINE_KEY = 'engine';
 /** Every this many resyncs, one inspects every container (10 min at the default resync of 60 s). */
 const FULL_READ_EVERY = 10;
 /** A step that asks to run again at once does so at most this often in one reconcile. */
@@ -109,6 +111,8 @@ export class Controller {
   private requestedRecovery: RecoveryTrigger | null = null;
   /** Last log lines of crash-looping containers, fetched once when upkeep gives up. */
   private lastLogs = new Map<string, string>();
+  /** The engine version last compared with the saved one (once per engine connection is enough). */
+  private engineVersionSeen: string | null = null;
   /** Set by heal() when a start failed during the current step's actions. */
   private healFailed = false;
   /** The containers of the last read (for containerNameFor). */
@@ -225,6 +229,7 @@ export class Controller {
     this.status = { ...this.status, host: state.host, engineUp: true };
     metrics.setEngineUp(true);
     await this.reconstructOnce(state);
+    this.noteEngineVersion(state);
     let desired = this.loadDesired(state.host);
     if (desired === null && state.containers.some((c) => c.state === 'running')) {
       await this.takeFirstSnapshot(state);
@@ -463,6 +468,32 @@ export class Controller {
     const ctx = { now: this.opts.clock.now(), lastLogs: this.lastLogs };
     for (const c of conditions) this.opts.alerts.evaluate(c.key, c.rule, c.active, (kind, since) => c.content(kind, since, ctx));
     this.opts.alerts.persist();
+  }
+
+  /**
+   * The engine's version, remembered across agent restarts (agent state "engine"): a change (an
+   * upgrade of docker.io/docker-ce, seen after the restart it causes) goes into the timeline.
+   */
+  private noteEngineVersion(state: HostState): void {
+    const version = state.daemon.serverVersion;
+    if (version === this.engineVersionSeen) return;
+    const { store, clock } = this.opts;
+    const saved = store.getAgentState(ENGINE_KEY) as { version?: unknown } | null;
+    const before = typeof saved?.version === 'string' ? saved.version : null;
+    if (before !== null && before !== version) {
+      this.write([
+        {
+          at: new Date(clock.now()).toISOString(),
+          kind: TIMELINE_KINDS.engineVersionChanged,
+          subject: state.host.name,
+          message: `the Docker engine was ${before} and is now ${version} (API ${state.daemon.apiVersion})`,
+          data: { from: before, to: version, apiVersion: state.daemon.apiVersion },
+          level: 'info',
+        },
+      ]);
+    }
+    if (before !== version) store.setAgentState(ENGINE_KEY, { version });
+    this.engineVersionSeen = version;
   }
 
   private write(entries: readonly StepEntry[]): void {

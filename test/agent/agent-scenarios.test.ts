@@ -154,6 +154,24 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
     });
   });
 
+  it('an engine upgrade (a new version after the daemon restart) is recorded in the timeline, once', async () => {
+    await withHost(async (a) => {
+      await a.until('the version noted', () => a.store.getAgentState('engine'));
+      a.docker.serverVersion = '28.5.2';
+      a.docker.restartDaemon(2_000);
+      const entry = await a.until('version change recorded', () => a.store.timeline({ kind: 'engine-version-changed' })[0]);
+      assert.deepEqual([entry.detail.from, entry.detail.to], ['20.10.24', '28.5.2']);
+      await a.until('all running again', () => a.kinds().includes('recovery'));
+      const b = await (async () => {
+        await a.stop();
+        return a.restart();
+      })();
+      await b.clock.pass(5_000);
+      assert.equal(b.store.timeline({ kind: 'engine-version-changed' }).length, 1, 'an agent restart on the same engine adds nothing');
+      await b.stop();
+    });
+  });
+
   it('daemon crash: the orphans the next daemon kills are not operator stops; one summary', async () => {
     await withHost(async (a) => {
       const mark = a.channel.sent.length;

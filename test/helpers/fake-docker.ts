@@ -55,6 +55,8 @@ class DownError extends Error {
 }
 
 export class FakeDocker implements DockerEngine {
+  /** The engine's version (an upgrade changes it across a daemon restart). */
+  serverVersion = '20.10.24';
   /** Every API start call, with its (virtual) time. */
   readonly startAttempts: Array<{ name: string; at: number }> = [];
   private readonly failingStarts = new Map<string, number>();
@@ -275,13 +277,13 @@ export class FakeDocker implements DockerEngine {
   }
   async version() {
     this.check();
-    return { Version: '20.10.24', ApiVersion: '1.41', MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64', KernelVersion: '6.1' };
+    return { Version: this.serverVersion, ApiVersion: '1.41', MinAPIVersion: '1.12', Os: 'linux', Arch: 'amd64', KernelVersion: '6.1' };
   }
   async info(): Promise<EngineInfo> {
     this.check();
     return {
       ...this.identity,
-      ServerVersion: '20.10.24',
+      ServerVersion: this.serverVersion,
       DockerRootDir: '/var/lib/docker',
       LiveRestoreEnabled: false,
       Containers: this.boxes.size,
