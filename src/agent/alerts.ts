@@ -47,10 +47,8 @@ export class AlertManager {
 
   constructor(private readonly opts: AlertManagerOptions) {
     this.clock = opts.clock ?? systemClock;
-    const saved = opts.store.getAgentState(STATE_KEY);
-    if (saved !== null && typeof saved === 'object') {
-      for (const [k, v] of Object.entries(saved as Record<string, AlertState>)) if (v && typeof v === 'object' && 'phase' in v) this.states.set(k, v);
-    }
+    const saved = opts.store.getAgentState(STATE_KEY, parseAlertStates);
+    for (const [k, v] of saved ?? []) this.states.set(k, v);
   }
 
   /** Is a maintenance window open now? Read from the store each time (another process opens them). */
@@ -144,4 +142,13 @@ export class AlertManager {
     this.opts.store.setAgentState(STATE_KEY, Object.fromEntries(this.states));
     this.dirty = false;
   }
+}
+
+/** The alert states as saved (by key); entries that are not alert states are dropped. */
+function parseAlertStates(value: unknown): Array<[string, AlertState]> | null {
+  if (value === null || typeof value !== 'object') return null;
+  return Object.entries(value as Record<string, unknown>).filter((e): e is [string, AlertState] => {
+    const v = e[1];
+    return v !== null && typeof v === 'object' && 'phase' in v;
+  });
 }

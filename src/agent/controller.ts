@@ -41,6 +41,7 @@ import type { EngineEvent } from '../core/engine-types.js';
 import { UpkeepError } from '../core/errors.js';
 import type { HostIdentity } from '../core/recovery/desired-state.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
+import { parseAgentRecord, parseEngineRecord } from '../core/agent/agent-record.js';
 import { executeRecovery, type RecoveryEffects, type RecoveryResult } from '../core/recovery/executor.js';
 import { maskLogLines } from '../core/recovery/mask-secrets.js';
 import type { Clock } from '../ports/clock.js';
@@ -478,8 +479,7 @@ export class Controller {
     const version = state.daemon.serverVersion;
     if (version === this.engineVersionSeen) return;
     const { store, clock } = this.opts;
-    const saved = store.getAgentState(ENGINE_KEY) as { version?: unknown } | null;
-    const before = typeof saved?.version === 'string' ? saved.version : null;
+    const before = store.getAgentState(ENGINE_KEY, parseEngineRecord)?.version ?? null;
     if (before !== null && before !== version) {
       this.write([
         {
@@ -520,7 +520,7 @@ export class Controller {
     if (this.reconstructed) return;
     this.reconstructed = true;
     const { store, clock, log } = this.opts;
-    const saved = store.getAgentState(AGENT_KEY) as { bootId?: string; aliveAt?: number } | null;
+    const saved = store.getAgentState(AGENT_KEY, parseAgentRecord);
     let boot: { id: string; bootTime: number | null } | null = null;
     try {
       boot = (await this.opts.readBoot?.()) ?? null;
@@ -563,8 +563,8 @@ export class Controller {
     metrics.reconciled(now, (now - began) / 1000);
     this.status = { ...this.status, lastReconcileAt: new Date(now).toISOString() };
     if (now - this.lastAliveSaved >= ALIVE_EVERY_MS && this.reconstructed) {
-      const saved = store.getAgentState(AGENT_KEY) as Record<string, unknown> | null;
-      store.setAgentState(AGENT_KEY, { ...(saved ?? {}), aliveAt: now });
+      const saved = store.getAgentState(AGENT_KEY, parseAgentRecord);
+      store.setAgentState(AGENT_KEY, { ...(saved ?? { pid: process.pid, bootId: null }), aliveAt: now });
       this.lastAliveSaved = now;
     }
     this.opts.log.debug({ reasons, seconds: (now - began) / 1000 }, 'reconciled');
@@ -604,8 +604,8 @@ export class Controller {
   /** Restores the memory; operator stops kept there by older agents move into the intent store once. */
   private loadMemory(): AgentMemory {
     const { store, log } = this.opts;
-    const saved = store.getAgentState(MEMORY_KEY);
-    const { memory, legacyOperatorStops } = restoreMemory(saved, this.opts.clock.now());
+    const now = this.opts.clock.now();
+    const { memory, legacyOperatorStops } = store.getAgentState(MEMORY_KEY, (v) => restoreMemory(v, now)) ?? restoreMemory(null, now);
     if (legacyOperatorStops.length > 0) {
       const known = new Set(store.operatorStops().map((s) => s.name));
       for (const s of legacyOperatorStops) {

@@ -156,7 +156,7 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
 
   it('an engine upgrade (a new version after the daemon restart) is recorded in the timeline, once', async () => {
     await withHost(async (a) => {
-      await a.until('the version noted', () => a.store.getAgentState('engine'));
+      await a.until('the version noted', () => a.store.getAgentState('engine', (v) => v));
       a.docker.serverVersion = '28.5.2';
       a.docker.restartDaemon(2_000);
       const entry = await a.until('version change recorded', () => a.store.timeline({ kind: 'engine-version-changed' })[0]);

@@ -158,9 +158,9 @@ export class MemoryStore {
     return this.windows.filter((w) => w.endedAt !== null && w.endedAt > since).map((w) => ({ ...w }));
   }
 
-  getAgentState(key: string): unknown {
+  getAgentState<T>(key: string, parse: (value: unknown) => T | null): T | null {
     const v = this.state.get(key);
-    return v === undefined ? null : (JSON.parse(v) as unknown);
+    return v === undefined ? null : parse(JSON.parse(v) as unknown);
   }
   setAgentState(key: string, value: unknown): void {
     this.state.set(key, JSON.stringify(value ?? null));

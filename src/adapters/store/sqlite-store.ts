@@ -637,11 +637,12 @@ class SqliteStore implements Store {
     );
   }
 
-  getAgentState(key: string): unknown {
-    return this.guard('reading the agent state', () => {
+  getAgentState<T>(key: string, parse: (value: unknown) => T | null): T | null {
+    const raw = this.guard('reading the agent state', () => {
       const r = this.db.prepare('SELECT value FROM agent_state WHERE key = ?').get(key) as { value: string } | undefined;
       return r === undefined ? null : (JSON.parse(r.value) as unknown);
     });
+    return raw === null ? null : parse(raw);
   }
 
   setAgentState(key: string, value: unknown): void {

@@ -105,10 +105,16 @@ describe('store: maintenance windows', () => {
 describe('store: agent state', () => {
   it('stores JSON values by key and replaces them', () => {
     const s = fresh();
-    assert.equal(s.getAgentState('alerts'), null);
+    const asIs = (v: unknown): unknown => v;
+    assert.equal(s.getAgentState('alerts', asIs), null);
     s.setAgentState('alerts', { 'down:web': { phase: 'firing' } });
     s.setAgentState('alerts', { 'down:api': { phase: 'pending' } });
-    assert.deepEqual(s.getAgentState('alerts'), { 'down:api': { phase: 'pending' } });
+    assert.deepEqual(s.getAgentState('alerts', asIs), { 'down:api': { phase: 'pending' } });
+    // The reader decides what fits: a value of another shape reads as null, never as a wrong type.
+    assert.equal(
+      s.getAgentState('alerts', (v) => (typeof v === 'number' ? v : null)),
+      null,
+    );
     s.close();
   });
 });
