@@ -187,6 +187,15 @@ test('--purge also removes the config (even edited) and the state directory', as
   assert.deepEqual((await tree(root)).entries, before.entries);
 });
 
+test('--purge without an install: the config a user wrote by hand goes, and its directory once empty', async () => {
+  const root = await tempRoot();
+  await mkdir(join(root, 'etc/upkeep'), { recursive: true });
+  await writeFile(join(root, 'etc/upkeep/upkeep.yml'), 'log_format: pretty\n');
+  const r = await upkeep(['uninstall', '--root', root, '--purge', '--yes']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!(await readdir(join(root, 'etc'))).includes('upkeep'), 'no empty etc/upkeep left behind');
+});
+
 test('--dry-run writes nothing, for install and uninstall', async () => {
   const root = await tempRoot();
   const before = await tree(root);

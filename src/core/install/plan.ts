@@ -264,7 +264,16 @@ export interface UninstallPlan {
 
 /** The paths planUninstall needs the current state of. */
 export function uninstallPathsToRead(manifest: InstallManifest | null): string[] {
-  return [...new Set([...(manifest?.entries ?? []).map((e) => e.path), CONFIG_PATH, STATE_DIR, MANIFEST_PATH, UNIT_PATH])];
+  return [
+    ...new Set([
+      ...(manifest?.entries ?? []).map((e) => e.path),
+      CONFIG_PATH,
+      CONFIG_PATH.slice(0, CONFIG_PATH.lastIndexOf('/')),
+      STATE_DIR,
+      MANIFEST_PATH,
+      UNIT_PATH,
+    ]),
+  ];
 }
 
 export interface UninstallInput {
@@ -298,11 +307,14 @@ export function planUninstall(input: UninstallInput): UninstallPlan {
   const removed = new Set(actions.filter((a) => a.action === 'remove').map((a) => a.path));
   const dirs = entries.filter((e) => e.kind === 'dir').map((e) => e.path);
   if (input.purge && !dirs.includes(STATE_DIR)) dirs.push(STATE_DIR);
+  // --purge removes the config: its directory goes too once nothing else is in it.
+  const configDir = CONFIG_PATH.slice(0, CONFIG_PATH.lastIndexOf('/'));
+  if (input.purge && !dirs.includes(configDir)) dirs.push(configDir);
   dirs.sort((a, b) => depth(b) - depth(a) || b.localeCompare(a));
   for (const d of dirs) {
     const c = cur(d);
     if (c.kind === 'absent') {
-      if (!(input.purge && d === STATE_DIR && !entries.some((e) => e.path === d))) push(d, 'dir', 'absent', 'already gone');
+      if (!(input.purge && (d === STATE_DIR || d === configDir) && !entries.some((e) => e.path === d))) push(d, 'dir', 'absent', 'already gone');
       continue;
     }
     if (c.kind !== 'dir') {
