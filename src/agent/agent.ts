@@ -77,7 +77,7 @@ export interface AgentParts {
 export async function notifierFor(ch: ChannelConfig): Promise<Notifier> {
   switch (ch.type) {
     case 'webhook':
-      return new WebhookNotifier({ url: ch.url, name: ch.name, headers: ch.headers, ...(ch.secret ? { secret: ch.secret } : {}) });
+      return new WebhookNotifier({ url: ch.url, name: ch.name, headers: ch.headers, group: ch.group === true, ...(ch.secret ? { secret: ch.secret } : {}) });
     case 'slack':
       return Object.assign(new SlackNotifier(ch.url), { name: ch.name });
     case 'ntfy':

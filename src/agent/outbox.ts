@@ -14,6 +14,7 @@
  */
 import { DeliveryError, type AlertMessage, type Notifier } from '../adapters/notify/notifier.js';
 import type { OutboxEntry, Store } from '../adapters/store/store.js';
+import { groupMessages, groupSize } from '../core/alerts/group-messages.js';
 import { doublingDelay } from '../core/recovery/backoff.js';
 import type { Clock } from '../ports/clock.js';
 import { Wakeup, type Actor } from './actor.js';
@@ -101,18 +102,22 @@ export class Outbox implements Actor {
     const { store, notifiers, log } = this.opts;
     const backoff = this.opts.backoff ?? { initialMs: 1_000, maxMs: 600_000 };
     const maxAgeMs = this.opts.maxAgeMs ?? 86_400_000;
+    const now = () => new Date(this.clock.now()).toISOString();
+    const heldBy = (row: OutboxEntry) => {
+      const eventAt = Date.parse((row.message as AlertMessage).at);
+      return Number.isFinite(eventAt) ? maintenanceAt(store, eventAt) : null;
+    };
     let delivered = 0;
-    for (const row of rows) {
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i]!;
       if (signal?.aborted) break;
       if (Date.parse(row.nextAttemptAt) > this.clock.now()) {
         this.waitFor(Date.parse(row.nextAttemptAt));
         break;
       }
       const notifier = notifiers.get(row.channel);
-      const now = () => new Date(this.clock.now()).toISOString();
       const msg = row.message as AlertMessage;
-      const eventAt = Date.parse(msg.at);
-      const window = Number.isFinite(eventAt) ? maintenanceAt(store, eventAt) : null;
+      const window = heldBy(row);
       if (window !== null) {
         const why = `held: its event (${msg.at}) is inside maintenance window ${window.id} (${window.source})`;
         store.markFailed(row.messageId, row.channel, why, null, now());
@@ -126,35 +131,54 @@ export class Outbox implements Actor {
         log.warn({ alert: row.messageId, channel: row.channel }, 'alert dropped: its channel is no longer configured');
         continue;
       }
+      // A channel people read gets what was queued together (one reconcile) as one message.
+      const batch = [row];
+      if (notifier.groups === true) {
+        const due: OutboxEntry[] = [];
+        for (const r of rows.slice(i + 1)) {
+          if (Date.parse(r.nextAttemptAt) > this.clock.now() || heldBy(r) !== null) break;
+          due.push(r);
+        }
+        const size = groupSize([row, ...due].map((r) => Date.parse(r.createdAt)));
+        batch.push(...due.slice(0, size - 1));
+      }
+      const message = batch.length === 1 ? msg : groupMessages(batch.map((r) => r.message as AlertMessage));
       try {
-        await notifier.send(row.message as AlertMessage, signal);
-        store.markDelivered(row.messageId, row.channel, now());
-        this.record('alert-delivered', row, `alert ${row.messageId} delivered to ${row.channel}`);
-        delivered++;
-        this.opts.onResult?.(row.channel, 'delivered');
-        log.info({ alert: row.messageId, channel: row.channel, attempts: row.attempts + 1 }, 'alert delivered');
+        await notifier.send(message, signal);
+        for (const r of batch) {
+          store.markDelivered(r.messageId, r.channel, now());
+          this.record(
+            'alert-delivered',
+            r,
+            `alert ${r.messageId} delivered to ${r.channel}${batch.length > 1 ? ` (one message with ${batch.length - 1} other alert(s))` : ''}`,
+          );
+          this.opts.onResult?.(r.channel, 'delivered');
+        }
+        delivered += batch.length;
+        log.info({ alert: message.id, channel: row.channel, attempts: row.attempts + 1, alerts: batch.length }, 'alert delivered');
+        i += batch.length - 1;
       } catch (err) {
         if (signal?.aborted) break;
         const retryable = err instanceof DeliveryError ? err.retryable : true;
         const tooOld = this.clock.now() - Date.parse(row.createdAt) > maxAgeMs;
         const delay = doublingDelay(row.attempts + 1, backoff);
         const next = retryable && !tooOld ? new Date(this.clock.now() + delay).toISOString() : null;
-        store.markFailed(row.messageId, row.channel, (err as Error).message, next, now());
-        this.record(
-          'alert-failed',
-          row,
-          `alert ${row.messageId} to ${row.channel} failed${next === null ? ' (given up)' : ', will retry'}: ${(err as Error).message}`,
-          { error: (err as Error).message, retryAt: next },
-        );
-        if (next !== null) this.waitFor(Date.parse(next));
-        this.opts.onResult?.(row.channel, next === null ? 'given_up' : 'failed');
         const why = (err as Error).message;
+        for (const r of batch) {
+          store.markFailed(r.messageId, r.channel, why, next, now());
+          this.record('alert-failed', r, `alert ${r.messageId} to ${r.channel} failed${next === null ? ' (given up)' : ', will retry'}: ${why}`, {
+            error: why,
+            retryAt: next,
+          });
+          this.opts.onResult?.(r.channel, next === null ? 'given_up' : 'failed');
+        }
+        if (next !== null) this.waitFor(Date.parse(next));
         if (next === null)
           log.error(
-            { alert: row.messageId, channel: row.channel, err: why },
+            { alert: message.id, channel: row.channel, err: why },
             tooOld ? 'alert given up: undelivered for too long' : 'alert given up: the channel refused it',
           );
-        else log.warn({ alert: row.messageId, channel: row.channel, err: why, retryInMs: delay }, 'alert delivery failed; will retry');
+        else log.warn({ alert: message.id, channel: row.channel, err: why, retryInMs: delay }, 'alert delivery failed; will retry');
         if (next !== null) break;
       }
     }

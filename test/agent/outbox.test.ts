@@ -224,3 +224,51 @@ describe('Outbox: channels are independent', () => {
     }
   });
 });
+
+describe('Outbox: grouping for channels people read', () => {
+  it('alerts queued together go as one message listing them to a grouping channel; a machine webhook gets one each', async () => {
+    const people = await receiver([]);
+    const machine = await receiver([]);
+    let clock = Date.parse('2026-11-29T10:00:00.000Z');
+    const store = openStore({ stateDir: join(root, `s${n++}`), now: () => new Date(clock) });
+    const outbox = new Outbox({
+      store,
+      notifiers: new Map([
+        ['people', new WebhookNotifier({ url: people.url, name: 'people', group: true })],
+        ['machine', new WebhookNotifier({ url: machine.url, name: 'machine', group: false })],
+      ]),
+      log: SILENT,
+      clock: { now: () => clock, sleep: async () => undefined },
+    });
+    for (const name of ['web', 'api', 'db']) {
+      store.enqueueAlert(`down:${name}`, { ...message(`down:${name}`), subject: name, title: `${name} is down` }, ['people', 'machine']);
+      clock += 5; // one reconcile: milliseconds apart
+    }
+    clock += 10_000; // a later reconcile
+    store.enqueueAlert('down:cache', { ...message('down:cache'), subject: 'cache', title: 'cache is down' }, ['people', 'machine']);
+    try {
+      assert.equal(await outbox.deliverDue(), 8);
+      assert.equal(people.received.length, 2);
+      const grouped = people.received[0]!.body;
+      assert.equal(grouped.title, '3 alerts (3 firing): web, api, db');
+      assert.equal(grouped.text, '- web is down: exited 137\n- api is down: exited 137\n- db is down: exited 137');
+      assert.deepEqual(
+        (grouped.data?.grouped as Array<{ id: string }>).map((g) => g.id),
+        ['down:web', 'down:api', 'down:db'],
+      );
+      assert.equal(people.received[1]!.body.title, 'cache is down');
+      assert.deepEqual(
+        machine.received.map((r) => r.body.subject),
+        ['web', 'api', 'db', 'cache'],
+      );
+      assert.ok(
+        store.outbox().every((r) => r.deliveredAt !== null),
+        'every row delivered',
+      );
+    } finally {
+      people.server.close();
+      machine.server.close();
+      store.close();
+    }
+  });
+});

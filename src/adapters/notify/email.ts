@@ -16,6 +16,7 @@ export interface EmailOptions {
 }
 
 export class EmailNotifier implements Notifier {
+  readonly groups = true;
   readonly name = 'email';
   private readonly transport: Transporter;
 

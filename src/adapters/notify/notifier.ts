@@ -23,6 +23,12 @@ export interface AlertMessage {
 
 export interface Notifier {
   readonly name: string;
+  /**
+   * Read by people (Slack, ntfy, email, webhooks unless `group: false`): alerts queued together
+   * (one reconcile: 50 containers dying at once) arrive as ONE message listing them. Machine
+   * receivers that group by themselves get one message per alert.
+   */
+  readonly groups?: boolean;
   send(message: AlertMessage, signal?: AbortSignal): Promise<void>;
 }
 
@@ -78,8 +84,10 @@ export function redact(url: string): string {
 /** Generic JSON webhook, with an optional HMAC-SHA256 signature of the body. */
 export class WebhookNotifier implements Notifier {
   readonly name: string;
-  constructor(private readonly opts: { url: string; secret?: string; name?: string; headers?: Record<string, string> }) {
+  readonly groups: boolean;
+  constructor(private readonly opts: { url: string; secret?: string; name?: string; headers?: Record<string, string>; group?: boolean }) {
     this.name = opts.name ?? 'webhook';
+    this.groups = opts.group ?? false;
   }
 
   async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
@@ -104,6 +112,7 @@ const EMOJI: Record<AlertMessage['kind'], string> = {
 /** Slack-compatible incoming webhook (also Mattermost, Rocket.Chat). */
 export class SlackNotifier implements Notifier {
   readonly name = 'slack';
+  readonly groups = true;
   constructor(private readonly url: string) {}
 
   async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {
@@ -115,6 +124,7 @@ export class SlackNotifier implements Notifier {
 /** ntfy: a POST of the text to the topic URL, with title, priority and tags as headers. */
 export class NtfyNotifier implements Notifier {
   readonly name = 'ntfy';
+  readonly groups = true;
   constructor(private readonly opts: { url: string; token?: string }) {}
 
   async send(message: AlertMessage, signal?: AbortSignal): Promise<void> {

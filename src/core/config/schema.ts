@@ -163,6 +163,7 @@ const channelSchema = z.discriminatedUnion(
       url: httpUrl,
       secret: z.string().nullish(),
       headers: z.record(z.string(), z.string()).default({}),
+      group: z.boolean().default(true),
     }),
     strict({ type: z.literal('slack'), name, url: httpUrl }),
     strict({ type: z.literal('ntfy'), name, url: httpUrl, token: z.string().nullish() }),
@@ -375,7 +376,7 @@ function nameChannels(channels: FileChannel[], issues: ConfigIssue[]): ChannelCo
 function toChannel(c: FileChannel, name: string): ChannelConfig {
   switch (c.type) {
     case 'webhook':
-      return { type: 'webhook', name, url: c.url, secret: c.secret ?? null, headers: c.headers };
+      return { type: 'webhook', name, url: c.url, secret: c.secret ?? null, headers: c.headers, group: c.group };
     case 'slack':
       return { type: 'slack', name, url: c.url };
     case 'ntfy':

@@ -59,7 +59,8 @@ export interface ServiceConfig {
 }
 
 export type ChannelConfig =
-  | { type: 'webhook'; name: string; url: string; secret: string | null; headers: Record<string, string> }
+  /** `group`: what happens together arrives as one message (the config file's default); false: one message per alert (machine receivers). */
+  | { type: 'webhook'; name: string; url: string; secret: string | null; headers: Record<string, string>; group?: boolean }
   | { type: 'slack'; name: string; url: string }
   | { type: 'ntfy'; name: string; url: string; token: string | null }
   | {

@@ -335,7 +335,7 @@ class Run {
     const base = { action: action.action, container: action.container };
     const skipped = (error: string, waitedMs = 0): ActionOutcome => {
       const o: ActionOutcome = { ...base, outcome: 'skipped', attempts: 0, seconds: 0, error };
-      if (waitedMs > 0) o.waitedSeconds = seconds(waitedMs);
+      if (seconds(waitedMs) > 0) o.waitedSeconds = seconds(waitedMs);
       return o;
     };
     const waitStart = this.effects.now();
@@ -393,7 +393,7 @@ class Run {
           seconds: seconds(this.effects.now() - first),
           id: r.id,
         };
-        if (waitedMs > 0) o.waitedSeconds = seconds(waitedMs);
+        if (seconds(waitedMs) > 0) o.waitedSeconds = seconds(waitedMs);
         if (r.note !== undefined) o.note = r.note;
         return o;
       } catch (err) {
@@ -410,7 +410,7 @@ class Run {
           seconds: seconds(this.effects.now() - first),
           error: lastError,
         };
-        if (waitedMs > 0) o.waitedSeconds = seconds(waitedMs);
+        if (seconds(waitedMs) > 0) o.waitedSeconds = seconds(waitedMs);
         return o;
       }
       this.opts.emit({ type: 'retry', container: action.container, attempt: attempt + 1, delayMs: delay, error: lastError });

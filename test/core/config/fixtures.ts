@@ -37,7 +37,7 @@ export const FULL_EXPECTED: UpkeepConfig = {
     forMs: 0,
     repeatMs: 4 * 3_600_000,
     channels: [
-      { type: 'webhook', name: 'webhook', url: 'https://hooks.example/upkeep', secret: 'whsec-7f3a9c', headers: {} },
+      { type: 'webhook', name: 'webhook', url: 'https://hooks.example/upkeep', secret: 'whsec-7f3a9c', headers: {}, group: true },
       { type: 'slack', name: 'slack', url: 'https://hooks.slack.com/services/T000/B000/slackxyzzy' },
       { type: 'ntfy', name: 'ntfy', url: 'https://ntfy.sh/mytopic', token: 'tk_ntfy_51e2' },
       {

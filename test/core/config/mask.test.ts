@@ -20,6 +20,7 @@ test('maskConfig hides secrets, tokens, passwords, header values and Slack URLs'
     url: 'https://hooks.example/upkeep',
     secret: '***',
     headers: { authorization: '***' },
+    group: true,
   });
   assert.equal(masked.alerts.channels[1]?.type === 'slack' && masked.alerts.channels[1].url, 'https://hooks.slack.com/***');
   assert.deepEqual(masked.http, { token: '***' });
