@@ -21,6 +21,11 @@ export interface AuditOptions {
   rules?: readonly AuditRule[];
   /** Read the file as a Jinja template; by default when its name ends in .j2, .jinja or .jinja2. */
   template?: boolean;
+  /**
+   * How scripts of the scanned repository run this file (core/audit/compose-invocations.ts): service
+   * name -> the evidence that it is a one-off job, as a clause for messages.
+   */
+  jobRuns?: ReadonlyMap<string, string>;
 }
 
 /** A finding with the fix `--fix` would apply for it. */
@@ -49,6 +54,7 @@ export interface FileFix {
   refused: Finding[];
 }
 
+const NO_RUNS: ReadonlyMap<string, string> = new Map();
 const ALWAYS: RestartPolicy = { name: 'always', maximumRetryCount: 0 };
 
 /**
@@ -81,6 +87,7 @@ export function auditFile(
       file: parsed,
       options: { targetPolicy: options.targetPolicy ?? ALWAYS },
       live,
+      jobRuns: options.jobRuns ?? NO_RUNS,
       report(d) {
         const fix = canFix ? d.fix : undefined;
         const finding = locateFinding(

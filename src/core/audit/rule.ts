@@ -59,6 +59,8 @@ export interface RuleContext {
    * compose labels), or null when the engine was not asked.
    */
   live: readonly ContainerFacts[] | null;
+  /** How scripts of the scanned repository run this file: service name -> why it is a one-off job (empty when none). */
+  jobRuns?: ReadonlyMap<string, string>;
   report(descriptor: ReportDescriptor): void;
 }
 

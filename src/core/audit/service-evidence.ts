@@ -5,7 +5,11 @@
  * 2. another service of the file depends on it with `condition: service_completed_successfully`: a job;
  * 3. live: a running (or restarting) container of it: long-running; one that exited 0 by itself: a job;
  * 4. published ports or a healthcheck: long-running;
- * 5. a job-like name or command (`migrate`, `init`, `backup`, ...): a job.
+ * 5. a script of the scanned repository runs it to completion (`docker compose run SERVICE`,
+ *    `up --abort-on-container-exit` / `--exit-code-from SERVICE`; core/audit/compose-invocations.ts): a job;
+ *    only here, after the long-running evidence, since `docker compose run --rm web manage.py migrate`
+ *    runs a one-off command in a service that is long-running otherwise;
+ * 6. a job-like name or command (`migrate`, `init`, `backup`, ...): a job.
  * An explicit restart policy other than `no` is evidence too; the restart-policy rule adds that one.
  * Without any of these the answer is `unknown`, never a guess.
  */
@@ -23,9 +27,14 @@ export function liveContainersOf(service: ComposeService, live: readonly Contain
 
 /**
  * Classifies a service from its file entry, the other services of its document (`siblings`, for
- * depends_on conditions) and its live containers.
+ * depends_on conditions), its live containers and `runBy`: how a script runs it to completion, when one does.
  */
-export function classifyService(service: ComposeService, containers: readonly ContainerFacts[], siblings: readonly ComposeService[] = []): ServiceKind {
+export function classifyService(
+  service: ComposeService,
+  containers: readonly ContainerFacts[],
+  siblings: readonly ComposeService[] = [],
+  runBy: string | null = null,
+): ServiceKind {
   const role = declaredRole(service.role?.value);
   if (role === 'job') return { kind: 'job', because: `${service.role?.declaredBy} is job` };
   if (role === 'service') return { kind: 'long-running', because: `${service.role?.declaredBy} is ${service.role?.value.trim().toLowerCase()}` };
@@ -40,6 +49,7 @@ export function classifyService(service: ComposeService, containers: readonly Co
   }
   if (service.publishedPorts > 0) return { kind: 'long-running', because: 'it publishes ports' };
   if (service.healthcheck !== null && !service.healthcheck.disabled) return { kind: 'long-running', because: 'it has a healthcheck' };
+  if (runBy !== null && !service.nameIsJinja) return { kind: 'job', because: runBy };
   const looks = (service.nameIsJinja ? null : jobLikeName(service.name)) ?? jobLikeCommand(service.command);
   if (looks !== null) return { kind: 'job', because: looks };
   return { kind: 'unknown' };

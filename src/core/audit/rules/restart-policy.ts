@@ -33,7 +33,7 @@ export const restartPolicyRule: AuditRule = {
 
 /** Everything the rule reports for one service. `checkSharers` is false when asked on behalf of another service. */
 function decide(ctx: RuleContext, doc: ComposeDocument, service: ComposeService, checkSharers: boolean): ReportDescriptor[] {
-  const kind = classifyService(service, liveContainersOf(service, ctx.live), doc.services);
+  const kind = classifyService(service, liveContainersOf(service, ctx.live), doc.services, ctx.jobRuns?.get(service.name) ?? null);
   const out: ReportDescriptor[] = [];
   if (service.deployRestartPolicy !== null && kind.kind !== 'job') out.push(...deployFindings(ctx, service));
   if (service.restart.length === 0) out.push(...missingRestart(ctx, doc, service, kind));
@@ -283,7 +283,7 @@ function whyNoReplacement(ctx: RuleContext, doc: ComposeDocument, service: Compo
     }
     if (other === service) continue;
     if (decide(ctx, doc, other, false).some((d) => d.fix !== undefined && sameFix(d.fix, mine))) continue;
-    const otherKind = classifyService(other, liveContainersOf(other, ctx.live), doc.services);
+    const otherKind = classifyService(other, liveContainersOf(other, ctx.live), doc.services, ctx.jobRuns?.get(other.name) ?? null);
     return otherKind.kind === 'job'
       ? `it comes from the anchor ${anchor}, which the one-off job "${other.name}" uses too`
       : `it comes from the anchor ${anchor}, which service "${other.name}" uses too, and that service would not get the same fix (see its own finding)`;

@@ -11,6 +11,11 @@ runRuleTests(restartPolicyRule, {
       code: 'services:\n  migrate:\n    image: app\n  web:\n    image: app\n    restart: always\n    depends_on:\n      migrate:\n        condition: service_completed_successfully\n',
     },
     { name: 'a job-like name is a job', code: 'services:\n  db-migrate:\n    image: app\n' },
+    {
+      name: 'a service a script runs with docker compose run is a job',
+      code: 'services:\n  worker:\n    image: app\n',
+      options: { jobRuns: new Map([['worker', '`scripts/run.sh:3` runs it with `docker compose run --rm worker`']]) },
+    },
     { name: 'a job-like command is a job', code: 'services:\n  tool:\n    image: app\n    command: ["python", "manage.py", "migrate"]\n' },
     'services:\n  web:\n    image: nginx\n    restart: always\n',
     'services:\n  web: {image: nginx, ports: [80], restart: always}\n',
@@ -65,6 +70,28 @@ runRuleTests(restartPolicyRule, {
     },
   ],
   invalid: [
+    {
+      name: 'long-running evidence beats a script that runs the service (docker compose run --rm web manage.py ...)',
+      code: 'services:\n  web:\n    image: app\n    ports: [80]\n',
+      options: { jobRuns: new Map([['web', '`x.sh:1` runs it with `docker compose run --rm web`']]) },
+      errors: [{ line: 2, column: 3, severity: 'error', message: /has no restart policy.*it publishes ports/ }],
+      output: 'services:\n  web:\n    restart: always\n    image: app\n    ports: [80]\n',
+    },
+    {
+      name: 'a job run by a script with restart: always: the message names the script',
+      code: 'services:\n  worker:\n    image: app\n    restart: always\n',
+      options: { jobRuns: new Map([['worker', '`scripts/nightly.sh:12` runs it with `docker compose run --rm worker`']]) },
+      errors: [
+        {
+          line: 4,
+          column: 14,
+          severity: 'warning',
+          message:
+            'service "worker" is a one-off job (`scripts/nightly.sh:12` runs it with `docker compose run --rm worker`), but restart: always starts it again every time it finishes: use "no" or on-failure',
+        },
+      ],
+      output: null,
+    },
     {
       name: 'the v-pipe-scout incident file: redis (healthcheck) and streamlit (ports) are fixed, the worker is a warning that says how to answer',
       code: 'services:\n  redis:\n    image: redis:7\n    healthcheck:\n      test: ["CMD", "redis-cli", "ping"]\n  streamlit:\n    image: vpipe/scout\n    ports: ["8501:8501"]\n  worker:\n    image: vpipe/scout\n    command: python worker.py\n',
