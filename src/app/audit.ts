@@ -18,10 +18,11 @@
  * compose labels only when its real path is inside that project's working directory. Everything
  * else is a `file-skipped` finding with the reason, never opened.
  */
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { AuditFileRead, DiscoveryProblem, FileIdentity, WriteMethod } from '../ports/audit-files.js';
 import { NO_AUDIT_CONFIG, parseAuditConfig, parseTargetPolicy, type AuditConfig } from '../core/audit/audit-config.js';
 import { auditFile, fixFile, parseForAudit, type AuditOptions } from '../core/audit/audit-file.js';
+import { jobRunsByFile, parseComposeInvocations, scriptKindOf, type ScriptRuns } from '../core/audit/compose-invocations.js';
 import type { ComposeFile } from '../core/audit/compose-document.js';
 import type { Finding } from '../core/audit/finding.js';
 import { ALL_RULES } from '../core/audit/rules/all-rules.js';
@@ -55,6 +56,8 @@ export interface AuditFileSystem {
   /** What `path` is, following symlinks; null when it does not exist. */
   kind(path: string): Promise<'file' | 'directory' | 'other' | null>;
   discover(dir: string): Promise<{ files: string[]; problems: DiscoveryProblem[] }>;
+  /** Files under `dir` that may run compose: shell scripts, Makefiles, systemd units, Ansible YAML (see compose-invocations.ts). */
+  discoverScripts(dir: string): Promise<{ files: string[]; problems: DiscoveryProblem[] }>;
   realpath(path: string): Promise<{ ok: true; real: string } | { ok: false; reason: string }>;
   read(realPath: string, opts: { maxBytes?: number }): Promise<AuditFileRead>;
   /** Writes `content` if the file is still `identity` holding `original`; see atomic-write.ts. */
@@ -180,6 +183,7 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
   const candidates = new Candidates(deps.cwd);
   const skipped: PlannedFile[] = [];
   const scanRoots: string[] = [];
+  const scripts: Array<{ real: string; display: string }> = [];
   try {
     const at = (p: string): string => resolve(deps.cwd, p);
     for (const p of request.paths) {
@@ -205,6 +209,11 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
         if (!real.ok) skipped.push(skippedFile(candidates.display(f), real.reason, config));
         else candidates.add(real.real, f, 'scanned', null);
       }
+      for (const s of (await deps.files.discoverScripts(at(dir))).files) {
+        const f = asGiven(s);
+        const real = await deps.files.realpath(at(f));
+        if (real.ok && !scripts.some((x) => x.real === real.real)) scripts.push({ real: real.real, display: candidates.display(f) });
+      }
     }
   } catch (err) {
     await hostPromise; // an engine that cannot be read at all is the error to report, as it always was
@@ -222,6 +231,8 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
       lastYield = performance.now();
     }
   }
+
+  const jobRuns = await readJobRuns(deps, request, scripts, scanRoots, parsed);
 
   const { host, reason } = await hostPromise;
   const liveByFile = new Map<string, ContainerFacts[]>();
@@ -272,11 +283,13 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
     }
     const live = liveByFile.get(c.real) ?? (host ? [] : null);
     const source = { path: c.display, text: p.read.text };
-    const audit = auditFile(source, options, live, p.parsed);
+    const runs = jobRuns.get(c.real);
+    const fileOptions = runs === undefined ? options : { ...options, jobRuns: runs };
+    const audit = auditFile(source, fileOptions, live, p.parsed);
     if (!audit.isCompose && audit.findings.length === 0) continue;
     let fix: PlannedFileFix | null = null;
     if (request.fixes && audit.fixes.length > 0) {
-      const outcome = fixFile(source, options, live, p.parsed);
+      const outcome = fixFile(source, fileOptions, live, p.parsed);
       if (outcome.output !== source.text || outcome.refused.length > 0) {
         fix = {
           output: outcome.output,
@@ -455,6 +468,39 @@ async function readAndParse(deps: AuditDeps, c: Candidate, request: AuditRequest
   const read = await deps.files.read(c.real, request.maxFileBytes === undefined ? {} : { maxBytes: request.maxFileBytes });
   if (!read.ok) return { ok: false, reason: c.real === resolve(deps.cwd, c.given) ? read.reason : `${read.reason} (${c.real})` };
   return { ok: true, read, parsed: parseForAudit({ path: c.display, text: read.text }, options) };
+}
+
+/**
+ * How the scripts under the scanned directories run the scanned compose files (compose-invocations.ts):
+ * compose file real path -> service -> evidence. Scripts are read like compose files (the same reader
+ * and size limit, regular files only, real path inside a scanned directory); one that cannot be read,
+ * or is not a script, is left out silently: it is not audited, only read for evidence.
+ */
+async function readJobRuns(
+  deps: AuditDeps,
+  request: AuditRequest,
+  scripts: ReadonlyArray<{ real: string; display: string }>,
+  scanRoots: readonly string[],
+  parsed: ReadonlyMap<string, ParsedFile>,
+): Promise<Map<string, Map<string, string>>> {
+  if (scripts.length === 0) return new Map();
+  const runs: ScriptRuns[] = [];
+  for (const s of scripts) {
+    if (parsed.has(s.real) || !scanRoots.some((root) => isInsideDir(s.real, root))) continue;
+    const name = basename(s.real);
+    if (scriptKindOf(name, null) === null && scriptKindOf(name, '#!/bin/sh') === null) continue;
+    const read = await deps.files.read(s.real, request.maxFileBytes === undefined ? {} : { maxBytes: request.maxFileBytes });
+    if (!read.ok) continue;
+    const kind = scriptKindOf(name, read.text.split('\n', 1)[0] ?? '');
+    if (kind === null) continue;
+    const invocations = parseComposeInvocations(read.text, kind);
+    if (invocations.length > 0) runs.push({ display: s.display, dir: dirname(s.real), invocations });
+  }
+  const composeFiles = [...parsed]
+    .filter((e): e is [string, Extract<ParsedFile, { ok: true }>] => e[1].ok)
+    .map(([path, p]) => ({ path, services: p.parsed.documents.flatMap((d) => d.services.filter((x) => !x.nameIsJinja).map((x) => x.name)) }))
+    .filter((c) => c.services.length > 0);
+  return jobRunsByFile(runs, composeFiles);
 }
 
 /** Why a file named by `c`'s compose labels must not be opened, or null when it may be. */

@@ -4,7 +4,7 @@
  * (A test of src/app; it lives here because test/app/ is not this change's.)
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -182,6 +182,65 @@ describe('the audit use case', () => {
     );
     assert.deepEqual(report.live.applied, [{ container: 'redis', from: 'no', to: 'always' }]);
     assert.equal(report.summary.fixed, 1);
+  });
+
+  test('a script under --scan that runs a service with docker compose run makes it a job: no fix for it, the others get restart: always', async () => {
+    const d = fresh();
+    const compose =
+      'services:\n  web:\n    image: nginx\n    ports: ["80:80"]\n  cache:\n    image: redis\n    healthcheck:\n      test: ["CMD", "redis-cli", "ping"]\n  worker:\n    image: app\n';
+    writeFileSync(join(d, 'compose.yml'), compose);
+    const scan = { ...request, live: false, scan: ['.'] };
+
+    // Without the script, nothing says what the worker is.
+    const before = await planAudit(fake({ cwd: d }).deps, scan);
+    const unknown = before.files.find((x) => x.path === 'compose.yml')!.findings.find((x) => x.line === 9);
+    assert.match(unknown!.message, /service "worker" has no restart policy, and nothing says whether/);
+
+    mkdirSync(join(d, 'scripts'));
+    writeFileSync(join(d, 'scripts', 'run.sh'), '#!/bin/sh\nset -e\ndocker compose -f ../compose.yml run --rm worker\n');
+    const f = fake({ cwd: d });
+    const report = await applyAudit(f.deps, await planAudit(f.deps, scan), { fix: true, applyLive: false });
+    assert.ok(f.opened.includes(join(d, 'scripts', 'run.sh')));
+    const file = report.files.find((x) => x.path === 'compose.yml')!;
+    assert.deepEqual(
+      file.fixed.map((x) => x.line),
+      [2, 5],
+    );
+    assert.deepEqual(file.findings, []);
+    assert.equal(
+      readFileSync(join(d, 'compose.yml'), 'utf8'),
+      'services:\n  web:\n    restart: always\n    image: nginx\n    ports: ["80:80"]\n  cache:\n    restart: always\n    image: redis\n    healthcheck:\n      test: ["CMD", "redis-cli", "ping"]\n  worker:\n    image: app\n',
+    );
+    assert.deepEqual(
+      report.files.map((x) => x.path),
+      ['compose.yml'],
+    ); // the script is read for evidence, never audited
+  });
+
+  test('a job a script runs: the finding names the script and line; a script outside the scanned directory is never read', async () => {
+    const d = fresh();
+    const repo = join(d, 'repo');
+    mkdirSync(join(repo, 'ops'), { recursive: true });
+    writeFileSync(join(repo, 'docker-compose.yml'), 'services:\n  worker:\n    image: app\n    restart: always\n  tests:\n    image: app\n');
+    writeFileSync(join(repo, 'ops', 'nightly.sh'), '#!/bin/bash\n# nightly\ncd "$(dirname "$0")/.."\nsudo docker compose \\\n  run --rm worker\n');
+    writeFileSync(join(d, 'outside.sh'), 'docker compose up --exit-code-from tests\n');
+    symlinkSync(join(d, 'outside.sh'), join(repo, 'ops', 'ci.sh'));
+    const f = fake({ cwd: d });
+    const plan = await planAudit(f.deps, { ...request, live: false, scan: ['repo'] });
+    assert.ok(!f.opened.includes(join(d, 'outside.sh')));
+    const findings = plan.files.find((x) => x.path === 'repo/docker-compose.yml')!.findings;
+    assert.deepEqual(
+      findings.map((x) => [x.line, x.severity, x.fixable]),
+      [
+        [4, 'warning', false],
+        [5, 'warning', false],
+      ],
+    );
+    assert.equal(
+      findings[0]!.message, // found through cd "$(dirname "$0")/..": the default compose file of repo/
+      'service "worker" is a one-off job (`repo/ops/nightly.sh:4` runs it with `docker compose run --rm worker`), but restart: always starts it again every time it finishes: use "no" or on-failure',
+    );
+    assert.match(findings[1]!.message, /service "tests" has no restart policy, and nothing says whether/);
   });
 
   test('desired-manually-stopped reads the desired state through loadDesiredState: no snapshot is a note; an operator stop is not desired', async () => {

@@ -22,6 +22,21 @@ import type { DiscoveryProblem } from '../../ports/audit-files.js';
 
 /** Every auditable file below `dir`, sorted; `problems` lists directories that could not be read. */
 export async function discoverComposeFiles(dir: string): Promise<{ files: string[]; problems: DiscoveryProblem[] }> {
+  return discoverFiles(dir, isAuditableName);
+}
+
+const SCRIPT_NAME = /\.(sh|bash|service|ya?ml)$|^(GNU)?makefile$|^[^.]+$/i;
+
+/**
+ * The files below `dir` that may run compose (`upkeep audit --scan`, see core/audit/compose-invocations.ts):
+ * `*.sh`, `*.bash`, Makefiles, systemd `*.service` units, `*.yml` / `*.yaml` (Ansible tasks), and names
+ * without a dot (scripts with a `#!` line; the reader checks it). Sorted; same walk as discoverComposeFiles.
+ */
+export async function discoverScriptFiles(dir: string): Promise<{ files: string[]; problems: DiscoveryProblem[] }> {
+  return discoverFiles(dir, (name) => SCRIPT_NAME.test(name));
+}
+
+async function discoverFiles(dir: string, wanted: (name: string) => boolean): Promise<{ files: string[]; problems: DiscoveryProblem[] }> {
   const files: string[] = [];
   const problems: DiscoveryProblem[] = [];
   async function walk(d: string): Promise<void> {
@@ -36,7 +51,7 @@ export async function discoverComposeFiles(dir: string): Promise<{ files: string
       const p = join(d, e.name);
       if (e.isDirectory()) {
         if (!SKIP_DIRS.has(e.name)) await walk(p);
-      } else if (isAuditableName(e.name)) {
+      } else if (wanted(e.name)) {
         files.push(p);
       }
     }

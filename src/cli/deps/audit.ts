@@ -8,7 +8,7 @@ import { EngineClient } from '../../adapters/docker/engine-client.js';
 import { readHostState } from '../../adapters/docker/host-state.js';
 import { readAuditableFile, resolveReal } from '../../adapters/files/audit-file-reader.js';
 import { writeFixedFile } from '../../adapters/files/atomic-write.js';
-import { discoverComposeFiles } from '../../adapters/files/compose-discovery.js';
+import { discoverComposeFiles, discoverScriptFiles } from '../../adapters/files/compose-discovery.js';
 import { openStore } from '../../adapters/store/sqlite-store.js';
 import { resolveStateDir } from '../../adapters/store/state-dir.js';
 import { isUnitEnabled } from '../../adapters/systemd/unit-state.js';
@@ -37,6 +37,7 @@ export const auditFileSystem: AuditFileSystem = {
     return st === null ? null : st.isDirectory() ? 'directory' : st.isFile() ? 'file' : 'other';
   },
   discover: discoverComposeFiles,
+  discoverScripts: discoverScriptFiles,
   realpath: resolveReal,
   read: readAuditableFile,
   write: writeFixedFile,
