@@ -6,20 +6,8 @@
 import { createHmac } from 'node:crypto';
 import { networkFailure, readText, request, type HttpResponse } from '../http/request.js';
 
-export interface AlertMessage {
-  /** Idempotency key, stable across retries and agent restarts. */
-  id: string;
-  kind: 'firing' | 'reminder' | 'resolved' | 'summary';
-  severity: 'critical' | 'warning' | 'info';
-  /** What it is about: a container, a service, the host. */
-  subject: string;
-  title: string;
-  text: string;
-  host: string;
-  /** ISO time of the event. */
-  at: string;
-  data?: Record<string, unknown>;
-}
+export type { AlertMessage } from '../../core/alerts/alert-message.js';
+import type { AlertMessage } from '../../core/alerts/alert-message.js';
 
 export interface Notifier {
   readonly name: string;

@@ -3,19 +3,7 @@
  * become one message for channels people read, listing each; the per-container alert states stay
  * as they are. Pure.
  */
-
-/** The fields of an alert message this needs (adapters/notify AlertMessage has them). */
-export interface GroupableMessage {
-  id: string;
-  kind: 'firing' | 'reminder' | 'resolved' | 'summary';
-  severity: 'critical' | 'warning' | 'info';
-  subject: string;
-  title: string;
-  text: string;
-  host: string;
-  at: string;
-  data?: Record<string, unknown>;
-}
+import type { AlertMessage } from './alert-message.js';
 
 /** Messages queued within this long of the first of a group are sent with it (one reconcile takes milliseconds). */
 export const GROUP_WINDOW_MS = 2_000;
@@ -32,12 +20,12 @@ export function groupSize(queuedAt: readonly number[], windowMs = GROUP_WINDOW_M
 }
 
 /** One message standing for `messages` (two or more), oldest first. */
-export function groupMessages<M extends GroupableMessage>(messages: readonly M[]): M {
+export function groupMessages(messages: readonly AlertMessage[]): AlertMessage {
   const first = messages[0]!;
   const firing = messages.filter((m) => m.kind === 'firing' || m.kind === 'reminder');
   const resolved = messages.filter((m) => m.kind === 'resolved');
-  const kind: GroupableMessage['kind'] = firing.length > 0 ? 'firing' : resolved.length === messages.length ? 'resolved' : 'summary';
-  const severity = messages.reduce<GroupableMessage['severity']>((s, m) => (SEVERITY_RANK[m.severity] > SEVERITY_RANK[s] ? m.severity : s), 'info');
+  const kind: AlertMessage['kind'] = firing.length > 0 ? 'firing' : resolved.length === messages.length ? 'resolved' : 'summary';
+  const severity = messages.reduce<AlertMessage['severity']>((s, m) => (SEVERITY_RANK[m.severity] > SEVERITY_RANK[s] ? m.severity : s), 'info');
   const parts = [firing.length > 0 ? `${firing.length} firing` : null, resolved.length > 0 ? `${resolved.length} resolved` : null].filter((p) => p !== null);
   const others = messages.length - firing.length - resolved.length;
   if (others > 0) parts.push(`${others} other`);

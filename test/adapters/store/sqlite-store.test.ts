@@ -7,10 +7,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../../src/adapters/store/sqlite-store.js';
-import { requireDesiredState, StoreError } from '../../../src/adapters/store/store.js';
+import { StoreError } from '../../../src/adapters/store/store.js';
 import { UpkeepError } from '../../../src/core/errors.js';
 import type { Snapshot } from '../../../src/core/recovery/desired-state.js';
-import { ForeignSnapshotError } from '../../../src/core/recovery/plan.js';
 import { desiredOf } from '../../core/recovery/fixtures.js';
 
 const hostA = { id: 'ENGINE-A', name: 'covid-host' };
@@ -287,26 +286,6 @@ describe('Store: snapshots and the desired state', () => {
     assert.equal(s1.listSnapshots().length, 20);
     s1.close();
     s2.close();
-  });
-});
-
-describe('requireDesiredState', () => {
-  it("gives this engine's desired state, refuses another engine's, and says when there is none", () => {
-    const store = openStore({ stateDir: fresh() });
-    expectStoreError(() => requireDesiredState(store, hostA), /no snapshot in .* yet/, /upkeep snapshot/);
-    store.saveSnapshot(snapshot(hostB, '2025-11-20T15:00:00.000Z', ['z']));
-    assert.throws(
-      () => requireDesiredState(store, hostA),
-      (err: unknown) =>
-        err instanceof ForeignSnapshotError && /taken on host "other-host" \(engine ID ENGINE-B\), not on this engine "covid-host"/.test(err.message),
-    );
-    assert.equal(requireDesiredState(store, hostA, { allowOtherHost: true }).host.id, hostB.id);
-    store.saveSnapshot(snapshot(hostA, '2025-11-20T15:01:00.000Z', ['a']));
-    assert.deepEqual(
-      requireDesiredState(store, hostA).containers.map((c) => c.name),
-      ['a'],
-    );
-    store.close();
   });
 });
 

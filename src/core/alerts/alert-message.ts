@@ -1,0 +1,15 @@
+/** One alert as the channels receive it (adapters/notify sends it; the outbox keeps it as JSON). */
+export interface AlertMessage {
+  /** Idempotency key, stable across retries and agent restarts. */
+  id: string;
+  kind: 'firing' | 'reminder' | 'resolved' | 'summary';
+  severity: 'critical' | 'warning' | 'info';
+  /** What it is about: a container, a service, the host. */
+  subject: string;
+  title: string;
+  text: string;
+  host: string;
+  /** ISO time of the event. */
+  at: string;
+  data?: Record<string, unknown>;
+}
