@@ -6,13 +6,13 @@
  * lines, and stop cleanly (exit 0) on SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../../src/adapters/store/sqlite-store.js';
-import { BIN, upkeep } from '../helpers/cli.js';
+import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { upkeep } from '../helpers/cli.js';
 import { until, webhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
 import { PrivateEngine, sleep } from './private-engine.js';
 
@@ -22,16 +22,8 @@ let engine: PrivateEngine | null = null;
 let root = '';
 let hook: WebhookReceiver;
 
-function startAgent(configPath: string, stateDir: string): { proc: ChildProcess; out: string[]; exited: Promise<number | null> } {
-  const proc = spawn(BIN, ['agent', '--config', configPath, '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, DOCKER_HOST: engine!.dockerHost, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: string[] = [];
-  proc.stdout!.on('data', (c: Buffer) => out.push(...c.toString('utf8').split('\n').filter(Boolean)));
-  proc.stderr!.on('data', (c: Buffer) => out.push(`stderr: ${c.toString('utf8')}`));
-  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
-  return { proc, out, exited };
+function startAgent(configPath: string, stateDir: string): AgentProcess {
+  return spawnAgent({ configPath, stateDir, dockerHost: engine!.dockerHost });
 }
 
 async function runningCount(): Promise<number> {

@@ -12,13 +12,13 @@
  *  - `upkeep timeline --json` lists all of it in order, with times.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { openStore } from '../../src/adapters/store/sqlite-store.js';
-import { BIN, upkeep } from '../helpers/cli.js';
+import { spawnAgent, type AgentProcess } from '../helpers/agent-process.js';
+import { upkeep } from '../helpers/cli.js';
 import { until, webhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
 import { buildIncidentHost, type IncidentHost } from './incident-host.js';
 import { PrivateEngine } from './private-engine.js';
@@ -31,19 +31,12 @@ let engine: PrivateEngine | null = null;
 let root = '';
 let hook: WebhookReceiver;
 let host: IncidentHost;
-let agent: { proc: ChildProcess; out: string[]; exited: Promise<number | null> } | null = null;
+let agent: AgentProcess | null = null;
 let env: Record<string, string>;
 let stateDir = '';
 
-function startAgent(configPath: string): NonNullable<typeof agent> {
-  const proc = spawn(BIN, ['agent', '--config', configPath, '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, DOCKER_HOST: engine!.dockerHost, NO_COLOR: '1' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out: string[] = [];
-  proc.stdout!.on('data', (c: Buffer) => out.push(...c.toString('utf8').split('\n').filter(Boolean)));
-  proc.stderr!.on('data', (c: Buffer) => out.push(`stderr: ${c.toString('utf8')}`));
-  return { proc, out, exited: new Promise((resolve) => proc.on('exit', (code) => resolve(code))) };
+function startAgent(configPath: string): AgentProcess {
+  return spawnAgent({ configPath, stateDir, dockerHost: engine!.dockerHost });
 }
 
 function timelineKinds(subject?: string): Array<{ kind: string; subject: string | null; at: string }> {

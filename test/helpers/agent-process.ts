@@ -1,0 +1,22 @@
+/** `upkeep agent` as its own process (bin/upkeep) against an engine, with its log lines collected. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { BIN } from './cli.js';
+
+export interface AgentProcess {
+  proc: ChildProcess;
+  /** Log lines (JSON) and stderr chunks, in order. */
+  out: string[];
+  exited: Promise<number | null>;
+}
+
+export function spawnAgent(opts: { configPath: string; stateDir: string; dockerHost: string }): AgentProcess {
+  const proc = spawn(BIN, ['agent', '--config', opts.configPath, '--state-dir', opts.stateDir, '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, DOCKER_HOST: opts.dockerHost, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: string[] = [];
+  proc.stdout!.on('data', (c: Buffer) => out.push(...c.toString('utf8').split('\n').filter(Boolean)));
+  proc.stderr!.on('data', (c: Buffer) => out.push(`stderr: ${c.toString('utf8')}`));
+  const exited = new Promise<number | null>((resolve) => proc.on('exit', (code) => resolve(code)));
+  return { proc, out, exited };
+}
