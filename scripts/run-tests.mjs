@@ -24,6 +24,14 @@ const SLOW = [
   ['test/core/audit/fix-property.test.ts', '400 random compose documents (~10 s); npm test runs it'],
 ];
 
+const major = Number(process.versions.node.split('.')[0]);
+if (major < 24) {
+  console.error(
+    `run-tests: this is Node ${process.version}; upkeep needs Node 24. \`npm ci\` installs it in node_modules/.bin, and \`npm test\` puts that first on PATH: run the tests with \`npm test\` (or node_modules/.bin/node scripts/run-tests.mjs).`,
+  );
+  process.exit(1);
+}
+
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const fast = args.includes('--fast');
@@ -47,6 +55,7 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
+console.error(`run-tests: ${files.length} test files on Node ${process.version} (${process.execPath})`);
 
 const child = spawn(
   process.execPath,

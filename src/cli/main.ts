@@ -1,7 +1,7 @@
 /**
  * The CLI entry: builds the command tree, runs one command, and maps every error to an exit code
  * (0 fine, 1 findings/risk, 2 could not run). This is the only place that decides exit codes for
- * errors; bin/upkeep sets process.exitCode from the result.
+ * errors; src/cli/entry.ts sets process.exitCode from the result.
  */
 import { Command, CommanderError } from 'commander';
 import { createRequire } from 'node:module';

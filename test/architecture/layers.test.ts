@@ -57,12 +57,12 @@ const bad: SourceText[] = [
   { path: 'src/core/reads-files.ts', text: `/** doc */\nimport { readFile } from 'node:fs/promises';\n` },
   { path: 'src/core/bare-builtin.ts', text: `import os from 'os';\n` },
   { path: 'src/core/uses-port.ts', text: `import type { Store } from '../ports/store.js';\n` },
-  { path: 'src/core/recovery/lazy-db.ts', text: `export async function open() {\n  return await import('better-sqlite3');\n}\n` },
+  { path: 'src/core/recovery/lazy-db.ts', text: `export async function open() {\n  return await import('node:sqlite');\n}\n` },
   { path: 'src/core/re-exports.ts', text: `export {\n  x,\n} from '../adapters/files/x.js';\n` },
   { path: 'src/core/audit/tester.ts', text: `import { describe } from 'node:test';\n` },
   { path: 'src/ports/value.ts', text: `import { planRecovery } from '../core/recovery/plan.js';\n` },
   { path: 'src/ports/inline-type.ts', text: `import { type Snapshot } from '../core/recovery/desired-state.js';\n` },
-  { path: 'src/ports/package.ts', text: `import type { Database } from 'better-sqlite3';\n` },
+  { path: 'src/ports/package.ts', text: `import type { DatabaseSync } from 'node:sqlite';\n` },
   { path: 'src/ports/adapter.ts', text: `import type { Engine } from '../adapters/docker/engine.js';\n` },
   { path: 'src/app/direct.ts', text: `import { openStore } from '../adapters/store/sqlite.js';\n` },
   { path: 'src/app/type-query.ts', text: `type Main = typeof import('../cli/main.js');\n` },
@@ -96,7 +96,7 @@ const good: SourceText[] = [
   { path: 'src/app/ok.ts', text: `import { planRecovery } from '../core/recovery/plan.js';\nimport type { Store } from '../ports/store.js';\n` },
   {
     path: 'src/adapters/store/ok.ts',
-    text: `import Database from 'better-sqlite3';\nimport { readFileSync } from 'node:fs';\nimport type { Store } from '../../ports/store.js';\nimport { UpkeepError } from '../../core/errors.js';\n`,
+    text: `import { DatabaseSync } from 'node:sqlite';\nimport { readFileSync } from 'node:fs';\nimport type { Store } from '../../ports/store.js';\nimport { UpkeepError } from '../../core/errors.js';\n`,
   },
   {
     path: 'src/cli/commands/status.ts',

@@ -4,7 +4,7 @@
  * (a crash leaves the old schema, never half of a new one). Never edit a released migration:
  * append a new one.
  */
-import type Database from 'better-sqlite3';
+import type { SqliteDatabase } from './sqlite.js';
 import { StoreError } from './store.js';
 
 /** One schema step: SQL applied once, in order. */
@@ -115,12 +115,12 @@ export const CURRENT_SCHEMA_VERSION = (MIGRATIONS[MIGRATIONS.length - 1] as Migr
  * Brings `db` up to the last of `migrations` and returns the versions before and after. Throws a
  * StoreError for a database written by a newer upkeep, or for a SQLite file that is not upkeep's.
  */
-export function applyMigrations(db: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+export function applyMigrations(db: SqliteDatabase, path: string, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`migration list is out of order at ${m.version} (expected ${i + 1})`);
   });
   const newest = migrations.length === 0 ? 0 : (migrations[migrations.length - 1] as Migration).version;
-  const run = db.transaction(() => {
+  return db.transaction('immediate', () => {
     const hasTable = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
     if (!hasTable) {
       const other = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' LIMIT 1").get() as
@@ -146,5 +146,4 @@ export function applyMigrations(db: Database.Database, path: string, migrations:
     }
     return { from, to: Math.max(from, newest) };
   });
-  return run.immediate();
 }

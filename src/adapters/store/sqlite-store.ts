@@ -1,17 +1,17 @@
 /**
- * The Store over SQLite (better-sqlite3 12): `upkeep.db` in the state directory, WAL, foreign
+ * The Store over SQLite (Node's built-in node:sqlite, through ./sqlite.ts): `upkeep.db` in the state directory, WAL, foreign
  * keys on, synchronous=FULL (a snapshot taken just before a reboot must survive a power loss),
  * a busy timeout for a second upkeep process. The directory is created 0700 and the database
  * 0600 (it holds environment values, which can be secrets); SQLite gives its -wal and -shm files
  * the database's mode. Every failure becomes a StoreError that names the file and what to do.
  */
-import Database from 'better-sqlite3';
 import { accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UpkeepError } from '../../core/errors.js';
 import { desiredContainerProblem, type DesiredContainer, type ForgottenEntry, type Snapshot } from '../../core/recovery/desired-state.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
+import { openSqlite, sqliteErrorName, type SqliteDatabase } from './sqlite.js';
 import { DATABASE_FILE } from './state-dir.js';
 import {
   StoreError,
@@ -54,7 +54,7 @@ const HINT_STATE_DIR = 'choose another directory with --state-dir or UPKEEP_STAT
 /** Turns anything thrown by SQLite or the file system into a StoreError a person can act on. */
 export function toStoreError(err: unknown, path: string, doing: string): UpkeepError {
   if (err instanceof UpkeepError) return err;
-  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  const code = sqliteErrorName(err) ?? String((err as { code?: unknown } | null)?.code ?? '');
   const detail = err instanceof Error ? err.message : String(err);
   const make = (message: string, hint: string): StoreError => new StoreError(message, { hint, cause: err });
   if (code === 'SQLITE_NOTADB') {
@@ -173,7 +173,8 @@ export function openStore(opts: OpenStoreOptions): Store {
   try {
     return openWritable({ ...opts, create: false }, path, path);
   } catch (err) {
-    const code = String((err as { cause?: { code?: unknown } }).cause?.code ?? (err as { code?: unknown }).code ?? '');
+    const cause = (err as { cause?: unknown }).cause ?? err;
+    const code = sqliteErrorName(cause) ?? String((cause as { code?: unknown } | null)?.code ?? '');
     if (!CANNOT_WRITE.test(code)) throw err;
   }
   return openPrivateCopy(opts, path);
@@ -196,7 +197,7 @@ function openPrivateCopy(opts: OpenStoreOptions, path: string): Store {
     copyFileSync(path, copy);
     if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
     openWritable({ ...opts, stateDir: dir, create: false }, copy, path).close();
-    const db = new Database(copy, { readonly: true, fileMustExist: true });
+    const db = openSqlite(copy, { readOnly: true, busyTimeoutMs: opts.busyTimeoutMs ?? 5000 });
     const version = (db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations').get() as { v: number }).v;
     return new SqliteStore(db, path, version, opts.now ?? (() => new Date()), () => rmSync(dir, { recursive: true, force: true }));
   } catch (err) {
@@ -207,11 +208,10 @@ function openPrivateCopy(opts: OpenStoreOptions, path: string): Store {
 
 function openWritable(opts: OpenStoreOptions, file: string, path: string): Store {
   prepareFiles(opts.stateDir, file, opts.create !== false);
-  let db: Database.Database | undefined;
+  let db: SqliteDatabase | undefined;
   try {
-    db = new Database(file, { fileMustExist: true, timeout: opts.busyTimeoutMs ?? 5000 });
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
-    const mode = db.pragma('journal_mode = WAL', { simple: true });
+    db = openSqlite(file, { busyTimeoutMs: opts.busyTimeoutMs ?? 5000 });
+    const mode = db.pragma('journal_mode = WAL');
     if (String(mode).toLowerCase() !== 'wal') throw new StoreError(`${path}: SQLite refused WAL mode (got ${String(mode)})`, { hint: HINT_STATE_DIR });
     db.pragma('foreign_keys = ON');
     db.pragma('synchronous = FULL');
@@ -238,7 +238,7 @@ interface SnapshotRow {
 
 class SqliteStore implements Store {
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: SqliteDatabase,
     readonly path: string,
     readonly schemaVersion: number,
     private readonly now: () => Date,
@@ -265,14 +265,13 @@ class SqliteStore implements Store {
     return this.guard('saving a snapshot', () => {
       const insertSnapshot = this.db.prepare('INSERT INTO snapshots (host_id, host_name, taken_at, note, container_count) VALUES (?, ?, ?, ?, ?)');
       const insertContainer = this.db.prepare('INSERT INTO snapshot_containers (snapshot_id, name, container) VALUES (?, ?, ?)');
-      const save = this.db.transaction((): number => {
+      const id = this.db.transaction('immediate', (): number => {
         const id = Number(
           insertSnapshot.run(snapshot.host.id, snapshot.host.name, snapshot.takenAt, snapshot.note, snapshot.containers.length).lastInsertRowid,
         );
         for (const c of snapshot.containers) insertContainer.run(id, c.name, JSON.stringify(c));
         return id;
       });
-      const id = save.immediate();
       return {
         id,
         host: { ...snapshot.host },
@@ -300,7 +299,7 @@ class SqliteStore implements Store {
 
   /** Reads a snapshot and its containers in one read transaction (a consistent view). */
   private readSnapshot(row: SnapshotRow): StoredSnapshot {
-    const read = this.db.transaction((): StoredSnapshot => {
+    return this.db.transaction('deferred', (): StoredSnapshot => {
       const rows = this.db.prepare('SELECT name, container FROM snapshot_containers WHERE snapshot_id = ? ORDER BY name').all(row.id) as Array<{
         name: string;
         container: string;
@@ -343,7 +342,6 @@ class SqliteStore implements Store {
         forgotten,
       };
     });
-    return read.deferred();
   }
 
   listSnapshots(opts: { hostId?: string; limit?: number } = {}): SnapshotSummary[] {
@@ -369,7 +367,7 @@ class SqliteStore implements Store {
   forget(names: readonly string[]): ForgetResult {
     const at = this.now().toISOString();
     return this.guard('forgetting containers', () => {
-      const run = this.db.transaction((): ForgetResult => {
+      return this.db.transaction('immediate', (): ForgetResult => {
         const upTo = (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM snapshots').get() as { id: number }).id;
         // Desired now: the names in each host's newest snapshot that are not already forgotten.
         const desired = new Set(
@@ -396,7 +394,6 @@ class SqliteStore implements Store {
         }
         return { at, forgotten, notDesired };
       });
-      return run.immediate();
     });
   }
 
@@ -408,7 +405,7 @@ class SqliteStore implements Store {
 
   unforget(names: readonly string[]): string[] {
     return this.guard('restoring forgotten containers', () => {
-      const run = this.db.transaction((): string[] => {
+      return this.db.transaction('immediate', (): string[] => {
         // Only what a host's newest snapshot holds and a forget since then removed.
         const restorable = this.db.prepare(
           `SELECT DISTINCT f.name FROM forgotten f
@@ -427,7 +424,6 @@ class SqliteStore implements Store {
         }
         return restored;
       });
-      return run.immediate();
     });
   }
 
@@ -443,13 +439,12 @@ class SqliteStore implements Store {
 
   clearOperatorStop(name: string): OperatorStop | null {
     return this.guard('clearing an operator stop', () => {
-      const run = this.db.transaction((): OperatorStop | null => {
+      return this.db.transaction('immediate', (): OperatorStop | null => {
         const row = this.db.prepare('SELECT name, at, by, reason FROM operator_stops WHERE name = ?').get(name) as OperatorStop | undefined;
         if (row === undefined) return null;
         this.db.prepare('DELETE FROM operator_stops WHERE name = ?').run(name);
         return { name: row.name, at: row.at, by: row.by, reason: row.reason };
       });
-      return run.immediate();
     });
   }
 
@@ -481,7 +476,7 @@ class SqliteStore implements Store {
   timeline(query: TimelineQuery = {}): TimelineEntry[] {
     return this.guard('reading the timeline', () => {
       const where: string[] = [];
-      const params: unknown[] = [];
+      const params: string[] = [];
       if (query.since !== undefined) {
         where.push('at >= ?');
         params.push(query.since);
@@ -522,8 +517,7 @@ class SqliteStore implements Store {
     const json = JSON.stringify(message);
     return this.guard('queueing an alert', () => {
       const insert = this.db.prepare('INSERT OR IGNORE INTO alert_outbox (message_id, channel, message, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)');
-      const run = this.db.transaction(() => channels.reduce((n, ch) => n + insert.run(messageId, ch, json, at, at).changes, 0));
-      return run.immediate();
+      return this.db.transaction('immediate', () => channels.reduce((n, ch) => n + insert.run(messageId, ch, json, at, at).changes, 0));
     });
   }
 
@@ -588,7 +582,7 @@ class SqliteStore implements Store {
   startMaintenance(opts: { source: string; reason?: string | null; endsAt: string }): MaintenanceWindow {
     const at = this.now().toISOString();
     return this.guard('starting a maintenance window', () => {
-      const run = this.db.transaction((): MaintenanceWindow => {
+      return this.db.transaction('immediate', (): MaintenanceWindow => {
         const open = this.db
           .prepare('SELECT * FROM maintenance WHERE source = ? AND ended_at IS NULL AND ends_at > ? ORDER BY id DESC LIMIT 1')
           .get(opts.source, at) as MaintenanceRow | undefined;
@@ -602,14 +596,13 @@ class SqliteStore implements Store {
           .run(opts.source, opts.reason ?? null, at, opts.endsAt);
         return { id: Number(r.lastInsertRowid), source: opts.source, reason: opts.reason ?? null, startedAt: at, endsAt: opts.endsAt, endedAt: null };
       });
-      return run.immediate();
     });
   }
 
   stopMaintenance(opts: { source?: string } = {}): MaintenanceWindow[] {
     const at = this.now().toISOString();
     return this.guard('ending a maintenance window', () => {
-      const run = this.db.transaction((): MaintenanceWindow[] => {
+      return this.db.transaction('immediate', (): MaintenanceWindow[] => {
         const rows = (
           opts.source !== undefined
             ? this.db.prepare('SELECT * FROM maintenance WHERE ended_at IS NULL AND ends_at > ? AND source = ?').all(at, opts.source)
@@ -619,7 +612,6 @@ class SqliteStore implements Store {
         for (const r of rows) end.run(at, r.id);
         return rows.map((r) => toMaintenance({ ...r, ended_at: at }));
       });
-      return run.immediate();
     });
   }
 
@@ -658,17 +650,17 @@ class SqliteStore implements Store {
 
   diagnostics(): StoreDiagnostics {
     return this.guard('checking the database', () => ({
-      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
-      foreignKeys: Number(this.db.pragma('foreign_keys', { simple: true })) === 1,
-      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
-      busyTimeoutMs: Number(this.db.pragma('busy_timeout', { simple: true })),
-      integrity: (this.db.pragma('integrity_check') as Array<{ integrity_check: string }>).map((r) => r.integrity_check).join('\n'),
+      journalMode: String(this.db.pragma('journal_mode')),
+      foreignKeys: Number(this.db.pragma('foreign_keys')) === 1,
+      synchronous: Number(this.db.pragma('synchronous')),
+      busyTimeoutMs: Number(this.db.pragma('busy_timeout')),
+      integrity: this.db.pragmaList('integrity_check').map(String).join('\n'),
       schemaVersion: this.schemaVersion,
     }));
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    this.db.close();
     this.onClose();
   }
 }

@@ -1,10 +1,11 @@
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { applyMigrations, CURRENT_SCHEMA_VERSION, MIGRATIONS } from '../../../src/adapters/store/migrations.js';
+import { openSqlite } from '../../../src/adapters/store/sqlite.js';
 import { openStore } from '../../../src/adapters/store/sqlite-store.js';
 import { StoreError } from '../../../src/adapters/store/store.js';
 import { desiredOf } from '../../core/recovery/fixtures.js';
@@ -17,7 +18,7 @@ before(() => {
 after(() => rmSync(root, { recursive: true, force: true }));
 
 function tables(path: string): string[] {
-  const db = new Database(path, { readonly: true });
+  const db = new DatabaseSync(path, { readOnly: true });
   try {
     return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as Array<{ name: string }>).map(
       (r) => r.name,
@@ -65,7 +66,7 @@ describe('schema migrations', () => {
       'snapshots',
       'timeline',
     ]);
-    const db = new Database(join(dir, 'upkeep.db'), { readonly: true });
+    const db = new DatabaseSync(join(dir, 'upkeep.db'), { readOnly: true });
     assert.deepEqual(
       (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version),
       [1, 2, 3, 4],
@@ -74,7 +75,7 @@ describe('schema migrations', () => {
   });
 
   it('opening a current database again applies nothing', () => {
-    const db = new Database(':memory:');
+    const db = openSqlite(':memory:', { busyTimeoutMs: 0 });
     assert.deepEqual(applyMigrations(db, ':memory:'), { from: 0, to: 4 });
     assert.deepEqual(applyMigrations(db, ':memory:'), { from: 4, to: 4 });
     db.close();
@@ -95,7 +96,7 @@ describe('schema migrations', () => {
   });
 
   it('refuses a migration list with a gap or out of order', () => {
-    const db = new Database(':memory:');
+    const db = openSqlite(':memory:', { busyTimeoutMs: 0 });
     assert.throws(() => applyMigrations(db, ':memory:', [MIGRATIONS[1]!]), /out of order/);
     db.close();
   });

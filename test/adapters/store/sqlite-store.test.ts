@@ -1,9 +1,9 @@
-import Database from 'better-sqlite3';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync as Database } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { openStore } from '../../../src/adapters/store/sqlite-store.js';
@@ -88,7 +88,7 @@ describe('openStore: files', () => {
     store.close();
     const path = join(dir, 'upkeep.db');
     const db = new Database(path);
-    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
     db.close();
     const size = statSync(path).size;
     const fd = openSync(path, 'r+');
