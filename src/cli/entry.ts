@@ -1,4 +1,6 @@
-/** The program's entry point: bin/upkeep runs it (dist/cli/entry.js), and the bundle starts here. */
+/** The program's entry point: bin/upkeep runs it (dist/cli/entry.js), and the bundles start here. */
 import { main } from './main.js';
 
-process.exitCode = await main(process.argv.slice(2));
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
