@@ -4,12 +4,9 @@
  * errors; src/cli/entry.ts sets process.exitCode from the result.
  */
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
+import { buildInfo, programVersion, versionLine } from '../adapters/program/build-info.js';
 import { EXIT, UpkeepError } from '../core/errors.js';
-import { painter, processIo, type Io } from './io.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+import { painter, printJson, processIo, type Io } from './io.js';
 
 type Register = (program: Command, io: Io, setExit: (code: number) => void, version: string) => void;
 
@@ -47,11 +44,12 @@ async function registrationsFor(argv: readonly string[]): Promise<Register[]> {
 }
 
 export async function buildProgram(io: Io, setExit: (code: number) => void, argv: readonly string[] = []): Promise<Command> {
+  const version = programVersion();
   const program = new Command('upkeep')
     .description(
       "Keeps a Docker host's services running through package upgrades, reboots and crashes.\nPredict what would not come back, prevent it, heal it, and tell.",
     )
-    .version(version, '-V, --version')
+    .version(version, '-V, --version', 'print the version, the commit and the runtime (with --json: as JSON)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -73,12 +71,33 @@ Every command takes --help and --json. Exit codes: 0 fine, 1 findings or risk, 2
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
   let exitCode: number = EXIT.ok;
   try {
+    const version = versionRequest(argv);
+    if (version) return printVersion(io, version.json);
     const program = await buildProgram(io, (code) => (exitCode = code), argv);
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
     return reportError(io, err);
   }
+}
+
+/**
+ * `--version` or `-V` anywhere (before a `--`) asks for the version, as with commander's own version
+ * option (no command has an option of that name); handled here so that the line can name the
+ * commit and the runtime, and so that --json asks for JSON.
+ */
+function versionRequest(argv: readonly string[]): { json: boolean } | null {
+  const end = argv.indexOf('--');
+  const args = end === -1 ? argv : argv.slice(0, end);
+  return args.some((a) => a === '--version' || a === '-V') ? { json: args.includes('--json') } : null;
+}
+
+/** The version, the commit and the runtime: one line, or JSON (src/adapters/program/build-info.ts). */
+function printVersion(io: Io, json: boolean): number {
+  const info = buildInfo();
+  if (json) printJson(io, info);
+  else io.stdout.write(`${versionLine(info)}\n`);
+  return EXIT.ok;
 }
 
 function reportError(io: Io, err: unknown): number {

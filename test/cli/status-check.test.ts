@@ -151,7 +151,7 @@ describe('the CLI without an engine', () => {
   test('--help and --version everywhere; unknown commands exit 2', async () => {
     const v = await upkeep(['--version']);
     assert.equal(v.code, 0);
-    assert.match(v.stdout, /^\d+\.\d+\.\d+\n$/);
+    assert.match(v.stdout, /^upkeep \d+\.\d+\.\d+ \(commit ([0-9a-f]{7,}|unknown), Node v24\.\d+\.\d+ linux-(x64|arm64), checkout\)\n$/);
     for (const cmd of [[], ['status'], ['check']]) {
       const h = await upkeep([...cmd, '--help']);
       assert.equal(h.code, 0, cmd.join(' '));

@@ -1,13 +1,13 @@
 /**
  * Reads what `upkeep install` / `uninstall` plan from: the current state of each target path under
  * a root (absent, a file with its sha256 and mode, a symlink, a directory and its entries), the
- * manifest's text, and where this checkout's executable and docs are.
+ * manifest's text. The default executable and docs are the running program's
+ * (src/adapters/program/build-info.ts).
  */
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { access, lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UpkeepError, UsageError } from '../../core/errors.js';
 import type { CurrentState } from '../../core/install/plan.js';
 import { hostPath } from '../../core/install/report.js';
@@ -67,18 +67,6 @@ export async function checkRoot(root: string): Promise<void> {
   if (!st.isDirectory()) throw new UsageError(`--root ${root}: not a directory`, { hint: 'pass a directory' });
 }
 
-const CHECKOUT = new URL('../../../', import.meta.url);
-
-/** This checkout's bin/upkeep, with every symlink resolved. */
-export async function defaultBin(): Promise<string> {
-  return realpath(fileURLToPath(new URL('bin/upkeep', CHECKOUT)));
-}
-
-/** The installed docs page, as a URI for the unit's Documentation=. */
-export function docsUri(): string {
-  return pathToFileURL(fileURLToPath(new URL('docs/install.md', CHECKOUT))).href;
-}
-
 /** Throws a UsageError unless `bin` is an executable regular file (symlinks resolved). */
 /**
  * Whoever can change the executable or any directory above it can run code as root (the unit
@@ -117,6 +105,5 @@ export async function checkExecutable(bin: string): Promise<void> {
       () => true,
       () => false,
     ));
-  if (!ok)
-    throw new UsageError(`--bin ${bin}: not an executable file`, { hint: "pass the path of the upkeep executable (default: this checkout's bin/upkeep)" });
+  if (!ok) throw new UsageError(`--bin ${bin}: not an executable file`, { hint: 'pass the path of the upkeep executable' });
 }

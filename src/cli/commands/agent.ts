@@ -4,7 +4,6 @@
  * It starts even while Docker is down (it waits for it and alerts); it fails at once (exit 2) only
  * for what it cannot fix by waiting: a bad config, an unusable state database, a busy port.
  */
-import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 import { loadConfig } from '../../adapters/config/load-config.js';
 import { openStore } from '../../adapters/store/sqlite-store.js';
@@ -14,9 +13,6 @@ import { EXIT, UsageError } from '../../core/errors.js';
 import { engineFromEnv } from '../engine.js';
 import type { Io } from '../io.js';
 import { stateDirFor } from '../state.js';
-
-const require = createRequire(import.meta.url);
-const { version } = require('../../../package.json') as { version: string };
 
 interface AgentOptions {
   config?: string;
@@ -32,7 +28,7 @@ function parseListen(value: string): { host: string; port: number } {
   return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
 }
 
-export function registerAgent(program: Command, io: Io, setExit: (code: number) => void): void {
+export function registerAgent(program: Command, io: Io, setExit: (code: number) => void, version: string): void {
   program
     .command('agent')
     .description('Run the agent: watch the engine, heal desired containers, recover after reboots and daemon restarts, alert, serve /metrics')

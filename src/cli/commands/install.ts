@@ -8,15 +8,8 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { applyInstall, applyUninstall, realSystemOps, type SystemdOutcome } from '../../adapters/install/apply-install.js';
-import {
-  checkExecutable,
-  checkRoot,
-  executableTrustProblems,
-  defaultBin,
-  docsUri,
-  readTargets,
-  readTextIfExists,
-} from '../../adapters/install/read-install.js';
+import { checkExecutable, checkRoot, executableTrustProblems, readTargets, readTextIfExists } from '../../adapters/install/read-install.js';
+import { defaultInstallBin, defaultInstallBinText, installDocsUri } from '../../adapters/program/build-info.js';
 import { EXIT, UpkeepError, UsageError } from '../../core/errors.js';
 import { DEFAULT_CONFIG_FILE } from '../../core/config/default-file.js';
 import { MANIFEST_PATH } from '../../core/install/manifest.js';
@@ -107,6 +100,16 @@ export async function firstSnapshot(io: Io, stateDir: string = STATE_DIR): Promi
   }
 }
 
+/** The running program's default --bin; a bundle built without --default-bin has none. */
+function defaultBinOrThrow(): string {
+  const bin = defaultInstallBin();
+  if (bin === null)
+    throw new UsageError('this upkeep is a bundle run by node, not an executable: pass --bin', {
+      hint: 'pass the command that runs it, e.g. --bin /usr/bin/upkeep, or install the single executable (docs/single-executable.md)',
+    });
+  return bin;
+}
+
 function systemdText(s: SystemdOutcome | null): string {
   return s === null ? '' : `systemd: ${s.message}\n`;
 }
@@ -116,7 +119,7 @@ export function registerInstall(program: Command, io: Io, setExit: (code: number
     .command('install')
     .description('Install the agent: systemd unit, apt hook, default config, state directory; then take a first snapshot')
     .option('--root <dir>', 'install into this directory tree instead of / (no systemctl, no snapshot)', '/')
-    .option('--bin <path>', "the upkeep executable the unit and the apt hook run (default: this checkout's bin/upkeep)")
+    .option('--bin <path>', `the upkeep executable the unit and the apt hook run (default: ${defaultInstallBinText()})`)
     .option('--force', 'install even when the executable or a directory above it is not owned by root or is writable by others (a warning)')
     .option('--dry-run', 'print the plan and change nothing')
     .option('-y, --yes', 'do not ask before acting (needed when not on a terminal)')
@@ -131,7 +134,7 @@ Exit codes: 0 installed (or nothing to do), 2 could not run or systemctl failed.
     )
     .action(async (opts: InstallOptions) => {
       const { root, interactive } = await prepare(io, opts, 'install');
-      const bin = opts.bin !== undefined ? resolve(opts.bin) : await defaultBin();
+      const bin = opts.bin !== undefined ? resolve(opts.bin) : defaultBinOrThrow();
       const real = root === '/';
       if (real) {
         await checkExecutable(bin);
@@ -143,7 +146,7 @@ Exit codes: 0 installed (or nothing to do), 2 could not run or systemctl failed.
         }
         for (const u of unsafe) io.stderr.write(`warning: --force: ${u}\n`);
       }
-      const targets = installTargets({ bin, docs: docsUri(), configText: DEFAULT_CONFIG_FILE });
+      const targets = installTargets({ bin, docs: installDocsUri(), configText: DEFAULT_CONFIG_FILE });
       const manifestAt = hostPath(root, MANIFEST_PATH);
       const plan = planInstall({
         bin,

@@ -56,8 +56,8 @@ export interface InstallPlan {
 export interface InstallTargetOptions {
   /** The upkeep executable on the target system (absolute). */
   bin: string;
-  /** Documentation= URI for the unit. */
-  docs: string;
+  /** Documentation= URI for the unit, or null for none (a bundle that does not know where its docs are). */
+  docs: string | null;
   /** The text of a new config file. */
   configText: string;
 }

@@ -13,8 +13,8 @@ export interface UnitFileOptions {
   bin: string;
   /** The config file the agent reads. */
   configPath: string;
-  /** A URI for Documentation= (http(s):// or file://; `man:` is not used: there is no man page). */
-  docs: string;
+  /** A URI for Documentation= (http(s)://, file:// or man:), or null: no Documentation= line. */
+  docs: string | null;
 }
 
 /** The unit file's text. */
@@ -24,8 +24,7 @@ export function renderUnitFile(o: UnitFileOptions): string {
 # Prefer a drop-in (systemctl edit upkeep.service) to editing this file.
 [Unit]
 Description=upkeep agent: heals and reports Docker services after upgrades, reboots and crashes
-Documentation=${o.docs}
-# Start after Docker and the network, and pull Docker in; but only Wants=, never Requires= or
+${o.docs === null ? '' : `Documentation=${o.docs}\n`}# Start after Docker and the network, and pull Docker in; but only Wants=, never Requires= or
 # BindsTo=: the agent must keep running (and alerting) while docker.service is down or restarting.
 After=docker.service network-online.target
 Wants=docker.service

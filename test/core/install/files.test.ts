@@ -72,4 +72,13 @@ describe('systemd unit', () => {
   it('every comment is on its own line (systemd has no trailing comments)', () => {
     for (const l of lines) if (l.includes('#')) assert.match(l, /^#/, l);
   });
+
+  it('has no Documentation= line when the program does not know where its docs are (a bundle built without --docs-uri)', () => {
+    const bare = renderUnitFile({ bin: '/usr/bin/upkeep', configPath: '/etc/upkeep/upkeep.yml', docs: null }).split('\n');
+    assert.ok(!bare.some((l) => l.startsWith('Documentation')));
+    assert.deepEqual(
+      bare,
+      lines.filter((l) => !l.startsWith('Documentation=')).map((l) => l.replace('/opt/upkeep/bin/upkeep', '/usr/bin/upkeep')),
+    );
+  });
 });
