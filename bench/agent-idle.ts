@@ -30,8 +30,9 @@ try {
   for (let i = 0; i < N; i++) await engine.run(`idle-${String(i).padStart(3, '0')}`, { cmd: ['sh', '-c', 'sleep 1000000 & wait $!'] });
   const config = join(root, 'upkeep.yml');
   writeFileSync(config, `recovery: { grace: 0s }\n${process.env.EXTRA_CONFIG ?? ''}\n`, { mode: 0o600 });
-  const agent = spawn(process.execPath, [...nodeFlags, BIN, 'agent', '--config', config, '--state-dir', join(root, 'state'), '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, DOCKER_HOST: engine.dockerHost, NODE_OPTIONS: '' },
+  // bin/upkeep execs Node 24 in place (same pid), which takes the flags from NODE_OPTIONS as under the unit.
+  const agent = spawn(BIN, ['agent', '--config', config, '--state-dir', join(root, 'state'), '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, DOCKER_HOST: engine.dockerHost, NODE_OPTIONS: nodeFlags.join(' ') },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   agentPid = agent.pid ?? 0;
