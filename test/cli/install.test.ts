@@ -249,6 +249,25 @@ test('a different --bin later: the unit, apt hook and symlink upkeep wrote are u
   assert.match(await readFile(join(root, 'etc/apt/apt.conf.d/99upkeep'), 'utf8'), /"\/opt\/upkeep\/bin\/upkeep preflight --hook"/);
 });
 
+test('where the Debian package is installed: install does nothing and says so; uninstall points at apt', async () => {
+  const root = await tempRoot();
+  await mkdir(join(root, 'lib/systemd/system'), { recursive: true });
+  await writeFile(join(root, 'lib/systemd/system/upkeep.service'), "# the package's unit\n");
+  const { entries: before } = await tree(root);
+  for (const args of [['--yes'], ['--dry-run']]) {
+    const r = await install(root, ...args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^Nothing to do: the Debian package upkeep is installed under /);
+    assert.match(r.stdout, /\/lib\/systemd\/system\/upkeep\.service/);
+  }
+  const json = JSON.parse((await install(root, '--yes', '--json')).stdout) as { package: boolean; paths: unknown[] };
+  assert.deepEqual([json.package, json.paths], [true, []]);
+  assert.deepEqual((await tree(root)).entries, before, 'nothing written');
+  const u = await upkeep(['uninstall', '--root', root, '--yes']);
+  assert.equal(u.code, 0, u.stderr);
+  assert.match(u.stdout, /the Debian package upkeep installed upkeep here.*apt-get remove upkeep/);
+});
+
 test('the first snapshot after a real install: through the snapshot command; an engine that does not answer is one sentence, not a failure', async (t) => {
   const { firstSnapshot } = await import('../../src/cli/commands/install.js');
   const { PrivateEngine } = await import('../engine/private-engine.js');

@@ -9,6 +9,7 @@ import { constants } from 'node:fs';
 import { access, lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { UpkeepError, UsageError } from '../../core/errors.js';
+import { PACKAGE_UNIT_PATH } from '../../core/install/package.js';
 import type { CurrentState } from '../../core/install/plan.js';
 import { hostPath } from '../../core/install/report.js';
 
@@ -57,6 +58,11 @@ export async function readTextIfExists(path: string): Promise<string | null> {
     if (code(err) === 'ENOENT' || code(err) === 'ENOTDIR') return null;
     throw new UpkeepError(`${path}: cannot be read (${(err as Error).message})`);
   }
+}
+
+/** Whether the Debian package's unit is under `root`: then the package owns the unit and the apt hook. */
+export async function packageInstalled(root: string): Promise<boolean> {
+  return (await readPathState(hostPath(root, PACKAGE_UNIT_PATH))).kind !== 'absent';
 }
 
 /** The --root directory, absolute; it must exist. */

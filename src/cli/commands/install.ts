@@ -8,11 +8,12 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { applyInstall, applyUninstall, realSystemOps, type SystemdOutcome } from '../../adapters/install/apply-install.js';
-import { checkExecutable, checkRoot, executableTrustProblems, readTargets, readTextIfExists } from '../../adapters/install/read-install.js';
+import { checkExecutable, checkRoot, executableTrustProblems, packageInstalled, readTargets, readTextIfExists } from '../../adapters/install/read-install.js';
 import { defaultInstallBin, defaultInstallBinText, installDocsUri } from '../../adapters/program/build-info.js';
 import { EXIT, UpkeepError, UsageError } from '../../core/errors.js';
 import { DEFAULT_CONFIG_FILE } from '../../core/config/default-file.js';
 import { MANIFEST_PATH } from '../../core/install/manifest.js';
+import { PACKAGE_APT_HOOK_PATH, PACKAGE_BIN, PACKAGE_UNIT_PATH } from '../../core/install/package.js';
 import {
   STATE_DIR,
   installChanges,
@@ -50,6 +51,12 @@ interface UninstallOptions extends CommonOptions {
 }
 
 const ENABLE = `systemctl daemon-reload && systemctl enable --now ${UNIT_NAME}`;
+
+const PACKAGE_INSTALLED = (root: string): string =>
+  `Nothing to do: the Debian package upkeep is installed${root === '/' ? '' : ` under ${root}`}. It already installed the unit (${PACKAGE_UNIT_PATH}), enabled at boot, and the apt hook (${PACKAGE_APT_HOOK_PATH}, linked from /etc/apt/apt.conf.d/99upkeep), both running ${PACKAGE_BIN}.
+To configure the agent: upkeep config show-default > /etc/upkeep/upkeep.yml (mode 0600), edit it, then: systemctl start ${UNIT_NAME}
+To remove it: apt-get remove upkeep (apt-get purge upkeep also removes the config; see docs/install.md).
+`;
 
 async function askYesNo(question: string): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -134,6 +141,14 @@ Exit codes: 0 installed (or nothing to do), 2 could not run or systemctl failed.
     )
     .action(async (opts: InstallOptions) => {
       const { root, interactive } = await prepare(io, opts, 'install');
+      if (await packageInstalled(root)) {
+        // Two units named upkeep.service (the one in /etc would override the package's) and two
+        // apt hooks would fight: the package has installed both already.
+        if (opts.json) printJson(io, { root, dryRun: opts.dryRun === true, package: true, paths: [] });
+        else io.stdout.write(PACKAGE_INSTALLED(root));
+        setExit(EXIT.ok);
+        return;
+      }
       const bin = opts.bin !== undefined ? resolve(opts.bin) : defaultBinOrThrow();
       const real = root === '/';
       if (real) {
@@ -228,8 +243,14 @@ Exit codes: 0 done (or nothing to do), 2 could not run. See docs/install.md.`,
       const plan: UninstallPlan = planUninstall({ manifest, current: await readTargets(root, uninstallPathsToRead(manifest)), purge: opts.purge === true });
       const changes = plan.actions.some((a) => a.action === 'remove');
       if (!plan.installed && !changes) {
-        if (opts.json) printJson(io, { root, dryRun: opts.dryRun === true, installed: false, paths: [] });
-        else io.stdout.write(`Nothing to uninstall: no install manifest at ${manifestAt} (upkeep install was not run here, or the manifest was removed).\n`);
+        const byPackage = await packageInstalled(root);
+        if (opts.json) printJson(io, { root, dryRun: opts.dryRun === true, installed: false, package: byPackage, paths: [] });
+        else
+          io.stdout.write(
+            byPackage
+              ? `Nothing to uninstall: the Debian package upkeep installed upkeep here, not upkeep install. Remove it with: apt-get remove upkeep (or apt-get purge upkeep).\n`
+              : `Nothing to uninstall: no install manifest at ${manifestAt} (upkeep install was not run here, or the manifest was removed).\n`,
+          );
         setExit(EXIT.ok);
         return;
       }

@@ -22,7 +22,13 @@ DPkg::Pre-Invoke { "${SHIPPED_BIN} maintenance start --source apt --for 2h --qui
 DPkg::Post-Invoke { "${SHIPPED_BIN} maintenance stop --source apt --quiet || true"; };
 `;
 
-/** The apt configuration for the executable at `bin` (a path without quotes or spaces). */
-export function renderAptHook(bin: string): string {
-  return TEMPLATE.split(SHIPPED_BIN).join(bin);
+const INSTALLED_BY = 'Installed by `upkeep install`.';
+
+/**
+ * The apt configuration for the executable at `bin` (a path without quotes or spaces). `by` names
+ * who installed it in the header comment: `upkeep install` (the default) or the Debian package.
+ */
+export function renderAptHook(bin: string, by: 'install' | 'package' = 'install'): string {
+  const text = TEMPLATE.split(SHIPPED_BIN).join(bin);
+  return by === 'package' ? text.replace(INSTALLED_BY, 'Installed by the Debian package upkeep.') : text;
 }

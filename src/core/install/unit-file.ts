@@ -15,12 +15,28 @@ export interface UnitFileOptions {
   configPath: string;
   /** A URI for Documentation= (http(s)://, file:// or man:), or null: no Documentation= line. */
   docs: string | null;
+  /**
+   * Who writes the unit: `upkeep install` (the default) to /etc/systemd/system, or the Debian
+   * package to /lib/systemd/system. The package's unit also starts the agent only when the config
+   * file exists (ConditionPathExists=): the package installs no config, and an agent without one
+   * is not configured yet (docs/install.md, "The Debian package").
+   */
+  by?: 'install' | 'package';
 }
 
 /** The unit file's text. */
 export function renderUnitFile(o: UnitFileOptions): string {
+  const packaged = o.by === 'package';
+  const origin = packaged
+    ? '# Installed by the Debian package upkeep; removing the package removes it.'
+    : '# Written by `upkeep install`; `upkeep uninstall` removes it unless you edited it.';
+  const condition = packaged
+    ? `# Start only once the agent is configured (the package installs no config file).
+ConditionPathExists=${o.configPath}
+`
+    : '';
   return `# upkeep agent: keeps this host's Docker services running through upgrades, reboots and crashes.
-# Written by \`upkeep install\`; \`upkeep uninstall\` removes it unless you edited it.
+${origin}
 # Prefer a drop-in (systemctl edit upkeep.service) to editing this file.
 [Unit]
 Description=upkeep agent: heals and reports Docker services after upgrades, reboots and crashes
@@ -31,7 +47,7 @@ Wants=docker.service
 Wants=network-online.target
 # Never give up restarting (Restart=always below): no start rate limit.
 StartLimitIntervalSec=0
-
+${condition}
 [Service]
 # A plain long-running process (no sd_notify).
 Type=simple

@@ -1,8 +1,9 @@
-/** The texts install writes: the apt hook agrees with the shipped deploy/apt/99upkeep, the unit says what it must. */
+/** The texts install writes: the apt hook agrees with the shipped deploy/apt/99upkeep, the unit says what it must; the Debian package's are the same texts. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { SHIPPED_BIN, renderAptHook } from '../../../src/core/install/apt-hook.js';
+import { PACKAGE_BIN, PACKAGE_DOCS, renderPackageAptHook, renderPackageUnit } from '../../../src/core/install/package.js';
 import { renderUnitFile } from '../../../src/core/install/unit-file.js';
 
 const SHIPPED = readFileSync(new URL('../../../deploy/apt/99upkeep', import.meta.url), 'utf8');
@@ -79,6 +80,27 @@ describe('systemd unit', () => {
     assert.deepEqual(
       bare,
       lines.filter((l) => !l.startsWith('Documentation=')).map((l) => l.replace('/opt/upkeep/bin/upkeep', '/usr/bin/upkeep')),
+    );
+  });
+});
+
+describe("the Debian package's unit and apt hook", () => {
+  it("are install's texts for /usr/bin/upkeep, with the package named as their origin", () => {
+    const unit = renderPackageUnit();
+    const installs = renderUnitFile({ bin: PACKAGE_BIN, configPath: '/etc/upkeep/upkeep.yml', docs: PACKAGE_DOCS });
+    const strip = (text: string) => text.split('\n').filter((l) => !l.startsWith('#') && !l.startsWith('ConditionPathExists='));
+    assert.deepEqual(strip(unit), strip(installs));
+    assert.ok(unit.includes('# Installed by the Debian package upkeep;'));
+    assert.equal(renderPackageAptHook(), renderAptHook(PACKAGE_BIN).replace('Installed by `upkeep install`.', 'Installed by the Debian package upkeep.'));
+  });
+
+  it('starts the agent only once it is configured: the package installs no config file', () => {
+    const lines = renderPackageUnit().split('\n');
+    assert.ok(lines.includes('ConditionPathExists=/etc/upkeep/upkeep.yml'));
+    assert.ok(lines.indexOf('ConditionPathExists=/etc/upkeep/upkeep.yml') < lines.indexOf('[Service]'), 'a [Unit] setting');
+    assert.ok(
+      !renderUnitFile({ bin: '/x', configPath: '/c', docs: 'file:///d' }).includes('ConditionPathExists'),
+      'upkeep install writes the config, so its unit needs no condition',
     );
   });
 });
