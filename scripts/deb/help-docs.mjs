@@ -90,7 +90,8 @@ export function roffEscape(text) {
  * @param {{ version: string, date: string }} meta date as YYYY-MM-DD
  */
 export function renderManPage(tree, meta) {
-  const summary = tree.description.split('\n')[0].replace(/\.$/, '');
+  // The first sentence (commander wraps the description at 80 columns: join the lines first).
+  const summary = tree.description.replace(/\s*\n\s*/g, ' ').split(/\.(\s|$)/)[0];
   const out = [
     `.TH UPKEEP 1 "${meta.date}" "upkeep ${meta.version}" "User Commands"`,
     '.\\" Generated from the --help texts of upkeep by scripts/deb/help-docs.mjs: do not edit.',

@@ -97,6 +97,7 @@ describe('renderManPage', () => {
 
   it('has a section per command with its whole help, escaped for roff', () => {
     assert.match(page, /^\.TH UPKEEP 1 "2026-01-02" "upkeep 9\.9\.9" "User Commands"$/m);
+    assert.match(page, /^\.SH NAME\nupkeep \\- keeps a Docker host's services running$/m);
     for (const c of ['check', 'config', 'config check', 'config show-default']) assert.match(page, new RegExp(`^\\.SS "upkeep ${c}"$`, 'm'));
     assert.match(page, /^ {2}\\-\\-state\\-dir <dir> {2}where the state database lives$/m);
     assert.equal(roffEscape(".x\n'y\na\\b"), "\\&.x\n\\&'y\na\\eb");
