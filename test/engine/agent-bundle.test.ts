@@ -1,0 +1,97 @@
+/**
+ * `upkeep agent` run from the bundle, as the Debian package runs it (`node upkeep.cjs agent`, no
+ * node_modules, no checkout), against a private real engine: the long-running parts that only the
+ * agent uses (pino's log lines, prom-client's /metrics, the Engine API event stream, the alert
+ * outbox on node:sqlite) work inside the one file. A container's process killed from the host (a
+ * crash, not `docker kill`) is brought back and alerted, and SIGTERM stops the agent with exit 0.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ROOT } from '../helpers/built-program.js';
+import { upkeep } from '../helpers/cli.js';
+import { until, webhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
+import { PrivateEngine } from './private-engine.js';
+
+const NAME = 'bundled-svc';
+
+describe('the agent from the bundle', { concurrency: false }, () => {
+  let engine: PrivateEngine | null = null;
+  let root = '';
+  let bundle = '';
+  let hook: WebhookReceiver;
+
+  before(async (t) => {
+    engine = await PrivateEngine.startOrSkip(t as never);
+    if (!engine) return;
+    root = mkdtempSync(join(tmpdir(), 'upk-agent-bundle-'));
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--outdir', join(root, 'out')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    mkdirSync(join(root, 'alone'));
+    bundle = join(root, 'alone', 'upkeep.cjs');
+    copyFileSync(join(root, 'out', 'upkeep.cjs'), bundle);
+    hook = await webhookReceiver();
+  });
+
+  after(async () => {
+    hook?.server.close();
+    await engine?.dispose();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  test('heals a crashed container, alerts, serves /metrics, logs JSON, stops on SIGTERM', async (t) => {
+    if (!engine) return t.skip('no engine');
+    await engine.run(NAME);
+    const stateDir = join(root, 'state');
+    const env = { DOCKER_HOST: engine.dockerHost };
+    const snap = await upkeep(['snapshot', '--state-dir', stateDir], env);
+    assert.equal(snap.code, 0, snap.stderr);
+    const configPath = join(root, 'upkeep.yml');
+    writeFileSync(configPath, ['recovery: { grace: 0s }', 'alerts:', '  channels:', `    - { type: webhook, url: "${hook.url}" }`, ''].join('\n'), {
+      mode: 0o600,
+    });
+
+    const agent = spawn(process.execPath, [bundle, 'agent', '--config', configPath, '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
+      cwd: join(root, 'alone'),
+      env: { ...process.env, ...env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const lines: string[] = [];
+    agent.stdout.on('data', (c: Buffer) => lines.push(...c.toString('utf8').split('\n').filter(Boolean)));
+    agent.stderr.on('data', (c: Buffer) => lines.push(`stderr: ${c.toString('utf8')}`));
+    const exited = new Promise<number | null>((resolve) => agent.on('exit', (code) => resolve(code)));
+    try {
+      const listening = await until('the agent listens', () => lines.map((l) => /"address":"(127\.0\.0\.1:\d+)"/.exec(l)?.[1]).find(Boolean) ?? null, 30_000);
+      const metrics = await until('metrics', async () => {
+        const r = await fetch(`http://${listening}/metrics`).catch(() => null);
+        return r?.ok ? r.text() : null;
+      });
+      assert.match(metrics, /^upkeep_/m);
+
+      const before = hook.received.length;
+      const started0 = (await engine.docker('inspect', '--format', '{{.State.StartedAt}}', NAME)).trim();
+      const pid = Number((await engine.docker('inspect', '--format', '{{.State.Pid}}', NAME)).trim());
+      assert.ok(pid > 1);
+      process.kill(pid, 'SIGKILL');
+      await until(
+        'running again, started anew',
+        async () => (await engine!.isRunning(NAME)) && (await engine!.docker('inspect', '--format', '{{.State.StartedAt}}', NAME)).trim() !== started0,
+        30_000,
+      );
+      const alert = await until('an alert about it', () => hook.received.slice(before).find((r) => JSON.stringify(r.message).includes(NAME)) ?? null, 30_000);
+      assert.ok(['firing', 'resolved', 'summary'].includes(alert.message.kind), alert.message.kind);
+    } finally {
+      agent.kill('SIGTERM');
+    }
+    assert.equal(await exited, 0, lines.join('\n'));
+    const json = lines.filter((l) => !l.startsWith('stderr: '));
+    assert.ok(json.length > 0, 'log lines on stdout');
+    for (const l of json) assert.doesNotThrow(() => JSON.parse(l), `a JSON log line: ${l}`);
+    assert.ok(
+      json.some((l) => l.includes(NAME)),
+      'the log names the container',
+    );
+  });
+});
