@@ -19,6 +19,7 @@ const SLOW = [
   ['test/adapters/apt/debian-version-oracle.test.ts', 'thousands of dpkg --compare-versions calls'],
   ['test/adapters/apt/maintainer-scripts.test.ts', 'downloads a package with apt (network)'],
   ['test/adapters/apt/simulate-upgrade.test.ts', "runs apt-get --simulate on this machine's package lists (~45 s)"],
+  ['test/cli/check-apt-cache.test.ts', "runs upkeep check on this machine's apt (three simulations)"],
   ['test/adapters/store/crash-safety.test.ts', 'kills a writer process again and again (~20 s)'],
   ['test/core/audit/audit-fuzz.test.ts', '1500 mutated compose files (~30 s); npm test runs it'],
   ['test/core/audit/fix-property.test.ts', '400 random compose documents (~10 s); npm test runs it'],
