@@ -5,7 +5,20 @@
  * directory works without caching. No apt runs here (the simulation is a counter).
  */
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
@@ -208,6 +221,14 @@ describe('simulateUpgradeCached', () => {
         mkdirSync(f);
       },
     ],
+    [
+      'a symlink to a valid entry',
+      (f: string) => {
+        renameSync(f, `${f}.elsewhere`);
+        symlinkSync(`${f}.elsewhere`, f);
+      },
+    ],
+    ...(process.getuid?.() === 0 ? ([['owned by another user', (f: string) => chownSync(f, 65534, 65534)]] as const) : []),
   ] as const) {
     test(`a cache file ${what} is ignored, apt runs, and the answer is right`, async () => {
       const first = await simulateUpgradeCached('dist-upgrade', m.opts);
@@ -215,7 +236,7 @@ describe('simulateUpgradeCached', () => {
       damage(file);
       const r = await simulateUpgradeCached('dist-upgrade', m.opts);
       assert.equal(r.simulation.cached, false);
-      assert.match(r.simulation.note ?? '', /ignored|not cached/);
+      assert.match(r.simulation.note ?? '', /ignored|not readable|not cached/);
       assert.equal(m.runs.count, 2);
       assert.notEqual(r.text, first.text);
       if (what !== 'a directory') {
