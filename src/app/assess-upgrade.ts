@@ -153,10 +153,13 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
 
     // Propagation needs every unit file (the dependents of X are found only by reading them all).
     const restarts = evidence.some((e) => e.effects.some((x) => x.action === 'restart' || x.action === 'try-restart' || x.action === 'stop'));
-    const units = restarts ? await deps.system.allUnits().catch(() => new Map<string, UnitDefinition>()) : new Map<string, UnitDefinition>();
+    // The three reads are independent: together, not one after another.
     const installed = evidence.filter((e) => e.pkg.oldVersion !== null).map((e) => e.pkg.name);
-    const modifiedConffiles = await deps.system.modifiedConffiles(installed).catch(() => new Map<string, readonly string[]>());
-    const kernels = await deps.system.kernels();
+    const [units, modifiedConffiles, kernels] = await Promise.all([
+      restarts ? deps.system.allUnits().catch(() => new Map<string, UnitDefinition>()) : new Map<string, UnitDefinition>(),
+      deps.system.modifiedConffiles(installed).catch(() => new Map<string, readonly string[]>()),
+      deps.system.kernels(),
+    ]);
     const report = buildPreflightReport({
       evidence,
       planProblems: plan.problems,
