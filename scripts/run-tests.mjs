@@ -20,6 +20,7 @@ const SLOW = [
   ['test/adapters/apt/maintainer-scripts.test.ts', 'downloads a package with apt (network)'],
   ['test/adapters/apt/simulate-upgrade.test.ts', "runs apt-get --simulate on this machine's package lists (~45 s)"],
   ['test/scripts/deb-install.test.ts', 'builds the .deb, installs and purges it with apt-get as root, a private dockerd (minutes)'],
+  ['test/cli/check-apt-cache.test.ts', "runs upkeep check on this machine's apt (three simulations)"],
   ['test/adapters/store/crash-safety.test.ts', 'kills a writer process again and again (~20 s)'],
   ['test/core/audit/audit-fuzz.test.ts', '1500 mutated compose files (~30 s); npm test runs it'],
   ['test/core/audit/fix-property.test.ts', '400 random compose documents (~10 s); npm test runs it'],

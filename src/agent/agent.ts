@@ -16,6 +16,7 @@ import { watch } from 'node:fs';
 import { dirname } from 'node:path';
 import type { DaemonFlagsReader } from '../adapters/docker/daemon-flags.js';
 import type { DockerEngine } from '../adapters/docker/engine-client.js';
+import { simulateUpgradeCached } from '../adapters/apt/simulation-cache.js';
 import { AgentHttpServer } from '../adapters/http/agent-http.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { NtfyNotifier, SlackNotifier, WebhookNotifier, type Notifier } from '../adapters/notify/notifier.js';
@@ -30,7 +31,7 @@ import { Controller, TerminalReconcileError, type ControllerTiming } from './con
 import { EventWatcher } from './event-watcher.js';
 import { checkId, HealthChecker, type CheckTarget } from './health-checks.js';
 import { Heartbeat } from './heartbeat.js';
-import { HostFactsWatcher, type HostFacts } from './host-facts.js';
+import { HostFactsWatcher, readHostFacts, type HostFacts } from './host-facts.js';
 import type { AgentLog } from './log.js';
 import { Outbox } from './outbox.js';
 import { readBoot } from './boot-id.js';
@@ -57,6 +58,8 @@ export interface AgentDeps {
   watchStateDir?: (onChange: () => void) => () => void;
   /** Tests replace the apt simulation and reboot flag reads. */
   readHostFacts?: () => Promise<HostFacts>;
+  /** The state directory, where apt's simulation is cached (absent: apt runs every time). */
+  stateDir?: string;
   /** Called once the HTTP listener is up (tests read the port). */
   onListening?: (address: { host: string; port: number }) => void;
 }
@@ -314,7 +317,16 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
   const hostFacts = new HostFactsWatcher({
     log,
     clock,
-    ...(deps.readHostFacts ? { read: deps.readHostFacts } : {}),
+    ...(deps.readHostFacts
+      ? { read: deps.readHostFacts }
+      : deps.stateDir !== undefined
+        ? {
+            read: () =>
+              readHostFacts({
+                simulate: (mode) => simulateUpgradeCached(mode, { stateDir: deps.stateDir!, upkeepVersion: deps.version }).then((r) => r.text),
+              }),
+          }
+        : {}),
     onFacts: (f) => {
       if (f.pendingUpgrades !== null) metrics.setPendingUpgrades(f.pendingUpgrades);
       metrics.setRebootRequired(f.rebootRequired);

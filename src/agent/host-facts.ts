@@ -18,9 +18,12 @@ export interface HostFacts {
   why: string | null;
 }
 
-/** Reads the facts once; a failing source gives null (apt missing) or false, never an error. */
-export async function readHostFacts(): Promise<HostFacts> {
-  const pendingUpgrades = await simulateUpgrade('dist-upgrade').then(
+/**
+ * Reads the facts once; a failing source gives null (apt missing) or false, never an error.
+ * `simulate`: apt's simulation (the agent passes the cached one, adapters/apt/simulation-cache.ts).
+ */
+export async function readHostFacts(opts: { simulate?: (mode: 'dist-upgrade') => Promise<string> } = {}): Promise<HostFacts> {
+  const pendingUpgrades = await (opts.simulate ?? simulateUpgrade)('dist-upgrade').then(
     (text) => parseAptSimulation(text).packages.filter((p) => p.action === 'upgrade' || p.action === 'install').length,
     () => null,
   );
@@ -46,7 +49,7 @@ export class HostFactsWatcher implements Actor {
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        const facts = await (this.opts.read ?? readHostFacts)();
+        const facts = await (this.opts.read ?? (() => readHostFacts()))();
         this.opts.onFacts(facts);
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, 'could not read the pending upgrades / reboot flag');

@@ -8,6 +8,7 @@
  * The desired state is app/desired-state.ts's (one authority): a container the operator stopped on
  * purpose is not "already down", it is listed as stopped on purpose.
  */
+import type { AptSimulationInfo } from '../core/preflight/apt-simulation-cache.js';
 import { decodePlanBytes, parseAptSimulation, parsePreInstallPkgsV3, type AptPlan, type PlanProblem } from '../core/preflight/apt-plan.js';
 import { buildPreflightReport, type PreflightInput, type PreflightReport } from '../core/preflight/preflight-report.js';
 import type { UnitDefinition } from '../core/preflight/systemd-units.js';
@@ -28,8 +29,11 @@ export type PlanRequest =
 
 /** apt, dpkg, systemd and the kernel, as the use case reads them (adapters/apt/upgrade-sources.ts). */
 export interface UpgradeSystem extends PackageEvidenceSource {
-  /** `LC_ALL=C apt-get -s MODE`'s stdout. @throws UpkeepError when apt cannot simulate. */
-  simulate(mode: 'dist-upgrade' | 'upgrade'): Promise<string>;
+  /**
+   * `LC_ALL=C apt-get -s MODE`'s stdout, and whether it came from the cache of an earlier run (its
+   * key unchanged). @throws UpkeepError when apt cannot simulate.
+   */
+  simulate(mode: 'dist-upgrade' | 'upgrade'): Promise<{ text: string; simulation: AptSimulationInfo }>;
   /** A saved plan's bytes. @throws UsageError when it is missing, not a regular file, or too large. */
   readPlanFile(path: string): Promise<Uint8Array>;
   /** Every system unit (for propagation through Requires=, BindsTo=, PartOf=). */
@@ -76,6 +80,8 @@ export interface AssessUpgradeRequest {
 export interface UpgradeAssessment {
   /** Where the plan came from, for people: "apt-get -s dist-upgrade", the file, the hook. */
   planSource: string;
+  /** Where apt's simulation came from (the cache or a run now); null when the plan was a file or the hook's. */
+  aptSimulation: AptSimulationInfo | null;
   /** The plan's lines that could not be read (also in report.unknownReasons). */
   problems: PlanProblem[];
   report: PreflightReport;
@@ -90,10 +96,12 @@ export interface UpgradeAssessment {
 }
 
 /** Reads the plan of `request` (decoding a file's bytes strictly: a line that is not UTF-8 is a problem). */
-async function readPlan(system: UpgradeSystem, request: PlanRequest): Promise<{ plan: AptPlan; source: string }> {
+async function readPlan(system: UpgradeSystem, request: PlanRequest): Promise<{ plan: AptPlan; source: string; aptSimulation?: AptSimulationInfo }> {
   switch (request.kind) {
-    case 'simulate':
-      return { plan: parseAptSimulation(await system.simulate(request.mode)), source: `apt-get -s ${request.mode}` };
+    case 'simulate': {
+      const { text, simulation } = await system.simulate(request.mode);
+      return { plan: parseAptSimulation(text), source: `apt-get -s ${request.mode}`, aptSimulation: simulation };
+    }
     case 'file': {
       const { text, problems } = decodePlanBytes(await system.readPlanFile(request.path));
       const plan = parseAptSimulation(text);
@@ -108,7 +116,7 @@ async function readPlan(system: UpgradeSystem, request: PlanRequest): Promise<{ 
 
 /** Assesses the upgrade (see the file comment). Throws only when the plan cannot be had at all (exit 2). */
 export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgradeRequest): Promise<UpgradeAssessment> {
-  const { plan, source: planSource } = await readPlan(deps.system, request.plan);
+  const { plan, source: planSource, aptSimulation } = await readPlan(deps.system, request.plan);
   const { evidence, downloadNote } = await gatherEvidence(plan.packages, deps.system, {
     download: request.download,
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
@@ -145,10 +153,13 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
 
     // Propagation needs every unit file (the dependents of X are found only by reading them all).
     const restarts = evidence.some((e) => e.effects.some((x) => x.action === 'restart' || x.action === 'try-restart' || x.action === 'stop'));
-    const units = restarts ? await deps.system.allUnits().catch(() => new Map<string, UnitDefinition>()) : new Map<string, UnitDefinition>();
+    // The three reads are independent: together, not one after another.
     const installed = evidence.filter((e) => e.pkg.oldVersion !== null).map((e) => e.pkg.name);
-    const modifiedConffiles = await deps.system.modifiedConffiles(installed).catch(() => new Map<string, readonly string[]>());
-    const kernels = await deps.system.kernels();
+    const [units, modifiedConffiles, kernels] = await Promise.all([
+      restarts ? deps.system.allUnits().catch(() => new Map<string, UnitDefinition>()) : new Map<string, UnitDefinition>(),
+      deps.system.modifiedConffiles(installed).catch(() => new Map<string, readonly string[]>()),
+      deps.system.kernels(),
+    ]);
     const report = buildPreflightReport({
       evidence,
       planProblems: plan.problems,
@@ -169,7 +180,17 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
         timelineNote = `this run was not recorded in the timeline (${(err as Error).message}); the assessment above is complete`;
       }
     }
-    return { planSource, problems: plan.problems, report, containersNote, desiredNote, downloadNote, timelineNote, exitCode: report.exitCode };
+    return {
+      planSource,
+      aptSimulation: aptSimulation ?? null,
+      problems: plan.problems,
+      report,
+      containersNote,
+      desiredNote,
+      downloadNote,
+      timelineNote,
+      exitCode: report.exitCode,
+    };
   } finally {
     try {
       store?.close();
@@ -216,6 +237,8 @@ const VERDICT_WORDS: Record<PreflightReport['verdict'], string> = {
 export interface UpgradeSummary {
   line: string;
   exitCode: number | null;
+  /** Where apt's simulation came from (null: it could not be had). */
+  aptSimulation: AptSimulationInfo | null;
 }
 
 /**
@@ -225,9 +248,9 @@ export interface UpgradeSummary {
 export async function assessUpgradeSummary(deps: AssessUpgradeDeps, request: Partial<AssessUpgradeRequest> = {}): Promise<UpgradeSummary> {
   try {
     const a = await assessUpgrade(deps, { plan: { kind: 'simulate', mode: 'dist-upgrade' }, download: false, record: false, ...request });
-    return { line: summaryLine(a), exitCode: a.exitCode };
+    return { line: summaryLine(a), exitCode: a.exitCode, aptSimulation: a.aptSimulation };
   } catch (err) {
-    return { line: `Preflight: not assessed (${(err as Error).message.split('\n')[0]}).`, exitCode: null };
+    return { line: `Preflight: not assessed (${(err as Error).message.split('\n')[0]}).`, exitCode: null, aptSimulation: null };
   }
 }
 

@@ -234,17 +234,24 @@ test('A: a store that cannot be written does not fail the assessment (a note); n
   assert.equal(broken.desiredNote, 'desired state not read: file is not a database');
 });
 
+/** A simulation as the cache gives it: `cached` says whether apt ran. */
+const simulated = (text: string, cached = false) => ({
+  text,
+  simulation: { cached, computedAt: '2026-11-30T01:00:00.000Z', key: 'k', note: null },
+});
+
 test("A: assessUpgradeSummary gives check's line and exit code, and never throws", async () => {
   const ok = await assessUpgradeSummary(
-    deps(fakeSystem({}, { simulate: async () => LIB + DOCKER_CE + '2 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n' })),
+    deps(fakeSystem({}, { simulate: async () => simulated(LIB + DOCKER_CE + '2 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n', true) })),
   );
   assert.deepEqual(ok, {
     line: 'Preflight: 2 package(s) to upgrade; docker.service restarts: 1 container(s) stop, 1 would not come back (upkeep preflight for details).',
     exitCode: 3,
+    aptSimulation: simulated('', true).simulation,
   });
-  const cut = await assessUpgradeSummary(deps(fakeSystem({}, { simulate: async () => CUT })));
+  const cut = await assessUpgradeSummary(deps(fakeSystem({}, { simulate: async () => simulated(CUT) })));
   assert.equal(cut.exitCode, 4);
   assert.match(cut.line, /could not predict everything: 1 input\(s\) not understood/);
   const none = await assessUpgradeSummary(deps(fakeSystem({})));
-  assert.deepEqual(none, { line: 'Preflight: not assessed (no apt here).', exitCode: null });
+  assert.deepEqual(none, { line: 'Preflight: not assessed (no apt here).', exitCode: null, aptSimulation: null });
 });

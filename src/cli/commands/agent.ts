@@ -65,7 +65,7 @@ export function registerAgent(program: Command, io: Io, setExit: (code: number) 
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
       try {
-        await buildAgent({ config, engine, store, log, version, notifiers: await notifiersFor(config.alerts.channels) }).run(stop.signal);
+        await buildAgent({ config, engine, store, log, version, stateDir, notifiers: await notifiersFor(config.alerts.channels) }).run(stop.signal);
         setExit(EXIT.ok);
       } finally {
         process.off('SIGTERM', onSignal);

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { readHostState } from '../../adapters/docker/host-state.js';
 import { checkHost } from '../../app/check-host.js';
 import { EXIT } from '../../core/errors.js';
+import { cachedSimulationLine } from '../../core/preflight/apt-simulation-cache.js';
 import { auditDeps } from '../deps/audit.js';
 import { localAssessDeps } from '../deps/upgrade.js';
 import { withEngine } from '../engine.js';
@@ -20,10 +21,11 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
     .command('check')
     .description('The main job: what would not survive maintenance on this host, with a verdict')
     .option('--json', 'print JSON for scripts: {"verdict","risk","status":{...},"audit":{...}}')
-    .option('--state-dir <dir>', 'where the state database lives (for the desired state)')
+    .option('--state-dir <dir>', "where the state database lives (for the desired state) and apt's simulation is cached")
     .option('--no-preflight', 'skip the apt part (apt-get -s dist-upgrade)')
+    .option('--no-apt-cache', "run apt's simulation now even if the cached one's inputs are unchanged (docs/preflight.md)")
     .addHelpText('after', '\nExit codes: 0 everything comes back, 1 something would not (or cannot be predicted, or the audit found errors), 2 could not run.')
-    .action(async (opts: { json?: boolean; stateDir?: string; preflight?: boolean }) => {
+    .action(async (opts: { json?: boolean; stateDir?: string; preflight?: boolean; aptCache?: boolean }) => {
       // The engine is read once: the status and the audit's live part are made from the same state.
       const state = await withEngine(io, (engine) => readHostState(engine));
       const stateDir = opts.stateDir ? { stateDir: opts.stateDir } : {};
@@ -47,6 +49,7 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
                       isRoot: process.getuid?.() === 0,
                       home: homedir(),
                       ...stateDir,
+                      aptCache: opts.aptCache !== false,
                       readHost: async () => ({ daemon: state.daemon, containers: state.containers, host: state.host }),
                     }),
           },
@@ -70,6 +73,8 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
         io.stdout.write(renderStatusText(io, report));
         io.stdout.write(`\n${risk ? paint('bold', verdict) : verdict}\n${auditLine}\n`);
         if (preflight) io.stdout.write(`${preflight.line}\n`);
+        const cached = cachedSimulationLine(preflight?.aptSimulation);
+        if (cached !== null) io.stdout.write(`${cached}\n`);
         if (risk) {
           io.stdout.write(
             'Next: "upkeep audit" for every finding and its fix; "upkeep snapshot" before maintenance so that "upkeep recover" can bring everything back.\n',

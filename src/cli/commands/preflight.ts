@@ -26,6 +26,7 @@ interface PreflightOptions {
   block?: boolean;
   config?: string;
   stateDir?: string;
+  aptCache?: boolean;
 }
 
 /** Runs the use case on this machine: the engine from DOCKER_HOST, the store of --state-dir. */
@@ -36,6 +37,7 @@ async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgrade
     home: homedir(),
     ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }),
     ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
+    aptCache: opts.aptCache !== false,
     readHost: async () => {
       const engine = engineFromEnv(io);
       try {
@@ -54,6 +56,7 @@ async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgrade
 export function preflightJson(a: UpgradeAssessment): Record<string, unknown> {
   return {
     plan: a.planSource,
+    aptSimulation: a.aptSimulation,
     problems: a.problems,
     containersNote: a.containersNote,
     desiredNote: a.desiredNote,
@@ -80,6 +83,7 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
     .option('--plan <file>', 'a saved `apt-get -s dist-upgrade` output instead of running apt (a regular file, at most 16 MiB)')
     .option('--no-download', 'do not download the candidate packages (use the installed scripts and the knowledge base)')
     .option('--cache-dir <dir>', 'where downloaded control files are kept')
+    .option('--no-apt-cache', "run apt's simulation now even if the cached one's inputs are unchanged (docs/preflight.md)")
     .option(
       '--state-dir <dir>',
       'where the state database lives (the desired state: desired containers already down are reported; each run is recorded in its timeline)',

@@ -16,6 +16,8 @@ import { DATABASE_FILE, resolveStateDir } from '../../adapters/store/state-dir.j
 import { installedKernels, rebootRequiredFlag, runningKernel } from '../../adapters/apt/kernels.js';
 import { DownloadError, fetchCandidateScripts, readInstalledScripts } from '../../adapters/apt/maintainer-scripts.js';
 import { listDpkgInfo, readConffilesOf, readPackageFiles } from '../../adapters/apt/package-files.js';
+import { simulateUpgradeCached } from '../../adapters/apt/simulation-cache.js';
+import { programVersion } from '../../adapters/program/build-info.js';
 import { simulateUpgrade } from '../../adapters/apt/simulate-upgrade.js';
 import { readAllUnits, readEnabledUnits, readUnitStates } from '../../adapters/apt/unit-files.js';
 
@@ -54,13 +56,48 @@ export async function readPlanFile(path: string, maxBytes = MAX_PLAN_BYTES): Pro
   }
 }
 
-/** apt, dpkg and systemd on this machine. `cacheDir`: where downloaded control files are kept. */
-export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?: number }): UpgradeSystem {
+/**
+ * upkeep's version, part of the apt simulation cache's key (null when it cannot be read: then
+ * nothing is cached). A bundle carries it; a checkout reads package.json.
+ */
+function upkeepVersion(): string | null {
+  try {
+    const v = programVersion();
+    return v !== '' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+/** How apt's simulation is cached: in `stateDir`; `read` false (--no-apt-cache) recomputes. */
+export interface AptCacheSetting {
+  stateDir: string;
+  read: boolean;
+}
+
+/**
+ * apt, dpkg and systemd on this machine. `cacheDir`: where downloaded control files are kept;
+ * `aptCache`: where apt's simulation is cached (absent: never cached, apt runs every time).
+ */
+export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?: number; aptCache?: AptCacheSetting }): UpgradeSystem {
   let infoNames: Promise<ReadonlySet<string>> | undefined;
   const names = () => (infoNames ??= listDpkgInfo());
   let enabled: Promise<ReadonlySet<string>> | undefined;
   return {
-    simulate: (mode) => simulateUpgrade(mode),
+    async simulate(mode) {
+      const version = upkeepVersion();
+      if (opts.aptCache !== undefined && version !== null)
+        return simulateUpgradeCached(mode, { stateDir: opts.aptCache.stateDir, read: opts.aptCache.read, upkeepVersion: version });
+      return {
+        text: await simulateUpgrade(mode),
+        simulation: {
+          cached: false,
+          computedAt: new Date().toISOString(),
+          key: null,
+          note: version === null ? "not cached: upkeep's version is unknown" : 'not cached',
+        },
+      };
+    },
     readPlanFile: (path) => readPlanFile(path),
     async installedScripts(p: PlannedPackage): Promise<ScriptTexts | null> {
       return readInstalledScripts(p.name, { arch: p.arch, names: await names() });
@@ -123,7 +160,8 @@ export function defaultCacheDir(env: NodeJS.ProcessEnv, isRoot: boolean, home: s
 
 /**
  * The use case's dependencies on this machine: for `upkeep preflight`, its hook and `upkeep check`.
- * `stateDir`: the flag's value (else UPKEEP_STATE_DIR, /var/lib/upkeep as root, XDG); `readHost`:
+ * `stateDir`: the flag's value (else UPKEEP_STATE_DIR, /var/lib/upkeep as root, XDG), where apt's
+ * simulation is cached too (apt-simulation-MODE.json); `readHost`:
  * how the engine is read (check passes the state it already has).
  */
 export async function localAssessDeps(opts: {
@@ -132,13 +170,18 @@ export async function localAssessDeps(opts: {
   home: string;
   stateDir?: string;
   cacheDir?: string;
+  /** False (--no-apt-cache): run apt's simulation now, whatever the cache holds (default true). */
+  aptCache?: boolean;
   readHost: () => Promise<HostSnapshot>;
   onProgress?: (line: string) => void;
 }): Promise<AssessUpgradeDeps> {
   const dir = resolveStateDir(opts.env, opts.isRoot, opts.stateDir === undefined ? {} : { flag: opts.stateDir });
   const store = await openExistingStore(dir);
   return {
-    system: localUpgradeSystem({ cacheDir: opts.cacheDir ?? defaultCacheDir(opts.env, opts.isRoot, opts.home) }),
+    system: localUpgradeSystem({
+      cacheDir: opts.cacheDir ?? defaultCacheDir(opts.env, opts.isRoot, opts.home),
+      aptCache: { stateDir: dir, read: opts.aptCache !== false },
+    }),
     readHost: opts.readHost,
     openStore: () => (store === null ? null : store()),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

@@ -3,12 +3,15 @@
  * table, docker, reboot, containers, desired containers already down, what could not be read, and
  * what to do first. Pure; fitted to a width (text-wrap.ts).
  */
+import { cachedSimulationLine, type AptSimulationInfo } from './apt-simulation-cache.js';
 import type { PreflightReport } from './preflight-report.js';
 import { renderFittedTable, wrapParagraph } from './text-wrap.js';
 
 /** What the text shows: the report and the notes around it. */
 export interface PreflightTextView {
   planSource: string;
+  /** Where apt's simulation came from (a cached one is said in one line). */
+  aptSimulation?: AptSimulationInfo | null;
   report: PreflightReport;
   containersNote: string | null;
   desiredNote: string | null;
@@ -28,6 +31,8 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
   const width = opts.width ?? Infinity;
   const report: PreflightReport = a.report;
   const out: string[] = [`${report.summary.packages} packages to change (${a.planSource})`];
+  const cached = cachedSimulationLine(a.aptSimulation);
+  if (cached !== null) out.push(cached);
   if (a.downloadNote !== null) out.push(`Downloads: ${a.downloadNote}`);
   const shown = report.packages.filter((p) => p.risk !== 'low');
   if (shown.length) out.push(packageTable(shown, width, paint));

@@ -1,0 +1,100 @@
+/**
+ * `upkeep check --json` on this machine's real apt, with the simulation cache: the first run asks
+ * apt, the second reads the cache (and says so), touching a package list makes the third ask apt
+ * again; `--no-apt-cache` always asks apt. As root with apt-get (like simulate-upgrade.test.ts):
+ * the touched list is put back to its times afterwards. The engine is a stub Engine API on a unix
+ * socket with no containers (only the apt part is under test; never the machine's engine).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { upkeep } from '../helpers/cli.js';
+import { stubEngine } from '../helpers/stub-engine.js';
+
+const ROOT = process.getuid?.() === 0;
+const HAVE_APT = (() => {
+  try {
+    execFileSync('apt-get', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
+const LISTS = '/var/lib/apt/lists';
+const aList = (() => {
+  try {
+    return readdirSync(LISTS).find((n) => n.endsWith('_Packages') || n.includes('_Packages.')) ?? null;
+  } catch {
+    return null;
+  }
+})();
+
+let dir = '';
+let server: Server | null = null;
+let env: Record<string, string> = {};
+
+before(async () => {
+  if (!ROOT || !HAVE_APT || aList === null) return;
+  dir = mkdtempSync(join(tmpdir(), 'upkeep-check-aptcache-'));
+  const socket = join(dir, 'docker.sock');
+  server = await stubEngine(socket, join(dir, 'docker'));
+  env = { DOCKER_HOST: `unix://${socket}`, UPKEEP_STATE_DIR: join(dir, 'state') };
+});
+after(() => {
+  server?.close();
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+async function check(...extra: string[]): Promise<{ aptSimulation: { cached: boolean; computedAt: string; key: string | null; note: string | null } }> {
+  const r = await upkeep(['check', '--json', ...extra], env);
+  assert.ok(r.code === 0 || r.code === 1, `upkeep check exit ${r.code}\n${r.stderr}`);
+  const json = JSON.parse(r.stdout) as { preflight: { exitCode: number | null; line: string; aptSimulation: never } };
+  assert.notEqual(json.preflight.exitCode, null, json.preflight.line);
+  return json.preflight;
+}
+
+test(
+  'upkeep check --json on real apt: fresh, then cached, then fresh again after a package list is touched',
+  { skip: !ROOT ? 'needs root' : !HAVE_APT ? 'needs apt-get' : aList === null ? 'no package lists (apt update never ran)' : false, timeout: 300_000 },
+  async () => {
+    const first = await check();
+    assert.equal(first.aptSimulation.cached, false);
+    assert.match(first.aptSimulation.key ?? '', /^[0-9a-f]{64}$/);
+
+    // Another apt or dpkg on this machine (other worktrees' tests) may change the inputs between two
+    // runs: then the run is rightly fresh, and says why; the pair is tried again (at most 3 times).
+    let before = first;
+    let second = await check();
+    for (let i = 0; i < 3 && !second.aptSimulation.cached; i++) {
+      assert.match(second.aptSimulation.note ?? '', /stale|changed while it ran/);
+      before = second;
+      second = await check();
+    }
+    assert.deepEqual(second.aptSimulation, { ...before.aptSimulation, cached: true, note: null });
+
+    const CACHED_LINE = /^apt simulation: cached from \S+ \(package lists, dpkg status and apt config unchanged; --no-apt-cache to run apt again\)$/m;
+    let text = await upkeep(['check'], env);
+    for (let i = 0; i < 3 && !CACHED_LINE.test(text.stdout); i++) text = await upkeep(['check'], env);
+    assert.match(text.stdout, CACHED_LINE);
+
+    const forced = await check('--no-apt-cache');
+    assert.deepEqual([forced.aptSimulation.cached, forced.aptSimulation.note], [false, 'cache not read (--no-apt-cache)']);
+
+    // A list file touched (as apt update does when the mirror has something new): apt runs again.
+    const list = join(LISTS, aList!);
+    const st = statSync(list);
+    try {
+      utimesSync(list, st.atime, new Date());
+      const third = await check();
+      assert.equal(third.aptSimulation.cached, false);
+      assert.notEqual(third.aptSimulation.key, second.aptSimulation.key);
+      assert.match(third.aptSimulation.note ?? '', /stale/);
+    } finally {
+      utimesSync(list, st.atime, st.mtime);
+    }
+  },
+);
