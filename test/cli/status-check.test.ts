@@ -7,7 +7,7 @@ import { BIN, upkeep } from '../helpers/cli.js';
 import { PrivateEngine } from '../engine/private-engine.js';
 
 const execFileP = promisify(execFile);
-describe('status and check on a private engine', { timeout: 120_000 }, () => {
+describe('status and check on a private engine', { timeout: 300_000 } /* apt-get -s takes a minute and more on a loaded 2-core machine */, () => {
   let engine: PrivateEngine | null = null;
   let env: Record<string, string>;
 

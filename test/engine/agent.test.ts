@@ -401,7 +401,8 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
         name: 'hung',
         heal: 'desired',
         onUnhealthy: 'restart',
-        checks: [{ type: 'http', url, status: 200, bodyContains: 'ok', intervalMs: 200, timeoutMs: 500, failures: 2, successes: 1 }],
+        // A dead httpd refuses at once; the long timeout only keeps a loaded machine's slow answer from counting as a failure.
+        checks: [{ type: 'http', url, status: 200, bodyContains: 'ok', intervalMs: 200, timeoutMs: 3000, failures: 2, successes: 1 }],
       },
     ];
     const startedAt = async () => JSON.parse(await engine!.docker('inspect', '--format', '{{json .State.StartedAt}}', 'hung')) as string;
