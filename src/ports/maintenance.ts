@@ -12,8 +12,12 @@ export interface MaintenanceWindow {
 }
 
 export interface MaintenanceRepository {
-  /** Opens a window (or extends the open one of the same source) until `endsAt`. */
-  startMaintenance(opts: { source: string; reason?: string | null; endsAt: string }): MaintenanceWindow;
+  /**
+   * Opens a window (or extends the open one of the same source) until `endsAt`. `at`, the start,
+   * defaults to the store's clock; a caller that computed `endsAt` from its own reading of the
+   * clock passes that reading, so the window lasts exactly what was asked.
+   */
+  startMaintenance(opts: { source: string; reason?: string | null; endsAt: string; at?: string }): MaintenanceWindow;
   /** Ends the open windows (of `source` only, when given); returns those it ended. */
   stopMaintenance(opts?: { source?: string }): MaintenanceWindow[];
   /** Windows open at `now` (not ended, not expired). */

@@ -18,9 +18,10 @@ describe('upkeep maintenance', () => {
     assert.match(start.stdout, /Maintenance window open: apt since .*, until .* \(dist-upgrade\)\. Alerts are held/);
 
     const status = await upkeep(['maintenance', 'status', '--json', ...state]);
-    const s = JSON.parse(status.stdout) as { active: boolean; windows: Array<{ source: string; endsAt: string }> };
+    const s = JSON.parse(status.stdout) as { active: boolean; windows: Array<{ source: string; startedAt: string; endsAt: string }> };
     assert.equal(s.active, true);
     assert.equal(s.windows[0]?.source, 'apt');
+    assert.equal(Date.parse(s.windows[0]!.endsAt) - Date.parse(s.windows[0]!.startedAt), 30 * 60_000, 'exactly the 30 minutes asked');
     const minutes = (Date.parse(s.windows[0]!.endsAt) - Date.now()) / 60_000;
     assert.ok(minutes > 29 && minutes <= 30, `ends in ${minutes} min`);
 

@@ -133,12 +133,12 @@ export class MemoryStore {
     return { count: p.length, nextAttemptAt: p.map((r) => r.nextAttemptAt).sort()[0] ?? null };
   }
 
-  startMaintenance(opts: { source: string; reason?: string | null; endsAt: string }): MaintenanceWindow {
+  startMaintenance(opts: { source: string; reason?: string | null; endsAt: string; at?: string }): MaintenanceWindow {
     const w: MaintenanceWindow = {
       id: this.windows.length + 1,
       source: opts.source,
       reason: opts.reason ?? null,
-      startedAt: this.iso(),
+      startedAt: opts.at ?? this.iso(),
       endsAt: opts.endsAt,
       endedAt: null,
     };

@@ -579,8 +579,8 @@ class SqliteStore implements Store {
     });
   }
 
-  startMaintenance(opts: { source: string; reason?: string | null; endsAt: string }): MaintenanceWindow {
-    const at = this.now().toISOString();
+  startMaintenance(opts: { source: string; reason?: string | null; endsAt: string; at?: string }): MaintenanceWindow {
+    const at = opts.at ?? this.now().toISOString();
     return this.guard('starting a maintenance window', () => {
       return this.db.transaction('immediate', (): MaintenanceWindow => {
         const open = this.db

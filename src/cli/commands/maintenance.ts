@@ -63,7 +63,13 @@ export function registerMaintenance(program: Command, io: Io, setExit: (code: nu
       if (ms <= 0) throw new UsageError('--for must be longer than 0');
       const source = sourceOf(opts);
       const w = await withStore(io, opts, async (store) => {
-        const window = store.startMaintenance({ source, reason: opts.reason ?? null, endsAt: new Date(Date.now() + ms).toISOString() });
+        const now = Date.now();
+        const window = store.startMaintenance({
+          source,
+          reason: opts.reason ?? null,
+          at: new Date(now).toISOString(),
+          endsAt: new Date(now + ms).toISOString(),
+        });
         store.appendTimeline({ kind: 'maintenance-start', subject: source, message: `maintenance window opened: ${describe(window)}`, data: window });
         // The apt hook opens the apt window right before dpkg runs (DPkg::Pre-Invoke) and closes it after.
         if (source === 'apt')
