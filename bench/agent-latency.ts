@@ -86,7 +86,7 @@ try {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   const config = join(root, 'upkeep.yml');
-  writeFileSync(config, `recovery: { grace: 0s }\nalerts:\n  channels:\n    - { type: webhook, url: "${url}" }\n`, { mode: 0o600 });
+  writeFileSync(config, `recovery: { grace: 0s }\nalerts:\n  channels:\n    - { type: webhook, url: "${url}", group: false }\n`, { mode: 0o600 });
 
   const agent = spawn(BIN, ['agent', '--config', config, '--state-dir', join(root, 'state'), '--listen', '127.0.0.1:0'], {
     env: { ...process.env, DOCKER_HOST: engine.dockerHost, NODE_OPTIONS: process.env.UPKEEP_AGENT_NODE_OPTIONS ?? '' },

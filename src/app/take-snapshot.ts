@@ -4,7 +4,6 @@
  * read (the host, the previous snapshot, the compose files) -> plan (buildSnapshot, pure) ->
  * apply (save, record in the timeline).
  */
-import { dependsOnFromComposeFile } from '../core/recovery/compose-file-depends-on.js';
 import { buildSnapshot, type BuiltSnapshot, type DesiredContainer } from '../core/recovery/desired-state.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
 import type { ReadTextFile } from '../ports/files.js';
@@ -81,6 +80,9 @@ export async function fillComposeDependsOn(containers: DesiredContainer[], readT
         notes.push(`${c.name}: compose file ${path} could not be read (${read.why}); its depends_on is unknown`);
         continue;
       }
+      // Loaded only here: the YAML parser stays out of the agent's memory unless a compose v1
+      // project needs it (docs/benchmarks.md, "Agent memory on Node 24").
+      const { dependsOnFromComposeFile } = await import('../core/recovery/compose-file-depends-on.js');
       for (const dep of dependsOnFromComposeFile(read.text, c.compose.service) ?? []) {
         if (!c.compose.dependsOn.some((d) => d.name === dep.name)) c.compose.dependsOn.push(dep);
       }

@@ -23,6 +23,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['snapshot', 'forget', 'want'], load: async () => [(await import('./commands/snapshot.js')).registerSnapshot] },
   { names: ['diff', 'recover'], load: async () => [(await import('./commands/recover.js')).registerRecover] },
   { names: ['agent'], load: async () => [(await import('./commands/agent.js')).registerAgent] },
+  { names: ['agent-config'], load: async () => [(await import('./commands/agent-config.js')).registerAgentConfig] },
   { names: ['timeline'], load: async () => [(await import('./commands/timeline.js')).registerTimeline] },
   { names: ['maintenance'], load: async () => [(await import('./commands/maintenance.js')).registerMaintenance] },
   {

@@ -3,7 +3,6 @@
  * keep-alive pool per client). The API version is negotiated once, from /_ping and /version, on
  * first use.
  */
-import { Agent } from 'node:http';
 import { discard, errorCode, isAbort, readBody, readText, request, type HttpResponse } from '../http/request.js';
 import { negotiateApiVersion } from '../../core/api-version.js';
 import type { DockerEndpoint } from '../../core/docker-host.js';
@@ -11,6 +10,10 @@ import { DockerApiError, DockerUnavailableError, UpkeepError } from '../../core/
 import type { EngineContainerInspect, EngineContainerSummary, EngineEvent, EngineInfo, EngineVersion } from '../../core/engine-types.js';
 import { JsonLineSplitter } from '../../core/json-lines.js';
 import type { RestartPolicy } from '../../core/model.js';
+
+// Not `import { Agent } from 'node:http'`: see src/adapters/http/request.ts (an ESM import of
+// node:http loads undici on Node 24).
+const { Agent } = process.getBuiltinModule('node:http');
 
 export interface EventQuery {
   /** Unix seconds (may be fractional), as the Engine API takes it. */

@@ -14,9 +14,13 @@
  * with a message naming the address.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Actor } from '../../ports/actor.js';
+
+// Not `import { createServer } from 'node:http'`: see src/adapters/http/request.ts (an ESM import of
+// node:http loads undici on Node 24).
+const { createServer } = process.getBuiltinModule('node:http');
 
 export interface HealthReport {
   ok: boolean;

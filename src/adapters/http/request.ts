@@ -7,8 +7,16 @@
  * (readBody, readText) or discards. `idleTimeoutMs` is an inactivity timeout on the socket
  * (connect, headers and body alike); 0 disables it (event streams).
  */
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
+
+/**
+ * node:http through process.getBuiltinModule, not an ESM import: an ESM import builds the module's
+ * namespace by reading every export, and on Node 24 that includes http's lazy `WebSocket`,
+ * `CloseEvent` and `MessageEvent` getters, which load undici (about 13 MiB of resident memory for
+ * the agent; docs/benchmarks.md, "Agent memory on Node 24"). Same for node:https below.
+ */
+const http = process.getBuiltinModule('node:http');
 
 export interface HttpRequestOptions {
   method?: string;
@@ -18,7 +26,7 @@ export interface HttpRequestOptions {
   idleTimeoutMs?: number;
   /** For unix sockets: the URL then only supplies the path. */
   socketPath?: string;
-  agent?: http.Agent | HttpsAgent;
+  agent?: HttpAgent | HttpsAgent;
 }
 
 export interface HttpResponse {
@@ -36,14 +44,14 @@ export class HttpTimeoutError extends Error {
   }
 }
 
-let httpsModule: Promise<typeof import('node:https')> | undefined;
+let httpsModule: typeof import('node:https') | undefined;
 
 export async function request(url: string, opts: HttpRequestOptions = {}): Promise<HttpResponse> {
   const u = new URL(url);
   const secure = u.protocol === 'https:';
   if (!secure && u.protocol !== 'http:') throw new TypeError(`unsupported URL scheme ${u.protocol} in ${u.origin}`);
   // https is loaded only when a URL needs it (most hosts alert over plain loopback or not at all).
-  const mod = secure ? await (httpsModule ??= import('node:https')) : http;
+  const mod = secure ? (httpsModule ??= process.getBuiltinModule('node:https')) : http;
   const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body, 'utf8');
   const headers: Record<string, string> = { ...opts.headers };
   if (body !== undefined) headers['content-length'] = String(body.length);
@@ -58,7 +66,7 @@ export async function request(url: string, opts: HttpRequestOptions = {}): Promi
         auth: u.username === '' ? undefined : `${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`,
         headers,
         signal: opts.signal,
-        agent: opts.agent as http.Agent | undefined,
+        agent: opts.agent as HttpAgent | undefined,
       },
       (res) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
     );

@@ -4,14 +4,12 @@
  * It starts even while Docker is down (it waits for it and alerts); it fails at once (exit 2) only
  * for what it cannot fix by waiting: a bad config, an unusable state database, a busy port.
  */
+import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
-import { loadConfig } from '../../adapters/config/load-config.js';
-import { openStore } from '../../adapters/store/sqlite-store.js';
-import { buildAgent, notifiersFor } from '../../agent/agent.js';
-import { createLog } from '../../agent/log.js';
-import { EXIT, UsageError } from '../../core/errors.js';
-import { engineFromEnv } from '../engine.js';
+import type { LoadedConfig } from '../../adapters/config/load-config.js';
+import { EXIT, UpkeepError, UsageError } from '../../core/errors.js';
 import type { Io } from '../io.js';
+import { loadInChild, selfCommand } from '../self.js';
 import { stateDirFor } from '../state.js';
 
 interface AgentOptions {
@@ -26,6 +24,35 @@ function parseListen(value: string): { host: string; port: number } {
   const port = m ? Number(m[2]) : NaN;
   if (!m || !m[1] || port > 65535) throw new UsageError(`--listen "${value}" must be HOST:PORT, e.g. 127.0.0.1:9465`);
   return { host: m[1].replace(/^\[(.*)\]$/, '$1'), port };
+}
+
+/**
+ * V8 settings for the agent process, set when the agent starts (before any of its code is hot): no
+ * optimizing or baseline compilers, and V8's memory-over-speed trade-offs (smaller heap growth).
+ * The agent spends its life waiting; what it runs (a reconcile, an alert) is short and mostly
+ * native work (JSON, SQLite, sockets). Same as `node --lite-mode` (which NODE_OPTIONS refuses) for
+ * memory: about 14 MiB less resident memory on Node 24, the compilers' machine code and heap and
+ * their own code pages in the node binary (docs/benchmarks.md, "Agent memory on Node 24").
+ * UPKEEP_AGENT_JIT=1 keeps V8's defaults.
+ */
+export const AGENT_V8_FLAGS: readonly string[] = ['--no-opt', '--no-maglev', '--no-sparkplug', '--optimize-for-size'];
+
+/**
+ * The config, loaded by a short-lived child (`upkeep agent-config`) when this is the real program,
+ * so that the YAML parser, zod and the schema stay out of the agent's memory for the months it runs
+ * (an ES module, once loaded, is never freed; a worker thread kept more than it saved). Loaded in
+ * this process when there is no program to run (tests) or the child failed to answer.
+ */
+async function loadAgentConfig(path: string | undefined, io: Io): Promise<LoadedConfig> {
+  const self = selfCommand();
+  const result = self === null ? null : await loadInChild(self, path, io.env);
+  if (result?.ok === true) return result.loaded;
+  if (result?.ok === false) {
+    const e = result.error;
+    throw new UpkeepError(e.message, { exitCode: e.exitCode, ...(e.hint === null ? {} : { hint: e.hint }) });
+  }
+  const { loadConfig } = await import('../../adapters/config/load-config.js');
+  return loadConfig(path === undefined ? {} : { path }, io.env);
 }
 
 export function registerAgent(program: Command, io: Io, setExit: (code: number) => void, version: string): void {
@@ -44,7 +71,18 @@ export function registerAgent(program: Command, io: Io, setExit: (code: number) 
       if (opts.logFormat !== undefined && opts.logFormat !== 'json' && opts.logFormat !== 'pretty') {
         throw new UsageError(`--log-format "${opts.logFormat}" must be json or pretty`);
       }
-      const loaded = await loadConfig(opts.config === undefined ? {} : { path: opts.config }, io.env);
+      // Only in the real program: the tests run commands inside their own process.
+      if (selfCommand() !== null && io.env.UPKEEP_AGENT_JIT !== '1') for (const flag of AGENT_V8_FLAGS) setFlagsFromString(flag);
+      // The config child runs while this process loads the agent's modules.
+      const loading = loadAgentConfig(opts.config, io);
+      loading.catch(() => undefined);
+      const [{ openStore }, { buildAgent, notifiersFor }, { createLog }, { engineFromEnv }] = await Promise.all([
+        import('../../adapters/store/sqlite-store.js'),
+        import('../../agent/agent.js'),
+        import('../../agent/log.js'),
+        import('../engine.js'),
+      ]);
+      const loaded = await loading;
       const config = loaded.config;
       if (opts.listen !== undefined) config.listen = parseListen(opts.listen);
       const format = (opts.logFormat as 'json' | 'pretty' | undefined) ?? config.logFormat;

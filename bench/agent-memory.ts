@@ -1,0 +1,124 @@
+/**
+ * Benchmark: the idle agent's memory against a bare `node` on the same runtime, several variants
+ * side by side in the same minutes (A/B on a loaded machine). One private engine with N containers
+ * (PID 1 a shell waiting for `sleep`); each round starts every variant at once (each agent with
+ * its own state directory and config), lets them settle, idles, then reads from /proc for each:
+ * VmRSS, RssAnon/RssFile, CPU (utime+stime) over the idle part, and smaps_rollup. Rounds rotate
+ * the start order. Prints one line per variant and round, then the medians.
+ *
+ * Run: node --import tsx bench/agent-memory.ts   (as root; starts its own private dockerd)
+ * Env: N (default 100), ROUNDS (default 3), SETTLE (s, default 20), IDLE (s, default 60),
+ * VARIANTS: lines "name|node flags|entry|ENV=value ..." where entry is a path to an entry.js or
+ * .cjs (default dist/cli/entry.js) or "bare" (node waiting on a timer: the floor). Default: bare
+ * and dist, both with the systemd unit's --max-semi-space-size=1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PrivateEngine, sleep } from '../test/engine/private-engine.js';
+
+const N = Number(process.env.N ?? 100);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const SETTLE = Number(process.env.SETTLE ?? 20);
+const IDLE = Number(process.env.IDLE ?? 60);
+const DIST = new URL('../dist/cli/entry.js', import.meta.url).pathname;
+const NODE = new URL('../node_modules/.bin/node', import.meta.url).pathname;
+
+interface Variant {
+  name: string;
+  flags: string;
+  entry: string;
+  env: Record<string, string>;
+}
+const variants: Variant[] = (process.env.VARIANTS ?? `bare|--max-semi-space-size=1|bare|\ndist|--max-semi-space-size=1|${DIST}|`)
+  .split('\n')
+  .map((l) => l.trim())
+  .filter(Boolean)
+  .map((l) => {
+    const [name = '?', flags = '', entry = '', env = ''] = l.split('|');
+    return {
+      name,
+      flags,
+      entry: entry || DIST,
+      env: Object.fromEntries(
+        env
+          .split(' ')
+          .filter(Boolean)
+          .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+      ),
+    };
+  });
+
+const status = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) / 1024;
+const cpu = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const engine = await PrivateEngine.startOrSkip({ skip() {} } as never);
+if (!engine) throw new Error('no private engine (run as root)');
+const root = mkdtempSync(join(tmpdir(), 'upk-bench-mem-'));
+const children = new Set<ChildProcess>();
+const results = new Map<string, { rss: number[]; anon: number[]; file: number[]; cpu: number[] }>();
+try {
+  process.stderr.write(`creating ${N} containers...\n`);
+  for (let i = 0; i < N; i++) await engine.run(`idle-${String(i).padStart(3, '0')}`, { cmd: ['sh', '-c', 'sleep 1000000 & wait $!'] });
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = variants.map((_, i) => variants[(i + round) % variants.length]!);
+    const running: { v: Variant; proc: ChildProcess; pid: number; c0: number }[] = [];
+    for (const v of order) {
+      const dir = mkdtempSync(join(root, `${v.name}-`));
+      const config = join(dir, 'upkeep.yml');
+      writeFileSync(config, 'recovery: { grace: 0s }\n', { mode: 0o600 });
+      const args =
+        v.entry === 'bare'
+          ? ['-e', 'setTimeout(() => {}, 1e9)']
+          : [v.entry, 'agent', '--config', config, '--state-dir', join(dir, 'state'), '--listen', '127.0.0.1:0'];
+      // The flags go on the command line (NODE_OPTIONS refuses some, e.g. --lite-mode); same effect.
+      const proc = spawn(NODE, [...v.flags.split(' ').filter(Boolean), ...args], {
+        env: { ...process.env, NODE_OPTIONS: '', DOCKER_HOST: engine.dockerHost, ...v.env },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      children.add(proc);
+      running.push({ v, proc, pid: proc.pid ?? 0, c0: 0 });
+      await sleep(1000);
+    }
+    await sleep(SETTLE * 1000);
+    const t0 = Date.now();
+    for (const r of running) {
+      if (r.proc.exitCode !== null) throw new Error(`${r.v.name} exited with ${r.proc.exitCode}`);
+      r.c0 = cpu(r.pid);
+    }
+    await sleep(IDLE * 1000);
+    const secs = (Date.now() - t0) / 1000;
+    for (const r of running) {
+      const m = { rss: status(r.pid, 'VmRSS'), anon: status(r.pid, 'RssAnon'), file: status(r.pid, 'RssFile'), cpu: ((cpu(r.pid) - r.c0) / secs) * 100 };
+      const acc = results.get(r.v.name) ?? { rss: [], anon: [], file: [], cpu: [] };
+      for (const k of ['rss', 'anon', 'file', 'cpu'] as const) acc[k].push(m[k]);
+      results.set(r.v.name, acc);
+      process.stdout.write(
+        `round ${round + 1} ${r.v.name}: RSS ${m.rss.toFixed(1)} MiB (anon ${m.anon.toFixed(1)}, file ${m.file.toFixed(1)}), CPU ${m.cpu.toFixed(2)} %\n`,
+      );
+    }
+    for (const r of running) {
+      r.proc.kill('SIGTERM');
+      await new Promise((res) => (r.proc.exitCode !== null ? res(null) : r.proc.once('exit', res)));
+      children.delete(r.proc);
+    }
+  }
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  process.stdout.write(
+    `\nagent-memory, ${new Date().toISOString()}, ${N} containers, ${ROUNDS} rounds, settle ${SETTLE} s, idle ${IDLE} s, node ${process.version}, load ${load}; medians:\n`,
+  );
+  for (const [name, acc] of results) {
+    process.stdout.write(
+      `  ${name}: RSS ${median(acc.rss).toFixed(1)} MiB (anon ${median(acc.anon).toFixed(1)}, file ${median(acc.file).toFixed(1)}), CPU ${median(acc.cpu).toFixed(2)} %  [RSS ${acc.rss.map((x) => x.toFixed(1)).join(', ')}]\n`,
+    );
+  }
+} finally {
+  for (const c of children) c.kill('SIGKILL');
+  await engine.dispose();
+  rmSync(root, { recursive: true, force: true });
+}
