@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +42,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'upkeep-check-aptcache-'));
   const socket = join(dir, 'docker.sock');
   server = await stubEngine(socket, join(dir, 'docker'));
+  mkdirSync(join(dir, 'state'), { mode: 0o700 }); // the cache goes only into an existing state directory
   env = { DOCKER_HOST: `unix://${socket}`, UPKEEP_STATE_DIR: join(dir, 'state') };
 });
 after(() => {

@@ -269,7 +269,13 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
   test('5. a crash loop: the agent gives up and alerts with the last log lines', async (t) => {
     if (!engine) return t.skip('no engine');
     const t0 = Date.now();
-    await until('flappy running', async () => engine!.isRunning('flappy'));
+    // Running is not enough: its shell may not have started `sleep` yet (kill with no pid fails).
+    await until('flappy running its sleep', async () =>
+      engine!.docker('exec', 'flappy', 'pidof', 'sleep').then(
+        () => true,
+        () => false,
+      ),
+    );
     await engine.docker('exec', 'flappy', 'sh', '-c', 'touch /tmp/crash; kill -9 $(pidof sleep)');
     const gaveUp = await until('give-up alert', () => messagesAfter(t0).find((m) => m.title === 'Giving up on flappy') ?? null, 30_000);
     assert.match(gaveUp.text, /giving up on flappy: exited 3, 3 times in 1 min/);

@@ -17,7 +17,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { release } from 'node:os';
 import { delimiter, join } from 'node:path';
 import {
@@ -193,9 +193,14 @@ async function readCache(file: string, key: string, mode: SimulationMode): Promi
   }
 }
 
-/** Writes `content` to `file` atomically (temp file 0600 in the same directory, then rename). */
+/**
+ * Writes `content` to `file` atomically (temp file 0600 in the same directory, then rename). The
+ * directory must exist: a command that only reads (check, preflight) never creates upkeep's state
+ * directory on a host where upkeep keeps no state yet.
+ */
 async function writeAtomically(dir: string, file: string, content: string): Promise<void> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const st = await stat(dir).catch(() => null);
+  if (st === null || !st.isDirectory()) throw new Error(`no state directory ${dir} yet (\`upkeep snapshot\` creates it)`);
   const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
