@@ -59,6 +59,8 @@ const FULL_READ_EVERY = 10;
 const MAX_REQUEUES = 3;
 /** How often the agent notes that it is alive (for the reconstruction after it was not). */
 const ALIVE_EVERY_MS = 60_000;
+/** A heal's blocker is watched this long at most (then the step's schedule alone retries it). */
+const BLOCKER_WATCH_MS = 10 * 60_000;
 /** How often a recovery pass looks whether a dependency is ready (a few inspects, for seconds). */
 const RECOVERY_POLL_MS = 100;
 
@@ -102,6 +104,8 @@ export interface ControllerOptions {
    * the file and port watch of adapters/files/start-conditions.ts. The agent's clock bounds it too.
    */
   blockerCleared?: (blocker: StartBlocker, ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Asks for a reconcile now (the queue's trigger): a heal's blocker cleared. */
+  wake?: (reason: string) => void;
 }
 
 /** What /status shows. */
@@ -138,6 +142,8 @@ export class Controller {
   private unhealthy = new Map<string, { why: string; failingSince: number }>();
   private reconstructed = false;
   private lastAliveSaved = 0;
+  /** Watches of what failed heals are blocked on, by container: a reconcile when it clears. */
+  private readonly blockerWatches = new Map<string, AbortController>();
   /** Recovery passes waiting for an event about a container (id or name). */
   private readonly eventWaiters = new Set<{ key: string; wake: () => void }>();
   status: ControllerStatus = { host: null, engineUp: false, snapshotId: null, lastReconcileAt: null, containers: [], error: null };
@@ -421,7 +427,8 @@ export class Controller {
     for (const t of a.targets) {
       const outcome = result?.outcomes.find((o) => o.container === t.container.name);
       const ok = outcome !== undefined && (outcome.outcome === 'started' || outcome.outcome === 'recreated' || outcome.outcome === 'skipped');
-      this.memory = afterHeal(this.memory, t.container.name, ok, now);
+      this.memory = afterHeal(this.memory, t.container.name, ok, now, ok ? undefined : (outcome?.error ?? ''));
+      this.watchBlocker(t.container.name);
       if (!ok) this.healFailed = true;
       metrics.heal(t.container.name, ok ? 'started' : 'failed');
       const text = ok
@@ -438,6 +445,26 @@ export class Controller {
         },
       ]);
     }
+  }
+
+  /**
+   * A heal blocked on a mount source or a port: watch it and reconcile the moment it clears (the
+   * step's fallback schedule covers a watch that misses it). One watch per container; ended when the
+   * heal succeeds or fails on something else.
+   */
+  private watchBlocker(name: string): void {
+    this.blockerWatches.get(name)?.abort();
+    this.blockerWatches.delete(name);
+    const blocker = this.memory.containers.get(name)?.blockedBy ?? null;
+    const wake = this.opts.wake;
+    if (blocker === null || wake === undefined) return;
+    const stop = new AbortController();
+    this.blockerWatches.set(name, stop);
+    void (this.opts.blockerCleared ?? blockerCleared)(blocker, BLOCKER_WATCH_MS, stop.signal).then(() => {
+      if (stop.signal.aborted) return;
+      this.blockerWatches.delete(name);
+      wake(`blocker-cleared:${name}`);
+    });
   }
 
   private async startOne(name: string, id: string): Promise<Pick<RecoveryResult, 'outcomes'>> {
@@ -620,6 +647,8 @@ export class Controller {
   }
 
   stop(): void {
+    for (const w of this.blockerWatches.values()) w.abort();
+    this.blockerWatches.clear();
     this.saveMemory();
   }
 

@@ -7,7 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BLOCKED_RETRIES, decide, FRESH, healRetryDelay, type ContainerMemory, type DecideOptions } from '../../../src/core/agent/decide.js';
+import { afterHeal, START_MEMORY } from '../../../src/core/agent/reconcile-step.js';
 import type { ContainerFacts } from '../../../src/core/model.js';
+import { doublingDelay } from '../../../src/core/recovery/backoff.js';
 import { executeRecovery, type RecoverOptions } from '../../../src/core/recovery/executor.js';
 import { blockedRetryDelay, startBlocker, whoStarts, type StartBlocker } from '../../../src/core/recovery/start-conditions.js';
 import { FakeHost, T0 } from '../recovery/fake-engine.js';
@@ -222,5 +225,59 @@ describe('the executor with these decisions (virtual clock)', () => {
     assert.equal(o?.outcome, 'failed');
     assert.equal(o?.attempts, 3);
     assert.deepEqual(host.watched, []);
+  });
+});
+
+describe('the heal path: a blocked heal (afterHeal, decide)', () => {
+  const T = Date.parse('2026-11-28T10:00:00Z');
+  const web = desiredOf({ name: 'web', restart: 'no' });
+  const downWeb: ContainerFacts = {
+    ...facts({ id: web.id, name: 'web', restartPolicy: { name: 'no', maximumRetryCount: 0 } }),
+    finishedAt: new Date(T - 60_000).toISOString(),
+  };
+  const decideOpts: DecideOptions = {
+    now: T,
+    connectedSince: T - 120_000,
+    healModeOf: () => 'desired',
+    crashLoopRestarts: 5,
+    crashLoopWindowMs: 120_000,
+    dockerGraceMs: 3_000,
+    backoffInitialMs: 1_000,
+    backoffMaxMs: 60_000,
+    stopEventsSeen: new Set(),
+  };
+  const mount = 'invalid mount config for type "bind": bind source path does not exist: /srv/web';
+
+  it('afterHeal remembers what a failed heal was blocked on, and forgets it on success or another failure', () => {
+    let m = afterHeal(START_MEMORY, 'web', false, T, mount);
+    assert.deepEqual(m.containers.get('web')?.blockedBy, { kind: 'mount-source', path: '/srv/web' });
+    m = afterHeal(m, 'web', false, T + 1, 'OCI runtime create failed: exec format error');
+    assert.equal(m.containers.get('web')?.blockedBy, null);
+    m = afterHeal(afterHeal(m, 'web', false, T + 2, mount), 'web', true, T + 3);
+    assert.equal(m.containers.get('web')?.blockedBy, null);
+    assert.equal(m.containers.get('web')?.healFailures, 0);
+  });
+
+  it('a blocked heal is retried on the short fallback (the controller also watches it), then on the heal schedule', () => {
+    assert.deepEqual(
+      [1, 2, 3, 4, BLOCKED_RETRIES, BLOCKED_RETRIES + 1].map((n) => healRetryDelay(n, { kind: 'mount-source', path: '/x' }, decideOpts)),
+      [250, 500, 1000, 2000, 2000, doublingDelay(BLOCKED_RETRIES + 1, { initialMs: 1_000, maxMs: 60_000 })],
+    );
+    assert.deepEqual(
+      [1, 2, 3, 7].map((n) => healRetryDelay(n, null, decideOpts)),
+      [1_000, 2_000, 4_000, 60_000],
+      'other failures: the heal schedule',
+    );
+  });
+
+  it('decide: backoff says what it waits for, and the wait is the fallback, not the heal schedule', () => {
+    let mem: ContainerMemory = { ...FRESH, downSince: T - 10_000 };
+    for (let i = 0; i < 3; i++) mem = afterHeal({ ...START_MEMORY, containers: new Map([['web', mem]]) }, 'web', false, T, mount).containers.get('web')!;
+    const [d] = decide([web], [downWeb], new Map([['web', mem]]), { ...decideOpts, now: T + 100 });
+    assert.equal(d?.verdict.kind, 'backoff');
+    assert.ok(d?.verdict.kind === 'backoff' && d.verdict.retryInMs === 900, JSON.stringify(d?.verdict));
+    assert.match(d?.verdict.kind === 'backoff' ? d.verdict.reason : '', /waiting for its bind-mount source \/srv\/web to appear/);
+    const [later] = decide([web], [downWeb], new Map([['web', mem]]), { ...decideOpts, now: T + 1_000 });
+    assert.equal(later?.verdict.kind, 'heal');
   });
 });
