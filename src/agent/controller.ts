@@ -254,7 +254,6 @@ export class Controller {
     const state = await this.readHost();
     this.status = { ...this.status, host: state.host, engineUp: true };
     metrics.setEngineUp(true);
-    await this.reconstructOnce(state);
     this.noteEngineVersion(state);
     let desired = this.loadDesired(state.host);
     if (desired === null && state.containers.some((c) => c.state === 'running')) {
@@ -281,6 +280,9 @@ export class Controller {
     for (const e of step.timeline) if (e.kind === 'gave-up' && e.subject) metrics.heal(e.subject, 'gave_up');
     this.healFailed = false;
     await this.apply(step.actions, signal);
+    // After the actions: at boot the recovery pass comes first (the timeline is ordered by time, and
+    // what is reconstructed is read from `state`, the engine as it was before the pass).
+    await this.reconstructOnce(state);
     this.evaluate(step.alerts);
     this.saveMemory();
     if (step.status !== null) {
