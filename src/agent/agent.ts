@@ -145,6 +145,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     connection: () => ({ connectedSince: watcher.connectedSince, lostAt: watcher.lostAt }),
     inMaintenance: () => alerts.inMaintenance(),
     readBoot: deps.readBoot ?? readBoot,
+    wake: (reason) => queue.trigger(reason), // a failed heal's blocker cleared
     ...(deps.flagsReader ? { flagsReader: deps.flagsReader } : {}),
     ...(deps.timing ? { timing: deps.timing } : {}),
   });

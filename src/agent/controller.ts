@@ -17,6 +17,7 @@ import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import type { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import type { Store } from '../adapters/store/store.js';
 import { textFileReader } from '../adapters/files/read-text-file.js';
+import { blockerCleared } from '../adapters/files/start-conditions.js';
 import { loadDesiredState } from '../app/desired-state.js';
 import { takeSnapshot } from '../app/take-snapshot.js';
 import type { ReadTextFile } from '../ports/files.js';
@@ -43,6 +44,7 @@ import type { HostIdentity } from '../core/recovery/desired-state.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
 import { parseAgentRecord, parseEngineRecord } from '../core/agent/agent-record.js';
 import { executeRecovery, type RecoveryEffects, type RecoveryResult } from '../core/recovery/executor.js';
+import type { StartBlocker } from '../core/recovery/start-conditions.js';
 import { maskLogLines } from '../core/recovery/mask-secrets.js';
 import type { Clock } from '../ports/clock.js';
 import type { AlertManager } from './alerts.js';
@@ -57,6 +59,10 @@ const FULL_READ_EVERY = 10;
 const MAX_REQUEUES = 3;
 /** How often the agent notes that it is alive (for the reconstruction after it was not). */
 const ALIVE_EVERY_MS = 60_000;
+/** A heal's blocker is watched this long at most (then the step's schedule alone retries it). */
+const BLOCKER_WATCH_MS = 10 * 60_000;
+/** How often a recovery pass looks whether a dependency is ready (a few inspects, for seconds). */
+const RECOVERY_POLL_MS = 100;
 
 export type { RecoveryTrigger };
 
@@ -93,6 +99,13 @@ export interface ControllerOptions {
   readBoot?: () => Promise<{ id: string; bootTime: number | null } | null>;
   /** Jitter source for the recovery's retries (default Math.random; tests pass a seeded one). */
   random?: () => number;
+  /**
+   * Waits until a start's blocker clears (a mount source appears, a port frees), or `ms`; default
+   * the file and port watch of adapters/files/start-conditions.ts. The agent's clock bounds it too.
+   */
+  blockerCleared?: (blocker: StartBlocker, ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Asks for a reconcile now (the queue's trigger): a heal's blocker cleared. */
+  wake?: (reason: string) => void;
 }
 
 /** What /status shows. */
@@ -129,11 +142,22 @@ export class Controller {
   private unhealthy = new Map<string, { why: string; failingSince: number }>();
   private reconstructed = false;
   private lastAliveSaved = 0;
+  /** Watches of what failed heals are blocked on, by container: a reconcile when it clears. */
+  private readonly blockerWatches = new Map<string, AbortController>();
+  /** Recovery passes waiting for an event about a container (id or name). */
+  private readonly eventWaiters = new Set<{ key: string; wake: () => void }>();
   status: ControllerStatus = { host: null, engineUp: false, snapshotId: null, lastReconcileAt: null, containers: [], error: null };
 
   constructor(private readonly opts: ControllerOptions) {
     this.timing = { dockerGraceMs: 3_000, engineAlertForMs: 30_000, engineWaitMs: 60_000, ...opts.timing };
-    this.effects = withClock(new EngineRecoveryEffects(opts.engine), opts.clock);
+    this.effects = withClock(new EngineRecoveryEffects(opts.engine), opts.clock, {
+      containerEvent: (key, wake) => {
+        const w = { key, wake };
+        this.eventWaiters.add(w);
+        return () => this.eventWaiters.delete(w);
+      },
+      blockerCleared: opts.blockerCleared ?? blockerCleared,
+    });
     this.reader = new CachedHostReader(opts.engine, opts.flagsReader ? { flagsReader: opts.flagsReader } : {});
     this.memory = this.loadMemory();
   }
@@ -148,6 +172,7 @@ export class Controller {
       if (action === 'stop' || action === 'kill') this.stopEventsSeen.add(name);
       if (action === 'start') this.stopEventsSeen.delete(name);
     }
+    for (const w of this.eventWaiters) if (w.key === ev.Actor?.ID || (name !== undefined && w.key === name)) w.wake();
     if (this.dirty !== 'all') {
       if (ev.Actor?.ID) this.dirty.add(ev.Actor.ID);
       if (name !== undefined) this.dirty.add(name);
@@ -229,7 +254,6 @@ export class Controller {
     const state = await this.readHost();
     this.status = { ...this.status, host: state.host, engineUp: true };
     metrics.setEngineUp(true);
-    await this.reconstructOnce(state);
     this.noteEngineVersion(state);
     let desired = this.loadDesired(state.host);
     if (desired === null && state.containers.some((c) => c.state === 'running')) {
@@ -256,6 +280,9 @@ export class Controller {
     for (const e of step.timeline) if (e.kind === 'gave-up' && e.subject) metrics.heal(e.subject, 'gave_up');
     this.healFailed = false;
     await this.apply(step.actions, signal);
+    // After the actions: at boot the recovery pass comes first (the timeline is ordered by time, and
+    // what is reconstructed is read from `state`, the engine as it was before the pass).
+    await this.reconstructOnce(state);
     this.evaluate(step.alerts);
     this.saveMemory();
     if (step.status !== null) {
@@ -402,7 +429,8 @@ export class Controller {
     for (const t of a.targets) {
       const outcome = result?.outcomes.find((o) => o.container === t.container.name);
       const ok = outcome !== undefined && (outcome.outcome === 'started' || outcome.outcome === 'recreated' || outcome.outcome === 'skipped');
-      this.memory = afterHeal(this.memory, t.container.name, ok, now);
+      this.memory = afterHeal(this.memory, t.container.name, ok, now, ok ? undefined : (outcome?.error ?? ''));
+      this.watchBlocker(t.container.name);
       if (!ok) this.healFailed = true;
       metrics.heal(t.container.name, ok ? 'started' : 'failed');
       const text = ok
@@ -419,6 +447,26 @@ export class Controller {
         },
       ]);
     }
+  }
+
+  /**
+   * A heal blocked on a mount source or a port: watch it and reconcile the moment it clears (the
+   * step's fallback schedule covers a watch that misses it). One watch per container; ended when the
+   * heal succeeds or fails on something else.
+   */
+  private watchBlocker(name: string): void {
+    this.blockerWatches.get(name)?.abort();
+    this.blockerWatches.delete(name);
+    const blocker = this.memory.containers.get(name)?.blockedBy ?? null;
+    const wake = this.opts.wake;
+    if (blocker === null || wake === undefined) return;
+    const stop = new AbortController();
+    this.blockerWatches.set(name, stop);
+    void (this.opts.blockerCleared ?? blockerCleared)(blocker, BLOCKER_WATCH_MS, stop.signal).then(() => {
+      if (stop.signal.aborted) return;
+      this.blockerWatches.delete(name);
+      wake(`blocker-cleared:${name}`);
+    });
   }
 
   private async startOne(name: string, id: string): Promise<Pick<RecoveryResult, 'outcomes'>> {
@@ -443,7 +491,19 @@ export class Controller {
       result = await executeRecovery(a.containers, this.effects, {
         snapshotHost: a.host,
         engineWaitMs: this.timing.engineWaitMs,
-        graceMs: config.recovery.graceMs,
+        // No blind grace: only what Docker is about to start itself is waited for (at most
+        // recovery.grace, watching its events); the rest starts at once (core/recovery/start-conditions.ts).
+        graceMs: 0,
+        dockerGraceMs: config.recovery.graceMs,
+        // A start blocked on a missing mount source or a taken port is retried when that clears.
+        blockedWaitMs: config.recovery.readyTimeoutMs,
+        pollMs: RECOVERY_POLL_MS,
+        // The step's read, just made: no second read of every container before the plan.
+        current: this.lastContainers,
+        onProgress: (e) => {
+          if (e.type === 'retry')
+            this.opts.log.info({ subject: e.container, attempt: e.attempt, delayMs: e.delayMs }, `${e.container}: start failed: ${e.error}`);
+        },
         concurrency: config.recovery.concurrency,
         readyTimeoutMs: config.recovery.readyTimeoutMs,
         runningForMs: config.recovery.runningForMs,
@@ -589,6 +649,8 @@ export class Controller {
   }
 
   stop(): void {
+    for (const w of this.blockerWatches.values()) w.abort();
+    this.blockerWatches.clear();
     this.saveMemory();
   }
 
@@ -629,9 +691,39 @@ function statusRow(r: StatusRow): ControllerStatus['containers'][number] {
   return { name: r.name, verdict: r.verdict, detail: r.detail, desired: r.desired, ...(r.since ? { since: r.since } : {}) };
 }
 
-/** The engine's recovery effects with the agent's clock for their waits. */
-function withClock(effects: RecoveryEffects, clock: Clock): RecoveryEffects {
+/** The engine's recovery effects with the agent's clock for their waits, its events and the blocker watch. */
+function withClock(
+  effects: RecoveryEffects,
+  clock: Clock,
+  watch: {
+    /** Registers `wake` for events naming `key`; returns the unregistration. */
+    containerEvent: (key: string, wake: () => void) => () => void;
+    blockerCleared: (blocker: StartBlocker, ms: number, signal?: AbortSignal) => Promise<void>;
+  },
+): RecoveryEffects {
+  /** Sleeps `ms` on the agent's clock, ended early by `wake` being called through `arm`. */
+  const sleepUnless = async (ms: number, signal: AbortSignal | undefined, arm: (wake: () => void) => () => void): Promise<void> => {
+    const early = new AbortController();
+    const disarm = arm(() => early.abort());
+    try {
+      await clock.sleep(ms, signal ? AbortSignal.any([signal, early.signal]) : early.signal);
+    } catch {
+      /* woken or aborted */
+    } finally {
+      disarm();
+      early.abort();
+    }
+  };
   return {
+    containerEvent: (key, ms, signal) => sleepUnless(ms, signal, (wake) => watch.containerEvent(key, wake)),
+    blockerCleared: (blocker, ms, signal) =>
+      sleepUnless(ms, signal, (wake) => {
+        const stop = new AbortController();
+        void watch.blockerCleared(blocker, ms, stop.signal).then(() => {
+          if (!stop.signal.aborted) wake();
+        });
+        return () => stop.abort();
+      }),
     engineIdentity: () => effects.engineIdentity(),
     listContainers: () => effects.listContainers(),
     inspect: (id) => effects.inspect(id),

@@ -32,7 +32,9 @@ export class EventWatcher implements Actor {
   constructor(private readonly opts: EventWatcherOptions) {}
 
   async run(signal: AbortSignal): Promise<void> {
-    const backoff = this.opts.backoff ?? { initialMs: 200, maxMs: 10_000 };
+    // Capped at 0.5 s: the engine's return starts the recovery, so every second of backoff here is a
+    // second the services stay down (a ping of an engine that is down is a refused connect, cheap).
+    const backoff = this.opts.backoff ?? { initialMs: 100, maxMs: 500 };
     const clock = this.opts.clock ?? systemClock;
     let attempt = 0;
     while (!signal.aborted) {

@@ -81,6 +81,7 @@ export function toContainerFacts(inspect: EngineContainerInspect, flags: DaemonO
     stopSignal: inspect.Config.StopSignal && inspect.Config.StopSignal !== '' ? inspect.Config.StopSignal : null,
     startedAt: nullIfZeroTime(inspect.State.StartedAt),
     finishedAt: nullIfZeroTime(inspect.State.FinishedAt),
+    startError: state !== 'running' && typeof inspect.State.Error === 'string' && inspect.State.Error !== '' ? inspect.State.Error : null,
     health: health ? { status: (health.Status as HealthStatus) ?? 'none', failingStreak: health.FailingStreak ?? 0 } : null,
     compose: composeIdentity(labels),
     labels,

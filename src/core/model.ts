@@ -55,6 +55,11 @@ export interface ContainerFacts {
   stopSignal: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  /**
+   * State.Error: why the last start of it failed (a bind-mount source missing, a port taken), or
+   * null/absent when its last start succeeded (every successful start clears it).
+   */
+  startError?: string | null;
   /** Health from the container's own HEALTHCHECK, or null when it has none. */
   health: { status: HealthStatus; failingStreak: number } | null;
   compose: ComposeIdentity | null;

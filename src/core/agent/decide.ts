@@ -24,6 +24,7 @@ import type { HealMode } from '../config/types.js';
 import type { ContainerFacts } from '../model.js';
 import type { DesiredContainer } from '../recovery/desired-state.js';
 import { doublingDelay } from '../recovery/backoff.js';
+import { blockedRetryDelay, describeBlocker, type StartBlocker } from '../recovery/start-conditions.js';
 import { matchActual } from '../recovery/match.js';
 import { dockerRestartsAfterExit } from '../restart-semantics.js';
 
@@ -46,6 +47,12 @@ export interface ContainerMemory {
   lastHealAt: number | null;
   /** Heal attempts in a row that did not leave it running (for backoff). */
   healFailures: number;
+  /**
+   * What the last failed heal was blocked on (a missing mount source, a taken port), or null/absent.
+   * The controller watches it and looks again when it clears; until then the retries follow the
+   * short fallback (BLOCKED_RETRIES of BLOCKED_FALLBACK), then the heal schedule.
+   */
+  blockedBy?: StartBlocker | null;
   /** Docker's RestartCount last seen, per container id: a rise means deaths Docker itself restarted. */
   restartCountSeen: { id: string; count: number } | null;
 }
@@ -146,7 +153,7 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
       gaveUpAt = now;
       event = { kind: 'gave-up', message: `${crashLoopText(d, a, mem, opts)}; Docker keeps restarting it` };
     }
-    mem = { ...mem, operatorStoppedAt: null, downSince: null, healFailures: 0, gaveUpAt, gaveUpReason };
+    mem = { ...mem, operatorStoppedAt: null, downSince: null, healFailures: 0, blockedBy: null, gaveUpAt, gaveUpReason };
     return { container: d, verdict: { kind: 'running', actual: a }, memory: mem, event };
   }
 
@@ -204,11 +211,25 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
     return { container: d, verdict: { kind: 'docker-restarting', actual: a, retryInMs: opts.dockerGraceMs - downFor }, memory: mem, event };
   }
   if (mem.lastHealAt !== null && mem.healFailures > 0) {
-    const wait = doublingDelay(mem.healFailures, { initialMs: opts.backoffInitialMs, maxMs: opts.backoffMaxMs });
+    const wait = healRetryDelay(mem.healFailures, mem.blockedBy ?? null, opts);
     const left = mem.lastHealAt + wait - now;
-    if (left > 0) return { container: d, verdict: { kind: 'backoff', actual: a, reason: describeDown(a), retryInMs: left }, memory: mem, event };
+    const reason = mem.blockedBy ? `${describeDown(a)}; waiting for ${describeBlocker(mem.blockedBy)}` : describeDown(a);
+    if (left > 0) return { container: d, verdict: { kind: 'backoff', actual: a, reason, retryInMs: left }, memory: mem, event };
   }
   return { container: d, verdict: { kind: 'heal', actual: a, reason: describeDown(a) }, memory: mem, event };
+}
+
+/** Blocked heals retried on the short fallback this many times in a row before the heal schedule takes over. */
+export const BLOCKED_RETRIES = 8;
+
+/**
+ * The wait after the `failures`-th failed heal in a row: a blocked one (a missing mount source, a
+ * taken port, watched by the controller) on the short fallback for BLOCKED_RETRIES failures (about
+ * 12 s), then, like any other failure, the heal schedule (heal.backoff: one definition, doublingDelay).
+ */
+export function healRetryDelay(failures: number, blockedBy: StartBlocker | null, opts: Pick<DecideOptions, 'backoffInitialMs' | 'backoffMaxMs'>): number {
+  if (blockedBy !== null && failures <= BLOCKED_RETRIES) return blockedRetryDelay(failures);
+  return doublingDelay(failures, { initialMs: opts.backoffInitialMs, maxMs: opts.backoffMaxMs });
 }
 
 function isOperatorStop(a: ContainerFacts, finishedAt: number, opts: DecideOptions): boolean {

@@ -15,6 +15,7 @@ import { crashLoopAlert, downAlert, engineAlert, noLongerDesiredAlert, type Aler
 import type { HealMode, UpkeepConfig } from '../config/types.js';
 import type { ContainerFacts } from '../model.js';
 import type { DesiredContainer, HostIdentity, IntendedStop } from '../recovery/desired-state.js';
+import { startBlocker } from '../recovery/start-conditions.js';
 import { TIMELINE_KINDS } from '../timeline.js';
 import { decide, describeExit, FRESH, type ContainerMemory, type Decision, type DecisionEvent } from './decide.js';
 
@@ -362,11 +363,20 @@ function serviceOf(d: DesiredContainer): string {
   return d.compose ? `${d.compose.project}/${d.compose.service}` : d.name;
 }
 
-/** A heal's outcome fed back: a successful start begins a new life (its next stop is a new death). */
-export function afterHeal(memory: AgentMemory, name: string, ok: boolean, now: number): AgentMemory {
+/**
+ * A heal's outcome fed back: a successful start begins a new life (its next stop is a new death); a
+ * failed one remembers what it was blocked on, if anything (startBlocker of its error).
+ */
+export function afterHeal(memory: AgentMemory, name: string, ok: boolean, now: number, error?: string): AgentMemory {
   const prev = memory.containers.get(name) ?? FRESH;
   const containers = new Map(memory.containers);
-  containers.set(name, { ...prev, lastHealAt: now, healFailures: ok ? 0 : prev.healFailures + 1, downSince: ok ? null : prev.downSince });
+  containers.set(name, {
+    ...prev,
+    lastHealAt: now,
+    healFailures: ok ? 0 : prev.healFailures + 1,
+    downSince: ok ? null : prev.downSince,
+    blockedBy: ok || error === undefined ? null : startBlocker(error),
+  });
   return { ...memory, containers };
 }
 

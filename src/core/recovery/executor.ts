@@ -17,6 +17,7 @@ import type { CreateConfig, DesiredContainer, ForgottenEntry, HostIdentity, Inte
 import { diffDesired, type DiffEntry } from './diff.js';
 import { matchActual } from './match.js';
 import { assertSameHost, composeUpCommand, planRecovery, type ComposeUpCommand, type RecoveryAction, type RecoveryPlan, type WaitFor } from './plan.js';
+import { blockedRetryDelay, describeBlocker, startBlocker, whoStarts, type StartBlocker } from './start-conditions.js';
 
 /** What POST /containers/create needs, plus the networks to connect before the start. */
 /** A failure that retrying cannot fix (a refused command line, say): the action fails at once. */
@@ -46,6 +47,16 @@ export interface RecoveryEffects {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Optional: resolves when an Engine API event names the container (id or name), or after `ms`.
+   * The agent passes its event stream; without it the executor polls every `pollMs`.
+   */
+  containerEvent?(idOrName: string, ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Optional: resolves as soon as `blocker` has cleared (the path exists, the port is free), or
+   * after `ms` at the latest. Without it the executor sleeps `ms` (the fallback schedule).
+   */
+  blockerCleared?(blocker: StartBlocker, ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** One line of progress, for the CLI to print as it happens. */
@@ -72,6 +83,19 @@ export interface RecoverOptions {
   engineWaitMs?: number;
   /** Wait this long after the engine answers, for Docker's own restarts, before planning. Default 0. */
   graceMs?: number;
+  /**
+   * Instead of one grace period for all: a container Docker is about to start itself (whoStarts in
+   * start-conditions.ts) is waited for at most this long, watching its events, before upkeep starts
+   * it; every other container is started at once. Default 0 (nobody is waited for).
+   */
+  dockerGraceMs?: number;
+  /**
+   * A start that fails on a blocker (a missing bind-mount source, a port taken: startBlocker) is
+   * retried as soon as the blocker clears (effects.blockerCleared), at the latest on the short
+   * fallback schedule (BLOCKED_FALLBACK), for at most this long in all, without using up the
+   * backoff's attempts. Default 0: such failures follow the backoff like any other.
+   */
+  blockedWaitMs?: number;
   /** At most this many starts / creates / compose runs at once. Default 8. */
   concurrency?: number;
   backoff?: BackoffOptions;
@@ -79,6 +103,11 @@ export interface RecoverOptions {
   readyTimeoutMs?: number;
   /** "Ready" without a healthcheck: running this long without restarting. Default 10 s. */
   runningForMs?: number;
+  /**
+   * Every container as the caller has just read it (the agent's reconcile read): planned from
+   * instead of reading them again. Used only without a grace period (after one, they are stale).
+   */
+  current?: readonly ContainerFacts[];
   /** Poll interval while waiting for readiness or the engine. Default 500 ms. */
   pollMs?: number;
   /** Also wait for every started container to be ready (for the report), not only dependencies. */
@@ -133,6 +162,8 @@ export interface RecoveryResult {
 const DEFAULTS = {
   engineWaitMs: 60_000,
   graceMs: 0,
+  dockerGraceMs: 0,
+  blockedWaitMs: 0,
   concurrency: 8,
   readyTimeoutMs: 120_000,
   runningForMs: 10_000,
@@ -212,7 +243,7 @@ export async function executeRecovery(desired: readonly DesiredContainer[], effe
 
   // 3. Read everything, plan.
   const planOptions = { forgotten: options.forgotten ?? [], operatorStopped: options.operatorStopped ?? [] };
-  const before = await effects.listContainers();
+  const before = options.current !== undefined && opts.graceMs <= 0 ? [...options.current] : await effects.listContainers();
   const plan = planRecovery(desired, before, planOptions);
   emit({ type: 'planned', plan });
   const finish = (outcomes: ActionOutcome[], remaining: DiffEntry[], flags: { nothingToDo: boolean; declined: boolean }): RecoveryResult => ({
@@ -232,7 +263,7 @@ export async function executeRecovery(desired: readonly DesiredContainer[], effe
   }
 
   // 4. Apply.
-  const run = new Run(plan, desired, effects, { ...opts, backoff, random, signal, emit });
+  const run = new Run(plan, desired, before, effects, { ...opts, backoff, random, signal, emit });
   const outcomes = await run.all();
 
   // 5. The end state, read again.
@@ -290,6 +321,8 @@ async function withTimeout<T>(effects: RecoveryEffects, p: Promise<T>, ms: numbe
 
 interface RunOptions {
   concurrency: number;
+  dockerGraceMs: number;
+  blockedWaitMs: number;
   readyTimeoutMs: number;
   runningForMs: number;
   pollMs: number;
@@ -310,15 +343,19 @@ class Run {
   private readonly currentId = new Map<string, string>();
   private readonly readiness = new Map<string, Promise<Readiness>>();
   private readonly composeRuns = new Map<string, Promise<void>>();
+  /** The containers as read for the plan, by id. */
+  private readonly beforeById: Map<string, ContainerFacts>;
 
   constructor(
     private readonly plan: RecoveryPlan,
     desired: readonly DesiredContainer[],
+    before: readonly ContainerFacts[],
     private readonly effects: RecoveryEffects,
     private readonly opts: RunOptions,
   ) {
     this.slots = new Slots(opts.concurrency);
     this.desiredByName = new Map(desired.map((d) => [d.name, d]));
+    this.beforeById = new Map(before.map((c) => [c.id, c]));
     for (const l of plan.leave) if (l.id !== null) this.currentId.set(l.container, l.id);
     for (const a of plan.actions) if (a.action === 'start') this.currentId.set(a.container, a.id);
   }
@@ -339,12 +376,13 @@ class Run {
       return o;
     };
     const waitStart = this.effects.now();
+    const waitedForDocker = action.action === 'start' && this.opts.dockerGraceMs > 0 && (await this.letDockerStart(action.id));
     const blocker = await this.waitForDependencies(action);
     const waited = this.effects.now() - waitStart;
     let outcome: ActionOutcome;
     if (blocker !== null) outcome = skipped(blocker, waited);
     else if (this.opts.signal?.aborted) outcome = skipped('interrupted');
-    else outcome = await this.attemptWithRetries(action, waited);
+    else outcome = await this.attemptWithRetries(action, waited, waitedForDocker);
     this.outcomeOf.set(action.container, outcome);
     this.opts.emit({ type: 'done', outcome });
     if (this.opts.waitReadyAll && (outcome.outcome === 'started' || outcome.outcome === 'recreated')) {
@@ -352,6 +390,29 @@ class Run {
       void this.ready(action.container, d?.healthcheck ? 'healthy' : 'running');
     }
     return outcome;
+  }
+
+  /**
+   * A container Docker is about to start itself (whoStarts): wait until it runs, its start by
+   * Docker failed (State.Error), or dockerGraceMs passed, looking again at each of its events (or
+   * every pollMs without an event source). Any other container: return false at once.
+   */
+  private async letDockerStart(id: string): Promise<boolean> {
+    const facts = this.beforeById.get(id);
+    if (facts === undefined || whoStarts(facts).by !== 'docker') return false;
+    const end = this.effects.now() + this.opts.dockerGraceMs;
+    for (;;) {
+      if (this.opts.signal?.aborted) return true;
+      const c = await this.effects.inspect(id).catch(() => null);
+      if (c === null || c.state === 'running' || whoStarts(c).by !== 'docker') return true;
+      const left = end - this.effects.now();
+      if (left <= 0) return true;
+      // Bounded even with events: one that came between the inspect and the subscription is not missed for long.
+      const wait = this.effects.containerEvent
+        ? this.effects.containerEvent(id, Math.min(left, 1_000), this.opts.signal)
+        : this.effects.sleep(Math.min(left, this.opts.pollMs), this.opts.signal);
+      await wait.catch(() => undefined);
+    }
   }
 
   /** Null when every dependency is ready; else why the dependant is not started. */
@@ -374,16 +435,24 @@ class Run {
     return results.find((r) => r !== null) ?? null;
   }
 
-  private async attemptWithRetries(action: RecoveryAction, waitedMs: number): Promise<ActionOutcome> {
+  /** `lookFirst`: the container may have changed since the plan (Docker was waited for): the first attempt looks again. */
+  private async attemptWithRetries(action: RecoveryAction, waitedMs: number, lookFirst = false): Promise<ActionOutcome> {
     const d = this.desiredByName.get(action.container) as DesiredContainer;
     const first = this.effects.now();
     const state = { recreated: false };
     let lastError = '';
     let permanent = false;
+    /** Failures that count toward the backoff (not those waiting on a blocker). */
+    let counted = 0;
+    let blockedSince: number | null = null;
+    let blockedFailures = 0;
+    let woken = false;
     for (let attempt = 1; ; attempt++) {
       this.opts.emit({ type: 'attempt', container: action.container, action: action.action, attempt });
       try {
-        const r = await this.slots.run(() => (attempt === 1 && action.action === 'start' ? this.firstStart(action.id) : this.attemptOnce(action, d, state)));
+        const r = await this.slots.run(() =>
+          attempt === 1 && action.action === 'start' && !lookFirst ? this.firstStart(action.id) : this.attemptOnce(action, d, state),
+        );
         this.currentId.set(d.name, r.id);
         const o: ActionOutcome = {
           action: action.action,
@@ -400,7 +469,33 @@ class Run {
         lastError = err instanceof Interrupted ? 'interrupted' : message(err);
         if (err instanceof PermanentRecoveryError) permanent = true;
       }
-      const delay = this.opts.signal?.aborted || permanent ? null : backoffDelay(attempt + 1, this.opts.backoff, this.opts.random);
+      const blocker = permanent || this.opts.blockedWaitMs <= 0 ? null : startBlocker(lastError);
+      if (blocker !== null && !this.opts.signal?.aborted) {
+        const now = this.effects.now();
+        blockedSince ??= now;
+        const left = blockedSince + this.opts.blockedWaitMs - now;
+        if (left > 0) {
+          // Retried when the blocker clears; the fallback schedule bounds a watch that misses it.
+          const ms = Math.min(left, blockedRetryDelay(++blockedFailures));
+          this.opts.emit({
+            type: 'retry',
+            container: action.container,
+            attempt: attempt + 1,
+            delayMs: ms,
+            error: `${lastError} (waiting for ${describeBlocker(blocker)})`,
+          });
+          // After a wake that did not help (the start failed on a blocker again), one plain fallback
+          // wait: a watch that says "clear" while the start still fails must not make a busy loop.
+          const watching: boolean = this.effects.blockerCleared !== undefined && !woken;
+          const t = this.effects.now();
+          const cleared = watching ? this.effects.blockerCleared!(blocker, ms, this.opts.signal) : this.effects.sleep(ms, this.opts.signal);
+          await cleared.catch(() => undefined);
+          woken = watching && this.effects.now() - t < ms;
+          continue;
+        }
+      }
+      counted++;
+      const delay = this.opts.signal?.aborted || permanent ? null : backoffDelay(counted + 1, this.opts.backoff, this.opts.random);
       if (delay === null) {
         const o: ActionOutcome = {
           action: action.action,
