@@ -7,11 +7,12 @@
  * after its last log line.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { spawnAgent } from '../helpers/agent-process.js';
 import { ROOT } from '../helpers/built-program.js';
 import { upkeep } from '../helpers/cli.js';
 import { until, webhookReceiver, type WebhookReceiver } from '../helpers/webhook.js';
@@ -54,15 +55,8 @@ describe('the agent from the bundle', { concurrency: false }, () => {
       mode: 0o600,
     });
 
-    const agent = spawn(process.execPath, [bundle, 'agent', '--config', configPath, '--state-dir', stateDir, '--listen', '127.0.0.1:0'], {
-      cwd: join(root, 'alone'),
-      env: { ...process.env, ...env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const lines: string[] = [];
-    agent.stdout.on('data', (c: Buffer) => lines.push(...c.toString('utf8').split('\n').filter(Boolean)));
-    agent.stderr.on('data', (c: Buffer) => lines.push(`stderr: ${c.toString('utf8')}`));
-    const exited = new Promise<number | null>((resolve) => agent.on('exit', (code) => resolve(code)));
+    const agent = spawnAgent({ configPath, stateDir, dockerHost: engine.dockerHost, command: [process.execPath, bundle], cwd: join(root, 'alone') });
+    const lines = agent.out;
     try {
       const listening = await until('the agent listens', () => lines.map((l) => /"address":"(127\.0\.0\.1:\d+)"/.exec(l)?.[1]).find(Boolean) ?? null, 30_000);
       const metrics = await until('metrics', async () => {
@@ -84,9 +78,9 @@ describe('the agent from the bundle', { concurrency: false }, () => {
       const alert = await until('an alert about it', () => hook.received.slice(before).find((r) => JSON.stringify(r.message).includes(NAME)) ?? null, 30_000);
       assert.ok(['firing', 'resolved', 'summary'].includes(alert.message.kind), alert.message.kind);
     } finally {
-      agent.kill('SIGTERM');
+      agent.proc.kill('SIGTERM');
     }
-    assert.equal(await exited, 0, lines.join('\n'));
+    assert.equal(await agent.exited, 0, lines.join('\n'));
     const json = lines.filter((l) => !l.startsWith('stderr: '));
     assert.ok(json.length > 0, 'log lines on stdout');
     for (const l of json) assert.doesNotThrow(() => JSON.parse(l), `a JSON log line: ${l}`);

@@ -9,8 +9,11 @@ export interface AgentProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnAgent(opts: { configPath: string; stateDir: string; dockerHost: string }): AgentProcess {
-  const proc = spawn(BIN, ['agent', '--config', opts.configPath, '--state-dir', opts.stateDir, '--listen', '127.0.0.1:0'], {
+/** `command`: the program and its leading arguments (default bin/upkeep; e.g. [node, upkeep.cjs] for the bundle). */
+export function spawnAgent(opts: { configPath: string; stateDir: string; dockerHost: string; command?: readonly string[]; cwd?: string }): AgentProcess {
+  const [file, ...lead] = opts.command ?? [BIN];
+  const proc = spawn(file!, [...lead, 'agent', '--config', opts.configPath, '--state-dir', opts.stateDir, '--listen', '127.0.0.1:0'], {
+    cwd: opts.cwd,
     env: { ...process.env, DOCKER_HOST: opts.dockerHost, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -13,30 +13,20 @@ import type { ContainerFacts } from '../../../src/core/model.js';
 import { doublingDelay } from '../../../src/core/recovery/backoff.js';
 import { executeRecovery, type RecoverOptions } from '../../../src/core/recovery/executor.js';
 import { blockedRetryDelay, startBlocker, whoStarts, type StartBlocker } from '../../../src/core/recovery/start-conditions.js';
+import { container } from '../../helpers/facts.js';
 import { FakeHost, T0 } from '../recovery/fake-engine.js';
 import { desiredOf } from '../recovery/fixtures.js';
 
+/** A stopped container (killed, unless-stopped) unless `over` says otherwise. */
 function facts(over: Partial<ContainerFacts>): ContainerFacts {
-  return {
-    id: 'c1',
-    name: 'web',
-    image: 'img',
-    imageId: 'sha256:x',
+  return container({
     state: 'exited',
     exitCode: 137,
     restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 },
-    restartCount: 0,
-    manuallyStopped: false,
-    startedBefore: true,
     stopSignal: 'SIGTERM',
     startedAt: null,
-    finishedAt: null,
-    health: null,
-    compose: null,
-    labels: {},
-    autoRemove: false,
     ...over,
-  };
+  });
 }
 
 describe('whoStarts: Docker in a moment, or upkeep now', () => {
