@@ -44,7 +44,7 @@ import type { HostIdentity } from '../core/recovery/desired-state.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
 import { parseAgentRecord, parseEngineRecord } from '../core/agent/agent-record.js';
 import { executeRecovery, type RecoveryEffects, type RecoveryResult } from '../core/recovery/executor.js';
-import type { StartBlocker } from '../core/recovery/start-conditions.js';
+import { describeCleared, type StartBlocker } from '../core/recovery/start-conditions.js';
 import { maskLogLines } from '../core/recovery/mask-secrets.js';
 import type { Clock } from '../ports/clock.js';
 import type { AlertManager } from './alerts.js';
@@ -462,9 +462,16 @@ export class Controller {
     if (blocker === null || wake === undefined) return;
     const stop = new AbortController();
     this.blockerWatches.set(name, stop);
+    const since = this.opts.clock.now();
     void (this.opts.blockerCleared ?? blockerCleared)(blocker, BLOCKER_WATCH_MS, stop.signal).then(() => {
       if (stop.signal.aborted) return;
       this.blockerWatches.delete(name);
+      const waited = this.opts.clock.now() - since;
+      if (waited < BLOCKER_WATCH_MS)
+        this.opts.log.info(
+          { subject: name, waitedMs: waited },
+          `${name}: ${describeCleared(blocker)} (after ${waited} ms of a ${BLOCKER_WATCH_MS} ms wait): starting`,
+        );
       wake(`blocker-cleared:${name}`);
     });
   }
@@ -503,6 +510,11 @@ export class Controller {
         onProgress: (e) => {
           if (e.type === 'retry')
             this.opts.log.info({ subject: e.container, attempt: e.attempt, delayMs: e.delayMs }, `${e.container}: start failed: ${e.error}`);
+          else if (e.type === 'unblocked')
+            this.opts.log.info(
+              { subject: e.container, waitedMs: e.waitedMs },
+              `${e.container}: ${e.cleared} (after ${e.waitedMs} ms of a ${e.ofMs} ms wait): starting`,
+            );
         },
         concurrency: config.recovery.concurrency,
         readyTimeoutMs: config.recovery.readyTimeoutMs,

@@ -6,7 +6,7 @@
  *     before that (no blind grace), while the `always` container is left to Docker.
  *  2. A bind-mount source missing when the daemon comes back: the agent's start fails on it and
  *     waits for the path (a watch, with a bounded fallback); the directory is made while it waits,
- *     and the container is running within a second of that.
+ *     and the watch (not the fallback) ends the wait and starts it: the agent's log says so.
  *
  * The agent runs in this process (buildAgent, what `upkeep agent` runs) on a real SQLite store.
  */
@@ -104,25 +104,31 @@ describe('upkeep agent: recovery at the floor on a real engine', { concurrency: 
     assert.deepEqual(outcomes.map((o) => o.container).sort(), ['mounted', 'plain'], 'keeper left to Docker');
   });
 
-  test('a missing bind-mount source: started within a second of the path appearing', async (t) => {
+  test('a missing bind-mount source: started when the watch sees the path appear, not on the fallback', async (t) => {
     if (!engine) return t.skip('no engine');
     await engine.stop();
     rmSync(join(root, 'late-disk'), { recursive: true, force: true });
     const from = logText.length;
     await engine.start();
     await until('plain running again', async () => (await state('plain')).Running, 30_000);
-    // The agent's start failed on the mount and it waits: a few times, so that its fallback is 2 s
-    // apart by now and only the watch can start it within a second of the path appearing.
-    const waiting = new RegExp(`mounted: start failed: .*waiting for its bind-mount source ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} to appear`, 'g');
+    const path = dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    // The agent's start failed on the mount and it waits for the path: a watch, bounded by a fallback.
+    const waiting = new RegExp(`mounted: start failed: .*waiting for its bind-mount source ${path} to appear`, 'g');
     await until('the agent waiting for the mount source (4 tries)', () => (logText.slice(from).match(waiting)?.length ?? 0) >= 4, 30_000);
     assert.equal((await state('mounted')).Running, false);
-    const appeared = Date.now();
+    // Made right after a retry line (within the 50 ms poll), so at the start of a 2 s fallback wait:
+    // the watch, not the fallback bound, is what can end that wait.
+    const tries = (): number => logText.slice(from).match(waiting)?.length ?? 0;
+    const seen = tries();
+    await until('the next retry', () => tries() > seen, 30_000);
+    const beforeMkdir = logText.length;
     mkdirSync(dataDir, { recursive: true });
-    const s = await until('mounted running once its source exists', async () => {
-      const x = await state('mounted');
-      return x.Running ? x : null;
-    });
-    const late = Date.parse(s.StartedAt) - appeared;
-    assert.ok(late < 1_000, `started ${late} ms after its mount source appeared`);
+    await until('mounted running once its source exists', async () => (await state('mounted')).Running);
+    // The start came from the watch: the wait it was in ended early, on the path appearing (the log
+    // says so with the wait's length); a start from the fallback bound would not write this line.
+    const woke = new RegExp(`mounted: its bind-mount source ${path} appeared \\(after (\\d+) ms of a (\\d+) ms wait\\): starting`);
+    const m = woke.exec(logText.slice(beforeMkdir));
+    assert.ok(m, `no wake-up from the watch in the log after the mkdir:\n${logText.slice(beforeMkdir)}`);
+    assert.ok(Number(m[1]) < Number(m[2]));
   });
 });

@@ -58,6 +58,8 @@ function progressLine(p: RecoveryProgress): string | null {
       return `${p.container}: waiting for ${p.dependency} to be ${p.until}`;
     case 'retry':
       return `${p.container}: attempt ${p.attempt} failed (${p.error}); retrying in ${(p.delayMs / 1000).toFixed(1)} s`;
+    case 'unblocked':
+      return `${p.container}: ${p.cleared}; starting`;
     case 'done': {
       const o = p.outcome;
       if (o.outcome === 'failed') return `${o.container}: FAILED after ${o.attempts} attempt(s): ${o.error}`;

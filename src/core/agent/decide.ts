@@ -86,6 +86,11 @@ export type Verdict =
   | { kind: 'running'; actual: ContainerFacts }
   /** Docker is restarting it, or will soon by its own policy: wait. */
   | { kind: 'docker-restarting'; actual: ContainerFacts | null; retryInMs: number }
+  /**
+   * Stopped by the daemon's own graceful shutdown (engineShutdownStop): a start now would race the
+   * shutdown, so upkeep waits for the engine to go (the recovery pass brings it back after).
+   */
+  | { kind: 'engine-stopping'; actual: ContainerFacts; retryInMs: number }
   | { kind: 'operator-stopped'; actual: ContainerFacts | null; since: number }
   | { kind: 'heal'; actual: ContainerFacts | null; reason: string }
   /** Down, but upkeep must wait before the next attempt (backoff). */
@@ -178,6 +183,9 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
       kind: 'operator-stop',
       message: `${d.name} was stopped through the Docker API while the daemon kept running: treated as intended${mode === 'always' ? ' (heal: always keeps it desired)' : '; start it again to make it desired again'}`,
     };
+  } else if (firstSightOfThisStop && a !== null && mem.operatorStoppedAt === null && engineShutdownStop(a, finishedAt, opts)) {
+    // Not the container's own death: no crash-loop count.
+    event = { kind: 'died', message: `${d.name} stopped by the Docker daemon's own shutdown (${describeExit(a)})` };
   } else if (firstSightOfThisStop && a !== null && mem.operatorStoppedAt === null) {
     const died = Number.isFinite(finishedAt) ? finishedAt : now;
     if (!mem.deaths.includes(died)) mem = { ...mem, deaths: [...mem.deaths, died] };
@@ -207,6 +215,9 @@ function decideOne(d: DesiredContainer, a: ContainerFacts | null, prev: Containe
   }
 
   const downFor = now - (mem.downSince ?? now);
+  if (a !== null && mem.operatorStoppedAt === null && downFor < ENGINE_SHUTDOWN_WAIT_MS && engineShutdownStop(a, finishedAt, opts)) {
+    return { container: d, verdict: { kind: 'engine-stopping', actual: a, retryInMs: ENGINE_SHUTDOWN_WAIT_MS - downFor }, memory: mem, event };
+  }
   if (a !== null && dockerRestartsAfterExit(a) && downFor < opts.dockerGraceMs) {
     return { container: d, verdict: { kind: 'docker-restarting', actual: a, retryInMs: opts.dockerGraceMs - downFor }, memory: mem, event };
   }
@@ -230,6 +241,28 @@ export const BLOCKED_RETRIES = 8;
 export function healRetryDelay(failures: number, blockedBy: StartBlocker | null, opts: Pick<DecideOptions, 'backoffInitialMs' | 'backoffMaxMs'>): number {
   if (blockedBy !== null && failures <= BLOCKED_RETRIES) return blockedRetryDelay(failures);
   return doublingDelay(failures, { initialMs: opts.backoffInitialMs, maxMs: opts.backoffMaxMs });
+}
+
+/**
+ * How long a container stopped by the daemon's own shutdown is left alone while the engine still
+ * answers. The event stream ends within a second or two of the last container's stop at a graceful
+ * shutdown; should the daemon stay up after all, upkeep heals it after this.
+ */
+export const ENGINE_SHUTDOWN_WAIT_MS = 15_000;
+
+/**
+ * Stopped by the daemon at its own graceful shutdown: the daemon sent it a signal (a `kill` event
+ * upkeep saw while connected) but did not flag a manual stop, which every `docker stop`/`docker kill`
+ * does while the daemon is not shutting down (moby daemon/kill.go; docs/restart-semantics.md). A
+ * start sent now races the shutdown: it fails, and on a daemon whose containerd stops with it, a
+ * start cut off half-way leaves the container's shim directory behind, and every later start of
+ * that container fails with "file exists" until the exec root is cleaned (seen on the private engine).
+ * Only with readable flags: where they are unreadable the event stands in for the flag (isOperatorStop).
+ */
+export function engineShutdownStop(a: ContainerFacts, finishedAt: number, opts: Pick<DecideOptions, 'connectedSince' | 'stopEventsSeen'>): boolean {
+  if (a.manuallyStopped !== false || opts.connectedSince === null) return false;
+  if (!Number.isFinite(finishedAt) || finishedAt < opts.connectedSince) return false;
+  return opts.stopEventsSeen.has(a.name);
 }
 
 function isOperatorStop(a: ContainerFacts, finishedAt: number, opts: DecideOptions): boolean {

@@ -17,7 +17,7 @@ import type { CreateConfig, DesiredContainer, ForgottenEntry, HostIdentity, Inte
 import { diffDesired, type DiffEntry } from './diff.js';
 import { matchActual } from './match.js';
 import { assertSameHost, composeUpCommand, planRecovery, type ComposeUpCommand, type RecoveryAction, type RecoveryPlan, type WaitFor } from './plan.js';
-import { blockedRetryDelay, describeBlocker, startBlocker, whoStarts, type StartBlocker } from './start-conditions.js';
+import { blockedRetryDelay, describeBlocker, describeCleared, startBlocker, whoStarts, type StartBlocker } from './start-conditions.js';
 
 /** What POST /containers/create needs, plus the networks to connect before the start. */
 /** A failure that retrying cannot fix (a refused command line, say): the action fails at once. */
@@ -68,6 +68,8 @@ export type RecoveryProgress =
   | { type: 'waiting'; container: string; dependency: string; until: WaitFor['until'] }
   | { type: 'attempt'; container: string; action: RecoveryAction['action']; attempt: number }
   | { type: 'retry'; container: string; attempt: number; delayMs: number; error: string }
+  /** A blocked start's wait ended early: the watch saw the blocker clear (not the fallback bound). */
+  | { type: 'unblocked'; container: string; cleared: string; waitedMs: number; ofMs: number }
   | { type: 'ready'; container: string; seconds: number }
   | { type: 'done'; outcome: ActionOutcome };
 
@@ -490,7 +492,10 @@ class Run {
           const t = this.effects.now();
           const cleared = watching ? this.effects.blockerCleared!(blocker, ms, this.opts.signal) : this.effects.sleep(ms, this.opts.signal);
           await cleared.catch(() => undefined);
-          woken = watching && this.effects.now() - t < ms;
+          const waited = this.effects.now() - t;
+          woken = watching && waited < ms;
+          if (woken && !this.opts.signal?.aborted)
+            this.opts.emit({ type: 'unblocked', container: action.container, cleared: describeCleared(blocker), waitedMs: waited, ofMs: ms });
           continue;
         }
       }

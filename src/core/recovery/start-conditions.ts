@@ -74,6 +74,11 @@ export function describeBlocker(b: StartBlocker): string {
   return b.kind === 'mount-source' ? `its bind-mount source ${b.path} to appear` : `port ${b.port} to be free`;
 }
 
+/** What a watch reports when the blocker cleared: "its bind-mount source /srv/data appeared". */
+export function describeCleared(b: StartBlocker): string {
+  return b.kind === 'mount-source' ? `its bind-mount source ${b.path} appeared` : `port ${b.port} is free`;
+}
+
 /**
  * While a start waits on a blocker: the retry after the `n`-th blocked failure in a row comes when
  * the watch reports the condition cleared, or after this long at the latest (250 ms doubling to

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decide, FRESH, type ContainerMemory, type DecideOptions } from '../../../src/core/agent/decide.js';
+import { decide, ENGINE_SHUTDOWN_WAIT_MS, FRESH, type ContainerMemory, type DecideOptions } from '../../../src/core/agent/decide.js';
 import type { ContainerFacts } from '../../../src/core/model.js';
 import { actualOf, desiredOf } from '../recovery/fixtures.js';
 
@@ -82,6 +82,37 @@ describe('decide: intent', () => {
     const r = one(null);
     assert.equal(r.verdict.kind, 'heal');
     assert.match(r.verdict.kind === 'heal' ? r.verdict.reason : '', /removed/);
+  });
+});
+
+describe("decide: the daemon's own shutdown", () => {
+  // A graceful daemon shutdown sends every container its stop signal (a `kill` event) but does not
+  // flag a manual stop; `docker stop`/`docker kill` flag it. Starting it now would race the shutdown.
+  const shutdown = { stopEventsSeen: new Set(['web', 'api']) };
+
+  it('waits for the engine to go instead of starting a container the shutdown stopped, and counts no death', () => {
+    const r = one(down({ manuallyStopped: false }), FRESH, shutdown);
+    assert.equal(r.verdict.kind, 'engine-stopping');
+    assert.equal(r.verdict.kind === 'engine-stopping' ? r.verdict.retryInMs : 0, ENGINE_SHUTDOWN_WAIT_MS);
+    assert.match(r.event?.message ?? '', /stopped by the Docker daemon's own shutdown \(exited 137/);
+    assert.deepEqual(r.memory.deaths, []);
+  });
+
+  it('waits for a restart: always container too, instead of leaving it to a policy Docker will not act on while stopping', () => {
+    assert.equal(one(down({ manuallyStopped: false }, api), FRESH, shutdown, api).verdict.kind, 'engine-stopping');
+  });
+
+  it('heals it after all when the engine stays up past the wait', () => {
+    const first = one(down({ manuallyStopped: false }), FRESH, shutdown);
+    const later = one(down({ manuallyStopped: false }), first.memory, { ...shutdown, now: T0 + ENGINE_SHUTDOWN_WAIT_MS });
+    assert.equal(later.verdict.kind, 'heal');
+  });
+
+  it('is not a shutdown without the kill event, with the flag set, with unreadable flags, or for a stop before the stream connected', () => {
+    assert.equal(one(down({ manuallyStopped: false })).verdict.kind, 'heal', 'died by itself');
+    assert.equal(one(down({ manuallyStopped: true }), FRESH, shutdown).verdict.kind, 'operator-stopped');
+    assert.equal(one(down({ manuallyStopped: null }), FRESH, shutdown).verdict.kind, 'operator-stopped', 'the event stands in for the flag');
+    assert.equal(one(down({ manuallyStopped: false, finishedAt: iso(T0 - 90_000) }), FRESH, shutdown).verdict.kind, 'heal');
   });
 });
 
