@@ -156,7 +156,9 @@ describe('AgentHttpServer', () => {
       assert.equal(r.headers.connection, 'keep-alive');
       assert.equal(Object.values(agent.freeSockets).flat().length, 1, 'the client keeps an idle connection open');
       const ms = await stop();
-      assert.ok(ms < 1_000, `run() took ${ms.toFixed(0)} ms to return`);
+      // Without closing idle connections it would wait for the client's keep-alive (60 s) or the
+      // server's idle timeout (5 s): well apart from a prompt return even on a loaded machine.
+      assert.ok(ms < 4_000, `run() took ${ms.toFixed(0)} ms to return`);
       await assert.rejects(get(port, '/metrics'), /ECONNREFUSED/);
     } finally {
       agent.destroy();
@@ -169,7 +171,8 @@ describe('AgentHttpServer', () => {
     pending.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 50));
     const ms = await stop();
-    assert.ok(ms >= 150 && ms < 1_500, `run() took ${ms.toFixed(0)} ms to return`);
+    // Without the cut it would never return (the handler never answers).
+    assert.ok(ms >= 150 && ms < 10_000, `run() took ${ms.toFixed(0)} ms to return`);
     await assert.rejects(pending, /socket hang up|ECONNRESET/);
   });
 
