@@ -279,11 +279,14 @@ export class Controller {
     this.write(step.timeline);
     for (const e of step.timeline) if (e.kind === 'gave-up' && e.subject) metrics.heal(e.subject, 'gave_up');
     this.healFailed = false;
+    // Alerts first (a `down` alert is queued before the heal's start, which can take seconds);
+    // those whose message needs what an action fetches (a crash loop's log lines) after them.
+    this.evaluate(step.alerts.filter((c) => c.afterActions !== true));
     await this.apply(step.actions, signal);
     // After the actions: at boot the recovery pass comes first (the timeline is ordered by time, and
     // what is reconstructed is read from `state`, the engine as it was before the pass).
     await this.reconstructOnce(state);
-    this.evaluate(step.alerts);
+    this.evaluate(step.alerts.filter((c) => c.afterActions === true));
     this.saveMemory();
     if (step.status !== null) {
       this.status = { ...this.status, snapshotId: desired?.snapshotId ?? null, containers: step.status.map(statusRow), error: null };

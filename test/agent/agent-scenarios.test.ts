@@ -42,6 +42,21 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
     });
   });
 
+  it("the down alert leaves before the heal's start returns (a slow start does not hold it back)", async () => {
+    await withHost(async (a) => {
+      const release = a.docker.holdStarts('web');
+      try {
+        a.docker.die('web');
+        await a.until('the start was sent', () => a.docker.startAttempts.some((s) => s.name === 'web'));
+        await a.until('the firing alert sent while the start hangs', () => sent(a, 'web').includes('firing web is down'), 60_000);
+        assert.equal(a.docker.isRunning('web'), false, 'the start has not returned yet');
+      } finally {
+        release();
+      }
+      await a.until('web healed and resolved', () => a.docker.isRunning('web') && sent(a, 'web').includes('resolved web is running again'));
+    });
+  });
+
   it("the agent's first snapshot carries compose depends_on read from the project's file (compose v1 writes no label)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'upkeep-first-snap-'));
     writeFileSync(

@@ -60,6 +60,7 @@ export class FakeDocker implements DockerEngine {
   /** Every API start call, with its (virtual) time. */
   readonly startAttempts: Array<{ name: string; at: number }> = [];
   private readonly failingStarts = new Map<string, number>();
+  private readonly heldStarts = new Map<string, Promise<void>>();
   // tcp: nothing reads config.v2.json files from this machine (the flags come from flagsReader()).
   readonly endpoint = { kind: 'tcp', baseUrl: 'http://fake-docker:2375', display: 'tcp://fake-docker:2375' } as unknown as DockerEndpoint;
   private boxes = new Map<string, Box>();
@@ -338,6 +339,8 @@ export class FakeDocker implements DockerEngine {
     if (!b) throw Object.assign(new Error(`No such container: ${id}`), { status: 404 });
     if (b.running) return 'already-running';
     this.startAttempts.push({ name: b.name, at: this.clock.now() });
+    const held = this.heldStarts.get(b.name);
+    if (held !== undefined) await held;
     const failing = this.failingStarts.get(b.name) ?? 0;
     if (failing > 0) {
       this.failingStarts.set(b.name, failing - 1);
@@ -345,6 +348,16 @@ export class FakeDocker implements DockerEngine {
     }
     this.startBox(b, 'api');
     return 'started';
+  }
+
+  /** API starts of `name` do not return until the returned function is called (a slow start). */
+  holdStarts(name: string): () => void {
+    let release = (): void => undefined;
+    this.heldStarts.set(name, new Promise<void>((r) => (release = r)));
+    return () => {
+      this.heldStarts.delete(name);
+      release();
+    };
   }
 
   /** API starts of `name` fail the next `n` times (a bind-mount source that is not there yet). */

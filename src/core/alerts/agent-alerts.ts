@@ -32,6 +32,12 @@ export interface AlertCondition {
   rule: AlertRule;
   active: boolean;
   content: (kind: AlertKind, firingSince: number | null, ctx: AlertContext) => AlertContent;
+  /**
+   * Evaluated after the step's actions ran, because its message uses what they fetched (a crash
+   * loop's last log lines). Every other alert is evaluated before them: a `down` alert leaves
+   * before the heal's start, not after it.
+   */
+  afterActions?: true;
 }
 
 /** The Docker engine does not answer. */
@@ -97,6 +103,7 @@ export function crashLoopAlert(name: string, gaveUp: { reason: string } | null, 
     key: `crashloop:${name}`,
     rule: { forMs: 0, repeatMs },
     active: gaveUp !== null,
+    afterActions: true,
     content: (kind, _since, ctx) => {
       if (kind === 'resolved')
         return {
