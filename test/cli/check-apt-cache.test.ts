@@ -14,6 +14,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { upkeep } from '../helpers/cli.js';
 import { stubEngine } from '../helpers/stub-engine.js';
+import { hostLock } from '../helpers/host-lock.js';
+
+// Host-wide state (dpkg, apt, policy-rc.d): never alongside another such file (test/helpers/host-lock.ts).
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 
 const ROOT = process.getuid?.() === 0;
 const HAVE_APT = (() => {

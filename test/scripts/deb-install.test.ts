@@ -10,9 +10,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { after, test, type TestContext } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { PrivateEngine } from '../engine/private-engine.js';
+import { hostLock } from '../helpers/host-lock.js';
+
+// Host-wide state (dpkg, apt, policy-rc.d): never alongside another such file (test/helpers/host-lock.ts).
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 
 const execFileP = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;

@@ -2,10 +2,15 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { fetchCandidateScripts, readInstalledScripts } from '../../../src/adapters/apt/maintainer-scripts.js';
 import { runCommand } from '../../../src/adapters/apt/run-command.js';
 import { analyseMaintainerScript } from '../../../src/core/preflight/maintainer-scripts.js';
+import { hostLock } from '../../helpers/host-lock.js';
+
+// Host-wide state (dpkg, apt, policy-rc.d): never alongside another such file (test/helpers/host-lock.ts).
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 
 const fixture = (path: string): Promise<string> => readFile(new URL(`../../fixtures/apt/scripts/${path}`, import.meta.url), 'utf8');
 const effects = (kind: 'postinst' | 'prerm', text: string | null): string[] =>

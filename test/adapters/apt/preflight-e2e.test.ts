@@ -13,8 +13,13 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, openSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { BIN, upkeep } from '../../helpers/cli.js';
+import { hostLock } from '../../helpers/host-lock.js';
+
+// Host-wide state (dpkg, apt, policy-rc.d): never alongside another such file (test/helpers/host-lock.ts).
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 
 const ROOT = process.getuid?.() === 0;
 const HAVE_TOOLS = ['dpkg-deb', 'apt-get', 'deb-systemd-invoke'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);

@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { simulateUpgrade } from '../../../src/adapters/apt/simulate-upgrade.js';
 import { parseAptSimulation } from '../../../src/core/preflight/apt-plan.js';
+import { hostLock } from '../../helpers/host-lock.js';
+
+// Host-wide state (dpkg, apt, policy-rc.d): never alongside another such file (test/helpers/host-lock.ts).
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 
 /** apt's own summary line, to check the parser read every package apt counted. */
 function summary(text: string): { upgraded: number; installed: number; removed: number } {
