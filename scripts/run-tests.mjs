@@ -27,6 +27,31 @@ const SLOW = [
   ['test/scripts/build-sea.test.ts', 'builds the single executable: postject rewrites a 120 MiB binary (~7 s), then runs it (~12 s in all)'],
 ];
 
+/**
+ * Started first, longest first (seconds each took in a CI run, UPKEEP_TEST_TIMES): with two or more
+ * files at a time, a long file started last would finish alone while the other lanes sit idle.
+ * The rest follow in path order. A file missing here only costs some idle lane time.
+ */
+const LONG_FIRST = [
+  'test/scripts/deb-install.test.ts',
+  'test/engine/recovery-incident.test.ts',
+  'test/cli/status-check.test.ts',
+  'test/engine/agent.test.ts',
+  'test/agent/agent-random.test.ts',
+  'test/engine/agent-process.test.ts',
+  'test/engine/restart-matrix.test.ts',
+  'test/engine/json-contract.test.ts',
+  'test/engine/one-system.test.ts',
+  'test/adapters/apt/maintainer-scripts.test.ts',
+  'test/adapters/apt/debian-version-oracle.test.ts',
+  'test/cli/check-apt-cache.test.ts',
+  'test/engine/recreate-compose.test.ts',
+  'test/engine/agent-floor.test.ts',
+  'test/adapters/apt/simulate-upgrade.test.ts',
+  'test/adapters/docker/engine-client.test.ts',
+  'test/engine/agent-bundle.test.ts',
+];
+
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   console.error(
@@ -39,6 +64,11 @@ const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const fast = args.includes('--fast');
 const filters = args.filter((a) => a !== '--fast');
+
+function rank(file) {
+  const i = LONG_FIRST.indexOf(file);
+  return i === -1 ? LONG_FIRST.length : i;
+}
 
 function find(dir) {
   const out = [];
@@ -53,7 +83,7 @@ function find(dir) {
 const files = find(join(root, 'test'))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .filter((f) => !fast || !SLOW.some(([prefix]) => f.startsWith(prefix)))
-  .sort();
+  .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
 if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
@@ -62,7 +92,19 @@ console.error(`run-tests: ${files.length} test files on Node ${process.version} 
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${process.env.UPKEEP_TEST_CONCURRENCY ?? 2}`, ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    // UPKEEP_TEST_TIMES=FILE: each file's time, longest first, written to FILE (for LONG_FIRST above).
+    ...(process.env.UPKEEP_TEST_TIMES
+      ? [`--test-reporter=${join(root, 'scripts', 'file-times-reporter.mjs')}`, `--test-reporter-destination=${process.env.UPKEEP_TEST_TIMES}`]
+      : []),
+    `--test-concurrency=${process.env.UPKEEP_TEST_CONCURRENCY ?? 2}`,
+    ...files,
+  ],
   { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
 );
 // node's summary ("ℹ tests N", "ℹ pass N") can be followed by pages of failure details: read it
