@@ -11,15 +11,18 @@
  *        and every 60 s (Uptime Kuma's default), from random phases: the end of the first list
  *        that started after the kill (what they would see if the agent did not heal it first).
  *    And heal latency: t0 -> the agent's `start` event for that container.
+ *    Before the agent starts, the heal floor: every container killed once more the same way, and this
+ *    process starts it by the raw API the moment its `die` event arrives (t0 -> `start` event).
  * 2. Idle: the same agent with the 100 containers running, IDLE_MINUTES (default 10) without any
  *    event; RSS from /proc/PID/status (VmRSS at the end, VmHWM the peak), CPU from /proc/PID/stat.
  *
  * Run: node --import tsx bench/agent-latency.ts   (as root; starts its own private dockerd)
- * Env: KILLS (default 100), IDLE_MINUTES (default 10), UPKEEP_AGENT_NODE_OPTIONS (NODE_OPTIONS for
+ * Env: KILLS (default 100), IDLE_MINUTES (default 10), RAW_FLOOR=0 (skip the raw floor and the 60 s
+ * poller's last pass: a quick look), AGENT_LOG=FILE (keep the agent's JSON log), UPKEEP_AGENT_NODE_OPTIONS (NODE_OPTIONS for
  * the agent: the systemd unit's value, to measure the agent as installed).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -40,7 +43,7 @@ function pct(xs: number[], p: number): number {
 }
 const fmt = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms)} ms` : 'n/a');
 function line(label: string, xs: number[]): string {
-  return `| ${label} | ${fmt(pct(xs, 50))} | ${fmt(pct(xs, 99))} | ${fmt(Math.max(...xs))} | ${xs.length} |`;
+  return `| ${label} | ${fmt(pct(xs, 50))} | ${fmt(pct(xs, 90))} | ${fmt(pct(xs, 99))} | ${fmt(Math.max(...xs))} | ${xs.length} |`;
 }
 
 function procStat(pid: number): { cpuSeconds: number; rssMiB: number; hwmMiB: number } {
@@ -88,23 +91,53 @@ try {
   const config = join(root, 'upkeep.yml');
   writeFileSync(config, `recovery: { grace: 0s }\nalerts:\n  channels:\n    - { type: webhook, url: "${url}", group: false }\n`, { mode: 0o600 });
 
-  const agent = spawn(BIN, ['agent', '--config', config, '--state-dir', join(root, 'state'), '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, DOCKER_HOST: engine.dockerHost, NODE_OPTIONS: process.env.UPKEEP_AGENT_NODE_OPTIONS ?? '' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  agentPid = agent.pid ?? 0;
-  await sleep(5_000); // first snapshot, startup recovery pass
-
-  // The floor and the heal times, from this process's own event stream.
+  // The floor and the heal times, from this process's own event stream. Before the agent runs
+  // (phase "raw"), this process itself starts a container the moment its `die` event arrives: the
+  // heal floor, a raw API start after the event, measured on the same engine in the same run.
   const dieSeen = new Map<string, number>();
   const startSeen = new Map<string, number>();
+  const raw = { on: true, die: new Map<string, number>(), start: new Map<string, number>() };
   void (async () => {
     for await (const ev of client.events({ signal: stopAll.signal, filters: { type: ['container'], event: ['die', 'start'] } })) {
       const name = ev.Actor.Attributes.name ?? '';
+      if (raw.on) {
+        const map = ev.Action === 'die' ? raw.die : raw.start;
+        if (!map.has(name)) map.set(name, Date.now());
+        if (ev.Action === 'die') void client.startContainer(ev.Actor.ID).catch(() => undefined);
+        continue;
+      }
       const map = ev.Action === 'die' ? dieSeen : startSeen;
       if (!map.has(name)) map.set(name, Date.now());
     }
   })();
+  const killOne = async (n: string): Promise<number> => {
+    const pid = (await client.inspectContainer(n)).State.Pid as number;
+    const victim = sleepPid(pid);
+    const at = Date.now();
+    process.kill(victim, 'SIGKILL');
+    return at;
+  };
+  process.stderr.write(`raw floor: killing ${names.length} containers, 1 s apart, each started by this process on its die event...\n`);
+  const rawKilled = new Map<string, number>();
+  await sleep(500);
+  // RAW_FLOOR=0 skips this phase (quick looks at the agent alone).
+  for (const n of process.env.RAW_FLOOR === '0' ? [] : names) {
+    rawKilled.set(n, await killOne(n));
+    await sleep(1_000);
+  }
+  await sleep(2_000);
+  raw.on = false;
+  const rawFrom = (m: Map<string, number>) => names.flatMap((n) => (m.has(n) ? [m.get(n)! - rawKilled.get(n)!] : []));
+  // The start after the die event: from the event's arrival, and from the kill.
+  const rawAfterDie = names.flatMap((n) => (raw.start.has(n) && raw.die.has(n) ? [raw.start.get(n)! - raw.die.get(n)!] : []));
+
+  const agent = spawn(BIN, ['agent', '--config', config, '--state-dir', join(root, 'state'), '--listen', '127.0.0.1:0'], {
+    env: { ...process.env, DOCKER_HOST: engine.dockerHost, NODE_OPTIONS: process.env.UPKEEP_AGENT_NODE_OPTIONS ?? '' },
+    // AGENT_LOG=FILE keeps the agent's JSON log (its stdout), to see where the time goes.
+    stdio: ['ignore', process.env.AGENT_LOG ? openSync(process.env.AGENT_LOG, 'w') : 'ignore', 'inherit'],
+  });
+  agentPid = agent.pid ?? 0;
+  await sleep(5_000); // first snapshot, startup recovery pass
 
   // The pollers: each lists the containers every P seconds from a random phase, for real (so their
   // cost is real). Since the agent heals containers faster than a poller looks, a poller's detection
@@ -133,14 +166,11 @@ try {
 
   process.stderr.write(`killing ${names.length} containers, 1 s apart...\n`);
   for (const n of names) {
-    const pid = (await client.inspectContainer(n)).State.Pid as number;
-    const victim = sleepPid(pid);
-    killedAt.set(n, Date.now());
-    process.kill(victim, 'SIGKILL');
+    killedAt.set(n, await killOne(n));
     await sleep(1_000);
   }
   process.stderr.write('waiting for the 60 s poller to pass once more...\n');
-  await sleep(65_000);
+  await sleep(process.env.RAW_FLOOR === '0' ? 3_000 : 65_000);
 
   const from = (m: Map<string, number>) => names.flatMap((n) => (m.has(n) && Number.isFinite(m.get(n)!) ? [m.get(n)! - killedAt.get(n)!] : []));
   const missed = (m: Map<string, number>) => names.filter((n) => !m.has(n) || !Number.isFinite(m.get(n)!)).length;
@@ -148,6 +178,13 @@ try {
     line('floor: Engine API `die` event', from(dieSeen)),
     line('upkeep agent: webhook alert received', from(alerted)),
     line('upkeep agent: container started again (heal)', from(startSeen)),
+    line('raw floor, no agent: `die` event', rawFrom(raw.die)),
+    line('raw floor, no agent: started by a raw API start on the `die` event', rawFrom(raw.start)),
+    line('raw floor: that start, from the `die` event', rawAfterDie),
+    line(
+      'upkeep agent: heal, from the `die` event',
+      names.flatMap((n) => (startSeen.has(n) && dieSeen.has(n) ? [startSeen.get(n)! - dieSeen.get(n)!] : [])),
+    ),
     line('poller every 5 s (docker-autoheal default)', from(pollerSeen(5))),
     line('poller every 60 s (Uptime Kuma default)', from(pollerSeen(60))),
   ];
@@ -160,8 +197,8 @@ try {
 
   const out = [
     `agent-latency, ${new Date().toISOString()}, ${KILLS} kills, node ${process.version}`,
-    '| measured from the kill | median | p99 | max | n |',
-    '|---|---|---|---|---|',
+    '| measured from the kill | median | p90 | p99 | max | n |',
+    '|---|---|---|---|---|---|',
     ...rows,
     `webhook alerts missing: ${missed(alerted)}; agent started with NODE_OPTIONS="${process.env.UPKEEP_AGENT_NODE_OPTIONS ?? ''}"`,
     `idle ${IDLE_MINUTES} min with ${KILLS} containers: RSS ${idleEnd.rssMiB.toFixed(1)} MiB (peak ${idleEnd.hwmMiB.toFixed(1)} MiB), CPU ${cpuPct.toFixed(2)} % of one core`,

@@ -122,6 +122,7 @@ export interface ControllerStatus {
 export class Controller {
   private memory: AgentMemory;
   private stopEventsSeen = new Set<string>();
+  private eventsOnly = false;
   private requestedRecovery: RecoveryTrigger | null = null;
   /** Last log lines of crash-looping containers, fetched once when upkeep gives up. */
   private lastLogs = new Map<string, string>();
@@ -214,6 +215,8 @@ export class Controller {
     const began = clock.now();
     if (reasons.includes('resync') && this.resyncs++ % FULL_READ_EVERY === 0) this.dirty = 'all';
     if (reasons.includes('startup')) this.dirty = 'all';
+    // Only events since the last read: the read inspects what they name and skips the list.
+    this.eventsOnly = reasons.length > 0 && reasons.every((r) => r.startsWith('event:'));
     let retryInMs: number | null = null;
     for (let round = 0; round <= MAX_REQUEUES && !signal.aborted; round++) {
       const r = await this.once(signal);
@@ -303,7 +306,7 @@ export class Controller {
     const dirty = this.dirty;
     this.dirty = new Set();
     try {
-      const state = await this.reader.read(dirty);
+      const state = await this.reader.read(dirty, { eventsOnly: this.eventsOnly });
       this.lastContainers = state.containers;
       return state;
     } catch (err) {

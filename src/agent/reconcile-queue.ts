@@ -15,9 +15,11 @@ export interface ReconcileQueueOptions {
   /** Periodic resync, ms (default 60 s). */
   resyncMs?: number;
   /**
-   * Wait after the first trigger before running, so that the events of one action (kill, die,
-   * stop arrive within a few ms) make one run (default 10 ms). Longer bursts coalesce anyway:
-   * triggers during a run make one more run. Every ms here is a ms of detection latency.
+   * A trigger after a quiet spell (no run ended in the last `debounceMs`) runs at once: every ms
+   * of waiting there is a ms of detection latency. A trigger soon after a run waits this long
+   * first, so that the rest of a burst (the events of one action, a daemon stopping a hundred
+   * containers) makes one run; triggers during a run coalesce into one more run anyway
+   * (default 10 ms).
    */
   debounceMs?: number;
   backoff?: { initialMs: number; maxMs: number };
@@ -59,6 +61,7 @@ export class ReconcileQueue implements Actor {
     const debounceMs = this.opts.debounceMs ?? 10;
     const backoff = this.opts.backoff ?? { initialMs: 500, maxMs: 30_000 };
     let failures = 0;
+    let lastEnded = -Infinity;
     this.pending.push('startup');
     while (!signal.aborted) {
       if (this.pending.length === 0) {
@@ -66,12 +69,12 @@ export class ReconcileQueue implements Actor {
         const timedOut = await this.wakeup.wait(Math.min(resyncMs, untilRetry), signal);
         if (signal.aborted) break;
         if (timedOut) this.pending.push(this.retryAt !== null && this.clock.now() >= this.retryAt ? 'retry' : 'resync');
-        else await sleepUnlessAborted(debounceMs, signal, this.clock);
+        else if (this.clock.now() - lastEnded < debounceMs) await sleepUnlessAborted(debounceMs, signal, this.clock);
       }
       const reasons = [...new Set(this.pending)];
       this.pending = [];
       try {
-        const again = await this.opts.reconcile(reasons, signal);
+        const again = await this.opts.reconcile(reasons, signal).finally(() => (lastEnded = this.clock.now()));
         this.retryAt = typeof again === 'number' ? this.clock.now() + Math.max(0, again) : null;
         failures = 0;
         this.runs++;

@@ -39,6 +39,37 @@ test('triggers coalesce into few runs; failures are retried; resync runs without
   assert.equal(seen.filter((r) => r.includes('boom')).length, 2, 'the failed run was retried once and then succeeded');
 });
 
+test('a trigger after a quiet spell runs at once; one soon after a run waits the debounce', async () => {
+  const clock = new VirtualClock();
+  const startedAt: Array<{ reasons: string[]; at: number }> = [];
+  const q = new ReconcileQueue({
+    clock,
+    debounceMs: 20,
+    resyncMs: 600_000,
+    reconcile: async (reasons) => {
+      startedAt.push({ reasons, at: clock.now() });
+    },
+  });
+  const ac = new AbortController();
+  const running = q.run(ac.signal);
+  await clock.runUntil('startup run', () => q.runs === 1);
+  await clock.pass(5_000);
+  const t = clock.now();
+  q.trigger('die');
+  await clock.runUntil('the die run', () => q.runs === 2);
+  assert.equal(startedAt[1]!.at - t, 0, 'no debounce after 5 s of quiet');
+  // Right after that run: the next trigger waits, and what else arrives meanwhile joins it.
+  q.trigger('stop');
+  const t2 = clock.now();
+  await clock.pass(5);
+  q.trigger('destroy');
+  await clock.runUntil('the burst run', () => q.runs === 3);
+  assert.equal(startedAt[2]!.at - t2, 20);
+  assert.deepEqual(startedAt[2]!.reasons, ['stop', 'destroy']);
+  ac.abort();
+  await running;
+});
+
 test('a terminal error is reported once and not retried; the next trigger runs again', async () => {
   const clock = new VirtualClock();
   const terminal: unknown[] = [];

@@ -75,4 +75,38 @@ describe('CachedHostReader', () => {
     await reader.read('all');
     assert.deepEqual([reader.lastInspects, calls.info], [1, 2], 'a full read inspects all and asks /info again');
   });
+
+  it('eventsOnly: inspects the ids events named and asks for no list; a removed one disappears; not before a first listed read', async () => {
+    const a = inspectOf({ name: 'a', id: 'a'.repeat(64) });
+    const b = inspectOf({ name: 'b', id: 'b'.repeat(64) });
+    const containers = new Map([
+      [a.Id, a],
+      [b.Id, b],
+    ]);
+    const { engine, calls } = fakeEngine(containers);
+    const reader = new CachedHostReader(engine);
+    await reader.read(new Set([a.Id]), { eventsOnly: true });
+    assert.equal(calls.list, 1, 'the first read lists, whatever the caller says');
+
+    containers.set(a.Id, { ...a, State: { ...a.State, Status: 'exited', Running: false, ExitCode: 137 } });
+    const died = await reader.read(new Set([a.Id, 'a']), { eventsOnly: true });
+    assert.deepEqual([calls.list, reader.lastInspects], [1, 1], 'one inspect (by id; the name is not asked twice), no list');
+    assert.deepEqual(
+      died.containers.map((c) => [c.name, c.state]),
+      [
+        ['a', 'exited'],
+        ['b', 'running'],
+      ],
+    );
+
+    containers.delete(b.Id);
+    const gone = await reader.read(new Set([b.Id]), { eventsOnly: true });
+    assert.deepEqual(
+      gone.containers.map((c) => c.name),
+      ['a'],
+    );
+    // The next read without it lists again, and sees the inspect's state as the list's (no re-inspect).
+    await reader.read(new Set());
+    assert.deepEqual([calls.list, reader.lastInspects], [2, 0]);
+  });
 });
