@@ -1,11 +1,31 @@
 /** The program's entry point: bin/upkeep runs it (dist/cli/entry.js), and the bundles start here. */
 import { isSea } from 'node:sea';
-import { main } from './main.js';
 import { setSelfCommand } from './self.js';
 
 // A single executable is its own program; otherwise Node runs this file (dist/cli/entry.js or the bundle).
 setSelfCommand(isSea() || process.argv[1] === undefined ? [process.execPath] : [process.execPath, process.argv[1]]);
 
-void main(process.argv.slice(2)).then((code) => {
+const argv = process.argv.slice(2);
+
+/**
+ * `upkeep --version` (or -V, with or without --json) alone: answered without loading the command
+ * line parser or any command (main.ts answers the same anywhere else on a command line).
+ */
+function versionOnly(args: readonly string[]): { json: boolean } | null {
+  if (!args.some((a) => a === '--version' || a === '-V')) return null;
+  return args.every((a) => a === '--version' || a === '-V' || a === '--json') ? { json: args.includes('--json') } : null;
+}
+
+const version = versionOnly(argv);
+const run: Promise<number> = version
+  ? Promise.all([import('../adapters/program/build-info.js'), import('./io.js')]).then(([{ buildInfo, versionLine }, { printJson, processIo }]) => {
+      const io = processIo(); // a closed stdout is no crash
+      const info = buildInfo();
+      if (version.json) printJson(io, info);
+      else io.stdout.write(`${versionLine(info)}\n`);
+      return 0;
+    })
+  : import('./main.js').then(({ main }) => main(argv));
+void run.then((code) => {
   process.exitCode = code;
 });

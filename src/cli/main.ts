@@ -3,7 +3,7 @@
  * (0 fine, 1 findings/risk, 2 could not run). This is the only place that decides exit codes for
  * errors; src/cli/entry.ts sets process.exitCode from the result.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { buildInfo, programVersion, versionLine } from '../adapters/program/build-info.js';
 import { EXIT, UpkeepError } from '../core/errors.js';
 import { painter, printJson, processIo, type Io } from './io.js';
@@ -36,6 +36,59 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['config'], load: async () => [(await import('./commands/config.js')).registerConfig] },
 ];
 
+/**
+ * The top-level help's list of commands, so that `upkeep --help` (and `upkeep` alone) answer
+ * without loading every command's module (a few hundred ms). test/cli/help.test.ts checks this
+ * against the commands themselves at several widths: change both together.
+ */
+const LISTING: ReadonlyArray<{ name: string; term: string; description: string; hidden?: true }> = [
+  { name: 'check', term: 'check [options]', description: 'The main job: what would not survive maintenance on this host, with a verdict' },
+  {
+    name: 'status',
+    term: 'status [options]',
+    description: 'List every container and whether it comes back after a daemon restart, a daemon crash and a reboot',
+  },
+  {
+    name: 'audit',
+    term: 'audit [options] [files...]',
+    description: 'Audit restart policies in live containers, compose files and Ansible templates; --fix corrects files safely',
+  },
+  {
+    name: 'preflight',
+    term: 'preflight [options]',
+    description: 'Before apt upgrade: which services restart, whether a reboot is needed, which containers stop and which will not come back',
+  },
+  { name: 'snapshot', term: 'snapshot [options]', description: 'Record the running containers as the desired state (what recover and the agent bring back)' },
+  { name: 'forget', term: 'forget [options] <name...>', description: 'Remove containers from the desired state (they were stopped on purpose)' },
+  { name: 'want', term: 'want [options] <name...>', description: 'Make containers desired again: ones the agent saw you stop on purpose, or ones you forgot' },
+  { name: 'diff', term: 'diff [options]', description: 'Show the desired containers (newest snapshot) that are not running, and what recover would do' },
+  { name: 'recover', term: 'recover [options]', description: 'Bring back every desired container that is not running, in dependency order, with retries' },
+  {
+    name: 'agent',
+    term: 'agent [options]',
+    description: 'Run the agent: watch the engine, heal desired containers, recover after reboots and daemon restarts, alert, serve /metrics',
+  },
+  {
+    name: 'agent-config',
+    term: 'agent-config [options]',
+    description: 'internal: load the agent config and print it as JSON (upkeep agent runs this)',
+    hidden: true,
+  },
+  { name: 'timeline', term: 'timeline [options]', description: 'What happened on this host and what upkeep did, oldest first' },
+  { name: 'maintenance', term: 'maintenance', description: 'Open or close a maintenance window: the agent holds alerts while one is open (and records them)' },
+  {
+    name: 'install',
+    term: 'install [options]',
+    description: 'Install the agent: systemd unit, apt hook, default config, state directory; then take a first snapshot',
+  },
+  {
+    name: 'uninstall',
+    term: 'uninstall [options]',
+    description: 'Remove what upkeep install wrote (edited files are kept); --purge also the config and the state',
+  },
+  { name: 'config', term: 'config', description: "Check the agent's config file, or print the commented default" },
+];
+
 /** The registrations needed for `argv`: the named command's, or all of them. */
 async function registrationsFor(argv: readonly string[]): Promise<Register[]> {
   const first = argv.find((a) => !a.startsWith('-'));
@@ -44,7 +97,16 @@ async function registrationsFor(argv: readonly string[]): Promise<Register[]> {
   return (await Promise.all(wanted.map((c) => c.load()))).flat();
 }
 
-export async function buildProgram(io: Io, setExit: (code: number) => void, argv: readonly string[] = []): Promise<Command> {
+/** No command named in `argv` (only options such as --help): the top-level help is all it can show. */
+function listingOnly(argv: readonly string[]): boolean {
+  return argv.every((a) => a.startsWith('-'));
+}
+
+/**
+ * The program for `argv`: the named command's module only; every command for `help`, an unknown
+ * command (commander's suggestions) or `full`; stand-ins when no command is named (listingOnly).
+ */
+export async function buildProgram(io: Io, setExit: (code: number) => void, argv: readonly string[], opts: { full?: boolean } = {}): Promise<Command> {
   const version = programVersion();
   const program = new Command('upkeep')
     .description(
@@ -63,7 +125,14 @@ export async function buildProgram(io: Io, setExit: (code: number) => void, argv
 The engine is DOCKER_HOST (unix:// or tcp://) or /var/run/docker.sock.
 Every command takes --help and --json. Exit codes: 0 fine, 1 findings or risk, 2 could not run.`,
     );
-  for (const register of await registrationsFor(argv)) register(program, io, setExit, version);
+  if (opts.full !== true && listingOnly(argv)) {
+    // No command named: the program only shows its help (or an error with it). Stand-ins with the
+    // same names, terms and descriptions; no command module is loaded.
+    const terms = new Map(LISTING.map((c) => [c.name, c.term]));
+    const plain = new Help();
+    program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? plain.subcommandTerm(cmd) });
+    for (const c of LISTING) program.command(c.name, c.hidden ? { hidden: true } : {}).description(c.description);
+  } else for (const register of await registrationsFor(opts.full === true ? [] : argv)) register(program, io, setExit, version);
   for (const sub of program.commands) sub.exitOverride().configureOutput(program.configureOutput());
   return program;
 }
@@ -78,6 +147,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {
+    // `upkeep help [command]`: commander ends it like a missing command, but help was asked for.
+    if (err instanceof CommanderError && err.code === 'commander.help' && argv.find((a) => !a.startsWith('-')) === 'help') return EXIT.ok;
     return reportError(io, err);
   }
 }

@@ -3,7 +3,6 @@
  * entry), null when main() runs inside another program (the tests). The agent uses it to load its
  * config in a short-lived child (src/cli/commands/agent.ts).
  */
-import { execFile } from 'node:child_process';
 import type { LoadedConfig } from '../adapters/config/load-config.js';
 let command: readonly string[] | null = null;
 
@@ -24,6 +23,8 @@ export function loadInChild(self: readonly string[], path: string | undefined, e
   const [file = process.execPath, ...pre] = self;
   const args = [...pre, 'agent-config', ...(path === undefined ? [] : ['--config', path])];
   return new Promise((resolve) => {
+    // Loaded when used: every start of the program loads this file (entry.ts), few run a child.
+    const { execFile } = process.getBuiltinModule('node:child_process');
     execFile(file, args, { env, timeout: 60_000, maxBuffer: 8 << 20 }, (err, stdout) => {
       if (err) return resolve(null);
       try {

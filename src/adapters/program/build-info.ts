@@ -5,12 +5,12 @@
  *
  * A bundle carries its build facts in the code: scripts/bundle.mjs replaces `__UPKEEP_BUILD__`
  * (esbuild `define`) with a literal object. In a checkout (tsc output) the name is never defined,
- * and the facts come from the checkout itself: package.json, and `git rev-parse` for the commit
- * (only when asked for, and "unknown" when git cannot say).
+ * and the facts come from the checkout itself: package.json, and the commit from .git's files
+ * (readHeadCommit; `git rev-parse` when they are not as expected; "unknown" when git cannot say).
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { isSea } from 'node:sea';
+import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The facts scripts/bundle.mjs writes into a bundle. */
@@ -59,9 +59,59 @@ export function programForm(): ProgramForm {
   return isSea() ? 'single-executable' : 'bundle';
 }
 
-/** The checkout's commit from git, or "unknown" (no git, not a repository, slow): never throws. */
+/** The checkout's commit, or "unknown" (no git, not a repository, slow): never throws. */
 function checkoutCommit(): string {
+  return readHeadCommit(checkoutRoot())?.slice(0, 7) ?? gitRevParse();
+}
+
+/**
+ * HEAD's commit read from the repository's files, without running git (which costs a process
+ * start, a third of `upkeep --version`): .git as a directory or as a worktree's "gitdir:" file,
+ * HEAD as "ref: refs/heads/x" or a detached hash, the ref as a loose file or in packed-refs (in
+ * the common directory for a worktree). Null when any of it is not as expected (git's newer
+ * reftable format, say): the caller asks git then.
+ */
+export function readHeadCommit(root: string): string | null {
+  const HASH = /^[0-9a-f]{40}(?:[0-9a-f]{24})?$/;
+  const read = (path: string): string | null => {
+    try {
+      return readFileSync(path, 'utf8').trim();
+    } catch {
+      return null;
+    }
+  };
+  let gitDir = join(root, '.git');
+  const pointer = read(gitDir);
+  if (pointer !== null) {
+    const m = /^gitdir: (.+)$/.exec(pointer);
+    if (!m) return null;
+    gitDir = resolve(root, m[1]!);
+  }
+  const head = read(join(gitDir, 'HEAD'));
+  if (head === null) return null;
+  if (HASH.test(head)) return head;
+  const ref = /^ref: (refs\/[^\s]+)$/.exec(head)?.[1];
+  if (ref === undefined) return null;
+  const common = read(join(gitDir, 'commondir'));
+  const dirs = common === null ? [gitDir] : [gitDir, resolve(gitDir, common)];
+  for (const dir of dirs) {
+    const loose = read(join(dir, ref));
+    if (loose !== null) return HASH.test(loose) ? loose : null;
+  }
+  for (const dir of dirs) {
+    const packed = read(join(dir, 'packed-refs'));
+    if (packed === null) continue;
+    for (const line of packed.split('\n')) {
+      const [hash, name] = line.split(' ');
+      if (name === ref && hash !== undefined && HASH.test(hash)) return hash;
+    }
+  }
+  return null;
+}
+
+function gitRevParse(): string {
   try {
+    const { execFileSync } = process.getBuiltinModule('node:child_process');
     return execFileSync('git', ['rev-parse', '--short=7', 'HEAD'], {
       cwd: checkoutRoot(),
       encoding: 'utf8',
@@ -73,7 +123,7 @@ function checkoutCommit(): string {
   }
 }
 
-/** Everything `upkeep --version` says. In a checkout this runs git once. */
+/** Everything `upkeep --version` says. In a checkout this reads .git (git itself only as a fallback). */
 export function buildInfo(): BuildInfo {
   return {
     name: 'upkeep',
