@@ -5,7 +5,9 @@
  * string, the end before letters, letters before everything else) and digits (numerically, of any
  * length: never through Number, so 000000000000000000001 equals 1 and 10^30 is still exact).
  *
- * Proven equal to `dpkg --compare-versions` by test/adapters/apt/debian-version-oracle.test.ts.
+ * Checked against dpkg itself by test/adapters/apt/debian-version-oracle.test.ts: ~10,800 pairs, each
+ * judged by Dpkg::Version (libdpkg-perl), and by `dpkg --compare-versions` where the two oracles are
+ * known to differ, where ours disputes one, and on a sample where both must agree.
  */
 
 /** A version split into its three parts, as dpkg splits it. */
