@@ -90,6 +90,7 @@ describe('upkeep agent: recovery at the floor on a real engine', { concurrency: 
 
   test('a container Docker never starts is started at once after a daemon restart, without the grace wait', async (t) => {
     if (!engine) return t.skip('no engine');
+    const lastEntry = store.timeline({}).at(-1)?.id ?? 0;
     await engine.restart();
     // Well inside recovery.grace (120 s): the agent did not wait it out.
     await until('plain running again', async () => (await state('plain')).Running, 30_000);
@@ -102,6 +103,18 @@ describe('upkeep agent: recovery at the floor on a real engine', { concurrency: 
     );
     const outcomes = (pass.detail as { outcomes?: Array<{ container: string }> }).outcomes ?? [];
     assert.deepEqual(outcomes.map((o) => o.container).sort(), ['mounted', 'plain'], 'keeper left to Docker');
+    // While the daemon shut down, the agent started nothing (a start then races the shutdown and
+    // can leave the container unstartable): no failed heal, and each stop put down to the shutdown.
+    const since = store.timeline({}).filter((e) => e.id > lastEntry);
+    assert.deepEqual(
+      since.filter((e) => e.kind === 'heal-failed').map((e) => e.detail.message),
+      [],
+    );
+    for (const name of ['plain', 'mounted'])
+      assert.ok(
+        since.some((e) => e.kind === 'container-died' && e.subject === name && /stopped by the Docker daemon's own shutdown/.test(e.detail.message)),
+        `${name}: ${since.map((e) => `${e.kind} ${e.subject}: ${e.detail.message}`).join('\n')}`,
+      );
   });
 
   test('a missing bind-mount source: started when the watch sees the path appear, not on the fallback', async (t) => {
