@@ -93,7 +93,7 @@ export function renderRunbookMarkdown(rb: Runbook): string {
     `Host ${code(rb.host.name)}, Docker engine ID ${code(rb.host.id)}. ` +
       (rb.engine.reachable
         ? `The engine answered: Docker ${text(rb.engine.serverVersion)}, live-restore ${rb.engine.liveRestore ? 'on' : 'off'}.`
-        : `**The Docker engine did not answer** (${text(rb.engine.problem)}): everything below is from the snapshot alone.`),
+        : `**The Docker engine did not answer** (${text(rb.engine.problem)}): everything below is from the snapshot alone, with live-restore assumed off.`),
     '',
   );
   for (const n of rb.notices) out.push(`> ${text(n)}`, '');

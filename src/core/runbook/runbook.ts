@@ -168,10 +168,6 @@ export function buildRunbook(input: RunbookInput): Runbook {
   const daemon = input.live?.daemon ?? ASSUMED_DAEMON;
   const matches = input.live === null ? null : matchActual(desired.containers, input.live.containers);
   const notices = [...(input.notices ?? [])];
-  if (input.live === null)
-    notices.push(
-      `the Docker engine did not answer (${input.engineProblem ?? 'unknown reason'}): this runbook is from snapshot #${desired.snapshot.id} alone, with live-restore assumed off`,
-    );
 
   const entry = (d: DesiredContainer): { c: RunbookContainer; live: ContainerFacts | null } => {
     const live = matches?.get(d.name)?.actual ?? null;
