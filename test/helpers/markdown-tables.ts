@@ -47,3 +47,42 @@ export function cells(row: string): string[] {
   }
   return out;
 }
+
+/** What a real Markdown parser (prettier's remark, already a dev dependency) makes of a document. */
+export interface MarkdownStructure {
+  /** Per table, the number of cells of each row (header first). */
+  tables: number[][];
+  /** The text of each fenced code block. */
+  codeBlocks: string[];
+  /** Raw HTML nodes (a runbook has one: its marker comment). */
+  html: string[];
+  headings: string[];
+}
+
+/**
+ * Parses `markdown` with the markdown parser prettier bundles (through its `__debug.parse`, an
+ * internal entry point: if a prettier upgrade removes it, this throws and says so).
+ */
+export async function markdownStructure(markdown: string): Promise<MarkdownStructure> {
+  const prettier = (await import('prettier')) as unknown as { __debug?: { parse?: (text: string, opts: { parser: string }) => Promise<{ ast: MdNode }> } };
+  const parse = prettier.__debug?.parse;
+  if (parse === undefined) throw new Error('prettier.__debug.parse is gone: replace markdownStructure with another parser');
+  const { ast } = await parse(markdown, { parser: 'markdown' });
+  const out: MarkdownStructure = { tables: [], codeBlocks: [], html: [], headings: [] };
+  const textOf = (n: MdNode): string => n.value ?? (n.children ?? []).map(textOf).join('');
+  const walk = (n: MdNode): void => {
+    if (n.type === 'table') out.tables.push((n.children ?? []).map((row) => (row.children ?? []).length));
+    else if (n.type === 'code') out.codeBlocks.push(n.value ?? '');
+    else if (n.type === 'html') out.html.push(n.value ?? '');
+    else if (n.type === 'heading') out.headings.push(textOf(n));
+    for (const c of n.children ?? []) walk(c);
+  };
+  walk(ast);
+  return out;
+}
+
+interface MdNode {
+  type: string;
+  value?: string;
+  children?: MdNode[];
+}

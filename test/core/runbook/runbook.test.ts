@@ -5,7 +5,7 @@ import { desiredStateOf } from '../../../src/core/recovery/desired-state.js';
 import { buildRunbook, type FileRead, type Runbook } from '../../../src/core/runbook/runbook.js';
 import { RUNBOOK_MARKER, renderRunbookMarkdown } from '../../../src/core/runbook/render-markdown.js';
 import { daemon } from '../../helpers/facts.js';
-import { tableProblems } from '../../helpers/markdown-tables.js';
+import { markdownStructure, tableProblems } from '../../helpers/markdown-tables.js';
 import { INCIDENT_FILES, SECRETS, incidentSnapshot } from '../../helpers/runbook-fixture.js';
 import { actualOf, desiredOf } from '../recovery/fixtures.js';
 
@@ -83,8 +83,18 @@ describe('buildRunbook on the incident host', () => {
     assert.deepEqual(rb.engine, { reachable: false, problem: 'no Docker socket at /var/run/docker.sock: is docker running?' });
   });
 
-  it('renders well-formed Markdown that says where it came from', () => {
+  it('renders well-formed Markdown that says where it came from', async () => {
     const md = renderRunbookMarkdown(rb);
+    const parsed = await markdownStructure(md);
+    assert.deepEqual(parsed.html, [RUNBOOK_MARKER]);
+    assert.equal(parsed.tables.length, 7);
+    for (const t of parsed.tables)
+      assert.ok(
+        t.every((n) => n === t[0]),
+        `a table with rows of ${t.join(', ')} cells`,
+      );
+    assert.ok(parsed.codeBlocks.includes('cd /opt/srsilo/tools && docker compose -p srsilo -f docker-compose.yml up -d'));
+    assert.deepEqual(parsed.headings.slice(0, 2), ['Server maintenance: wisepulse', 'Bring it back']);
     assert.equal(md.split('\n')[0], RUNBOOK_MARKER);
     assert.match(
       md,
@@ -111,7 +121,7 @@ describe('buildRunbook with the engine answering', () => {
 });
 
 describe('hostile labels and files', () => {
-  it('reports files it could not use, and writes no command for control characters or a bad project name', () => {
+  it('reports files it could not use, and writes no command for control characters or a bad project name', async () => {
     const d = [
       desiredOf({
         name: 'evil-1',
@@ -149,5 +159,14 @@ describe('hostile labels and files', () => {
     const rest = md.replaceAll('\\<b', '').replaceAll('``h`|<b>``', '');
     assert.ok(!rest.includes('<b'), 'markup from a label is escaped, or inside a code span');
     assert.match(md, /^# Server maintenance: h\\`\|\\<b\\>$/m);
+    const parsed = await markdownStructure(md);
+    assert.deepEqual(parsed.html, [RUNBOOK_MARKER], 'no HTML from a label');
+    assert.deepEqual(parsed.headings[0], 'Server maintenance: h`|<b>');
+    for (const t of parsed.tables)
+      assert.ok(
+        t.every((n) => n === t[0]),
+        `a table with rows of ${t.join(', ')} cells`,
+      );
+    assert.ok(!parsed.codeBlocks.some((c) => c.split('\n').some((l) => l.startsWith('rm -rf'))), 'a label cannot add a line to a code block');
   });
 });
