@@ -25,6 +25,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['agent'], load: async () => [(await import('./commands/agent.js')).registerAgent] },
   { names: ['agent-config'], load: async () => [(await import('./commands/agent-config.js')).registerAgentConfig] },
   { names: ['timeline'], load: async () => [(await import('./commands/timeline.js')).registerTimeline] },
+  { names: ['runbook'], load: async () => [(await import('./commands/runbook.js')).registerRunbook] },
   { names: ['maintenance'], load: async () => [(await import('./commands/maintenance.js')).registerMaintenance] },
   {
     names: ['install', 'uninstall'],
@@ -75,6 +76,11 @@ const LISTING: ReadonlyArray<{ name: string; term: string; description: string; 
     hidden: true,
   },
   { name: 'timeline', term: 'timeline [options]', description: 'What happened on this host and what upkeep did, oldest first' },
+  {
+    name: 'runbook',
+    term: 'runbook [options]',
+    description: "Write this host's maintenance runbook (SERVER_MAINTENANCE.md): how to bring each service back, and its risks",
+  },
   { name: 'maintenance', term: 'maintenance', description: 'Open or close a maintenance window: the agent holds alerts while one is open (and records them)' },
   {
     name: 'install',
