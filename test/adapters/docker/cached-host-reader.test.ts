@@ -40,16 +40,21 @@ function fakeEngine(containers: Map<string, EngineContainerInspect>) {
   return { engine, calls };
 }
 
+/** Containers a and b, running, on a fake engine, and a reader of it. */
+function twoContainers() {
+  const a = inspectOf({ name: 'a', id: 'a'.repeat(64) });
+  const b = inspectOf({ name: 'b', id: 'b'.repeat(64) });
+  const containers = new Map([
+    [a.Id, a],
+    [b.Id, b],
+  ]);
+  const { engine, calls } = fakeEngine(containers);
+  return { a, b, containers, engine, calls, reader: new CachedHostReader(engine) };
+}
+
 describe('CachedHostReader', () => {
   it('inspects everything on the first read, then only new, changed or event-named containers', async () => {
-    const a = inspectOf({ name: 'a', id: 'a'.repeat(64) });
-    const b = inspectOf({ name: 'b', id: 'b'.repeat(64) });
-    const containers = new Map([
-      [a.Id, a],
-      [b.Id, b],
-    ]);
-    const { engine, calls } = fakeEngine(containers);
-    const reader = new CachedHostReader(engine);
+    const { a, b, containers, calls, reader } = twoContainers();
     const first = await reader.read('all');
     assert.deepEqual([first.containers.map((c) => c.name), reader.lastInspects, calls.info], [['a', 'b'], 2, 1]);
 
@@ -77,14 +82,7 @@ describe('CachedHostReader', () => {
   });
 
   it('eventsOnly: inspects the ids events named and asks for no list; a removed one disappears; not before a first listed read', async () => {
-    const a = inspectOf({ name: 'a', id: 'a'.repeat(64) });
-    const b = inspectOf({ name: 'b', id: 'b'.repeat(64) });
-    const containers = new Map([
-      [a.Id, a],
-      [b.Id, b],
-    ]);
-    const { engine, calls } = fakeEngine(containers);
-    const reader = new CachedHostReader(engine);
+    const { a, b, containers, calls, reader } = twoContainers();
     await reader.read(new Set([a.Id]), { eventsOnly: true });
     assert.equal(calls.list, 1, 'the first read lists, whatever the caller says');
 
