@@ -167,7 +167,8 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     engine,
     clock,
     onEvent: (ev) => queue.trigger(controller.onEvent(ev)),
-    onConnection: (state) => queue.trigger(controller.onConnection(state)),
+    // Connected again: a reconcile now, even inside the backoff of runs that failed while it was away.
+    onConnection: (state) => queue.trigger(controller.onConnection(state), { retryNow: state === 'connected' }),
   });
 
   const targets: CheckTarget[] = config.services.flatMap((svc) =>

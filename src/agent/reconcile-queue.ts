@@ -37,6 +37,10 @@ export class ReconcileQueue implements Actor {
   readonly name = 'reconciler';
   private pending: string[] = [];
   private readonly wakeup: Wakeup;
+  /** Ends a failed run's backoff wait early (trigger with retryNow). */
+  private readonly retryWakeup: Wakeup;
+  /** A trigger with retryNow came since the current run began (then a failure is retried at once). */
+  private retryNowRequested = false;
   private readonly clock: Clock;
   /** Completed runs, for tests and metrics. */
   runs = 0;
@@ -48,12 +52,22 @@ export class ReconcileQueue implements Actor {
   constructor(private readonly opts: ReconcileQueueOptions) {
     this.clock = opts.clock ?? systemClock;
     this.wakeup = new Wakeup(this.clock);
+    this.retryWakeup = new Wakeup(this.clock);
   }
 
-  /** Asks for a reconcile; cheap and safe to call from any event handler. */
-  trigger(reason: string): void {
+  /**
+   * Asks for a reconcile; cheap and safe to call from any event handler. A failed run's backoff
+   * is not cut short by triggers (the events of a daemon shutting down would make a busy loop of
+   * failing runs), except with `retryNow`: what made it fail is over (the engine answers again),
+   * and waiting out the backoff (up to its max) would only delay the recovery pass.
+   */
+  trigger(reason: string, opts: { retryNow?: boolean } = {}): void {
     this.pending.push(reason);
     this.wakeup.wake();
+    if (opts.retryNow === true) {
+      this.retryNowRequested = true;
+      this.retryWakeup.wake();
+    }
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -73,6 +87,7 @@ export class ReconcileQueue implements Actor {
       }
       const reasons = [...new Set(this.pending)];
       this.pending = [];
+      this.retryNowRequested = false;
       try {
         const again = await this.opts.reconcile(reasons, signal).finally(() => (lastEnded = this.clock.now()));
         this.retryAt = typeof again === 'number' ? this.clock.now() + Math.max(0, again) : null;
@@ -91,7 +106,7 @@ export class ReconcileQueue implements Actor {
         failures++;
         this.opts.onError?.(err, failures);
         this.pending.push(...reasons);
-        await sleepUnlessAborted(doublingDelay(failures, backoff), signal, this.clock);
+        if (!this.retryNowRequested) await this.retryWakeup.wait(doublingDelay(failures, backoff), signal);
       }
     }
   }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runActors, type Actor } from '../../src/agent/actor.js';
 import { ReconcileQueue } from '../../src/agent/reconcile-queue.js';
-import { VirtualClock } from '../helpers/virtual-clock.js';
+import { T0, VirtualClock } from '../helpers/virtual-clock.js';
 
 const quiet = { info() {}, error() {} };
 
@@ -66,6 +66,60 @@ test('a trigger after a quiet spell runs at once; one soon after a run waits the
   await clock.runUntil('the burst run', () => q.runs === 3);
   assert.equal(startedAt[2]!.at - t2, 20);
   assert.deepEqual(startedAt[2]!.reasons, ['stop', 'destroy']);
+  ac.abort();
+  await running;
+});
+
+test("a failed run's backoff is ended by a retryNow trigger (the engine is back), not by other triggers", async () => {
+  // The agent's backoff (250 ms doubling to 5 s): runs fail while the daemon shuts down (its socket
+  // is gone before its event stream ends). When it answers again, the recovery pass must not wait
+  // out the rest of a 5 s backoff.
+  const clock = new VirtualClock();
+  let engineUp = false;
+  const attempts: Array<{ at: number; ok: boolean; reasons: string[] }> = [];
+  const q = new ReconcileQueue({
+    clock,
+    debounceMs: 10,
+    resyncMs: 60_000,
+    backoff: { initialMs: 5_000, maxMs: 5_000 },
+    reconcile: async (reasons, signal) => {
+      await clock.sleep(30, signal);
+      attempts.push({ at: clock.now() - T0, ok: engineUp, reasons });
+      if (!engineUp) throw new Error('no Docker socket');
+    },
+  });
+  const ac = new AbortController();
+  const running = q.run(ac.signal);
+  await clock.runUntil('the first run failed', () => attempts.length === 1);
+  // An event while down: no early retry (the backoff holds).
+  await clock.pass(1_000);
+  q.trigger('event:die:web');
+  await clock.pass(1_000);
+  assert.equal(attempts.length, 1, `a plain trigger does not end the backoff: ${JSON.stringify(attempts)}`);
+  await clock.runUntil('the backoff retry', () => attempts.length === 2);
+  assert.ok(attempts[1]!.at >= 5_030, `retried after the backoff: ${JSON.stringify(attempts)}`);
+  // Inside the next backoff, the engine comes back.
+  await clock.pass(2_000);
+  engineUp = true;
+  const back = clock.now() - T0;
+  q.trigger('engine-connected', { retryNow: true });
+  await clock.runUntil('the retry after the engine came back', () => attempts.length === 3);
+  assert.equal(attempts[2]!.ok, true);
+  assert.ok(attempts[2]!.at - back <= 100, `ran ${attempts[2]!.at - back} ms after the engine came back, not after the backoff`);
+  assert.ok(attempts[2]!.reasons.includes('engine-connected'));
+
+  // The engine comes back while a run that will fail is in flight: retried at once too.
+  engineUp = false;
+  q.trigger('event:kill:web');
+  await clock.pass(20); // the 10 ms debounce, then the run's 30 ms begin
+  q.trigger('engine-connected', { retryNow: true }); // during the run
+  await clock.runUntil('that run failed', () => attempts.length === 4);
+  assert.equal(attempts[3]!.ok, false);
+  engineUp = true;
+  const failedAt = clock.now() - T0;
+  await clock.runUntil('retried', () => attempts.length === 5);
+  assert.equal(attempts[4]!.ok, true);
+  assert.ok(attempts[4]!.at - failedAt <= 100, `retried ${attempts[4]!.at - failedAt} ms after the failure, not after 5 s`);
   ac.abort();
   await running;
 });
