@@ -21,8 +21,9 @@
  * poller's last pass: a quick look), AGENT_LOG=FILE (keep the agent's JSON log), UPKEEP_AGENT_NODE_OPTIONS (NODE_OPTIONS for
  * the agent: the systemd unit's value, to measure the agent as installed).
  */
+import { procStat, sleepPid } from './proc.js';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -44,23 +45,6 @@ function pct(xs: number[], p: number): number {
 const fmt = (ms: number) => (Number.isFinite(ms) ? `${Math.round(ms)} ms` : 'n/a');
 function line(label: string, xs: number[]): string {
   return `| ${label} | ${fmt(pct(xs, 50))} | ${fmt(pct(xs, 90))} | ${fmt(pct(xs, 99))} | ${fmt(Math.max(...xs))} | ${xs.length} |`;
-}
-
-function procStat(pid: number): { cpuSeconds: number; rssMiB: number; hwmMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { cpuSeconds: ticks / 100, rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
-}
-
-/** The PID of the `sleep` child of the container's PID 1. */
-function sleepPid(containerPid: number): number {
-  const children = readFileSync(`/proc/${containerPid}/task/${containerPid}/children`, 'utf8').trim().split(/\s+/).map(Number);
-  const pid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'sleep');
-  if (pid === undefined) throw new Error(`no sleep under ${containerPid}`);
-  return pid;
 }
 
 const engine = await PrivateEngine.startOrSkip({ skip() {} } as never);

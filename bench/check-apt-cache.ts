@@ -9,7 +9,8 @@
  * Target: warm under 1 s. As root or not; reads this machine's apt.
  * Run: npm run build && node --import tsx bench/check-apt-cache.ts [runs]
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { timedRun } from './proc.js';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,16 +33,8 @@ const env = { ...process.env, DOCKER_HOST: `unix://${socket}`, UPKEEP_STATE_DIR:
 
 /** One `upkeep check --json ...`: its wall time in s and whether apt's simulation was cached. */
 async function run(extra: string[]): Promise<{ s: number; cached: boolean | null; note: string | null }> {
-  const t0 = performance.now();
-  const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const c = spawn(BIN, ['check', '--json', ...extra], { env });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  const s = (performance.now() - t0) / 1000;
+  const out = await timedRun(BIN, ['check', '--json', ...extra], env);
+  const s = out.s;
   if (out.code === 2 || out.code === null) throw new Error(`upkeep check exited ${out.code}: ${out.stderr}`);
   const json = JSON.parse(out.stdout) as { preflight?: { aptSimulation: { cached: boolean; note: string | null } | null } | null };
   return { s, cached: json.preflight?.aptSimulation?.cached ?? null, note: json.preflight?.aptSimulation?.note ?? null };

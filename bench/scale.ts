@@ -43,6 +43,7 @@
  * --max-semi-space-size=1), AGENT_EXTRA_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node
  * flags put in NODE_OPTIONS too; the agent's short-lived config child writes a profile as well), KEEP=1 keeps the temporary directory (agent logs).
  */
+import { procStat, sleepPid, timedRun } from './proc.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -85,23 +86,6 @@ const median = (xs: number[]): number => {
   const m = Math.floor(s.length / 2);
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
-
-function procStat(pid: number): { cpuSeconds: number; rssMiB: number; hwmMiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime, clock ticks of 10 ms
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { cpuSeconds: ticks / 100, rssMiB: kb('VmRSS') / 1024, hwmMiB: kb('VmHWM') / 1024 };
-}
-
-/** The PID of the `sleep` child of the container's PID 1. */
-function sleepPid(containerPid: number): number {
-  const children = readFileSync(`/proc/${containerPid}/task/${containerPid}/children`, 'utf8').trim().split(/\s+/).map(Number);
-  const pid = children.find((c) => readFileSync(`/proc/${c}/comm`, 'utf8').trim() === 'sleep');
-  if (pid === undefined) throw new Error(`no sleep under ${containerPid}`);
-  return pid;
-}
 
 /** Two significant digits, without exponents. */
 const sig2 = (x: number): string => (Math.abs(x) >= 100 ? String(Math.round(x)) : String(Number(x.toPrecision(2))));
@@ -166,16 +150,8 @@ async function newClient(): Promise<void> {
 
 /** One CLI run: wall seconds and the parsed JSON. */
 async function cli(args: string[]): Promise<{ s: number; json: unknown }> {
-  const t0 = performance.now();
-  const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const c = spawn(BIN, args, { env: cliEnv });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-  const s = (performance.now() - t0) / 1000;
+  const out = await timedRun(BIN, args, cliEnv);
+  const s = out.s;
   if (out.code !== 0 && out.code !== 1) throw new Error(`upkeep ${args.join(' ')} exited ${out.code}: ${out.stderr}`);
   return { s, json: args.includes('--json') ? JSON.parse(out.stdout) : null };
 }
