@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { bundle } from './bundle.mjs';
 import { NODE_LICENSE_PATH, nodeLicenseText, renderCopyright } from './deb/copyright.mjs';
@@ -63,7 +63,8 @@ chmodSync(join(stage, 'usr/lib/upkeep/node'), 0o755);
 // The bundle as `npm run bundle` makes it, with the package's executable and man page as the
 // defaults of `upkeep install` (which does nothing where the package is, but may stage --root trees).
 const bundled = await bundle({ outdir: join(root, 'build/deb-bundle'), defaultBin: PACKAGE_BIN, docsUri: PACKAGE_DOCS });
-put('usr/lib/upkeep/upkeep.cjs', readFileSync(bundled.file));
+// Two files: upkeep.cjs answers --version and loads upkeep-main.cjs, its neighbour, for the rest.
+for (const f of bundled.files) put(`usr/lib/upkeep/${basename(f)}`, readFileSync(f));
 rmSync(dirname(bundled.file), { recursive: true, force: true });
 put('usr/bin/upkeep', readFileSync(join(root, 'deploy/debian/upkeep.sh')), 0o755);
 

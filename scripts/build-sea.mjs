@@ -42,7 +42,7 @@ export function registryNode() {
  */
 export async function buildSea({ outdir = join(root, 'build'), node = registryNode(), strip = false, codeCache = false, ...bundleOptions } = {}) {
   const out = resolve(outdir);
-  const bundled = await bundle({ outdir: out, ...bundleOptions });
+  const bundled = await bundle({ outdir: out, ...bundleOptions, split: false });
   const nodeVersion = execFileSync(node, ['--version'], { encoding: 'utf8' }).trim();
   const major = Number(nodeVersion.replace(/^v/, '').split('.')[0]);
   if (!(major >= 24)) throw new Error(`${node} is Node ${nodeVersion}; the single executable needs Node 24 or newer`);

@@ -1,20 +1,23 @@
 #!/usr/bin/env node
-// Bundles the program into one file per entry point with esbuild: src/cli/entry.ts (the CLI, which
-// includes `upkeep agent`) -> build/upkeep.cjs, with every npm dependency inside and Node's
-// built-ins (node:sqlite among them) left to the runtime. The same file runs under Node 24
-// (`node build/upkeep.cjs`) and is what scripts/build-sea.mjs puts into the single executable,
-// which in Node 24 runs only CommonJS: hence CommonJS here too, so the two never differ.
+// Bundles the program with esbuild: src/cli/entry.ts (the CLI, which includes `upkeep agent`) ->
+// build/upkeep.cjs, a small file that answers `--version` and loads build/upkeep-main.cjs
+// (src/cli/main.ts: every command, every npm dependency inside) for anything else; Node's
+// built-ins (node:sqlite among them) are left to the runtime. Run with Node 24: `node
+// build/upkeep.cjs`. With --whole, one file holds everything: what scripts/build-sea.mjs puts into
+// the single executable, which in Node 24 runs only one CommonJS file: hence CommonJS here too,
+// so the two never differ but for the split.
 // The build facts (version, commit, install defaults) are written into the code through esbuild
 // `define` (src/adapters/program/build-info.ts reads them).
-// Usage: node scripts/bundle.mjs [--outdir DIR] [--default-bin PATH] [--docs-uri URI]
+// Usage: node scripts/bundle.mjs [--outdir DIR] [--whole] [--default-bin PATH] [--docs-uri URI]
 //   --outdir       where to write (default build/)
+//   --whole        one file, upkeep.cjs (no upkeep-main.cjs)
 //   --default-bin  the executable `upkeep install` writes into the unit when --bin is not given
 //                  (e.g. /usr/bin/upkeep for a package whose /usr/bin/upkeep runs the bundle);
 //                  without it a bundle's `upkeep install` requires --bin
 //   --docs-uri     the unit's Documentation= (e.g. man:upkeep(1)); without it there is none
 // docs/single-executable.md.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as esbuild from 'esbuild';
@@ -33,24 +36,47 @@ export function sourceCommit(cwd = root) {
 }
 
 /**
- * Builds `<outdir>/upkeep.cjs`; resolves to { file, bytes, facts }. Options: outdir, defaultBin,
- * docsUri (both null when not given), commit (default: sourceCommit()).
+ * The entry's `import('./main.js')` as a require of the second file (split bundles): upkeep.cjs is
+ * then only the entry (src/cli/entry.ts, which answers `--version` itself) and upkeep-main.cjs the
+ * rest, so a `--version` does not parse 1.7 MiB, and Node's compile cache (which the entry enables)
+ * holds the compiled main file.
  */
-export async function bundle({ outdir = join(root, 'build'), defaultBin = null, docsUri = null, commit = sourceCommit() } = {}) {
+const mainApart = {
+  name: 'main-apart',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/main\.js$/ }, (args) =>
+      args.importer.endsWith('/src/cli/entry.ts') ? { path: `./${MAIN_FILE}`, external: true } : undefined,
+    );
+  },
+};
+
+/** The second file of a split bundle, next to upkeep.cjs. */
+export const MAIN_FILE = 'upkeep-main.cjs';
+
+/**
+ * Builds `<outdir>/upkeep.cjs`, and with `split` (the default) `<outdir>/upkeep-main.cjs` beside it,
+ * which upkeep.cjs loads for every command but `--version`; without `split` one file holds it all
+ * (the single executable runs only one file). Resolves to { file, files, bytes, facts }: `file`
+ * the one to run, `files` every file written, `bytes` their total. Options: outdir, split,
+ * defaultBin, docsUri (both null when not given), commit (default: sourceCommit()).
+ */
+export async function bundle({ outdir = join(root, 'build'), split = true, defaultBin = null, docsUri = null, commit = sourceCommit() } = {}) {
   const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const facts = { version, commit, defaultBin, docsUri };
   const file = join(resolve(outdir), 'upkeep.cjs');
+  const mainFile = join(resolve(outdir), MAIN_FILE);
   mkdirSync(resolve(outdir), { recursive: true });
-  const result = await esbuild.build({
+  rmSync(mainFile, { force: true }); // a split build's second file must not outlive a later whole one
+  const common = {
     absWorkingDir: root,
-    entryPoints: ['src/cli/entry.ts'],
-    outfile: file,
     bundle: true,
     platform: 'node',
     target: 'node24',
     format: 'cjs',
     // Node's built-ins stay require()s; everything from node_modules goes in.
     packages: 'bundle',
+    // The external main file is loaded with require(), not import(): no ES module loader for it.
+    supported: { 'dynamic-import': false },
     define: {
       __UPKEEP_BUILD__: JSON.stringify(facts),
       // CommonJS has no import.meta: the bundle's own file URL (the executable's, in a SEA).
@@ -64,19 +90,25 @@ export async function bundle({ outdir = join(root, 'build'), defaultBin = null, 
     legalComments: 'eof',
     metafile: true,
     logLevel: 'warning',
-  });
-  if (result.warnings.length > 0) throw new Error(`bundle: ${result.warnings.length} warning(s), see above`);
-  return { file, bytes: result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes, facts };
+  };
+  const builds = [esbuild.build({ ...common, entryPoints: ['src/cli/entry.ts'], outfile: file, plugins: split ? [mainApart] : [] })];
+  if (split) builds.push(esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: mainFile }));
+  const results = await Promise.all(builds);
+  const warnings = results.reduce((n, r) => n + r.warnings.length, 0);
+  if (warnings > 0) throw new Error(`bundle: ${warnings} warning(s), see above`);
+  const bytes = results.reduce((n, r) => n + Object.values(r.metafile.outputs).reduce((m, o) => m + o.bytes, 0), 0);
+  return { file, files: split ? [file, mainFile] : [file], bytes, facts };
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
   const { values } = parseArgs({
-    options: { outdir: { type: 'string' }, 'default-bin': { type: 'string' }, 'docs-uri': { type: 'string' } },
+    options: { outdir: { type: 'string' }, whole: { type: 'boolean', default: false }, 'default-bin': { type: 'string' }, 'docs-uri': { type: 'string' } },
   });
   const out = await bundle({
     ...(values.outdir !== undefined && { outdir: values.outdir }),
+    split: !values.whole,
     defaultBin: values['default-bin'] ?? null,
     docsUri: values['docs-uri'] ?? null,
   });
-  console.log(`bundle: ${out.file} (${(out.bytes / 1024).toFixed(0)} KiB, upkeep ${out.facts.version}, commit ${out.facts.commit})`);
+  console.log(`bundle: ${out.files.join(' + ')} (${(out.bytes / 1024).toFixed(0)} KiB, upkeep ${out.facts.version}, commit ${out.facts.commit})`);
 }

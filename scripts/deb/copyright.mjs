@@ -81,8 +81,8 @@ export function renderCopyright(o) {
     [
       'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/',
       'Upstream-Name: upkeep',
-      'Comment: The package holds the upkeep program bundled into one file',
-      ' (usr/lib/upkeep/upkeep.cjs), which includes the npm packages listed below',
+      'Comment: The package holds the upkeep program bundled into two files',
+      ' (usr/lib/upkeep/upkeep.cjs and upkeep-main.cjs), which include the npm packages listed below',
       ' (Files: node_modules/...), and the Node.js runtime it runs on (usr/lib/upkeep/node).',
     ].join('\n'),
     ['Files: *', 'Copyright: upkeep contributors', 'License: Expat'].join('\n'),
@@ -106,7 +106,7 @@ export function renderCopyright(o) {
     const para = [
       `Files: ${key}/*`,
       `Copyright: ${copyrightLines(text, pkg).join('\n ')}`,
-      `Comment: npm package ${pkg.name} ${pkg.version}, bundled into usr/lib/upkeep/upkeep.cjs`,
+      `Comment: npm package ${pkg.name} ${pkg.version}, bundled into usr/lib/upkeep/upkeep-main.cjs`,
     ];
     if (COMMON[spdx]) {
       para.push(`License: ${name}`);

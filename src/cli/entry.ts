@@ -1,9 +1,14 @@
-/** The program's entry point: bin/upkeep runs it (dist/cli/entry.js), and the bundles start here. */
+/**
+ * The program's entry point: bin/upkeep runs it (dist/cli/entry.js), and the bundles start here.
+ * It stays small: `--version` is answered from here, and everything else is in main.ts, loaded
+ * after Node's compile cache is on (in the Debian package's bundle main.ts is a file of its own,
+ * upkeep-main.cjs, so `--version` never parses it: scripts/bundle.mjs).
+ */
 import { isSea } from 'node:sea';
-import { setSelfCommand } from './self.js';
+import { enableProgramCompileCache } from '../adapters/program/compile-cache.js';
 
 // A single executable is its own program; otherwise Node runs this file (dist/cli/entry.js or the bundle).
-setSelfCommand(isSea() || process.argv[1] === undefined ? [process.execPath] : [process.execPath, process.argv[1]]);
+const self = isSea() || process.argv[1] === undefined ? [process.execPath] : [process.execPath, process.argv[1]];
 
 const argv = process.argv.slice(2);
 
@@ -25,7 +30,16 @@ const run: Promise<number> = version
       else io.stdout.write(`${versionLine(info)}\n`);
       return 0;
     })
-  : import('./main.js').then(({ main }) => main(argv));
+  : runMain();
+
+/** Everything but `--version`: main.ts, with the compile cache on before it loads. */
+async function runMain(): Promise<number> {
+  // A single executable carries its code inside (with V8's code cache when built so): nothing to cache.
+  if (!isSea()) enableProgramCompileCache();
+  const { main, setSelfCommand } = await import('./main.js');
+  setSelfCommand(self);
+  return main(argv);
+}
 void run.then((code) => {
   process.exitCode = code;
 });

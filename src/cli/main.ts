@@ -8,6 +8,9 @@ import { buildInfo, programVersion, versionLine } from '../adapters/program/buil
 import { EXIT, UpkeepError } from '../core/errors.js';
 import { painter, printJson, processIo, type Io } from './io.js';
 
+// entry.ts sets it here: in the Debian package's bundle, main.ts and entry.ts are separate files.
+export { setSelfCommand } from './self.js';
+
 type Register = (program: Command, io: Io, setExit: (code: number) => void, version: string) => void;
 
 /**

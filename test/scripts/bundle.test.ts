@@ -4,8 +4,8 @@
  * was built with (--default-bin, --docs-uri) are what `upkeep install` writes, or --bin is required.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -14,12 +14,13 @@ import { builtProgramTests, ROOT, runProgram } from '../helpers/built-program.js
 const dir = mkdtempSync(join(tmpdir(), 'upkeep-bundle-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Runs scripts/bundle.mjs into `outdir` with `args`; returns the bundle copied alone into `alone`. */
+/** Runs scripts/bundle.mjs into `outdir` with `args`; returns the bundle's files copied alone into `alone`. */
 function bundleInto(outdir: string, alone: string, args: string[] = []): string {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--outdir', outdir, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  assert.deepEqual(readdirSync(outdir), ['upkeep.cjs'], 'one file per entry point, nothing beside it');
+  const files = args.includes('--whole') ? ['upkeep.cjs'] : ['upkeep-main.cjs', 'upkeep.cjs'];
+  assert.deepEqual(readdirSync(outdir).sort(), files, 'the entry (and its main file), nothing beside them');
   mkdirSync(alone, { recursive: true });
-  copyFileSync(join(outdir, 'upkeep.cjs'), join(alone, 'upkeep.cjs'));
+  for (const f of files) copyFileSync(join(outdir, f), join(alone, f));
   return join(alone, 'upkeep.cjs');
 }
 
@@ -36,6 +37,61 @@ describe('the bundle (node build/upkeep.cjs)', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /this upkeep is a bundle run by node, not an executable: pass --bin/);
     assert.deepEqual(readdirSync(root), []);
+  });
+});
+
+describe('the split bundle and the compile cache', () => {
+  let file = '';
+  before(() => {
+    file = bundleInto(join(dir, 'out-cache'), join(dir, 'alone-cache'));
+  });
+  const run = (args: string[], env: NodeJS.ProcessEnv) =>
+    new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, [file, ...args], { cwd: dir, env }, (err, _out, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }));
+    });
+
+  it('--version answers from upkeep.cjs alone: upkeep-main.cjs is not loaded', async () => {
+    const alone = join(dir, 'entry-only');
+    mkdirSync(alone);
+    copyFileSync(file, join(alone, 'upkeep.cjs'));
+    const out = execFileSync(process.execPath, [join(alone, 'upkeep.cjs'), '--version'], { encoding: 'utf8' });
+    assert.match(out, /^upkeep \S+ \(commit .*, bundle\)\n$/);
+    assert.throws(() => execFileSync(process.execPath, [join(alone, 'upkeep.cjs'), 'status', '--help'], { stdio: 'pipe' }), /upkeep-main\.cjs/);
+  });
+
+  it("a command fills the user's cache directory (0700), and the next start uses it", async () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    const env = { PATH: process.env['PATH'], HOME: home };
+    assert.equal((await run(['config', 'show-default'], env)).code, 0);
+    const cache = join(home, '.cache', 'upkeep', 'compile-cache');
+    assert.equal(statSync(cache).mode & 0o777, 0o700);
+    const entries = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    assert.ok(entries.length > 0, 'the compiled main file is kept');
+    const before = entries.map((e) => statSync(join(e.parentPath, e.name)).mtimeMs);
+    assert.equal((await run(['config', 'show-default'], env)).code, 0);
+    const again = readdirSync(cache, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
+    assert.deepEqual(
+      again.map((e) => statSync(join(e.parentPath, e.name)).mtimeMs),
+      before,
+      'a start that found its code in the cache does not write it again',
+    );
+  });
+
+  it('a cache directory that others can write is not used (and the program still runs)', async () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    const cache = join(home, '.cache', 'upkeep', 'compile-cache');
+    mkdirSync(cache, { recursive: true });
+    chmodSync(cache, 0o777);
+    const r = await run(['config', 'show-default'], { PATH: process.env['PATH'], HOME: home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(cache), []);
+  });
+
+  it('NODE_DISABLE_COMPILE_CACHE: nothing written', async () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    const r = await run(['config', 'show-default'], { PATH: process.env['PATH'], HOME: home, NODE_DISABLE_COMPILE_CACHE: '1' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(home), []);
   });
 });
 
