@@ -6,16 +6,23 @@
 // `upkeep install` (dist/core/install/package.js, built by `npm run build`); the man page and the
 // bash completion from the packaged program's --help texts. Nothing is fetched. The layout and the
 // maintainer scripts' behaviour: docs/install.md, "The Debian package".
+// Usage: node scripts/build-deb.mjs [--fast]
+//   --fast  compress with gzip -1 instead of xz -6: 2 s instead of about 65 s on 2 cores, 45 MB
+//           instead of 28 MB, the same files inside (what the install test builds; dpkg-deb does
+//           the compressing and apt the reverse, so the package's behaviour does not depend on it)
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { basename, dirname, join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { bundle } from './bundle.mjs';
 import { NODE_LICENSE_PATH, nodeLicenseText, renderCopyright } from './deb/copyright.mjs';
 import { readHelpTree, renderBashCompletion, renderManPage } from './deb/help-docs.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
+const { values: options } = parseArgs({ options: { fast: { type: 'boolean', default: false } } });
+const COMPRESSION = options.fast ? ['-Zgzip', '-z1'] : ['-Zxz'];
 const MAINTAINER = process.env.UPKEEP_DEB_MAINTAINER ?? 'upkeep developers <dev@upkeep.invalid>';
 
 function fail(message) {
@@ -127,7 +134,7 @@ Description: keeps a Docker host's services running through upgrades and reboots
 for (const script of ['preinst', 'postinst', 'prerm', 'postrm']) put(`DEBIAN/${script}`, readFileSync(join(root, 'deploy/debian', script)), 0o755);
 
 const out = join(root, 'build', `upkeep_${version}_${arch}.deb`);
-execFileSync('dpkg-deb', ['--build', '--root-owner-group', '-Zxz', stage, out], {
+execFileSync('dpkg-deb', ['--build', '--root-owner-group', ...COMPRESSION, stage, out], {
   stdio: ['ignore', 'ignore', 'inherit'],
   env: { ...process.env, SOURCE_DATE_EPOCH: String(epoch) },
 });
