@@ -216,6 +216,18 @@ export function buildReport(input: ReportInput): Report {
   } else if (open) followed = now;
   const w = walk(sorted, desired, followed, from);
 
+  // Before the window: the snapshot it is judged against and the preflight that predicted it.
+  const before: string[] = [];
+  if (input.desired !== null && Date.parse(input.desired.takenAt) < from)
+    before.push(
+      `${clock(input.desired.takenAt)} took snapshot ${input.desired.snapshotId} of the desired state (before the ${input.scope.kind === 'maintenance' ? 'window' : 'period'})`,
+    );
+  if (input.preflight !== null && Date.parse(input.preflight.at) < from)
+    before.push(
+      `${clock(input.preflight.at)} preflight: ${str(fields(input.preflight.detail).verdict) ?? 'unknown'} verdict (before the ${input.scope.kind === 'maintenance' ? 'window' : 'period'})`,
+    );
+  w.upkeepDid.unshift(...before);
+
   const outages = w.outages.sort((a, b) => a.downAt.localeCompare(b.downAt) || a.container.localeCompare(b.container));
   const counted = outages.filter((o) => o.desired && o.cause !== 'operator-stop');
   const stillDown = counted.filter((o) => o.backAt === null && o.by === null);
@@ -342,6 +354,7 @@ function walk(entries: readonly ReportEntry[], desired: ReadonlyMap<string, Desi
   for (const e of entries) {
     const at = Date.parse(e.at);
     if (at > until) break;
+    if (at < from) continue;
     if (!KNOWN.has(e.kind)) {
       w.unknownKinds.add(e.kind);
       continue;
