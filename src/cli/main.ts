@@ -29,6 +29,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['agent-config'], load: async () => [(await import('./commands/agent-config.js')).registerAgentConfig] },
   { names: ['timeline'], load: async () => [(await import('./commands/timeline.js')).registerTimeline] },
   { names: ['runbook'], load: async () => [(await import('./commands/runbook.js')).registerRunbook] },
+  { names: ['report'], load: async () => [(await import('./commands/report.js')).registerReport] },
   { names: ['maintenance'], load: async () => [(await import('./commands/maintenance.js')).registerMaintenance] },
   {
     names: ['install', 'uninstall'],
@@ -83,6 +84,11 @@ const LISTING: ReadonlyArray<{ name: string; term: string; description: string; 
     name: 'runbook',
     term: 'runbook [options]',
     description: "Write this host's maintenance runbook (SERVER_MAINTENANCE.md): how to bring each service back, and its risks",
+  },
+  {
+    name: 'report',
+    term: 'report [options] [maintenance-id]',
+    description: 'Write the report of a maintenance window or an incident: timeline, outages, root cause, what upkeep did, what needs a human',
   },
   { name: 'maintenance', term: 'maintenance', description: 'Open or close a maintenance window: the agent holds alerts while one is open (and records them)' },
   {

@@ -24,4 +24,8 @@ export interface MaintenanceRepository {
   activeMaintenance(now: string): MaintenanceWindow[];
   /** Windows ended (stopped) after `since` (ISO), oldest first. */
   maintenanceEndedSince(since: string): MaintenanceWindow[];
+  /** One window by id (open, ended or expired), or null. */
+  getMaintenance(id: number): MaintenanceWindow | null;
+  /** The newest windows by start, newest first (at most `limit`, default 10). */
+  recentMaintenance(limit?: number): MaintenanceWindow[];
 }

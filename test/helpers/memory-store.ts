@@ -158,6 +158,17 @@ export class MemoryStore {
     return this.windows.filter((w) => w.endedAt !== null && w.endedAt > since).map((w) => ({ ...w }));
   }
 
+  getMaintenance(id: number): MaintenanceWindow | null {
+    const w = this.windows.find((x) => x.id === id);
+    return w === undefined ? null : { ...w };
+  }
+  recentMaintenance(limit = 10): MaintenanceWindow[] {
+    return [...this.windows]
+      .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id - a.id)
+      .slice(0, limit)
+      .map((w) => ({ ...w }));
+  }
+
   getAgentState<T>(key: string, parse: (value: unknown) => T | null): T | null {
     const v = this.state.get(key);
     return v === undefined ? null : parse(JSON.parse(v) as unknown);

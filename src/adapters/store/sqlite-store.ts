@@ -629,6 +629,19 @@ class SqliteStore implements Store {
     );
   }
 
+  getMaintenance(id: number): MaintenanceWindow | null {
+    return this.guard('reading maintenance windows', () => {
+      const r = this.db.prepare('SELECT * FROM maintenance WHERE id = ?').get(id) as MaintenanceRow | undefined;
+      return r === undefined ? null : toMaintenance(r);
+    });
+  }
+
+  recentMaintenance(limit = 10): MaintenanceWindow[] {
+    return this.guard('reading maintenance windows', () =>
+      (this.db.prepare('SELECT * FROM maintenance ORDER BY started_at DESC, id DESC LIMIT ?').all(limit) as MaintenanceRow[]).map(toMaintenance),
+    );
+  }
+
   getAgentState<T>(key: string, parse: (value: unknown) => T | null): T | null {
     const raw = this.guard('reading the agent state', () => {
       const r = this.db.prepare('SELECT value FROM agent_state WHERE key = ?').get(key) as { value: string } | undefined;

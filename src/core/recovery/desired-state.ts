@@ -494,3 +494,32 @@ export function desiredContainerProblem(value: unknown): string | null {
   }
   return null;
 }
+
+/**
+ * The facts of desired container `d` as if it were running now (the live container's when it
+ * exists, else built from the snapshot), so that the restart semantics can say what an event does
+ * to it: the runbook's "comes back after" and the report's root cause.
+ */
+export function runningFactsOf(d: DesiredContainer, live: ContainerFacts | null): ContainerFacts {
+  const base: ContainerFacts = live ?? {
+    id: d.id,
+    name: d.name,
+    image: d.image,
+    imageId: d.imageId,
+    state: 'running',
+    exitCode: null,
+    restartPolicy: d.restartPolicy,
+    restartCount: 0,
+    manuallyStopped: false,
+    startedBefore: true,
+    stopSignal: d.createConfig.StopSignal ?? null,
+    startedAt: null,
+    finishedAt: null,
+    health: null,
+    compose: null,
+    labels: d.createConfig.Labels ?? {},
+    autoRemove: d.createConfig.HostConfig.AutoRemove === true,
+  };
+  if (base.state === 'running') return base;
+  return { ...base, state: 'running', exitCode: null, manuallyStopped: false, restartCount: 0 };
+}

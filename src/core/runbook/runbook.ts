@@ -13,7 +13,7 @@ import { formatRestartPolicy } from '../container-facts.js';
 import type { ContainerFacts, DaemonFacts, LifecycleEvent, Prediction } from '../model.js';
 import { willComeBack } from '../restart-semantics.js';
 import { projectNameProblem } from '../recovery/compose-command.js';
-import type { DesiredContainer, DesiredState, HostIdentity } from '../recovery/desired-state.js';
+import { runningFactsOf, type DesiredContainer, type DesiredState, type HostIdentity } from '../recovery/desired-state.js';
 import { matchActual } from '../recovery/match.js';
 import { envFileNames, composeVariables, type VariableUse } from './compose-variables.js';
 import { hasControlCharacters, shQuote } from './shell-quote.js';
@@ -171,7 +171,7 @@ export function buildRunbook(input: RunbookInput): Runbook {
 
   const entry = (d: DesiredContainer): { c: RunbookContainer; live: ContainerFacts | null } => {
     const live = matches?.get(d.name)?.actual ?? null;
-    const facts = hypotheticalRunning(d, live);
+    const facts = runningFactsOf(d, live);
     return {
       live,
       c: {
@@ -249,30 +249,6 @@ export function buildRunbook(input: RunbookInput): Runbook {
  * runbook answers "once it runs, does it survive?"). The live container's policy and stop signal
  * when it exists (they may have been changed since the snapshot), else the snapshot's.
  */
-function hypotheticalRunning(d: DesiredContainer, live: ContainerFacts | null): ContainerFacts {
-  const base: ContainerFacts = live ?? {
-    id: d.id,
-    name: d.name,
-    image: d.image,
-    imageId: d.imageId,
-    state: 'running',
-    exitCode: null,
-    restartPolicy: d.restartPolicy,
-    restartCount: 0,
-    manuallyStopped: false,
-    startedBefore: true,
-    stopSignal: d.createConfig.StopSignal ?? null,
-    startedAt: null,
-    finishedAt: null,
-    health: null,
-    compose: null,
-    labels: d.createConfig.Labels ?? {},
-    autoRemove: d.createConfig.HostConfig.AutoRemove === true,
-  };
-  if (base.state === 'running') return base;
-  return { ...base, state: 'running', exitCode: null, manuallyStopped: false, restartCount: 0 };
-}
-
 function commandOrProblem(words: string[]): { command: string | null; commandProblem: string | null } {
   const bad = words.find(hasControlCharacters);
   if (bad !== undefined) return { command: null, commandProblem: `${JSON.stringify(bad)} holds control characters: no command written for it` };

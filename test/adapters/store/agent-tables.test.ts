@@ -100,6 +100,27 @@ describe('store: maintenance windows', () => {
     assert.deepEqual(s.maintenanceEndedSince('2026-11-28T10:20:00.000Z'), []);
     s.close();
   });
+
+  it('reads one window by id and the newest ones first (for upkeep report)', () => {
+    let now = new Date('2026-11-28T10:00:00.000Z');
+    const s = fresh(() => now);
+    const a = s.startMaintenance({ source: 'apt', endsAt: '2026-11-28T11:00:00.000Z', reason: 'kernel' });
+    s.stopMaintenance({ source: 'apt' });
+    now = new Date('2026-11-28T12:00:00.000Z');
+    const b = s.startMaintenance({ source: 'manual', endsAt: '2026-11-28T13:00:00.000Z' });
+    assert.deepEqual(s.getMaintenance(a.id), { ...a, endedAt: '2026-11-28T10:00:00.000Z' });
+    assert.equal(s.getMaintenance(b.id)?.endedAt, null);
+    assert.equal(s.getMaintenance(999), null);
+    assert.deepEqual(
+      s.recentMaintenance().map((w) => w.id),
+      [b.id, a.id],
+    );
+    assert.deepEqual(
+      s.recentMaintenance(1).map((w) => w.id),
+      [b.id],
+    );
+    s.close();
+  });
 });
 
 describe('store: agent state', () => {
