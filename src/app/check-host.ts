@@ -1,8 +1,8 @@
 /**
  * `upkeep check`, the main job, as one use case: the status of every container (with the desired
  * state), the audit of the live containers and the compose files they come from, and, unless
- * skipped, the pending apt upgrade's one-line assessment. The engine is read once: status and
- * the audit's live part come from the same state.
+ * skipped, the pending apt upgrade's one-line assessment. The engine is read once: status, the
+ * audit's live part and the apt part's containers come from the same state.
  */
 import { hasRisk, statusVerdict, type StatusReport } from '../core/status-report.js';
 import type { HostState } from '../ports/host.js';
@@ -28,9 +28,16 @@ export interface CheckResult {
   verdict: string;
 }
 
-export async function checkHost(deps: CheckDeps, state: HostState): Promise<CheckResult> {
-  const status = hostStatus(state, deps.desired.store, deps.desired.problem);
-  const audit = await auditHostState(deps.audit, state);
-  const preflight = deps.upgrade === null ? null : await assessUpgradeSummary(await deps.upgrade());
+/**
+ * `state` is the engine's state being read: the apt part starts first and needs it only at its end
+ * (its deps' readHost), so apt's and dpkg's files are read while the engine answers.
+ */
+export async function checkHost(deps: CheckDeps, state: Promise<HostState>): Promise<CheckResult> {
+  const preflightRun = deps.upgrade === null ? Promise.resolve(null) : deps.upgrade().then((d) => assessUpgradeSummary(d));
+  preflightRun.catch(() => undefined); // awaited below; not an unhandled rejection if the engine's read fails first
+  const host = await state;
+  const status = hostStatus(host, deps.desired.store, deps.desired.problem);
+  const audit = await auditHostState(deps.audit, host);
+  const preflight = await preflightRun;
   return { status, audit, preflight, risk: hasRisk(status.summary) || audit.summary.errors > 0, verdict: statusVerdict(status.summary) };
 }

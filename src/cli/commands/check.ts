@@ -26,8 +26,6 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
     .option('--no-apt-cache', "run apt's simulation now even if the cached one's inputs are unchanged (docs/preflight.md)")
     .addHelpText('after', '\nExit codes: 0 everything comes back, 1 something would not (or cannot be predicted, or the audit found errors), 2 could not run.')
     .action(async (opts: { json?: boolean; stateDir?: string; preflight?: boolean; aptCache?: boolean }) => {
-      // The engine is read once: the status and the audit's live part are made from the same state.
-      const state = await withEngine(io, (engine) => readHostState(engine));
       const stateDir = opts.stateDir ? { stateDir: opts.stateDir } : {};
       const {
         status: report,
@@ -35,27 +33,37 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
         preflight,
         risk,
         verdict,
-      } = await withOptionalStore(io, opts, (store, problem) =>
-        checkHost(
-          {
-            desired: { store, problem },
-            audit: auditDeps({ env: io.env, ...stateDir }),
-            upgrade:
-              opts.preflight === false
-                ? null
-                : () =>
-                    localAssessDeps({
-                      env: io.env,
-                      isRoot: process.getuid?.() === 0,
-                      home: homedir(),
-                      ...stateDir,
-                      aptCache: opts.aptCache !== false,
-                      readHost: async () => ({ daemon: state.daemon, containers: state.containers, host: state.host }),
-                    }),
-          },
-          state,
-        ),
-      );
+      } = await withEngine(io, async (engine) => {
+        // An engine that does not answer ends the command here (exit 2), before apt is started.
+        await engine.apiVersion();
+        // The engine is read once: the status, the audit's live part and the preflight's containers
+        // are made from the same state, read while the apt part reads its files (app/check-host.ts).
+        const state = readHostState(engine);
+        return withOptionalStore(io, opts, (store, problem) =>
+          checkHost(
+            {
+              desired: { store, problem },
+              audit: auditDeps({ env: io.env, ...stateDir }),
+              upgrade:
+                opts.preflight === false
+                  ? null
+                  : () =>
+                      localAssessDeps({
+                        env: io.env,
+                        isRoot: process.getuid?.() === 0,
+                        home: homedir(),
+                        ...stateDir,
+                        aptCache: opts.aptCache !== false,
+                        readHost: async () => {
+                          const s = await state;
+                          return { daemon: s.daemon, containers: s.containers, host: s.host };
+                        },
+                      }),
+            },
+            state,
+          ),
+        );
+      });
       const auditLine =
         audit.summary.errors + audit.summary.warnings === 0
           ? `Audit: no findings in the live containers and ${audit.summary.files} compose file(s) they come from.`
