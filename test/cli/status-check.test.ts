@@ -1,6 +1,9 @@
 /** `upkeep status` and `upkeep check` through the real executable, against a private engine. */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { BIN, upkeep } from '../helpers/cli.js';
@@ -63,12 +66,17 @@ describe('status and check on a private engine', { timeout: 300_000 } /* apt-get
 
   test('check gives the verdict and exit code 1 on risk', async (t) => {
     if (!engine) return t.skip('no engine');
-    const r = await upkeep(['check'], env);
+    // A state directory of its own: the second run takes apt's simulation from the first's cache
+    // (one `apt-get -s` of this machine's lists instead of two; the cache has its own tests).
+    const dir = mkdtempSync(join(tmpdir(), 'upk-check-state-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const stateDir = ['--state-dir', dir];
+    const r = await upkeep(['check', ...stateDir], env);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /1 of 3 running containers would not come back after a reboot; 2 not after a daemon crash or power loss\./);
     assert.match(r.stdout, /^Preflight: (\d+ package\(s\) to upgrade|not assessed)/m);
     assert.match(r.stdout, /^Audit: 2 error\(s\), 0 warning\(s\) in the live containers and 0 compose file\(s\)\.$/m);
-    const j = await upkeep(['check', '--json'], env);
+    const j = await upkeep(['check', '--json', ...stateDir], env);
     assert.equal(j.code, 1);
     const parsed = JSON.parse(j.stdout) as { risk: boolean; verdict: string; status: { containers: unknown[] }; audit: { summary: { errors: number } } };
     assert.equal(parsed.audit.summary.errors, 2);
