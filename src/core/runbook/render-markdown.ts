@@ -159,12 +159,7 @@ export function renderRunbookMarkdown(rb: Runbook): string {
     out.push(
       table(
         ['container', 'after', 'outcome', 'why'],
-        rb.risks.map((r) => [
-          code(r.container),
-          r.event === 'reboot' ? 'reboot' : 'daemon restart',
-          r.outcome === 'not-back' ? 'NOT BACK' : 'UNKNOWN',
-          text(r.reason),
-        ]),
+        riskRows(rb.risks).map((r) => [code(r.container), r.after.join(', '), r.outcome === 'not-back' ? 'NOT BACK' : 'UNKNOWN', text(r.reason)]),
       ),
       '',
     );
@@ -192,4 +187,16 @@ export function renderRunbookMarkdown(rb: Runbook): string {
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trimEnd()}\n`;
+}
+
+/** One row per container and verdict: "daemon restart, reboot" when both end the same way for the same reason. */
+function riskRows(risks: Runbook['risks']): Array<{ container: string; after: string[]; outcome: string; reason: string }> {
+  const rows: Array<{ container: string; after: string[]; outcome: string; reason: string }> = [];
+  for (const r of risks) {
+    const after = r.event === 'reboot' ? 'reboot' : 'daemon restart';
+    const same = rows.find((x) => x.container === r.container && x.outcome === r.outcome && x.reason === r.reason);
+    if (same) same.after.push(after);
+    else rows.push({ container: r.container, after: [after], outcome: r.outcome, reason: r.reason });
+  }
+  return rows;
 }

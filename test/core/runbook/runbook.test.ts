@@ -83,6 +83,16 @@ describe('buildRunbook on the incident host', () => {
     assert.deepEqual(rb.engine, { reachable: false, problem: 'no Docker socket at /var/run/docker.sock: is docker running?' });
   });
 
+  it('one risk row per container when a daemon restart and a reboot end the same way for the same reason', () => {
+    const rows = renderRunbookMarkdown(rb)
+      .split('\n')
+      .filter((l) => /^\| `v-pipe-scout-/.test(l));
+    assert.deepEqual(
+      rows.map((l) => l.split(' | ').slice(0, 2)),
+      ['redis', 'streamlit', 'worker'].map((s) => [`| \`v-pipe-scout-${s}-1\``, 'daemon restart, reboot']),
+    );
+  });
+
   it('renders well-formed Markdown that says where it came from', async () => {
     const md = renderRunbookMarkdown(rb);
     const parsed = await markdownStructure(md);
