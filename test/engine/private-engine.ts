@@ -174,14 +174,7 @@ export class PrivateEngine {
    */
   static async startOrSkip(t: TestContext, extraArgs: string[] = [], options: EngineOptions = {}): Promise<PrivateEngine | null> {
     const generation = options.engine ?? defaultEngineGeneration();
-    const tools = await ensureGenerationTools(generation);
-    if (!tools.ok) {
-      const message = `PRIVATE DOCKER ENGINE (${generation}) NOT AVAILABLE, engine test skipped: ${tools.reason}`;
-      if (process.env.UPKEEP_REQUIRE_ENGINE === '1') throw new Error(`${message} (UPKEEP_REQUIRE_ENGINE=1)`);
-      process.stderr.write(`\n!!! ${message}\n\n`);
-      t.skip(message);
-      return null;
-    }
+    if (!(await PrivateEngine.availableOrSkip(t, [generation]))) return null;
     const engine = new PrivateEngine(mkdtempSync(join(tmpdir(), 'upk-')), extraArgs, generation);
     try {
       await engine.start();
@@ -202,6 +195,24 @@ export class PrivateEngine {
     const tools = await ensureGenerationTools(generation);
     if (!tools.ok) throw new Error(`engine ${generation} not available: ${tools.reason}`);
     this.currentGeneration = generation;
+  }
+
+  /**
+   * True when every generation in `generations` can start; otherwise skips the test loudly (false),
+   * or throws under UPKEEP_REQUIRE_ENGINE=1. For a test that needs a second generation later
+   * (an upgrade in place): ask for both before starting the first.
+   */
+  static async availableOrSkip(t: TestContext, generations: readonly EngineGeneration[]): Promise<boolean> {
+    for (const generation of generations) {
+      const tools = await ensureGenerationTools(generation);
+      if (tools.ok) continue;
+      const message = `PRIVATE DOCKER ENGINE (${generation}) NOT AVAILABLE, engine test skipped: ${tools.reason}`;
+      if (process.env.UPKEEP_REQUIRE_ENGINE === '1') throw new Error(`${message} (UPKEEP_REQUIRE_ENGINE=1)`);
+      process.stderr.write(`\n!!! ${message}\n\n`);
+      t.skip(message);
+      return false;
+    }
+    return true;
   }
 
   /** Starts dockerd (again) and waits until it answers /_ping; then reads its version. */
