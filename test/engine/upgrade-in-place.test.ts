@@ -113,7 +113,7 @@ describe('upgrade in place: bookworm 20.10 + containerd 1.6 -> Docker 28 + conta
     // Found here: the engine ID changes across this upgrade (20.10 derives it from the trust key,
     // /etc/docker/key.json; 28 keeps a UUID in <data-root>/engine-id), so the snapshot taken
     // before looks foreign and recover refuses it, saying what to do. This asserts today's
-    // behaviour (docs/restart-semantics.md, "Upgrade in place"); change it when upkeep learns to
+    // behaviour (docs/restart-semantics.md, "Engine generations"); change it when upkeep learns to
     // recognise this ID change as the same host.
     const refused = await upkeep(['recover', '--yes', '--json', '--running-for', '1s', '--state-dir', stateDir], { DOCKER_HOST: engine.dockerHost });
     assert.equal(refused.code, 2, `recover with the pre-upgrade snapshot: exit ${refused.code}\n${refused.stdout}\n${refused.stderr}`);
