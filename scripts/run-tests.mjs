@@ -40,6 +40,7 @@ const LONG_FIRST = [
   'test/agent/agent-random.test.ts',
   'test/engine/agent-process.test.ts',
   'test/engine/restart-matrix.test.ts',
+  'test/engine/restart-matrix-docker28.test.ts',
   'test/engine/json-contract.test.ts',
   'test/engine/one-system.test.ts',
   'test/adapters/apt/maintainer-scripts.test.ts',

@@ -12,11 +12,20 @@
  * When dockerd or busybox are missing, it installs docker.io and busybox-static as root; otherwise
  * the test is skipped with a loud message, and with UPKEEP_REQUIRE_ENGINE=1 (set by .ci/run) the
  * test fails instead.
+ *
+ * Two engine generations (`{ engine: ... }`, default UPKEEP_TEST_ENGINE, else 'bookworm'):
+ * - 'bookworm': Debian bookworm's docker.io 20.10 (API 1.41) with containerd 1.6, installed as above.
+ * - 'docker28': Debian sid's docker.io 28.5.2 (API 1.51) with containerd 2.1, unpacked by
+ *   `scripts/engine-28.sh` into a cache directory (never installed); its usr/bin and usr/sbin go
+ *   first on dockerd's PATH, so dockerd finds that containerd and shim, and bookworm's runc and
+ *   docker-init further along. Not fetched here: when it is missing the test is skipped (or fails
+ *   under UPKEEP_REQUIRE_ENGINE=1) with the command to run.
+ * `engine.server` holds what the running daemon reports (version, API version, containerd).
  */
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync, copyFileSync, closeSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { TestContext } from 'node:test';
@@ -28,6 +37,66 @@ export const TEST_IMAGE = 'upkeep-test/busybox:latest';
 const TOOLS = { dockerd: '/usr/sbin/dockerd', busybox: '/bin/busybox' } as const;
 
 let availability: Promise<{ ok: true } | { ok: false; reason: string }> | undefined;
+
+/** Which engine a private engine runs: see the file comment. */
+export type EngineGeneration = 'bookworm' | 'docker28';
+export const ENGINE_GENERATIONS: readonly EngineGeneration[] = ['bookworm', 'docker28'];
+
+/** The Docker 28 version scripts/engine-28.sh unpacks (its directory is named after it). */
+export const DOCKER28_VERSION = '28.5.2';
+
+/** The generation asked for by UPKEEP_TEST_ENGINE (default 'bookworm'). */
+export function defaultEngineGeneration(): EngineGeneration {
+  const asked = process.env.UPKEEP_TEST_ENGINE;
+  if (asked === undefined || asked === '') return 'bookworm';
+  if (asked === 'bookworm' || asked === 'docker28') return asked;
+  throw new Error(`UPKEEP_TEST_ENGINE=${asked}: expected one of ${ENGINE_GENERATIONS.join(', ')}`);
+}
+
+/**
+ * Where scripts/engine-28.sh unpacks Docker 28 (the directory holding `root/usr/sbin/dockerd`):
+ * UPKEEP_ENGINE28_DIR, else UPKEEP_ENGINE_CACHE/docker-VERSION, else ~/.cache/upkeep/engines/docker-VERSION
+ * (XDG_CACHE_HOME respected), as the script computes it.
+ */
+export function docker28Dir(): string {
+  if (process.env.UPKEEP_ENGINE28_DIR) return process.env.UPKEEP_ENGINE28_DIR;
+  const parent = process.env.UPKEEP_ENGINE_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'upkeep', 'engines');
+  return join(parent, `docker-${DOCKER28_VERSION}`);
+}
+
+/** The dockerd binary and the PATH it runs with, per generation. */
+function engineBinaries(generation: EngineGeneration): { dockerd: string; path: string } {
+  const hostPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';
+  // runc (and docker-init) are found on PATH: /usr/sbin and /usr/bin must be on it whatever the caller's PATH.
+  const basePath = `${hostPath}:/usr/sbin:/usr/bin:/sbin:/bin`;
+  if (generation === 'bookworm') return { dockerd: TOOLS.dockerd, path: basePath };
+  const root = join(docker28Dir(), 'root');
+  return { dockerd: join(root, 'usr', 'sbin', 'dockerd'), path: `${join(root, 'usr', 'bin')}:${join(root, 'usr', 'sbin')}:${basePath}` };
+}
+
+/** Makes sure the tools for `generation` are there (bookworm's are the base of both). */
+export async function ensureGenerationTools(generation: EngineGeneration): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const base = await ensureEngineTools();
+  if (!base.ok || generation === 'bookworm') return base;
+  const dir = docker28Dir();
+  const complete =
+    existsSync(join(dir, '.complete')) && existsSync(join(dir, 'root', 'usr', 'sbin', 'dockerd')) && existsSync(join(dir, 'root', 'usr', 'bin', 'containerd'));
+  return complete ? base : { ok: false, reason: `Docker ${DOCKER28_VERSION} + containerd 2 not unpacked in ${dir}: run scripts/engine-28.sh` };
+}
+
+/** What the running daemon reports (GET /version). */
+export interface EngineServerInfo {
+  generation: EngineGeneration;
+  version: string;
+  apiVersion: string;
+  minApiVersion: string;
+  containerd: string;
+}
+
+export interface EngineOptions {
+  /** The engine generation (default: UPKEEP_TEST_ENGINE, else 'bookworm'). */
+  engine?: EngineGeneration;
+}
 
 /** Makes sure dockerd, the docker CLI and busybox-static are there (installing them as root). */
 export function ensureEngineTools(): Promise<{ ok: true } | { ok: false; reason: string }> {
@@ -76,29 +145,37 @@ export class PrivateEngine {
   private proc: ChildProcess | null = null;
   private exitPromise: Promise<void> | null = null;
   private extraArgs: string[];
+  private currentGeneration: EngineGeneration;
+  private serverInfo: EngineServerInfo | null = null;
 
-  private constructor(dir: string, extraArgs: string[]) {
+  private constructor(dir: string, extraArgs: string[], generation: EngineGeneration) {
     this.dir = dir;
     this.socketPath = join(dir, 'docker.sock');
     this.dockerHost = `unix://${this.socketPath}`;
     this.dataRoot = join(dir, 'data');
     this.extraArgs = extraArgs;
+    this.currentGeneration = generation;
+  }
+
+  /** The generation the next start() runs (and the running daemon, if started). */
+  get generation(): EngineGeneration {
+    return this.currentGeneration;
+  }
+
+  /** What the daemon reported at its last start: version, API version, containerd. */
+  get server(): EngineServerInfo {
+    if (!this.serverInfo) throw new Error('private engine not started yet');
+    return this.serverInfo;
   }
 
   /**
    * Starts a private engine with the test image imported, or skips the test (see the file comment).
-   * `extraArgs` go to dockerd (e.g. ['--live-restore']).
+   * `extraArgs` go to dockerd (e.g. ['--live-restore']); `options.engine` picks the generation.
    */
-  static async startOrSkip(t: TestContext, extraArgs: string[] = []): Promise<PrivateEngine | null> {
-    const tools = await ensureEngineTools();
-    if (!tools.ok) {
-      const message = `PRIVATE DOCKER ENGINE NOT AVAILABLE, engine test skipped: ${tools.reason}`;
-      if (process.env.UPKEEP_REQUIRE_ENGINE === '1') throw new Error(`${message} (UPKEEP_REQUIRE_ENGINE=1)`);
-      process.stderr.write(`\n!!! ${message}\n\n`);
-      t.skip(message);
-      return null;
-    }
-    const engine = new PrivateEngine(mkdtempSync(join(tmpdir(), 'upk-')), extraArgs);
+  static async startOrSkip(t: TestContext, extraArgs: string[] = [], options: EngineOptions = {}): Promise<PrivateEngine | null> {
+    const generation = options.engine ?? defaultEngineGeneration();
+    if (!(await PrivateEngine.availableOrSkip(t, [generation]))) return null;
+    const engine = new PrivateEngine(mkdtempSync(join(tmpdir(), 'upk-')), extraArgs, generation);
     try {
       await engine.start();
       await engine.importTestImage();
@@ -109,7 +186,36 @@ export class PrivateEngine {
     return engine;
   }
 
-  /** Starts dockerd (again) and waits until it answers /_ping. */
+  /**
+   * Switches the engine generation for the next start(), on the same data-root and exec-root: an
+   * upgrade (or downgrade) in place. The daemon must be stopped first.
+   */
+  async useGeneration(generation: EngineGeneration): Promise<void> {
+    if (this.proc) throw new Error('stop the private engine before switching its generation');
+    const tools = await ensureGenerationTools(generation);
+    if (!tools.ok) throw new Error(`engine ${generation} not available: ${tools.reason}`);
+    this.currentGeneration = generation;
+  }
+
+  /**
+   * True when every generation in `generations` can start; otherwise skips the test loudly (false),
+   * or throws under UPKEEP_REQUIRE_ENGINE=1. For a test that needs a second generation later
+   * (an upgrade in place): ask for both before starting the first.
+   */
+  static async availableOrSkip(t: TestContext, generations: readonly EngineGeneration[]): Promise<boolean> {
+    for (const generation of generations) {
+      const tools = await ensureGenerationTools(generation);
+      if (tools.ok) continue;
+      const message = `PRIVATE DOCKER ENGINE (${generation}) NOT AVAILABLE, engine test skipped: ${tools.reason}`;
+      if (process.env.UPKEEP_REQUIRE_ENGINE === '1') throw new Error(`${message} (UPKEEP_REQUIRE_ENGINE=1)`);
+      process.stderr.write(`\n!!! ${message}\n\n`);
+      t.skip(message);
+      return false;
+    }
+    return true;
+  }
+
+  /** Starts dockerd (again) and waits until it answers /_ping; then reads its version. */
   async start(): Promise<void> {
     if (this.proc) throw new Error('private engine already running');
     // After a SIGKILL the old pidfiles stay behind and would stop the next daemon from starting.
@@ -117,8 +223,9 @@ export class PrivateEngine {
       rmSync(stale, { force: true });
     }
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
+    const binaries = engineBinaries(this.currentGeneration);
     const proc = spawn(
-      TOOLS.dockerd,
+      binaries.dockerd,
       [
         '--data-root',
         this.dataRoot,
@@ -134,13 +241,31 @@ export class PrivateEngine {
         '--ip6tables=false',
         ...this.extraArgs,
       ],
-      { stdio: ['ignore', log, log], detached: false },
+      { stdio: ['ignore', log, log], detached: false, env: { ...process.env, PATH: binaries.path } },
     );
     closeSync(log);
     this.proc = proc;
     this.exitPromise = new Promise((resolve) => proc.once('exit', () => resolve()));
     liveEngines.add(this);
     await this.waitReady(30_000);
+    this.serverInfo = await this.readServerInfo();
+  }
+
+  private async readServerInfo(): Promise<EngineServerInfo> {
+    const v = JSON.parse(await this.docker('version', '--format', '{{json .Server}}')) as {
+      Version: string;
+      ApiVersion: string;
+      MinAPIVersion: string;
+      Components?: Array<{ Name: string; Version: string }>;
+    };
+    const containerd = v.Components?.find((c) => c.Name.toLowerCase() === 'containerd')?.Version ?? 'unknown';
+    return { generation: this.currentGeneration, version: v.Version, apiVersion: v.ApiVersion, minApiVersion: v.MinAPIVersion, containerd };
+  }
+
+  /** One line for test output: "docker28: Docker 28.5.2, API 1.51 (min 1.24), containerd 2.1.9". */
+  describeServer(): string {
+    const s = this.server;
+    return `${s.generation}: Docker ${s.version}, API ${s.apiVersion} (min ${s.minApiVersion}), containerd ${s.containerd}`;
   }
 
   /** Graceful stop (SIGTERM, as systemd stops docker.service); resolves when dockerd has exited. */
