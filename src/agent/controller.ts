@@ -123,6 +123,8 @@ export class Controller {
   private memory: AgentMemory;
   private stopEventsSeen = new Set<string>();
   private eventsOnly = false;
+  /** The desired state's last note (another engine ID's snapshot taken as this host's), logged once. */
+  private desiredNote: string | null = null;
   private requestedRecovery: RecoveryTrigger | null = null;
   /** Last log lines of crash-looping containers, fetched once when upkeep gives up. */
   private lastLogs = new Map<string, string>();
@@ -320,6 +322,8 @@ export class Controller {
     const r = loadDesiredState(this.opts.store, host);
     if (r.ok) {
       const s = r.state;
+      if (r.note !== null && r.note !== this.desiredNote) this.opts.log.warn({ snapshot: s.snapshot.id }, r.note);
+      this.desiredNote = r.note;
       return { snapshotId: s.snapshot.id, host: s.snapshot.host, containers: s.containers, operatorStopped: s.operatorStopped };
     }
     if (r.problem.kind === 'no-snapshot') return null;

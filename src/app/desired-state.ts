@@ -3,6 +3,10 @@
  * rule): this engine's newest snapshot, minus `upkeep forget`, minus the operator's stops
  * (core/recovery/desired-state.ts: desiredStateOf).
  *
+ * Another engine ID's snapshot is taken as this host's only when Docker was upgraded across 23 here
+ * (core/recovery/plan.ts engineUpgradedHere: the same host name, the ID's old form before and the
+ * new one now), and said in `note`; any other foreign ID needs --allow-other-host.
+ *
  * The error rule: `loadDesiredState` never throws for a missing or foreign desired state; it says
  * why in `problem`. Commands that cannot work without one (diff, recover) call
  * `requireDesiredState`, which throws that problem as an error with its hint; the others (status,
@@ -10,7 +14,7 @@
  */
 import { UpkeepError } from '../core/errors.js';
 import { desiredStateOf, type DesiredState, type HostIdentity } from '../core/recovery/desired-state.js';
-import { ForeignSnapshotError } from '../core/recovery/plan.js';
+import { engineUpgradedHere, ForeignSnapshotError } from '../core/recovery/plan.js';
 import type { IntentRepository } from '../ports/intent.js';
 import type { SnapshotRepository } from '../ports/snapshots.js';
 
@@ -24,7 +28,8 @@ export interface DesiredStateProblem {
   error: UpkeepError;
 }
 
-export type DesiredStateResult = { ok: true; state: DesiredState } | { ok: false; problem: DesiredStateProblem };
+/** `note`: said when the snapshot is another engine ID's taken as this host's (Docker upgraded across 23). */
+export type DesiredStateResult = { ok: true; state: DesiredState; note: string | null } | { ok: false; problem: DesiredStateProblem };
 
 export interface DesiredStateOptions {
   /** Take the newest snapshot of any engine when this one has none (Docker reinstalled: a new engine ID). */
@@ -34,6 +39,7 @@ export interface DesiredStateOptions {
 /** The desired state of the engine `host` (see the file comment). */
 export function loadDesiredState(store: DesiredStateSource, host: HostIdentity, opts: DesiredStateOptions = {}): DesiredStateResult {
   let snapshot = store.latestSnapshot(host.id);
+  let note: string | null = null;
   if (snapshot === null) {
     const newest = store.listSnapshots({ limit: 1 })[0];
     if (newest === undefined) {
@@ -47,7 +53,8 @@ export function loadDesiredState(store: DesiredStateSource, host: HostIdentity, 
         },
       };
     }
-    if (!opts.allowOtherHost) {
+    note = engineUpgradedHere(newest.host, host);
+    if (note === null && !opts.allowOtherHost) {
       return {
         ok: false,
         problem: {
@@ -64,7 +71,7 @@ export function loadDesiredState(store: DesiredStateSource, host: HostIdentity, 
     snapshot = store.getSnapshot(newest.id);
     if (snapshot === null) throw new UpkeepError(`snapshot ${newest.id} vanished from ${store.path} while it was read`);
   }
-  return { ok: true, state: desiredStateOf(snapshot, store.operatorStops()) };
+  return { ok: true, state: desiredStateOf(snapshot, store.operatorStops()), note };
 }
 
 /** The desired state, or the reason there is none thrown as an error (exit 2, with its hint). */

@@ -16,8 +16,10 @@ export function hostStatus(state: HostState, store: DesiredStateSource | null, s
   let desired = null;
   if (store !== null) {
     const r = loadDesiredState(store, state.host);
-    if (r.ok) desired = r.state;
-    else if (r.problem.kind === 'foreign-host') notices.push(`the desired state is not shown: ${r.problem.error.message}`);
+    if (r.ok) {
+      desired = r.state;
+      if (r.note !== null) notices.push(r.note);
+    } else if (r.problem.kind === 'foreign-host') notices.push(`the desired state is not shown: ${r.problem.error.message}`);
   }
   return buildStatusReport(state.daemon, state.containers, notices, desired);
 }

@@ -11,7 +11,7 @@ import { after, describe, it } from 'node:test';
 import { openStore } from '../../src/adapters/store/sqlite-store.js';
 import { loadDesiredState, requireDesiredState } from '../../src/app/desired-state.js';
 import { forgetContainers, wantContainers } from '../../src/app/intent.js';
-import { ForeignSnapshotError } from '../../src/core/recovery/plan.js';
+import { assertSameHost, engineUpgradedHere, ForeignSnapshotError } from '../../src/core/recovery/plan.js';
 import { desiredOf } from '../core/recovery/fixtures.js';
 
 const root = mkdtempSync(join(tmpdir(), 'upkeep-desired-'));
@@ -48,6 +48,34 @@ describe('app/desired-state', () => {
       requireDesiredState(store, other, { allowOtherHost: true }).containers.map((c) => c.name),
       ['redis', 'streamlit', 'worker'],
     );
+    store.close();
+  });
+
+  it('Docker upgraded across 23 on the same host (key.json ID before, engine-id UUID now): the same host, said in a note', () => {
+    const legacy = { id: 'AIO5:A2CF:AOEZ:NTEQ:KMGB:YAND:YOA3:HABV:OIKC:JEOR:45A6:4JUN', name: 'wisepulse' };
+    const upgraded = { id: '0f3c9a4e-7b1d-4c2a-9e57-2d1b8c6f4a10', name: 'wisepulse' };
+    const store = openStore({ stateDir: join(root, `s${n++}`) });
+    store.saveSnapshot({ host: legacy, takenAt: '2025-11-20T15:00:00.000Z', note: null, containers: [desiredOf({ name: 'redis' })] });
+    const r = loadDesiredState(store, upgraded);
+    assert.ok(r.ok);
+    assert.deepEqual(
+      r.state.containers.map((c) => c.name),
+      ['redis'],
+    );
+    assert.match(r.note ?? '', /engine ID of "wisepulse" changed from AIO5:.* to 0f3c9a4e-.*Docker is upgraded to 23 or later/);
+    assert.doesNotThrow(() => assertSameHost(legacy, upgraded));
+    // Not the same host: another name, the other direction, two old-style or two new-style IDs.
+    for (const [from, to] of [
+      [legacy, { ...upgraded, name: 'other-host' }],
+      [upgraded, legacy],
+      [legacy, { ...legacy, id: 'BBBB:A2CF:AOEZ:NTEQ:KMGB:YAND:YOA3:HABV:OIKC:JEOR:45A6:4JUN' }],
+      [upgraded, { ...upgraded, id: '1f3c9a4e-7b1d-4c2a-9e57-2d1b8c6f4a10' }],
+    ] as const) {
+      assert.equal(engineUpgradedHere(from, to), null, `${from.id} -> ${to.id} (${to.name})`);
+      assert.throws(() => assertSameHost(from, to), ForeignSnapshotError);
+    }
+    const foreign = loadDesiredState(store, { ...upgraded, name: 'other-host' });
+    assert.equal(!foreign.ok && foreign.problem.kind, 'foreign-host');
     store.close();
   });
 

@@ -138,9 +138,25 @@ export interface PlanOptions {
   operatorStopped?: readonly IntendedStop[];
 }
 
+/** Docker up to 22 derived its engine ID from its trust key (/etc/docker/key.json): 12 groups of 4 base32 characters. */
+const TRUST_KEY_ID = /^[A-Z2-7]{4}(?::[A-Z2-7]{4}){11}$/;
+/** Docker 23 and later keep a UUID in <data-root>/engine-id, and do not carry the old ID over. */
+const ENGINE_ID_FILE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Whether `engineHost` is the host of `snapshotHost` after Docker was upgraded across 23 (e.g.
+ * Debian's 20.10 to docker-ce 28 or 29, the incident's upgrade): the same host name, an old-style
+ * ID before and a new-style one now. Then the sentence that says so; else null. Observed on a real
+ * upgrade in place (test/engine/upgrade-in-place.test.ts, docs/restart-semantics.md).
+ */
+export function engineUpgradedHere(snapshotHost: HostIdentity, engineHost: HostIdentity): string | null {
+  if (snapshotHost.name !== engineHost.name || !TRUST_KEY_ID.test(snapshotHost.id) || !ENGINE_ID_FILE_ID.test(engineHost.id)) return null;
+  return `the engine ID of "${engineHost.name}" changed from ${snapshotHost.id} to ${engineHost.id}, as it does when Docker is upgraded to 23 or later: taken as the same host`;
+}
+
 /** Throws ForeignSnapshotError when the desired state was taken on another engine. */
 export function assertSameHost(snapshotHost: HostIdentity, engineHost: HostIdentity, allowOtherHost = false): void {
-  if (allowOtherHost || snapshotHost.id === engineHost.id) return;
+  if (allowOtherHost || snapshotHost.id === engineHost.id || engineUpgradedHere(snapshotHost, engineHost) !== null) return;
   throw new ForeignSnapshotError(
     `the desired state was taken on host "${snapshotHost.name}" (engine ID ${snapshotHost.id}), but this engine is "${engineHost.name}" (engine ID ${engineHost.id})`,
     {
