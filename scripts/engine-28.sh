@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Fetches the incident's engine generation for the tests: Debian sid's docker.io (Docker 28: dockerd,
-# docker-proxy) and containerd (2.x: containerd, containerd-shim-runc-v2) .debs, unpacked with
+# docker-proxy), containerd (2.x: containerd, containerd-shim-runc-v2) and docker-compose (Compose
+# v2, the `docker compose` CLI plugin: usr/libexec/docker/cli-plugins/docker-compose) .debs, unpacked with
 # `dpkg-deb -x` into a cache directory (not installed: their dependencies want a newer libc than
 # bookworm's, and the binaries run without it; FACTS.md). runc and docker-init stay the host's.
 # test/engine/private-engine.ts starts it with `{ engine: 'docker28' }` or UPKEEP_TEST_ENGINE=docker28.
@@ -15,13 +16,14 @@
 #   UPKEEP_ENGINE_CACHE   parent of the engine directories (default ~/.cache/upkeep/engines)
 #   UPKEEP_DEBIAN_MIRROR  the Debian mirror (default: from /etc/apt/sources.list.d/*.sources or
 #                         /etc/apt/sources.list)
-#   DOCKER_IO_VERSION, CONTAINERD_VERSION  the exact Debian versions (defaults below)
+#   DOCKER_IO_VERSION, CONTAINERD_VERSION, COMPOSE_VERSION  the exact Debian versions (defaults below)
 # Idempotent: with the engine already unpacked and verified it does nothing and says so.
 # Exit codes: 0 fine (fetched, or already there), 2 could not fetch or verify.
 set -euo pipefail
 
 DOCKER_IO_VERSION="${DOCKER_IO_VERSION:-28.5.2+dfsg4-5}"
 CONTAINERD_VERSION="${CONTAINERD_VERSION:-2.1.9+ds1-5}"
+COMPOSE_VERSION="${COMPOSE_VERSION:-2.40.3-3}"
 upstream="${DOCKER_IO_VERSION%%+*}"
 cache_parent="${UPKEEP_ENGINE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/upkeep/engines}"
 dest="$cache_parent/docker-$upstream"
@@ -41,14 +43,16 @@ fi
 # What the unpacked tree must hold, and that it runs on this machine.
 verify() {
   local root="$1/root" bin
-  for bin in usr/sbin/dockerd usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/sbin/docker-proxy; do
+  for bin in usr/sbin/dockerd usr/bin/containerd usr/bin/containerd-shim-runc-v2 usr/sbin/docker-proxy usr/libexec/docker/cli-plugins/docker-compose; do
     [ -x "$root/$bin" ] || { echo "missing $bin"; return 1; }
   done
   local out
   out="$(PATH="$root/usr/bin:$root/usr/sbin:$PATH" dockerd --version 2>&1)" || { echo "dockerd --version failed: $out"; return 1; }
   case "$out" in *"version $upstream"*) ;; *) echo "dockerd --version says: $out (expected $upstream)"; return 1 ;; esac
   out="$("$root/usr/bin/containerd" --version 2>&1)" || { echo "containerd --version failed: $out"; return 1; }
-  echo "$(PATH="$root/usr/bin:$root/usr/sbin:$PATH" dockerd --version); $out"
+  local compose
+  compose="$("$root/usr/libexec/docker/cli-plugins/docker-compose" version 2>&1)" || { echo "docker-compose version failed: $compose"; return 1; }
+  echo "$(PATH="$root/usr/bin:$root/usr/sbin:$PATH" dockerd --version); $out; $compose"
 }
 
 mkdir -p "$cache_parent"
@@ -109,12 +113,12 @@ if ! out="$(LC_ALL=C apt-get "${apt_opts[@]}" --error-on=any -q update 2>&1)"; t
 $(echo "$out" | grep -E '^(E|W|Err):' | head -5)"
 fi
 
-echo "engine-28: downloading docker.io=$DOCKER_IO_VERSION containerd=$CONTAINERD_VERSION"
-if ! out="$(cd "$work/debs" && LC_ALL=C apt-get "${apt_opts[@]}" -q download "docker.io=$DOCKER_IO_VERSION" "containerd=$CONTAINERD_VERSION" 2>&1)"; then
-  now="$(LC_ALL=C apt-cache "${apt_opts[@]}" policy docker.io containerd 2>/dev/null | awk '/^[a-z]/ { p = $1 } /Candidate:/ { printf "%s %s ", p, $2 }')"
+echo "engine-28: downloading docker.io=$DOCKER_IO_VERSION containerd=$CONTAINERD_VERSION docker-compose=$COMPOSE_VERSION"
+if ! out="$(cd "$work/debs" && LC_ALL=C apt-get "${apt_opts[@]}" -q download "docker.io=$DOCKER_IO_VERSION" "containerd=$CONTAINERD_VERSION" "docker-compose=$COMPOSE_VERSION" 2>&1)"; then
+  now="$(LC_ALL=C apt-cache "${apt_opts[@]}" policy docker.io containerd docker-compose 2>/dev/null | awk '/^[a-z]/ { p = $1 } /Candidate:/ { printf "%s %s ", p, $2 }')"
   fail "apt-get download failed:
 $(echo "$out" | grep -E '^(E|W|Err):' | head -5)
-sid has now: ${now:-nothing readable}; set DOCKER_IO_VERSION/CONTAINERD_VERSION to versions sid has (and update FACTS.md's observations)"
+sid has now: ${now:-nothing readable}; set DOCKER_IO_VERSION/CONTAINERD_VERSION/COMPOSE_VERSION to versions sid has (and update FACTS.md's observations)"
 fi
 
 for deb in "$work"/debs/*.deb; do
@@ -124,7 +128,7 @@ done
 # gone, dockerd finds the host's docker-init further along PATH, as it finds bookworm's runc.
 [ -e "$work/root/usr/bin/docker-init" ] || rm -f "$work/root/usr/bin/docker-init"
 summary="$(verify "$work")" || fail "the unpacked engine does not run here: $summary"
-printf 'docker.io %s\ncontainerd %s\nmirror %s\n' "$DOCKER_IO_VERSION" "$CONTAINERD_VERSION" "$mirror" >"$work/versions"
+printf 'docker.io %s\ncontainerd %s\ndocker-compose %s\nmirror %s\n' "$DOCKER_IO_VERSION" "$CONTAINERD_VERSION" "$COMPOSE_VERSION" "$mirror" >"$work/versions"
 rm -rf "$work/apt" "$work/debs"
 touch "$work/.complete"
 rm -rf "$dest"

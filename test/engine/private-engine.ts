@@ -64,6 +64,21 @@ export function docker28Dir(): string {
   return join(parent, `docker-${DOCKER28_VERSION}`);
 }
 
+/**
+ * Compose v2 (sid's docker-compose 2.40, the `docker compose` CLI plugin, unpacked by
+ * scripts/engine-28.sh beside Docker 28) made available to the docker CLI: a DOCKER_CONFIG
+ * directory under `dir` whose cli-plugins holds it. Returns the environment to run with (the docker
+ * CLI then has `docker compose`), or the reason it cannot (not unpacked).
+ */
+export function composeV2Env(dir: string): { ok: true; env: Record<string, string> } | { ok: false; reason: string } {
+  const plugin = join(docker28Dir(), 'root', 'usr', 'libexec', 'docker', 'cli-plugins', 'docker-compose');
+  if (!existsSync(plugin)) return { ok: false, reason: `Compose v2 not unpacked (${plugin}): run scripts/engine-28.sh` };
+  const config = join(dir, 'docker-config');
+  mkdirSync(join(config, 'cli-plugins'), { recursive: true });
+  if (!existsSync(join(config, 'cli-plugins', 'docker-compose'))) symlinkSync(plugin, join(config, 'cli-plugins', 'docker-compose'));
+  return { ok: true, env: { DOCKER_CONFIG: config } };
+}
+
 /** The dockerd binary and the PATH it runs with, per generation. */
 function engineBinaries(generation: EngineGeneration): { dockerd: string; path: string } {
   const hostPath = process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin';

@@ -38,6 +38,7 @@ function fakeEngine(dir: string, dockerdVersion: string): void {
     'usr/sbin/docker-proxy': 'exit 0',
     'usr/bin/containerd': 'echo "containerd github.com/containerd/containerd/v2 2.1.9+fake"',
     'usr/bin/containerd-shim-runc-v2': 'exit 0',
+    'usr/libexec/docker/cli-plugins/docker-compose': 'echo "Docker Compose version 2.40.3-fake"',
   };
   for (const [path, body] of Object.entries(tools)) {
     mkdirSync(join(root, path, '..'), { recursive: true });
