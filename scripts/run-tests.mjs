@@ -35,6 +35,7 @@ const SLOW = [
 const LONG_FIRST = [
   'test/scripts/deb-install.test.ts',
   'test/engine/recovery-incident.test.ts',
+  'test/engine/recovery-incident-docker28.test.ts',
   'test/cli/status-check.test.ts',
   'test/engine/agent.test.ts',
   'test/agent/agent-random.test.ts',
