@@ -1,0 +1,92 @@
+/**
+ * The `upkeep upgrade` use case's view of this machine (app/upgrade.ts UpgradeDeps): the engine,
+ * the store, `upkeep check` and `upkeep preflight` as use cases, apt through
+ * adapters/apt/run-upgrade.ts, the recovery effects of `upkeep recover`.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { DockerEngine } from '../../adapters/docker/engine-client.js';
+import { readHostState } from '../../adapters/docker/host-state.js';
+import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
+import { textFileReader } from '../../adapters/files/read-text-file.js';
+import { aptUpgrader } from '../../adapters/apt/run-upgrade.js';
+import type { Store } from '../../adapters/store/store.js';
+import { assessUpgrade } from '../../app/assess-upgrade.js';
+import { checkHost } from '../../app/check-host.js';
+import type { UpgradeDeps, UpgradeEvent } from '../../app/upgrade.js';
+import { parseAptSimulation } from '../../core/preflight/apt-plan.js';
+import { auditDeps } from './audit.js';
+import { localAssessDeps } from './upgrade.js';
+
+export interface UpgradeEnvironment {
+  env: NodeJS.ProcessEnv;
+  engine: DockerEngine;
+  store: Store;
+  stateDir: string;
+  /** Extra `-o` options for upkeep's own apt-get runs. */
+  aptOptions: readonly string[];
+  /** Where apt's output of this run is appended. */
+  logFile: string | null;
+  hostName: string;
+  onEvent(event: UpgradeEvent): void;
+  confirm: UpgradeDeps['confirm'];
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function localUpgradeDeps(e: UpgradeEnvironment): UpgradeDeps {
+  const readHost = () => readHostState(e.engine);
+  return {
+    store: e.store,
+    now: Date.now,
+    pid: process.pid,
+    pidAlive: processExists,
+    readHost,
+    async check(state) {
+      const c = await checkHost({ desired: { store: e.store, problem: null }, audit: auditDeps({ env: e.env, stateDir: e.stateDir }), upgrade: null }, state);
+      const audit =
+        c.audit.summary.errors + c.audit.summary.warnings === 0
+          ? 'audit: no findings'
+          : `audit: ${c.audit.summary.errors} error(s), ${c.audit.summary.warnings} warning(s)`;
+      return { line: `${c.verdict} (${audit})`, risk: c.risk };
+    },
+    async assess(simulation, source, record) {
+      const deps = await localAssessDeps({
+        env: e.env,
+        isRoot: process.getuid?.() === 0,
+        home: homedir(),
+        stateDir: e.stateDir,
+        readHost: async () => {
+          const s = await readHost();
+          return { daemon: s.daemon, containers: s.containers, host: s.host };
+        },
+      });
+      return assessUpgrade(deps, { plan: { kind: 'parsed', plan: parseAptSimulation(simulation), source }, download: true, record, hostName: e.hostName });
+    },
+    upgrader: aptUpgrader({ extraOptions: e.aptOptions, env: e.env, logFile: e.logFile }),
+    readTextFile: textFileReader(),
+    recovery: new EngineRecoveryEffects(e.engine),
+    recoveryRun: {
+      graceMs: 0,
+      engineWaitMs: 120_000,
+      readyTimeoutMs: 120_000,
+      runningForMs: 5_000,
+      concurrency: 8,
+      waitReadyAll: true,
+    },
+    onEvent: e.onEvent,
+    confirm: e.confirm,
+  };
+}
+
+/** Where `upkeep upgrade` keeps apt's output of a run: STATE_DIR/upgrade-logs/. */
+export function aptLogDir(stateDir: string): string {
+  return join(stateDir, 'upgrade-logs');
+}
