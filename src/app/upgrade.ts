@@ -407,7 +407,7 @@ async function execute(
             if (run.maintenanceId === null) return { line: 'no maintenance window: no report', ok: true };
             result.report = makeReport(store, { maintenanceId: run.maintenanceId }, deps.now());
             const r = result.report;
-            return { line: `report of maintenance ${run.maintenanceId}: severity ${r.severity}`, ok: true, detail: { maintenance: run.maintenanceId } };
+            return { line: `report of maintenance ${run.maintenanceId}: severity ${r.severity.level}`, ok: true, detail: { maintenance: run.maintenanceId } };
           });
           break;
         }

@@ -59,7 +59,7 @@ function gateText(gate: GateDecision): string {
       );
   }
   for (const n of gate.notes) lines.push(`note: ${n}`);
-  return lines.length ? `${lines.join('\n')}\n` : '';
+  return lines.length ? `${lines.map((l) => `  ${l}`).join('\n')}\n` : '';
 }
 
 function preflightText(io: Io, a: UpgradeAssessment): string {
