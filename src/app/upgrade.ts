@@ -154,8 +154,8 @@ function closeInterrupted(deps: UpgradeDeps, d: Extract<ResumeDecision, { kind: 
   deps.store.endUpgradeRun(d.run.id, { at, outcome: d.outcome });
   const why =
     d.outcome === 'abandoned'
-      ? `interrupted${d.interrupted ? ` at ${d.interrupted}` : ''}, before its maintenance window opened (nothing on the host had changed)`
-      : `interrupted${d.interrupted ? ` at ${d.interrupted}` : ''}; its maintenance window ${w?.id ?? ''} ended at ${w?.endedAt ?? w?.endsAt ?? 'its end time'}`;
+      ? `stopped${d.interrupted ? ` at ${d.interrupted}` : ''}, before its maintenance window opened (nothing on the host had changed)`
+      : `stopped${d.interrupted ? ` at ${d.interrupted}` : ''}; its maintenance window ${w?.id ?? ''} ended at ${w?.endedAt ?? w?.endsAt ?? 'its end time'}`;
   deps.store.appendTimeline({
     kind: TIMELINE_KINDS.upgradeStep,
     subject: 'closed',
