@@ -15,7 +15,7 @@ import { UpkeepError, EXIT } from '../core/errors.js';
 import type { Report } from '../core/report/report.js';
 import type { RecoveryEffects, RecoveryResult } from '../core/recovery/executor.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
-import { aptRunEntries } from '../core/upgrade/apt-run-entries.js';
+import { aptRunEntries, engineEntries, type EngineSample } from '../core/upgrade/apt-run-entries.js';
 import {
   finalOutcome,
   gateDecision,
@@ -69,6 +69,11 @@ export interface UpgradeDeps {
   pid: number;
   pidAlive(pid: number): boolean;
   readHost(): Promise<HostState>;
+  /** Whether the engine answers /_ping now (within a short timeout); never throws. */
+  engineAnswers(): Promise<boolean>;
+  sleep(ms: number): Promise<void>;
+  /** How often the engine is pinged while apt runs (its restarts are recorded). */
+  pingEveryMs: number;
   /** `upkeep check` on the state just read: its verdict line and whether something is at risk. */
   check(state: HostState): Promise<{ line: string; risk: boolean }>;
   /** `upkeep preflight` on this plan (apt's simulation text); `record` false: not written to the timeline. */
@@ -352,17 +357,27 @@ async function execute(
               message: `apt started: ${packages.length} package(s) (${aptSource(req.mode).replace(' -s', '')})${repairDpkg ? ', after dpkg --configure -a' : ''}`,
               data: { packages, mode: req.mode, run: run.id, window: run.maintenanceId },
             });
-            const r = await deps.upgrader.run(req.mode, { repairDpkg, onStatus: (status) => deps.onEvent({ type: 'apt-status', status }) });
+            const watch = watchEngine(deps);
+            const r = await deps.upgrader
+              .run(req.mode, { repairDpkg, onStatus: (status) => deps.onEvent({ type: 'apt-status', status }) })
+              .finally(() => watch.stop());
+            const samples = await watch.samples;
             const endedAt = deps.now();
             store.appendTimeline({
               at: iso(endedAt),
               kind: TIMELINE_KINDS.aptEnded,
               subject: null,
               message: r.code === 0 ? 'apt finished' : `apt failed (${r.failure ?? `exit ${r.code}`})`,
-              data: { exitCode: r.code, failure: r.failure, run: run.id, log: r.logFile },
+              data: {
+                exitCode: r.code,
+                failure: r.failure,
+                run: run.id,
+                log: r.logFile,
+                pings: { sent: samples.length, unanswered: samples.filter((x) => !x.ok).length },
+              },
             });
             apt = { ok: r.code === 0 };
-            await recordContainersDuringApt(deps, startedAt, endedAt);
+            await recordContainersDuringApt(deps, startedAt, endedAt, samples);
             const why = r.failure ?? `exit ${r.code}`;
             return r.code === 0
               ? { line: `${packages.length} package(s) upgraded`, ok: true, detail: { exitCode: 0, log: r.logFile } }
@@ -452,8 +467,31 @@ function closeWindow(deps: UpgradeDeps, run: UpgradeRun): { line: string; ok: bo
   return { line: `window ${w.id} closed at ${w.endedAt ?? w.endsAt}`, ok: true };
 }
 
-/** The engine's own times of what stopped and started while apt ran (core/upgrade/apt-run-entries.ts). */
-async function recordContainersDuringApt(deps: UpgradeDeps, startedAt: number, endedAt: number): Promise<void> {
+/** Pings the engine every pingEveryMs until stopped: the samples show the daemon's restarts during apt. */
+function watchEngine(deps: UpgradeDeps): { stop(): void; samples: Promise<EngineSample[]> } {
+  let running = true;
+  const samples = (async () => {
+    const out: EngineSample[] = [];
+    while (running) {
+      const ok = await deps.engineAnswers();
+      out.push({ at: deps.now(), ok });
+      if (running) await deps.sleep(deps.pingEveryMs);
+    }
+    return out;
+  })();
+  return {
+    stop: () => {
+      running = false;
+    },
+    samples,
+  };
+}
+
+/**
+ * What happened to the engine and the containers while apt ran: the daemon's silences (from the
+ * pings) and the containers' stops and starts at the engine's own times (core/upgrade/apt-run-entries.ts).
+ */
+async function recordContainersDuringApt(deps: UpgradeDeps, startedAt: number, endedAt: number, samples: readonly EngineSample[]): Promise<void> {
   let state: HostState;
   try {
     state = await deps.readHost();
@@ -461,8 +499,22 @@ async function recordContainersDuringApt(deps: UpgradeDeps, startedAt: number, e
     deps.onEvent({ type: 'note', line: `the containers could not be read after apt (${(err as Error).message}): the recovery pass waits for the engine` });
     return;
   }
-  for (const e of aptRunEntries({ aptStartedAt: startedAt, aptEndedAt: endedAt, host: state.host.name, containers: state.containers }))
-    deps.store.appendTimeline({ at: e.at, kind: e.kind, subject: e.subject, message: e.message, data: e.data, reconstructed: true });
+  const containerEntries = aptRunEntries({ aptStartedAt: startedAt, aptEndedAt: endedAt, host: state.host.name, containers: state.containers });
+  const containerStops = containerEntries.filter((e) => e.kind === TIMELINE_KINDS.containerDied).map((e) => Date.parse(e.at));
+  // The daemon's stop first (its shutdown began with the containers' stops), then the containers.
+  const entries = [...engineEntries(samples, { host: state.host.name, aptStartedAt: startedAt, containerStops }), ...containerEntries].sort(
+    (a, b) => a.at.localeCompare(b.at) || Number(b.kind === TIMELINE_KINDS.engineDown) - Number(a.kind === TIMELINE_KINDS.engineDown),
+  );
+  // The engine's silences were seen live (pings); the containers' stops and starts are read back afterwards.
+  for (const e of entries)
+    deps.store.appendTimeline({
+      at: e.at,
+      kind: e.kind,
+      subject: e.subject,
+      message: e.message,
+      data: e.data,
+      reconstructed: e.kind !== TIMELINE_KINDS.engineDown && e.kind !== TIMELINE_KINDS.engineUp,
+    });
 }
 
 function recoverySummary(r: RecoveryResult, desiredCount: number): string {

@@ -65,7 +65,13 @@ interface Harness {
 }
 
 function harness(
-  opts: { apt?: (h: FakeHost) => AptRunResult | Promise<AptRunResult>; assessment?: UpgradeAssessment; pidAlive?: boolean; stateDir?: string } = {},
+  opts: {
+    engineSilent?: { from: number; to: number };
+    apt?: (h: FakeHost) => AptRunResult | Promise<AptRunResult>;
+    assessment?: UpgradeAssessment;
+    pidAlive?: boolean;
+    stateDir?: string;
+  } = {},
 ): Harness {
   const host = new FakeHost();
   for (const s of SPECS) host.add(desiredOf(s), 'running');
@@ -87,6 +93,9 @@ function harness(
     pid: 1000,
     pidAlive: () => opts.pidAlive ?? false,
     readHost,
+    engineAnswers: async () => !(opts.engineSilent && host.clock.now >= opts.engineSilent.from && host.clock.now < opts.engineSilent.to),
+    sleep: (ms) => host.clock.sleep(ms),
+    pingEveryMs: 500,
     check: async () => ({ line: 'checked', risk: false }),
     assess: async () => opts.assessment ?? preflight(),
     upgrader: {
@@ -117,9 +126,26 @@ const REQ = { mode: 'upgrade' as const, acceptRisk: false, dryRun: false, window
 
 describe('runUpgrade', () => {
   it('runs every step; the container apt stopped is brought back; the window closes; the report names the apt run', async () => {
-    const h = harness({ apt: (host) => (daemonRestart(host), { code: 0, failure: null, tail: [], logFile: null }) });
+    const h = harness({
+      apt: (host) => (daemonRestart(host), { code: 0, failure: null, tail: [], logFile: null }),
+      engineSilent: { from: T0 + 10_000, to: T0 + 12_600 },
+    });
     const r = await h.host.clock.drive(runUpgrade(h.deps, REQ));
     assert.deepEqual([r.outcome, r.exitCode, r.notRunning, r.decision], ['done', 0, [], 'fresh']);
+    // The daemon's silence during apt, from the pings (every 500 ms): down at the last answer, up at the first one after.
+    const engine = h.store.timeline({ kinds: ['engine-down', 'engine-up'] });
+    assert.deepEqual(
+      engine.map((e) => [e.kind, e.at]),
+      [
+        ['engine-down', new Date(T0 + 9_500).toISOString()],
+        ['engine-up', new Date(T0 + 13_000).toISOString()],
+      ],
+    );
+    assert.equal(
+      r.report?.rootCause.some((l) => /daemon/i.test(l)),
+      true,
+      r.report?.rootCause.join('\n'),
+    );
     assert.equal(h.host.byName('vpipe')!.state, 'running');
     const w = h.store.getMaintenance(r.maintenanceId!)!;
     assert.notEqual(w.endedAt, null);

@@ -83,6 +83,7 @@ interface ReportJson {
   timeline: Array<{ at: string; kind: string; subject: string | null; event: string }>;
   outages: Array<{ container: string; downAt: string; backAt: string | null; by: string | null }>;
   upkeepDid: string[];
+  rootCause: string[];
   scope: { kind: string; window?: { id: number; endedAt: string | null } };
 }
 
@@ -250,6 +251,16 @@ test(
         const down = Date.parse(o.downAt);
         assert.ok(down >= restarts[0]!.stopAt - 1000 && down <= restarts[0]!.upAt + 1000, `${o.container} went down with the daemon restart`);
       }
+      // The daemon's restart, seen by upkeep's pings during apt, is the root cause the report names.
+      assert.ok(
+        report.timeline.some((r) => r.kind === 'engine-down'),
+        JSON.stringify(report.timeline),
+      );
+      assert.ok(report.timeline.some((r) => r.kind === 'engine-up'));
+      const engineDown = Date.parse(report.timeline.find((r) => r.kind === 'engine-down')!.at);
+      assert.ok(engineDown >= restarts[0]!.stopAt - 1000 && engineDown <= restarts[0]!.upAt, 'engine-down within the restart');
+      assert.match(report.rootCause.join('\n'), /daemon/i);
+      assert.doesNotMatch(report.rootCause.join('\n'), /stopped by itself/);
       const md = await upkeep(['report', String(result.maintenance), '--state-dir', state], env);
       assert.match(md.stdout, /apt started: 1 package\(s\)/);
       assert.match(md.stdout, /silo back: started by Docker/);

@@ -49,6 +49,25 @@ export function localUpgradeDeps(e: UpgradeEnvironment): UpgradeDeps {
     pid: process.pid,
     pidAlive: processExists,
     readHost,
+    async engineAnswers() {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 2000);
+      });
+      try {
+        return await Promise.race([
+          e.engine.ping().then(
+            () => true,
+            () => false,
+          ),
+          timeout,
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    pingEveryMs: 250,
     async check(state) {
       const c = await checkHost({ desired: { store: e.store, problem: null }, audit: auditDeps({ env: e.env, stateDir: e.stateDir }), upgrade: null }, state);
       const audit =

@@ -25,3 +25,57 @@ export function aptRunEntries(input: { aptStartedAt: number; aptEndedAt: number;
         : e,
   );
 }
+
+/** One look at the engine while apt ran: did it answer /_ping at `at`? */
+export interface EngineSample {
+  at: number;
+  ok: boolean;
+}
+
+/**
+ * A graceful dockerd stop stops every container first (in parallel, each within its stop timeout,
+ * 10 s by default) and only then stops answering: a container stop this long before the first
+ * unanswered ping belongs to the same shutdown.
+ */
+export const SHUTDOWN_SPAN_MS = 15_000;
+
+/**
+ * The daemon's restarts while apt ran, from the pings `upkeep upgrade` made during the run:
+ * `engine-down` at the start of the shutdown (the earliest container stop, `containerStops`, within
+ * SHUTDOWN_SPAN_MS before the first unanswered ping, else the last answered ping), `engine-up` at
+ * the first answered ping after the silence. A restart shorter than the interval between pings is
+ * not seen.
+ */
+export function engineEntries(
+  samples: readonly EngineSample[],
+  input: { host: string; aptStartedAt: number; containerStops?: readonly number[] },
+): ReconstructedEntry[] {
+  const out: ReconstructedEntry[] = [];
+  let lastOk = input.aptStartedAt;
+  let down: number | null = null;
+  for (const s of samples) {
+    if (!s.ok && down === null) {
+      const silentAt = s.at;
+      const stops = (input.containerStops ?? []).filter((t) => t <= silentAt && t >= silentAt - SHUTDOWN_SPAN_MS && t >= input.aptStartedAt);
+      down = Math.min(lastOk, ...stops);
+      out.push({
+        at: new Date(down).toISOString(),
+        kind: TIMELINE_KINDS.engineDown,
+        subject: input.host,
+        message: 'the Docker daemon stopped answering while apt ran',
+        data: { error: 'no answer to /_ping', during: 'apt', firstUnanswered: new Date(s.at).toISOString() },
+      });
+    } else if (s.ok && down !== null) {
+      out.push({
+        at: new Date(s.at).toISOString(),
+        kind: TIMELINE_KINDS.engineUp,
+        subject: input.host,
+        message: `the Docker daemon answers again (it was silent for ${Math.round((s.at - down) / 100) / 10} s while apt ran)`,
+        data: { during: 'apt' },
+      });
+      down = null;
+    }
+    if (s.ok) lastOk = s.at;
+  }
+  return out;
+}

@@ -24,7 +24,7 @@ import {
   type UpgradeRun,
   type UpgradeStep,
 } from '../../../src/core/upgrade/routine.js';
-import { aptRunEntries } from '../../../src/core/upgrade/apt-run-entries.js';
+import { aptRunEntries, engineEntries } from '../../../src/core/upgrade/apt-run-entries.js';
 import { container } from '../../helpers/facts.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00Z');
@@ -261,5 +261,25 @@ describe('what the containers did while apt ran', () => {
         [at(21), 'container-started', 'silo', 'docker'],
       ],
     );
+  });
+});
+
+describe("the daemon's silences while apt ran, from the pings", () => {
+  it('down at the last answer before the silence, up at the first answer after it; one still silent at the end stays down', () => {
+    const samples = [0, 1, 2, 3, 4, 5, 6].map((s) => ({ at: T0 + s * 500, ok: ![2, 3, 6].includes(s) }));
+    const e = engineEntries(samples, { host: 'h', aptStartedAt: T0 - 100 });
+    assert.deepEqual(
+      e.map((x) => [x.kind, x.at]),
+      [
+        ['engine-down', new Date(T0 + 500).toISOString()],
+        ['engine-up', new Date(T0 + 2000).toISOString()],
+        ['engine-down', new Date(T0 + 2500).toISOString()],
+      ],
+    );
+    assert.deepEqual(engineEntries([{ at: T0, ok: false }], { host: 'h', aptStartedAt: T0 - 100 })[0]!.at, new Date(T0 - 100).toISOString());
+    assert.deepEqual(engineEntries([{ at: T0, ok: true }], { host: 'h', aptStartedAt: T0 - 100 }), []);
+    // dockerd stops the containers before it stops answering: the shutdown began with the first of them.
+    const withStops = engineEntries(samples, { host: 'h', aptStartedAt: T0 - 100, containerStops: [T0 - 20_000, T0 + 200, T0 + 300] });
+    assert.equal(withStops[0]!.at, new Date(T0 + 200).toISOString(), 'a stop before apt, or long before the silence, is not part of it');
   });
 });
