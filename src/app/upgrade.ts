@@ -71,6 +71,12 @@ export interface UpgradeDeps {
   readHost(): Promise<HostState>;
   /** Whether the engine answers /_ping now (within a short timeout); never throws. */
   engineAnswers(): Promise<boolean>;
+  /**
+   * Resolves when the engine's event stream ends: the daemon went away (a stream cannot survive its
+   * restart, however short, where pings could miss it). Also resolves, to be ignored, once `signal`
+   * is aborted. Never rejects.
+   */
+  engineGone(signal: AbortSignal): Promise<void>;
   sleep(ms: number): Promise<void>;
   /** How often the engine is pinged while apt runs (its restarts are recorded). */
   pingEveryMs: number;
@@ -114,11 +120,16 @@ export interface UpgradeResult {
 
 const iso = (t: number) => new Date(t).toISOString();
 
-/** Runs (or, with dryRun, shows) the routine. Throws UpkeepError when a step cannot run at all (exit 2); the window is closed first. */
-export async function runUpgrade(deps: UpgradeDeps, req: UpgradeRequest): Promise<UpgradeResult> {
-  const { store } = deps;
-  const latest = store.latestUpgradeRun();
-  const window = latest?.maintenanceId != null ? store.getMaintenance(latest.maintenanceId) : null;
+/** What a dry run reads of the store: the journal's newest run and its window (null: no state database yet). */
+export type UpgradePreviewStore = Pick<UpgradeJournalRepository, 'latestUpgradeRun'> & Pick<MaintenanceRepository, 'getMaintenance'>;
+
+/** A dry run's dependencies: the same as a run's, with a store it only reads (or none). */
+export type UpgradePreviewDeps = Omit<UpgradeDeps, 'store'> & { store: UpgradePreviewStore | null };
+
+/** What the journal says about the newest run. @throws UpkeepError when its process still runs. */
+function readJournal(deps: Pick<UpgradeDeps, 'now' | 'pid' | 'pidAlive'>, store: UpgradePreviewStore | null): ResumeDecision {
+  const latest = store?.latestUpgradeRun() ?? null;
+  const window = latest?.maintenanceId != null ? (store?.getMaintenance(latest.maintenanceId) ?? null) : null;
   const decision = resumeDecision(latest, {
     now: deps.now(),
     pidAlive: latest !== null && latest.pid !== deps.pid && deps.pidAlive(latest.pid),
@@ -128,6 +139,18 @@ export async function runUpgrade(deps: UpgradeDeps, req: UpgradeRequest): Promis
     throw new UpkeepError(`another upkeep upgrade (run ${decision.run.id}, pid ${decision.run.pid}, started ${decision.run.startedAt}) is still running`, {
       hint: 'wait for it to end; upkeep maintenance status shows its window',
     });
+  return decision;
+}
+
+/** The dry run: the journal's decision, the check, the preflight and the gate; writes nothing. */
+export async function previewUpgrade(deps: UpgradePreviewDeps, req: Pick<UpgradeRequest, 'mode' | 'acceptRisk'>): Promise<UpgradeResult> {
+  return dryRun(deps, req, readJournal(deps, deps.store));
+}
+
+/** Runs (or, with dryRun, shows) the routine. Throws UpkeepError when a step cannot run at all (exit 2); the window is closed first. */
+export async function runUpgrade(deps: UpgradeDeps, req: UpgradeRequest): Promise<UpgradeResult> {
+  const { store } = deps;
+  const decision = readJournal(deps, store);
   if (req.dryRun) return dryRun(deps, req, decision);
 
   let repairDpkg = false;
@@ -171,7 +194,7 @@ function closeInterrupted(deps: UpgradeDeps, d: Extract<ResumeDecision, { kind: 
   if (d.repairDpkg) deps.onEvent({ type: 'note', line: 'its apt was interrupted: dpkg --configure -a runs before apt' });
 }
 
-async function dryRun(deps: UpgradeDeps, req: UpgradeRequest, decision: ResumeDecision): Promise<UpgradeResult> {
+async function dryRun(deps: UpgradePreviewDeps, req: Pick<UpgradeRequest, 'mode' | 'acceptRisk'>, decision: ResumeDecision): Promise<UpgradeResult> {
   if (decision.kind === 'continue' || decision.kind === 'close-then-fresh')
     deps.onEvent({
       type: 'resume',
@@ -467,21 +490,35 @@ function closeWindow(deps: UpgradeDeps, run: UpgradeRun): { line: string; ok: bo
   return { line: `window ${w.id} closed at ${w.endedAt ?? w.endsAt}`, ok: true };
 }
 
-/** Pings the engine every pingEveryMs until stopped: the samples show the daemon's restarts during apt. */
+/**
+ * Watches the engine until stopped: while it answers, its event stream is held open (the stream
+ * ends when the daemon goes away) and it is pinged every pingEveryMs; while it does not, it is
+ * pinged until it answers again. The samples show the daemon's restarts during apt.
+ */
 function watchEngine(deps: UpgradeDeps): { stop(): void; samples: Promise<EngineSample[]> } {
   let running = true;
+  const stopper = new AbortController();
+  const stopped = new Promise<'stopped'>((resolve) => stopper.signal.addEventListener('abort', () => resolve('stopped'), { once: true }));
   const samples = (async () => {
     const out: EngineSample[] = [];
+    let gone: Promise<'gone'> | null = null;
     while (running) {
       const ok = await deps.engineAnswers();
       out.push({ at: deps.now(), ok });
-      if (running) await deps.sleep(deps.pingEveryMs);
+      if (!ok) gone = null;
+      else gone ??= deps.engineGone(stopper.signal).then(() => 'gone' as const);
+      const next = await Promise.race([...(gone === null ? [] : [gone]), deps.sleep(deps.pingEveryMs).then(() => 'tick' as const), stopped]);
+      if (next === 'gone' && running) {
+        out.push({ at: deps.now(), ok: false });
+        gone = null;
+      }
     }
     return out;
   })();
   return {
     stop: () => {
       running = false;
+      stopper.abort();
     },
     samples,
   };

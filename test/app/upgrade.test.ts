@@ -94,6 +94,12 @@ function harness(
     pidAlive: () => opts.pidAlive ?? false,
     readHost,
     engineAnswers: async () => !(opts.engineSilent && host.clock.now >= opts.engineSilent.from && host.clock.now < opts.engineSilent.to),
+    engineGone: (signal) =>
+      new Promise<void>((resolve) => {
+        const silent = opts.engineSilent;
+        if (silent && host.clock.now < silent.from) host.clock.at(silent.from, resolve);
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      }),
     sleep: (ms) => host.clock.sleep(ms),
     pingEveryMs: 500,
     check: async () => ({ line: 'checked', risk: false }),

@@ -10,7 +10,9 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { writeGeneratedFile } from '../../adapters/files/generated-file.js';
 import type { GateDecision } from '../../core/upgrade/routine.js';
-import { runUpgrade, type UpgradeEvent, type UpgradeResult } from '../../app/upgrade.js';
+import type { DockerEngine } from '../../adapters/docker/engine-client.js';
+import type { DesiredStateSource } from '../../app/desired-state.js';
+import { previewUpgrade, runUpgrade, type UpgradeEvent, type UpgradeResult } from '../../app/upgrade.js';
 import type { UpgradeAssessment } from '../../app/assess-upgrade.js';
 import { parseDuration } from '../../core/duration.js';
 import { UpkeepError, UsageError } from '../../core/errors.js';
@@ -20,7 +22,7 @@ import { aptProgressText, isAptOption, STEP_TITLES, UPGRADE_MODES, UPGRADE_STEPS
 import { aptLogDir, localUpgradeDeps } from '../deps/upgrade-routine.js';
 import { withEngine } from '../engine.js';
 import { painter, printJson, type Io } from '../io.js';
-import { stateDirFor, withStore } from '../state.js';
+import { stateDirFor, withOptionalStore, withStore } from '../state.js';
 
 interface UpgradeOptions {
   mode?: string;
@@ -182,30 +184,34 @@ the preflight gate, or some desired containers not running at the end, 2 could n
           logFile = null;
         }
       }
+      const request = { mode: mode as UpgradeMode, acceptRisk: opts.acceptRisk === true, dryRun, windowMs };
+      const environment = (engine: DockerEngine, desired: DesiredStateSource | null) =>
+        localUpgradeDeps({
+          env: io.env,
+          engine,
+          desired,
+          stateDir,
+          aptOptions,
+          logFile,
+          hostName: hostname(),
+          onEvent: show.onEvent,
+          confirm:
+            opts.yes === true
+              ? null
+              : async () => {
+                  show.finish();
+                  io.stderr.write(`Steps:\n${stepsText(mode as UpgradeMode)}\n`);
+                  return askYesNo('Run the upgrade now? [y/N] ');
+                },
+        });
+      // A dry run reads the store if there is one (never creates it); a run opens it for writing.
       const result = await withEngine(io, (engine) =>
-        withStore(io, opts, (store) =>
-          runUpgrade(
-            localUpgradeDeps({
-              env: io.env,
-              engine,
-              store,
-              stateDir,
-              aptOptions,
-              logFile,
-              hostName: hostname(),
-              onEvent: show.onEvent,
-              confirm:
-                opts.yes === true
-                  ? null
-                  : async () => {
-                      show.finish();
-                      io.stderr.write(`Steps:\n${stepsText(mode as UpgradeMode)}\n`);
-                      return askYesNo('Run the upgrade now? [y/N] ');
-                    },
-            }),
-            { mode: mode as UpgradeMode, acceptRisk: opts.acceptRisk === true, dryRun, windowMs },
-          ),
-        ),
+        dryRun
+          ? withOptionalStore(io, opts, (store, problem) => {
+              if (problem !== null) throw new UpkeepError(problem);
+              return previewUpgrade({ ...environment(engine, store), store }, request);
+            })
+          : withStore(io, opts, (store) => runUpgrade({ ...environment(engine, store), store }, request)),
       ).finally(() => show.finish());
       const reportFile = result.report === null ? null : join(stateDir, 'reports', `maintenance-${result.maintenanceId}.md`);
       if (result.report !== null && reportFile !== null) {

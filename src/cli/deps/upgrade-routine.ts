@@ -10,9 +10,9 @@ import { readHostState } from '../../adapters/docker/host-state.js';
 import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
 import { textFileReader } from '../../adapters/files/read-text-file.js';
 import { aptUpgrader } from '../../adapters/apt/run-upgrade.js';
-import type { Store } from '../../adapters/store/store.js';
 import { assessUpgrade } from '../../app/assess-upgrade.js';
 import { checkHost } from '../../app/check-host.js';
+import type { DesiredStateSource } from '../../app/desired-state.js';
 import type { UpgradeDeps, UpgradeEvent } from '../../app/upgrade.js';
 import { parseAptSimulation } from '../../core/preflight/apt-plan.js';
 import { auditDeps } from './audit.js';
@@ -21,7 +21,8 @@ import { localAssessDeps } from './upgrade.js';
 export interface UpgradeEnvironment {
   env: NodeJS.ProcessEnv;
   engine: DockerEngine;
-  store: Store;
+  /** The desired state for the check (null: no state database yet, a dry run). */
+  desired: DesiredStateSource | null;
   stateDir: string;
   /** Extra `-o` options for upkeep's own apt-get runs. */
   aptOptions: readonly string[];
@@ -41,10 +42,10 @@ function processExists(pid: number): boolean {
   }
 }
 
-export function localUpgradeDeps(e: UpgradeEnvironment): UpgradeDeps {
+/** Everything but the store, which the command opens (writable for a run, read-only or none for a dry run). */
+export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'store'> {
   const readHost = () => readHostState(e.engine);
   return {
-    store: e.store,
     now: Date.now,
     pid: process.pid,
     pidAlive: processExists,
@@ -66,10 +67,17 @@ export function localUpgradeDeps(e: UpgradeEnvironment): UpgradeDeps {
         clearTimeout(timer);
       }
     },
+    async engineGone(signal) {
+      try {
+        for await (const _event of e.engine.events({ signal })) if (signal.aborted) return;
+      } catch {
+        /* the stream broke: the daemon went away */
+      }
+    },
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     pingEveryMs: 250,
     async check(state) {
-      const c = await checkHost({ desired: { store: e.store, problem: null }, audit: auditDeps({ env: e.env, stateDir: e.stateDir }), upgrade: null }, state);
+      const c = await checkHost({ desired: { store: e.desired, problem: null }, audit: auditDeps({ env: e.env, stateDir: e.stateDir }), upgrade: null }, state);
       const audit =
         c.audit.summary.errors + c.audit.summary.warnings === 0
           ? 'audit: no findings'
