@@ -164,6 +164,7 @@ export async function runUpgrade(deps: UpgradeDeps, req: UpgradeRequest): Promis
       type: 'resume',
       line: `run ${run.id} (started ${run.startedAt}) was interrupted${decision.interrupted ? ` during ${decision.interrupted}` : ''}: continuing from ${decision.from}, in maintenance window ${run.maintenanceId ?? '?'}`,
     });
+    if (run.mode !== req.mode) deps.onEvent({ type: 'note', line: `the run continues with its own --mode ${run.mode} (not ${req.mode})` });
   } else {
     if (decision.kind === 'close-then-fresh') {
       closeInterrupted(deps, decision);

@@ -4,12 +4,13 @@
  * private repository through APT_CONFIG, so the machine's own pending upgrades stay out of it).
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { openStore } from '../../src/adapters/store/sqlite-store.js';
 import { BIN, upkeep } from '../helpers/cli.js';
 import { stubEngine } from '../helpers/stub-engine.js';
 
@@ -64,6 +65,34 @@ describe('upkeep upgrade (CLI)', () => {
     assert.match(r.stdout, /Dry run: nothing changed\. Run `upkeep upgrade --yes` to do it\./);
     assert.ok(!existsSync(join(state, 'upkeep.db')), 'a dry run does not even create the state database');
   });
+
+  it(
+    'on a terminal without --yes: shows the steps after the gate and asks; "n" changes nothing',
+    { skip: process.getuid?.() !== 0 ? 'needs root' : spawnSync('sh', ['-c', 'command -v script']).status !== 0 ? 'needs script(1) for a terminal' : false },
+    async () => {
+      const state = join(tmp, 'state-tty');
+      // script(1) gives upkeep a terminal; the answer is typed ahead into it. Not spawnSync: the
+      // stub engine answers from this process.
+      const r = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        const child = spawn('script', ['-qec', `${BIN} upgrade --state-dir ${state}`, '/dev/null'], { env: { ...process.env, ...env, NO_COLOR: '1' } });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+        child.once('close', (status) => resolve({ status, stdout }));
+        child.stdin.end('n\n');
+      });
+      assert.equal(r.status, 0, r.stdout);
+      assert.match(r.stdout, /Steps:\r?\n {2}1\. check/);
+      assert.match(r.stdout, /Run the upgrade now\? \[y\/N\]/);
+      assert.match(r.stdout, /Not run \(declined; run 1\): nothing changed\./);
+      const db = openStore({ stateDir: state, create: false, readOnly: true });
+      try {
+        assert.equal(db.latestUpgradeRun()?.outcome, 'declined');
+        assert.deepEqual(db.recentMaintenance(), [], 'no window was opened');
+      } finally {
+        db.close();
+      }
+    },
+  );
 
   it('--dry-run --json: the result as JSON, the gate and the preflight verdict', async () => {
     const r = await upkeep(['upgrade', '--dry-run', '--json', '--mode', 'full-upgrade', '--state-dir', join(tmp, 'state2')], env);
