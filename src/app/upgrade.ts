@@ -165,6 +165,7 @@ export async function runUpgrade(deps: UpgradeDeps, req: UpgradeRequest): Promis
       line: `run ${run.id} (started ${run.startedAt}) was interrupted${decision.interrupted ? ` during ${decision.interrupted}` : ''}: continuing from ${decision.from}, in maintenance window ${run.maintenanceId ?? '?'}`,
     });
     if (run.mode !== req.mode) deps.onEvent({ type: 'note', line: `the run continues with its own --mode ${run.mode} (not ${req.mode})` });
+    if (decision.interrupted === 'apt') recordInterruptedApt(deps, run.id);
   } else {
     if (decision.kind === 'close-then-fresh') {
       closeInterrupted(deps, decision);
@@ -179,6 +180,7 @@ export async function runUpgrade(deps: UpgradeDeps, req: UpgradeRequest): Promis
 /** The old run is closed: its window ended (if it opened one), the run ended with why, the timeline told. */
 function closeInterrupted(deps: UpgradeDeps, d: Extract<ResumeDecision, { kind: 'close-then-fresh' }>): void {
   const at = iso(deps.now());
+  if (d.interrupted === 'apt') recordInterruptedApt(deps, d.run.id);
   const w = d.run.maintenanceId === null ? null : deps.store.endMaintenanceWindow(d.run.maintenanceId, at);
   deps.store.endUpgradeRun(d.run.id, { at, outcome: d.outcome });
   const why =
@@ -191,8 +193,21 @@ function closeInterrupted(deps: UpgradeDeps, d: Extract<ResumeDecision, { kind: 
     message: `upkeep upgrade run ${d.run.id} closed: ${why}`,
     data: { run: d.run.id, step: d.interrupted, status: 'closed', outcome: d.outcome, window: w?.id ?? null },
   });
-  deps.onEvent({ type: 'resume', line: `run ${d.run.id} (started ${d.run.startedAt}) was ${why}: closed; a new run starts` });
+  deps.onEvent({
+    type: 'resume',
+    line: `run ${d.run.id} (started ${d.run.startedAt}) was ${why}: closed${w !== null ? ` (its report: upkeep report ${w.id})` : ''}; a new run starts`,
+  });
   if (d.repairDpkg) deps.onEvent({ type: 'note', line: 'its apt was interrupted: dpkg --configure -a runs before apt' });
+}
+
+/** The apt run an interruption cut short ends in the timeline when the rerun sees it (its real end is not known). */
+function recordInterruptedApt(deps: UpgradeDeps, runId: number): void {
+  deps.store.appendTimeline({
+    kind: TIMELINE_KINDS.aptEnded,
+    subject: null,
+    message: 'apt was interrupted (upkeep upgrade was killed, or the machine went down); seen by the next upkeep upgrade',
+    data: { exitCode: null, failure: 'interrupted', run: runId },
+  });
 }
 
 async function dryRun(deps: UpgradePreviewDeps, req: Pick<UpgradeRequest, 'mode' | 'acceptRisk'>, decision: ResumeDecision): Promise<UpgradeResult> {

@@ -266,6 +266,15 @@ describe('runUpgrade after an interruption', () => {
     assert.match(resume?.line ?? '', /was interrupted during apt: continuing from apt/);
     assert.deepEqual(h.store.timeline({ kind: 'apt-started' })[0]!.detail.packages, [{ name: 'containerd', from: '1.7.27', to: '2.1.5' }]);
     assert.notEqual(h.store.getMaintenance(windowId)!.endedAt, null);
+    // The killed apt run ends in the timeline when the rerun sees it, before the new one starts.
+    assert.deepEqual(
+      h.store.timeline({ kinds: ['apt-started', 'apt-ended'] }).map((e) => [e.kind, e.detail.exitCode ?? null]),
+      [
+        ['apt-ended', null],
+        ['apt-started', null],
+        ['apt-ended', 0],
+      ],
+    );
     h.store.close();
   });
 
