@@ -15,6 +15,7 @@ import { UpkeepError, EXIT } from '../core/errors.js';
 import type { Report } from '../core/report/report.js';
 import type { RecoveryEffects, RecoveryResult } from '../core/recovery/executor.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
+import { pendingRestartLines, replacedBinaries, type ProcessImage } from '../core/upgrade/replaced-binaries.js';
 import { aptRunEntries, engineEntries, type EngineSample } from '../core/upgrade/apt-run-entries.js';
 import {
   finalOutcome,
@@ -78,6 +79,8 @@ export interface UpgradeDeps {
    */
   engineGone(signal: AbortSignal): Promise<void>;
   sleep(ms: number): Promise<void>;
+  /** dockerd's and containerd's processes as /proc shows them (core/upgrade/replaced-binaries.ts); never throws. */
+  readDaemonProcesses(): Promise<ProcessImage[]>;
   /** How often the engine is pinged while apt runs (its restarts are recorded). */
   pingEveryMs: number;
   /** `upkeep check` on the state just read: its verdict line and whether something is at risk. */
@@ -115,6 +118,8 @@ export interface UpgradeResult {
   report: Report | null;
   /** Desired containers not running at the verification. */
   notRunning: string[];
+  /** Daemons still running a replaced binary, and what their restart will do (empty: none). */
+  pendingRestarts: string[];
   exitCode: number;
 }
 
@@ -235,6 +240,7 @@ async function dryRun(deps: UpgradePreviewDeps, req: Pick<UpgradeRequest, 'mode'
     gate,
     report: null,
     notRunning: [],
+    pendingRestarts: [],
     exitCode: gate.go ? EXIT.ok : EXIT.findings,
   };
 }
@@ -268,6 +274,7 @@ async function execute(
     gate: null,
     report: null,
     notRunning: [],
+    pendingRestarts: [],
     exitCode: EXIT.ok,
   };
   let apt: { ok: boolean } | null = null;
@@ -448,7 +455,11 @@ async function execute(
             const v = verificationOutcome(desired.containers.length, diff.notRunning);
             verification = { ok: v.ok };
             result.notRunning = diff.notRunning.map((n) => n.container);
-            return { line: v.line, ok: v.ok, detail: { notRunning: result.notRunning } };
+            // Like needrestart, but saying what the pending restart will do to the containers.
+            const replaced = replacedBinaries(await deps.readDaemonProcesses());
+            const pending = replaced.length === 0 ? [] : await deps.readHost().then((s) => pendingRestartLines(replaced, s.containers, s.daemon));
+            result.pendingRestarts = pending;
+            return { line: [v.line, ...pending].join('; '), ok: v.ok, detail: { notRunning: result.notRunning, pendingRestarts: pending } };
           });
           break;
         }

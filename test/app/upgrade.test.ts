@@ -15,6 +15,7 @@ import type { Store } from '../../src/adapters/store/store.js';
 import type { UpgradeAssessment } from '../../src/app/assess-upgrade.js';
 import { runUpgrade, type UpgradeDeps, type UpgradeEvent } from '../../src/app/upgrade.js';
 import type { PreflightReport } from '../../src/core/preflight/preflight-report.js';
+import type { ProcessImage } from '../../src/core/upgrade/replaced-binaries.js';
 import type { UpgradeMode } from '../../src/core/upgrade/routine.js';
 import type { HostState } from '../../src/ports/host.js';
 import type { AptRunResult } from '../../src/ports/package-upgrade.js';
@@ -66,6 +67,7 @@ interface Harness {
 
 function harness(
   opts: {
+    processes?: ProcessImage[];
     engineSilent?: { from: number; to: number };
     apt?: (h: FakeHost) => AptRunResult | Promise<AptRunResult>;
     assessment?: UpgradeAssessment;
@@ -101,6 +103,7 @@ function harness(
         signal.addEventListener('abort', () => resolve(), { once: true });
       }),
     sleep: (ms) => host.clock.sleep(ms),
+    readDaemonProcesses: async () => opts.processes ?? [],
     pingEveryMs: 500,
     check: async () => ({ line: 'checked', risk: false }),
     assess: async () => opts.assessment ?? preflight(),
@@ -216,6 +219,16 @@ describe('runUpgrade', () => {
     assert.equal(h.store.recentMaintenance().length, 0);
     const accepted = await h.host.clock.drive(runUpgrade({ ...h.deps }, { ...REQ, acceptRisk: true }));
     assert.equal(accepted.outcome, 'done');
+    h.store.close();
+  });
+
+  it('verification names dockerd still running its replaced binary, and the containers its pending restart would leave down', async () => {
+    const h = harness({ processes: [{ pid: 812, name: 'dockerd', exe: '/usr/sbin/dockerd (deleted)', deletedMappings: [] }] });
+    const r = await h.host.clock.drive(runUpgrade(h.deps, REQ));
+    assert.equal(r.outcome, 'done', 'the containers run: a warning, not a failure');
+    assert.deepEqual(r.pendingRestarts, [
+      'dockerd (pid 812) still runs the replaced /usr/sbin/dockerd: a restart is pending, and it will stop every container; these will not come back by themselves: vpipe',
+    ]);
     h.store.close();
   });
 

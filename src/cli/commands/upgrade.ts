@@ -242,6 +242,7 @@ function resultJson(r: UpgradeResult, reportFile: string | null): Record<string,
         ? null
         : { verdict: r.assessment.report.verdict, packages: r.assessment.report.packages.map((p) => ({ name: p.name, from: p.from, to: p.to })) },
     notRunning: r.notRunning,
+    pendingRestarts: r.pendingRestarts,
     reportFile,
     report: r.report,
     exitCode: r.exitCode,
@@ -276,6 +277,7 @@ function summaryText(r: UpgradeResult, reportFile: string | null): string {
     default:
       lines.push(`Run ${r.runId}: ${r.outcome}.`);
   }
+  for (const p of r.pendingRestarts) lines.push(`Pending: ${p}.`);
   if (r.report !== null) {
     lines.push(`Report: ${r.report.summary}`);
     lines.push(`The whole report: ${reportFile ?? '(not written)'}; again at any time with: upkeep report ${r.maintenanceId}`);

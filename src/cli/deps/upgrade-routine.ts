@@ -10,6 +10,8 @@ import { readHostState } from '../../adapters/docker/host-state.js';
 import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
 import { textFileReader } from '../../adapters/files/read-text-file.js';
 import { aptUpgrader } from '../../adapters/apt/run-upgrade.js';
+import { readProcessImages } from '../../adapters/proc/process-images.js';
+import { WATCHED_DAEMONS } from '../../core/upgrade/replaced-binaries.js';
 import { assessUpgrade } from '../../app/assess-upgrade.js';
 import { checkHost } from '../../app/check-host.js';
 import type { DesiredStateSource } from '../../app/desired-state.js';
@@ -74,6 +76,7 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
         /* the stream broke: the daemon went away */
       }
     },
+    readDaemonProcesses: () => readProcessImages(WATCHED_DAEMONS),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     pingEveryMs: 250,
     async check(state) {

@@ -25,7 +25,8 @@ import {
   type UpgradeStep,
 } from '../../../src/core/upgrade/routine.js';
 import { aptRunEntries, engineEntries } from '../../../src/core/upgrade/apt-run-entries.js';
-import { container } from '../../helpers/facts.js';
+import { pendingRestartLines, replacedBinaries } from '../../../src/core/upgrade/replaced-binaries.js';
+import { container, daemon } from '../../helpers/facts.js';
 
 const T0 = Date.parse('2026-11-30T10:00:00Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -281,5 +282,28 @@ describe("the daemon's silences while apt ran, from the pings", () => {
     // dockerd stops the containers before it stops answering: the shutdown began with the first of them.
     const withStops = engineEntries(samples, { host: 'h', aptStartedAt: T0 - 100, containerStops: [T0 - 20_000, T0 + 200, T0 + 300] });
     assert.equal(withStops[0]!.at, new Date(T0 + 200).toISOString(), 'a stop before apt, or long before the silence, is not part of it');
+  });
+});
+
+describe('daemons still running a replaced binary', () => {
+  it('finds a deleted executable or deleted libraries, and says what the pending restart does to the containers', () => {
+    const replaced = replacedBinaries([
+      { pid: 10, name: 'dockerd', exe: '/usr/sbin/dockerd (deleted)', deletedMappings: ['/usr/sbin/dockerd (deleted)'] },
+      { pid: 11, name: 'containerd', exe: '/usr/bin/containerd', deletedMappings: ['/usr/lib/x86_64-linux-gnu/libc.so.6 (deleted)', '/memfd:x (deleted)'] },
+      { pid: 12, name: 'dockerd', exe: '/usr/sbin/dockerd', deletedMappings: [] },
+    ]);
+    assert.deepEqual(replaced, [
+      { pid: 10, name: 'dockerd', exe: '/usr/sbin/dockerd', libraries: [] },
+      { pid: 11, name: 'containerd', exe: null, libraries: ['/usr/lib/x86_64-linux-gnu/libc.so.6'] },
+    ]);
+    const containers = [
+      container({ name: 'silo', restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 } }),
+      container({ name: 'v-pipe-redis-1', id: 'c'.repeat(64), restartPolicy: { name: 'no', maximumRetryCount: 0 } }),
+    ];
+    assert.deepEqual(pendingRestartLines(replaced, containers, daemon()), [
+      'dockerd (pid 10) still runs the replaced /usr/sbin/dockerd: a restart is pending, and it will stop every container; these will not come back by themselves: v-pipe-redis-1',
+      'containerd (pid 11) still runs replaced libraries (/usr/lib/x86_64-linux-gnu/libc.so.6): a restart is pending (a containerd restart keeps the containers running: their shims survive it)',
+    ]);
+    assert.match(pendingRestartLines(replaced.slice(0, 1), containers, daemon({ liveRestore: true }))[0]!, /live-restore keeps the containers running/);
   });
 });
