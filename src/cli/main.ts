@@ -30,6 +30,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
   { names: ['timeline'], load: async () => [(await import('./commands/timeline.js')).registerTimeline] },
   { names: ['runbook'], load: async () => [(await import('./commands/runbook.js')).registerRunbook] },
   { names: ['report'], load: async () => [(await import('./commands/report.js')).registerReport] },
+  { names: ['upgrade'], load: async () => [(await import('./commands/upgrade.js')).registerUpgrade] },
   { names: ['maintenance'], load: async () => [(await import('./commands/maintenance.js')).registerMaintenance] },
   {
     names: ['install', 'uninstall'],
@@ -89,6 +90,11 @@ const LISTING: ReadonlyArray<{ name: string; term: string; description: string; 
     name: 'report',
     term: 'report [options] [maintenance-id]',
     description: 'Write the report of a maintenance window or an incident: timeline, outages, root cause, what upkeep did, what needs a human',
+  },
+  {
+    name: 'upgrade',
+    term: 'upgrade [options]',
+    description: 'The maintenance routine in one command: check, preflight, snapshot, window, apt, recovery, verification, report',
   },
   { name: 'maintenance', term: 'maintenance', description: 'Open or close a maintenance window: the agent holds alerts while one is open (and records them)' },
   {

@@ -37,6 +37,7 @@ export const TIMELINE_KINDS = {
   maintenanceStop: 'maintenance-stop',
   aptStarted: 'apt-started', // detail { packages: [{ name, from, to }] }
   aptEnded: 'apt-ended', // detail { exitCode }
+  upgradeStep: 'upgrade-step', // `upkeep upgrade`: subject the step; detail { run, step, status }
   // Alerts (subject: the alert key)
   alertFiring: 'alert-firing',
   alertResolved: 'alert-resolved',

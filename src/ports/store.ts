@@ -1,7 +1,8 @@
 /**
  * upkeep's persistent state as one object (adapters/store/sqlite-store.ts implements it). Code that
  * needs only part of it takes the narrower port: SnapshotRepository, IntentRepository,
- * TimelineRepository, AlertOutboxRepository, MaintenanceRepository, AgentStateRepository.
+ * TimelineRepository, AlertOutboxRepository, MaintenanceRepository, AgentStateRepository,
+ * UpgradeJournalRepository.
  */
 import type { AgentStateRepository } from './agent-state.js';
 import type { AlertOutboxRepository } from './alert-outbox.js';
@@ -9,6 +10,7 @@ import type { IntentRepository } from './intent.js';
 import type { MaintenanceRepository } from './maintenance.js';
 import type { SnapshotRepository } from './snapshots.js';
 import type { TimelineRepository } from './timeline.js';
+import type { UpgradeJournalRepository } from './upgrade-journal.js';
 
 /** What diagnostics() reports. */
 export interface StoreDiagnostics {
@@ -22,7 +24,15 @@ export interface StoreDiagnostics {
   schemaVersion: number;
 }
 
-export interface Store extends SnapshotRepository, IntentRepository, TimelineRepository, AlertOutboxRepository, MaintenanceRepository, AgentStateRepository {
+export interface Store
+  extends
+    SnapshotRepository,
+    IntentRepository,
+    TimelineRepository,
+    AlertOutboxRepository,
+    MaintenanceRepository,
+    AgentStateRepository,
+    UpgradeJournalRepository {
   /** The database file. */
   readonly path: string;
   readonly schemaVersion: number;

@@ -20,6 +20,8 @@ export interface RunOptions {
   cwd?: string;
   /** Kill it after this long (default 120 s: apt-get download of a large package may take a while). */
   timeoutMs?: number;
+  /** The environment (default: this process's); LC_ALL=C is always set. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Runs `file args...` with LC_ALL=C and returns its output and exit code. */
@@ -30,7 +32,7 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
       args,
       {
         cwd: opts.cwd,
-        env: { ...process.env, LC_ALL: 'C', LANG: 'C', LANGUAGE: '' },
+        env: { ...(opts.env ?? process.env), LC_ALL: 'C', LANG: 'C', LANGUAGE: '' },
         encoding: 'utf8',
         maxBuffer: 256 * 1024 * 1024,
         timeout: opts.timeoutMs ?? 120_000,

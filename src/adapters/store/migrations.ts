@@ -106,6 +106,30 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'upkeep upgrade: runs and their step journal',
+    sql: `
+      CREATE TABLE upgrade_runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        started_at TEXT NOT NULL,
+        mode TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        maintenance_id INTEGER REFERENCES maintenance (id),
+        ended_at TEXT,
+        outcome TEXT
+      );
+      CREATE TABLE upgrade_steps (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        run_id INTEGER NOT NULL REFERENCES upgrade_runs (id) ON DELETE CASCADE,
+        step TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('started', 'finished', 'failed')),
+        at TEXT NOT NULL,
+        detail TEXT CHECK (detail IS NULL OR json_valid(detail))
+      );
+      CREATE INDEX upgrade_steps_by_run ON upgrade_steps (run_id, id);
+    `,
+  },
 ];
 
 /** The schema version this upkeep writes. */

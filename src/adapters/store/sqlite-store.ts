@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UpkeepError } from '../../core/errors.js';
 import { desiredContainerProblem, type DesiredContainer, type ForgottenEntry, type Snapshot } from '../../core/recovery/desired-state.js';
+import { UPGRADE_STEPS, type RunOutcome, type StepRecord, type UpgradeMode, type UpgradeRun } from '../../core/upgrade/routine.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
 import { openSqlite, sqliteErrorName, type SqliteDatabase } from './sqlite.js';
 import { DATABASE_FILE } from './state-dir.js';
@@ -661,6 +662,77 @@ class SqliteStore implements Store {
     });
   }
 
+  startUpgradeRun(opts: { mode: UpgradeMode; pid: number; at: string }): UpgradeRun {
+    return this.guard('recording an upgrade run', () => {
+      const r = this.db.prepare('INSERT INTO upgrade_runs (started_at, mode, pid) VALUES (?, ?, ?)').run(opts.at, opts.mode, opts.pid);
+      return {
+        id: Number(r.lastInsertRowid),
+        startedAt: opts.at,
+        mode: opts.mode,
+        pid: opts.pid,
+        maintenanceId: null,
+        endedAt: null,
+        outcome: null,
+        records: [],
+      };
+    });
+  }
+
+  recordUpgradeStep(runId: number, record: StepRecord): void {
+    this.guard('recording an upgrade step', () => {
+      this.db
+        .prepare('INSERT INTO upgrade_steps (run_id, step, status, at, detail) VALUES (?, ?, ?, ?, ?)')
+        .run(runId, record.step, record.status, record.at, record.detail === null ? null : JSON.stringify(record.detail));
+    });
+  }
+
+  setUpgradeRunWindow(runId: number, maintenanceId: number): void {
+    this.guard('recording an upgrade run', () => {
+      this.db.prepare('UPDATE upgrade_runs SET maintenance_id = ? WHERE id = ?').run(maintenanceId, runId);
+    });
+  }
+
+  endUpgradeRun(runId: number, opts: { at: string; outcome: RunOutcome }): void {
+    this.guard('ending an upgrade run', () => {
+      this.db.prepare('UPDATE upgrade_runs SET ended_at = ?, outcome = ? WHERE id = ? AND ended_at IS NULL').run(opts.at, opts.outcome, runId);
+    });
+  }
+
+  latestUpgradeRun(): UpgradeRun | null {
+    return this.guard('reading the upgrade journal', () => {
+      const r = this.db.prepare('SELECT * FROM upgrade_runs ORDER BY id DESC LIMIT 1').get() as UpgradeRunRow | undefined;
+      if (r === undefined) return null;
+      const steps = this.db.prepare('SELECT step, status, at, detail FROM upgrade_steps WHERE run_id = ? ORDER BY id').all(r.id) as UpgradeStepRow[];
+      return {
+        id: r.id,
+        startedAt: r.started_at,
+        mode: r.mode === 'full-upgrade' ? 'full-upgrade' : 'upgrade',
+        pid: r.pid,
+        maintenanceId: r.maintenance_id,
+        endedAt: r.ended_at,
+        outcome: r.outcome as RunOutcome | null,
+        // A step this version does not know (a newer upkeep wrote it) is left out: the rerun redoes it.
+        records: steps.flatMap((s) =>
+          (UPGRADE_STEPS as readonly string[]).includes(s.step) && (s.status === 'started' || s.status === 'finished' || s.status === 'failed')
+            ? [{ step: s.step as StepRecord['step'], status: s.status, at: s.at, detail: parseDetail(s.detail) }]
+            : [],
+        ),
+      };
+    });
+  }
+
+  endMaintenanceWindow(id: number, at: string): MaintenanceWindow | null {
+    return this.guard('ending a maintenance window', () =>
+      this.db.transaction('immediate', (): MaintenanceWindow | null => {
+        const r = this.db.prepare('SELECT * FROM maintenance WHERE id = ?').get(id) as MaintenanceRow | undefined;
+        if (r === undefined) return null;
+        if (r.ended_at !== null || r.ends_at <= at) return toMaintenance(r);
+        this.db.prepare('UPDATE maintenance SET ended_at = ? WHERE id = ?').run(at, id);
+        return toMaintenance({ ...r, ended_at: at });
+      }),
+    );
+  }
+
   diagnostics(): StoreDiagnostics {
     return this.guard('checking the database', () => ({
       journalMode: String(this.db.pragma('journal_mode')),
@@ -702,6 +774,29 @@ function toOutboxEntry(r: OutboxRow): OutboxEntry {
     deliveredAt: r.delivered_at,
     givenUpAt: r.given_up_at,
   };
+}
+
+interface UpgradeRunRow {
+  id: number;
+  started_at: string;
+  mode: string;
+  pid: number;
+  maintenance_id: number | null;
+  ended_at: string | null;
+  outcome: string | null;
+}
+
+interface UpgradeStepRow {
+  step: string;
+  status: string;
+  at: string;
+  detail: string | null;
+}
+
+function parseDetail(text: string | null): Record<string, unknown> | null {
+  if (text === null) return null;
+  const v = JSON.parse(text) as unknown;
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : { value: v };
 }
 
 interface MaintenanceRow {

@@ -45,7 +45,7 @@ describe('schema migrations', () => {
 
     const current = openStore({ stateDir: dir });
     assert.equal(current.schemaVersion, CURRENT_SCHEMA_VERSION);
-    assert.equal(CURRENT_SCHEMA_VERSION, 4);
+    assert.equal(CURRENT_SCHEMA_VERSION, 5);
     assert.deepEqual(
       current.latestSnapshot('E')?.containers.map((c) => c.name),
       ['a'],
@@ -65,33 +65,38 @@ describe('schema migrations', () => {
       'snapshot_containers',
       'snapshots',
       'timeline',
+      'upgrade_runs',
+      'upgrade_steps',
     ]);
     const db = new DatabaseSync(join(dir, 'upkeep.db'), { readOnly: true });
     assert.deepEqual(
       (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version),
-      [1, 2, 3, 4],
+      [1, 2, 3, 4, 5],
     );
     db.close();
   });
 
   it('opening a current database again applies nothing', () => {
     const db = openSqlite(':memory:', { busyTimeoutMs: 0 });
-    assert.deepEqual(applyMigrations(db, ':memory:'), { from: 0, to: 4 });
-    assert.deepEqual(applyMigrations(db, ':memory:'), { from: 4, to: 4 });
+    assert.deepEqual(applyMigrations(db, ':memory:'), { from: 0, to: CURRENT_SCHEMA_VERSION });
+    assert.deepEqual(applyMigrations(db, ':memory:'), { from: CURRENT_SCHEMA_VERSION, to: CURRENT_SCHEMA_VERSION });
     db.close();
   });
 
   it('a migration that fails leaves the database as it was (one transaction), with a StoreError', () => {
     const dir = join(root, `s${n++}`);
     openStore({ stateDir: dir }).close();
-    const broken = [...MIGRATIONS, { version: 5, name: 'broken', sql: 'CREATE TABLE half_done (a); INSERT INTO no_such_table VALUES (1);' }];
+    const broken = [
+      ...MIGRATIONS,
+      { version: CURRENT_SCHEMA_VERSION + 1, name: 'broken', sql: 'CREATE TABLE half_done (a); INSERT INTO no_such_table VALUES (1);' },
+    ];
     assert.throws(
       () => openStore({ stateDir: dir, migrations: broken }),
       (err: unknown) => err instanceof StoreError && /no such table: no_such_table/.test(err.message),
     );
     assert.ok(!tables(join(dir, 'upkeep.db')).includes('half_done'));
     const s = openStore({ stateDir: dir });
-    assert.equal(s.schemaVersion, 4);
+    assert.equal(s.schemaVersion, CURRENT_SCHEMA_VERSION);
     s.close();
   });
 

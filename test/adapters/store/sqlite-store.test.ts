@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { DatabaseSync as Database } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { CURRENT_SCHEMA_VERSION } from '../../../src/adapters/store/migrations.js';
 import { openStore } from '../../../src/adapters/store/sqlite-store.js';
 import { StoreError } from '../../../src/adapters/store/store.js';
 import { UpkeepError } from '../../../src/core/errors.js';
@@ -48,7 +49,7 @@ describe('openStore: files', () => {
     assert.equal(statSync(store.path).mode & 0o777, 0o600);
     assert.equal(statSync(`${store.path}-wal`).mode & 0o777, 0o600, 'the WAL holds secrets too');
     const d = store.diagnostics();
-    assert.deepEqual(d, { journalMode: 'wal', foreignKeys: true, synchronous: 2, busyTimeoutMs: 5000, integrity: 'ok', schemaVersion: 4 });
+    assert.deepEqual(d, { journalMode: 'wal', foreignKeys: true, synchronous: 2, busyTimeoutMs: 5000, integrity: 'ok', schemaVersion: CURRENT_SCHEMA_VERSION });
     store.close();
   });
 
@@ -133,7 +134,11 @@ describe('openStore: files', () => {
     const db = new Database(join(dir, 'upkeep.db'));
     db.prepare("INSERT INTO schema_migrations VALUES (99, 'future', 'x')").run();
     db.close();
-    expectStoreError(() => openStore({ stateDir: dir }), /schema version 99, written by a newer upkeep \(this one knows up to 4\)/, /upgrade upkeep/);
+    expectStoreError(
+      () => openStore({ stateDir: dir }),
+      new RegExp(`schema version 99, written by a newer upkeep \\(this one knows up to ${CURRENT_SCHEMA_VERSION}\\)`),
+      /upgrade upkeep/,
+    );
   });
 
   it('a database the user may not read: "permission denied" with a hint (run as an unprivileged user)', (t) => {

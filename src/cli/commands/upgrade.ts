@@ -1,0 +1,286 @@
+/**
+ * `upkeep upgrade`: the maintenance routine as one command (docs/upgrade.md). Thin: options -> the
+ * upgrade use case (app/upgrade.ts) -> each step printed as it runs, the report at the end,
+ * returning the exit code.
+ */
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import type { Command } from 'commander';
+import { writeGeneratedFile } from '../../adapters/files/generated-file.js';
+import type { GateDecision } from '../../core/upgrade/routine.js';
+import type { DockerEngine } from '../../adapters/docker/engine-client.js';
+import type { DesiredStateSource } from '../../app/desired-state.js';
+import { previewUpgrade, runUpgrade, type UpgradeEvent, type UpgradeResult } from '../../app/upgrade.js';
+import type { UpgradeAssessment } from '../../app/assess-upgrade.js';
+import { parseDuration } from '../../core/duration.js';
+import { UpkeepError, UsageError } from '../../core/errors.js';
+import { renderPreflightText } from '../../core/preflight/preflight-text.js';
+import { renderReportMarkdown } from '../../core/report/render-markdown.js';
+import { aptProgressText, isAptOption, STEP_TITLES, UPGRADE_MODES, UPGRADE_STEPS, type UpgradeMode } from '../../core/upgrade/routine.js';
+import { aptLogDir, localUpgradeDeps } from '../deps/upgrade-routine.js';
+import { withEngine } from '../engine.js';
+import { painter, printJson, type Io } from '../io.js';
+import { stateDirFor, withOptionalStore, withStore } from '../state.js';
+
+interface UpgradeOptions {
+  mode?: string;
+  dryRun?: boolean;
+  yes?: boolean;
+  acceptRisk?: boolean;
+  json?: boolean;
+  stateDir?: string;
+  aptOption?: string[];
+  window?: string;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** The steps, numbered, for --dry-run and the question. */
+function stepsText(mode: UpgradeMode): string {
+  return UPGRADE_STEPS.map(
+    (s, i) => `  ${i + 1}. ${STEP_TITLES[s]}${s === 'apt' ? ` (${mode === 'upgrade' ? 'apt-get upgrade --with-new-pkgs' : 'apt-get dist-upgrade'})` : ''}`,
+  ).join('\n');
+}
+
+function gateText(gate: GateDecision): string {
+  const lines: string[] = [];
+  if (gate.atRisk.length > 0) {
+    lines.push(
+      gate.go
+        ? 'At risk (accepted with --accept-risk):'
+        : 'Stopped before changing anything: these containers would not (or might not) come back by themselves:',
+    );
+    for (const c of gate.atRisk) lines.push(`  ${c.name}: ${c.why}`);
+    if (!gate.go)
+      lines.push(
+        'The recovery pass would start the desired ones again after apt, but they stay down until then. Fix their policies first (upkeep audit --fix), or pass --accept-risk to go on.',
+      );
+  }
+  for (const n of gate.notes) lines.push(`note: ${n}`);
+  return lines.length ? `${lines.map((l) => `  ${l}`).join('\n')}\n` : '';
+}
+
+function preflightText(io: Io, a: UpgradeAssessment): string {
+  return renderPreflightText(a, { paint: painter(io, 'stderr'), width: Infinity });
+}
+
+async function askYesNo(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/** Prints the routine as it goes: step lines to stdout (stderr with --json), apt's progress to stderr (one line, redrawn, on a terminal). */
+function printer(io: Io, json: boolean): { onEvent(e: UpgradeEvent): void; finish(): void } {
+  const out = json ? io.stderr : io.stdout;
+  const paint = painter(io, json ? 'stderr' : 'stdout');
+  const tty = io.stderr.isTTY === true;
+  let progressShown = false;
+  let lastText = '';
+  const clearProgress = () => {
+    if (progressShown) io.stderr.write('\r\x1b[K');
+    progressShown = false;
+  };
+  return {
+    onEvent(e) {
+      switch (e.type) {
+        case 'resume':
+          clearProgress();
+          out.write(`${paint('yellow', 'resuming:')} ${e.line}\n`);
+          break;
+        case 'step-start':
+          clearProgress();
+          out.write(`${paint('bold', `[${UPGRADE_STEPS.indexOf(e.step) + 1}/${UPGRADE_STEPS.length}] ${e.step}`)} ...\n`);
+          break;
+        case 'step-done':
+          clearProgress();
+          out.write(`${paint(e.ok ? 'green' : 'red', `  ${e.ok ? 'ok' : 'FAILED'}:`)} ${e.line}\n`);
+          break;
+        case 'note':
+          clearProgress();
+          out.write(`  note: ${e.line}\n`);
+          break;
+        case 'preflight':
+          if (!json) io.stderr.write(preflightText(io, e.assessment));
+          out.write(gateText(e.gate));
+          break;
+        case 'apt-status': {
+          const text = aptProgressText(e.status);
+          if (text === lastText) break;
+          lastText = text;
+          if (tty && e.status.kind !== 'pmerror') {
+            io.stderr.write(`\r\x1b[K  ${text.slice(0, 150)}`);
+            progressShown = true;
+          } else {
+            clearProgress();
+            io.stderr.write(`  ${text}\n`);
+          }
+          break;
+        }
+      }
+    },
+    finish: clearProgress,
+  };
+}
+
+export function registerUpgrade(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('upgrade')
+    .description('The maintenance routine in one command: check, preflight, snapshot, window, apt, recovery, verification, report')
+    .option('--mode <mode>', 'upgrade (like apt upgrade: new packages allowed, nothing removed) or full-upgrade (like apt full-upgrade)', 'upgrade')
+    .option('--dry-run', 'show the steps, the check and the preflight; change nothing')
+    .option('-y, --yes', 'do not ask before changing anything (needed when not on a terminal)')
+    .option('--accept-risk', 'go on although preflight says some containers would not come back by themselves')
+    .option('--window <duration>', 'the maintenance window ends by itself after this long at the latest', '2h')
+    .option('--apt-option <Name=value>', "an extra -o option for upkeep's apt-get runs (repeatable), e.g. Dir::Etc::SourceList=FILE", collect)
+    .option('--json', 'print JSON for scripts at the end (the steps go to stderr)')
+    .option('--state-dir <dir>', 'where the state database lives (the journal, the snapshot, the timeline, the report)')
+    .addHelpText(
+      'after',
+      `
+Steps:
+${stepsText('upgrade')}
+As root only. Without --yes, on a terminal it shows the steps and the preflight and asks; not on a
+terminal it does a dry run (nothing changed) and says so. Each step is journaled in the store: run
+again after an interruption, it continues inside the still-open window, or closes the interrupted
+run (its window ends at its end time in any case) and starts a new one (docs/upgrade.md).
+apt runs with DEBIAN_FRONTEND=noninteractive, --force-confdef --force-confold, UCF_FORCE_CONFFOLD=1.
+Exit codes: 0 done and every desired container running (or a dry run that would go on), 1 stopped by
+the preflight gate, or some desired containers not running at the end, 2 could not run (apt failed, not root).`,
+    )
+    .action(async (opts: UpgradeOptions) => {
+      const mode = opts.mode ?? 'upgrade';
+      if (!(UPGRADE_MODES as readonly string[]).includes(mode)) throw new UsageError(`--mode "${mode}": use ${UPGRADE_MODES.join(' or ')}`);
+      const windowMs = parseDuration(opts.window ?? '2h', '--window');
+      if (windowMs < 60_000) throw new UsageError('--window must be at least 1m');
+      const aptOptions = opts.aptOption ?? [];
+      for (const o of aptOptions) if (!isAptOption(o)) throw new UsageError(`--apt-option "${o}" must look like Name::Of::Option=value`);
+      const interactive = process.stdin.isTTY === true && io.stderr.isTTY === true;
+      let dryRun = opts.dryRun === true;
+      if (!dryRun && opts.yes !== true && !interactive) {
+        io.stderr.write('upkeep upgrade: not on a terminal and no --yes: a dry run only, nothing is changed (pass --yes to run it)\n');
+        dryRun = true;
+      }
+      if (!dryRun && process.getuid?.() !== 0)
+        throw new UpkeepError('upkeep upgrade runs apt-get and dpkg and writes the state of /var/lib/upkeep: it must run as root', {
+          hint: 'sudo upkeep upgrade (or upkeep upgrade --dry-run to see what it would do)',
+        });
+      const stateDir = stateDirFor(io, opts);
+      const show = printer(io, opts.json === true);
+      if (dryRun && opts.json !== true) io.stdout.write(`upkeep upgrade --mode ${mode}: the steps\n${stepsText(mode as UpgradeMode)}\n`);
+      let logFile: string | null = null;
+      if (!dryRun) {
+        try {
+          mkdirSync(aptLogDir(stateDir), { recursive: true, mode: 0o700 });
+          logFile = join(aptLogDir(stateDir), `apt-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+        } catch {
+          logFile = null;
+        }
+      }
+      const request = { mode: mode as UpgradeMode, acceptRisk: opts.acceptRisk === true, dryRun, windowMs };
+      const environment = (engine: DockerEngine, desired: DesiredStateSource | null) =>
+        localUpgradeDeps({
+          env: io.env,
+          engine,
+          desired,
+          stateDir,
+          aptOptions,
+          logFile,
+          hostName: hostname(),
+          onEvent: show.onEvent,
+          confirm:
+            opts.yes === true
+              ? null
+              : async () => {
+                  show.finish();
+                  io.stderr.write(`Steps:\n${stepsText(mode as UpgradeMode)}\n`);
+                  return askYesNo('Run the upgrade now? [y/N] ');
+                },
+        });
+      // A dry run reads the store if there is one (never creates it); a run opens it for writing.
+      const result = await withEngine(io, (engine) =>
+        dryRun
+          ? withOptionalStore(io, opts, (store, problem) => {
+              if (problem !== null) throw new UpkeepError(problem);
+              return previewUpgrade({ ...environment(engine, store), store }, request);
+            })
+          : withStore(io, opts, (store) => runUpgrade({ ...environment(engine, store), store }, request)),
+      ).finally(() => show.finish());
+      const reportFile = result.report === null ? null : join(stateDir, 'reports', `maintenance-${result.maintenanceId}.md`);
+      if (result.report !== null && reportFile !== null) {
+        try {
+          mkdirSync(join(stateDir, 'reports'), { recursive: true, mode: 0o700 });
+          await writeGeneratedFile(reportFile, renderReportMarkdown(result.report), { marker: '', force: true, what: 'report' });
+        } catch (err) {
+          io.stderr.write(
+            `upkeep upgrade: the report could not be written to ${reportFile} (${(err as Error).message}); upkeep report ${result.maintenanceId} prints it\n`,
+          );
+        }
+      }
+      if (opts.json) printJson(io, resultJson(result, reportFile));
+      else io.stdout.write(summaryText(result, reportFile));
+      setExit(result.exitCode);
+    });
+}
+
+function resultJson(r: UpgradeResult, reportFile: string | null): Record<string, unknown> {
+  return {
+    run: r.runId,
+    journal: r.decision,
+    outcome: r.outcome,
+    maintenance: r.maintenanceId,
+    gate: r.gate,
+    preflight:
+      r.assessment === null
+        ? null
+        : { verdict: r.assessment.report.verdict, packages: r.assessment.report.packages.map((p) => ({ name: p.name, from: p.from, to: p.to })) },
+    notRunning: r.notRunning,
+    pendingRestarts: r.pendingRestarts,
+    reportFile,
+    report: r.report,
+    exitCode: r.exitCode,
+  };
+}
+
+function summaryText(r: UpgradeResult, reportFile: string | null): string {
+  const lines: string[] = [];
+  switch (r.outcome) {
+    case 'dry-run':
+      lines.push(
+        r.gate?.go === false
+          ? 'Dry run: the preflight gate would stop the upgrade (see above). Nothing changed.'
+          : 'Dry run: nothing changed. Run `upkeep upgrade --yes` to do it.',
+      );
+      break;
+    case 'stopped-at-gate':
+      lines.push(`Stopped at the preflight gate (run ${r.runId}): nothing changed.`);
+      break;
+    case 'declined':
+      lines.push(`Not run (declined; run ${r.runId}): nothing changed.`);
+      break;
+    case 'done':
+      lines.push(`Upgrade done (run ${r.runId}, maintenance ${r.maintenanceId}): every desired container is running.`);
+      break;
+    case 'not-all-running':
+      lines.push(`Upgrade done (run ${r.runId}, maintenance ${r.maintenanceId}), but desired containers are not running: ${r.notRunning.join(', ')}.`);
+      break;
+    case 'apt-failed':
+      lines.push(`apt failed (run ${r.runId}, maintenance ${r.maintenanceId}); the recovery pass ran and the window is closed. See the apt step above.`);
+      break;
+    default:
+      lines.push(`Run ${r.runId}: ${r.outcome}.`);
+  }
+  for (const p of r.pendingRestarts) lines.push(`Pending: ${p}.`);
+  if (r.report !== null) {
+    lines.push(`Report: ${r.report.summary}`);
+    lines.push(`The whole report: ${reportFile ?? '(not written)'}; again at any time with: upkeep report ${r.maintenanceId}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

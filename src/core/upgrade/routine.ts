@@ -1,0 +1,283 @@
+/**
+ * `upkeep upgrade` as data: the maintenance routine's steps in order, the journal a run keeps of
+ * them (so that a rerun after SIGKILL or power loss knows where it stopped), the preflight gate and
+ * the verification. Pure: no I/O, the time comes in as an argument. The use case (app/upgrade.ts)
+ * reads the journal and the host, asks these functions what to do, and does it.
+ */
+import type { PreflightReport } from '../preflight/preflight-report.js';
+
+/** The routine, in the order it runs. Each step is idempotent: a resumed run repeats the interrupted one. */
+export const UPGRADE_STEPS = ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'recovery', 'verification', 'window-close', 'report'] as const;
+
+export type UpgradeStep = (typeof UPGRADE_STEPS)[number];
+
+/** `upgrade`: like `apt upgrade` (new packages allowed, nothing removed); `full-upgrade`: like `apt full-upgrade`. */
+export type UpgradeMode = 'upgrade' | 'full-upgrade';
+
+export const UPGRADE_MODES: readonly UpgradeMode[] = ['upgrade', 'full-upgrade'];
+
+/** One line per step, for people (`--dry-run`, the confirmation, each step as it runs). */
+export const STEP_TITLES: Readonly<Record<UpgradeStep, string>> = {
+  check: 'check: the status of every container and the audit',
+  preflight: 'preflight: what the upgrade restarts and what would not come back (stops here when at risk, unless --accept-risk)',
+  snapshot: 'snapshot of the running containers as the desired state ("before upgrade")',
+  'window-open': 'maintenance window opened (alerts held; it ends by itself at its end time)',
+  apt: 'the package upgrade (apt-get, non-interactive, local conffiles kept)',
+  recovery: 'recovery pass: every desired container that is not running is started (the same as upkeep recover)',
+  verification: 'verification: every desired container running',
+  'window-close': 'maintenance window closed',
+  report: 'the maintenance report (the same as upkeep report)',
+};
+
+/** The apt-get command line of each mode (the options upkeep adds come from aptUpgradeArgs). */
+export const MODE_COMMAND: Readonly<Record<UpgradeMode, readonly string[]>> = {
+  upgrade: ['upgrade', '--with-new-pkgs'],
+  'full-upgrade': ['dist-upgrade'],
+};
+
+/**
+ * The stated conffile policy: a conffile changed locally is kept (`--force-confold`), one not
+ * changed takes the package's new version (`--force-confdef`); ucf-managed files (sshd_config) are
+ * kept too (UCF_FORCE_CONFFOLD=1). Nothing asks a question (DEBIAN_FRONTEND=noninteractive);
+ * needrestart only lists (NEEDRESTART_MODE=l): upkeep's own steps decide what is restarted.
+ */
+export const APT_ENV: Readonly<Record<string, string>> = {
+  DEBIAN_FRONTEND: 'noninteractive',
+  UCF_FORCE_CONFFOLD: '1',
+  NEEDRESTART_MODE: 'l',
+  APT_LISTCHANGES_FRONTEND: 'none',
+  LC_ALL: 'C',
+};
+
+/**
+ * apt-get's arguments for the upgrade itself: `-y`, the conffile policy, no pty (plain dpkg
+ * lines), progress on file descriptor `statusFd`, the caller's extra `-o` options, then the mode's
+ * command. `simulate` gives the same command with `-s` (no lock taken): the plan that is assessed
+ * is the plan that runs.
+ */
+export function aptUpgradeArgs(mode: UpgradeMode, opts: { extraOptions: readonly string[]; statusFd?: number; simulate?: boolean }): string[] {
+  const extra = opts.extraOptions.flatMap((o) => ['-o', o]);
+  if (opts.simulate === true) return ['-s', '-o', 'Debug::NoLocking=1', ...extra, ...MODE_COMMAND[mode]];
+  return [
+    '-y',
+    '-q',
+    '-o',
+    'Dpkg::Options::=--force-confdef',
+    '-o',
+    'Dpkg::Options::=--force-confold',
+    '-o',
+    'Dpkg::Use-Pty=0',
+    ...(opts.statusFd === undefined ? [] : ['-o', `APT::Status-Fd=${opts.statusFd}`]),
+    ...extra,
+    ...MODE_COMMAND[mode],
+  ];
+}
+
+/** An extra apt option as given on the command line: `Name::Of::Option=value`. */
+export function isAptOption(s: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9:_.+-]*(::[A-Za-z0-9_.+-]*)*=[^\n\0]*$/.test(s) && s.includes('=');
+}
+
+export type StepStatus = 'started' | 'finished' | 'failed';
+
+/** One journal record: a step started, finished or failed at a time, with what it found. */
+export interface StepRecord {
+  step: UpgradeStep;
+  status: StepStatus;
+  at: string;
+  detail: Record<string, unknown> | null;
+}
+
+/** How a run ended. */
+export type RunOutcome =
+  /** Every step done and every desired container running. */
+  | 'done'
+  /** Every step done, but some desired containers are not running. */
+  | 'not-all-running'
+  /** apt failed; recovery, verification, the window's end and the report still ran. */
+  | 'apt-failed'
+  /** The preflight gate stopped it before anything changed. */
+  | 'stopped-at-gate'
+  /** The operator answered no. */
+  | 'declined'
+  /** A step could not run (the engine, the store); the window (if any) was closed. */
+  | 'failed'
+  /** Interrupted before its maintenance window opened: nothing on the host had changed; a new run started. */
+  | 'abandoned'
+  /** Interrupted, and its window had ended (its end time passed) before the rerun: closed by the rerun. */
+  | 'closed-after-interruption';
+
+/** A run as the journal holds it. */
+export interface UpgradeRun {
+  id: number;
+  startedAt: string;
+  mode: UpgradeMode;
+  /** The process that ran it (a rerun while it still lives is refused). */
+  pid: number;
+  /** The maintenance window it opened, once opened. */
+  maintenanceId: number | null;
+  endedAt: string | null;
+  outcome: RunOutcome | null;
+  /** Oldest first. */
+  records: StepRecord[];
+}
+
+/** Where a run stands: the steps finished, and the one started but not finished (interrupted), if any. */
+export function runProgress(run: Pick<UpgradeRun, 'records'>): { finished: UpgradeStep[]; interrupted: UpgradeStep | null; next: UpgradeStep | null } {
+  const finished = new Set<UpgradeStep>();
+  const started = new Set<UpgradeStep>();
+  for (const r of run.records) {
+    if (r.status === 'finished' || r.status === 'failed') finished.add(r.step);
+    else started.add(r.step);
+  }
+  const done = UPGRADE_STEPS.filter((s) => finished.has(s));
+  const interrupted = UPGRADE_STEPS.find((s) => started.has(s) && !finished.has(s)) ?? null;
+  const next = UPGRADE_STEPS.find((s) => !finished.has(s)) ?? null;
+  return { finished: done, interrupted, next };
+}
+
+/** The window of the run, as far as the resume decision cares. */
+export interface WindowState {
+  endedAt: string | null;
+  endsAt: string;
+}
+
+/**
+ * What a new `upkeep upgrade` does about the newest run in the journal:
+ * - `fresh`: none is unfinished; a new run starts.
+ * - `busy`: one is unfinished and its process still lives: refused (two apt runs cannot both go on).
+ * - `continue`: interrupted after its window opened, and the window is still open: the run goes on
+ *   from the interrupted (or next) step, in the same window; `repairDpkg` when apt itself was
+ *   interrupted (`dpkg --configure -a` first, as apt would ask).
+ * - `close-then-fresh`: interrupted before its window opened (nothing on the host changed:
+ *   `abandoned`), or its window has ended since (its end time passed: `closed-after-interruption`):
+ *   the old run is closed, with its window, and a new run starts; `repairDpkg` when the old run's
+ *   apt was interrupted.
+ */
+export type ResumeDecision =
+  | { kind: 'fresh' }
+  | { kind: 'busy'; run: UpgradeRun }
+  | { kind: 'continue'; run: UpgradeRun; from: UpgradeStep; interrupted: UpgradeStep | null; repairDpkg: boolean }
+  | { kind: 'close-then-fresh'; run: UpgradeRun; interrupted: UpgradeStep | null; outcome: 'abandoned' | 'closed-after-interruption'; repairDpkg: boolean };
+
+export function resumeDecision(run: UpgradeRun | null, ctx: { now: number; pidAlive: boolean; window: WindowState | null }): ResumeDecision {
+  if (run === null || run.endedAt !== null) return { kind: 'fresh' };
+  if (ctx.pidAlive) return { kind: 'busy', run };
+  const { finished, interrupted, next } = runProgress(run);
+  const repairDpkg = interrupted === 'apt';
+  if (!finished.includes('window-open')) return { kind: 'close-then-fresh', run, interrupted: interrupted ?? next, outcome: 'abandoned', repairDpkg };
+  const open = ctx.window !== null && ctx.window.endedAt === null && Date.parse(ctx.window.endsAt) > ctx.now;
+  // The window closed (by the run itself, just before it was killed): only the report remains.
+  if (finished.includes('window-close')) return { kind: 'continue', run, from: next ?? 'report', interrupted, repairDpkg: false };
+  if (!open) return { kind: 'close-then-fresh', run, interrupted: interrupted ?? next, outcome: 'closed-after-interruption', repairDpkg };
+  return { kind: 'continue', run, from: interrupted ?? next ?? 'report', interrupted, repairDpkg };
+}
+
+/** The steps still to run from `from` (inclusive). */
+export function stepsFrom(from: UpgradeStep): UpgradeStep[] {
+  return UPGRADE_STEPS.slice(UPGRADE_STEPS.indexOf(from));
+}
+
+/** The preflight report's parts the gate reads. */
+export type GateInput = Pick<PreflightReport, 'verdict' | 'containers' | 'alreadyDown' | 'reboot' | 'docker' | 'unknownReasons'>;
+
+/** A container the gate names, and why. */
+export interface GateContainer {
+  name: string;
+  /** `no`: preflight says it would not be running afterwards; `unknown`: it cannot say. */
+  runningAtEnd: 'no' | 'unknown';
+  /** `running`: it runs now (the snapshot makes it desired, so the recovery pass would start it); `already-down`: desired and down before the upgrade. */
+  now: 'running' | 'already-down';
+  why: string;
+}
+
+/**
+ * The preflight gate. It reads the verdict about containers (which would not come back, or might
+ * not), never preflight's exit code: 3 also means "reboot needed", which is not a container risk
+ * (upkeep upgrade does not reboot; it says so). `go` false stops the run before anything changes;
+ * `acceptRisk` (--accept-risk) goes on anyway, naming what was accepted.
+ */
+export interface GateDecision {
+  go: boolean;
+  /** The containers at risk (empty: nothing to accept). */
+  atRisk: GateContainer[];
+  /** Lines for people: what was accepted, the reboot, what could not be predicted. */
+  notes: string[];
+}
+
+export function gateDecision(report: GateInput, acceptRisk: boolean): GateDecision {
+  const atRisk: GateContainer[] = [];
+  for (const c of report.containers ?? []) {
+    if (c.runningAtEnd === 'yes') continue;
+    const p = c.afterReboot ?? c.afterUpgrade;
+    atRisk.push({ name: c.name, runningAtEnd: c.runningAtEnd, now: 'running', why: `${c.policy}: ${p.reason}` });
+  }
+  for (const c of report.alreadyDown ?? []) {
+    if (c.runningAtEnd === 'yes') continue;
+    atRisk.push({ name: c.name, runningAtEnd: c.runningAtEnd, now: 'already-down', why: `already down (${c.reason}): ${c.afterMaintenance.reason}` });
+  }
+  const notes: string[] = [];
+  if (report.containers === null && report.docker.restarts) notes.push('the containers could not be read: which of them stop is not known');
+  if (report.reboot.needed)
+    notes.push(
+      `a reboot is needed afterwards (${report.reboot.why.join('; ')}): upkeep upgrade does not reboot; reboot when it is done (the agent, or upkeep recover, brings the desired containers back)`,
+    );
+  if (report.unknownReasons.length > 0) notes.push(`preflight could not read everything (${report.unknownReasons.length} input(s)): see upkeep preflight`);
+  const go = atRisk.length === 0 || acceptRisk;
+  if (atRisk.length > 0 && acceptRisk)
+    notes.push(
+      `accepted (--accept-risk): ${atRisk.map((c) => c.name).join(', ')} may stay down after the upgrade; the recovery pass starts the desired ones again`,
+    );
+  return { go, atRisk, notes };
+}
+
+/** Verification: every desired container running. `notRunning`: the desired ones that are not (app/recover.ts diffHost). */
+export function verificationOutcome(desiredCount: number, notRunning: readonly { container: string; state: string }[]): { ok: boolean; line: string } {
+  if (notRunning.length === 0) return { ok: true, line: `every desired container is running (${desiredCount})` };
+  return {
+    ok: false,
+    line: `${notRunning.length} of ${desiredCount} desired container(s) not running: ${notRunning.map((n) => `${n.container} (${n.state})`).join(', ')}`,
+  };
+}
+
+/** The run's outcome from how apt and the verification went. */
+export function finalOutcome(apt: { ok: boolean } | null, verification: { ok: boolean } | null): RunOutcome {
+  if (apt !== null && !apt.ok) return 'apt-failed';
+  if (verification !== null && !verification.ok) return 'not-all-running';
+  return 'done';
+}
+
+/** The exit code of each outcome (core/errors.ts: 0 fine, 1 findings or risk, 2 could not run). */
+export const OUTCOME_EXIT: Readonly<Record<RunOutcome, 0 | 1 | 2>> = {
+  done: 0,
+  'not-all-running': 1,
+  'stopped-at-gate': 1,
+  declined: 0,
+  'apt-failed': 2,
+  failed: 2,
+  abandoned: 2,
+  'closed-after-interruption': 2,
+};
+
+/** One apt status-fd line (`APT::Status-Fd`): `pmstatus:PKG:PERCENT:TEXT`, `dlstatus:...`, `pmerror:...`, `pmconffile:...`. */
+export interface AptStatus {
+  kind: 'pmstatus' | 'dlstatus' | 'pmerror' | 'pmconffile' | 'other';
+  pkg: string | null;
+  percent: number | null;
+  text: string;
+}
+
+export function parseAptStatusLine(line: string): AptStatus | null {
+  const m = /^(pmstatus|dlstatus|pmerror|pmconffile|[a-z]+):([^:]*):([^:]*):(.*)$/.exec(line.trim());
+  if (m === null) return null;
+  const kind = (['pmstatus', 'dlstatus', 'pmerror', 'pmconffile'] as const).find((k) => k === m[1]) ?? 'other';
+  const pct = Number(m[3]);
+  return { kind, pkg: m[2] === '' ? null : m[2]!, percent: kind === 'pmerror' || !Number.isFinite(pct) ? null : pct, text: m[4]!.trim() };
+}
+
+/** A progress line for people: `[ 42%] Configuring docker.io`. */
+export function aptProgressText(s: AptStatus): string {
+  if (s.kind === 'pmerror') return `error: ${s.pkg ?? ''}: ${s.text}`;
+  const pct = s.percent === null ? '   ' : String(Math.floor(s.percent)).padStart(3);
+  return `[${pct}%] ${s.text}`;
+}

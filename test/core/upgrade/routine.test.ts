@@ -1,0 +1,309 @@
+/**
+ * The routine as data: the steps' order, the journal's reading after an interruption at every
+ * step (continue or close, never a window left open), the preflight gate (containers, not exit
+ * code 3), the verification, apt's arguments and status lines.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ContainerOutlook, DownContainer } from '../../../src/core/preflight/preflight-report.js';
+import {
+  aptProgressText,
+  aptUpgradeArgs,
+  finalOutcome,
+  gateDecision,
+  isAptOption,
+  OUTCOME_EXIT,
+  parseAptStatusLine,
+  resumeDecision,
+  runProgress,
+  stepsFrom,
+  UPGRADE_STEPS,
+  verificationOutcome,
+  type GateInput,
+  type StepRecord,
+  type UpgradeRun,
+  type UpgradeStep,
+} from '../../../src/core/upgrade/routine.js';
+import { aptRunEntries, engineEntries } from '../../../src/core/upgrade/apt-run-entries.js';
+import { pendingRestartLines, replacedBinaries } from '../../../src/core/upgrade/replaced-binaries.js';
+import { container, daemon } from '../../helpers/facts.js';
+
+const T0 = Date.parse('2026-11-30T10:00:00Z');
+const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+
+/** A run whose steps up to `done` finished, and `interrupted` started (not finished). */
+function runOf(done: UpgradeStep | null, interrupted: UpgradeStep | null, over: Partial<UpgradeRun> = {}): UpgradeRun {
+  const records: StepRecord[] = [];
+  let t = 0;
+  for (const s of UPGRADE_STEPS) {
+    if (done === null) break;
+    records.push({ step: s, status: 'started', at: at(t++), detail: null }, { step: s, status: 'finished', at: at(t++), detail: null });
+    if (s === done) break;
+  }
+  if (interrupted !== null) records.push({ step: interrupted, status: 'started', at: at(t++), detail: null });
+  return { id: 7, startedAt: at(0), mode: 'upgrade', pid: 4242, maintenanceId: 3, endedAt: null, outcome: null, records, ...over };
+}
+
+const openWindow = { endedAt: null, endsAt: at(3600) };
+const ctx = (over: Partial<Parameters<typeof resumeDecision>[1]> = {}) => ({ now: T0 + 60_000, pidAlive: false, window: openWindow, ...over });
+
+describe('the plan', () => {
+  it('runs the steps in the order of the issue, and a resumed run repeats from the interrupted one', () => {
+    assert.deepEqual(UPGRADE_STEPS, ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'recovery', 'verification', 'window-close', 'report']);
+    assert.deepEqual(stepsFrom('apt'), ['apt', 'recovery', 'verification', 'window-close', 'report']);
+  });
+
+  it('reads the journal: finished steps, the interrupted one, the next', () => {
+    assert.deepEqual(runProgress(runOf('window-open', 'apt')), {
+      finished: ['check', 'preflight', 'snapshot', 'window-open'],
+      interrupted: 'apt',
+      next: 'apt',
+    });
+    assert.deepEqual(runProgress(runOf(null, null)), { finished: [], interrupted: null, next: 'check' });
+    // A failed step counts as done: the routine went on past it (apt failed: recovery still ran).
+    const failed = runOf('window-open', null);
+    failed.records.push({ step: 'apt', status: 'started', at: at(50), detail: null }, { step: 'apt', status: 'failed', at: at(51), detail: null });
+    assert.equal(runProgress(failed).next, 'recovery');
+  });
+});
+
+describe('resumeDecision: a rerun after SIGKILL or power loss', () => {
+  it('starts fresh when nothing is unfinished', () => {
+    assert.deepEqual(resumeDecision(null, ctx()), { kind: 'fresh' });
+    assert.deepEqual(resumeDecision(runOf('report', null, { endedAt: at(99), outcome: 'done' }), ctx()), { kind: 'fresh' });
+  });
+
+  it('refuses while the run it found still has a live process', () => {
+    assert.equal(resumeDecision(runOf('window-open', 'apt'), ctx({ pidAlive: true })).kind, 'busy');
+  });
+
+  it('closes a run interrupted before its window opened (nothing changed) and starts a new one', () => {
+    for (const [done, interrupted] of [
+      [null, 'check'],
+      ['check', 'preflight'],
+      ['preflight', 'snapshot'],
+      ['snapshot', 'window-open'],
+      ['snapshot', null],
+    ] as const) {
+      const d = resumeDecision(runOf(done, interrupted, { maintenanceId: null }), ctx({ window: null }));
+      assert.equal(d.kind, 'close-then-fresh', `${done} / ${interrupted}`);
+      assert.equal(d.kind === 'close-then-fresh' && d.outcome, 'abandoned');
+      assert.equal(d.kind === 'close-then-fresh' && d.repairDpkg, false);
+    }
+  });
+
+  it('continues inside the open window from the interrupted step; dpkg is repaired when apt was the one', () => {
+    const during = resumeDecision(runOf('window-open', 'apt'), ctx());
+    assert.deepEqual(during.kind === 'continue' && { from: during.from, repairDpkg: during.repairDpkg }, { from: 'apt', repairDpkg: true });
+    const between = resumeDecision(runOf('apt', null), ctx());
+    assert.deepEqual(between.kind === 'continue' && { from: between.from, repairDpkg: between.repairDpkg }, { from: 'recovery', repairDpkg: false });
+    const recovering = resumeDecision(runOf('apt', 'recovery'), ctx());
+    assert.equal(recovering.kind === 'continue' && recovering.from, 'recovery');
+  });
+
+  it('closes the run when its window has ended since (its end time passed): never reopened behind the operator', () => {
+    const expired = resumeDecision(runOf('window-open', 'apt'), ctx({ now: T0 + 2 * 3600_000 }));
+    assert.equal(expired.kind, 'close-then-fresh');
+    assert.equal(expired.kind === 'close-then-fresh' && expired.outcome, 'closed-after-interruption');
+    assert.equal(expired.kind === 'close-then-fresh' && expired.repairDpkg, true, 'the new run repairs dpkg first');
+    const ended = resumeDecision(runOf('verification', null), ctx({ window: { endedAt: at(30), endsAt: at(3600) } }));
+    assert.equal(ended.kind, 'close-then-fresh');
+    const gone = resumeDecision(runOf('apt', null), ctx({ window: null }));
+    assert.equal(gone.kind, 'close-then-fresh');
+  });
+
+  it('after the window closed only the report remains', () => {
+    const d = resumeDecision(runOf('window-close', null), ctx({ window: { endedAt: at(40), endsAt: at(3600) } }));
+    assert.deepEqual(d.kind === 'continue' && d.from, 'report');
+  });
+});
+
+function outlook(name: string, policy: string, runningAtEnd: ContainerOutlook['runningAtEnd']): ContainerOutlook {
+  const reason = runningAtEnd === 'yes' ? 'Docker starts it again' : 'restart policy "no": Docker never starts it again';
+  return { name, policy, stops: true, afterUpgrade: { outcome: runningAtEnd === 'yes' ? 'back' : 'not-back', reason }, afterReboot: null, runningAtEnd };
+}
+
+function gateInput(over: Partial<GateInput> = {}): GateInput {
+  return {
+    verdict: 'all-come-back',
+    containers: [outlook('silo', 'unless-stopped', 'yes')],
+    alreadyDown: [],
+    reboot: { needed: false, why: [] },
+    docker: { restarts: true, liveRestoreCovers: false, why: 'docker.io restarts docker.service' },
+    unknownReasons: [],
+    ...over,
+  };
+}
+
+describe('the preflight gate', () => {
+  it('goes on when every container comes back', () => {
+    const g = gateDecision(gateInput(), false);
+    assert.equal(g.go, true);
+    assert.deepEqual(g.atRisk, []);
+  });
+
+  it('stops when a container would not come back, naming it and why; --accept-risk goes on and says what it accepted', () => {
+    const input = gateInput({ verdict: 'at-risk', containers: [outlook('silo', 'unless-stopped', 'yes'), outlook('v-pipe-redis-1', 'no', 'no')] });
+    const g = gateDecision(input, false);
+    assert.equal(g.go, false);
+    assert.deepEqual(
+      g.atRisk.map((c) => [c.name, c.runningAtEnd, c.now]),
+      [['v-pipe-redis-1', 'no', 'running']],
+    );
+    assert.match(g.atRisk[0]!.why, /^no: restart policy "no"/);
+    const accepted = gateDecision(input, true);
+    assert.equal(accepted.go, true);
+    assert.match(accepted.notes.join('\n'), /accepted \(--accept-risk\): v-pipe-redis-1/);
+  });
+
+  it('stops on a container it cannot predict, and on a desired one already down that stays down', () => {
+    assert.equal(gateDecision(gateInput({ containers: [outlook('x', 'on-failure:3', 'unknown')] }), false).go, false);
+    const down: DownContainer = {
+      name: 'worker',
+      policy: 'no',
+      state: 'exited',
+      exitCode: 137,
+      finishedAt: null,
+      reason: 'exited (137)',
+      afterMaintenance: { outcome: 'not-back', reason: 'nothing in this upgrade starts it' },
+      runningAtEnd: 'no',
+    };
+    const g = gateDecision(gateInput({ alreadyDown: [down] }), false);
+    assert.equal(g.go, false);
+    assert.equal(g.atRisk[0]!.now, 'already-down');
+  });
+
+  it('a reboot alone (preflight exit 3) does not stop it: a note says upkeep upgrade does not reboot', () => {
+    const g = gateDecision(gateInput({ verdict: 'at-risk', reboot: { needed: true, why: ['linux-image-6.8.0-88 installs a new kernel'] } }), false);
+    assert.equal(g.go, true);
+    assert.match(g.notes.join('\n'), /reboot is needed afterwards \(linux-image-6\.8\.0-88.*does not reboot/);
+  });
+
+  it('unread inputs alone do not stop it (as preflight --hook --block: only a proven risk blocks), they are noted', () => {
+    const g = gateDecision(gateInput({ verdict: 'unknown', unknownReasons: ['foo: script not read'] }), false);
+    assert.equal(g.go, true);
+    assert.match(g.notes.join('\n'), /could not read everything \(1 input/);
+  });
+});
+
+describe('verification and the outcome', () => {
+  it('is ok only when every desired container runs', () => {
+    assert.deepEqual(verificationOutcome(3, []), { ok: true, line: 'every desired container is running (3)' });
+    const v = verificationOutcome(3, [{ container: 'redis', state: 'exited' }]);
+    assert.equal(v.ok, false);
+    assert.match(v.line, /1 of 3 desired container\(s\) not running: redis \(exited\)/);
+  });
+
+  it('maps outcomes to the exit codes of core/errors.ts', () => {
+    assert.equal(finalOutcome({ ok: true }, { ok: true }), 'done');
+    assert.equal(finalOutcome({ ok: true }, { ok: false }), 'not-all-running');
+    assert.equal(finalOutcome({ ok: false }, { ok: true }), 'apt-failed');
+    assert.deepEqual([OUTCOME_EXIT.done, OUTCOME_EXIT['not-all-running'], OUTCOME_EXIT['stopped-at-gate'], OUTCOME_EXIT['apt-failed']], [0, 1, 1, 2]);
+  });
+});
+
+describe('apt', () => {
+  it('runs non-interactive with the stated conffile policy, progress on the status fd, extra options before the command', () => {
+    assert.deepEqual(aptUpgradeArgs('upgrade', { extraOptions: ['Dir::Etc::SourceList=/tmp/s.list'], statusFd: 3 }), [
+      '-y',
+      '-q',
+      '-o',
+      'Dpkg::Options::=--force-confdef',
+      '-o',
+      'Dpkg::Options::=--force-confold',
+      '-o',
+      'Dpkg::Use-Pty=0',
+      '-o',
+      'APT::Status-Fd=3',
+      '-o',
+      'Dir::Etc::SourceList=/tmp/s.list',
+      'upgrade',
+      '--with-new-pkgs',
+    ]);
+    assert.deepEqual(aptUpgradeArgs('full-upgrade', { extraOptions: [], simulate: true }), ['-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade']);
+  });
+
+  it('accepts Name::Of::Option=value only', () => {
+    assert.ok(isAptOption('Dir::Etc::SourceList=/tmp/x'));
+    assert.ok(isAptOption('APT::Install-Recommends=false'));
+    assert.ok(!isAptOption('--force-yes'));
+    assert.ok(!isAptOption('Dir'));
+    assert.ok(!isAptOption('x=a\nb'));
+  });
+
+  it('reads status-fd lines', () => {
+    const s = parseAptStatusLine('pmstatus:containerd:42.8571:Configuring containerd (amd64)');
+    assert.deepEqual(s, { kind: 'pmstatus', pkg: 'containerd', percent: 42.8571, text: 'Configuring containerd (amd64)' });
+    assert.equal(aptProgressText(s!), '[ 42%] Configuring containerd (amd64)');
+    assert.equal(parseAptStatusLine('pmerror:foo:50:subprocess installed post-installation script returned error exit status 1')?.percent, null);
+    assert.equal(parseAptStatusLine('not a status line'), null);
+  });
+});
+
+describe('what the containers did while apt ran', () => {
+  it('takes the engine own times; a start during apt is Docker (upkeep starts nothing then)', () => {
+    const started = T0 + 10_000;
+    const ended = T0 + 40_000;
+    const entries = aptRunEntries({
+      aptStartedAt: started,
+      aptEndedAt: ended,
+      host: 'h',
+      containers: [
+        container({ name: 'silo', state: 'running', startedAt: at(21), finishedAt: at(20) }),
+        container({ name: 'redis', state: 'exited', exitCode: 137, startedAt: at(-100), finishedAt: at(20) }),
+        container({ name: 'quiet', state: 'running', startedAt: at(-100), finishedAt: null }),
+      ],
+    });
+    assert.deepEqual(
+      entries.map((e) => [e.at, e.kind, e.subject, e.data.by ?? null]),
+      [
+        [at(20), 'container-died', 'silo', null],
+        [at(20), 'container-died', 'redis', null],
+        [at(21), 'container-started', 'silo', 'docker'],
+      ],
+    );
+  });
+});
+
+describe("the daemon's silences while apt ran, from the pings", () => {
+  it('down at the last answer before the silence, up at the first answer after it; one still silent at the end stays down', () => {
+    const samples = [0, 1, 2, 3, 4, 5, 6].map((s) => ({ at: T0 + s * 500, ok: ![2, 3, 6].includes(s) }));
+    const e = engineEntries(samples, { host: 'h', aptStartedAt: T0 - 100 });
+    assert.deepEqual(
+      e.map((x) => [x.kind, x.at]),
+      [
+        ['engine-down', new Date(T0 + 500).toISOString()],
+        ['engine-up', new Date(T0 + 2000).toISOString()],
+        ['engine-down', new Date(T0 + 2500).toISOString()],
+      ],
+    );
+    assert.deepEqual(engineEntries([{ at: T0, ok: false }], { host: 'h', aptStartedAt: T0 - 100 })[0]!.at, new Date(T0 - 100).toISOString());
+    assert.deepEqual(engineEntries([{ at: T0, ok: true }], { host: 'h', aptStartedAt: T0 - 100 }), []);
+    // dockerd stops the containers before it stops answering: the shutdown began with the first of them.
+    const withStops = engineEntries(samples, { host: 'h', aptStartedAt: T0 - 100, containerStops: [T0 - 20_000, T0 + 200, T0 + 300] });
+    assert.equal(withStops[0]!.at, new Date(T0 + 200).toISOString(), 'a stop before apt, or long before the silence, is not part of it');
+  });
+});
+
+describe('daemons still running a replaced binary', () => {
+  it('finds a deleted executable or deleted libraries, and says what the pending restart does to the containers', () => {
+    const replaced = replacedBinaries([
+      { pid: 10, name: 'dockerd', exe: '/usr/sbin/dockerd (deleted)', deletedMappings: ['/usr/sbin/dockerd (deleted)'] },
+      { pid: 11, name: 'containerd', exe: '/usr/bin/containerd', deletedMappings: ['/usr/lib/x86_64-linux-gnu/libc.so.6 (deleted)', '/memfd:x (deleted)'] },
+      { pid: 12, name: 'dockerd', exe: '/usr/sbin/dockerd', deletedMappings: [] },
+    ]);
+    assert.deepEqual(replaced, [
+      { pid: 10, name: 'dockerd', exe: '/usr/sbin/dockerd', libraries: [] },
+      { pid: 11, name: 'containerd', exe: null, libraries: ['/usr/lib/x86_64-linux-gnu/libc.so.6'] },
+    ]);
+    const containers = [
+      container({ name: 'silo', restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 } }),
+      container({ name: 'v-pipe-redis-1', id: 'c'.repeat(64), restartPolicy: { name: 'no', maximumRetryCount: 0 } }),
+    ];
+    assert.deepEqual(pendingRestartLines(replaced, containers, daemon()), [
+      'dockerd (pid 10) still runs the replaced /usr/sbin/dockerd: a restart is pending, and it will stop every container; these will not come back by themselves: v-pipe-redis-1',
+      'containerd (pid 11) still runs replaced libraries (/usr/lib/x86_64-linux-gnu/libc.so.6): a restart is pending (a containerd restart keeps the containers running: their shims survive it)',
+    ]);
+    assert.match(pendingRestartLines(replaced.slice(0, 1), containers, daemon({ liveRestore: true }))[0]!, /live-restore keeps the containers running/);
+  });
+});
