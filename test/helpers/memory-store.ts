@@ -7,6 +7,7 @@
 import type { Store } from '../../src/adapters/store/store.js';
 import type { Snapshot } from '../../src/core/recovery/desired-state.js';
 import type { OutboxEntry } from '../../src/ports/alert-outbox.js';
+import { CURRENT_SCHEMA_VERSION } from '../../src/adapters/store/migrations.js';
 import type { OperatorStop } from '../../src/ports/intent.js';
 import type { MaintenanceWindow } from '../../src/ports/maintenance.js';
 import type { StoredSnapshot } from '../../src/ports/snapshots.js';
@@ -14,7 +15,7 @@ import type { NewTimelineEntry, TimelineEntry, TimelineQuery } from '../../src/p
 
 export class MemoryStore {
   readonly path = '/memory/upkeep.db';
-  readonly schemaVersion = 4;
+  readonly schemaVersion = CURRENT_SCHEMA_VERSION;
   snapshots: StoredSnapshot[] = [];
   stops = new Map<string, OperatorStop>();
   entries: TimelineEntry[] = [];

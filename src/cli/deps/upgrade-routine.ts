@@ -80,7 +80,10 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     pingEveryMs: 250,
     async check(state) {
-      const c = await checkHost({ desired: { store: e.desired, problem: null }, audit: auditDeps({ env: e.env, stateDir: e.stateDir }), upgrade: null }, state);
+      const c = await checkHost(
+        { desired: { store: e.desired, problem: null }, audit: auditDeps({ env: e.env, stateDir: e.stateDir }), upgrade: null },
+        Promise.resolve(state),
+      );
       const audit =
         c.audit.summary.errors + c.audit.summary.warnings === 0
           ? 'audit: no findings'
