@@ -254,7 +254,13 @@ export function buildReport(input: ReportInput): Report {
   };
 
   const timeline = rowsOf(sorted, followed, from, outages, packages);
-  const rootCause = rootCauseOf(w.episodes, outages, desired, packages.notable);
+  const rootCause = rootCauseOf(
+    w.episodes,
+    outages,
+    desired,
+    packages.notable,
+    pf === null ? null : { at: input.preflight!.at, dockerRestarts: pf.dockerRestarts === true },
+  );
   const needsHuman = needsHumanOf(outages, desired, w.failures, open ? input.scope : null);
   const prediction = input.preflight === null || pf === null ? null : predictionOf(input.preflight.at, pf, desired, outages);
   const notes: string[] = [];
@@ -599,6 +605,8 @@ function rootCauseOf(
   outages: readonly ServiceOutage[],
   desired: ReadonlyMap<string, DesiredContainer>,
   notable: readonly PackageChange[],
+  /** The preflight before the run: whether it found that the upgrade restarts docker.service. */
+  preflight: { at: string; dockerRestarts: boolean } | null,
 ): string[] {
   const lines: string[] = [];
   const has = (re: RegExp) => notable.find((p) => re.test(p.name));
@@ -614,6 +622,10 @@ function rootCauseOf(
       else if (dockerIo)
         lines.push(
           `The Docker daemon stopped at ${when} during the apt run; ${changeText(dockerIo)} is Debian's package, whose postinst only starts docker.service: the restart came from something else.`,
+        );
+      else if (preflight?.dockerRestarts)
+        lines.push(
+          `The Docker daemon was restarted at ${when} during the apt run, as the preflight at ${clock(preflight.at)} predicted (a package of this run restarts docker.service).`,
         );
       else lines.push(`The Docker daemon stopped at ${when} during the apt run; no package of this run is known to restart docker.service.`);
       if (containerd)

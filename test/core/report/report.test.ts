@@ -92,6 +92,23 @@ describe('buildReport: the incident', () => {
   });
 });
 
+describe('buildReport: the root cause of a daemon restart during apt by a package it does not know', () => {
+  const withPreflight = (dockerRestarts: boolean) => {
+    const input = incidentInput();
+    const upgrades = [{ name: 'acme-engine', from: '1.0-1', to: '2.0-1' }];
+    input.preflight = { ...input.preflight!, detail: { verdict: 'at-risk', packages: 1, upgrades, notBack: [], dockerRestarts } };
+    return buildReport(input).rootCause[0] ?? '';
+  };
+
+  it('the preflight found the restart: the report says it was predicted, not that nothing is known to restart docker', () => {
+    assert.match(withPreflight(true), /^The Docker daemon was restarted at 15:25:30 during the apt run, as the preflight at 15:22:40 predicted/);
+  });
+
+  it('the preflight did not find one: no package is known to restart it', () => {
+    assert.match(withPreflight(false), /no package of this run is known to restart docker\.service/);
+  });
+});
+
 describe('buildReport: edges', () => {
   it('no entries: a "nothing recorded" report, severity none', () => {
     const r = buildReport(period([]));
