@@ -53,3 +53,15 @@ export function painter(io: Io, stream: 'stdout' | 'stderr' = 'stdout'): (style:
 export function printJson(io: Io, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/** Asks `question` on stderr and reads one line from stdin: true for y or yes (any case). */
+export async function askYesNo(question: string): Promise<boolean> {
+  // Loaded when asked: every start of the program loads this file, few ask anything.
+  const { createInterface } = process.getBuiltinModule('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
+}

@@ -1,15 +1,8 @@
 /** Maintenance windows: alerts are held (still recorded) while one is active. */
 
-export interface MaintenanceWindow {
-  id: number;
-  /** Who opened it: "manual", "apt", ... */
-  source: string;
-  reason: string | null;
-  startedAt: string;
-  /** It ends by itself then, if nobody stops it (a forgotten window must not silence alerts for ever). */
-  endsAt: string;
-  endedAt: string | null;
-}
+import type { MaintenanceWindow } from '../core/maintenance-window.js';
+
+export type { MaintenanceWindow };
 
 export interface MaintenanceRepository {
   /**

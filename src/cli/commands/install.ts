@@ -5,7 +5,6 @@
  * apply; docs/install.md.
  */
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { applyInstall, applyUninstall, realSystemOps, type SystemdOutcome } from '../../adapters/install/apply-install.js';
 import { checkExecutable, checkRoot, executableTrustProblems, packageInstalled, readTargets, readTextIfExists } from '../../adapters/install/read-install.js';
@@ -32,7 +31,7 @@ import { textFileReader } from '../../adapters/files/read-text-file.js';
 import { openStore } from '../../adapters/store/sqlite-store.js';
 import { takeSnapshot } from '../../app/take-snapshot.js';
 import { withEngine } from '../engine.js';
-import { printJson, type Io } from '../io.js';
+import { askYesNo, printJson, type Io } from '../io.js';
 
 interface CommonOptions {
   root?: string;
@@ -57,15 +56,6 @@ const PACKAGE_INSTALLED = (root: string): string =>
 To configure the agent: upkeep config show-default > /etc/upkeep/upkeep.yml (mode 0600), edit it, then: systemctl start ${UNIT_NAME}
 To remove it: apt-get remove upkeep (apt-get purge upkeep also removes the config; see docs/install.md).
 `;
-
-async function askYesNo(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
-}
 
 /** Resolves --root, refuses without --yes off a terminal, and requires root for `/`. */
 async function prepare(io: Io, opts: CommonOptions, verb: 'install' | 'uninstall'): Promise<{ root: string; interactive: boolean }> {

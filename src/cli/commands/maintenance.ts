@@ -13,16 +13,7 @@ import { EXIT, UsageError } from '../../core/errors.js';
 import { printJson, type Io } from '../io.js';
 import { withStore } from '../state.js';
 import { agentRunning } from '../../app/agent-liveness.js';
-
-/** Whether a process with this pid exists (signal 0 checks without sending anything). */
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+import { processExists } from '../../adapters/proc/process-exists.js';
 
 interface MaintenanceOptions {
   for?: string;

@@ -2,7 +2,6 @@
  * `upkeep diff`: what should run (the newest snapshot) and does not.
  * `upkeep recover`: bring it back, in dependency order, with retries, and say what was done.
  */
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
 import { diffHost, planHostRecovery, recoverHost } from '../../app/recover.js';
@@ -13,7 +12,7 @@ import type { RecoveryProgress, RecoveryResult } from '../../core/recovery/execu
 import { diffJson, recoverJson, type SnapshotRef } from '../../core/recovery/recovery-json.js';
 import type { RecoveryPlan } from '../../core/recovery/plan.js';
 import { withEngine } from '../engine.js';
-import { painter, printJson, type Io } from '../io.js';
+import { askYesNo, painter, printJson, type Io } from '../io.js';
 import { withStore } from '../state.js';
 
 interface CommonOptions {
@@ -77,16 +76,6 @@ function summaryLine(r: RecoveryResult, desiredCount: number): string {
   if (r.nothingToDo) return `Nothing to do: every desired container runs (${r.plan.summary.running} of ${desiredCount}).`;
   if (r.remaining.length === 0) return `All desired containers running (recovery took ${r.seconds} s).`;
   return `${r.remaining.length} desired container(s) still not running: ${r.remaining.map((e) => e.container).join(', ')} (after ${r.seconds} s).`;
-}
-
-async function askYesNo(io: Io, question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    const answer = await rl.question(question);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
 }
 
 export function registerRecover(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -189,7 +178,7 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
                 : async (plan) => {
                     if (plan.actions.length === 0) return true;
                     io.stderr.write(`Plan:\n${describePlan(plan).join('\n')}\n`);
-                    return askYesNo(io, 'Go ahead? [y/N] ');
+                    return askYesNo('Go ahead? [y/N] ');
                   },
             },
           }),

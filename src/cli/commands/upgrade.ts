@@ -6,7 +6,6 @@
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { writeGeneratedFile } from '../../adapters/files/generated-file.js';
 import type { GateDecision } from '../../core/upgrade/routine.js';
@@ -21,7 +20,7 @@ import { renderReportMarkdown } from '../../core/report/render-markdown.js';
 import { aptProgressText, isAptOption, STEP_TITLES, UPGRADE_MODES, UPGRADE_STEPS, type UpgradeMode } from '../../core/upgrade/routine.js';
 import { aptLogDir, localUpgradeDeps } from '../deps/upgrade-routine.js';
 import { withEngine } from '../engine.js';
-import { painter, printJson, type Io } from '../io.js';
+import { askYesNo, painter, printJson, type Io } from '../io.js';
 import { stateDirFor, withOptionalStore, withStore } from '../state.js';
 
 interface UpgradeOptions {
@@ -66,15 +65,6 @@ function gateText(gate: GateDecision): string {
 
 function preflightText(io: Io, a: UpgradeAssessment): string {
   return renderPreflightText(a, { paint: painter(io, 'stderr'), width: Infinity });
-}
-
-async function askYesNo(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }
 
 /** Prints the routine as it goes: step lines to stdout (stderr with --json), apt's progress to stderr (one line, redrawn, on a terminal). */

@@ -3,6 +3,7 @@
  * the store, `upkeep check` and `upkeep preflight` as use cases, apt through
  * adapters/apt/run-upgrade.ts, the recovery effects of `upkeep recover`.
  */
+import { processExists } from '../../adapters/proc/process-exists.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { DockerEngine } from '../../adapters/docker/engine-client.js';
@@ -33,15 +34,6 @@ export interface UpgradeEnvironment {
   hostName: string;
   onEvent(event: UpgradeEvent): void;
   confirm: UpgradeDeps['confirm'];
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** Everything but the store, which the command opens (writable for a run, read-only or none for a dry run). */

@@ -11,6 +11,7 @@
  * Extending it: a new kind (e.g. the steps `upkeep upgrade` will write) needs one entry in ROWS
  * (its timeline row) and, when it changes a service's state, one case in `applyEntry`.
  */
+import type { MaintenanceWindow } from '../maintenance-window.js';
 import { formatRestartPolicy } from '../container-facts.js';
 import type { DaemonFacts, LifecycleEvent, Outcome } from '../model.js';
 import type { DesiredContainer } from '../recovery/desired-state.js';
@@ -41,14 +42,8 @@ export interface ReportEntry {
   detail: unknown;
 }
 
-export interface ReportWindow {
-  id: number;
-  source: string;
-  reason: string | null;
-  startedAt: string;
-  endsAt: string;
-  endedAt: string | null;
-}
+/** The window a report covers: a maintenance window as the store keeps it. */
+export type ReportWindow = MaintenanceWindow;
 
 export interface ReportInput {
   now: number;
