@@ -18,7 +18,9 @@
  *
  * Run: node --import tsx bench/agent-latency.ts   (as root; starts its own private dockerd)
  * Env: KILLS (default 100), IDLE_MINUTES (default 10), RAW_FLOOR=0 (skip the raw floor and the 60 s
- * poller's last pass: a quick look), AGENT_LOG=FILE (keep the agent's JSON log), UPKEEP_AGENT_NODE_OPTIONS (NODE_OPTIONS for
+ * poller's last pass: a quick look), AGENT_LOG=FILE (keep the agent's JSON log), TIMES=FILE (each kill's
+ * times as JSON lines, epoch ms: kill, this process's `die` event, the webhook alert, the `start`
+ * event; to line up with AGENT_LOG's timestamps), UPKEEP_AGENT_NODE_OPTIONS (NODE_OPTIONS for
  * the agent: the systemd unit's value, to measure the agent as installed).
  */
 import { procStat, sleepPid } from './proc.js';
@@ -172,6 +174,12 @@ try {
     line('poller every 5 s (docker-autoheal default)', from(pollerSeen(5))),
     line('poller every 60 s (Uptime Kuma default)', from(pollerSeen(60))),
   ];
+  if (process.env.TIMES)
+    writeFileSync(
+      process.env.TIMES,
+      names.map((n) => JSON.stringify({ name: n, kill: killedAt.get(n), die: dieSeen.get(n), alert: alerted.get(n), start: startSeen.get(n) })).join('\n') +
+        '\n',
+    );
   const idleStart = procStat(agentPid);
   const idleT0 = Date.now();
   process.stderr.write(`idle for ${IDLE_MINUTES} min...\n`);
