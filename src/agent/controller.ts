@@ -246,12 +246,14 @@ export class Controller {
         this.timing,
         now,
       );
-      this.memory = step.memory;
-      this.requestedRecovery = null; // in the memory now
       this.status = { ...this.status, engineUp: false };
       metrics.setEngineUp(false);
-      this.write(step.timeline);
-      this.evaluate(step.alerts);
+      this.commit(() => {
+        this.write(step.timeline);
+        this.evaluate(step.alerts);
+      });
+      this.memory = step.memory;
+      this.requestedRecovery = null; // in the memory now
       return { retryInMs: null, requeue: false };
     }
     const state = await this.readHost();
@@ -276,21 +278,28 @@ export class Controller {
       this.timing,
       now,
     );
+    this.healFailed = false;
+    // The step's timeline entries and alerts: one transaction (one fsync), before the actions (a
+    // `down` alert is queued before the heal's start, which can take seconds), handed to the outbox
+    // once committed; those whose message needs what an action fetches (a crash loop's log lines)
+    // after them, with the memory, in a second one. Nothing is held open across an await.
+    this.commit(() => {
+      this.write(step.timeline);
+      this.evaluate(step.alerts.filter((c) => c.afterActions !== true));
+    });
+    // Committed (a failure above leaves the memory as it was, so the retry records the same again).
     this.unhealthy.clear();
     this.memory = step.memory;
     this.requestedRecovery = null; // in the memory now
-    this.write(step.timeline);
     for (const e of step.timeline) if (e.kind === 'gave-up' && e.subject) metrics.heal(e.subject, 'gave_up');
-    this.healFailed = false;
-    // Alerts first (a `down` alert is queued before the heal's start, which can take seconds);
-    // those whose message needs what an action fetches (a crash loop's log lines) after them.
-    this.evaluate(step.alerts.filter((c) => c.afterActions !== true));
     await this.apply(step.actions, signal);
     // After the actions: at boot the recovery pass comes first (the timeline is ordered by time, and
     // what is reconstructed is read from `state`, the engine as it was before the pass).
     await this.reconstructOnce(state);
-    this.evaluate(step.alerts.filter((c) => c.afterActions === true));
-    this.saveMemory();
+    this.commit(() => {
+      this.evaluate(step.alerts.filter((c) => c.afterActions === true));
+      this.saveMemory();
+    });
     if (step.status !== null) {
       this.status = { ...this.status, snapshotId: desired?.snapshotId ?? null, containers: step.status.map(statusRow), error: null };
       this.observeContainers(step.status);
@@ -542,6 +551,21 @@ export class Controller {
   }
 
   // ---- alerts, timeline, status, memory ----
+
+  /**
+   * `fn`'s store writes as one transaction (one commit, one fsync); the alerts it queued go to the
+   * outbox after the commit. A write that fails inside is logged like any other (write() goes on
+   * without it) unless SQLite rolled the whole transaction back, which throws: the reconcile is
+   * retried, as when a single write failed before.
+   */
+  private commit(fn: () => void): void {
+    try {
+      this.opts.alerts.transaction(fn);
+    } catch (err) {
+      this.savedMemory = ''; // rolled back: the next save writes it again
+      throw err;
+    }
+  }
 
   private evaluate(conditions: readonly AlertCondition[]): void {
     const ctx = { now: this.opts.clock.now(), lastLogs: this.lastLogs };
