@@ -65,7 +65,8 @@ export class AlertManager {
 
   /**
    * Runs `fn` (writes to the store, alert steps) as one store transaction; what it queued goes to
-   * the outbox after the commit, nothing when it threw (rolled back). Nested calls join the outer one.
+   * the outbox after the commit; when it threw (rolled back), no rows, only a look in the store if
+   * anything was queued. Nested calls join the outer one.
    */
   transaction<T>(fn: () => T): T {
     if (this.uncommitted !== null) return this.opts.store.transaction(fn);
