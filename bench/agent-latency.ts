@@ -18,7 +18,10 @@
  *
  * Run: node --import tsx bench/agent-latency.ts   (as root; starts its own private dockerd)
  * Env: KILLS (default 100), IDLE_MINUTES (default 10), RAW_FLOOR=0 (skip the raw floor and the 60 s
- * poller's last pass: a quick look), AGENT_LOG=FILE (keep the agent's JSON log), UPKEEP_AGENT_NODE_OPTIONS (NODE_OPTIONS for
+ * poller's last pass: a quick look), AGENT_LOG=FILE (keep the agent's JSON log), TIMES=FILE (each kill's
+ * times as JSON lines, epoch ms: kill, this process's `die` event, the webhook alert, the `start`
+ * event; to line up with AGENT_LOG's timestamps), UPKEEP_BIN (the agent of another build, e.g. a
+ * checkout of the commit before, for a before/after pair in one session), UPKEEP_AGENT_NODE_OPTIONS (NODE_OPTIONS for
  * the agent: the systemd unit's value, to measure the agent as installed).
  */
 import { procStat, sleepPid } from './proc.js';
@@ -35,7 +38,8 @@ import { PrivateEngine, sleep } from '../test/engine/private-engine.js';
 
 const KILLS = Number(process.env.KILLS ?? 100);
 const IDLE_MINUTES = Number(process.env.IDLE_MINUTES ?? 10);
-const BIN = new URL('../bin/upkeep', import.meta.url).pathname;
+// UPKEEP_BIN: another build's bin/upkeep (a before/after comparison in one session, same load).
+const BIN = process.env.UPKEEP_BIN ?? new URL('../bin/upkeep', import.meta.url).pathname;
 const KILLABLE = ['sh', '-c', 'sleep 1000000 & wait $!'];
 
 function pct(xs: number[], p: number): number {
@@ -162,6 +166,10 @@ try {
     line('floor: Engine API `die` event', from(dieSeen)),
     line('upkeep agent: webhook alert received', from(alerted)),
     line('upkeep agent: container started again (heal)', from(startSeen)),
+    line(
+      'upkeep agent: alert, from the `die` event (per kill)',
+      names.flatMap((n) => (alerted.has(n) && dieSeen.has(n) ? [alerted.get(n)! - dieSeen.get(n)!] : [])),
+    ),
     line('raw floor, no agent: `die` event', rawFrom(raw.die)),
     line('raw floor, no agent: started by a raw API start on the `die` event', rawFrom(raw.start)),
     line('raw floor: that start, from the `die` event', rawAfterDie),
@@ -172,6 +180,12 @@ try {
     line('poller every 5 s (docker-autoheal default)', from(pollerSeen(5))),
     line('poller every 60 s (Uptime Kuma default)', from(pollerSeen(60))),
   ];
+  if (process.env.TIMES)
+    writeFileSync(
+      process.env.TIMES,
+      names.map((n) => JSON.stringify({ name: n, kill: killedAt.get(n), die: dieSeen.get(n), alert: alerted.get(n), start: startSeen.get(n) })).join('\n') +
+        '\n',
+    );
   const idleStart = procStat(agentPid);
   const idleT0 = Date.now();
   process.stderr.write(`idle for ${IDLE_MINUTES} min...\n`);
@@ -180,7 +194,7 @@ try {
   const cpuPct = ((idleEnd.cpuSeconds - idleStart.cpuSeconds) / ((Date.now() - idleT0) / 1000)) * 100;
 
   const out = [
-    `agent-latency, ${new Date().toISOString()}, ${KILLS} kills, node ${process.version}`,
+    `agent-latency, ${new Date().toISOString()}, ${KILLS} kills, node ${process.version}, agent ${BIN}`,
     '| measured from the kill | median | p90 | p99 | max | n |',
     '|---|---|---|---|---|---|',
     ...rows,

@@ -129,7 +129,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     store,
     host: () => hostName,
     channels: [...notifiers.keys()],
-    onQueued: () => outbox.kick(),
+    onQueued: (rows) => outbox.kick(rows),
     log,
     clock,
   });

@@ -6,12 +6,17 @@
  * lost while a channel is down or the agent restarts. States are persisted, so a restarted agent
  * neither repeats a firing alert nor forgets a resolution it owes.
  *
+ * `transaction(fn)`: the caller's writes (the reconcile's timeline entries) and the alerts stepped
+ * in `fn` commit together, one fsync; the rows queued there are handed to the outbox (which sends
+ * them without reading them back) only after the commit, so nothing is sent that is not durable
+ * in the outbox first: a crash after the commit still delivers it from the store after a restart.
+ *
  * Maintenance: whether an alert is held is decided when it is stepped, by reading the store's
  * windows at that moment (`upkeep maintenance start` holds alerts the instant it returns), and the
  * outbox checks each message's event time again before delivery (maintenanceAt).
  */
 import type { AlertMessage } from '../adapters/notify/notifier.js';
-import type { Store } from '../adapters/store/store.js';
+import type { OutboxEntry, Store } from '../adapters/store/store.js';
 import type { AlertContent } from '../core/alerts/agent-alerts.js';
 import { INACTIVE, stepAlert, type AlertRule, type AlertState } from '../core/alerts/alert-state.js';
 import type { Clock } from '../ports/clock.js';
@@ -34,8 +39,11 @@ export interface AlertManagerOptions {
   store: Store;
   host: () => string;
   channels: readonly string[];
-  /** Called after a message was queued, so the outbox can deliver it now. */
-  onQueued: () => void;
+  /**
+   * Called after messages were queued and committed, so the outbox can deliver them now: the rows
+   * as stored, or none when the outbox must look in the store (a message id queued before).
+   */
+  onQueued: (rows: readonly OutboxEntry[]) => void;
   log: AgentLog;
   clock?: Clock;
 }
@@ -44,11 +52,48 @@ export class AlertManager {
   private states = new Map<string, AlertState>();
   private dirty = false;
   private readonly clock: Clock;
+  /** Inside transaction(): rows queued there, handed over after the commit (null: none open). */
+  private uncommitted: OutboxEntry[] | null = null;
+  /** Inside transaction(): a message was queued that the outbox must read from the store. */
+  private lookInStore = false;
 
   constructor(private readonly opts: AlertManagerOptions) {
     this.clock = opts.clock ?? systemClock;
     const saved = opts.store.getAgentState(STATE_KEY, parseAlertStates);
     for (const [k, v] of saved ?? []) this.states.set(k, v);
+  }
+
+  /**
+   * Runs `fn` (writes to the store, alert steps) as one store transaction; what it queued goes to
+   * the outbox after the commit; when it threw (rolled back), no rows, only a look in the store if
+   * anything was queued. Nested calls join the outer one.
+   */
+  transaction<T>(fn: () => T): T {
+    if (this.uncommitted !== null) return this.opts.store.transaction(fn);
+    this.uncommitted = [];
+    this.lookInStore = false;
+    const states = new Map(this.states);
+    const dirty = this.dirty;
+    let committed = false;
+    try {
+      const result = this.opts.store.transaction(fn);
+      committed = true;
+      return result;
+    } finally {
+      const rows = this.uncommitted;
+      const lookInStore = this.lookInStore;
+      this.uncommitted = null;
+      this.lookInStore = false;
+      if (!committed) {
+        // Rolled back: the alerts are as they were before, and are stepped again on the retry.
+        this.states = states;
+        this.dirty = dirty;
+      }
+      // Not committed: SQLite may have rolled back part of it (a full disk) and run the rest on its
+      // own; the outbox looks in the store rather than trusting the rows.
+      if (lookInStore || (!committed && rows.length > 0)) this.opts.onQueued([]);
+      else if (rows.length > 0) this.opts.onQueued(rows);
+    }
   }
 
   /** Is a maintenance window open now? Read from the store each time (another process opens them). */
@@ -120,8 +165,26 @@ export class AlertManager {
       this.opts.log.info({ alert: m.id, kind: m.kind }, `${m.title} (no alert channel configured: timeline and log only)`);
       return;
     }
-    this.opts.store.enqueueAlert(message.id, message, this.opts.channels);
-    this.opts.onQueued();
+    const at = new Date(this.clock.now()).toISOString();
+    const added = this.opts.store.enqueueAlert(message.id, message, this.opts.channels, at);
+    // All new: the outbox can send them as they are; else (queued before) it reads the store.
+    const rows: OutboxEntry[] =
+      added === this.opts.channels.length
+        ? this.opts.channels.map((channel) => ({
+            messageId: message.id,
+            channel,
+            message,
+            createdAt: at,
+            attempts: 0,
+            nextAttemptAt: at,
+            lastError: null,
+            deliveredAt: null,
+            givenUpAt: null,
+          }))
+        : [];
+    if (this.uncommitted === null) this.opts.onQueued(rows);
+    else if (rows.length > 0) this.uncommitted.push(...rows);
+    else this.lookInStore = true;
   }
 
   /** Alerts currently firing. */

@@ -34,7 +34,9 @@ import {
   type StatusRow,
   type StepEntry,
   type UnhealthyRequest,
+  type World,
 } from '../core/agent/reconcile-step.js';
+import { deathFromEvent, diedFacts, earlyDeathStepUsable, type DeathEvent } from '../core/agent/event-facts.js';
 import { reconstructEntries, recoveryStartedEntry, recoverySummary } from '../core/agent/timeline-entries.js';
 import type { AlertCondition } from '../core/alerts/agent-alerts.js';
 import type { UpkeepConfig } from '../core/config/types.js';
@@ -140,6 +142,8 @@ export class Controller {
   private readonly reader: CachedHostReader;
   /** Container ids and names events named since the last read; 'all' forces a full read. */
   private dirty: Set<string> | 'all' = 'all';
+  /** Deaths `die` events reported since the last read, by container id (core/agent/event-facts.ts). */
+  private deaths = new Map<string, DeathEvent>();
   private resyncs = 0;
   /** Restart requests of failing checks (on_unhealthy: restart), by service. */
   private unhealthy = new Map<string, { why: string; failingSince: number }>();
@@ -176,6 +180,9 @@ export class Controller {
       if (action === 'start') this.stopEventsSeen.delete(name);
     }
     for (const w of this.eventWaiters) if (w.key === ev.Actor?.ID || (name !== undefined && w.key === name)) w.wake();
+    const death = deathFromEvent(ev);
+    if (death !== null && ev.Actor?.ID) this.deaths.set(ev.Actor.ID, death);
+    else if (action === 'start' && ev.Actor?.ID) this.deaths.delete(ev.Actor.ID);
     if (this.dirty !== 'all') {
       if (ev.Actor?.ID) this.dirty.add(ev.Actor.ID);
       if (name !== undefined) this.dirty.add(name);
@@ -191,6 +198,7 @@ export class Controller {
     }
     this.stopEventsSeen.clear();
     this.dirty = 'all';
+    this.deaths.clear();
     return 'engine-connected';
   }
 
@@ -248,14 +256,17 @@ export class Controller {
         this.timing,
         now,
       );
-      this.memory = step.memory;
-      this.requestedRecovery = null; // in the memory now
       this.status = { ...this.status, engineUp: false };
       metrics.setEngineUp(false);
-      this.write(step.timeline);
-      this.evaluate(step.alerts);
+      this.commit(() => {
+        this.write(step.timeline);
+        this.evaluate(step.alerts);
+      });
+      this.memory = step.memory;
+      this.requestedRecovery = null; // in the memory now
       return { retryInMs: null, requeue: false };
     }
+    if (this.eventsOnly && this.dirty !== 'all' && this.deaths.size > 0) this.judgeDeathsFromEvents(conn.connectedSince, conn.lostAt, base, now);
     const state = await this.readHost();
     this.status = { ...this.status, host: state.host, engineUp: true };
     metrics.setEngineUp(true);
@@ -269,6 +280,7 @@ export class Controller {
     const step = reconcileStep(
       {
         ...base,
+        activeAlertKeys: this.opts.alerts.activeKeys(), // after judgeDeathsFromEvents' alerts
         engine: { up: true, connectedSince: conn.connectedSince, lostAt: conn.lostAt, host: state.host, containers: state.containers },
         desired,
         unhealthy,
@@ -278,21 +290,28 @@ export class Controller {
       this.timing,
       now,
     );
+    this.healFailed = false;
+    // The step's timeline entries and alerts: one transaction (one fsync), before the actions (a
+    // `down` alert is queued before the heal's start, which can take seconds), handed to the outbox
+    // once committed; those whose message needs what an action fetches (a crash loop's log lines)
+    // after them, with the memory, in a second one. Nothing is held open across an await.
+    this.commit(() => {
+      this.write(step.timeline);
+      this.evaluate(step.alerts.filter((c) => c.afterActions !== true));
+    });
+    // Committed (a failure above leaves the memory as it was, so the retry records the same again).
     this.unhealthy.clear();
     this.memory = step.memory;
     this.requestedRecovery = null; // in the memory now
-    this.write(step.timeline);
     for (const e of step.timeline) if (e.kind === 'gave-up' && e.subject) metrics.heal(e.subject, 'gave_up');
-    this.healFailed = false;
-    // Alerts first (a `down` alert is queued before the heal's start, which can take seconds);
-    // those whose message needs what an action fetches (a crash loop's log lines) after them.
-    this.evaluate(step.alerts.filter((c) => c.afterActions !== true));
     await this.apply(step.actions, signal);
     // After the actions: at boot the recovery pass comes first (the timeline is ordered by time, and
     // what is reconstructed is read from `state`, the engine as it was before the pass).
     await this.reconstructOnce(state);
-    this.evaluate(step.alerts.filter((c) => c.afterActions === true));
-    this.saveMemory();
+    this.commit(() => {
+      this.evaluate(step.alerts.filter((c) => c.afterActions === true));
+      this.saveMemory();
+    });
     if (step.status !== null) {
       this.status = { ...this.status, snapshotId: desired?.snapshotId ?? null, containers: step.status.map(statusRow), error: null };
       this.observeContainers(step.status);
@@ -303,10 +322,56 @@ export class Controller {
     return { retryInMs: step.retryInMs, requeue: step.requeue || this.healFailed };
   }
 
+  /**
+   * Deaths reported by `die` events, judged before the inspect that confirms them (it waits for the
+   * daemon to let go of the container, 10-20 ms): a step over the last read with those containers
+   * exited as their events say. Its deaths and `down` alerts are committed and sent now, and its
+   * memory kept (the inspect's step then sees a death already recorded), only when that step can
+   * do nothing else (earlyDeathStepUsable); else nothing of it is kept. Never heals: the inspect's
+   * step does. Only for containers seen running with no `kill`/`stop` event since (a stop through
+   * the API, a restart, a daemon shutdown all send one first).
+   */
+  private judgeDeathsFromEvents(connectedSince: number, lostAt: number | null, base: Omit<World, 'engine' | 'desired' | 'unhealthy'>, now: number): void {
+    const deaths = this.deaths;
+    this.deaths = new Map();
+    const cached = this.reader.cached();
+    if (cached === null) return;
+    const died = new Set<string>();
+    const containers = cached.containers.map((c) => {
+      const d = deaths.get(c.id);
+      if (d === undefined || c.state !== 'running' || this.stopEventsSeen.has(c.name)) return c;
+      died.add(c.name);
+      return diedFacts(c, d);
+    });
+    if (died.size === 0) return;
+    const desired = this.loadDesired(cached.host);
+    if (desired === null) return;
+    const step = reconcileStep(
+      {
+        ...base,
+        recoveryRequested: null,
+        engine: { up: true, connectedSince, lostAt, host: cached.host, containers },
+        desired,
+        unhealthy: [],
+      },
+      this.memory,
+      this.opts.config,
+      this.timing,
+      now,
+    );
+    if (!earlyDeathStepUsable(step, died)) return;
+    this.commit(() => {
+      this.write(step.timeline);
+      this.evaluate(step.alerts.filter((c) => c.afterActions !== true));
+    });
+    this.memory = step.memory; // committed: the inspect's step sees these deaths as recorded
+  }
+
   /** Reads the engine (only what changed since the last read, unless a full read is due). */
   private async readHost(): Promise<HostState> {
     const dirty = this.dirty;
     this.dirty = new Set();
+    this.deaths.clear();
     try {
       const state = await this.reader.read(dirty, { eventsOnly: this.eventsOnly });
       this.lastContainers = state.containers;
@@ -546,6 +611,21 @@ export class Controller {
   }
 
   // ---- alerts, timeline, status, memory ----
+
+  /**
+   * `fn`'s store writes as one transaction (one commit, one fsync); the alerts it queued go to the
+   * outbox after the commit. A write that fails inside is logged like any other (write() goes on
+   * without it) unless SQLite rolled the whole transaction back, which throws: the reconcile is
+   * retried, as when a single write failed before.
+   */
+  private commit(fn: () => void): void {
+    try {
+      this.opts.alerts.transaction(fn);
+    } catch (err) {
+      this.savedMemory = ''; // rolled back: the next save writes it again
+      throw err;
+    }
+  }
 
   private evaluate(conditions: readonly AlertCondition[]): void {
     const ctx = { now: this.opts.clock.now(), lastLogs: this.lastLogs };

@@ -8,6 +8,12 @@
  * delivered right after the channel accepted it, so a crash in between can send it twice at worst,
  * with the same idempotency key (AlertMessage.id) for the receiver to drop the duplicate.
  *
+ * The rows the agent just queued are handed over with the kick (already committed to the store):
+ * when the last pass left nothing undelivered, the next pass sends those as they are instead of
+ * reading the outbox back (the agent is the only writer of the table, so they are all there is);
+ * otherwise, and on every poll, it reads the store. Delivery and failures are recorded in the
+ * store either way.
+ *
  * Before each delivery the message's event time is checked against the maintenance windows: one
  * whose event happened inside a window is held (not sent, recorded as 'alert-held'); one created
  * before the window opened still goes. Deliveries and failures are recorded in the timeline.
@@ -43,6 +49,16 @@ export class Outbox implements Actor {
   /** The earliest retry among the channels' head messages after the last pass. */
   private nextHeadAt: number | null = null;
   private kicked = false;
+  /** Rows handed over by kick() since the last pass began, in the order they were queued. */
+  private handed: OutboxEntry[] = [];
+  /**
+   * The next pass after a kick reads the store: set at the start and by a kick without rows, cleared
+   * when a pass left no row undelivered and no such kick came meanwhile (then the rows handed over
+   * since are all the store holds undelivered).
+   */
+  private mustRead = true;
+  /** Kicks without rows so far. */
+  private readRequests = 0;
   /** Delivery passes done (tests wait for one to pass a mark). */
   passes = 0;
 
@@ -51,8 +67,15 @@ export class Outbox implements Actor {
     this.wakeup = new Wakeup(this.clock);
   }
 
-  /** Something was queued: deliver now. */
-  kick(): void {
+  /**
+   * Something was queued: deliver now. `rows`: what was queued, as committed to the store (sent
+   * without reading them back when nothing else is waiting); none: look in the store.
+   */
+  kick(rows: readonly OutboxEntry[] = []): void {
+    if (rows.length === 0) {
+      this.mustRead = true;
+      this.readRequests++;
+    } else this.handed.push(...rows);
     this.kicked = true;
     this.wakeup.wake();
   }
@@ -60,9 +83,11 @@ export class Outbox implements Actor {
   async run(signal: AbortSignal): Promise<void> {
     const pollMs = this.opts.pollMs ?? 30_000;
     while (!signal.aborted) {
+      const kicked = this.kicked;
       this.kicked = false;
       try {
-        await this.deliverDue(signal);
+        // A poll reads the store (a missed kick, retries coming due); a kick with the rows may not.
+        await this.pass(signal, kicked);
       } catch (err) {
         this.opts.log.error({ err: String(err) }, 'alert outbox: could not read or update the store');
       }
@@ -80,25 +105,39 @@ export class Outbox implements Actor {
    * goes through its own rows in order, at the same time as the others, so a channel that hangs
    * until its timeout delays no other channel's alerts.
    */
-  async deliverDue(signal?: AbortSignal): Promise<number> {
+  deliverDue(signal?: AbortSignal): Promise<number> {
+    return this.pass(signal, false);
+  }
+
+  /** One pass: after a kick, over the rows handed over when nothing else is undelivered (mustRead), else the store's. */
+  private async pass(signal: AbortSignal | undefined, kicked: boolean): Promise<number> {
     this.nextHeadAt = null;
+    const fromStore = !kicked || this.mustRead;
+    const requests = this.readRequests;
+    const handed = this.handed;
+    this.handed = [];
+    this.mustRead = true; // until this pass ends with nothing left undelivered (a throw leaves it set)
+    // Rows handed over are committed: a read of the store includes them.
+    const undelivered = fromStore ? this.opts.store.undeliveredAlerts() : handed;
     const byChannel = new Map<string, OutboxEntry[]>();
-    for (const row of this.opts.store.undeliveredAlerts()) {
+    for (const row of undelivered) {
       const rows = byChannel.get(row.channel);
       if (rows) rows.push(row);
       else byChannel.set(row.channel, [row]);
     }
-    const counts = await Promise.all([...byChannel.values()].map((rows) => this.deliverChannel(rows, signal)));
+    const results = await Promise.all([...byChannel.values()].map((rows) => this.deliverChannel(rows, signal)));
     this.passes++;
-    return counts.reduce((a, b) => a + b, 0);
+    // Every row delivered or given up: what is handed over next is all there is to send.
+    this.mustRead = !results.every((r) => r.done) || (signal?.aborted ?? false) || this.readRequests !== requests;
+    return results.reduce((a, r) => a + r.delivered, 0);
   }
 
   private waitFor(at: number): void {
     this.nextHeadAt = this.nextHeadAt === null ? at : Math.min(this.nextHeadAt, at);
   }
 
-  /** One channel's undelivered rows, oldest first: stops at the first that must wait. */
-  private async deliverChannel(rows: readonly OutboxEntry[], signal?: AbortSignal): Promise<number> {
+  /** One channel's undelivered rows, oldest first: stops at the first that must wait (then not `done`). */
+  private async deliverChannel(rows: readonly OutboxEntry[], signal?: AbortSignal): Promise<{ delivered: number; done: boolean }> {
     const { store, notifiers, log } = this.opts;
     const backoff = this.opts.backoff ?? { initialMs: 1_000, maxMs: 600_000 };
     const maxAgeMs = this.opts.maxAgeMs ?? 86_400_000;
@@ -108,11 +147,16 @@ export class Outbox implements Actor {
       return Number.isFinite(eventAt) ? maintenanceAt(store, eventAt) : null;
     };
     let delivered = 0;
+    let done = true;
     for (let i = 0; i < rows.length; i++) {
       const row = rows[i]!;
-      if (signal?.aborted) break;
+      if (signal?.aborted) {
+        done = false;
+        break;
+      }
       if (Date.parse(row.nextAttemptAt) > this.clock.now()) {
         this.waitFor(Date.parse(row.nextAttemptAt));
+        done = false;
         break;
       }
       const notifier = notifiers.get(row.channel);
@@ -158,7 +202,10 @@ export class Outbox implements Actor {
         log.info({ alert: message.id, channel: row.channel, attempts: row.attempts + 1, alerts: batch.length }, 'alert delivered');
         i += batch.length - 1;
       } catch (err) {
-        if (signal?.aborted) break;
+        if (signal?.aborted) {
+          done = false;
+          break;
+        }
         const retryable = err instanceof DeliveryError ? err.retryable : true;
         const tooOld = this.clock.now() - Date.parse(row.createdAt) > maxAgeMs;
         const delay = doublingDelay(row.attempts + 1, backoff);
@@ -179,10 +226,13 @@ export class Outbox implements Actor {
             tooOld ? 'alert given up: undelivered for too long' : 'alert given up: the channel refused it',
           );
         else log.warn({ alert: message.id, channel: row.channel, err: why, retryInMs: delay }, 'alert delivery failed; will retry');
-        if (next !== null) break;
+        if (next !== null) {
+          done = false;
+          break;
+        }
       }
     }
-    return delivered;
+    return { delivered, done };
   }
 
   private record(

@@ -17,9 +17,10 @@ export interface OutboxEntry {
 export interface AlertOutboxRepository {
   /**
    * Puts `message` into the outbox once per channel (idempotent: a message id already there for a
-   * channel is not added again). Returns how many rows were added.
+   * channel is not added again), created and due at `at` (ISO; default the store's clock). Returns
+   * how many rows were added.
    */
-  enqueueAlert(messageId: string, message: unknown, channels: readonly string[]): number;
+  enqueueAlert(messageId: string, message: unknown, channels: readonly string[], at?: string): number;
   /** Undelivered, not given up, due at `now` (ISO), oldest first. */
   dueAlerts(now: string, limit?: number): OutboxEntry[];
   /** Undelivered, not given up, due or not, in the order they were queued. */

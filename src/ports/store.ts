@@ -36,6 +36,13 @@ export interface Store
   /** The database file. */
   readonly path: string;
   readonly schemaVersion: number;
+  /**
+   * Runs `fn`'s writes as one transaction: one commit (one fsync with synchronous=FULL) for all of
+   * them, all or none. Commits when `fn` returns, rolls back when it throws. A transaction inside
+   * `fn` (a store method that uses its own) becomes part of this one. `fn` must not await: the
+   * connection is shared by the agent's actors, and a write of another one would join it.
+   */
+  transaction<T>(fn: () => T): T;
   /** The connection's settings and SQLite's integrity check (reads the whole file). */
   diagnostics(): StoreDiagnostics;
   close(): void;

@@ -57,6 +57,44 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
     });
   });
 
+  it('a death is alerted from its `die` event, before the inspect of the dead container answers; the inspect then heals it; one death recorded', async () => {
+    await withHost(async (a) => {
+      const release = a.docker.holdInspects('web');
+      try {
+        a.docker.die('web');
+        await a.until('the firing alert sent while the inspect waits', () => sent(a, 'web').includes('firing web is down'));
+        assert.ok(a.docker.inspectsWaiting > 0, 'the inspect has not answered');
+        assert.deepEqual(a.kinds('web'), ['container-died', 'alert-firing', 'alert-delivered']);
+        assert.match(a.channel.sent.find((m) => m.subject === 'web')?.text ?? '', /exited 137 = signal 9.*upkeep is starting it again/);
+      } finally {
+        release();
+      }
+      await a.until('web healed and resolved', () => a.docker.isRunning('web') && sent(a, 'web').includes('resolved web is running again'));
+      assert.deepEqual(sent(a, 'web'), ['firing web is down', 'resolved web is running again']);
+      assert.equal(a.kinds('web').filter((k) => k === 'container-died').length, 1, 'the death is recorded once');
+    });
+  });
+
+  it('no alert from the event where the inspect could say otherwise: an operator stop, a death Docker restarts itself', async () => {
+    await withHost(async (a) => {
+      const releaseWeb = a.docker.holdInspects('web');
+      const releaseApi = a.docker.holdInspects('api');
+      a.docker.operatorStop('web'); // `kill` event first: never judged from the event
+      a.docker.die('api'); // restart policy always: Docker starts it again
+      await a.until('both inspects waiting', () => a.docker.inspectsWaiting >= 1);
+      await a.clock.pass(2_000);
+      assert.deepEqual(a.channel.sent, [], 'nothing sent while the inspects wait');
+      releaseWeb();
+      releaseApi();
+      await a.until('the operator stop recorded', () => a.kinds('web').includes('operator-stop'));
+      await a.until('api running again', () => a.docker.isRunning('api'));
+      await a.clock.pass(5_000);
+      assert.deepEqual(sent(a, 'web'), []);
+      assert.deepEqual(sent(a, 'api'), []);
+      assert.equal(a.docker.isRunning('web'), false);
+    });
+  });
+
   it("the agent's first snapshot carries compose depends_on read from the project's file (compose v1 writes no label)", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'upkeep-first-snap-'));
     writeFileSync(

@@ -5,7 +5,8 @@
  *
  *  1. zero config: the agent records what runs as desired (first snapshot);
  *  2. SIGKILL inside a desired container: an alert reaches the webhook, the agent starts it again;
- *  3. `docker stop` while the agent runs: not healed, recorded as the operator's intent;
+ *  3. `docker stop` while the agent runs: not healed, recorded as the operator's intent; (3b)
+ *     `docker restart` and `docker kill` of a container with no restart policy: no alert;
  *  4. SIGKILL of dockerd, started again: the agent reconnects, brings back every desired container
  *     (including the unless-stopped one Docker leaves down) and sends ONE summary alert;
  *  5. a crash loop: the agent gives up and alerts with the last log lines;
@@ -238,6 +239,32 @@ describe('upkeep agent on a real engine', { concurrency: false }, () => {
     // Started again by the operator: desired again.
     await engine.docker('start', 'api');
     await until('operator start recorded', () => store.timeline({ kind: 'operator-start' }).find((e) => e.subject === 'api') ?? null, 10_000);
+  });
+
+  test('3b. `docker kill` and `docker restart` of a container with no restart policy: no alert (the `kill` event comes before `die`, so the death is not judged from the event)', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const t0 = Date.now();
+    await engine.docker('restart', '-t', '0', 'solo');
+    await engine.docker('kill', 'solo');
+    await until(
+      'the kill judged an operator stop',
+      () => (parts.controller.status.containers.find((c) => c.name === 'solo')?.verdict === 'operator-stopped' ? true : null),
+      10_000,
+    );
+    const mark = parts.queue.attempts;
+    parts.queue.trigger('test');
+    await until('a reconcile after the kill', () => (parts.queue.attempts > mark ? true : null), 10_000);
+    assert.deepEqual(
+      messagesAfter(t0).filter((m) => m.subject === 'solo'),
+      [],
+      'no alert for a restart or a kill through the API',
+    );
+    await engine.docker('start', 'solo');
+    await until(
+      'operator start recorded',
+      () => store.timeline({ kind: 'operator-start', since: new Date(t0).toISOString() }).find((e) => e.subject === 'solo') ?? null,
+      10_000,
+    );
   });
 
   test('4. dockerd SIGKILLed and started again: reconnect, recover everything desired, one summary alert', async (t) => {

@@ -61,6 +61,9 @@ export class FakeDocker implements DockerEngine {
   readonly startAttempts: Array<{ name: string; at: number }> = [];
   private readonly failingStarts = new Map<string, number>();
   private readonly heldStarts = new Map<string, Promise<void>>();
+  private readonly heldInspects = new Map<string, Promise<void>>();
+  /** Inspects of a held container waiting now (holdInspects). */
+  inspectsWaiting = 0;
   // tcp: nothing reads config.v2.json files from this machine (the flags come from flagsReader()).
   readonly endpoint = { kind: 'tcp', baseUrl: 'http://fake-docker:2375', display: 'tcp://fake-docker:2375' } as unknown as DockerEndpoint;
   private boxes = new Map<string, Box>();
@@ -158,7 +161,8 @@ export class FakeDocker implements DockerEngine {
   /** dockerd stopped gracefully (apt restarting docker.service) and started again after `downMs`. */
   restartDaemon(downMs = 1_000): void {
     if (!this.up) return;
-    for (const b of this.boxes.values()) if (b.running) this.exit(b, 137, 'die');
+    // The daemon stops each container as `docker stop` would (a `kill` event first), without the flag.
+    for (const b of this.boxes.values()) if (b.running) this.kill(b, 137);
     this.goDown();
     this.clock.at(this.clock.now() + downMs, () => this.comeUp('graceful'));
   }
@@ -166,7 +170,7 @@ export class FakeDocker implements DockerEngine {
   /** A clean reboot: like a graceful daemon restart, with a new boot id. */
   reboot(downMs = 20_000): void {
     if (!this.up) return;
-    for (const b of this.boxes.values()) if (b.running) this.exit(b, 143, 'die');
+    for (const b of this.boxes.values()) if (b.running) this.kill(b, 143);
     this.goDown();
     this.clock.at(this.clock.now() + downMs, () => {
       this.bootId = `boot-${++this.seq}`;
@@ -226,6 +230,12 @@ export class FakeDocker implements DockerEngine {
     });
   }
 
+  /** Stopped by a signal the daemon sends (its `kill` event, then `die`). */
+  private kill(b: Box, code: number): void {
+    this.emit(b, 'kill');
+    this.exit(b, code, 'die');
+  }
+
   private exit(b: Box, code: number, action: string): void {
     b.running = false;
     b.exitCode = code;
@@ -255,7 +265,8 @@ export class FakeDocker implements DockerEngine {
     const ev: EngineEvent = {
       Type: 'container',
       Action: action,
-      Actor: { ID: b.id, Attributes: { name: b.name } },
+      // Docker's `die` carries the exit code (the agent judges a death from it before the inspect).
+      Actor: { ID: b.id, Attributes: action === 'die' ? { name: b.name, exitCode: String(b.exitCode) } : { name: b.name } },
       time: Math.floor(t / 1000),
       timeNano: t * 1e6,
     };
@@ -306,6 +317,12 @@ export class FakeDocker implements DockerEngine {
   }
   async inspectContainer(id: string): Promise<EngineContainerInspect> {
     this.check();
+    const found = this.boxes.get(id) ?? [...this.boxes.values()].find((x) => x.name === id);
+    const held = found && this.heldInspects.get(found.name);
+    if (held !== undefined) {
+      this.inspectsWaiting++;
+      await held.finally(() => this.inspectsWaiting--);
+    }
     const b = this.boxes.get(id) ?? [...this.boxes.values()].find((x) => x.name === id);
     if (!b) throw Object.assign(new Error(`No such container: ${id}`), { status: 404 });
     return {
@@ -360,6 +377,19 @@ export class FakeDocker implements DockerEngine {
     };
   }
 
+  /**
+   * Inspects of `name` do not answer until the returned function is called: the daemon holding the
+   * container's lock while it handles its exit (it sends `die` before it lets go).
+   */
+  holdInspects(name: string): () => void {
+    let release = (): void => undefined;
+    this.heldInspects.set(name, new Promise<void>((r) => (release = r)));
+    return () => {
+      this.heldInspects.delete(name);
+      release();
+    };
+  }
+
   /** API starts of `name` fail the next `n` times (a bind-mount source that is not there yet). */
   failStarts(name: string, n: number): void {
     this.failingStarts.set(name, n);
@@ -374,7 +404,7 @@ export class FakeDocker implements DockerEngine {
   async restartContainer(id: string): Promise<void> {
     this.check();
     const b = this.boxes.get(id)!;
-    if (b.running) this.exit(b, 137, 'die');
+    if (b.running) this.kill(b, 137);
     this.startBox(b, 'api');
   }
   async updateRestartPolicy(): Promise<void> {}

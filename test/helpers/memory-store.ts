@@ -95,7 +95,20 @@ export class MemoryStore {
     return n - this.entries.length;
   }
 
-  enqueueAlert(messageId: string, message: unknown, channels: readonly string[]): number {
+  /** Transactions run (outermost only; no rollback here: tests of that use SQLite). */
+  transactions = 0;
+  private depth = 0;
+  transaction<T>(fn: () => T): T {
+    if (this.depth === 0) this.transactions++;
+    this.depth++;
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+    }
+  }
+
+  enqueueAlert(messageId: string, message: unknown, channels: readonly string[], at?: string): number {
     let added = 0;
     for (const channel of channels) {
       if (this.rows.some((r) => r.messageId === messageId && r.channel === channel)) continue;
@@ -103,9 +116,9 @@ export class MemoryStore {
         messageId,
         channel,
         message: JSON.parse(JSON.stringify(message)),
-        createdAt: this.iso(),
+        createdAt: at ?? this.iso(),
         attempts: 0,
-        nextAttemptAt: this.iso(),
+        nextAttemptAt: at ?? this.iso(),
         lastError: null,
         deliveredAt: null,
         givenUpAt: null,

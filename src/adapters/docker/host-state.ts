@@ -89,6 +89,12 @@ export class CachedHostReader {
     return this.state(daemon, info.info, flags);
   }
 
+  /** The host as the last read left it, without asking the engine; null before a full read filled the cache. */
+  cached(): HostState | null {
+    if (!this.primed || this.info === null || this.flags === null) return null;
+    return this.state(toDaemonFacts(this.info.info, this.info.apiVersion), this.info.info, this.flags);
+  }
+
   /** Inspects the containers named by id in `dirty`; the rest from the cache (see read). */
   private async readNamed(dirty: ReadonlySet<string>): Promise<HostState> {
     const info = this.info!;

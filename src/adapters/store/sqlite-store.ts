@@ -513,8 +513,12 @@ class SqliteStore implements Store {
     return this.guard('pruning the timeline', () => this.db.prepare('DELETE FROM timeline WHERE at < ?').run(before).changes);
   }
 
-  enqueueAlert(messageId: string, message: unknown, channels: readonly string[]): number {
-    const at = this.now().toISOString();
+  transaction<T>(fn: () => T): T {
+    return this.guard('writing', () => this.db.transaction('immediate', fn));
+  }
+
+  enqueueAlert(messageId: string, message: unknown, channels: readonly string[], when?: string): number {
+    const at = when ?? this.now().toISOString();
     const json = JSON.stringify(message);
     return this.guard('queueing an alert', () => {
       const insert = this.db.prepare('INSERT OR IGNORE INTO alert_outbox (message_id, channel, message, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)');
