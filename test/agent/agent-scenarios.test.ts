@@ -1,5 +1,5 @@
 /**
- * The agent's acceptance scenarios (test/engine/agent.test.ts runs them on a real engine in
+ * The agent's acceptance scenarios (test/engine/agent.cases.ts runs them on a real engine in
  * minutes) against the fake engine on a virtual clock: each runs in milliseconds.
  */
 import assert from 'node:assert/strict';
