@@ -22,7 +22,9 @@ import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { NtfyNotifier, SlackNotifier, WebhookNotifier, type Notifier } from '../adapters/notify/notifier.js';
 import { dockerHealthProbe, httpProbe, tcpProbe } from '../adapters/probes/probes.js';
 import type { Store } from '../adapters/store/store.js';
+import { makeReport } from '../app/report.js';
 import { NEW_CHECK, onCheckResult, type CheckTrack } from '../core/agent/check-result.js';
+import { maintenanceSummary } from '../core/report/summary-message.js';
 import type { ChannelConfig, UpkeepConfig } from '../core/config/types.js';
 import type { Clock } from '../ports/clock.js';
 import { runActors, sleepUnlessAborted, Wakeup, type Actor } from './actor.js';
@@ -134,8 +136,38 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     clock,
   });
 
+  // The one message at the end of a maintenance window (core/report/summary-message.ts), from the
+  // window's report. An apt window's waits for the recovery pass its end asks for, and takes that
+  // pass's own summary in (one message, not two); any other window's leaves when the end is seen.
+  const summaryAfterRecovery: number[] = [];
+  const sendMaintenanceSummary = (id: number, extra: readonly string[]): void => {
+    try {
+      const report = makeReport(store, { maintenanceId: id }, clock.now());
+      const s = maintenanceSummary(report, extra);
+      alerts.queue({
+        id: s.id,
+        kind: 'summary',
+        severity: s.severity,
+        subject: report.host ?? (hostName || 'host'),
+        title: s.title,
+        text: s.text,
+        data: s.data,
+      });
+    } catch (err) {
+      log.warn({ err: (err as Error).message, maintenance: id }, 'the maintenance summary could not be made; the timeline and `upkeep report` have it');
+    }
+  };
+
   const controller = new Controller({
     config,
+    afterRecovery: (trigger, alert, failed) => {
+      if (trigger !== 'apt' || summaryAfterRecovery.length === 0) return false;
+      const extra = failed
+        ? ['The recovery pass after apt failed: see `upkeep timeline --kind recovery`.']
+        : [alert === null ? 'Recovery pass: every desired container was running.' : `Recovery pass: ${alert.title}.`];
+      for (const id of summaryAfterRecovery.splice(0)) sendMaintenanceSummary(id, extra);
+      return true;
+    },
     engine,
     store,
     alerts,
@@ -267,6 +299,10 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
           }
           lastPoll = now;
           metrics.setMaintenance(maintenanceActive);
+          for (const w of ended) {
+            if (w.source === 'apt') summaryAfterRecovery.push(w.id);
+            else sendMaintenanceSummary(w.id, []);
+          }
           if (ended.some((w) => w.source === 'apt')) {
             controller.requestRecovery('apt');
             queue.trigger('recovery:apt');

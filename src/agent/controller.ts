@@ -37,7 +37,7 @@ import {
   type World,
 } from '../core/agent/reconcile-step.js';
 import { deathFromEvent, diedFacts, earlyDeathStepUsable, type DeathEvent } from '../core/agent/event-facts.js';
-import { reconstructEntries, recoveryStartedEntry, recoverySummary } from '../core/agent/timeline-entries.js';
+import { reconstructEntries, recoveryStartedEntry, recoverySummary, type SummaryAlert } from '../core/agent/timeline-entries.js';
 import type { AlertCondition } from '../core/alerts/agent-alerts.js';
 import type { UpkeepConfig } from '../core/config/types.js';
 import type { EngineEvent } from '../core/engine-types.js';
@@ -108,6 +108,12 @@ export interface ControllerOptions {
   blockerCleared?: (blocker: StartBlocker, ms: number, signal?: AbortSignal) => Promise<void>;
   /** Asks for a reconcile now (the queue's trigger): a heal's blocker cleared. */
   wake?: (reason: string) => void;
+  /**
+   * Called when a recovery pass ends, with its summary alert (null when the pass failed or found
+   * nothing down: recoverySummary); true: the caller sends that message itself (the maintenance
+   * summary takes it in), so the controller does not queue it.
+   */
+  afterRecovery?: (trigger: RecoveryTrigger, alert: SummaryAlert | null, failed: boolean) => boolean;
 }
 
 /** What /status shows. */
@@ -602,12 +608,14 @@ export class Controller {
       if (signal.aborted) return;
       const summary = recoverySummary(a.trigger, a.host.name, a.containers.length, null, (err as Error).message, clock.now());
       this.write([summary.entry]);
+      this.opts.afterRecovery?.(a.trigger, null, true);
       throw err;
     }
     const summary = recoverySummary(a.trigger, a.host.name, a.containers.length, result, null, clock.now());
     metrics.recovery(a.trigger, result.remaining.length === 0 ? 'complete' : 'incomplete');
     this.write([summary.entry]);
-    if (summary.alert !== null) alerts.queue(summary.alert);
+    const taken = this.opts.afterRecovery?.(a.trigger, summary.alert, false) ?? false;
+    if (summary.alert !== null && !taken) alerts.queue(summary.alert);
   }
 
   // ---- alerts, timeline, status, memory ----

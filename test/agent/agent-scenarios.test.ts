@@ -290,7 +290,62 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
       a.store.stopMaintenance();
       a.touchStateDir();
       await a.clock.pass(5_000);
-      assert.deepEqual(a.channel.sent.slice(mark), [], 'a resolved alert while held is not sent afterwards');
+      // A resolved alert while held is not sent afterwards; the window's end sends its one summary.
+      assert.deepEqual(
+        a.channel.sent.slice(mark).map((m) => `${m.kind} ${m.title}`),
+        ['summary Maintenance 1 (manual) ended on fake-host: 1 desired service(s) went down, all back'],
+      );
+      assert.match(a.channel.sent.at(-1)!.text, /Needed upkeep or the operator: web \(upkeep\)/);
+    });
+  });
+
+  it("the end of an apt window: one summary message from the window's report, after the recovery pass, instead of the pass's own", async () => {
+    await withHost(async (a) => {
+      const mark = a.channel.sent.length;
+      a.store.startMaintenance({ source: 'apt', endsAt: new Date(a.clock.now() + 600_000).toISOString() });
+      a.touchStateDir();
+      await a.clock.pass(1_000);
+      // What docker-ce's postinst does: the daemon restarts; `web` (policy no) stays down until upkeep starts it.
+      a.docker.restartDaemon(2_000);
+      await a.until('all running again', () => a.docker.runningNames().join() === 'api,cache,web' && a.kinds().includes('recovery'));
+      await a.clock.pass(5_000);
+      assert.deepEqual(a.channel.sent.slice(mark), [], 'nothing delivered inside the window');
+      a.store.stopMaintenance({ source: 'apt' });
+      a.touchStateDir();
+      await a.until('the summary', () => a.channel.sent.slice(mark).some((m) => m.kind === 'summary'));
+      await a.clock.pass(10_000);
+      const after = a.channel.sent.slice(mark);
+      assert.deepEqual(
+        after.map((m) => m.kind),
+        ['summary'],
+        after.map((m) => `${m.title}: ${m.text}`).join(' | '),
+      );
+      const [m] = after;
+      assert.match(m!.title, /^Maintenance 1 \(apt\) ended on .*: 3 desired service\(s\) went down, all back$/);
+      assert.match(m!.text, /Needed upkeep or the operator: web \(upkeep\)/);
+      assert.match(m!.text, /Recovery pass: /);
+      assert.match(m!.text, /The report: `upkeep report 1`/);
+      assert.equal(a.store.timeline({ kind: 'recovery' }).filter((e) => e.detail.trigger === 'apt').length, 1, 'the apt recovery pass ran');
+    });
+  });
+
+  it('the end of a manual window: its summary leaves at once', async () => {
+    await withHost(async (a) => {
+      const mark = a.channel.sent.length;
+      a.store.startMaintenance({ source: 'manual', endsAt: new Date(a.clock.now() + 600_000).toISOString() });
+      a.touchStateDir();
+      await a.clock.pass(1_000);
+      a.store.stopMaintenance({ source: 'manual' });
+      a.touchStateDir();
+      await a.until('the summary', () => a.channel.sent.slice(mark).some((m) => m.kind === 'summary'));
+      const after = a.channel.sent.slice(mark);
+      assert.equal(after.length, 1);
+      assert.match(after[0]!.title, /^Maintenance 1 \(manual\) ended on .*: no desired service went down$/);
+      assert.equal(
+        a.store.timeline({ kind: 'recovery-started' }).filter((e) => e.detail.trigger === 'apt').length,
+        0,
+        'no apt recovery pass for a manual window',
+      );
     });
   });
 
