@@ -11,6 +11,8 @@
  * Extending it: a new kind (e.g. the steps `upkeep upgrade` will write) needs one entry in ROWS
  * (its timeline row) and, when it changes a service's state, one case in `applyEntry`.
  */
+import { join as joinPath } from 'node:path/posix';
+import { shQuote } from '../runbook/shell-quote.js';
 import type { MaintenanceWindow } from '../maintenance-window.js';
 import { formatRestartPolicy } from '../container-facts.js';
 import type { DaemonFacts, LifecycleEvent, Outcome } from '../model.js';
@@ -675,10 +677,29 @@ function needsHumanOf(
   }
   if (policyFix.length > 0)
     out.push(
-      `${names(policyFix)}: Docker will not start ${policyFix.length === 1 ? 'it' : 'them'} after the next daemon restart either (restart policy); give ${policyFix.length === 1 ? 'it' : 'them'} \`restart: always\` (\`upkeep audit\` shows the fix).`,
+      `${names(policyFix)}: Docker will not start ${policyFix.length === 1 ? 'it' : 'them'} after the next daemon restart either (restart policy); give ${policyFix.length === 1 ? 'it' : 'them'} \`restart: always\`: ${fixCommands(policyFix, desired).join('; ')}.`,
     );
   if (openScope !== null && openScope.kind === 'maintenance')
     out.push(`The maintenance window is still open (until ${openScope.window.endsAt}): \`upkeep maintenance stop\` when done.`);
+  return out;
+}
+
+/**
+ * The exact commands that give `containers` a restart policy Docker acts on: per compose project,
+ * `upkeep audit --fix --apply-live` on its compose files (the file fixed byte-preserving, the running
+ * containers updated without a recreate); for a standalone container, `docker update --restart always`.
+ */
+function fixCommands(containers: readonly string[], desired: ReadonlyMap<string, DesiredContainer>): string[] {
+  const files = new Map<string, string[]>();
+  const standalone: string[] = [];
+  for (const name of containers) {
+    const c = desired.get(name)?.compose ?? null;
+    const paths = c === null ? [] : c.configFiles.map((f) => (f.startsWith('/') || c.workingDir === null ? f : joinPath(c.workingDir, f)));
+    if (c === null || paths.length === 0 || !paths.every((f) => f.startsWith('/'))) standalone.push(name);
+    else files.set(paths.map(shQuote).join(' '), [...(files.get(paths.map(shQuote).join(' ')) ?? []), name]);
+  }
+  const out = [...files.keys()].map((f) => `\`upkeep audit --fix --apply-live ${f}\``);
+  if (standalone.length > 0) out.push(`\`docker update --restart always ${standalone.map(shQuote).join(' ')}\``);
   return out;
 }
 

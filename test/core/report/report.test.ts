@@ -109,6 +109,19 @@ describe('buildReport: the root cause of a daemon restart during apt by a packag
   });
 });
 
+describe('buildReport: what still needs a human', () => {
+  it('the exact fix command for the policies: per compose project its files, for a standalone container docker update', () => {
+    const input = incidentInput();
+    // The worker as a standalone container (no compose labels).
+    input.desired = {
+      ...input.desired!,
+      containers: input.desired!.containers.map((c) => (c.name === 'v-pipe-scout-worker-1' ? { ...c, compose: null } : c)),
+    };
+    const line = buildReport(input).needsHuman.find((l) => l.includes('restart: always')) ?? '';
+    assert.match(line, /`upkeep audit --fix --apply-live \/opt\/v-pipe-scout\/docker-compose\.yml`; `docker update --restart always v-pipe-scout-worker-1`\.$/);
+  });
+});
+
 describe('buildReport: edges', () => {
   it('no entries: a "nothing recorded" report, severity none', () => {
     const r = buildReport(period([]));
