@@ -34,7 +34,7 @@ import { EventWatcher } from './event-watcher.js';
 import { checkId, HealthChecker, type CheckTarget } from './health-checks.js';
 import { Heartbeat } from './heartbeat.js';
 import { HostFactsWatcher, readHostFacts, type HostFacts } from './host-facts.js';
-import type { AgentLog } from './log.js';
+import { warnsAtFailure, type AgentLog } from './log.js';
 import { Outbox } from './outbox.js';
 import { readBoot } from './boot-id.js';
 import { systemClock } from './system-clock.js';
@@ -191,7 +191,15 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     resyncMs: config.resyncMs,
     debounceMs: deps.timing?.debounceMs ?? 10,
     backoff: { initialMs: 250, maxMs: 5_000 },
-    onError: (err, attempt) => log.warn({ err: (err as Error).message, attempt }, 'reconcile failed; retrying'),
+    onError: (err, attempt) => {
+      const fields = { err: (err as Error).message, attempt };
+      if (warnsAtFailure(attempt))
+        log.warn(
+          fields,
+          attempt === 1 ? 'reconcile failed; retrying' : `reconcile failed ${attempt} times in a row; retrying (warned at 1, 2, 4, 8, ... failures)`,
+        );
+      else log.debug(fields, 'reconcile failed; retrying');
+    },
     isTerminal: (err) => err instanceof TerminalReconcileError,
     onTerminal: (err) => controller.reportTerminal(err),
   });

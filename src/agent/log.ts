@@ -42,3 +42,12 @@ export function prettyLine(line: string): string {
 
 /** A log that drops everything (tests). */
 export const SILENT: AgentLog = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * Whether the `attempt`-th failure in a row is worth a warning: the 1st, 2nd, 4th, 8th, ... (the
+ * others go to debug). A reconcile fails every few seconds while dockerd stops or is down (no
+ * socket), which is not news after the first lines; the engine's own down/up are in the timeline.
+ */
+export function warnsAtFailure(attempt: number): boolean {
+  return Number.isInteger(attempt) && attempt > 0 && (attempt & (attempt - 1)) === 0;
+}

@@ -9,7 +9,7 @@ import { DeliveryError, type AlertMessage, type Notifier } from '../../src/adapt
 import { openStore } from '../../src/adapters/store/sqlite-store.js';
 import type { Store } from '../../src/adapters/store/store.js';
 import { buildAgent, type AgentParts } from '../../src/agent/agent.js';
-import { createLog, SILENT } from '../../src/agent/log.js';
+import { createLog, SILENT, type AgentLog } from '../../src/agent/log.js';
 import { defaultConfig, type UpkeepConfig } from '../../src/core/config/types.js';
 import { FakeDocker } from './fake-docker.js';
 import { VirtualClock } from './virtual-clock.js';
@@ -53,7 +53,17 @@ export interface FakeAgent {
 }
 
 export async function startFakeAgent(
-  opts: { config?: UpkeepConfig; clock?: VirtualClock; docker?: FakeDocker; store?: Store; stateDir?: string; channel?: FakeChannel; rootFlags?: boolean } = {},
+  opts: {
+    config?: UpkeepConfig;
+    clock?: VirtualClock;
+    docker?: FakeDocker;
+    store?: Store;
+    stateDir?: string;
+    channel?: FakeChannel;
+    rootFlags?: boolean;
+    /** The agent's log (default: silent, or UPKEEP_TEST_LOG=1 on stderr). */
+    log?: AgentLog;
+  } = {},
 ): Promise<FakeAgent> {
   const clock = opts.clock ?? new VirtualClock();
   const docker = opts.docker ?? new FakeDocker(clock);
@@ -62,7 +72,7 @@ export async function startFakeAgent(
   const channel = opts.channel ?? new FakeChannel();
   const config = opts.config ?? testConfig();
   const watchers = new Set<() => void>();
-  const log = process.env.UPKEEP_TEST_LOG ? createLog('pretty', process.stderr, 'debug') : SILENT;
+  const log = opts.log ?? (process.env.UPKEEP_TEST_LOG ? createLog('pretty', process.stderr, 'debug') : SILENT);
   const agent = buildAgent({
     config,
     engine: docker,
