@@ -141,6 +141,9 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
   // pass's own summary in (one message, not two); any other window's leaves when the end is seen.
   const summaryAfterRecovery: number[] = [];
   const sendMaintenanceSummary = (id: number, extra: readonly string[]): void => {
+    // A window that ends inside another still open one (the apt hook's inside `upkeep upgrade`'s):
+    // the outer window's summary covers it.
+    if (alerts.inMaintenance()) return;
     try {
       const report = makeReport(store, { maintenanceId: id }, clock.now());
       const s = maintenanceSummary(report, extra);
@@ -162,6 +165,10 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     config,
     afterRecovery: (trigger, alert, failed) => {
       if (trigger !== 'apt' || summaryAfterRecovery.length === 0) return false;
+      if (alerts.inMaintenance()) {
+        summaryAfterRecovery.length = 0; // inside another window: its summary covers this one
+        return false;
+      }
       const extra = failed
         ? ['The recovery pass after apt failed: see `upkeep timeline --kind recovery`.']
         : [alert === null ? 'Recovery pass: every desired container was running.' : `Recovery pass: ${alert.title}.`];

@@ -329,6 +329,28 @@ describe('agent scenarios on the fake engine (virtual time)', () => {
     });
   });
 
+  it("an apt window inside another window (the apt hook inside `upkeep upgrade`'s): one summary, the outer window's", async () => {
+    await withHost(async (a) => {
+      const mark = a.channel.sent.length;
+      a.store.startMaintenance({ source: 'upgrade', endsAt: new Date(a.clock.now() + 600_000).toISOString() });
+      a.store.startMaintenance({ source: 'apt', endsAt: new Date(a.clock.now() + 600_000).toISOString() });
+      a.touchStateDir();
+      await a.clock.pass(1_000);
+      a.store.stopMaintenance({ source: 'apt' });
+      a.touchStateDir();
+      await a.until('the apt recovery pass', () => a.store.timeline({ kind: 'recovery' }).some((e) => e.detail.trigger === 'apt'));
+      await a.clock.pass(5_000);
+      a.store.stopMaintenance({ source: 'upgrade' });
+      a.touchStateDir();
+      await a.until('the summary', () => a.channel.sent.slice(mark).some((m) => m.kind === 'summary'));
+      await a.clock.pass(10_000);
+      assert.deepEqual(
+        a.channel.sent.slice(mark).map((m) => m.title),
+        ['Maintenance 1 (upgrade) ended on fake-host: no desired service went down'],
+      );
+    });
+  });
+
   it('the end of a manual window: its summary leaves at once', async () => {
     await withHost(async (a) => {
       const mark = a.channel.sent.length;
