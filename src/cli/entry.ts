@@ -34,8 +34,10 @@ const run: Promise<number> = version
 
 /** Everything but `--version`: main.ts, with the compile cache on before it loads. */
 async function runMain(): Promise<number> {
-  // A single executable carries its code inside (with V8's code cache when built so): nothing to cache.
-  if (!isSea()) enableProgramCompileCache();
+  // A single executable carries its code inside (with V8's code cache when built so): nothing to
+  // cache. The agent starts once and runs for months: the cache would only keep its buffers (about
+  // 2 MiB of its idle memory, docs/benchmarks.md).
+  if (!isSea() && argv.find((a) => !a.startsWith('-')) !== 'agent') enableProgramCompileCache();
   const { main, setSelfCommand } = await import('./main.js');
   setSelfCommand(self);
   return main(argv);

@@ -87,6 +87,17 @@ describe('the split bundle and the compile cache', () => {
     assert.deepEqual(readdirSync(cache), []);
   });
 
+  it('the agent leaves it off (it starts once; the cache would only hold memory): nothing written', async () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    // `agent --help`: the agent's own process, without the short-lived `agent-config` child it
+    // starts to read its config (which, like every other command, uses the cache).
+    const r = await run(['agent', '--help'], { PATH: process.env['PATH'], HOME: home });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(readdirSync(home), []);
+    assert.equal((await run(['timeline', '--help'], { PATH: process.env['PATH'], HOME: home })).code, 0);
+    assert.deepEqual(readdirSync(home), ['.cache'], 'another command does use it');
+  });
+
   it('NODE_DISABLE_COMPILE_CACHE: nothing written', async () => {
     const home = mkdtempSync(join(dir, 'home-'));
     const r = await run(['config', 'show-default'], { PATH: process.env['PATH'], HOME: home, NODE_DISABLE_COMPILE_CACHE: '1' });
