@@ -3,6 +3,7 @@
  * piece of text that came from the timeline is escaped: a `|` cannot split a table cell, a newline
  * cannot end a row, `<` cannot open HTML, the `~` of Debian versions cannot strike text through.
  */
+import { hasControlCharacters } from '../runbook/shell-quote.js';
 import { backText, clock, formatSeconds, headerLines, WORDS, type Report } from './report.js';
 
 /** Escapes text for a Markdown paragraph or table cell (one line). */
@@ -10,12 +11,7 @@ export function mdText(text: string): string {
   return text
     .replace(/\r\n|\r|\n/g, ' ')
     .replace(/[\\|<[\]*~]/g, (c) => `\\${c}`)
-    .replace(/./gu, (c) => (isControl(c.codePointAt(0)!) ? '?' : c));
-}
-
-/** C0 and C1 control characters and DEL, except the tab. */
-function isControl(code: number): boolean {
-  return (code < 0x20 && code !== 0x09) || (code >= 0x7f && code <= 0x9f);
+    .replace(/./gu, (c) => (c !== '\t' && hasControlCharacters(c) ? '?' : c)); // control characters but the tab
 }
 
 function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string[] {

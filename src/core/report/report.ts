@@ -690,15 +690,16 @@ function needsHumanOf(
  * containers updated without a recreate); for a standalone container, `docker update --restart always`.
  */
 function fixCommands(containers: readonly string[], desired: ReadonlyMap<string, DesiredContainer>): string[] {
-  const files = new Map<string, string[]>();
+  // One command per project: its compose files, as sh words (the Set keeps the first order).
+  const projects = new Set<string>();
   const standalone: string[] = [];
   for (const name of containers) {
     const c = desired.get(name)?.compose ?? null;
     const paths = c === null ? [] : c.configFiles.map((f) => (f.startsWith('/') || c.workingDir === null ? f : joinPath(c.workingDir, f)));
     if (c === null || paths.length === 0 || !paths.every((f) => f.startsWith('/'))) standalone.push(name);
-    else files.set(paths.map(shQuote).join(' '), [...(files.get(paths.map(shQuote).join(' ')) ?? []), name]);
+    else projects.add(paths.map(shQuote).join(' '));
   }
-  const out = [...files.keys()].map((f) => `\`upkeep audit --fix --apply-live ${f}\``);
+  const out = [...projects].map((f) => `\`upkeep audit --fix --apply-live ${f}\``);
   if (standalone.length > 0) out.push(`\`docker update --restart always ${standalone.map(shQuote).join(' ')}\``);
   return out;
 }

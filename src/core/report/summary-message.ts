@@ -28,7 +28,7 @@ export function maintenanceSummary(report: Report, extra: readonly string[] = []
         ? `${stillDown.length} desired service(s) still down: ${stillDown.map((o) => o.container).join(', ')}`
         : `${desired.length} desired service(s) went down, all back`;
   const lines = [
-    `${report.summary}`,
+    report.summary,
     ...(report.impact === null ? [] : [`Services down for ${formatSeconds(report.impact.seconds)} in all; severity ${report.severity.level}.`]),
     ...(helped.length === 0 ? [] : [`Needed upkeep or the operator: ${helped.map((o) => `${o.container} (${o.by})`).join(', ')}.`]),
     ...report.needsHuman.map((l) => `Needs a human: ${l}`),
