@@ -9,28 +9,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { AlertMessage, Notifier } from '../../src/adapters/notify/notifier.js';
-import { DeliveryError } from '../../src/adapters/notify/notifier.js';
+import type { AlertMessage } from '../../src/adapters/notify/notifier.js';
 import { openStore } from '../../src/adapters/store/sqlite-store.js';
 import type { OutboxEntry, Store } from '../../src/adapters/store/store.js';
 import { AlertManager } from '../../src/agent/alerts.js';
 import { SILENT } from '../../src/agent/log.js';
 import { Outbox } from '../../src/agent/outbox.js';
 import type { AlertContent } from '../../src/core/alerts/agent-alerts.js';
+import { FakeChannel } from '../helpers/fake-agent.js';
 
 const root = mkdtempSync(join(tmpdir(), 'upkeep-handoff-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
-
-class Channel implements Notifier {
-  readonly sent: AlertMessage[] = [];
-  down = false;
-  constructor(readonly name = 'hook') {}
-  async send(m: AlertMessage): Promise<void> {
-    if (this.down) throw new DeliveryError('connect ECONNREFUSED 127.0.0.1:9', true);
-    this.sent.push(m);
-  }
-}
 
 const RULE = { forMs: 0, repeatMs: 3_600_000 };
 const down =
@@ -90,7 +80,7 @@ describe('a reconcile commits its timeline entries and alerts together, then han
       again.timeline({ subject: 'web' }).map((e) => e.kind),
       ['container-died', 'alert-firing'],
     );
-    const channel = new Channel();
+    const channel = new FakeChannel();
     const outbox = new Outbox({ store: again, notifiers: new Map([['hook', channel]]), log: SILENT });
     assert.equal(await outbox.deliverDue(), 1);
     assert.deepEqual(
@@ -153,7 +143,7 @@ describe('the outbox sends the rows it was handed', () => {
   it('without reading the outbox back while nothing else waits; still recording the delivery in the store', async () => {
     const real = openStore({ stateDir: join(root, `s${n++}`) });
     const { store, reads } = counting(real);
-    const channel = new Channel();
+    const channel = new FakeChannel();
     const outbox = new Outbox({ store, notifiers: new Map([['hook', channel]]), log: SILENT });
     const alerts = new AlertManager({ store, host: () => 'h', channels: ['hook'], onQueued: (rows) => outbox.kick(rows), log: SILENT });
     const stop = new AbortController();
@@ -179,7 +169,7 @@ describe('the outbox sends the rows it was handed', () => {
   it('a handed row waits behind an older one that is waiting for a retry (the store is read), and both arrive in order', async () => {
     const real = openStore({ stateDir: join(root, `s${n++}`) });
     const { store, reads } = counting(real);
-    const channel = new Channel();
+    const channel = new FakeChannel();
     channel.down = true;
     const outbox = new Outbox({ store, notifiers: new Map([['hook', channel]]), log: SILENT, backoff: { initialMs: 100, maxMs: 100 } });
     const alerts = new AlertManager({ store, host: () => 'h', channels: ['hook'], onQueued: (rows) => outbox.kick(rows), log: SILENT });
