@@ -32,6 +32,13 @@ import type { TestContext } from 'node:test';
 
 const execFileP = promisify(execFile);
 
+/**
+ * The longest any one docker CLI call of the harness may take (UPKEEP_TEST_DOCKER_TIMEOUT_MS,
+ * default 120 s: a `docker stop` waits for its container's stop timeout, a loaded CI machine is
+ * slow, but nothing the tests do takes a minute).
+ */
+const DOCKER_CLI_TIMEOUT_MS = Number(process.env.UPKEEP_TEST_DOCKER_TIMEOUT_MS ?? 120_000);
+
 export const TEST_IMAGE = 'upkeep-test/busybox:latest';
 
 const TOOLS = { dockerd: '/usr/sbin/dockerd', busybox: '/bin/busybox' } as const;
@@ -302,17 +309,14 @@ export class PrivateEngine {
     const proc = this.proc;
     if (!proc || !this.exitPromise) return;
     proc.kill(signal);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      this.exitPromise.then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = setTimeout(() => resolve(true), timeoutMs);
-      }),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) {
+    const exited = await exitedWithin(this.exitPromise, timeoutMs);
+    // A daemon stuck in the kernel (a hung mount) does not even die of SIGKILL: give up after 10 s
+    // with the log, rather than hang the test.
+    if (!exited) {
       proc.kill('SIGKILL');
-      await this.exitPromise;
+      if (!(await exitedWithin(this.exitPromise, 10_000))) {
+        throw new Error(`private dockerd (pid ${proc.pid}) did not exit after ${signal} and SIGKILL; last log lines:\n${this.logTail(30)}`);
+      }
     }
     this.proc = null;
     this.exitPromise = null;
@@ -325,19 +329,35 @@ export class PrivateEngine {
       if (await pingSocket(this.socketPath)) return;
       await sleep(50);
     }
-    const log = safeRead(join(this.dir, 'dockerd.log')).split('\n').slice(-20).join('\n');
-    throw new Error(`private dockerd did not become ready in ${timeoutMs} ms; last log lines:\n${log}`);
+    throw new Error(`private dockerd did not become ready in ${timeoutMs} ms; last log lines:\n${this.logTail(20)}`);
   }
 
-  /** Runs the docker CLI against this engine; resolves to stdout (trimmed). */
+  /**
+   * Runs the docker CLI against this engine; resolves to stdout (trimmed). Bounded by
+   * DOCKER_CLI_TIMEOUT_MS: a wedged daemon fails the test with the daemon's last log lines instead
+   * of hanging it (and, in an after hook, which node:test never times out, the whole suite).
+   */
   async docker(...args: string[]): Promise<string> {
+    return this.dockerWithin(DOCKER_CLI_TIMEOUT_MS, ...args);
+  }
+
+  /** `docker(...)` with its own time bound. */
+  async dockerWithin(timeoutMs: number, ...args: string[]): Promise<string> {
     try {
-      const { stdout } = await execFileP(dockerCli(), ['-H', this.dockerHost, ...args], { maxBuffer: 64 << 20 });
+      const { stdout } = await execFileP(dockerCli(), ['-H', this.dockerHost, ...args], { maxBuffer: 64 << 20, timeout: timeoutMs, killSignal: 'SIGKILL' });
       return stdout.trim();
     } catch (err) {
-      const e = err as { stderr?: string; message: string };
+      const e = err as { stderr?: string; message: string; killed?: boolean; signal?: string | null };
+      if (e.killed || e.signal === 'SIGKILL') {
+        throw new Error(`docker ${args.join(' ')}: no answer within ${timeoutMs} ms; the daemon's last log lines:\n${this.logTail(30)}`);
+      }
       throw new Error(`docker ${args.join(' ')} failed: ${e.stderr?.trim() || e.message}`);
     }
+  }
+
+  /** The last `lines` lines of this engine's dockerd log (for failure messages). */
+  logTail(lines: number): string {
+    return safeRead(join(this.dir, 'dockerd.log')).split('\n').slice(-lines).join('\n');
   }
 
   /** `docker run -d` of the test image with --network none and --stop-timeout 1 unless given. */
@@ -358,9 +378,9 @@ export class PrivateEngine {
   }
 
   /** Removes every container (between scenarios). */
-  async removeAllContainers(): Promise<void> {
-    const ids = (await this.docker('ps', '-aq')).split('\n').filter((s) => s !== '');
-    if (ids.length > 0) await this.docker('rm', '-f', ...ids);
+  async removeAllContainers(timeoutMs = DOCKER_CLI_TIMEOUT_MS): Promise<void> {
+    const ids = (await this.dockerWithin(timeoutMs, 'ps', '-aq')).split('\n').filter((s) => s !== '');
+    if (ids.length > 0) await this.dockerWithin(timeoutMs, 'rm', '-f', ...ids);
   }
 
   /**
@@ -403,13 +423,17 @@ export class PrivateEngine {
     rmSync(tarPath, { force: true });
   }
 
-  /** Stops the daemon, kills anything left of it, unmounts and removes its directory. */
+  /**
+   * Stops the daemon, kills anything left of it, unmounts and removes its directory. Bounded
+   * (about 45 s at most, even with a wedged daemon): it runs in after hooks, which node:test does
+   * not time out.
+   */
   async dispose(): Promise<void> {
     liveEngines.delete(this);
     try {
       if (this.proc) {
-        await this.removeAllContainers().catch(() => undefined);
-        await this.stop();
+        await this.removeAllContainers(15_000).catch(() => undefined);
+        await this.signalAndWait('SIGTERM', 20_000);
       }
     } finally {
       killProcessesMentioning(this.dir);
@@ -423,6 +447,19 @@ const liveEngines = new Set<PrivateEngine>();
 process.once('exit', () => {
   for (const e of liveEngines) killProcessesMentioning(e.dir);
 });
+
+/** True when `exit` settles within `ms`. */
+async function exitedWithin(exit: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const exited = await Promise.race([
+    exit.then(() => true),
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    }),
+  ]);
+  clearTimeout(timer);
+  return exited;
+}
 
 function pingSocket(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
