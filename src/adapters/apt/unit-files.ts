@@ -15,10 +15,25 @@ import { runCommand } from './run-command.js';
 /** System unit directories, highest priority first. */
 export const SYSTEM_UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/lib/systemd/system', '/usr/lib/systemd/system'];
 
-/** The unit file in force and its drop-ins; null when neither exists. */
-export async function readUnitSource(name: string, dirs: readonly string[] = SYSTEM_UNIT_DIRS): Promise<UnitSource | null> {
+/**
+ * The names each unit directory holds (read once for many units: looking up every unit in every
+ * directory costs a failed open per directory and unit, thousands for a whole system).
+ */
+type DirListing = ReadonlyMap<string, ReadonlySet<string>>;
+
+async function listDirs(dirs: readonly string[]): Promise<DirListing> {
+  return new Map(await Promise.all(dirs.map(async (d) => [d, new Set(await readdir(d).catch(() => [] as string[]))] as const)));
+}
+
+/**
+ * The unit file in force and its drop-ins; null when neither exists. `listing` (from listDirs)
+ * skips the directories that do not hold the name; without it every directory is tried.
+ */
+export async function readUnitSource(name: string, dirs: readonly string[] = SYSTEM_UNIT_DIRS, listing?: DirListing): Promise<UnitSource | null> {
+  const holds = (dir: string, entry: string) => listing?.get(dir)?.has(entry) ?? true;
   let main: UnitSource['main'] = null;
   for (const dir of dirs) {
+    if (!holds(dir, name)) continue;
     const file = join(dir, name);
     const text = await readFile(file, 'utf8').catch(() => null);
     if (text !== null) {
@@ -28,6 +43,7 @@ export async function readUnitSource(name: string, dirs: readonly string[] = SYS
   }
   const dropInFiles = new Map<string, string>();
   for (const dir of dirs) {
+    if (!holds(dir, `${name}.d`)) continue;
     const names = await readdir(join(dir, `${name}.d`)).catch(() => [] as string[]);
     for (const n of names) if (n.endsWith('.conf') && !dropInFiles.has(n)) dropInFiles.set(n, join(dir, `${name}.d`, n));
   }
@@ -43,19 +59,31 @@ export async function readUnitSource(name: string, dirs: readonly string[] = SYS
 
 const UNIT_SUFFIX = /\.(service|socket|target|mount|timer|path|slice|scope)$/;
 
+/** Units read at a time by readAllUnits (each read is a trip to libuv's thread pool). */
+const READ_CONCURRENCY = 16;
+
 /**
  * Every system unit that has a unit file (templates `NAME@.service` left out: only their instances
  * run), resolved with its drop-ins: what restart propagation
- * needs, since the units that depend on X are found only by reading them all.
+ * needs, since the units that depend on X are found only by reading them all. Each directory is
+ * listed once; only the files that exist are opened, READ_CONCURRENCY units at a time.
  */
 export async function readAllUnits(dirs: readonly string[] = SYSTEM_UNIT_DIRS): Promise<Map<string, UnitDefinition>> {
+  const listing = await listDirs(dirs);
   const names = new Set<string>();
-  for (const dir of dirs) for (const n of await readdir(dir).catch(() => [] as string[])) if (UNIT_SUFFIX.test(n) && !n.includes('@.')) names.add(n);
+  for (const dir of dirs) for (const n of listing.get(dir)!) if (UNIT_SUFFIX.test(n) && !n.includes('@.')) names.add(n);
+  const sorted = [...names].sort();
+  const sources: Array<UnitSource | null> = new Array(sorted.length).fill(null);
+  let next = 0;
+  const worker = async () => {
+    while (next < sorted.length) {
+      const i = next++;
+      sources[i] = await readUnitSource(sorted[i]!, dirs, listing);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, sorted.length) }, worker));
   const units = new Map<string, UnitDefinition>();
-  for (const name of [...names].sort()) {
-    const source = await readUnitSource(name, dirs);
-    if (source !== null) units.set(name, resolveUnit(source));
-  }
+  for (const source of sources) if (source !== null) units.set(source.name, resolveUnit(source));
   return units;
 }
 

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readActiveUnits, readEnabledUnits, readUnitSource, readUnitStates } from '../../../src/adapters/apt/unit-files.js';
+import { SYSTEM_UNIT_DIRS, readActiveUnits, readAllUnits, readEnabledUnits, readUnitSource, readUnitStates } from '../../../src/adapters/apt/unit-files.js';
 import { propagateRestarts, resolveUnit } from '../../../src/core/preflight/systemd-units.js';
 
 test('readUnitSource finds the real docker.service, containerd.service and docker.socket', async () => {
@@ -47,6 +47,42 @@ test('readUnitSource: /etc wins over /lib, drop-ins from all directories in file
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+});
+
+test('readAllUnits lists each directory once and reads the same as readUnitSource per unit: /etc over /lib, masked, drop-ins only, templates left out', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'upkeep-allunits-'));
+  try {
+    const etc = join(root, 'etc');
+    const run = join(root, 'run');
+    const lib = join(root, 'lib');
+    for (const d of [join(etc, 'app.service.d'), join(lib, 'app.service.d'), join(run, 'orphan.service.d'), join(lib, 'db.service.d')])
+      await mkdir(d, { recursive: true });
+    await writeFile(join(lib, 'app.service'), '[Unit]\nWants=db.service\n');
+    await writeFile(join(etc, 'app.service'), '[Unit]\nRequires=db.service\n');
+    await writeFile(join(lib, 'app.service.d', '10-a.conf'), '[Unit]\nPartOf=lib.target\n');
+    await writeFile(join(etc, 'app.service.d', '10-a.conf'), '[Unit]\nPartOf=etc.target\n');
+    await writeFile(join(lib, 'db.service'), '[Unit]\nDescription=db\n');
+    await writeFile(join(lib, 'db.service.d', 'x.conf'), '[Unit]\nBindsTo=disk.mount\n');
+    await writeFile(join(lib, 'gone.service'), '[Unit]\nWants=app.service\n');
+    await symlink('/dev/null', join(etc, 'gone.service'));
+    await writeFile(join(run, 'orphan.service.d', 'o.conf'), '[Unit]\nPartOf=app.service\n');
+    await writeFile(join(lib, 'tpl@.service'), '[Unit]\nWants=app.service\n');
+    await writeFile(join(lib, 'README'), 'not a unit\n');
+    const dirs = [etc, run, lib, join(root, 'missing')];
+    const all = await readAllUnits(dirs);
+    assert.deepEqual([...all.keys()], ['app.service', 'db.service', 'gone.service'], 'sorted; no template, no README, no drop-in-only name');
+    for (const name of all.keys()) assert.deepEqual(all.get(name), resolveUnit((await readUnitSource(name, dirs))!), name);
+    assert.deepEqual(all.get('app.service')!.partOf, ['etc.target']);
+    assert.deepEqual(all.get('db.service')!.bindsTo, ['disk.mount']);
+    assert.deepEqual(all.get('gone.service')!.wants, [], 'masked in /etc: the /lib file is hidden');
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+  // This machine's units: the listed read gives what the one-by-one read gives.
+  const real = await readAllUnits();
+  assert.ok(real.size > 0);
+  for (const name of ['docker.service', 'containerd.service', 'docker.socket'])
+    assert.deepEqual(real.get(name), resolveUnit((await readUnitSource(name, SYSTEM_UNIT_DIRS))!), name);
 });
 
 test('readEnabledUnits: the links in *.wants/ and *.requires/ directories; readUnitStates on this machine', async () => {
