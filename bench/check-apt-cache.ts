@@ -1,8 +1,9 @@
 /**
  * Benchmark: `upkeep check` with apt's simulation cached vs computed (docs/benchmarks.md, "check
  * with the apt cache"). The whole process (node start included), timed around child processes with
- * performance.now: RUNS cold runs (the cache file removed before each: apt-get -s dist-upgrade runs)
- * and RUNS warm runs (the cache valid: apt does not run), medians; and `check --no-preflight` as the
+ * performance.now: RUNS cold runs (both cache files removed before each: apt-get -s dist-upgrade
+ * runs and every installed maintainer script is read and parsed) and RUNS warm runs (both caches
+ * valid: apt does not run, no script is read), medians; and `check --no-preflight` as the
  * floor (check without its whole preflight part: apt and the assessment of the pending packages). The engine is a stub Engine API with no containers on a unix socket
  * (test/helpers/stub-engine.ts), so the engine part is small and the apt part is what differs.
  * Also the apt part alone on a hit, in this process (the key and the read, no node start).
@@ -11,11 +12,12 @@
  */
 import { timedRun } from './proc.js';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { simulateUpgradeCached } from '../src/adapters/apt/simulation-cache.js';
+import { evidenceCacheFile } from '../src/adapters/apt/evidence-cache.js';
+import { aptSimulationCacheFile, simulateUpgradeCached } from '../src/adapters/apt/simulation-cache.js';
 import { stubEngine } from '../test/helpers/stub-engine.js';
 
 const BIN = new URL('../bin/upkeep', import.meta.url).pathname;
@@ -47,7 +49,10 @@ try {
   for (let i = 0; i < RUNS; i++) floor.push((await run(['--no-preflight'])).s);
   const cold: number[] = [];
   for (let i = 0; i < RUNS; i++) {
-    rmSync(stateDir, { recursive: true, force: true });
+    // check never creates the state directory (snapshot does): keep it, remove only the cache file.
+    mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+    rmSync(aptSimulationCacheFile(stateDir, 'dist-upgrade'), { force: true });
+    rmSync(evidenceCacheFile(stateDir), { force: true });
     const r = await run([]);
     if (r.cached !== false) throw new Error(`cold run ${i}: cached=${r.cached}`);
     cold.push(r.s);

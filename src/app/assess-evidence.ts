@@ -13,6 +13,8 @@
  * stops every further download (one note, not one wait per package), and the packages fall back
  * to the installed scripts and the knowledge base.
  */
+import { evidenceCacheId, type EvidenceCacheInfo } from '../core/preflight/evidence-cache.js';
+import type { EvidenceCacheStore } from '../ports/evidence-cache.js';
 import { lookupKnowledge } from '../core/preflight/knowledge-base.js';
 import type { PlannedPackage } from '../core/preflight/apt-plan.js';
 import { analyseMaintainerScript, effectsOfUpgrade, type ScriptAnalysis, type ScriptKind, type UpgradeScripts } from '../core/preflight/maintainer-scripts.js';
@@ -54,6 +56,8 @@ export interface GatheredEvidence {
   downloadNote: string | null;
   /** Packages whose candidate scripts were read. */
   downloaded: number;
+  /** How much came from the evidence cache (null: no cache was offered). */
+  cache: EvidenceCacheInfo | null;
 }
 
 /** Runs `fn` over `items`, at most `limit` at a time, keeping the order. */
@@ -74,9 +78,18 @@ async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) 
 export async function gatherEvidence(
   packages: readonly PlannedPackage[],
   source: PackageEvidenceSource,
-  opts: { download: boolean; onProgress?: (line: string) => void },
+  opts: {
+    download: boolean;
+    onProgress?: (line: string) => void;
+    /** The evidence cache and apt's simulation key (null: the plan has none); used only without download. */
+    cache?: { store: EvidenceCacheStore; simulationKey: string | null };
+  },
 ): Promise<GatheredEvidence> {
   const todo = packages.filter((p) => p.action !== 'configure');
+  if (opts.cache !== undefined && !opts.download) {
+    const { evidence, cache } = await evidenceThroughCache(todo, source, opts.cache.store, opts.cache.simulationKey);
+    return { evidence, downloadNote: null, downloaded: 0, cache };
+  }
   const candidates = new Map<PlannedPackage, ScriptTexts>();
   let downloadNote: string | null = null;
   if (opts.download) {
@@ -105,7 +118,65 @@ export async function gatherEvidence(
     }
   }
   const evidence = await mapLimit(todo, 16, (p) => evidenceFor(p, candidates.get(p) ?? null, source));
-  return { evidence, downloadNote, downloaded: candidates.size };
+  return {
+    evidence,
+    downloadNote,
+    downloaded: candidates.size,
+    cache: opts.cache === undefined ? null : { cached: 0, total: todo.length, note: 'not used: the candidates were downloaded' },
+  };
+}
+
+/**
+ * The evidence without downloads, each package's from the cache when it is there for this key,
+ * read now otherwise; what was read now is kept for the next run, except evidence that needed the
+ * units' enabled or active state (it changes without dpkg).
+ */
+async function evidenceThroughCache(
+  todo: readonly PlannedPackage[],
+  source: PackageEvidenceSource,
+  store: EvidenceCacheStore,
+  simulationKey: string | null,
+): Promise<{ evidence: PackageEvidence[]; cache: EvidenceCacheInfo }> {
+  if (simulationKey === null) {
+    const evidence = await mapLimit(todo, 16, (p) => evidenceFor(p, null, source));
+    return { evidence, cache: { cached: 0, total: todo.length, note: "not used: apt's simulation has no key" } };
+  }
+  const kept = await store.read(simulationKey).catch((err: Error) => ({ entries: null, why: `cache not readable (${err.message})` }));
+  let note = kept.entries === null ? kept.why : null;
+  const keep = new Map<string, PackageEvidence>();
+  let cached = 0;
+  const evidence = await mapLimit(todo, 16, async (p) => {
+    const id = evidenceCacheId(p);
+    const hit = kept.entries?.get(id);
+    if (hit !== undefined) {
+      cached++;
+      keep.set(id, hit);
+      // The plan's own record of the package (its line, origins) is today's, not the cached run's.
+      return { ...hit, pkg: p };
+    }
+    let runtimeState = false;
+    const tracked: PackageEvidenceSource = {
+      installedScripts: (x) => source.installedScripts(x),
+      candidateScripts: (x) => source.candidateScripts(x),
+      shippedUnits: (x) => source.shippedUnits(x),
+      unitStates: (units) => {
+        runtimeState = true;
+        return source.unitStates(units);
+      },
+    };
+    const e = await evidenceFor(p, null, tracked);
+    if (!runtimeState) keep.set(id, e);
+    return e;
+  });
+  const changed = keep.size !== (kept.entries?.size ?? -1) || cached < keep.size;
+  if (changed) {
+    try {
+      await store.write(simulationKey, keep);
+    } catch (err) {
+      note = `not cached: ${(err as Error).message.split('\n')[0]}`;
+    }
+  }
+  return { evidence, cache: { cached, total: todo.length, note } };
 }
 
 function analyse(scripts: ScriptTexts | null, kind: ScriptKind): ScriptAnalysis | null {

@@ -16,6 +16,8 @@ import type { HostIdentity } from '../core/recovery/desired-state.js';
 import type { ContainerFacts, DaemonFacts } from '../core/model.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
 import type { TimelineRepository } from '../ports/timeline.js';
+import type { EvidenceCacheInfo } from '../core/preflight/evidence-cache.js';
+import type { EvidenceCacheStore } from '../ports/evidence-cache.js';
 import { gatherEvidence, type PackageEvidenceSource } from './assess-evidence.js';
 import { loadDesiredState, type DesiredStateSource } from './desired-state.js';
 
@@ -41,6 +43,8 @@ export interface UpgradeSystem extends PackageEvidenceSource {
   /** Per installed package, its conffiles changed locally. */
   modifiedConffiles(pkgs: readonly string[]): Promise<ReadonlyMap<string, readonly string[]>>;
   kernels(): Promise<{ running: string; installed: string[]; rebootRequired: boolean }>;
+  /** Where the evidence read from installed scripts is kept between runs (absent: read every time). */
+  evidenceCache?: EvidenceCacheStore;
 }
 
 /** The engine's state (adapters/docker/host-state.ts readHostState gives it). */
@@ -82,6 +86,8 @@ export interface UpgradeAssessment {
   planSource: string;
   /** Where apt's simulation came from (the cache or a run now); null when the plan was a file or the hook's. */
   aptSimulation: AptSimulationInfo | null;
+  /** How much of the packages' evidence came from the evidence cache; null when none was offered. */
+  evidenceCache: EvidenceCacheInfo | null;
   /** The plan's lines that could not be read (also in report.unknownReasons). */
   problems: PlanProblem[];
   report: PreflightReport;
@@ -117,9 +123,17 @@ async function readPlan(system: UpgradeSystem, request: PlanRequest): Promise<{ 
 /** Assesses the upgrade (see the file comment). Throws only when the plan cannot be had at all (exit 2). */
 export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgradeRequest): Promise<UpgradeAssessment> {
   const { plan, source: planSource, aptSimulation } = await readPlan(deps.system, request.plan);
-  const { evidence, downloadNote } = await gatherEvidence(plan.packages, deps.system, {
+  const evidenceCache = deps.system.evidenceCache;
+  const {
+    evidence,
+    downloadNote,
+    cache: evidenceCacheInfo,
+  } = await gatherEvidence(plan.packages, deps.system, {
     download: request.download,
     ...(deps.onProgress ? { onProgress: deps.onProgress } : {}),
+    // Only a plan from apt's simulation has a key that says dpkg has not changed since (a saved
+    // plan or the hook's: no cache, evidenceCache null).
+    ...(evidenceCache !== undefined && aptSimulation !== undefined ? { cache: { store: evidenceCache, simulationKey: aptSimulation.key } } : {}),
   });
 
   let host: HostSnapshot | null = null;
@@ -183,6 +197,7 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
     return {
       planSource,
       aptSimulation: aptSimulation ?? null,
+      evidenceCache: evidenceCacheInfo,
       problems: plan.problems,
       report,
       containersNote,
@@ -239,6 +254,8 @@ export interface UpgradeSummary {
   exitCode: number | null;
   /** Where apt's simulation came from (null: it could not be had). */
   aptSimulation: AptSimulationInfo | null;
+  /** How much of the packages' evidence came from the evidence cache (null: none offered, or not assessed). */
+  evidenceCache: EvidenceCacheInfo | null;
 }
 
 /**
@@ -248,9 +265,9 @@ export interface UpgradeSummary {
 export async function assessUpgradeSummary(deps: AssessUpgradeDeps, request: Partial<AssessUpgradeRequest> = {}): Promise<UpgradeSummary> {
   try {
     const a = await assessUpgrade(deps, { plan: { kind: 'simulate', mode: 'dist-upgrade' }, download: false, record: false, ...request });
-    return { line: summaryLine(a), exitCode: a.exitCode, aptSimulation: a.aptSimulation };
+    return { line: summaryLine(a), exitCode: a.exitCode, aptSimulation: a.aptSimulation, evidenceCache: a.evidenceCache };
   } catch (err) {
-    return { line: `Preflight: not assessed (${(err as Error).message.split('\n')[0]}).`, exitCode: null, aptSimulation: null };
+    return { line: `Preflight: not assessed (${(err as Error).message.split('\n')[0]}).`, exitCode: null, aptSimulation: null, evidenceCache: null };
   }
 }
 

@@ -248,10 +248,11 @@ test("A: assessUpgradeSummary gives check's line and exit code, and never throws
     line: 'Preflight: 2 package(s) to upgrade; docker.service restarts: 1 container(s) stop, 1 would not come back (upkeep preflight for details).',
     exitCode: 3,
     aptSimulation: simulated('', true).simulation,
+    evidenceCache: null,
   });
   const cut = await assessUpgradeSummary(deps(fakeSystem({}, { simulate: async () => simulated(CUT) })));
   assert.equal(cut.exitCode, 4);
   assert.match(cut.line, /could not predict everything: 1 input\(s\) not understood/);
   const none = await assessUpgradeSummary(deps(fakeSystem({})));
-  assert.deepEqual(none, { line: 'Preflight: not assessed (no apt here).', exitCode: null, aptSimulation: null });
+  assert.deepEqual(none, { line: 'Preflight: not assessed (no apt here).', exitCode: null, aptSimulation: null, evidenceCache: null });
 });

@@ -48,6 +48,7 @@ function preflight(over: Partial<PreflightReport> = {}): UpgradeAssessment {
     report,
     exitCode: 1,
     planSource: 'test',
+    evidenceCache: null,
     aptSimulation: null,
     problems: [],
     containersNote: null,

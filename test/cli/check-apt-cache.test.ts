@@ -55,10 +55,17 @@ after(() => {
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 });
 
-async function check(...extra: string[]): Promise<{ aptSimulation: { cached: boolean; computedAt: string; key: string | null; note: string | null } }> {
+interface CheckPreflight {
+  exitCode: number | null;
+  line: string;
+  aptSimulation: { cached: boolean; computedAt: string; key: string | null; note: string | null };
+  evidenceCache: { cached: number; total: number; note: string | null } | null;
+}
+
+async function check(...extra: string[]): Promise<CheckPreflight> {
   const r = await upkeep(['check', '--json', ...extra], env);
   assert.ok(r.code === 0 || r.code === 1, `upkeep check exit ${r.code}\n${r.stderr}`);
-  const json = JSON.parse(r.stdout) as { preflight: { exitCode: number | null; line: string; aptSimulation: never } };
+  const json = JSON.parse(r.stdout) as { preflight: CheckPreflight };
   assert.notEqual(json.preflight.exitCode, null, json.preflight.line);
   return json.preflight;
 }
@@ -81,6 +88,11 @@ test(
       second = await check();
     }
     assert.deepEqual(second.aptSimulation, { ...before.aptSimulation, cached: true, note: null });
+    // The packages' evidence came from the evidence cache too (all but those whose evidence needs
+    // the units' enabled/active state), and gave the same answer.
+    assert.ok(second.evidenceCache !== null && second.evidenceCache.cached > 0, JSON.stringify(second.evidenceCache));
+    assert.equal(second.evidenceCache.total, before.evidenceCache!.total);
+    assert.deepEqual([second.line, second.exitCode], [before.line, before.exitCode]);
 
     const CACHED_LINE = /^apt simulation: cached from \S+ \(package lists, dpkg status and apt config unchanged; --no-apt-cache to run apt again\)$/m;
     let text = await upkeep(['check'], env);
@@ -89,6 +101,7 @@ test(
 
     const forced = await check('--no-apt-cache');
     assert.deepEqual([forced.aptSimulation.cached, forced.aptSimulation.note], [false, 'cache not read (--no-apt-cache)']);
+    assert.equal(forced.evidenceCache, null, '--no-apt-cache reads no cached evidence either');
 
     // A list file touched (as apt update does when the mirror has something new): apt runs again.
     const list = join(LISTS, aList!);
@@ -102,5 +115,25 @@ test(
     } finally {
       utimesSync(list, st.atime, st.mtime);
     }
+  },
+);
+
+test(
+  'upkeep preflight --no-download --json on real apt: the report from cached evidence is the report read from the scripts',
+  { skip: !ROOT ? 'needs root' : !HAVE_APT ? 'needs apt-get' : aList === null ? 'no package lists (apt update never ran)' : false, timeout: 300_000 },
+  async () => {
+    const preflight = async (...extra: string[]) => {
+      const r = await upkeep(['preflight', '--no-download', '--json', ...extra], env);
+      assert.ok([0, 1, 3, 4].includes(r.code ?? -1), `upkeep preflight exit ${r.code}\n${r.stderr}`);
+      return JSON.parse(r.stdout) as Record<string, unknown> & { evidenceCache: { cached: number } | null };
+    };
+    // Fresh: apt and every script read now (the cache not read); then from both caches. Another
+    // worktree's dpkg run between the two makes the second fresh: tried again (at most 3 times).
+    const fresh = await preflight('--no-apt-cache');
+    let cached = await preflight();
+    for (let i = 0; i < 3 && (cached.evidenceCache?.cached ?? 0) === 0; i++) cached = await preflight();
+    assert.ok((cached.evidenceCache?.cached ?? 0) > 0, JSON.stringify(cached.evidenceCache));
+    const strip = ({ aptSimulation: _a, evidenceCache: _e, ...rest }: Record<string, unknown>) => rest;
+    assert.deepEqual(strip(cached), strip(fresh));
   },
 );

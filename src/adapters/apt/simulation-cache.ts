@@ -15,9 +15,9 @@
  * The key is computed before apt runs and again after: a change while apt ran (apt update,
  * dpkg) stores nothing. Anything unreadable means no key: apt runs, nothing is cached.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { delimiter, join } from 'node:path';
 import {
@@ -32,6 +32,7 @@ import {
   type SimulationMode,
 } from '../../core/preflight/apt-simulation-cache.js';
 import { MAX_PLAN_BYTES } from '../../core/preflight/apt-plan.js';
+import { readOwnedCacheFile, writeCacheFile } from '../files/cache-file.js';
 import { runCommand } from './run-command.js';
 import { simulateUpgrade } from './simulate-upgrade.js';
 
@@ -165,59 +166,12 @@ export async function currentAptSimulationKey(mode: SimulationMode, opts: AptSim
   });
 }
 
-/**
- * The cached text of `mode` for `key`, when the file is ours and whole (null otherwise, with why).
- * Ours: a regular file (not followed through a symlink) owned by this user, writable by no one else.
- */
+/** The cached text of `mode` for `key`, when the file is ours and whole (null otherwise, with why). */
 async function readCache(file: string, key: string, mode: SimulationMode): Promise<{ text: string; computedAt: string } | { text: null; why: string }> {
-  let fh;
-  try {
-    fh = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { text: null, why: code === 'ENOENT' ? 'no cache yet' : `cache not readable (${code ?? (err as Error).message})` };
-  }
-  try {
-    const s = await fh.stat();
-    if (!s.isFile()) return { text: null, why: 'cache ignored: not a regular file' };
-    const uid = process.getuid?.();
-    if (uid !== undefined && s.uid !== uid) return { text: null, why: `cache ignored: owned by uid ${s.uid}, not ${uid}` };
-    if ((s.mode & 0o022) !== 0) return { text: null, why: 'cache ignored: writable by others' };
-    if (s.size > 2 * MAX_PLAN_BYTES) return { text: null, why: 'cache ignored: too large' };
-    const r = readAptSimulationCache(await fh.readFile('utf8'), { key, mode });
-    return r.ok ? { text: r.entry.text, computedAt: r.entry.computedAt } : { text: null, why: `cache ignored: ${r.why}` };
-  } catch (err) {
-    return { text: null, why: `cache not readable (${(err as Error).message})` };
-  } finally {
-    await fh.close();
-  }
-}
-
-/**
- * Writes `content` to `file` atomically (temp file 0600 in the same directory, then rename). The
- * directory must exist: a command that only reads (check, preflight) never creates upkeep's state
- * directory on a host where upkeep keeps no state yet.
- */
-async function writeAtomically(dir: string, file: string, content: string): Promise<void> {
-  const st = await stat(dir).catch(() => null);
-  if (st === null || !st.isDirectory()) throw new Error(`no state directory ${dir} yet (\`upkeep snapshot\` creates it)`);
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    await fh.writeFile(content, 'utf8');
-    await fh.sync();
-  } catch (err) {
-    await fh.close();
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-  await fh.close();
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
+  const owned = await readOwnedCacheFile(file, 2 * MAX_PLAN_BYTES);
+  if (owned.text === null) return owned;
+  const r = readAptSimulationCache(owned.text, { key, mode });
+  return r.ok ? { text: r.entry.text, computedAt: r.entry.computedAt } : { text: null, why: `cache ignored: ${r.why}` };
 }
 
 /**
@@ -250,7 +204,7 @@ export async function simulateUpgradeCached(mode: SimulationMode, opts: AptSimul
     else {
       try {
         const entry = aptSimulationCacheEntry({ key: before.key, mode, computedAt, upkeepVersion: opts.upkeepVersion, text });
-        await writeAtomically(opts.stateDir, file, `${JSON.stringify(entry)}\n`);
+        await writeCacheFile(opts.stateDir, file, `${JSON.stringify(entry)}\n`);
       } catch (err) {
         note = `not cached: ${(err as Error).message.split('\n')[0]}`;
       }

@@ -9,6 +9,7 @@ import { readHostState } from '../../adapters/docker/host-state.js';
 import { checkHost } from '../../app/check-host.js';
 import { EXIT } from '../../core/errors.js';
 import { cachedSimulationLine } from '../../core/preflight/apt-simulation-cache.js';
+import { cachedEvidenceLine } from '../../core/preflight/evidence-cache.js';
 import { auditDeps } from '../deps/audit.js';
 import { localAssessDeps } from '../deps/upgrade.js';
 import { withEngine } from '../engine.js';
@@ -83,6 +84,8 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
         if (preflight) io.stdout.write(`${preflight.line}\n`);
         const cached = cachedSimulationLine(preflight?.aptSimulation);
         if (cached !== null) io.stdout.write(`${cached}\n`);
+        const cachedEvidence = cachedEvidenceLine(preflight?.evidenceCache);
+        if (cachedEvidence !== null) io.stdout.write(`${cachedEvidence}\n`);
         if (risk) {
           io.stdout.write(
             'Next: "upkeep audit" for every finding and its fix; "upkeep snapshot" before maintenance so that "upkeep recover" can bring everything back.\n',

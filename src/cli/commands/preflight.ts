@@ -57,6 +57,7 @@ export function preflightJson(a: UpgradeAssessment): Record<string, unknown> {
   return {
     plan: a.planSource,
     aptSimulation: a.aptSimulation,
+    evidenceCache: a.evidenceCache,
     problems: a.problems,
     containersNote: a.containersNote,
     desiredNote: a.desiredNote,

@@ -16,6 +16,7 @@ import { DATABASE_FILE, resolveStateDir } from '../../adapters/store/state-dir.j
 import { installedKernels, rebootRequiredFlag, runningKernel } from '../../adapters/apt/kernels.js';
 import { DownloadError, fetchCandidateScripts, readInstalledScripts } from '../../adapters/apt/maintainer-scripts.js';
 import { listDpkgInfo, readConffilesOf, readPackageFiles } from '../../adapters/apt/package-files.js';
+import { evidenceCacheStore } from '../../adapters/apt/evidence-cache.js';
 import { simulateUpgradeCached } from '../../adapters/apt/simulation-cache.js';
 import { programVersion } from '../../adapters/program/build-info.js';
 import { simulateUpgrade } from '../../adapters/apt/simulate-upgrade.js';
@@ -83,7 +84,14 @@ export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?:
   let infoNames: Promise<ReadonlySet<string>> | undefined;
   const names = () => (infoNames ??= listDpkgInfo());
   let enabled: Promise<ReadonlySet<string>> | undefined;
+  // The packages' evidence is cached beside apt's simulation, under the same setting (--no-apt-cache: not read).
+  const version = upkeepVersion();
+  const evidenceCache =
+    opts.aptCache !== undefined && opts.aptCache.read && version !== null
+      ? evidenceCacheStore({ stateDir: opts.aptCache.stateDir, upkeepVersion: version })
+      : undefined;
   return {
+    ...(evidenceCache !== undefined ? { evidenceCache } : {}),
     async simulate(mode) {
       const version = upkeepVersion();
       if (opts.aptCache !== undefined && version !== null)

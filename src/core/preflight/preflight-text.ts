@@ -4,6 +4,7 @@
  * what to do first. Pure; fitted to a width (text-wrap.ts).
  */
 import { cachedSimulationLine, type AptSimulationInfo } from './apt-simulation-cache.js';
+import { cachedEvidenceLine, type EvidenceCacheInfo } from './evidence-cache.js';
 import type { PreflightReport } from './preflight-report.js';
 import { renderFittedTable, wrapParagraph } from './text-wrap.js';
 
@@ -12,6 +13,8 @@ export interface PreflightTextView {
   planSource: string;
   /** Where apt's simulation came from (a cached one is said in one line). */
   aptSimulation?: AptSimulationInfo | null;
+  /** How much evidence came from the evidence cache (said in one line when any did). */
+  evidenceCache?: EvidenceCacheInfo | null;
   report: PreflightReport;
   containersNote: string | null;
   desiredNote: string | null;
@@ -33,6 +36,8 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
   const out: string[] = [`${report.summary.packages} packages to change (${a.planSource})`];
   const cached = cachedSimulationLine(a.aptSimulation);
   if (cached !== null) out.push(cached);
+  const cachedEvidence = cachedEvidenceLine(a.evidenceCache);
+  if (cachedEvidence !== null) out.push(cachedEvidence);
   if (a.downloadNote !== null) out.push(`Downloads: ${a.downloadNote}`);
   const shown = report.packages.filter((p) => p.risk !== 'low');
   if (shown.length) out.push(packageTable(shown, width, paint));

@@ -1,0 +1,40 @@
+/**
+ * The evidence cache's file (`preflight-evidence.json` in the state directory; what is kept and
+ * why that is sound: core/preflight/evidence-cache.ts). Its key adds to apt's simulation key the
+ * identity of dpkg's info directory (where the installed maintainer scripts and file lists are:
+ * dpkg adds and replaces files there by rename, which changes the directory).
+ */
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { EvidenceCacheStore } from '../../ports/evidence-cache.js';
+import { evidenceCacheEntry, evidenceCacheKey, readEvidenceCache } from '../../core/preflight/evidence-cache.js';
+import { readOwnedCacheFile, writeCacheFile } from '../files/cache-file.js';
+
+/** Larger than any real cache (137 packages: about 100 KiB); a larger file is not ours to believe. */
+const MAX_BYTES = 16 << 20;
+
+export function evidenceCacheFile(stateDir: string): string {
+  return join(stateDir, 'preflight-evidence.json');
+}
+
+/** The evidence cache in `stateDir`, keyed also on `infoDir` (dpkg's, default /var/lib/dpkg/info). */
+export function evidenceCacheStore(opts: { stateDir: string; upkeepVersion: string; infoDir?: string }): EvidenceCacheStore {
+  const file = evidenceCacheFile(opts.stateDir);
+  const infoDir = opts.infoDir ?? '/var/lib/dpkg/info';
+  const key = async (simulationKey: string) => {
+    const s = await stat(infoDir, { bigint: true });
+    const dpkgInfo = `${s.dev}:${s.ino}:${s.mtimeNs}:${s.ctimeNs}`;
+    return evidenceCacheKey({ simulationKey, dpkgInfo, upkeepVersion: opts.upkeepVersion });
+  };
+  return {
+    async read(simulationKey) {
+      const owned = await readOwnedCacheFile(file, MAX_BYTES);
+      if (owned.text === null) return { entries: null, why: owned.why };
+      const r = readEvidenceCache(owned.text, await key(simulationKey));
+      return r.ok ? { entries: r.entries } : { entries: null, why: r.why };
+    },
+    async write(simulationKey, entries) {
+      await writeCacheFile(opts.stateDir, file, `${JSON.stringify(evidenceCacheEntry(await key(simulationKey), entries))}\n`);
+    },
+  };
+}
