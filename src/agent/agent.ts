@@ -22,6 +22,7 @@ import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { NtfyNotifier, SlackNotifier, WebhookNotifier, type Notifier } from '../adapters/notify/notifier.js';
 import { dockerHealthProbe, httpProbe, tcpProbe } from '../adapters/probes/probes.js';
 import type { Store } from '../adapters/store/store.js';
+import { runScheduleTick } from '../app/maintenance-schedule.js';
 import { makeReport } from '../app/report.js';
 import { NEW_CHECK, onCheckResult, type CheckTrack } from '../core/agent/check-result.js';
 import { maintenanceSummary } from '../core/report/summary-message.js';
@@ -299,10 +300,29 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
         maintenanceWake.wake();
       });
       try {
+        // Announcements, reminders, cancellations and windows opening as scheduled (app/maintenance-schedule.ts).
+        const scheduleTick = (): number | null => {
+          try {
+            return runScheduleTick(store, clock.now(), (m) => alerts.queue(m)).nextDueAt;
+          } catch (err) {
+            log.warn({ err: (err as Error).message }, 'scheduled maintenance: could not read or record it; trying again');
+            return null;
+          }
+        };
+        // The first look at the schedule is at once (a start passed while the agent was down opens now).
+        let nextScheduled = scheduleTick();
+        // The windows open at the last look, by id: one gone without being stopped ran out its time.
+        let open = new Map<number, string>();
         while (!signal.aborted) {
-          if (!maintenanceChanged) await maintenanceWake.wait(deps.timing?.maintenancePollMs ?? 10_000, signal);
+          const pollMs = deps.timing?.maintenancePollMs ?? 10_000;
+          // Scheduled maintenance and a window's end fall due at their own times: woken then, not a poll later.
+          const nextEnd = Math.min(...[...open.values()].map((endsAt) => Date.parse(endsAt)));
+          const due = Math.min(nextScheduled ?? Infinity, nextEnd);
+          const untilDue = Number.isFinite(due) ? Math.max(0, due - clock.now()) : pollMs;
+          if (!maintenanceChanged) await maintenanceWake.wait(Math.min(pollMs, untilDue), signal);
           maintenanceChanged = false;
           if (signal.aborted) break;
+          nextScheduled = scheduleTick();
           const before = maintenanceActive;
           const now = new Date(clock.now()).toISOString();
           maintenanceActive = alerts.inMaintenance();
@@ -318,6 +338,29 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
             if (w.source === 'apt') summaryAfterRecovery.push(w.id);
             else sendMaintenanceSummary(w.id, []);
           }
+          // A window that ran out its time (a scheduled one, or one nobody stopped) ends too: the
+          // timeline says so and it gets its summary (an apt window that runs out means apt never
+          // closed it: no summary claims a finished upgrade).
+          let openNow: ReturnType<Store['activeMaintenance']> = [];
+          try {
+            openNow = store.activeMaintenance(now);
+            for (const [id] of open) {
+              if (openNow.some((w) => w.id === id) || ended.some((w) => w.id === id)) continue;
+              const w = store.getMaintenance(id);
+              if (w === null || w.endedAt !== null) continue;
+              store.appendTimeline({
+                at: w.endsAt,
+                kind: 'maintenance-stop',
+                subject: w.source,
+                message: `maintenance window ended: its time was up (${w.endsAt})`,
+                data: { ...w, expired: true },
+              });
+              if (w.source !== 'apt') sendMaintenanceSummary(w.id, []);
+            }
+          } catch {
+            /* next time */
+          }
+          open = new Map(openNow.map((w) => [w.id, w.endsAt]));
           if (ended.some((w) => w.source === 'apt')) {
             controller.requestRecovery('apt');
             queue.trigger('recovery:apt');

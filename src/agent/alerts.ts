@@ -150,6 +150,7 @@ export class AlertManager {
   /** Queues a one-off message (e.g. the summary after a recovery). */
   queue(m: Omit<AlertMessage, 'host' | 'at'> & { at?: string }): void {
     const message: AlertMessage = { ...m, host: this.opts.host(), at: m.at ?? new Date(this.clock.now()).toISOString() };
+    // A summary waits for the window's end; a notice is about the windows themselves: never held.
     if (m.kind === 'summary' && this.inMaintenance(Date.parse(message.at))) {
       this.opts.store.appendTimeline({
         at: message.at,

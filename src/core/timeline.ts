@@ -32,7 +32,8 @@ export const TIMELINE_KINDS = {
   livePolicyChanged: 'live-policy-changed', // subject container; detail { from, to }
   preflight: 'preflight', // detail { verdict, packages, notBack, dockerRestarts, reboot }
   // Maintenance and apt
-  maintenanceScheduled: 'maintenance-scheduled',
+  maintenanceScheduled: 'maintenance-scheduled', // subject 'schedule'; detail the scheduled maintenance
+  maintenanceCancelled: 'maintenance-cancelled', // detail the scheduled maintenance
   maintenanceStart: 'maintenance-start', // subject source; detail { id, endsAt, reason }
   maintenanceStop: 'maintenance-stop',
   aptStarted: 'apt-started', // detail { packages: [{ name, from, to }] }

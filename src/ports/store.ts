@@ -1,13 +1,13 @@
 /**
  * upkeep's persistent state as one object (adapters/store/sqlite-store.ts implements it). Code that
  * needs only part of it takes the narrower port: SnapshotRepository, IntentRepository,
- * TimelineRepository, AlertOutboxRepository, MaintenanceRepository, AgentStateRepository,
+ * TimelineRepository, AlertOutboxRepository, MaintenanceRepository, MaintenanceScheduleRepository, AgentStateRepository,
  * UpgradeJournalRepository.
  */
 import type { AgentStateRepository } from './agent-state.js';
 import type { AlertOutboxRepository } from './alert-outbox.js';
 import type { IntentRepository } from './intent.js';
-import type { MaintenanceRepository } from './maintenance.js';
+import type { MaintenanceRepository, MaintenanceScheduleRepository } from './maintenance.js';
 import type { SnapshotRepository } from './snapshots.js';
 import type { TimelineRepository } from './timeline.js';
 import type { UpgradeJournalRepository } from './upgrade-journal.js';
@@ -31,6 +31,7 @@ export interface Store
     TimelineRepository,
     AlertOutboxRepository,
     MaintenanceRepository,
+    MaintenanceScheduleRepository,
     AgentStateRepository,
     UpgradeJournalRepository {
   /** The database file. */

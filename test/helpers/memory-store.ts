@@ -9,7 +9,7 @@ import type { Snapshot } from '../../src/core/recovery/desired-state.js';
 import type { OutboxEntry } from '../../src/ports/alert-outbox.js';
 import { CURRENT_SCHEMA_VERSION } from '../../src/adapters/store/migrations.js';
 import type { OperatorStop } from '../../src/ports/intent.js';
-import type { MaintenanceWindow } from '../../src/ports/maintenance.js';
+import type { MaintenanceWindow, ScheduledMaintenance } from '../../src/ports/maintenance.js';
 import type { StoredSnapshot } from '../../src/ports/snapshots.js';
 import type { NewTimelineEntry, TimelineEntry, TimelineQuery } from '../../src/ports/timeline.js';
 
@@ -181,6 +181,49 @@ export class MemoryStore {
       .sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id - a.id)
       .slice(0, limit)
       .map((w) => ({ ...w }));
+  }
+
+  schedules: ScheduledMaintenance[] = [];
+  scheduleMaintenance(opts: { startsAt: string; endsAt: string; note: string; remindBeforeMs: number; at: string }): ScheduledMaintenance {
+    const s: ScheduledMaintenance = {
+      id: this.schedules.length + 1,
+      startsAt: opts.startsAt,
+      endsAt: opts.endsAt,
+      note: opts.note,
+      remindBeforeMs: opts.remindBeforeMs,
+      createdAt: opts.at,
+      announcedAt: null,
+      remindedAt: null,
+      windowId: null,
+      cancelledAt: null,
+      cancelNoticeAt: null,
+    };
+    this.schedules.push(s);
+    return { ...s };
+  }
+  upcomingMaintenance(now: string): ScheduledMaintenance[] {
+    return this.schedules.filter((s) => s.endsAt > now).map((s) => ({ ...s }));
+  }
+  getScheduledMaintenance(id: number): ScheduledMaintenance | null {
+    const s = this.schedules.find((x) => x.id === id);
+    return s === undefined ? null : { ...s };
+  }
+  cancelScheduledMaintenance(id: number, at: string): ScheduledMaintenance | null {
+    const s = this.schedules.find((x) => x.id === id);
+    if (s !== undefined && s.cancelledAt === null) s.cancelledAt = at;
+    return s === undefined ? null : { ...s };
+  }
+  markScheduleNotice(id: number, notice: 'announce' | 'remind' | 'cancel-notice', at: string): void {
+    const s = this.schedules.find((x) => x.id === id);
+    if (s === undefined) return;
+    const field = ({ announce: 'announcedAt', remind: 'remindedAt', 'cancel-notice': 'cancelNoticeAt' } as const)[notice];
+    s[field] ??= at;
+  }
+  attachScheduleWindow(id: number, windowId: number): boolean {
+    const s = this.schedules.find((x) => x.id === id);
+    if (s === undefined || s.windowId !== null) return false;
+    s.windowId = windowId;
+    return true;
   }
 
   getAgentState<T>(key: string, parse: (value: unknown) => T | null): T | null {

@@ -95,6 +95,7 @@ const EMOJI: Record<AlertMessage['kind'], string> = {
   reminder: ':red_circle:',
   resolved: ':white_check_mark:',
   summary: ':information_source:',
+  notice: ':calendar:',
 };
 
 /** Slack-compatible incoming webhook (also Mattermost, Rocket.Chat). */

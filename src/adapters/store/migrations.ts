@@ -130,6 +130,26 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX upgrade_steps_by_run ON upgrade_steps (run_id, id);
     `,
   },
+  {
+    version: 6,
+    name: 'scheduled maintenance: announced, reminded, opened, cancelled',
+    sql: `
+      CREATE TABLE maintenance_schedule (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        starts_at TEXT NOT NULL,
+        ends_at TEXT NOT NULL CHECK (ends_at > starts_at),
+        note TEXT NOT NULL,
+        remind_before_ms INTEGER NOT NULL CHECK (remind_before_ms >= 0),
+        created_at TEXT NOT NULL,
+        announced_at TEXT,
+        reminded_at TEXT,
+        window_id INTEGER REFERENCES maintenance (id),
+        cancelled_at TEXT,
+        cancel_notice_at TEXT
+      );
+      CREATE INDEX maintenance_schedule_by_end ON maintenance_schedule (ends_at);
+    `,
+  },
 ];
 
 /** The schema version this upkeep writes. */

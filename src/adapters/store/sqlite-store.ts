@@ -9,6 +9,7 @@ import { accessSync, chmodSync, closeSync, constants, copyFileSync, existsSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UpkeepError } from '../../core/errors.js';
+import type { ScheduledMaintenance } from '../../core/maintenance-schedule.js';
 import { desiredContainerProblem, type DesiredContainer, type ForgottenEntry, type Snapshot } from '../../core/recovery/desired-state.js';
 import { UPGRADE_STEPS, type RunOutcome, type StepRecord, type UpgradeMode, type UpgradeRun } from '../../core/upgrade/routine.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
@@ -647,6 +648,49 @@ class SqliteStore implements Store {
     );
   }
 
+  scheduleMaintenance(opts: { startsAt: string; endsAt: string; note: string; remindBeforeMs: number; at: string }): ScheduledMaintenance {
+    return this.guard('scheduling maintenance', () => {
+      const r = this.db
+        .prepare('INSERT INTO maintenance_schedule (starts_at, ends_at, note, remind_before_ms, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(opts.startsAt, opts.endsAt, opts.note, opts.remindBeforeMs, opts.at);
+      return this.getScheduledMaintenance(Number(r.lastInsertRowid))!;
+    });
+  }
+
+  upcomingMaintenance(now: string): ScheduledMaintenance[] {
+    return this.guard('reading scheduled maintenance', () =>
+      (this.db.prepare('SELECT * FROM maintenance_schedule WHERE ends_at > ? ORDER BY starts_at, id').all(now) as ScheduleRow[]).map(toScheduled),
+    );
+  }
+
+  getScheduledMaintenance(id: number): ScheduledMaintenance | null {
+    return this.guard('reading scheduled maintenance', () => {
+      const r = this.db.prepare('SELECT * FROM maintenance_schedule WHERE id = ?').get(id) as ScheduleRow | undefined;
+      return r === undefined ? null : toScheduled(r);
+    });
+  }
+
+  cancelScheduledMaintenance(id: number, at: string): ScheduledMaintenance | null {
+    return this.guard('cancelling scheduled maintenance', () => {
+      this.db.prepare('UPDATE maintenance_schedule SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL').run(at, id);
+      return this.getScheduledMaintenance(id);
+    });
+  }
+
+  markScheduleNotice(id: number, notice: 'announce' | 'remind' | 'cancel-notice', at: string): void {
+    const column = { announce: 'announced_at', remind: 'reminded_at', 'cancel-notice': 'cancel_notice_at' }[notice];
+    this.guard('recording a maintenance notice', () => {
+      this.db.prepare(`UPDATE maintenance_schedule SET ${column} = ? WHERE id = ? AND ${column} IS NULL`).run(at, id);
+    });
+  }
+
+  attachScheduleWindow(id: number, windowId: number): boolean {
+    return this.guard('recording a scheduled maintenance window', () => {
+      const r = this.db.prepare('UPDATE maintenance_schedule SET window_id = ? WHERE id = ? AND window_id IS NULL').run(windowId, id);
+      return r.changes > 0;
+    });
+  }
+
   getAgentState<T>(key: string, parse: (value: unknown) => T | null): T | null {
     const raw = this.guard('reading the agent state', () => {
       const r = this.db.prepare('SELECT value FROM agent_state WHERE key = ?').get(key) as { value: string } | undefined;
@@ -814,6 +858,36 @@ interface MaintenanceRow {
 
 function toMaintenance(r: MaintenanceRow): MaintenanceWindow {
   return { id: r.id, source: r.source, reason: r.reason, startedAt: r.started_at, endsAt: r.ends_at, endedAt: r.ended_at };
+}
+
+interface ScheduleRow {
+  id: number;
+  starts_at: string;
+  ends_at: string;
+  note: string;
+  remind_before_ms: number;
+  created_at: string;
+  announced_at: string | null;
+  reminded_at: string | null;
+  window_id: number | null;
+  cancelled_at: string | null;
+  cancel_notice_at: string | null;
+}
+
+function toScheduled(r: ScheduleRow): ScheduledMaintenance {
+  return {
+    id: r.id,
+    startsAt: r.starts_at,
+    endsAt: r.ends_at,
+    note: r.note,
+    remindBeforeMs: r.remind_before_ms,
+    createdAt: r.created_at,
+    announcedAt: r.announced_at,
+    remindedAt: r.reminded_at,
+    windowId: r.window_id,
+    cancelledAt: r.cancelled_at,
+    cancelNoticeAt: r.cancel_notice_at,
+  };
 }
 
 interface TimelineRow {

@@ -14,9 +14,15 @@ import { printJson, type Io } from '../io.js';
 import { withStore } from '../state.js';
 import { agentRunning } from '../../app/agent-liveness.js';
 import { processExists } from '../../adapters/proc/process-exists.js';
+import { cancelScheduledMaintenance, describeScheduled, scheduleMaintenance } from '../../app/maintenance-schedule.js';
+import { checkNote, parseScheduleTime } from '../../core/maintenance-schedule.js';
+import { hostTimeZone, localTimeLine } from '../local-time.js';
 
 interface MaintenanceOptions {
   for?: string;
+  at?: string;
+  note?: string;
+  remindBefore?: string;
   source?: string;
   reason?: string;
   json?: boolean;
@@ -104,13 +110,71 @@ export function registerMaintenance(program: Command, io: Io, setExit: (code: nu
 
   cmd
     .command('status')
-    .description('Show the open maintenance windows')
+    .description('Show the open maintenance windows and the scheduled ones')
     .option('--json', 'print JSON for scripts')
     .option('--state-dir <dir>', 'where the state database lives')
     .action(async (opts: MaintenanceOptions) => {
-      const open = await withStore(io, opts, async (store) => store.activeMaintenance(new Date().toISOString()));
-      if (opts.json) printJson(io, { active: open.length > 0, windows: open });
-      else io.stdout.write(open.length === 0 ? 'No maintenance window is open.\n' : `${open.map((w) => `open: ${describe(w)}`).join('\n')}\n`);
+      const now = new Date().toISOString();
+      const { open, scheduled } = await withStore(io, opts, async (store) => ({
+        open: store.activeMaintenance(now),
+        scheduled: store.upcomingMaintenance(now).filter((s) => s.cancelledAt === null),
+      }));
+      if (opts.json) printJson(io, { active: open.length > 0, windows: open, scheduled });
+      else {
+        io.stdout.write(open.length === 0 ? 'No maintenance window is open.\n' : `${open.map((w) => `open: ${describe(w)}`).join('\n')}\n`);
+        for (const s of scheduled) io.stdout.write(`scheduled: ${describeScheduled(s)}\n`);
+      }
+      setExit(EXIT.ok);
+    });
+
+  cmd
+    .command('schedule')
+    .description('Schedule a maintenance window: the agent announces it to the alert channels, reminds before it, and opens the window at its start')
+    .requiredOption('--at <time>', 'when it starts: 2026-12-01T03:00Z, 2026-12-01 03:00 (local time), 03:00 (the next one), +2h')
+    .option('--for <duration>', 'how long (the window ends by itself then; at most 7d)', '1h')
+    .requiredOption('--note <text>', 'what people are told, e.g. "kernel and Docker upgrade; the APIs are down up to 15 min"')
+    .option('--remind-before <duration>', 'the reminder goes out this long before the start (0: none)', '1h')
+    .option('--json', 'print JSON for scripts')
+    .option('--state-dir <dir>', 'where the state database lives')
+    .action(async (opts: MaintenanceOptions) => {
+      const now = Date.now();
+      const startsAt = parseScheduleTime(opts.at ?? '', now, hostTimeZone);
+      const durationMs = parseDuration(opts.for ?? '1h', '--for');
+      const remindBeforeMs = parseDuration(opts.remindBefore ?? '1h', '--remind-before');
+      const note = checkNote(opts.note ?? '');
+      const { schedule, agent } = await withStore(io, opts, async (store) => ({
+        schedule: scheduleMaintenance(store, { startsAt, durationMs, note, remindBeforeMs }, now),
+        agent: agentRunning(store, now, processExists),
+      }));
+      if (opts.json) printJson(io, { scheduled: schedule, agentRunning: agent });
+      else {
+        io.stdout.write(`Scheduled: ${describeScheduled(schedule)}\n  starts ${localTimeLine(startsAt)} here\n`);
+        io.stdout.write(
+          agent
+            ? `The agent announces it to the alert channels now${remindBeforeMs > 0 ? `, reminds ${opts.remindBefore} before the start,` : ''} and opens the window at the start. Cancel: upkeep maintenance cancel ${schedule.id}\n`
+            : 'No upkeep agent is running here: nothing is announced and the window does not open by itself until one runs (`upkeep agent`, or `upkeep install` for the service).\n',
+        );
+      }
+      setExit(EXIT.ok);
+    });
+
+  cmd
+    .command('cancel')
+    .description('Cancel a scheduled maintenance (the agent tells the channels when it had been announced)')
+    .argument('<id>', 'its number, from upkeep maintenance status')
+    .option('--json', 'print JSON for scripts')
+    .option('--state-dir <dir>', 'where the state database lives')
+    .action(async (idText: string, opts: MaintenanceOptions) => {
+      if (!/^[1-9]\d{0,9}$/.test(idText))
+        throw new UsageError(`"${idText}" is not a scheduled maintenance number`, { hint: 'upkeep maintenance status lists them' });
+      const { schedule, already } = await withStore(io, opts, async (store) => cancelScheduledMaintenance(store, Number(idText), Date.now()));
+      if (opts.json) printJson(io, { cancelled: schedule, already });
+      else
+        io.stdout.write(
+          already
+            ? `Already cancelled: ${describeScheduled(schedule)}\n`
+            : `Cancelled: ${describeScheduled(schedule)}${schedule.announcedAt !== null ? '\nThe agent tells the channels it will not take place.' : ''}${schedule.windowId !== null ? '\nIts window is open already: close it with upkeep maintenance stop --source scheduled.' : ''}\n`,
+        );
       setExit(EXIT.ok);
     });
 }

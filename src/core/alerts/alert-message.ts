@@ -2,7 +2,8 @@
 export interface AlertMessage {
   /** Idempotency key, stable across retries and agent restarts. */
   id: string;
-  kind: 'firing' | 'reminder' | 'resolved' | 'summary';
+  /** `notice`: about planned maintenance (announced, reminded, cancelled); never held by a window. */
+  kind: 'firing' | 'reminder' | 'resolved' | 'summary' | 'notice';
   severity: 'critical' | 'warning' | 'info';
   /** What it is about: a container, a service, the host. */
   subject: string;

@@ -45,7 +45,7 @@ describe('schema migrations', () => {
 
     const current = openStore({ stateDir: dir });
     assert.equal(current.schemaVersion, CURRENT_SCHEMA_VERSION);
-    assert.equal(CURRENT_SCHEMA_VERSION, 5);
+    assert.equal(CURRENT_SCHEMA_VERSION, 6);
     assert.deepEqual(
       current.latestSnapshot('E')?.containers.map((c) => c.name),
       ['a'],
@@ -60,6 +60,7 @@ describe('schema migrations', () => {
       'alert_outbox',
       'forgotten',
       'maintenance',
+      'maintenance_schedule',
       'operator_stops',
       'schema_migrations',
       'snapshot_containers',
@@ -71,7 +72,7 @@ describe('schema migrations', () => {
     const db = new DatabaseSync(join(dir, 'upkeep.db'), { readOnly: true });
     assert.deepEqual(
       (db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as Array<{ version: number }>).map((r) => r.version),
-      [1, 2, 3, 4, 5],
+      [1, 2, 3, 4, 5, 6],
     );
     db.close();
   });
