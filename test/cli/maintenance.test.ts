@@ -61,4 +61,59 @@ describe('upkeep maintenance', () => {
     assert.equal(badSource.code, 2);
     assert.match(badSource.stderr, /--source "Bad Source" must be a short lower-case word/);
   });
+
+  it('schedule: local time in TZ, JSON for scripts, listed by status, cancelled by number; bad input is exit 2 saying how to write it', async () => {
+    const state = ['--state-dir', join(root, 'sched')];
+    // A fixed zone (UTC+5:30, no daylight saving): `2099-...` is too far; a date within the year, local.
+    const at = new Date(Date.now() + 30 * 86_400_000);
+    const day = at.toISOString().slice(0, 10);
+    const env = { TZ: 'Asia/Kolkata' };
+    const r = await upkeep(['maintenance', 'schedule', '--at', `${day} 03:00`, '--for', '90m', '--note', 'kernel upgrade', '--json', ...state], env);
+    assert.equal(r.code, 0, r.stderr);
+    const j = JSON.parse(r.stdout) as { scheduled: { id: number; startsAt: string; endsAt: string; remindBeforeMs: number }; agentRunning: boolean };
+    assert.equal(j.scheduled.startsAt, new Date(`${day}T03:00:00+05:30`).toISOString(), '03:00 in Kolkata');
+    assert.equal(Date.parse(j.scheduled.endsAt) - Date.parse(j.scheduled.startsAt), 90 * 60_000);
+    assert.equal(j.scheduled.remindBeforeMs, 3_600_000, 'reminded an hour before by default');
+    assert.equal(j.agentRunning, false);
+
+    const text = await upkeep(['maintenance', 'schedule', '--at', '+3h', '--note', 'disk swap', '--remind-before', '0', ...state]);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^Scheduled: #2 .* UTC to .* UTC \(1h\): disk swap \[not announced yet\]\n {2}starts .* here\nNo upkeep agent is running here: nothing is announced/,
+    );
+
+    const status = await upkeep(['maintenance', 'status', ...state]);
+    assert.match(
+      status.stdout,
+      /^No maintenance window is open\.\nscheduled: #2 .*: disk swap \[not announced yet\]\nscheduled: #1 .*\(1h 30m\): kernel upgrade \[not announced yet\]\n$/,
+    );
+    const cancel = await upkeep(['maintenance', 'cancel', '2', '--json', ...state]);
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.equal((JSON.parse(cancel.stdout) as { already: boolean }).already, false);
+    const statusJson = JSON.parse((await upkeep(['maintenance', 'status', '--json', ...state])).stdout) as { scheduled: Array<{ id: number }> };
+    assert.deepEqual(
+      statusJson.scheduled.map((x) => x.id),
+      [1],
+      'a cancelled one is not listed',
+    );
+    const timeline = await upkeep(['timeline', '--kind', 'maintenance-cancelled', '--json', ...state]);
+    assert.match(timeline.stdout, /scheduled maintenance cancelled: #2/);
+
+    for (const [args, why] of [
+      [['--at', 'soon', '--note', 'x'], /--at "soon" is not a time\nhint: write 2026-12-01T03:00Z/],
+      [['--at', '2020-01-01T00:00Z', '--note', 'x'], /is in the past/],
+      [['--at', '+1h', '--for', '8d', '--note', 'x'], /--for 8d is longer than a week/],
+      [['--at', '+1h', '--note', ' '], /--note must say what the maintenance is/],
+      [['--at', '+1h'], /required option '--note <text>' not specified/],
+    ] as const) {
+      const bad = await upkeep(['maintenance', 'schedule', ...args, ...state]);
+      assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+      assert.match(bad.stderr, why);
+    }
+    const unknown = await upkeep(['maintenance', 'cancel', '7', ...state]);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no scheduled maintenance #7\nhint: upcoming: #1 /);
+    assert.equal((await upkeep(['maintenance', 'cancel', 'x1', ...state])).code, 2);
+  });
 });
