@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Bundles the program with esbuild: src/cli/entry.ts (the CLI, which includes `upkeep agent`) ->
-// build/upkeep.cjs, a small file that answers `--version` and loads build/upkeep-main.cjs
+// build/upkeep.cjs, a small file that answers `--version`, loads build/upkeep-listing.cjs
+// (src/cli/listing.ts) for `--help` and `upkeep` alone, and build/upkeep-main.cjs
 // (src/cli/main.ts: every command, every npm dependency inside) for anything else; Node's
 // built-ins (node:sqlite among them) are left to the runtime. Run with Node 24: `node
 // build/upkeep.cjs`. With --whole, one file holds everything: what scripts/build-sea.mjs puts into
@@ -10,7 +11,7 @@
 // `define` (src/adapters/program/build-info.ts reads them).
 // Usage: node scripts/bundle.mjs [--outdir DIR] [--whole] [--default-bin PATH] [--docs-uri URI]
 //   --outdir       where to write (default build/)
-//   --whole        one file, upkeep.cjs (no upkeep-main.cjs)
+//   --whole        one file, upkeep.cjs (no upkeep-main.cjs, no upkeep-listing.cjs)
 //   --default-bin  the executable `upkeep install` writes into the unit when --bin is not given
 //                  (e.g. /usr/bin/upkeep for a package whose /usr/bin/upkeep runs the bundle);
 //                  without it a bundle's `upkeep install` requires --bin
@@ -44,18 +45,21 @@ export function sourceCommit(cwd = root) {
 const mainApart = {
   name: 'main-apart',
   setup(build) {
-    build.onResolve({ filter: /^\.\/main\.js$/ }, (args) =>
-      args.importer.endsWith('/src/cli/entry.ts') ? { path: `./${MAIN_FILE}`, external: true } : undefined,
+    build.onResolve({ filter: /^\.\/(main|listing)\.js$/ }, (args) =>
+      args.importer.endsWith('/src/cli/entry.ts') ? { path: `./${args.path === './main.js' ? MAIN_FILE : LISTING_FILE}`, external: true } : undefined,
     );
   },
 };
 
 /** The second file of a split bundle, next to upkeep.cjs. */
 export const MAIN_FILE = 'upkeep-main.cjs';
+/** The third: `upkeep --help` and `upkeep` alone (src/cli/listing.ts: commander and the command list, no command). */
+export const LISTING_FILE = 'upkeep-listing.cjs';
 
 /**
  * Builds `<outdir>/upkeep.cjs`, and with `split` (the default) `<outdir>/upkeep-main.cjs` beside it,
- * which upkeep.cjs loads for every command but `--version`; without `split` one file holds it all
+ * which upkeep.cjs loads for every command but `--version` and the top-level help, and
+ * `<outdir>/upkeep-listing.cjs`, which it loads for that help; without `split` one file holds it all
  * (the single executable runs only one file). Resolves to { file, files, bytes, facts }: `file`
  * the one to run, `files` every file written, `bytes` their total. Options: outdir, split,
  * defaultBin, docsUri (both null when not given), commit (default: sourceCommit()).
@@ -65,8 +69,11 @@ export async function bundle({ outdir = join(root, 'build'), split = true, defau
   const facts = { version, commit, defaultBin, docsUri };
   const file = join(resolve(outdir), 'upkeep.cjs');
   const mainFile = join(resolve(outdir), MAIN_FILE);
+  const listingFile = join(resolve(outdir), LISTING_FILE);
   mkdirSync(resolve(outdir), { recursive: true });
-  rmSync(mainFile, { force: true }); // a split build's second file must not outlive a later whole one
+  // A split build's other files must not outlive a later whole one.
+  rmSync(mainFile, { force: true });
+  rmSync(listingFile, { force: true });
   const common = {
     absWorkingDir: root,
     bundle: true,
@@ -92,12 +99,16 @@ export async function bundle({ outdir = join(root, 'build'), split = true, defau
     logLevel: 'warning',
   };
   const builds = [esbuild.build({ ...common, entryPoints: ['src/cli/entry.ts'], outfile: file, plugins: split ? [mainApart] : [] })];
-  if (split) builds.push(esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: mainFile }));
+  if (split)
+    builds.push(
+      esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: mainFile }),
+      esbuild.build({ ...common, entryPoints: ['src/cli/listing.ts'], outfile: listingFile }),
+    );
   const results = await Promise.all(builds);
   const warnings = results.reduce((n, r) => n + r.warnings.length, 0);
   if (warnings > 0) throw new Error(`bundle: ${warnings} warning(s), see above`);
   const bytes = results.reduce((n, r) => n + Object.values(r.metafile.outputs).reduce((m, o) => m + o.bytes, 0), 0);
-  return { file, files: split ? [file, mainFile] : [file], bytes, facts };
+  return { file, files: split ? [file, mainFile, listingFile] : [file], bytes, facts };
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {

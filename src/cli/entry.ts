@@ -2,7 +2,7 @@
  * The program's entry point: bin/upkeep runs it (dist/cli/entry.js), and the bundles start here.
  * It stays small: `--version` is answered from here, and everything else is in main.ts, loaded
  * after Node's compile cache is on (in the Debian package's bundle main.ts is a file of its own,
- * upkeep-main.cjs, so `--version` never parses it: scripts/bundle.mjs).
+ * upkeep-main.cjs, so `--version` never parses it, and `--help` is upkeep-listing.cjs: scripts/bundle.mjs).
  */
 import { isSea } from 'node:sea';
 import { enableProgramCompileCache } from '../adapters/program/compile-cache.js';
@@ -21,6 +21,13 @@ function versionOnly(args: readonly string[]): { json: boolean } | null {
   return args.every((a) => a === '--version' || a === '-V' || a === '--json') ? { json: args.includes('--json') } : null;
 }
 
+/**
+ * No command named and no version asked for (`upkeep --help`, `upkeep`): only the top-level help
+ * (or an error with it) can follow; listing.ts answers it without main.ts. The same test as
+ * program-root.ts's listingOnly, kept here so that this file loads nothing for it.
+ */
+const listingOnly = argv.every((a) => a.startsWith('-')) && !argv.some((a) => a === '--version' || a === '-V');
+
 const version = versionOnly(argv);
 const run: Promise<number> = version
   ? Promise.all([import('../adapters/program/build-info.js'), import('./io.js')]).then(([{ buildInfo, versionLine }, { printJson, processIo }]) => {
@@ -32,12 +39,13 @@ const run: Promise<number> = version
     })
   : runMain();
 
-/** Everything but `--version`: main.ts, with the compile cache on before it loads. */
+/** Everything but `--version`: main.ts (or listing.ts), with the compile cache on before it loads. */
 async function runMain(): Promise<number> {
   // A single executable carries its code inside (with V8's code cache when built so): nothing to
   // cache. The agent starts once and runs for months: the cache would only keep its buffers (about
   // 2 MiB of its idle memory, docs/benchmarks.md).
   if (!isSea() && argv.find((a) => !a.startsWith('-')) !== 'agent') enableProgramCompileCache();
+  if (listingOnly) return (await import('./listing.js')).runListing(argv);
   const { main, setSelfCommand } = await import('./main.js');
   setSelfCommand(self);
   return main(argv);

@@ -17,8 +17,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs scripts/bundle.mjs into `outdir` with `args`; returns the bundle's files copied alone into `alone`. */
 function bundleInto(outdir: string, alone: string, args: string[] = []): string {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--outdir', outdir, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const files = args.includes('--whole') ? ['upkeep.cjs'] : ['upkeep-main.cjs', 'upkeep.cjs'];
-  assert.deepEqual(readdirSync(outdir).sort(), files, 'the entry (and its main file), nothing beside them');
+  const files = args.includes('--whole') ? ['upkeep.cjs'] : ['upkeep-listing.cjs', 'upkeep-main.cjs', 'upkeep.cjs'];
+  assert.deepEqual(readdirSync(outdir).sort(), files, 'the entry (and its main and listing files), nothing beside them');
   mkdirSync(alone, { recursive: true });
   for (const f of files) copyFileSync(join(outdir, f), join(alone, f));
   return join(alone, 'upkeep.cjs');
@@ -57,6 +57,23 @@ describe('the split bundle and the compile cache', () => {
     const out = execFileSync(process.execPath, [join(alone, 'upkeep.cjs'), '--version'], { encoding: 'utf8' });
     assert.match(out, /^upkeep \S+ \(commit .*, bundle\)\n$/);
     assert.throws(() => execFileSync(process.execPath, [join(alone, 'upkeep.cjs'), 'status', '--help'], { stdio: 'pipe' }), /upkeep-main\.cjs/);
+  });
+
+  it('--help and `upkeep` alone answer from upkeep.cjs and upkeep-listing.cjs: upkeep-main.cjs is not loaded; the same help', async () => {
+    const alone = join(dir, 'entry-and-listing');
+    mkdirSync(alone);
+    for (const f of ['upkeep.cjs', 'upkeep-listing.cjs']) copyFileSync(join(dir, 'out-cache', f), join(alone, f));
+    const help = execFileSync(process.execPath, [join(alone, 'upkeep.cjs'), '--help'], { encoding: 'utf8' });
+    assert.equal(help, execFileSync(process.execPath, [file, 'help'], { encoding: 'utf8' }), 'upkeep help (through main) prints the same');
+    assert.match(help, /^Usage: upkeep \[options\] \[command\]\n[\s\S]*\n {2}check \[options\] +The main job/);
+    const none = await run([], process.env);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /no command given/);
+    const bad = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [join(alone, 'upkeep.cjs'), '--bogus'], (err, _o, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr })),
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown option '--bogus'/);
   });
 
   it("a command fills the user's cache directory (0700), and the next start uses it", async () => {

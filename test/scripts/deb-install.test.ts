@@ -187,6 +187,7 @@ test('the .deb installs into this system, runs, reinstalls, and purge leaves the
       '/usr/lib/upkeep/node',
       '/usr/lib/upkeep/upkeep.cjs',
       '/usr/lib/upkeep/upkeep-main.cjs',
+      '/usr/lib/upkeep/upkeep-listing.cjs',
       '/lib/systemd/system/upkeep.service',
       '/usr/share/man/man1/upkeep.1.gz',
     ])
