@@ -1,5 +1,5 @@
 /**
- * `upkeep --help` without loading the commands (src/cli/main.ts LISTING): the same text as the
+ * `upkeep --help` without loading the commands (src/cli/program-root.ts LISTING, loaded by src/cli/listing.ts): the same text as the
  * program with every command registered, at the widths terminals have; and `upkeep` alone still
  * shows it and fails.
  */
@@ -21,7 +21,7 @@ describe('the top-level help from the listing', () => {
       const listed = await buildProgram(io, () => undefined, ['--help']);
       const full = await buildProgram(io, () => undefined, ['--help'], { full: true });
       assert.ok(full.commands.length > 10);
-      assert.equal(await helpAt(listed, width), await helpAt(full, width), 'LISTING in src/cli/main.ts differs from the commands: update it');
+      assert.equal(await helpAt(listed, width), await helpAt(full, width), 'LISTING in src/cli/program-root.ts differs from the commands: update it');
     });
   }
 
