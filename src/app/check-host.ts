@@ -4,6 +4,7 @@
  * skipped, the pending apt upgrade's one-line assessment. The engine is read once: status, the
  * audit's live part and the apt part's containers come from the same state.
  */
+import { clusterRiskLines } from '../core/k3d/cluster.js';
 import { hasRisk, statusVerdict, type StatusReport } from '../core/status-report.js';
 import type { HostState } from '../ports/host.js';
 import { auditHostState, type AuditDeps, type AuditReport } from './audit.js';
@@ -26,6 +27,8 @@ export interface CheckResult {
   /** Something would not come back, cannot be predicted, or the audit found errors. */
   risk: boolean;
   verdict: string;
+  /** One line per k3d cluster that would not (or might not) come back: "cluster loculus: NOT BACK after a daemon crash (...)". */
+  clusters: string[];
 }
 
 /**
@@ -39,5 +42,12 @@ export async function checkHost(deps: CheckDeps, state: Promise<HostState>): Pro
   const status = hostStatus(host, deps.desired.store, deps.desired.problem);
   const audit = await auditHostState(deps.audit, host);
   const preflight = await preflightRun;
-  return { status, audit, preflight, risk: hasRisk(status.summary) || audit.summary.errors > 0, verdict: statusVerdict(status.summary) };
+  return {
+    status,
+    audit,
+    preflight,
+    risk: hasRisk(status.summary) || audit.summary.errors > 0,
+    verdict: statusVerdict(status.summary),
+    clusters: clusterRiskLines(status.clusters),
+  };
 }

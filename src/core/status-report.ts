@@ -3,6 +3,7 @@
  * a daemon restart, a daemon crash, a reboot; and a one-line verdict over the running ones.
  */
 import { formatRestartPolicy } from './container-facts.js';
+import { clustersOf, type ClusterStatus } from './k3d/cluster.js';
 import type { ContainerFacts, DaemonFacts, LifecycleEvent, Prediction } from './model.js';
 import { predictAll } from './restart-semantics.js';
 import type { DesiredState } from './recovery/desired-state.js';
@@ -39,6 +40,8 @@ export interface StatusReport {
   daemon: DaemonFacts;
   containers: StatusEntry[];
   summary: StatusSummary;
+  /** k3d clusters, each as one unit with its nodes' verdicts (core/k3d/cluster.ts); their nodes are also in `containers`. */
+  clusters: ClusterStatus[];
   notices: string[];
   /** The desired state the marks come from: its snapshot, and what it leaves out; null without one. */
   desired: { snapshotId: number; takenAt: string; operatorStopped: DesiredState['operatorStopped']; forgotten: DesiredState['forgotten'] } | null;
@@ -102,6 +105,7 @@ export function buildStatusReport(
     daemon,
     containers: entries,
     summary: summarize(entries),
+    clusters: clustersOf(entries.map((e, i) => ({ ...e, labels: containers[i]?.labels ?? {} }))),
     notices: allNotices,
     desired:
       desired === null

@@ -34,6 +34,7 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
         preflight,
         risk,
         verdict,
+        clusters,
       } = await withEngine(io, async (engine) => {
         // An engine that does not answer ends the command here (exit 2), before apt is started.
         await engine.apiVersion();
@@ -73,6 +74,7 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
         printJson(io, {
           verdict,
           risk,
+          clusters,
           status: statusJson(report),
           audit: { summary: audit.summary, files: audit.files.map((f) => ({ path: f.path, findings: f.findings })), live: audit.live },
           preflight,
@@ -80,7 +82,9 @@ export function registerCheck(program: Command, io: Io, setExit: (code: number) 
       } else {
         const paint = painter(io);
         io.stdout.write(renderStatusText(io, report));
-        io.stdout.write(`\n${risk ? paint('bold', verdict) : verdict}\n${auditLine}\n`);
+        io.stdout.write(`\n${risk ? paint('bold', verdict) : verdict}\n`);
+        for (const line of clusters) io.stdout.write(`${paint('bold', line)}\n`);
+        io.stdout.write(`${auditLine}\n`);
         if (preflight) io.stdout.write(`${preflight.line}\n`);
         const cached = cachedSimulationLine(preflight?.aptSimulation);
         if (cached !== null) io.stdout.write(`${cached}\n`);

@@ -4,7 +4,10 @@
  */
 import type { Command } from 'commander';
 import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
+import { KubectlReader } from '../../adapters/kubernetes/kubectl.js';
 import { diffHost, planHostRecovery, recoverHost } from '../../app/recover.js';
+import { clustersInPlan, verificationLines, verifyClusters, type ClusterVerification } from '../../app/verify-clusters.js';
+import type { ClusterConfig } from '../../core/config/types.js';
 import type { DesiredState } from '../../core/recovery/desired-state.js';
 import { parseDuration } from '../../core/duration.js';
 import { EXIT, UsageError } from '../../core/errors.js';
@@ -29,6 +32,21 @@ interface RecoverOptions extends CommonOptions {
   readyTimeout?: string;
   runningFor?: string;
   concurrency?: string;
+  verifyClusters?: boolean;
+  clusterTimeout?: string;
+  config?: string;
+}
+
+/** The `clusters:` entries of the config; a config that cannot be read means none (said on stderr). */
+async function configuredClusters(io: Io, path: string | undefined): Promise<ClusterConfig[]> {
+  const { loadConfig } = await import('../../adapters/config/load-config.js');
+  return loadConfig(path === undefined ? {} : { path }, io.env).then(
+    (c) => c.config.clusters,
+    (err: Error) => {
+      io.stderr.write(`upkeep recover: config not read (${err.message.split('\n')[0]}); clusters are read with kubectl's default kubeconfig\n`);
+      return [];
+    },
+  );
 }
 
 function refOf(s: DesiredState): SnapshotRef {
@@ -119,10 +137,16 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
     .option('--ready-timeout <duration>', 'how long a dependant waits for its dependency to be ready', '120s')
     .option('--running-for <duration>', 'without a healthcheck, "ready" means running this long', '5s')
     .option('--concurrency <n>', 'containers started at once', '8')
+    .option('--no-verify-clusters', 'do not check the k3d clusters it started through their Kubernetes API (nodes Ready, pods Ready or Completed)')
+    .option('--cluster-timeout <duration>', 'how long to wait for a k3d cluster it started to be ready', '120s')
+    .option('--config <file>', 'the config file, for its clusters: entries (default /etc/upkeep/upkeep.yml; missing = none)')
     .option('--json', 'print JSON for scripts (docs/recovery.md)')
     .option('--state-dir <dir>', 'where the state database lives')
     .option('--allow-other-host', 'accept a snapshot taken on another engine ID (Docker reinstalled)')
-    .addHelpText('after', '\nExit codes: 0 every desired container runs afterwards, 1 some still do not, 2 could not run (nothing changed).')
+    .addHelpText(
+      'after',
+      '\nk3d clusters start in order (servers, agents, load balancer), then are verified with kubectl (UPKEEP_KUBECTL, else kubectl on PATH).\nExit codes: 0 every desired container runs afterwards (and its k3d clusters are ready), 1 some still do not, 2 could not run (nothing changed).',
+    )
     .action(async (opts: RecoverOptions) => {
       const concurrency = Number.parseInt(opts.concurrency ?? '8', 10);
       if (!Number.isInteger(concurrency) || concurrency < 1) throw new UsageError(`--concurrency "${opts.concurrency}" must be a whole number of 1 or more`);
@@ -132,6 +156,7 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
         readyTimeoutMs: parseDuration(opts.readyTimeout ?? '120s', '--ready-timeout'),
         runningForMs: parseDuration(opts.runningFor ?? '5s', '--running-for'),
       };
+      const clusterTimeoutMs = parseDuration(opts.clusterTimeout ?? '120s', '--cluster-timeout');
       const interactive = process.stdin.isTTY === true && io.stderr.isTTY === true;
       if (!opts.dryRun && !opts.yes && !interactive) {
         throw new UsageError('recover changes containers: pass --yes to confirm (or --dry-run to see the plan)');
@@ -183,7 +208,24 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
             },
           }),
         );
-        if (opts.json) printJson(io, recoverJson(refOf(desired), host, result));
+        const toVerify = result.declined || opts.verifyClusters === false ? [] : clustersInPlan(result.plan, desired.containers);
+        let verified: ClusterVerification[] = [];
+        if (toVerify.length > 0) {
+          if (!opts.json)
+            io.stderr.write(`verifying k3d cluster(s) ${toVerify.join(', ')} through their Kubernetes API (at most ${opts.clusterTimeout ?? '120s'})\n`);
+          verified = await verifyClusters(
+            toVerify,
+            await configuredClusters(io, opts.config),
+            {
+              reader: new KubectlReader(io.env.UPKEEP_KUBECTL ?? 'kubectl', io.env),
+              now: () => Date.now(),
+              sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+            },
+            { timeoutMs: clusterTimeoutMs },
+          );
+        }
+        const clustersReady = verified.every((v) => v.state === 'ready');
+        if (opts.json) printJson(io, { ...recoverJson(refOf(desired), host, result), clusters: verified });
         else {
           io.stdout.write(
             `Desired (snapshot ${desired.snapshot.id}, ${desired.snapshot.takenAt}, ${desired.containers.length} containers) vs now: ${result.plan.actions.length} not running\n`,
@@ -198,8 +240,9 @@ export function registerRecover(program: Command, io: Io, setExit: (code: number
             io.stdout.write(`  ${o.action.padEnd(16)} ${o.container}  ${what}\n`);
           }
           io.stdout.write(`${summaryLine(result, desired.containers.length)}\n`);
+          for (const line of verificationLines(verified)) io.stdout.write(`${line}\n`);
         }
-        setExit(result.declined ? EXIT.ok : result.remaining.length === 0 ? EXIT.ok : EXIT.findings);
+        setExit(result.declined ? EXIT.ok : result.remaining.length === 0 && clustersReady ? EXIT.ok : EXIT.findings);
       });
     });
 }

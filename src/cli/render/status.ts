@@ -1,4 +1,5 @@
 /** The status report for people (a table with numbered reasons) and for scripts (JSON): used by status and check. */
+import { clusterLines } from '../../core/k3d/cluster.js';
 import { renderTable } from '../../core/render/table.js';
 import { statusTable, type StatusReport } from '../../core/status-report.js';
 import { painter, type Io } from '../io.js';
@@ -21,9 +22,26 @@ export function renderStatusText(io: Io, report: StatusReport): string {
   const notes = table.footnotes.map((f, i) => `(${i + 1}) ${f}`);
   const daemonLine = `Docker ${report.daemon.serverVersion} (API ${report.daemon.apiVersion}), live-restore ${report.daemon.liveRestore ? 'on' : 'off'}`;
   const notices = report.notices.map((n) => `note: ${n}`);
-  return [daemonLine, '', text, ...(notes.length ? ['', ...notes] : []), ...(notices.length ? ['', ...notices] : [])].join('\n') + '\n';
+  const clusters = clusterLines(report.clusters).map((l) => (/^cluster .*(NOT BACK|DOWN|PARTIAL)/.test(l) ? paint('red', l) : l));
+  return (
+    [
+      daemonLine,
+      '',
+      text,
+      ...(clusters.length ? ['', 'k3d clusters (servers, then agents, then the load balancer):', ...clusters] : []),
+      ...(notes.length ? ['', ...notes] : []),
+      ...(notices.length ? ['', ...notices] : []),
+    ].join('\n') + '\n'
+  );
 }
 
 export function statusJson(report: StatusReport): unknown {
-  return { daemon: report.daemon, containers: report.containers, summary: report.summary, notices: report.notices, desired: report.desired };
+  return {
+    daemon: report.daemon,
+    containers: report.containers,
+    summary: report.summary,
+    clusters: report.clusters,
+    notices: report.notices,
+    desired: report.desired,
+  };
 }

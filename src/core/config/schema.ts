@@ -229,6 +229,15 @@ export const fileSchema = section(
     preflight: section(strict({ block: z.boolean().default(false) })),
     http: section(strict({ token: z.string().min(MIN_TOKEN_LENGTH).nullish() })),
     timeline: section(strict({ retention: duration('timeline.retention').default(90 * 86_400_000) })),
+    clusters: z.preprocess(
+      (v) => (v === null ? undefined : v),
+      z
+        .record(
+          z.string().min(1),
+          z.preprocess((v) => (v === null ? {} : v), strict({ kubeconfig: z.string().min(1).nullish(), context: z.string().min(1).nullish() })),
+        )
+        .default({}),
+    ),
   }),
 );
 
@@ -334,6 +343,7 @@ function toConfig(f: FileConfig, issues: ConfigIssue[]): UpkeepConfig {
     preflight: { block: f.preflight.block },
     http: { token: f.http.token ?? null },
     timeline: { retentionMs: f.timeline.retention },
+    clusters: Object.entries(f.clusters).map(([name, c]) => ({ name, kubeconfig: c.kubeconfig ?? null, context: c.context ?? null })),
   };
 }
 

@@ -122,6 +122,21 @@ export interface UpkeepConfig {
   http: { token: string | null };
   /** The timeline (state database) keeps records this long; the agent prunes daily. Default 90 days. */
   timeline: { retentionMs: number };
+  /**
+   * How to reach each k3d cluster's Kubernetes API to verify it after a recovery, by cluster name
+   * (the `k3d.cluster` label). A cluster not named here is read with kubectl's own default (the
+   * `KUBECONFIG` environment variable, else ~/.kube/config, where k3d writes it) and context `k3d-NAME`.
+   */
+  clusters: ClusterConfig[];
+}
+
+export interface ClusterConfig {
+  /** The k3d cluster's name. */
+  name: string;
+  /** The kubeconfig file; null: kubectl's default. */
+  kubeconfig: string | null;
+  /** The context in it; null: `k3d-NAME`, the one k3d writes. */
+  context: string | null;
 }
 
 export function defaultConfig(): UpkeepConfig {
@@ -138,6 +153,7 @@ export function defaultConfig(): UpkeepConfig {
     preflight: { block: false },
     http: { token: null },
     timeline: { retentionMs: 90 * 86_400_000 },
+    clusters: [],
   };
 }
 

@@ -2,13 +2,21 @@
 import { formatLiveMessage, type LiveContext, type LiveFinding, type LiveRule } from './live-finding.js';
 import { daemonSettings } from './rules/daemon-settings.js';
 import { desiredButManuallyStopped } from './rules/desired-manually-stopped.js';
+import { k3dNodeRestartPolicy } from './rules/k3d-node-restart-policy.js';
 import { dependencyWithoutHealthcheck } from './rules/live-dependency-healthcheck.js';
 import { liveRestartPolicy } from './rules/live-restart-policy.js';
 import { onFailureExhausted } from './rules/on-failure-exhausted.js';
 
-export { daemonSettings, dependencyWithoutHealthcheck, desiredButManuallyStopped, liveRestartPolicy, onFailureExhausted };
+export { daemonSettings, dependencyWithoutHealthcheck, desiredButManuallyStopped, k3dNodeRestartPolicy, liveRestartPolicy, onFailureExhausted };
 
-export const LIVE_RULES: readonly LiveRule[] = [liveRestartPolicy, desiredButManuallyStopped, onFailureExhausted, dependencyWithoutHealthcheck, daemonSettings];
+export const LIVE_RULES: readonly LiveRule[] = [
+  liveRestartPolicy,
+  k3dNodeRestartPolicy,
+  desiredButManuallyStopped,
+  onFailureExhausted,
+  dependencyWithoutHealthcheck,
+  daemonSettings,
+];
 
 // The order of String#localeCompare (no arguments), set up once.
 const collator = new Intl.Collator();

@@ -4,6 +4,7 @@
  * Pure: the command gathers the evidence (scripts, kernels, containers) and passes it in.
  */
 import { formatRestartPolicy } from '../container-facts.js';
+import { K3D_ROLES, k3dNodeOf } from '../k3d/cluster.js';
 import type { ContainerFacts, DaemonFacts, Prediction } from '../model.js';
 import type { DesiredContainer, ForgottenEntry, IntendedStop } from '../recovery/desired-state.js';
 import { diffDesired } from '../recovery/diff.js';
@@ -112,6 +113,36 @@ export type PreflightVerdict = 'nothing-stops' | 'all-come-back' | 'at-risk' | '
 /** Exit code of each verdict. */
 export const VERDICT_EXIT: Readonly<Record<PreflightVerdict, 0 | 1 | 3 | 4>> = { 'nothing-stops': 0, 'all-come-back': 1, 'at-risk': 3, unknown: 4 };
 
+/** A k3d cluster through the maintenance: running at the end when every running node is. */
+export interface ClusterOutlook {
+  name: string;
+  /** Its running node containers, in start order (servers, agents, the load balancer). */
+  nodes: string[];
+  runningAtEnd: 'yes' | 'no' | 'unknown';
+  /** The nodes that are not (or maybe not) running at the end. */
+  notBack: string[];
+}
+
+/** The k3d clusters of `containers` (running ones, with their labels) and their outlooks. */
+export function clusterOutlooks(outlooks: readonly ContainerOutlook[], facts: readonly ContainerFacts[]): ClusterOutlook[] {
+  const byName = new Map(outlooks.map((o) => [o.name, o]));
+  const clusters = new Map<string, Array<{ name: string; role: number; o: ContainerOutlook }>>();
+  for (const c of facts) {
+    const k = k3dNodeOf(c.labels);
+    const o = byName.get(c.name);
+    if (k === null || o === undefined) continue;
+    clusters.set(k.cluster, [...(clusters.get(k.cluster) ?? []), { name: c.name, role: K3D_ROLES.indexOf(k.role), o }]);
+  }
+  return [...clusters.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, nodes]) => {
+      const sorted = [...nodes].sort((a, b) => a.role - b.role || a.name.localeCompare(b.name));
+      const notBack = sorted.filter((n) => n.o.runningAtEnd !== 'yes');
+      const runningAtEnd = sorted.some((n) => n.o.runningAtEnd === 'no') ? 'no' : notBack.length > 0 ? 'unknown' : 'yes';
+      return { name, nodes: sorted.map((n) => n.name), runningAtEnd, notBack: notBack.map((n) => n.name) };
+    });
+}
+
 /** A container the desired state says should run, not running before the upgrade starts. */
 export interface DownContainer {
   name: string;
@@ -138,6 +169,12 @@ export interface PreflightReport {
   docker: { restarts: boolean; liveRestoreCovers: boolean; why: string | null };
   reboot: { needed: boolean; why: string[] };
   containers: ContainerOutlook[] | null;
+  /**
+   * The k3d clusters among the running containers (node containers labelled k3d.cluster/k3d.role),
+   * each with its worst node's answer: a cluster with one node not back is not back. Null when the
+   * containers could not be read.
+   */
+  clusters: ClusterOutlook[] | null;
   /**
    * Desired containers (upkeep's newest snapshot of this engine) that are already down before the
    * upgrade; null when there is no desired state or the containers could not be read.
@@ -283,6 +320,7 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     docker,
     reboot: { needed: rebootNeeded, why: rebootWhy },
     containers,
+    clusters: containers === null || input.host === null ? null : clusterOutlooks(containers, input.host.containers),
     alreadyDown,
     desiredStateTakenAt: alreadyDown === null ? null : input.desired!.takenAt,
     stoppedOnPurpose: alreadyDown === null ? null : (input.desired!.operatorStopped ?? []).map((s) => ({ name: s.name, at: s.at, reason: s.reason })),

@@ -65,6 +65,13 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
       );
     }
   }
+  for (const k of report.clusters ?? []) {
+    if (k.runningAtEnd === 'yes') continue;
+    const word = k.runningAtEnd === 'no' ? 'NOT BACK' : 'UNKNOWN';
+    out.push(
+      `  ${paint(k.runningAtEnd === 'no' ? 'red' : 'yellow', `k3d cluster ${k.name}`)}: ${word} after the maintenance (node${k.notBack.length === 1 ? '' : 's'} ${k.notBack.join(', ')} of ${k.nodes.length}; \`upkeep recover\` starts them in order)`,
+    );
+  }
   if (report.alreadyDown !== null && report.alreadyDown.length > 0) {
     const n = report.alreadyDown.length;
     out.push(

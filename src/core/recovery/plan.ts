@@ -11,10 +11,12 @@
  *     in its working dir; see compose-command.ts)
  *   - removed, standalone (or compose without usable files)       -> recreate-engine (saved create config)
  *   - a job, forgotten, restarting (Docker is on it), paused, dead -> leave, with the reason
- * Order: waves from depends_on (compose label, or `upkeep.depends-on`), a topological sort that
+ * Order: waves from depends_on (compose label, or `upkeep.depends-on`) and k3d's node roles (a
+ * cluster's servers, then its agents, then its load balancer; core/k3d/cluster.ts), a topological sort that
  * reports cycles instead of failing; each action lists the dependencies it waits for.
  */
 import { UpkeepError } from '../errors.js';
+import { k3dStartDependencies } from '../k3d/cluster.js';
 import type { ContainerFacts } from '../model.js';
 import { projectNameProblem, rememberSavedContainer, upArgs } from './compose-command.js';
 import type { DependencyCondition } from './depends-on.js';
@@ -270,6 +272,7 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
   });
   const byName = new Map(inGraph.map((d) => [d.name, d]));
   const edges = new Map<string, Array<{ to: DesiredContainer; condition: DependencyCondition }>>();
+  const k3d = k3dStartDependencies(inGraph.map((d) => ({ name: d.name, labels: d.createConfig.Labels ?? {} })));
   for (const d of inGraph) {
     const out: Array<{ to: DesiredContainer; condition: DependencyCondition }> = [];
     for (const dep of d.compose?.dependsOn ?? []) {
@@ -286,6 +289,10 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
         continue;
       }
       out.push({ to: t, condition: dep.condition });
+    }
+    for (const name of k3d.get(d.name) ?? []) {
+      const t = byName.get(name);
+      if (t !== undefined) out.push({ to: t, condition: 'service_started' });
     }
     edges.set(d.name, out);
   }

@@ -57,4 +57,5 @@ export const FULL_EXPECTED: UpkeepConfig = {
   preflight: { block: false },
   http: { token: 'httptok-0c51d2e9a4b7' },
   timeline: { retentionMs: 90 * 86_400_000 },
+  clusters: [{ name: 'loculus', kubeconfig: '/home/ops/.kube/config', context: 'k3d-loculus' }],
 };

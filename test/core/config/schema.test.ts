@@ -113,7 +113,7 @@ bogus: 1`);
     {
       path: ['bogus'],
       message:
-        'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight, http, timeline',
+        'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight, http, timeline, clusters',
       at: 'key',
     },
   ]);

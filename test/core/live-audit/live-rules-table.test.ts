@@ -3,6 +3,7 @@ import {
   daemonSettings,
   dependencyWithoutHealthcheck,
   desiredButManuallyStopped,
+  k3dNodeRestartPolicy,
   liveRestartPolicy,
   onFailureExhausted,
 } from '../../../src/core/live-audit/rules.js';
@@ -43,6 +44,36 @@ runLiveRuleTests(liveRestartPolicy, {
       errors: [{ messageId: 'notBack', subject: 'lapis' }],
     },
   ],
+});
+
+const k3dNode = (name: string, role: string, policy: 'unless-stopped' | 'always' | 'no' = 'unless-stopped') =>
+  container({ name, restartPolicy: { name: policy, maximumRetryCount: 0 }, labels: { app: 'k3d', 'k3d.cluster': 'loculus', 'k3d.role': role } });
+
+runLiveRuleTests(k3dNodeRestartPolicy, {
+  valid: [
+    { name: 'nodes with always', ctx: { containers: [k3dNode('k3d-loculus-server-0', 'server', 'always')] } },
+    { name: 'a stopped node', ctx: { containers: [container({ ...k3dNode('k3d-loculus-server-0', 'server'), state: 'exited', exitCode: 137 })] } },
+    {
+      name: 'not a k3d node (live-restart-policy reports it)',
+      ctx: { containers: [container({ name: 'lapis', restartPolicy: { name: 'unless-stopped', maximumRetryCount: 0 } })] },
+    },
+    { name: "k3d's registry is not a node", ctx: { containers: [k3dNode('k3d-registry', 'registry')] } },
+  ],
+  invalid: [
+    {
+      name: "k3d's unless-stopped: each node, applicable with --apply-live",
+      ctx: { containers: [k3dNode('k3d-loculus-server-0', 'server'), k3dNode('k3d-loculus-serverlb', 'loadbalancer')] },
+      errors: [
+        { messageId: 'notBack', subject: 'k3d-loculus-server-0', severity: 'error', applicable: true },
+        { messageId: 'notBack', subject: 'k3d-loculus-serverlb', severity: 'error', applicable: true },
+      ],
+    },
+  ],
+});
+
+runLiveRuleTests(liveRestartPolicy, {
+  valid: [{ name: 'a k3d node (k3d-node-restart-policy reports it)', ctx: { containers: [k3dNode('k3d-loculus-server-0', 'server', 'no')] } }],
+  invalid: [],
 });
 
 runLiveRuleTests(desiredButManuallyStopped, {

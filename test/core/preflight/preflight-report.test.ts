@@ -377,3 +377,30 @@ test('docker.service restarts and the containers could not be read: unknown (exi
     'nothing touches docker: the containers do not matter',
   );
 });
+
+test('k3d clusters through the maintenance: a cluster with one node not back is not back, and says so', () => {
+  const k3d = (name: string, role: string, cluster: string, policy: typeof us | typeof no | typeof always) =>
+    container({ name, restartPolicy: policy, labels: { app: 'k3d', 'k3d.cluster': cluster, 'k3d.role': role } });
+  const r = buildPreflightReport({
+    evidence,
+    runningKernel: '6.8.0-87-generic',
+    installedKernels: ['6.8.0-87-generic'],
+    rebootRequiredFlag: false,
+    host: {
+      daemon: daemon(),
+      containers: [
+        k3d('k3d-loculus-serverlb', 'loadbalancer', 'loculus', us),
+        k3d('k3d-loculus-agent-0', 'agent', 'loculus', no),
+        k3d('k3d-loculus-server-0', 'server', 'loculus', us),
+        k3d('k3d-other-server-0', 'server', 'other', us),
+      ],
+    },
+  });
+  assert.deepEqual(r.clusters, [
+    { name: 'loculus', nodes: ['k3d-loculus-server-0', 'k3d-loculus-agent-0', 'k3d-loculus-serverlb'], runningAtEnd: 'no', notBack: ['k3d-loculus-agent-0'] },
+    { name: 'other', nodes: ['k3d-other-server-0'], runningAtEnd: 'yes', notBack: [] },
+  ]);
+  const text = renderPreflightText(null, r, null, 'apt-get -s');
+  assert.match(text, /^ {2}k3d cluster loculus: NOT BACK after the maintenance \(node k3d-loculus-agent-0 of 3; `upkeep recover` starts them in order\)$/m);
+  assert.doesNotMatch(text, /k3d cluster other/);
+});

@@ -437,3 +437,18 @@ describe('a failure retrying cannot fix', () => {
     assert.ok(outcome(r, 'api').attempts > 1, 'a plain failure is retried');
   });
 });
+
+describe('executeRecovery: a k3d cluster after a daemon crash', () => {
+  it('starts its servers, then its agents (after the servers ran 5 s), then the load balancer', async () => {
+    const node = (name: string, role: string) =>
+      desiredOf({ name, restart: 'unless-stopped', labels: { app: 'k3d', 'k3d.cluster': 'loculus', 'k3d.role': role } });
+    const desired = [node('k3d-loculus-serverlb', 'loadbalancer'), node('k3d-loculus-agent-0', 'agent'), node('k3d-loculus-server-0', 'server')];
+    const host = new FakeHost();
+    for (const d of desired) host.add(d, 'exited');
+    const r = await recover(host, desired);
+    assert.deepEqual(r.remaining, []);
+    const at = (n: string) => host.startedAt(n) as number;
+    assert.ok(at('k3d-loculus-agent-0') >= at('k3d-loculus-server-0') + 5000, 'agent after the server ran 5 s');
+    assert.ok(at('k3d-loculus-serverlb') >= at('k3d-loculus-agent-0') + 5000, 'load balancer after the agent ran 5 s');
+  });
+});

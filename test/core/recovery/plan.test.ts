@@ -299,3 +299,49 @@ describe('planRecovery', () => {
     assert.equal(plan.summary.running, 2);
   });
 });
+
+describe('planRecovery: k3d clusters', () => {
+  const k3d = (name: string, role: string, cluster = 'loculus') =>
+    desiredOf({ name, restart: 'unless-stopped', labels: { app: 'k3d', 'k3d.cluster': cluster, 'k3d.role': role } });
+
+  it('starts servers, then agents, then the load balancer, each cluster on its own', () => {
+    const nodes = [
+      k3d('k3d-loculus-serverlb', 'loadbalancer'),
+      k3d('k3d-loculus-agent-1', 'agent'),
+      k3d('k3d-loculus-agent-0', 'agent'),
+      k3d('k3d-loculus-server-0', 'server'),
+      k3d('k3d-other-server-0', 'server', 'other'),
+      k3d('k3d-other-serverlb', 'loadbalancer', 'other'),
+    ];
+    const plan = planRecovery(
+      nodes,
+      nodes.map((d) => actualOf(d, 'exited')),
+    );
+    assert.deepEqual(plan.waves, [
+      ['k3d-loculus-server-0', 'k3d-other-server-0'],
+      ['k3d-loculus-agent-0', 'k3d-loculus-agent-1', 'k3d-other-serverlb'],
+      ['k3d-loculus-serverlb'],
+    ]);
+    const lb = plan.actions.find((a) => a.container === 'k3d-loculus-serverlb');
+    assert.deepEqual(
+      lb?.waitFor.map((w) => [w.container, w.until]),
+      [
+        ['k3d-loculus-agent-0', 'running'],
+        ['k3d-loculus-agent-1', 'running'],
+        ['k3d-loculus-server-0', 'running'],
+      ],
+    );
+    assert.deepEqual(plan.cycles, []);
+  });
+
+  it('a running server is not started again; the stopped agent still follows it', () => {
+    const server = k3d('k3d-loculus-server-0', 'server');
+    const agent = k3d('k3d-loculus-agent-0', 'agent');
+    const plan = planRecovery([server, agent], [actualOf(server, 'running'), actualOf(agent, 'exited')]);
+    assert.deepEqual(plan.waves, [['k3d-loculus-agent-0']]);
+    assert.deepEqual(
+      plan.actions[0]?.waitFor.map((w) => w.container),
+      ['k3d-loculus-server-0'],
+    );
+  });
+});

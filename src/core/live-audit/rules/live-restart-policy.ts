@@ -1,6 +1,7 @@
 /** live-restart-policy: a running long-running container whose policy does not bring it back after a crash or reboot. */
 import { formatRestartPolicy } from '../../container-facts.js';
 import { isJobContainer } from '../../job.js';
+import { k3dNodeOf } from '../../k3d/cluster.js';
 import { willComeBack } from '../../restart-semantics.js';
 import type { LiveRule } from '../live-finding.js';
 
@@ -12,7 +13,8 @@ export const liveRestartPolicy: LiveRule = {
   },
   check(ctx) {
     for (const c of ctx.containers) {
-      if (c.state !== 'running' || isJobContainer(c)) continue;
+      // A k3d node gets k3d-node-restart-policy's finding instead (the same fix, said of its cluster).
+      if (c.state !== 'running' || isJobContainer(c) || k3dNodeOf(c.labels) !== null) continue;
       const reboot = willComeBack(c, ctx.daemon, 'reboot');
       const crash = willComeBack(c, ctx.daemon, 'daemon-crash');
       const bad = [reboot.outcome === 'not-back' ? 'a reboot' : null, crash.outcome === 'not-back' ? 'a daemon crash' : null].filter(Boolean);
