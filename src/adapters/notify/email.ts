@@ -34,7 +34,8 @@ export class EmailNotifier implements Notifier {
   }
 
   async send(message: AlertMessage): Promise<void> {
-    const prefix = message.kind === 'resolved' ? '[RESOLVED]' : message.kind === 'summary' || message.kind === 'notice' ? '[upkeep]' : `[${message.severity.toUpperCase()}]`;
+    const prefix =
+      message.kind === 'resolved' ? '[RESOLVED]' : message.kind === 'summary' || message.kind === 'notice' ? '[upkeep]' : `[${message.severity.toUpperCase()}]`;
     try {
       await this.transport.sendMail({
         from: this.opts.from,

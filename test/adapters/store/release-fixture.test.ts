@@ -29,7 +29,14 @@ describe('a database written by upkeep 0.1.0', () => {
     const store = openStore({ stateDir: dir, now: () => new Date('2025-11-21T09:00:00.000Z') });
     try {
       assert.equal(store.schemaVersion, CURRENT_SCHEMA_VERSION);
-      assert.deepEqual(store.diagnostics(), { journalMode: 'wal', foreignKeys: true, synchronous: 2, busyTimeoutMs: 5000, integrity: 'ok', schemaVersion: CURRENT_SCHEMA_VERSION });
+      assert.deepEqual(store.diagnostics(), {
+        journalMode: 'wal',
+        foreignKeys: true,
+        synchronous: 2,
+        busyTimeoutMs: 5000,
+        integrity: 'ok',
+        schemaVersion: CURRENT_SCHEMA_VERSION,
+      });
       assert.equal(statSync(join(dir, 'upkeep.db')).mode & 0o077, 0, 'tightened to 0600 on open');
 
       const list = store.listSnapshots();
