@@ -37,6 +37,7 @@ import { HostFactsWatcher, readHostFacts, type HostFacts } from './host-facts.js
 import { warnsAtFailure, type AgentLog } from './log.js';
 import { Outbox } from './outbox.js';
 import { readBoot } from './boot-id.js';
+import { resumeUpgradeAtStart } from './resume-upgrade.js';
 import { systemClock } from './system-clock.js';
 import { ReconcileQueue } from './reconcile-queue.js';
 
@@ -404,6 +405,8 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       },
       () => undefined,
     );
+    // An `upkeep upgrade --reboot` run waiting for this boot is finished first, in its window.
+    await resumeUpgradeAtStart({ store, engine, log, clock, readBoot: deps.readBoot ?? readBoot, services: config.services });
     try {
       await runActors(actors, signal, log, [
         'event-watcher',
