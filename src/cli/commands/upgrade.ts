@@ -178,8 +178,9 @@ not running or a health check failing at the end, --resume before the host reboo
           hint: 'sudo upkeep upgrade (or upkeep upgrade --dry-run to see what it would do)',
         });
       const stateDir = stateDirFor(io, opts);
+      // The health checks of the verification (a dry run runs none, and may not read a root-only config).
       const { loadConfig } = await import('../../adapters/config/load-config.js');
-      const { config } = await loadConfig(opts.config === undefined ? {} : { path: opts.config }, io.env);
+      const services = dryRun ? [] : (await loadConfig(opts.config === undefined ? {} : { path: opts.config }, io.env)).config.services;
       const show = printer(io, opts.json === true);
       if (dryRun && opts.json !== true) io.stdout.write(`upkeep upgrade --mode ${mode}: the steps\n${stepsText(mode as UpgradeMode)}\n`);
       let logFile: string | null = null;
@@ -202,7 +203,7 @@ not running or a health check failing at the end, --resume before the host reboo
           logFile,
           hostName: hostname(),
           onEvent: show.onEvent,
-          services: config.services,
+          services,
           confirm:
             opts.yes === true
               ? null
