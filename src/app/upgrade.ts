@@ -230,28 +230,19 @@ export async function runUpgrade(deps: UpgradeDeps, req: UpgradeRequest): Promis
  * the reboot it asked for and the host has rebooted since (the boot id changed), finishes that run
  * in the same maintenance: the boot in the timeline, recovery pass, verification, window closed,
  * report. Nothing waiting: `nothing-to-resume` (exit 0); waiting and not rebooted yet:
- * `not-rebooted-yet` (exit 1). @throws UpkeepError when a step cannot run (the window is closed first).
+ * `not-rebooted-yet` (exit 1). @throws UpkeepError while another run's process lives, or when a step
+ * cannot run (the window is closed first).
  */
 export async function resumeUpgrade(deps: ResumeDeps): Promise<UpgradeResult> {
-  const decision = await readJournal(deps, deps.store).catch((err: unknown) => {
-    if (err instanceof UpkeepError) return { kind: 'busy' } as const;
-    throw err;
-  });
-  const answer =
-    decision.kind === 'busy' ? ({ kind: 'nothing', line: 'nothing to resume: another upkeep upgrade is still running' } as const) : resumeAnswer(decision);
+  const decision = await readJournal(deps, deps.store);
+  const answer = resumeAnswer(decision);
   if (answer.kind === 'finish')
-    return finishAfterReboot(afterBootOnly(deps), answer.run, answer.waiting, {
-      mode: answer.run.mode,
-      acceptRisk: false,
-      dryRun: false,
-      windowMs: 0,
-      reboot: false,
-    });
+    return finishAfterReboot(afterBootOnly(deps), answer.run, answer.waiting, { mode: answer.run.mode, acceptRisk: false, dryRun: false, windowMs: 0 });
   const result = emptyResult(decision.kind);
   result.outcome = answer.kind === 'nothing' ? 'nothing-to-resume' : 'not-rebooted-yet';
   result.exitCode = answer.kind === 'nothing' ? EXIT.ok : EXIT.findings;
   result.message = answer.kind === 'nothing' ? answer.line : `${answer.line}: ${answer.hint}`;
-  if ('run' in decision && decision.kind === 'waiting-reboot') result.runId = decision.run.id;
+  if (decision.kind === 'waiting-reboot') result.runId = decision.run.id;
   return result;
 }
 
