@@ -38,6 +38,8 @@ import { HostFactsWatcher, readHostFacts, type HostFacts } from './host-facts.js
 import { warnsAtFailure, type AgentLog } from './log.js';
 import { Outbox } from './outbox.js';
 import { readBoot } from './boot-id.js';
+import { resumeUpgradeAtStart } from './resume-upgrade.js';
+import type { ProcessImage } from '../core/upgrade/replaced-binaries.js';
 import { systemClock } from './system-clock.js';
 import { ReconcileQueue } from './reconcile-queue.js';
 
@@ -55,6 +57,8 @@ export interface AgentDeps {
   clock?: Clock;
   /** This boot's id and time (default: /proc). */
   readBoot?: () => Promise<{ id: string; bootTime: number | null } | null>;
+  /** dockerd's and containerd's processes, for the verification of an upgrade finished at start (default: /proc). */
+  readDaemonProcesses?: () => Promise<ProcessImage[]>;
   /** Reads HasBeenManuallyStopped (default: config.v2.json under DockerRootDir). */
   flagsReader?: DaemonFlagsReader;
   /** Calls `onChange` when the state directory changes; returns the unwatch (default fs.watch). */
@@ -447,6 +451,16 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       },
       () => undefined,
     );
+    // An `upkeep upgrade --reboot` run waiting for this boot is finished first, in its window.
+    await resumeUpgradeAtStart({
+      store,
+      engine,
+      log,
+      clock,
+      readBoot: deps.readBoot ?? readBoot,
+      services: config.services,
+      ...(deps.readDaemonProcesses ? { readDaemonProcesses: deps.readDaemonProcesses } : {}),
+    });
     try {
       await runActors(actors, signal, log, [
         'event-watcher',

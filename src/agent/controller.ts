@@ -10,6 +10,7 @@
  * backoff; one that retrying cannot fix (the store holds only another engine's snapshots) is a
  * TerminalReconcileError: reported (log, /status) and not retried until something changes.
  */
+import { containerForService } from '../core/service-container.js';
 import { CachedHostReader, type HostState } from '../adapters/docker/host-state.js';
 import type { DaemonFlagsReader } from '../adapters/docker/daemon-flags.js';
 import { EngineRecoveryEffects } from '../adapters/docker/recovery-effects.js';
@@ -749,13 +750,7 @@ export class Controller {
 
   /** The container a configured service name stands for now: a container name, or compose "project/service". */
   containerNameFor(service: string): string {
-    const slash = service.indexOf('/');
-    if (slash < 0) return service;
-    const [project, svc] = [service.slice(0, slash), service.slice(slash + 1)];
-    const hit =
-      this.lastContainers.find((c) => c.compose?.project === project && c.compose.service === svc && c.state === 'running') ??
-      this.lastContainers.find((c) => c.compose?.project === project && c.compose.service === svc);
-    return hit?.name ?? service;
+    return containerForService(service, this.lastContainers);
   }
 
   stop(): void {

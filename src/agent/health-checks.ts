@@ -27,10 +27,7 @@ export interface CheckStatus {
   lastAt: number | null;
 }
 
-export function checkId(spec: HealthCheckSpec, index: number, all: readonly HealthCheckSpec[]): string {
-  const same = all.filter((s) => s.type === spec.type).length;
-  return same > 1 ? `${spec.type}${index + 1}` : spec.type;
-}
+export { checkIdOf as checkId } from '../core/config/check-id.js';
 
 /** One probe's effect on a check's status (pure). */
 export function stepCheck(prev: CheckStatus, spec: HealthCheckSpec, result: ProbeResult, now: number): CheckStatus {

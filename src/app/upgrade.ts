@@ -2,7 +2,9 @@
  * `upkeep upgrade` as a use case: the maintenance routine (core/upgrade/routine.ts) run step by
  * step, each step journaled in the store before and after it runs, each printed through `onEvent`:
  * check -> preflight (the gate) -> snapshot "before upgrade" -> maintenance window opened -> apt ->
- * recovery pass -> verification -> window closed -> the report.
+ * reboot (with --reboot, when one is required: the run waits in the journal, its window open, and
+ * resumeUpgrade finishes it after the boot) -> recovery pass -> verification (with the configured
+ * health checks) -> window closed -> the report.
  *
  * read (the journal's newest run, the host) -> plan (resumeDecision, gateDecision: pure) -> apply
  * (the steps, through the ports and the existing use cases: check-host, assess-upgrade,
@@ -18,12 +20,18 @@ import { TIMELINE_KINDS } from '../core/timeline.js';
 import { pendingRestartLines, replacedBinaries, type ProcessImage } from '../core/upgrade/replaced-binaries.js';
 import { aptRunEntries, engineEntries, type EngineSample } from '../core/upgrade/apt-run-entries.js';
 import {
+  bootEntryTime,
+  checksOutcome,
   finalOutcome,
   gateDecision,
   OUTCOME_EXIT,
+  rebootPlan,
+  resumeAnswer,
   resumeDecision,
   stepsFrom,
   verificationOutcome,
+  type HealthCheckResult,
+  type RebootWait,
   type AptStatus,
   type GateDecision,
   type ResumeDecision,
@@ -34,9 +42,11 @@ import {
   type UpgradeStep,
 } from '../core/upgrade/routine.js';
 import type { ReadTextFile } from '../ports/files.js';
+import type { RunHealthChecks } from '../ports/health-checks.js';
 import type { HostState } from '../ports/host.js';
 import type { MaintenanceRepository } from '../ports/maintenance.js';
 import type { PackageUpgrader } from '../ports/package-upgrade.js';
+import type { BootReader, Rebooter, RebootRequirement } from '../ports/reboot.js';
 import type { SnapshotRepository } from '../ports/snapshots.js';
 import type { TimelineRepository } from '../ports/timeline.js';
 import type { UpgradeJournalRepository } from '../ports/upgrade-journal.js';
@@ -49,7 +59,7 @@ import { takeSnapshot } from './take-snapshot.js';
 /** The store as the routine uses it. */
 export type UpgradeStore = UpgradeJournalRepository &
   Pick<MaintenanceRepository, 'startMaintenance' | 'getMaintenance'> &
-  Pick<TimelineRepository, 'appendTimeline'> &
+  Pick<TimelineRepository, 'appendTimeline' | 'timeline'> &
   Pick<SnapshotRepository, 'latestSnapshot' | 'saveSnapshot'> &
   DesiredStateSource &
   ReportStore;
@@ -95,7 +105,21 @@ export interface UpgradeDeps {
   onEvent(event: UpgradeEvent): void;
   /** Asked after the gate passed and before anything changes (null: --yes). False: declined. */
   confirm: ((assessment: UpgradeAssessment, gate: GateDecision) => Promise<boolean>) | null;
+  /** This boot's id: recorded when the run waits for its reboot, compared after the boot. */
+  boot: BootReader;
+  /** Whether apt left a reboot required. */
+  rebootRequirement: RebootRequirement;
+  /** The reboot itself (`systemctl reboot`). */
+  rebooter: Rebooter;
+  /** The configured health checks, run once at the verification. */
+  runHealthChecks: RunHealthChecks;
 }
+
+/** What finishing a run after its reboot needs (the agent has these): the steps after apt. */
+export type ResumeDeps = Pick<
+  UpgradeDeps,
+  'store' | 'now' | 'pid' | 'pidAlive' | 'readHost' | 'readDaemonProcesses' | 'recovery' | 'recoveryRun' | 'onEvent' | 'boot' | 'runHealthChecks'
+>;
 
 export interface UpgradeRequest {
   mode: UpgradeMode;
@@ -103,6 +127,8 @@ export interface UpgradeRequest {
   dryRun: boolean;
   /** How long the maintenance window lasts at most (it ends by itself then). */
   windowMs: number;
+  /** --reboot: reboot when apt left one required (the run finishes after the boot). Default false. */
+  reboot?: boolean;
 }
 
 export interface UpgradeResult {
@@ -110,7 +136,17 @@ export interface UpgradeResult {
   runId: number | null;
   /** What was found in the journal at the start. */
   decision: ResumeDecision['kind'];
-  outcome: RunOutcome | 'dry-run';
+  /**
+   * `rebooting`: the run waits for the reboot it asked for (not ended; `upkeep upgrade --resume`
+   * finishes it). `nothing-to-resume`, `not-rebooted-yet`: what --resume found.
+   */
+  outcome: RunOutcome | 'dry-run' | 'rebooting' | 'nothing-to-resume' | 'not-rebooted-yet';
+  /** Why a reboot is required after apt (empty: none); with --reboot the host is rebooting. */
+  rebootRequired: string[];
+  /** The configured health checks run at the verification (empty: none configured, or not reached). */
+  checks: HealthCheckResult[];
+  /** For --resume without a run to finish: what the journal holds, and what to do. */
+  message: string | null;
   maintenanceId: number | null;
   assessment: UpgradeAssessment | null;
   gate: GateDecision | null;
@@ -132,13 +168,15 @@ export type UpgradePreviewStore = Pick<UpgradeJournalRepository, 'latestUpgradeR
 export type UpgradePreviewDeps = Omit<UpgradeDeps, 'store'> & { store: UpgradePreviewStore | null };
 
 /** What the journal says about the newest run. @throws UpkeepError when its process still runs. */
-function readJournal(deps: Pick<UpgradeDeps, 'now' | 'pid' | 'pidAlive'>, store: UpgradePreviewStore | null): ResumeDecision {
+async function readJournal(deps: Pick<UpgradeDeps, 'now' | 'pid' | 'pidAlive' | 'boot'>, store: UpgradePreviewStore | null): Promise<ResumeDecision> {
   const latest = store?.latestUpgradeRun() ?? null;
   const window = latest?.maintenanceId != null ? (store?.getMaintenance(latest.maintenanceId) ?? null) : null;
+  const boot = latest !== null && latest.endedAt === null ? await deps.boot.readBoot() : null;
   const decision = resumeDecision(latest, {
     now: deps.now(),
     pidAlive: latest !== null && latest.pid !== deps.pid && deps.pidAlive(latest.pid),
     window,
+    bootId: boot?.id ?? null,
   });
   if (decision.kind === 'busy')
     throw new UpkeepError(`another upkeep upgrade (run ${decision.run.id}, pid ${decision.run.pid}, started ${decision.run.startedAt}) is still running`, {
@@ -149,14 +187,19 @@ function readJournal(deps: Pick<UpgradeDeps, 'now' | 'pid' | 'pidAlive'>, store:
 
 /** The dry run: the journal's decision, the check, the preflight and the gate; writes nothing. */
 export async function previewUpgrade(deps: UpgradePreviewDeps, req: Pick<UpgradeRequest, 'mode' | 'acceptRisk'>): Promise<UpgradeResult> {
-  return dryRun(deps, req, readJournal(deps, deps.store));
+  return dryRun(deps, req, await readJournal(deps, deps.store));
 }
 
 /** Runs (or, with dryRun, shows) the routine. Throws UpkeepError when a step cannot run at all (exit 2); the window is closed first. */
 export async function runUpgrade(deps: UpgradeDeps, req: UpgradeRequest): Promise<UpgradeResult> {
   const { store } = deps;
-  const decision = readJournal(deps, store);
+  const decision = await readJournal(deps, store);
   if (req.dryRun) return dryRun(deps, req, decision);
+  if (decision.kind === 'waiting-reboot') {
+    const answer = resumeAnswer(decision);
+    if (answer.kind === 'not-rebooted') throw new UpkeepError(answer.line, { hint: answer.hint, exitCode: EXIT.findings });
+    if (answer.kind === 'finish') return finishAfterReboot(deps, answer.run, answer.waiting, { ...req, mode: answer.run.mode });
+  }
 
   let repairDpkg = false;
   let run: UpgradeRun;
@@ -179,7 +222,76 @@ export async function runUpgrade(deps: UpgradeDeps, req: UpgradeRequest): Promis
     run = store.startUpgradeRun({ mode: req.mode, pid: deps.pid, at: iso(deps.now()) });
     steps = stepsFrom('check');
   }
-  return execute(deps, { ...req, mode: run.mode }, run, steps, repairDpkg, decision.kind);
+  return execute(deps, { ...req, mode: run.mode }, run, steps, repairDpkg, decision.kind, null);
+}
+
+/**
+ * `upkeep upgrade --resume`, and the agent at its start: when the journal's newest run waits for
+ * the reboot it asked for and the host has rebooted since (the boot id changed), finishes that run
+ * in the same maintenance: the boot in the timeline, recovery pass, verification, window closed,
+ * report. Nothing waiting: `nothing-to-resume` (exit 0); waiting and not rebooted yet:
+ * `not-rebooted-yet` (exit 1). @throws UpkeepError while another run's process lives, or when a step
+ * cannot run (the window is closed first).
+ */
+export async function resumeUpgrade(deps: ResumeDeps): Promise<UpgradeResult> {
+  const decision = await readJournal(deps, deps.store);
+  const answer = resumeAnswer(decision);
+  if (answer.kind === 'finish')
+    return finishAfterReboot(afterBootOnly(deps), answer.run, answer.waiting, { mode: answer.run.mode, acceptRisk: false, dryRun: false, windowMs: 0 });
+  const result = emptyResult(decision.kind);
+  result.outcome = answer.kind === 'nothing' ? 'nothing-to-resume' : 'not-rebooted-yet';
+  result.exitCode = answer.kind === 'nothing' ? EXIT.ok : EXIT.findings;
+  result.message = answer.kind === 'nothing' ? answer.line : `${answer.line}: ${answer.hint}`;
+  if (decision.kind === 'waiting-reboot') result.runId = decision.run.id;
+  return result;
+}
+
+/** The ports the steps after the reboot never use, for a caller (the agent) that only has ResumeDeps. */
+function afterBootOnly(deps: ResumeDeps): UpgradeDeps {
+  const unused = (what: string) => () => {
+    throw new Error(`${what} is not used after the reboot`);
+  };
+  return {
+    ...deps,
+    engineAnswers: async () => true,
+    engineGone: async () => undefined,
+    sleep: async () => undefined,
+    pingEveryMs: 250,
+    check: unused('check'),
+    assess: unused('preflight'),
+    upgrader: { simulate: unused('apt'), run: unused('apt') },
+    readTextFile: unused('the file reader'),
+    confirm: null,
+    rebootRequirement: { rebootRequired: async () => [] },
+    rebooter: { command: 'none', reboot: unused('the reboot') },
+  };
+}
+
+/** The waiting run continues from its reboot step, which now records the boot. */
+function finishAfterReboot(deps: UpgradeDeps, run: UpgradeRun, waiting: RebootWait, req: UpgradeRequest): Promise<UpgradeResult> {
+  deps.onEvent({
+    type: 'resume',
+    line: `run ${run.id} (started ${run.startedAt}) asked for a reboot at ${waiting.requestedAt}; the host has rebooted: finishing it in maintenance window ${run.maintenanceId ?? '?'}`,
+  });
+  return execute(deps, req, run, stepsFrom('reboot'), false, 'waiting-reboot', waiting);
+}
+
+function emptyResult(decision: ResumeDecision['kind']): UpgradeResult {
+  return {
+    runId: null,
+    decision,
+    outcome: 'done',
+    maintenanceId: null,
+    assessment: null,
+    gate: null,
+    report: null,
+    notRunning: [],
+    pendingRestarts: [],
+    rebootRequired: [],
+    checks: [],
+    message: null,
+    exitCode: EXIT.ok,
+  };
 }
 
 /** The old run is closed: its window ended (if it opened one), the run ended with why, the timeline told. */
@@ -191,7 +303,9 @@ function closeInterrupted(deps: UpgradeDeps, d: Extract<ResumeDecision, { kind: 
   const why =
     d.outcome === 'abandoned'
       ? `stopped${d.interrupted ? ` at ${d.interrupted}` : ''}, before its maintenance window opened (nothing on the host had changed)`
-      : `stopped${d.interrupted ? ` at ${d.interrupted}` : ''}; its maintenance window ${w?.id ?? ''} ended at ${w?.endedAt ?? w?.endsAt ?? 'its end time'}`;
+      : d.outcome === 'not-rebooted'
+        ? `waiting for a reboot that did not come; its maintenance window ${w?.id ?? ''} ended at ${w?.endedAt ?? w?.endsAt ?? 'its end time'}`
+        : `stopped${d.interrupted ? ` at ${d.interrupted}` : ''}; its maintenance window ${w?.id ?? ''} ended at ${w?.endedAt ?? w?.endsAt ?? 'its end time'}`;
   deps.store.appendTimeline({
     kind: TIMELINE_KINDS.upgradeStep,
     subject: 'closed',
@@ -224,6 +338,13 @@ async function dryRun(deps: UpgradePreviewDeps, req: Pick<UpgradeRequest, 'mode'
           ? `run ${decision.run.id} was interrupted: upkeep upgrade would continue it from ${decision.from}`
           : `run ${decision.run.id} was interrupted: upkeep upgrade would close it (${decision.outcome}) and start a new run`,
     });
+  if (decision.kind === 'waiting-reboot')
+    deps.onEvent({
+      type: 'resume',
+      line: decision.rebooted
+        ? `run ${decision.run.id} waits for its reboot, and the host has rebooted: upkeep upgrade --resume would finish it`
+        : `run ${decision.run.id} waits for its reboot (asked for at ${decision.waiting.requestedAt}); the host has not rebooted yet`,
+    });
   const state = await deps.readHost();
   const check = await deps.check(state);
   deps.onEvent({ type: 'step-done', step: 'check', line: check.line, ok: !check.risk });
@@ -231,18 +352,7 @@ async function dryRun(deps: UpgradePreviewDeps, req: Pick<UpgradeRequest, 'mode'
   const assessment = await deps.assess(simulation, aptSource(req.mode), false);
   const gate = gateDecision(assessment.report, req.acceptRisk);
   deps.onEvent({ type: 'preflight', assessment, gate });
-  return {
-    runId: null,
-    decision: decision.kind,
-    outcome: 'dry-run',
-    maintenanceId: null,
-    assessment,
-    gate,
-    report: null,
-    notRunning: [],
-    pendingRestarts: [],
-    exitCode: gate.go ? EXIT.ok : EXIT.findings,
-  };
+  return { ...emptyResult(decision.kind), outcome: 'dry-run', assessment, gate, exitCode: gate.go ? EXIT.ok : EXIT.findings };
 }
 
 function aptSource(mode: UpgradeMode): string {
@@ -263,22 +373,13 @@ async function execute(
   steps: readonly UpgradeStep[],
   repairDpkg: boolean,
   decision: ResumeDecision['kind'],
+  /** Set when the run continues after the reboot it waited for. */
+  afterBoot: RebootWait | null,
 ): Promise<UpgradeResult> {
   const { store } = deps;
-  const result: UpgradeResult = {
-    runId: run.id,
-    decision,
-    outcome: 'done',
-    maintenanceId: run.maintenanceId,
-    assessment: null,
-    gate: null,
-    report: null,
-    notRunning: [],
-    pendingRestarts: [],
-    exitCode: EXIT.ok,
-  };
+  const result: UpgradeResult = { ...emptyResult(decision), runId: run.id, maintenanceId: run.maintenanceId };
   let apt: { ok: boolean } | null = null;
-  let verification: { ok: boolean } | null = null;
+  let verification: { ok: boolean; checksOk: boolean } | null = null;
   const record = (r: StepRecord) => {
     store.recordUpgradeStep(run.id, r);
     run.records.push(r);
@@ -435,6 +536,31 @@ async function execute(
           });
           break;
         }
+        case 'reboot': {
+          if (afterBoot !== null) {
+            await step('reboot', async () => recordBoot(deps, run, afterBoot));
+            break;
+          }
+          const plan = rebootPlan(await deps.rebootRequirement.rebootRequired(), req.reboot === true);
+          if (plan.kind === 'reboot') {
+            await rebootNow(deps, run, plan.why, record);
+            result.outcome = 'rebooting';
+            result.rebootRequired = plan.why;
+            result.exitCode = EXIT.ok;
+            return result;
+          }
+          if (plan.kind === 'advise') result.rebootRequired = plan.why;
+          await step('reboot', async () =>
+            plan.kind === 'none'
+              ? { line: 'no reboot required', ok: true, detail: { required: false } }
+              : {
+                  line: `a reboot is required (${plan.why.join('; ')}); not rebooting without --reboot`,
+                  ok: true,
+                  detail: { required: true, rebooted: false, why: plan.why },
+                },
+          );
+          break;
+        }
         case 'recovery': {
           await step('recovery', async () => {
             const { result: rr, desired } = await recoverHost(store, deps.recovery, { run: deps.recoveryRun, summary: recoverySummary });
@@ -453,13 +579,28 @@ async function execute(
           await step('verification', async () => {
             const { desired, diff } = await diffHost(store, deps.recovery);
             const v = verificationOutcome(desired.containers.length, diff.notRunning);
-            verification = { ok: v.ok };
             result.notRunning = diff.notRunning.map((n) => n.container);
+            const state = await deps.readHost();
+            // The configured health checks, once each, with their timeouts; a failing one needs attention.
+            result.checks = await deps.runHealthChecks(state);
+            const checks = checksOutcome(result.checks);
+            verification = { ok: v.ok, checksOk: checks.ok };
+            for (const c of result.checks.filter((x) => !x.ok))
+              store.appendTimeline({
+                kind: TIMELINE_KINDS.unhealthy,
+                subject: c.container,
+                message: `${c.container}: health check ${c.check} failing at upkeep upgrade's verification (${c.detail})`,
+                data: { check: c.check, detail: c.detail, service: c.service, source: 'upgrade-verification', run: run.id },
+              });
             // Like needrestart, but saying what the pending restart will do to the containers.
             const replaced = replacedBinaries(await deps.readDaemonProcesses());
-            const pending = replaced.length === 0 ? [] : await deps.readHost().then((s) => pendingRestartLines(replaced, s.containers, s.daemon));
+            const pending = replaced.length === 0 ? [] : pendingRestartLines(replaced, state.containers, state.daemon);
             result.pendingRestarts = pending;
-            return { line: [v.line, ...pending].join('; '), ok: v.ok, detail: { notRunning: result.notRunning, pendingRestarts: pending } };
+            return {
+              line: [v.line, ...(checks.line === null ? [] : [checks.line]), ...pending].join('; '),
+              ok: v.ok && checks.ok,
+              detail: { notRunning: result.notRunning, pendingRestarts: pending, checks: result.checks },
+            };
           });
           break;
         }
@@ -502,6 +643,72 @@ async function execute(
 function aptFromJournal(run: UpgradeRun): { ok: boolean } | null {
   const rec = [...run.records].reverse().find((r) => r.step === 'apt' && r.status !== 'started');
   return rec === undefined ? null : { ok: rec.status === 'finished' };
+}
+
+/**
+ * `--reboot` with a reboot required: the journal says the run waits for it (with this boot's id),
+ * the timeline has the reboot, the window stays open (its end time still set), then the host is asked
+ * to reboot. The run is not ended: the resume after the boot finishes it.
+ */
+async function rebootNow(deps: UpgradeDeps, run: UpgradeRun, why: string[], record: (r: StepRecord) => void): Promise<void> {
+  const boot = await deps.boot.readBoot();
+  if (boot === null)
+    throw new UpkeepError("this boot's id cannot be read (/proc/sys/kernel/random/boot_id): upkeep could not tell afterwards that the reboot happened", {
+      hint: 'reboot by hand when the run has ended; the agent (or upkeep recover) brings the desired containers back',
+    });
+  deps.onEvent({ type: 'step-start', step: 'reboot' });
+  const at = iso(deps.now());
+  record({ step: 'reboot', status: 'started', at, detail: { waiting: true, bootId: boot.id, why, command: deps.rebooter.command } });
+  const host = await deps.readHost().then(
+    (s) => s.host.name,
+    () => null,
+  );
+  const w = run.maintenanceId === null ? null : deps.store.getMaintenance(run.maintenanceId);
+  deps.store.appendTimeline({
+    at,
+    kind: TIMELINE_KINDS.reboot,
+    subject: host,
+    message: `upkeep upgrade run ${run.id} reboots the host (${why.join('; ')})`,
+    data: { run: run.id, window: run.maintenanceId, bootId: boot.id, why, command: deps.rebooter.command },
+  });
+  deps.onEvent({
+    type: 'note',
+    line: `the maintenance window ${run.maintenanceId ?? '?'} stays open (until ${w?.endsAt ?? 'its end time'} at the latest); after the boot the agent, or upkeep upgrade --resume, finishes run ${run.id}: recovery pass, verification, window closed, report`,
+  });
+  try {
+    await deps.rebooter.reboot();
+  } catch (err) {
+    record({ step: 'reboot', status: 'failed', at: iso(deps.now()), detail: { error: (err as Error).message } });
+    deps.onEvent({ type: 'step-done', step: 'reboot', line: `could not reboot: ${(err as Error).message}`, ok: false });
+    throw err;
+  }
+  deps.onEvent({ type: 'step-done', step: 'reboot', line: `rebooting now (${deps.rebooter.command}; ${why.join('; ')})`, ok: true });
+}
+
+/** After the boot: the boot in the timeline (once: the agent's own reconstruction may have it), the reboot step finished. */
+async function recordBoot(deps: UpgradeDeps, run: UpgradeRun, waiting: RebootWait): Promise<{ line: string; ok: boolean; detail: Record<string, unknown> }> {
+  const boot = await deps.boot.readBoot();
+  const now = deps.now();
+  const t = bootEntryTime(boot?.bootTime ?? null, Date.parse(waiting.requestedAt), now);
+  const known = deps.store.timeline({ kind: TIMELINE_KINDS.boot, since: waiting.requestedAt }).some((e) => e.detail?.bootId === boot?.id);
+  if (!known) {
+    const host = await deps.readHost().then(
+      (s) => s.host.name,
+      () => null,
+    );
+    deps.store.appendTimeline({
+      at: iso(t.at),
+      kind: TIMELINE_KINDS.boot,
+      subject: host,
+      message: `${host ?? 'the host'} booted (after upkeep upgrade run ${run.id} rebooted it)${t.seen ? '; seen at this time' : ''}`,
+      data: { bootId: boot?.id ?? null, previousBootId: waiting.bootId, bootTime: t.seen ? null : iso(t.at), run: run.id },
+    });
+  }
+  return {
+    line: `the host rebooted (boot id ${waiting.bootId.slice(0, 8)} -> ${boot?.id.slice(0, 8) ?? '?'}, ${t.seen ? 'seen' : 'booted'} at ${iso(t.at)})`,
+    ok: true,
+    detail: { rebooted: true, bootId: boot?.id ?? null, previousBootId: waiting.bootId },
+  };
 }
 
 function closeWindow(deps: UpgradeDeps, run: UpgradeRun): { line: string; ok: boolean } {

@@ -9,6 +9,7 @@ export const TIMELINE_KINDS = {
   engineDown: 'engine-down', // subject host; detail { error }
   engineVersionChanged: 'engine-version-changed', // detail { from, to }
   boot: 'boot', // subject host; detail { bootId, previousBootId, bootTime }
+  reboot: 'reboot', // `upkeep upgrade --reboot` asked for it; subject host; detail { run, window, bootId, why, command }
   // Containers (subject: container name)
   containerDied: 'container-died', // detail { exitCode, oomKilled, finishedAt }
   containerStarted: 'container-started', // detail { startedAt, by: 'docker' | 'upkeep' | 'operator' | 'unknown' }
@@ -21,7 +22,7 @@ export const TIMELINE_KINDS = {
   gaveUp: 'gave-up', // detail { deaths, windowSeconds }
   healingResumed: 'healing-resumed',
   restartedUnhealthy: 'restarted-unhealthy',
-  unhealthy: 'unhealthy', // detail { check, detail }
+  unhealthy: 'unhealthy', // detail { check, detail } (`upkeep upgrade`'s verification adds source 'upgrade-verification', service, run)
   healthy: 'healthy',
   // What upkeep did
   recoveryStarted: 'recovery-started', // subject host; detail { trigger }

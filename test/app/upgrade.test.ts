@@ -13,10 +13,10 @@ import { after, describe, it } from 'node:test';
 import { openStore } from '../../src/adapters/store/sqlite-store.js';
 import type { Store } from '../../src/adapters/store/store.js';
 import type { UpgradeAssessment } from '../../src/app/assess-upgrade.js';
-import { runUpgrade, type UpgradeDeps, type UpgradeEvent } from '../../src/app/upgrade.js';
+import { resumeUpgrade, runUpgrade, type UpgradeDeps, type UpgradeEvent } from '../../src/app/upgrade.js';
 import type { PreflightReport } from '../../src/core/preflight/preflight-report.js';
 import type { ProcessImage } from '../../src/core/upgrade/replaced-binaries.js';
-import type { UpgradeMode } from '../../src/core/upgrade/routine.js';
+import type { HealthCheckResult, UpgradeMode } from '../../src/core/upgrade/routine.js';
 import type { HostState } from '../../src/ports/host.js';
 import type { AptRunResult } from '../../src/ports/package-upgrade.js';
 import { FakeHost, T0 } from '../core/recovery/fake-engine.js';
@@ -64,6 +64,10 @@ interface Harness {
   events: UpgradeEvent[];
   aptRuns: Array<{ mode: UpgradeMode; repairDpkg: boolean }>;
   deps: UpgradeDeps;
+  /** The fake host's boot: a simulated reboot changes its id. */
+  boot: { id: string; bootTime: number | null };
+  /** The fake rebooter's calls (it reboots nothing: the test simulates the reboot). */
+  reboots: number[];
 }
 
 function harness(
@@ -74,6 +78,9 @@ function harness(
     assessment?: UpgradeAssessment;
     pidAlive?: boolean;
     stateDir?: string;
+    /** Why a reboot is required after apt (default: none). */
+    rebootRequired?: string[];
+    checks?: HealthCheckResult[];
   } = {},
 ): Harness {
   const host = new FakeHost();
@@ -82,6 +89,8 @@ function harness(
   const store = openStore({ stateDir, now: () => new Date(host.clock.now) });
   const events: UpgradeEvent[] = [];
   const aptRuns: Harness['aptRuns'] = [];
+  const boot: Harness['boot'] = { id: 'boot-1', bootTime: T0 - 86_400_000 };
+  const reboots: number[] = [];
   const readHost = async (): Promise<HostState> => ({
     daemon: daemon(),
     host: host.identity,
@@ -121,8 +130,12 @@ function harness(
     recoveryRun: { graceMs: 0, engineWaitMs: 10_000, readyTimeoutMs: 10_000, runningForMs: 1_000, concurrency: 4 },
     onEvent: (e) => void events.push(e),
     confirm: null,
+    boot: { readBoot: async () => ({ ...boot }) },
+    rebootRequirement: { rebootRequired: async () => opts.rebootRequired ?? [] },
+    rebooter: { command: 'fake reboot', reboot: async () => void reboots.push(host.clock.now) },
+    runHealthChecks: async () => opts.checks ?? [],
   };
-  return { host, store, events, aptRuns, deps };
+  return { host, store, events, aptRuns, deps, boot, reboots };
 }
 
 /** The daemon restarted during apt: vpipe (restart no) stays down, silo comes back by Docker. */
@@ -162,7 +175,7 @@ describe('runUpgrade', () => {
     assert.equal(r.report?.packages.count, 1);
     assert.deepEqual(
       h.events.filter((e) => e.type === 'step-done').map((e) => (e.type === 'step-done' ? `${e.step}:${e.ok}` : '')),
-      ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'recovery', 'verification', 'window-close', 'report'].map((s) => `${s}:true`),
+      ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'reboot', 'recovery', 'verification', 'window-close', 'report'].map((s) => `${s}:true`),
     );
     const started = h.store.timeline({ kind: 'apt-started' })[0]!;
     assert.deepEqual(started.detail.packages, [{ name: 'docker.io', from: '20.10.24', to: '28.5.2' }]);
@@ -324,6 +337,141 @@ describe('runUpgrade after an interruption', () => {
     assert.deepEqual(h.aptRuns, [{ mode: 'upgrade', repairDpkg: true }]);
     const runs = h.store.latestUpgradeRun()!;
     assert.equal(runs.id, runId + 1);
+    h.store.close();
+  });
+});
+
+/** The reboot is simulated: the fake rebooter only records the call; the test then stops the containers as a shutdown would, gives the host a new boot id and lets Docker start what its policies name. */
+function simulateReboot(h: Harness, bootAt: number): void {
+  for (const name of ['silo', 'vpipe']) {
+    const c = h.host.byName(name)!;
+    c.state = 'exited';
+    c.exitCode = 0;
+  }
+  h.host.clock.now = bootAt + 20_000;
+  h.boot.id = 'boot-2';
+  h.boot.bootTime = bootAt;
+  h.host.byName('silo')!.state = 'running'; // unless-stopped: Docker starts it at boot
+}
+
+describe('upkeep upgrade --reboot and --resume', () => {
+  const REBOOT = ['/var/run/reboot-required (linux-image-6.12.57+deb13-amd64)'];
+
+  it('--reboot: the run waits for the reboot in the journal, its window open with its end time; after the boot --resume finishes the same run and maintenance', async () => {
+    const h = harness({ rebootRequired: REBOOT });
+    const r = await h.host.clock.drive(runUpgrade(h.deps, { ...REQ, reboot: true }));
+    assert.deepEqual([r.outcome, r.exitCode, r.rebootRequired], ['rebooting', 0, REBOOT]);
+    assert.equal(h.reboots.length, 1, 'the rebooter was asked once');
+    const waiting = h.store.latestUpgradeRun()!;
+    assert.equal(waiting.endedAt, null, 'the run is not ended');
+    const rec = waiting.records.at(-1)!;
+    assert.deepEqual([rec.step, rec.status, rec.detail?.waiting, rec.detail?.bootId], ['reboot', 'started', true, 'boot-1']);
+    const w = h.store.getMaintenance(r.maintenanceId!)!;
+    assert.equal(w.endedAt, null, 'the window stays open');
+    assert.equal(w.endsAt, new Date(Date.parse(w.startedAt) + 3600_000).toISOString(), 'with its end time');
+    assert.ok(!h.events.some((e) => e.type === 'step-start' && e.step === 'recovery'), 'nothing after the reboot ran');
+    assert.equal(h.store.timeline({ kind: 'reboot' }).length, 1);
+
+    simulateReboot(h, h.host.clock.now + 5_000);
+    h.events.length = 0;
+    const done = await h.host.clock.drive(resumeUpgrade(h.deps));
+    assert.deepEqual([done.runId, done.maintenanceId, done.decision, done.outcome, done.exitCode], [r.runId, r.maintenanceId, 'waiting-reboot', 'done', 0]);
+    assert.deepEqual(
+      h.events.filter((e) => e.type === 'step-done').map((e) => (e.type === 'step-done' ? e.step : '')),
+      ['reboot', 'recovery', 'verification', 'window-close', 'report'],
+    );
+    assert.equal(h.host.byName('vpipe')!.state, 'running', 'brought back by the recovery pass');
+    assert.notEqual(h.store.getMaintenance(r.maintenanceId!)!.endedAt, null, 'the window is closed');
+    assert.equal(h.store.latestUpgradeRun()!.outcome, 'done');
+    const boot = h.store.timeline({ kind: 'boot' });
+    assert.equal(boot.length, 1);
+    assert.equal(boot[0]!.at, new Date(h.boot.bootTime!).toISOString(), 'at the kernel boot time');
+    const kinds = done.report!.timeline.map((row) => row.kind);
+    assert.ok(kinds.includes('reboot') && kinds.includes('boot') && kinds.indexOf('reboot') < kinds.indexOf('boot'), kinds.join(', '));
+    assert.equal(done.report!.outages.find((o) => o.container === 'vpipe')?.by, 'upkeep');
+    assert.match(done.report!.upkeepDid.join('\n'), /rebooted the host/);
+
+    // Finished: nothing left to resume.
+    const again = await h.host.clock.drive(resumeUpgrade(h.deps));
+    assert.deepEqual([again.outcome, again.exitCode], ['nothing-to-resume', 0]);
+    h.store.close();
+  });
+
+  it('--resume before the boot: the host has not rebooted yet (exit 1); upkeep upgrade refuses with the same words', async () => {
+    const h = harness({ rebootRequired: REBOOT });
+    const r = await h.host.clock.drive(runUpgrade(h.deps, { ...REQ, reboot: true }));
+    assert.equal(r.outcome, 'rebooting');
+    const early = await h.host.clock.drive(resumeUpgrade(h.deps));
+    assert.deepEqual([early.outcome, early.exitCode, early.runId], ['not-rebooted-yet', 1, r.runId]);
+    assert.match(early.message ?? '', /has not rebooted yet .*reboot the host/);
+    await assert.rejects(
+      h.host.clock.drive(runUpgrade(h.deps, REQ)),
+      (err: Error & { exitCode?: number }) => /has not rebooted yet/.test(err.message) && err.exitCode === 1,
+    );
+    assert.equal(h.store.getMaintenance(r.maintenanceId!)!.endedAt, null, 'the window is left to its end time');
+    h.store.close();
+  });
+
+  it('a reboot that never came: once the window has ended, the next upkeep upgrade closes the run (not-rebooted) and starts a new one', async () => {
+    const h = harness({ rebootRequired: REBOOT });
+    const r = await h.host.clock.drive(runUpgrade(h.deps, { ...REQ, reboot: true }));
+    h.host.clock.now += 2 * 3600_000;
+    const next = await h.host.clock.drive(runUpgrade(h.deps, REQ));
+    assert.deepEqual([next.decision, next.runId], ['close-then-fresh', r.runId! + 1]);
+    const closed = h.store.timeline({ kind: 'upgrade-step', subject: 'closed' });
+    assert.equal(closed.length, 1);
+    assert.match(closed[0]!.detail.message, /waiting for a reboot that did not come/);
+    h.store.close();
+  });
+
+  it('--resume with nothing waiting says so (exit 0)', async () => {
+    const h = harness();
+    const r = await h.host.clock.drive(resumeUpgrade(h.deps));
+    assert.deepEqual([r.outcome, r.exitCode, r.runId], ['nothing-to-resume', 0, null]);
+    assert.match(r.message ?? '', /nothing to resume/);
+    h.store.close();
+  });
+
+  it('without --reboot a required reboot is said, nothing reboots, and the run ends as before', async () => {
+    const h = harness({ rebootRequired: REBOOT });
+    const r = await h.host.clock.drive(runUpgrade(h.deps, REQ));
+    assert.deepEqual([r.outcome, r.exitCode, r.rebootRequired, h.reboots], ['done', 0, REBOOT, []]);
+    const line = h.events.find((e) => e.type === 'step-done' && e.step === 'reboot');
+    assert.match(line?.type === 'step-done' ? line.line : '', /a reboot is required .*not rebooting without --reboot/);
+    assert.notEqual(h.store.getMaintenance(r.maintenanceId!)!.endedAt, null);
+    h.store.close();
+  });
+});
+
+describe('the verification runs the configured health checks', () => {
+  it('a failing check: outcome needs-attention (exit 1), in the timeline and in the report', async () => {
+    const h = harness({
+      checks: [
+        { service: 'silo', container: 'silo', check: 'http', ok: true, detail: 'HTTP 200' },
+        { service: 'vpipe', container: 'vpipe', check: 'tcp', ok: false, detail: 'connection refused' },
+      ],
+    });
+    const r = await h.host.clock.drive(runUpgrade(h.deps, REQ));
+    assert.deepEqual([r.outcome, r.exitCode, r.notRunning], ['needs-attention', 1, []]);
+    const v = h.events.find((e) => e.type === 'step-done' && e.step === 'verification');
+    assert.match(v?.type === 'step-done' ? v.line : '', /1 of 2 health check\(s\) failing: vpipe tcp \(connection refused\); passing: silo http/);
+    const bad = h.store.timeline({ kind: 'unhealthy' });
+    assert.deepEqual(
+      bad.map((e) => [e.subject, e.detail.check, e.detail.source]),
+      [['vpipe', 'tcp', 'upgrade-verification']],
+    );
+    assert.match(r.report!.needsHuman.join('\n'), /vpipe: its health check tcp failed at the verification \(connection refused\)/);
+    assert.ok(r.report!.timeline.some((row) => row.kind === 'unhealthy' && /vpipe: health check tcp failing/.test(row.event)));
+    assert.equal(h.store.latestUpgradeRun()!.outcome, 'needs-attention');
+    h.store.close();
+  });
+
+  it('every check passing: done (exit 0), each named in the verification line', async () => {
+    const h = harness({ checks: [{ service: 'silo', container: 'silo', check: 'http', ok: true, detail: 'HTTP 200' }] });
+    const r = await h.host.clock.drive(runUpgrade(h.deps, REQ));
+    assert.deepEqual([r.outcome, r.exitCode], ['done', 0]);
+    const v = h.events.find((e) => e.type === 'step-done' && e.step === 'verification');
+    assert.match(v?.type === 'step-done' ? v.line : '', /health checks passing \(1\): silo http/);
     h.store.close();
   });
 });

@@ -94,6 +94,30 @@ describe('upkeep upgrade (CLI)', () => {
     },
   );
 
+  it(
+    '--resume with nothing waiting for a reboot: says so, exit 0; --resume with --dry-run or --reboot: exit 2',
+    { skip: process.getuid?.() !== 0 ? 'needs root' : false },
+    async () => {
+      const r = await upkeep(['upgrade', '--resume', '--state-dir', join(tmp, 'state-resume')], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^nothing to resume: no upkeep upgrade run waits for a reboot$/m);
+      for (const extra of ['--dry-run', '--reboot']) {
+        const bad = await upkeep(['upgrade', '--resume', extra, '--state-dir', join(tmp, 'state-resume')], env);
+        assert.equal(bad.code, 2);
+        assert.match(bad.stderr, /--resume finishes a run after its reboot: it takes neither --dry-run nor --reboot/);
+      }
+    },
+  );
+
+  it('--help names --reboot and --resume, the reboot path and its exit codes', async () => {
+    const r = await upkeep(['upgrade', '--help'], env);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /--reboot +when apt leaves a reboot required/);
+    assert.match(r.stdout, /--resume +after the boot: finish the run that rebooted the\s+host/);
+    assert.match(r.stdout, /with --reboot the run\nrecords that it waits for the reboot/);
+    assert.match(r.stdout, /--resume before the host rebooted/);
+  });
+
   it('--dry-run --json: the result as JSON, the gate and the preflight verdict', async () => {
     const r = await upkeep(['upgrade', '--dry-run', '--json', '--mode', 'full-upgrade', '--state-dir', join(tmp, 'state2')], env);
     assert.equal(r.code, 0, r.stderr);

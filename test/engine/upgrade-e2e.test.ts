@@ -20,9 +20,17 @@
  *    upgrade` (upkeep, apt-get, dpkg, the script: as a power loss would) is SIGKILLed inside it.
  *    The rerun says where it stopped, continues in the same window (dpkg --configure -a first),
  *    finishes, closes the window; the package ends configured; the store passes its integrity check.
+ * 4. The reboot: a package whose postinst touches /var/run/reboot-required (as a kernel's hooks do).
+ *    `upkeep upgrade --yes --accept-risk --reboot` runs apt, records that the run waits for the
+ *    reboot and asks the rebooter. The rebooter is a FAKE (UPKEEP_REBOOT_COMMAND: a script that only
+ *    says it was called; this machine is not rebooted), the boot id a file the test writes
+ *    (UPKEEP_BOOT_ID_FILE). The reboot is SIMULATED as: the engine stopped, a new boot id, the
+ *    reboot-required flag gone (as /run is emptied by a boot), the engine started again. Then
+ *    `upkeep upgrade --resume` finishes the same run in the same maintenance, and `upkeep report`
+ *    shows the reboot and the boot in its timeline.
  *
- * As root only, holding the host lock; the original policy-rc.d, /run/systemd/system, the packages
- * and upkeep's download cache are restored in `finally`.
+ * As root only, holding the host lock; the original policy-rc.d, /run/systemd/system,
+ * /var/run/reboot-required(.pkgs), the packages and upkeep's download cache are restored in `finally`.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
@@ -44,6 +52,8 @@ const DH = new URL('../fixtures/apt/scripts/debhelper-13.11.4/', import.meta.url
 const POLICY = '/usr/sbin/policy-rc.d';
 const FAKEDOCKER = 'upkeep-fakedocker';
 const SLOWPKG = 'upkeep-fakeslow';
+const REBOOTPKG = 'upkeep-fakereboot';
+const REBOOT_FLAGS = ['/var/run/reboot-required', '/var/run/reboot-required.pkgs'];
 const DEB_CACHE = '/var/cache/upkeep';
 
 function buildDeb(dir: string, name: string, version: string, postinst: string): void {
@@ -69,6 +79,23 @@ function restartsDocker(): string {
   return `#!/bin/sh\nset -e\n# Automatically added by dh_installsystemd/13.11.4\n${block}# End automatically added section\nexit 0\n`;
 }
 
+/** On upgrade, says a reboot is required, as a kernel's postinst hooks do (update-notifier, reboot-notifier). */
+function requiresReboot(): string {
+  return `#!/bin/sh\nset -e\nif [ "$1" = configure ] && [ -n "$2" ]; then\n  touch /var/run/reboot-required\n  echo ${REBOOTPKG} >> /var/run/reboot-required.pkgs\nfi\nexit 0\n`;
+}
+
+/** The host's reboot flags as they are, to put back exactly. */
+function saveFlags(): Map<string, Buffer | null> {
+  return new Map(REBOOT_FLAGS.map((f) => [f, existsSync(f) ? readFileSync(f) : null]));
+}
+
+function restoreFlags(saved: ReadonlyMap<string, Buffer | null>): void {
+  for (const [f, content] of saved) {
+    if (content === null) rmSync(f, { force: true });
+    else writeFileSync(f, content);
+  }
+}
+
 /** On upgrade, waits (at most 2 min) until `release` exists, after saying so in `inside`. */
 function waitsInPostinst(inside: string, release: string): string {
   return `#!/bin/sh\nset -e\nif [ "$1" = configure ] && [ -n "$2" ]; then\n  touch ${inside}\n  i=0\n  while [ ! -e ${release} ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done\nfi\nexit 0\n`;
@@ -88,7 +115,7 @@ interface ReportJson {
 }
 
 test(
-  'upkeep upgrade with real apt, dpkg and a private engine: the gate, every step, the daemon restart, the report, a SIGKILL inside dpkg',
+  'upkeep upgrade with real apt, dpkg and a private engine: the gate, every step, the daemon restart, the report, a SIGKILL inside dpkg, a simulated reboot and --resume',
   { skip: !ROOT ? 'needs root' : !HAVE_TOOLS ? 'needs dpkg-deb, apt-get, deb-systemd-invoke' : false, timeout: 600_000 },
   async (t) => {
     const engine = await PrivateEngine.startOrSkip(t);
@@ -97,6 +124,7 @@ test(
     const savedPolicy = existsSync(POLICY) ? readFileSync(POLICY) : null;
     const madeSystemdDir = !existsSync('/run/systemd/system');
     const madeDebCache = !existsSync(DEB_CACHE);
+    const savedFlags = saveFlags();
     let watching = true;
     let watcher: Promise<void> = Promise.resolve();
     try {
@@ -188,10 +216,10 @@ test(
       assert.equal(run.code, 0, `${run.stdout}\n${run.stderr}`);
       const result = JSON.parse(run.stdout) as { run: number; outcome: string; maintenance: number; notRunning: string[]; reportFile: string; journal: string };
       assert.deepEqual([result.run, result.outcome, result.notRunning, result.journal], [2, 'done', [], 'fresh']);
-      const blocks = run.stderr.split(/^(?=\[\d\/9\] )/m).filter((b) => b.startsWith('['));
+      const blocks = run.stderr.split(/^(?=\[\d+\/10\] )/m).filter((b) => b.startsWith('['));
       assert.deepEqual(
         blocks.map((b) => b.split(' ')[1]),
-        ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'recovery', 'verification', 'window-close', 'report'],
+        ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'reboot', 'recovery', 'verification', 'window-close', 'report'],
         run.stderr,
       );
       for (const b of blocks) assert.match(b, /\n {2}ok: /, `every step printed and ok:\n${b}`);
@@ -307,6 +335,100 @@ test(
       }
       assert.equal(await engine.isRunning('silo'), true);
       assert.equal(await engine.isRunning('vpipe'), true);
+
+      // 4. The reboot (simulated; see the file comment): --reboot, then --resume after the "boot".
+      buildDeb(v1, REBOOTPKG, '1.0', requiresReboot());
+      execFileSync('dpkg', ['-i', join(v1, `${REBOOTPKG}_1.0_all.deb`)], { stdio: 'pipe' });
+      buildDeb(repo, REBOOTPKG, '2.0', requiresReboot());
+      scan();
+      update();
+      restoreFlags(new Map(REBOOT_FLAGS.map((f) => [f, null]))); // only the package's postinst says a reboot is required
+      const bootIdFile = join(tmp, 'boot_id');
+      writeFileSync(bootIdFile, 'e2e-boot-1\n');
+      const asked = join(tmp, 'reboot-asked');
+      const fakeRebooter = join(tmp, 'fake-reboot');
+      writeFileSync(fakeRebooter, `#!/bin/sh\necho "$(date +%s%N)" >> ${asked}\nexit 0\n`);
+      chmodSync(fakeRebooter, 0o755);
+      const rebootEnv = { ...env, UPKEEP_BOOT_ID_FILE: bootIdFile, UPKEEP_REBOOT_COMMAND: fakeRebooter };
+      const rcli = (...args: string[]) => upkeep(['upgrade', '--state-dir', state, ...args], rebootEnv);
+
+      const rebooting = await rcli('--yes', '--accept-risk', '--reboot', '--json');
+      assert.equal(rebooting.code, 0, `${rebooting.stdout}\n${rebooting.stderr}`);
+      const r4 = JSON.parse(rebooting.stdout) as { run: number; outcome: string; maintenance: number; rebootRequired: string[] };
+      assert.deepEqual([r4.run, r4.outcome], [4, 'rebooting']);
+      assert.match(r4.rebootRequired.join('\n'), new RegExp(`/var/run/reboot-required \\(${REBOOTPKG}\\)`));
+      assert.equal(installed(REBOOTPKG), 'install ok installed 2.0');
+      assert.equal(readFileSync(asked, 'utf8').trim().split('\n').length, 1, 'the (fake) rebooter was asked once');
+      assert.match(
+        rebooting.stderr,
+        /\[6\/10\] reboot \.\.\.\n {2}note: the maintenance window \d+ stays open \(until .*\); after the boot the agent, or upkeep upgrade --resume, finishes run 4/,
+      );
+      assert.doesNotMatch(rebooting.stderr, /\] recovery \.\.\./, 'nothing after the reboot ran');
+      let db4 = openStore({ stateDir: state, create: false, readOnly: true });
+      try {
+        const waiting = db4.latestUpgradeRun()!;
+        assert.deepEqual([waiting.id, waiting.endedAt], [4, null], 'the run waits, not ended');
+        assert.deepEqual(waiting.records.at(-1)!.detail?.bootId, 'e2e-boot-1');
+        const w = db4.getMaintenance(r4.maintenance)!;
+        assert.equal(w.endedAt, null, 'its window stays open');
+        assert.ok(Date.parse(w.endsAt) > Date.now(), 'with its end time set');
+      } finally {
+        db4.close();
+      }
+
+      // Not rebooted yet: --resume says so (exit 1).
+      const early = await rcli('--resume');
+      assert.equal(early.code, 1, `${early.stdout}\n${early.stderr}`);
+      assert.match(early.stdout, /run 4 waits for the reboot .* the host has not rebooted yet \(boot id e2e-boot-1\)/);
+
+      // The simulated reboot: the engine stops (the containers with it), a new boot id, /run emptied, the engine starts.
+      await engine.stop();
+      writeFileSync(bootIdFile, 'e2e-boot-2\n');
+      restoreFlags(new Map(REBOOT_FLAGS.map((f) => [f, null])));
+      await engine.start();
+      const booted = Date.now() + 60_000;
+      while (!(await engine.isRunning('silo')) && Date.now() < booted) await sleep(100);
+      assert.equal(await engine.isRunning('silo'), true, 'unless-stopped: Docker started it at the boot');
+      assert.equal(await engine.isRunning('vpipe'), false, 'restart no: nobody started it yet');
+
+      const resumedRun = await rcli('--resume', '--json');
+      assert.equal(resumedRun.code, 0, `${resumedRun.stdout}\n${resumedRun.stderr}`);
+      const r5 = JSON.parse(resumedRun.stdout) as { run: number; outcome: string; maintenance: number; journal: string; notRunning: string[] };
+      assert.deepEqual([r5.run, r5.maintenance, r5.journal, r5.outcome, r5.notRunning], [4, r4.maintenance, 'waiting-reboot', 'done', []]);
+      assert.match(resumedRun.stderr, /resuming: run 4 .* asked for a reboot at .*; the host has rebooted: finishing it in maintenance window \d+/);
+      const resumedSteps = resumedRun.stderr.split(/^(?=\[\d+\/10\] )/m).filter((b) => b.startsWith('['));
+      assert.deepEqual(
+        resumedSteps.map((b) => b.split(' ')[1]),
+        ['reboot', 'recovery', 'verification', 'window-close', 'report'],
+        resumedRun.stderr,
+      );
+      assert.equal(await engine.isRunning('vpipe'), true, 'brought back by the recovery pass after the boot');
+      db4 = openStore({ stateDir: state, create: false, readOnly: true });
+      try {
+        assert.equal(db4.diagnostics().integrity, 'ok');
+        const last = db4.latestUpgradeRun()!;
+        assert.deepEqual([last.id, last.outcome], [4, 'done']);
+        assert.notEqual(db4.getMaintenance(r4.maintenance)!.endedAt, null, 'the same window, closed');
+        assert.equal(db4.activeMaintenance(new Date().toISOString()).length, 0);
+      } finally {
+        db4.close();
+      }
+      const nothing = await rcli('--resume');
+      assert.equal(nothing.code, 0, nothing.stderr);
+      assert.match(nothing.stdout, /nothing to resume/);
+
+      // The report of that one maintenance: the apt run, the reboot, the boot, vpipe brought back by upkeep.
+      const rep4 = await upkeep(['report', String(r4.maintenance), '--format', 'json', '--state-dir', state], rebootEnv);
+      assert.equal(rep4.code, 0, rep4.stderr);
+      const report4 = JSON.parse(rep4.stdout) as ReportJson;
+      const rows = report4.timeline.map((row) => row.kind);
+      for (const k of ['apt-started', 'apt-ended', 'reboot', 'boot', 'recover'])
+        assert.ok(rows.includes(k), `${k} in the report's timeline: ${rows.join(', ')}`);
+      assert.ok(rows.indexOf('apt-ended') < rows.indexOf('reboot') && rows.indexOf('reboot') < rows.indexOf('boot'), rows.join(', '));
+      assert.equal(report4.outages.find((o) => o.container === 'vpipe')?.by, 'upkeep');
+      const md4 = await upkeep(['report', String(r4.maintenance), '--state-dir', state], rebootEnv);
+      assert.match(md4.stdout, /reboot by `upkeep upgrade --reboot` \(\/var\/run\/reboot-required/);
+      assert.match(md4.stdout, /host booted/);
     } finally {
       watching = false;
       await watcher.catch(() => undefined);
@@ -317,7 +439,8 @@ test(
       if (madeSystemdDir) rmSync('/run/systemd/system', { recursive: true, force: true });
       writeFileSync(join(tmp, 'release'), '');
       spawnSync('dpkg', ['--configure', '-a'], { stdio: 'pipe', timeout: 60_000 });
-      spawnSync('dpkg', ['--purge', FAKEDOCKER, SLOWPKG], { stdio: 'pipe' });
+      spawnSync('dpkg', ['--purge', FAKEDOCKER, SLOWPKG, REBOOTPKG], { stdio: 'pipe' });
+      restoreFlags(savedFlags);
       if (madeDebCache) rmSync(DEB_CACHE, { recursive: true, force: true });
       await engine.dispose();
       rmSync(tmp, { recursive: true, force: true });

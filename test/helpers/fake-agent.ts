@@ -83,6 +83,7 @@ export async function startFakeAgent(
     clock,
     flagsReader: docker.flagsReader(opts.rootFlags ?? true),
     readBoot: async () => ({ id: docker.bootId, bootTime: docker.bootTime }),
+    readDaemonProcesses: async () => [], // no /proc reads under the virtual clock (real I/O would look like "nothing left to run")
     readHostFacts: async () => ({ pendingUpgrades: 0, rebootRequired: false, why: null }),
     watchStateDir: (cb) => {
       watchers.add(cb);

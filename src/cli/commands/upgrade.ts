@@ -11,7 +11,7 @@ import { writeGeneratedFile } from '../../adapters/files/generated-file.js';
 import type { GateDecision } from '../../core/upgrade/routine.js';
 import type { DockerEngine } from '../../adapters/docker/engine-client.js';
 import type { DesiredStateSource } from '../../app/desired-state.js';
-import { previewUpgrade, runUpgrade, type UpgradeEvent, type UpgradeResult } from '../../app/upgrade.js';
+import { previewUpgrade, resumeUpgrade, runUpgrade, type UpgradeEvent, type UpgradeResult } from '../../app/upgrade.js';
 import type { UpgradeAssessment } from '../../app/assess-upgrade.js';
 import { parseDuration } from '../../core/duration.js';
 import { UpkeepError, UsageError } from '../../core/errors.js';
@@ -32,6 +32,9 @@ interface UpgradeOptions {
   stateDir?: string;
   aptOption?: string[];
   window?: string;
+  reboot?: boolean;
+  resume?: boolean;
+  config?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -129,6 +132,9 @@ export function registerUpgrade(program: Command, io: Io, setExit: (code: number
     .option('-y, --yes', 'do not ask before changing anything (needed when not on a terminal)')
     .option('--accept-risk', 'go on although preflight says some containers would not come back by themselves')
     .option('--window <duration>', 'the maintenance window ends by itself after this long at the latest', '2h')
+    .option('--reboot', 'when apt leaves a reboot required: reboot (systemctl reboot) and finish the run after the boot')
+    .option('--resume', 'after the boot: finish the run that rebooted the host (recovery, verification, window closed, report)')
+    .option('--config <file>', 'the config whose health checks the verification runs (default /etc/upkeep/upkeep.yml; missing = none)')
     .option('--apt-option <Name=value>', "an extra -o option for upkeep's apt-get runs (repeatable), e.g. Dir::Etc::SourceList=FILE", collect)
     .option('--json', 'print JSON for scripts at the end (the steps go to stderr)')
     .option('--state-dir <dir>', 'where the state database lives (the journal, the snapshot, the timeline, the report)')
@@ -141,9 +147,16 @@ As root only. Without --yes, on a terminal it shows the steps and the preflight 
 terminal it does a dry run (nothing changed) and says so. Each step is journaled in the store: run
 again after an interruption, it continues inside the still-open window, or closes the interrupted
 run (its window ends at its end time in any case) and starts a new one (docs/upgrade.md).
+When apt leaves a reboot required (/var/run/reboot-required, a newer kernel): with --reboot the run
+records that it waits for the reboot (with this boot's id), keeps its window open (its end time
+still set) and runs systemctl reboot; after the boot the agent, or upkeep upgrade --resume, finishes
+the same run: recovery, verification, window closed, report. Without --reboot it says so and ends
+as usual. The verification also runs the config's health checks once (services[].checks).
 apt runs with DEBIAN_FRONTEND=noninteractive, --force-confdef --force-confold, UCF_FORCE_CONFFOLD=1.
-Exit codes: 0 done and every desired container running (or a dry run that would go on), 1 stopped by
-the preflight gate, or some desired containers not running at the end, 2 could not run (apt failed, not root).`,
+Exit codes: 0 done and every desired container running (or a dry run that would go on; the host
+rebooting; --resume with nothing to resume), 1 stopped by the preflight gate, some desired containers
+not running or a health check failing at the end, --resume before the host rebooted, 2 could not run
+(apt failed, not root, the reboot could not be started).`,
     )
     .action(async (opts: UpgradeOptions) => {
       const mode = opts.mode ?? 'upgrade';
@@ -152,9 +165,11 @@ the preflight gate, or some desired containers not running at the end, 2 could n
       if (windowMs < 60_000) throw new UsageError('--window must be at least 1m');
       const aptOptions = opts.aptOption ?? [];
       for (const o of aptOptions) if (!isAptOption(o)) throw new UsageError(`--apt-option "${o}" must look like Name::Of::Option=value`);
+      if (opts.resume === true && (opts.dryRun === true || opts.reboot === true))
+        throw new UsageError('--resume finishes a run after its reboot: it takes neither --dry-run nor --reboot');
       const interactive = process.stdin.isTTY === true && io.stderr.isTTY === true;
       let dryRun = opts.dryRun === true;
-      if (!dryRun && opts.yes !== true && !interactive) {
+      if (!dryRun && opts.resume !== true && opts.yes !== true && !interactive) {
         io.stderr.write('upkeep upgrade: not on a terminal and no --yes: a dry run only, nothing is changed (pass --yes to run it)\n');
         dryRun = true;
       }
@@ -163,10 +178,13 @@ the preflight gate, or some desired containers not running at the end, 2 could n
           hint: 'sudo upkeep upgrade (or upkeep upgrade --dry-run to see what it would do)',
         });
       const stateDir = stateDirFor(io, opts);
+      // The health checks of the verification (a dry run runs none, and may not read a root-only config).
+      const { loadConfig } = await import('../../adapters/config/load-config.js');
+      const services = dryRun ? [] : (await loadConfig(opts.config === undefined ? {} : { path: opts.config }, io.env)).config.services;
       const show = printer(io, opts.json === true);
       if (dryRun && opts.json !== true) io.stdout.write(`upkeep upgrade --mode ${mode}: the steps\n${stepsText(mode as UpgradeMode)}\n`);
       let logFile: string | null = null;
-      if (!dryRun) {
+      if (!dryRun && opts.resume !== true) {
         try {
           mkdirSync(aptLogDir(stateDir), { recursive: true, mode: 0o700 });
           logFile = join(aptLogDir(stateDir), `apt-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
@@ -174,7 +192,7 @@ the preflight gate, or some desired containers not running at the end, 2 could n
           logFile = null;
         }
       }
-      const request = { mode: mode as UpgradeMode, acceptRisk: opts.acceptRisk === true, dryRun, windowMs };
+      const request = { mode: mode as UpgradeMode, acceptRisk: opts.acceptRisk === true, dryRun, windowMs, reboot: opts.reboot === true };
       const environment = (engine: DockerEngine, desired: DesiredStateSource | null) =>
         localUpgradeDeps({
           env: io.env,
@@ -185,6 +203,7 @@ the preflight gate, or some desired containers not running at the end, 2 could n
           logFile,
           hostName: hostname(),
           onEvent: show.onEvent,
+          services,
           confirm:
             opts.yes === true
               ? null
@@ -201,7 +220,9 @@ the preflight gate, or some desired containers not running at the end, 2 could n
               if (problem !== null) throw new UpkeepError(problem);
               return previewUpgrade({ ...environment(engine, store), store }, request);
             })
-          : withStore(io, opts, (store) => runUpgrade({ ...environment(engine, store), store }, request)),
+          : opts.resume === true
+            ? withStore(io, opts, (store) => resumeUpgrade({ ...environment(engine, store), store }))
+            : withStore(io, opts, (store) => runUpgrade({ ...environment(engine, store), store }, request)),
       ).finally(() => show.finish());
       const reportFile = result.report === null ? null : join(stateDir, 'reports', `maintenance-${result.maintenanceId}.md`);
       if (result.report !== null && reportFile !== null) {
@@ -232,6 +253,9 @@ function resultJson(r: UpgradeResult, reportFile: string | null): Record<string,
         ? null
         : { verdict: r.assessment.report.verdict, packages: r.assessment.report.packages.map((p) => ({ name: p.name, from: p.from, to: p.to })) },
     notRunning: r.notRunning,
+    checks: r.checks,
+    rebootRequired: r.rebootRequired,
+    message: r.message,
     pendingRestarts: r.pendingRestarts,
     reportFile,
     report: r.report,
@@ -261,6 +285,23 @@ function summaryText(r: UpgradeResult, reportFile: string | null): string {
     case 'not-all-running':
       lines.push(`Upgrade done (run ${r.runId}, maintenance ${r.maintenanceId}), but desired containers are not running: ${r.notRunning.join(', ')}.`);
       break;
+    case 'needs-attention':
+      lines.push(
+        `Upgrade done (run ${r.runId}, maintenance ${r.maintenanceId}): every desired container is running, but health checks fail: ${r.checks
+          .filter((c) => !c.ok)
+          .map((c) => `${c.container} ${c.check} (${c.detail})`)
+          .join(', ')}. It needs attention.`,
+      );
+      break;
+    case 'rebooting':
+      lines.push(
+        `Rebooting (run ${r.runId}, maintenance ${r.maintenanceId} stays open): a reboot is required (${r.rebootRequired.join('; ')}). After the boot the agent, or \`upkeep upgrade --resume\`, finishes this run: recovery pass, verification, window closed, report.`,
+      );
+      break;
+    case 'nothing-to-resume':
+    case 'not-rebooted-yet':
+      lines.push(r.message ?? r.outcome);
+      break;
     case 'apt-failed':
       lines.push(`apt failed (run ${r.runId}, maintenance ${r.maintenanceId}); the recovery pass ran and the window is closed. See the apt step above.`);
       break;
@@ -268,6 +309,10 @@ function summaryText(r: UpgradeResult, reportFile: string | null): string {
       lines.push(`Run ${r.runId}: ${r.outcome}.`);
   }
   for (const p of r.pendingRestarts) lines.push(`Pending: ${p}.`);
+  if (r.outcome !== 'rebooting' && r.rebootRequired.length > 0)
+    lines.push(
+      `A reboot is required (${r.rebootRequired.join('; ')}). To finish: \`upkeep upgrade --reboot\` (nothing left to upgrade: it reboots inside a new maintenance window, and \`upkeep upgrade --resume\` or the agent finishes after the boot), or reboot yourself (the agent, or \`upkeep recover\`, brings the desired containers back).`,
+    );
   if (r.report !== null) {
     lines.push(`Report: ${r.report.summary}`);
     lines.push(`The whole report: ${reportFile ?? '(not written)'}; again at any time with: upkeep report ${r.maintenanceId}`);

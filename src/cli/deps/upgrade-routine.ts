@@ -12,6 +12,11 @@ import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js
 import { textFileReader } from '../../adapters/files/read-text-file.js';
 import { aptUpgrader } from '../../adapters/apt/run-upgrade.js';
 import { readProcessImages } from '../../adapters/proc/process-images.js';
+import { BOOT_ID_FILE, readBoot } from '../../adapters/proc/boot-id.js';
+import { rebootRequiredReasons } from '../../adapters/apt/reboot-required.js';
+import { checksRunner } from '../../adapters/probes/run-checks-once.js';
+import { commandRebooter, DEFAULT_REBOOT_COMMAND } from '../../adapters/systemd/reboot.js';
+import type { ServiceConfig } from '../../core/config/types.js';
 import { WATCHED_DAEMONS } from '../../core/upgrade/replaced-binaries.js';
 import { assessUpgrade } from '../../app/assess-upgrade.js';
 import { checkHost } from '../../app/check-host.js';
@@ -34,6 +39,25 @@ export interface UpgradeEnvironment {
   hostName: string;
   onEvent(event: UpgradeEvent): void;
   confirm: UpgradeDeps['confirm'];
+  /** The config's services, whose health checks the verification runs once. */
+  services: readonly ServiceConfig[];
+}
+
+/**
+ * The reboot command and the boot id file: `systemctl reboot` and /proc/sys/kernel/random/boot_id,
+ * unless UPKEEP_REBOOT_COMMAND (words, no shell) or UPKEEP_BOOT_ID_FILE say otherwise (a host with its
+ * own reboot tool; the end-to-end tests, which simulate the reboot).
+ */
+export function rebootPorts(env: NodeJS.ProcessEnv): Pick<UpgradeDeps, 'boot' | 'rebooter'> {
+  const command =
+    env.UPKEEP_REBOOT_COMMAND?.trim()
+      .split(/\s+/)
+      .filter((w) => w !== '') ?? [];
+  const idFile = env.UPKEEP_BOOT_ID_FILE?.trim() || BOOT_ID_FILE;
+  return {
+    boot: { readBoot: () => readBoot(idFile) },
+    rebooter: commandRebooter(command.length > 0 ? command : DEFAULT_REBOOT_COMMAND),
+  };
 }
 
 /** Everything but the store, which the command opens (writable for a run, read-only or none for a dry run). */
@@ -108,6 +132,9 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
     },
     onEvent: e.onEvent,
     confirm: e.confirm,
+    ...rebootPorts(e.env),
+    rebootRequirement: { rebootRequired: () => rebootRequiredReasons() },
+    runHealthChecks: checksRunner(e.services, e.engine),
   };
 }
 

@@ -185,6 +185,8 @@ interface Working {
   aptRuns: Array<{ from: number; to: number | null }>;
   upkeepDid: string[];
   failures: Map<string, string>;
+  /** Health checks that failed at `upkeep upgrade`'s verification: one line each. */
+  checksFailing: string[];
   unknownKinds: Set<string>;
   skipped: number;
 }
@@ -258,7 +260,7 @@ export function buildReport(input: ReportInput): Report {
     packages.notable,
     pf === null ? null : { at: input.preflight!.at, dockerRestarts: pf.dockerRestarts === true },
   );
-  const needsHuman = needsHumanOf(outages, desired, w.failures, open ? input.scope : null);
+  const needsHuman = [...needsHumanOf(outages, desired, w.failures, open ? input.scope : null), ...w.checksFailing];
   const prediction = input.preflight === null || pf === null ? null : predictionOf(input.preflight.at, pf, desired, outages);
   const notes: string[] = [];
   if (badTimes > 0) notes.push(`${badTimes} entr${badTimes === 1 ? 'y' : 'ies'} with an unreadable time skipped`);
@@ -311,7 +313,17 @@ const KNOWN = new Set<string>(Object.values(K));
 
 /** Replays the entries up to `until`: outages, daemon episodes, apt runs, what upkeep did. */
 function walk(entries: readonly ReportEntry[], desired: ReadonlyMap<string, DesiredContainer>, until: number, from: number): Working {
-  const w: Working = { outages: [], open: new Map(), episodes: [], aptRuns: [], upkeepDid: [], failures: new Map(), unknownKinds: new Set(), skipped: 0 };
+  const w: Working = {
+    outages: [],
+    open: new Map(),
+    episodes: [],
+    aptRuns: [],
+    upkeepDid: [],
+    failures: new Map(),
+    checksFailing: [],
+    unknownKinds: new Set(),
+    skipped: 0,
+  };
   const outageOf = (name: string, at: number, cause: ServiceOutage['cause'], inferred: boolean, episode: Episode | null): void => {
     const d = desired.get(name);
     const o: ServiceOutage = {
@@ -455,6 +467,14 @@ function walk(entries: readonly ReportEntry[], desired: ReadonlyMap<string, Desi
           w.upkeepDid.push(`${clock(e.at)} fixed ${name ?? 'a file'} (${str(f.rule) ?? 'unknown rule'})`);
         } else if (e.kind === K.livePolicyChanged) {
           w.upkeepDid.push(`${clock(e.at)} changed ${name ?? 'a container'}'s restart policy from ${str(f.from) ?? 'unknown'} to ${str(f.to) ?? 'unknown'}`);
+        } else if (e.kind === K.reboot) {
+          w.upkeepDid.push(
+            `${clock(e.at)} rebooted the host (\`upkeep upgrade --reboot\`${Array.isArray(f.why) && f.why.length ? `: ${f.why.map(String).join('; ')}` : ''})`,
+          );
+        } else if (e.kind === K.unhealthy && f.source === 'upgrade-verification') {
+          w.checksFailing.push(
+            `${name ?? 'a container'}: its health check ${str(f.check) ?? ''} failed at the verification (${str(f.detail) ?? 'no detail'}): look at it (\`upkeep status\`, \`docker logs ${name ?? 'NAME'}\`).`,
+          );
         }
     }
   }
@@ -567,6 +587,13 @@ function rowsOf(entries: readonly ReportEntry[], until: number, from: number, ou
       }
       case K.fixApplied:
         row(`audit fix applied to ${s ?? 'unknown'}`);
+        break;
+      case K.reboot:
+        row(`reboot by \`upkeep upgrade --reboot\`${Array.isArray(f.why) && f.why.length ? ` (${f.why.map(String).join('; ')})` : ''}`);
+        break;
+      case K.unhealthy:
+        if (f.source === 'upgrade-verification')
+          row(`${s ?? 'unknown'}: health check ${str(f.check) ?? ''} failing at the verification (${str(f.detail) ?? 'no detail'})`);
         break;
       case K.livePolicyChanged:
         row(`${s ?? 'unknown'}: restart policy ${str(f.from) ?? 'unknown'} -> ${str(f.to) ?? 'unknown'}`);

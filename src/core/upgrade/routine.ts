@@ -7,7 +7,7 @@
 import type { PreflightReport } from '../preflight/preflight-report.js';
 
 /** The routine, in the order it runs. Each step is idempotent: a resumed run repeats the interrupted one. */
-export const UPGRADE_STEPS = ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'recovery', 'verification', 'window-close', 'report'] as const;
+export const UPGRADE_STEPS = ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'reboot', 'recovery', 'verification', 'window-close', 'report'] as const;
 
 export type UpgradeStep = (typeof UPGRADE_STEPS)[number];
 
@@ -23,8 +23,10 @@ export const STEP_TITLES: Readonly<Record<UpgradeStep, string>> = {
   snapshot: 'snapshot of the running containers as the desired state ("before upgrade")',
   'window-open': 'maintenance window opened (alerts held; it ends by itself at its end time)',
   apt: 'the package upgrade (apt-get, non-interactive, local conffiles kept)',
+  reboot:
+    'reboot, when apt left one required and --reboot was given (the window stays open; after the boot, upkeep upgrade --resume or the agent finishes the run)',
   recovery: 'recovery pass: every desired container that is not running is started (the same as upkeep recover)',
-  verification: 'verification: every desired container running',
+  verification: 'verification: every desired container running, and its configured health checks passing',
   'window-close': 'maintenance window closed',
   report: 'the maintenance report (the same as upkeep report)',
 };
@@ -94,6 +96,8 @@ export type RunOutcome =
   | 'done'
   /** Every step done, but some desired containers are not running. */
   | 'not-all-running'
+  /** Every step done and every desired container running, but a configured health check fails. */
+  | 'needs-attention'
   /** apt failed; recovery, verification, the window's end and the report still ran. */
   | 'apt-failed'
   /** The preflight gate stopped it before anything changed. */
@@ -105,7 +109,9 @@ export type RunOutcome =
   /** Interrupted before its maintenance window opened: nothing on the host had changed; a new run started. */
   | 'abandoned'
   /** Interrupted, and its window had ended (its end time passed) before the rerun: closed by the rerun. */
-  | 'closed-after-interruption';
+  | 'closed-after-interruption'
+  /** It waited for a reboot that did not come before its window's end time: closed by the rerun. */
+  | 'not-rebooted';
 
 /** A run as the journal holds it. */
 export interface UpgradeRun {
@@ -150,23 +156,63 @@ export interface WindowState {
  *   from the interrupted (or next) step, in the same window; `repairDpkg` when apt itself was
  *   interrupted (`dpkg --configure -a` first, as apt would ask).
  * - `close-then-fresh`: interrupted before its window opened (nothing on the host changed:
- *   `abandoned`), or its window has ended since (its end time passed: `closed-after-interruption`):
- *   the old run is closed, with its window, and a new run starts; `repairDpkg` when the old run's
- *   apt was interrupted.
+ *   `abandoned`), or its window has ended since (its end time passed: `closed-after-interruption`),
+ *   or it waited for a reboot that did not come before its window ended (`not-rebooted`): the old
+ *   run is closed, with its window, and a new run starts; `repairDpkg` when the old run's apt was
+ *   interrupted.
+ * - `waiting-reboot`: `upkeep upgrade --reboot` asked for a reboot and the run waits for it:
+ *   `rebooted` when the boot id differs from the one recorded then (the run finishes, in the same
+ *   maintenance: recovery, verification, window closed, report); otherwise the host has not
+ *   rebooted yet. The run's pid is not asked about once the host rebooted (a pid of another boot).
  */
 export type ResumeDecision =
   | { kind: 'fresh' }
   | { kind: 'busy'; run: UpgradeRun }
   | { kind: 'continue'; run: UpgradeRun; from: UpgradeStep; interrupted: UpgradeStep | null; repairDpkg: boolean }
-  | { kind: 'close-then-fresh'; run: UpgradeRun; interrupted: UpgradeStep | null; outcome: 'abandoned' | 'closed-after-interruption'; repairDpkg: boolean };
+  | {
+      kind: 'close-then-fresh';
+      run: UpgradeRun;
+      interrupted: UpgradeStep | null;
+      outcome: 'abandoned' | 'closed-after-interruption' | 'not-rebooted';
+      repairDpkg: boolean;
+    }
+  | { kind: 'waiting-reboot'; run: UpgradeRun; waiting: RebootWait; bootId: string | null; rebooted: boolean };
 
-export function resumeDecision(run: UpgradeRun | null, ctx: { now: number; pidAlive: boolean; window: WindowState | null }): ResumeDecision {
+/** A run waiting for the reboot it asked for: the boot id then, when it asked, and why. */
+export interface RebootWait {
+  bootId: string;
+  requestedAt: string;
+  why: string[];
+}
+
+/** The reboot a run asked for and has not seen yet (its `reboot` step started, with the boot id, and not finished), or null. */
+export function rebootWait(run: Pick<UpgradeRun, 'records'>): RebootWait | null {
+  const recs = run.records.filter((r) => r.step === 'reboot');
+  const last = recs[recs.length - 1];
+  if (last === undefined || last.status !== 'started' || last.detail?.waiting !== true || typeof last.detail.bootId !== 'string') return null;
+  const why = Array.isArray(last.detail.why) ? last.detail.why.filter((w): w is string => typeof w === 'string') : [];
+  return { bootId: last.detail.bootId, requestedAt: last.at, why };
+}
+
+export function resumeDecision(
+  run: UpgradeRun | null,
+  ctx: { now: number; pidAlive: boolean; window: WindowState | null; bootId?: string | null },
+): ResumeDecision {
   if (run === null || run.endedAt !== null) return { kind: 'fresh' };
+  const open = ctx.window !== null && ctx.window.endedAt === null && Date.parse(ctx.window.endsAt) > ctx.now;
+  const waiting = rebootWait(run);
+  if (waiting !== null) {
+    const bootId = ctx.bootId ?? null;
+    const rebooted = bootId !== null && bootId !== waiting.bootId;
+    if (!rebooted && ctx.pidAlive) return { kind: 'busy', run };
+    // A reboot that never came: once the window has ended, the run is closed like an interrupted one.
+    if (!rebooted && !open) return { kind: 'close-then-fresh', run, interrupted: 'reboot', outcome: 'not-rebooted', repairDpkg: false };
+    return { kind: 'waiting-reboot', run, waiting, bootId, rebooted };
+  }
   if (ctx.pidAlive) return { kind: 'busy', run };
   const { finished, interrupted, next } = runProgress(run);
   const repairDpkg = interrupted === 'apt';
   if (!finished.includes('window-open')) return { kind: 'close-then-fresh', run, interrupted: interrupted ?? next, outcome: 'abandoned', repairDpkg };
-  const open = ctx.window !== null && ctx.window.endedAt === null && Date.parse(ctx.window.endsAt) > ctx.now;
   // The window closed (by the run itself, just before it was killed): only the report remains.
   if (finished.includes('window-close')) return { kind: 'continue', run, from: next ?? 'report', interrupted, repairDpkg: false };
   if (!open) return { kind: 'close-then-fresh', run, interrupted: interrupted ?? next, outcome: 'closed-after-interruption', repairDpkg };
@@ -194,7 +240,7 @@ export interface GateContainer {
 /**
  * The preflight gate. It reads the verdict about containers (which would not come back, or might
  * not), never preflight's exit code: 3 also means "reboot needed", which is not a container risk
- * (upkeep upgrade does not reboot; it says so). `go` false stops the run before anything changes;
+ * (upkeep upgrade reboots only with --reboot). `go` false stops the run before anything changes;
  * `acceptRisk` (--accept-risk) goes on anyway, naming what was accepted.
  */
 export interface GateDecision {
@@ -220,7 +266,7 @@ export function gateDecision(report: GateInput, acceptRisk: boolean): GateDecisi
   if (report.containers === null && report.docker.restarts) notes.push('the containers could not be read: which of them stop is not known');
   if (report.reboot.needed)
     notes.push(
-      `a reboot is needed afterwards (${report.reboot.why.join('; ')}): upkeep upgrade does not reboot; reboot when it is done (the agent, or upkeep recover, brings the desired containers back)`,
+      `a reboot is needed afterwards (${report.reboot.why.join('; ')}): with --reboot upkeep upgrade reboots after apt and finishes after the boot (upkeep upgrade --resume, or the agent); without it, it says so at the end`,
     );
   if (report.unknownReasons.length > 0) notes.push(`preflight could not read everything (${report.unknownReasons.length} input(s)): see upkeep preflight`);
   const go = atRisk.length === 0 || acceptRisk;
@@ -240,23 +286,103 @@ export function verificationOutcome(desiredCount: number, notRunning: readonly {
   };
 }
 
-/** The run's outcome from how apt and the verification went. */
-export function finalOutcome(apt: { ok: boolean } | null, verification: { ok: boolean } | null): RunOutcome {
+/** The run's outcome from how apt, the verification and its health checks went. */
+export function finalOutcome(apt: { ok: boolean } | null, verification: { ok: boolean; checksOk?: boolean } | null): RunOutcome {
   if (apt !== null && !apt.ok) return 'apt-failed';
   if (verification !== null && !verification.ok) return 'not-all-running';
+  if (verification !== null && verification.checksOk === false) return 'needs-attention';
   return 'done';
+}
+
+/** What `upkeep upgrade --resume` does with the journal's decision (app/upgrade.ts resumeUpgrade). */
+export type ResumeAnswer =
+  /** The host rebooted since the run asked for it: finish the run from its reboot step. */
+  | { kind: 'finish'; run: UpgradeRun; waiting: RebootWait }
+  /** Nothing waits for a reboot (exit 0); `line` says so, and what the journal holds otherwise. */
+  | { kind: 'nothing'; line: string }
+  /** A run waits, and the boot id is still the one it recorded (exit 1). */
+  | { kind: 'not-rebooted'; line: string; hint: string };
+
+export function resumeAnswer(d: ResumeDecision): ResumeAnswer {
+  switch (d.kind) {
+    case 'waiting-reboot':
+      if (d.rebooted) return { kind: 'finish', run: d.run, waiting: d.waiting };
+      return {
+        kind: 'not-rebooted',
+        line: `run ${d.run.id} waits for the reboot it asked for at ${d.waiting.requestedAt}, but the host has not rebooted yet (boot id ${d.waiting.bootId})`,
+        hint: `reboot the host (systemctl reboot), then run upkeep upgrade --resume (the agent does it at its start); its maintenance window ${d.run.maintenanceId ?? '?'} stays open until its end time`,
+      };
+    case 'fresh':
+      return { kind: 'nothing', line: 'nothing to resume: no upkeep upgrade run waits for a reboot' };
+    case 'busy':
+      return { kind: 'nothing', line: `nothing to resume: run ${d.run.id} is still running (pid ${d.run.pid})` };
+    case 'continue':
+    case 'close-then-fresh':
+      return {
+        kind: 'nothing',
+        line: `nothing to resume after a reboot: run ${d.run.id} was interrupted (not waiting for a reboot); upkeep upgrade continues or closes it`,
+      };
+  }
+}
+
+/**
+ * What the run does after apt about a reboot: none required; required and --reboot given (the run
+ * waits for it); or required without --reboot (it says so and how to finish; the run ends as usual).
+ */
+export type RebootPlan = { kind: 'none' } | { kind: 'reboot'; why: string[] } | { kind: 'advise'; why: string[] };
+
+export function rebootPlan(why: readonly string[], reboot: boolean): RebootPlan {
+  if (why.length === 0) return { kind: 'none' };
+  return reboot ? { kind: 'reboot', why: [...why] } : { kind: 'advise', why: [...why] };
+}
+
+/**
+ * When the boot happened, for the timeline: the kernel's boot time when it is after the reboot was
+ * asked for; otherwise (unknown, or a simulated reboot that kept the kernel's) the time the new
+ * boot was first seen.
+ */
+export function bootEntryTime(bootTime: number | null, requestedAt: number, seenAt: number): { at: number; seen: boolean } {
+  if (bootTime !== null && bootTime >= requestedAt && bootTime <= seenAt) return { at: bootTime, seen: false };
+  return { at: seenAt, seen: true };
+}
+
+/** One configured health check run once at the verification (adapters run it with its timeout). */
+export interface HealthCheckResult {
+  /** The service as the config names it (`lapis`, `srsilo/lapisOpen`). */
+  service: string;
+  /** The container it resolved to. */
+  container: string;
+  /** `http`, `tcp`, `docker` (numbered when a service has several of one type). */
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+/** The health checks' part of the verification: passing or failing per container. */
+export function checksOutcome(results: readonly HealthCheckResult[]): { ok: boolean; line: string | null } {
+  if (results.length === 0) return { ok: true, line: null };
+  const failing = results.filter((r) => !r.ok);
+  if (failing.length === 0)
+    return { ok: true, line: `health checks passing (${results.length}): ${results.map((r) => `${r.container} ${r.check}`).join(', ')}` };
+  const passing = results.filter((r) => r.ok);
+  return {
+    ok: false,
+    line: `${failing.length} of ${results.length} health check(s) failing: ${failing.map((r) => `${r.container} ${r.check} (${r.detail})`).join(', ')}${passing.length ? `; passing: ${passing.map((r) => `${r.container} ${r.check}`).join(', ')}` : ''}`,
+  };
 }
 
 /** The exit code of each outcome (core/errors.ts: 0 fine, 1 findings or risk, 2 could not run). */
 export const OUTCOME_EXIT: Readonly<Record<RunOutcome, 0 | 1 | 2>> = {
   done: 0,
   'not-all-running': 1,
+  'needs-attention': 1,
   'stopped-at-gate': 1,
   declined: 0,
   'apt-failed': 2,
   failed: 2,
   abandoned: 2,
   'closed-after-interruption': 2,
+  'not-rebooted': 2,
 };
 
 /** One apt status-fd line (`APT::Status-Fd`): `pmstatus:PKG:PERCENT:TEXT`, `dlstatus:...`, `pmerror:...`, `pmconffile:...`. */

@@ -9,8 +9,13 @@ import type { ContainerOutlook, DownContainer } from '../../../src/core/prefligh
 import {
   aptProgressText,
   aptUpgradeArgs,
+  bootEntryTime,
+  checksOutcome,
   finalOutcome,
   gateDecision,
+  rebootPlan,
+  rebootWait,
+  resumeAnswer,
   isAptOption,
   OUTCOME_EXIT,
   parseAptStatusLine,
@@ -49,8 +54,8 @@ const ctx = (over: Partial<Parameters<typeof resumeDecision>[1]> = {}) => ({ now
 
 describe('the plan', () => {
   it('runs the steps in the order of the issue, and a resumed run repeats from the interrupted one', () => {
-    assert.deepEqual(UPGRADE_STEPS, ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'recovery', 'verification', 'window-close', 'report']);
-    assert.deepEqual(stepsFrom('apt'), ['apt', 'recovery', 'verification', 'window-close', 'report']);
+    assert.deepEqual(UPGRADE_STEPS, ['check', 'preflight', 'snapshot', 'window-open', 'apt', 'reboot', 'recovery', 'verification', 'window-close', 'report']);
+    assert.deepEqual(stepsFrom('apt'), ['apt', 'reboot', 'recovery', 'verification', 'window-close', 'report']);
   });
 
   it('reads the journal: finished steps, the interrupted one, the next', () => {
@@ -63,7 +68,7 @@ describe('the plan', () => {
     // A failed step counts as done: the routine went on past it (apt failed: recovery still ran).
     const failed = runOf('window-open', null);
     failed.records.push({ step: 'apt', status: 'started', at: at(50), detail: null }, { step: 'apt', status: 'failed', at: at(51), detail: null });
-    assert.equal(runProgress(failed).next, 'recovery');
+    assert.equal(runProgress(failed).next, 'reboot');
   });
 });
 
@@ -96,7 +101,7 @@ describe('resumeDecision: a rerun after SIGKILL or power loss', () => {
     const during = resumeDecision(runOf('window-open', 'apt'), ctx());
     assert.deepEqual(during.kind === 'continue' && { from: during.from, repairDpkg: during.repairDpkg }, { from: 'apt', repairDpkg: true });
     const between = resumeDecision(runOf('apt', null), ctx());
-    assert.deepEqual(between.kind === 'continue' && { from: between.from, repairDpkg: between.repairDpkg }, { from: 'recovery', repairDpkg: false });
+    assert.deepEqual(between.kind === 'continue' && { from: between.from, repairDpkg: between.repairDpkg }, { from: 'reboot', repairDpkg: false });
     const recovering = resumeDecision(runOf('apt', 'recovery'), ctx());
     assert.equal(recovering.kind === 'continue' && recovering.from, 'recovery');
   });
@@ -173,10 +178,10 @@ describe('the preflight gate', () => {
     assert.equal(g.atRisk[0]!.now, 'already-down');
   });
 
-  it('a reboot alone (preflight exit 3) does not stop it: a note says upkeep upgrade does not reboot', () => {
+  it('a reboot alone (preflight exit 3) does not stop it: a note says only --reboot reboots', () => {
     const g = gateDecision(gateInput({ verdict: 'at-risk', reboot: { needed: true, why: ['linux-image-6.8.0-88 installs a new kernel'] } }), false);
     assert.equal(g.go, true);
-    assert.match(g.notes.join('\n'), /reboot is needed afterwards \(linux-image-6\.8\.0-88.*does not reboot/);
+    assert.match(g.notes.join('\n'), /reboot is needed afterwards \(linux-image-6\.8\.0-88.*with --reboot upkeep upgrade reboots after apt/);
   });
 
   it('unread inputs alone do not stop it (as preflight --hook --block: only a proven risk blocks), they are noted', () => {
@@ -305,5 +310,83 @@ describe('daemons still running a replaced binary', () => {
       'containerd (pid 11) still runs replaced libraries (/usr/lib/x86_64-linux-gnu/libc.so.6): a restart is pending (a containerd restart keeps the containers running: their shims survive it)',
     ]);
     assert.match(pendingRestartLines(replaced.slice(0, 1), containers, daemon({ liveRestore: true }))[0]!, /live-restore keeps the containers running/);
+  });
+});
+
+describe('the reboot: --reboot, and --resume after the boot', () => {
+  /** A run that asked for its reboot after apt: the journal's reboot record started, waiting, with the boot id then. */
+  const waitingRun = (over: Partial<UpgradeRun> = {}): UpgradeRun => {
+    const r = runOf('apt', null, over);
+    r.records.push({ step: 'reboot', status: 'started', at: at(30), detail: { waiting: true, bootId: 'boot-a', why: ['/var/run/reboot-required'] } });
+    return r;
+  };
+
+  it('plans: no reboot required, reboot with --reboot, otherwise advise', () => {
+    assert.deepEqual(rebootPlan([], true), { kind: 'none' });
+    assert.deepEqual(rebootPlan(['kernel 6.12 installed, 6.1 running'], true), { kind: 'reboot', why: ['kernel 6.12 installed, 6.1 running'] });
+    assert.deepEqual(rebootPlan(['/var/run/reboot-required'], false), { kind: 'advise', why: ['/var/run/reboot-required'] });
+  });
+
+  it('reads the wait from the journal: only a started reboot record marked waiting, with a boot id', () => {
+    assert.deepEqual(rebootWait(waitingRun()), { bootId: 'boot-a', requestedAt: at(30), why: ['/var/run/reboot-required'] });
+    assert.equal(rebootWait(runOf('apt', 'reboot')), null, 'killed inside the step before it asked: not waiting');
+    const finished = waitingRun();
+    finished.records.push({ step: 'reboot', status: 'finished', at: at(90), detail: { rebooted: true } });
+    assert.equal(rebootWait(finished), null);
+  });
+
+  it('the boot id changed: finish the run (its old pid is not asked about, it belonged to the other boot)', () => {
+    const d = resumeDecision(waitingRun(), ctx({ bootId: 'boot-b', pidAlive: true }));
+    assert.equal(d.kind, 'waiting-reboot');
+    assert.equal(d.kind === 'waiting-reboot' && d.rebooted, true);
+    const a = resumeAnswer(d);
+    assert.equal(a.kind, 'finish');
+    // Even past the window's end time: the run rebooted the host, its maintenance is finished.
+    assert.equal(resumeDecision(waitingRun(), ctx({ bootId: 'boot-b', now: T0 + 7200_000 })).kind, 'waiting-reboot');
+  });
+
+  it('the same boot: not rebooted yet (busy while the process that asked still lives); closed once the window ended', () => {
+    assert.equal(resumeDecision(waitingRun(), ctx({ bootId: 'boot-a', pidAlive: true })).kind, 'busy');
+    const d = resumeDecision(waitingRun(), ctx({ bootId: 'boot-a' }));
+    assert.equal(d.kind === 'waiting-reboot' && !d.rebooted, true);
+    const a = resumeAnswer(d);
+    assert.equal(a.kind, 'not-rebooted');
+    assert.match(a.kind === 'not-rebooted' ? `${a.line} ${a.hint}` : '', /has not rebooted yet \(boot id boot-a\).*upkeep upgrade --resume/);
+    const late = resumeDecision(waitingRun(), ctx({ bootId: 'boot-a', now: T0 + 7200_000 }));
+    assert.deepEqual(late.kind === 'close-then-fresh' && [late.outcome, late.interrupted], ['not-rebooted', 'reboot']);
+    // The boot id unreadable now: not taken for a reboot.
+    assert.equal(resumeDecision(waitingRun(), ctx({ bootId: null })).kind === 'waiting-reboot', true);
+    assert.equal(resumeAnswer(resumeDecision(waitingRun(), ctx({ bootId: null }))).kind, 'not-rebooted');
+  });
+
+  it('--resume without a waiting run: nothing to resume, naming an interrupted run that upkeep upgrade handles', () => {
+    assert.deepEqual(resumeAnswer({ kind: 'fresh' }), { kind: 'nothing', line: 'nothing to resume: no upkeep upgrade run waits for a reboot' });
+    const a = resumeAnswer(resumeDecision(runOf('window-open', 'apt'), ctx()));
+    assert.match(a.kind === 'nothing' ? a.line : '', /run 7 was interrupted \(not waiting for a reboot\); upkeep upgrade continues or closes it/);
+  });
+
+  it("the boot's time: the kernel's when it follows the request, else when the new boot was seen (a simulated reboot)", () => {
+    assert.deepEqual(bootEntryTime(T0 + 50_000, T0, T0 + 90_000), { at: T0 + 50_000, seen: false });
+    assert.deepEqual(bootEntryTime(T0 - 86_400_000, T0, T0 + 90_000), { at: T0 + 90_000, seen: true });
+    assert.deepEqual(bootEntryTime(null, T0, T0 + 90_000), { at: T0 + 90_000, seen: true });
+  });
+});
+
+describe('health checks at the verification', () => {
+  const ok = { service: 'silo', container: 'silo', check: 'http', ok: true, detail: 'HTTP 200' };
+  const bad = { service: 'srsilo/lapis', container: 'srsilo-lapis-1', check: 'tcp', ok: false, detail: 'connection refused' };
+
+  it('none configured: nothing to say; all passing: named; one failing: named with why, and the outcome needs attention (exit 1)', () => {
+    assert.deepEqual(checksOutcome([]), { ok: true, line: null });
+    assert.deepEqual(checksOutcome([ok]), { ok: true, line: 'health checks passing (1): silo http' });
+    assert.deepEqual(checksOutcome([ok, bad]), {
+      ok: false,
+      line: '1 of 2 health check(s) failing: srsilo-lapis-1 tcp (connection refused); passing: silo http',
+    });
+    assert.equal(finalOutcome({ ok: true }, { ok: true, checksOk: false }), 'needs-attention');
+    assert.equal(OUTCOME_EXIT['needs-attention'], 1);
+    // Containers not running weigh more than a failing check; apt failing more than both.
+    assert.equal(finalOutcome({ ok: true }, { ok: false, checksOk: false }), 'not-all-running');
+    assert.equal(finalOutcome({ ok: false }, { ok: true, checksOk: false }), 'apt-failed');
   });
 });
