@@ -30,8 +30,9 @@ interface PreflightOptions {
 }
 
 /** Runs the use case on this machine: the engine from DOCKER_HOST, the store of --state-dir. */
-async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgradeRequest, quiet: boolean): Promise<UpgradeAssessment> {
+async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgradeRequest, quiet: boolean, rollback = false): Promise<UpgradeAssessment> {
   const deps = await localAssessDeps({
+    rollback,
     env: io.env,
     isRoot: process.getuid?.() === 0,
     home: homedir(),
@@ -63,6 +64,7 @@ export function preflightJson(a: UpgradeAssessment): Record<string, unknown> {
     downloadNote: a.downloadNote,
     timelineNote: a.timelineNote,
     ...a.report,
+    rollback: a.rollback ?? null,
   };
 }
 
@@ -108,6 +110,7 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
         opts,
         { plan: opts.plan ? { kind: 'file', path: opts.plan } : { kind: 'simulate', mode: opts.mode }, download: opts.download !== false },
         opts.json === true,
+        true,
       );
       if (opts.json) printJson(io, preflightJson(a));
       else io.stdout.write(renderText(io, 'stdout', a));

@@ -19,6 +19,7 @@ import { renderPreflightText } from '../../core/preflight/preflight-text.js';
 import { renderReportMarkdown } from '../../core/report/render-markdown.js';
 import { aptProgressText, isAptOption, STEP_TITLES, UPGRADE_MODES, UPGRADE_STEPS, type UpgradeMode } from '../../core/upgrade/routine.js';
 import { aptLogDir, localUpgradeDeps } from '../deps/upgrade-routine.js';
+import { parseByteSize } from '../../core/upgrade/rollback.js';
 import { withEngine } from '../engine.js';
 import { askYesNo, painter, printJson, type Io } from '../io.js';
 import { stateDirFor, withOptionalStore, withStore } from '../state.js';
@@ -32,6 +33,7 @@ interface UpgradeOptions {
   stateDir?: string;
   aptOption?: string[];
   window?: string;
+  rollbackCap?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -130,6 +132,11 @@ export function registerUpgrade(program: Command, io: Io, setExit: (code: number
     .option('--accept-risk', 'go on although preflight says some containers would not come back by themselves')
     .option('--window <duration>', 'the maintenance window ends by itself after this long at the latest', '2h')
     .option('--apt-option <Name=value>', "an extra -o option for upkeep's apt-get runs (repeatable), e.g. Dir::Etc::SourceList=FILE", collect)
+    .option(
+      '--rollback-cap <size>',
+      'most space the copies of engine and kernel packages kept for a rollback take in STATE_DIR/rollback (docs/upgrade.md)',
+      '512MiB',
+    )
     .option('--json', 'print JSON for scripts at the end (the steps go to stderr)')
     .option('--state-dir <dir>', 'where the state database lives (the journal, the snapshot, the timeline, the report)')
     .addHelpText(
@@ -151,6 +158,8 @@ the preflight gate, or some desired containers not running at the end, 2 could n
       const windowMs = parseDuration(opts.window ?? '2h', '--window');
       if (windowMs < 60_000) throw new UsageError('--window must be at least 1m');
       const aptOptions = opts.aptOption ?? [];
+      const rollbackCapBytes = parseByteSize(opts.rollbackCap ?? '512MiB');
+      if (rollbackCapBytes === null) throw new UsageError(`--rollback-cap "${opts.rollbackCap}": use a size such as 512MiB, 2GiB or 0`);
       for (const o of aptOptions) if (!isAptOption(o)) throw new UsageError(`--apt-option "${o}" must look like Name::Of::Option=value`);
       const interactive = process.stdin.isTTY === true && io.stderr.isTTY === true;
       let dryRun = opts.dryRun === true;
@@ -182,6 +191,7 @@ the preflight gate, or some desired containers not running at the end, 2 could n
           desired,
           stateDir,
           aptOptions,
+          rollbackCapBytes,
           logFile,
           hostName: hostname(),
           onEvent: show.onEvent,

@@ -11,6 +11,9 @@ import { readHostState } from '../../adapters/docker/host-state.js';
 import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
 import { textFileReader } from '../../adapters/files/read-text-file.js';
 import { aptUpgrader } from '../../adapters/apt/run-upgrade.js';
+import { localPackageCopier } from '../../adapters/apt/keep-package-copy.js';
+import { localRollbackFacts } from '../../adapters/apt/rollback-facts.js';
+import { prepareRollback } from '../../app/rollback-plan.js';
 import { readProcessImages } from '../../adapters/proc/process-images.js';
 import { WATCHED_DAEMONS } from '../../core/upgrade/replaced-binaries.js';
 import { assessUpgrade } from '../../app/assess-upgrade.js';
@@ -29,6 +32,8 @@ export interface UpgradeEnvironment {
   stateDir: string;
   /** Extra `-o` options for upkeep's own apt-get runs. */
   aptOptions: readonly string[];
+  /** The cap on the copies kept for a rollback (STATE_DIR/rollback). */
+  rollbackCapBytes: number;
   /** Where apt's output of this run is appended. */
   logFile: string | null;
   hostName: string;
@@ -97,6 +102,17 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
     },
     upgrader: aptUpgrader({ extraOptions: e.aptOptions, env: e.env, logFile: e.logFile }),
     readTextFile: textFileReader(),
+    prepareRollback: (packages) =>
+      prepareRollback(
+        {
+          facts: localRollbackFacts({ aptOptions: e.aptOptions, env: e.env }),
+          copier: localPackageCopier(),
+          dir: rollbackDir(e.stateDir),
+          capBytes: e.rollbackCapBytes,
+          now: Date.now,
+        },
+        packages,
+      ),
     recovery: new EngineRecoveryEffects(e.engine),
     recoveryRun: {
       graceMs: 0,
@@ -109,6 +125,11 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
     onEvent: e.onEvent,
     confirm: e.confirm,
   };
+}
+
+/** Where `upkeep upgrade` keeps the copies of packages for a rollback: STATE_DIR/rollback/. */
+export function rollbackDir(stateDir: string): string {
+  return join(stateDir, 'rollback');
 }
 
 /** Where `upkeep upgrade` keeps apt's output of a run: STATE_DIR/upgrade-logs/. */

@@ -337,3 +337,66 @@ export function rollbackWarnings(plan: RollbackPlan): string[] {
 function mib(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
 }
+
+/** One line for the run's output: how many packages can go back and how, and the gaps. */
+export function rollbackSummary(plan: RollbackPlan): string {
+  const count = (k: RollbackSource['kind']) => plan.packages.filter((p) => p.source.kind === k).length;
+  const kept = plan.packages.filter((p) => p.source.kind === 'copy').map((p) => (p.source as { path: string }).path);
+  const gaps = rollbackGaps(plan);
+  const parts = [
+    `rollback plan: ${plan.packages.length} installed version(s) recorded`,
+    `${count('repository')} in a repository, ${count('cache')} in apt's cache, ${kept.length} kept${kept.length > 0 ? ` (${kept.join(', ')})` : ''}`,
+  ];
+  if (gaps.length > 0) parts.push(`no way back for ${gaps.map((p) => `${p.name}${p.critical ? ' (engine/kernel)' : ''}`).join(', ')}`);
+  return parts.join('; ');
+}
+
+/** The rollback plan as the report and the runbook show it (the JSON of `upkeep report`'s `rollback`). */
+export interface RollbackSection {
+  recordedAt: string;
+  /** The command that reinstalls the old versions that can be reinstalled, or null when none can. */
+  command: string | null;
+  packages: Array<{
+    name: string;
+    from: string;
+    to: string | null;
+    critical: boolean;
+    via: RollbackSource['kind'];
+    /** The repository, or the .deb's path (cache, copy); null for `none`. */
+    where: string | null;
+    /** Why there is no way back (`none` only). */
+    why: string | null;
+  }>;
+  /** New packages: a rollback removes them (`apt-get remove`). */
+  newPackages: string[];
+  capBytes: number;
+}
+
+export function rollbackSection(plan: RollbackPlan): RollbackSection {
+  return {
+    recordedAt: plan.recordedAt,
+    command: rollbackCommand(plan),
+    packages: plan.packages.map((p) => ({
+      name: p.name,
+      from: p.from,
+      to: p.to,
+      critical: p.critical,
+      via: p.source.kind,
+      where: p.source.kind === 'repository' ? p.source.origin : p.source.kind === 'none' ? null : p.source.path,
+      why: p.source.kind === 'none' ? p.source.why : null,
+    })),
+    newPackages: [...plan.newPackages],
+    capBytes: plan.capBytes,
+  };
+}
+
+/**
+ * A size such as `512M`, `512MiB`, `2G`, `0` or a number of bytes (units are powers of 1024).
+ * @returns the bytes, or null when it is not a size.
+ */
+export function parseByteSize(text: string): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(?:(k|m|g|t)(?:i?b)?|b)?$/i.exec(text.trim());
+  if (m === null) return null;
+  const power = { k: 1, m: 2, g: 3, t: 4 }[(m[2] ?? '').toLowerCase() as 'k'] ?? 0;
+  return Math.floor(Number(m[1]) * 1024 ** power);
+}
