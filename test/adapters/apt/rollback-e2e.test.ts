@@ -6,13 +6,15 @@
  * the kernel-like package rebuilt from the dpkg database (a .deb in the fake apt cache whose
  * name lies about its version is not taken); the copy has the same control fields, files,
  * conffiles and scripts as the original; after the upgrade to 2.0 the plan's own command puts
- * 1.0 of both back. As root; both packages are purged in `finally`.
+ * 1.0 of both back. With a file of the package gone, `upkeep preflight` warns that no rollback is
+ * possible (text and --json). As root; both packages are purged in `finally`.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { upkeep } from '../../helpers/cli.js';
 import { hostLock } from '../../helpers/host-lock.js';
 import { localRollbackFacts } from '../../../src/adapters/apt/rollback-facts.js';
 import { localPackageCopier } from '../../../src/adapters/apt/keep-package-copy.js';
@@ -177,6 +179,34 @@ test(
       assert.equal(readFileSync(`/usr/share/${KPKG}/version`, 'utf8'), 'one\n');
       assert.equal(readFileSync(`/lib/${KPKG}/module`, 'utf8'), 'one\n');
       assert.equal(statSync(`/usr/bin/${KPKG}-tool`).mode & 0o7777, 0o4755);
+
+      // A file of the installed package gone: no copy can be made, and 1.0 is in no repository:
+      // upkeep preflight (APT_CONFIG: the same private apt view) warns, in text and in --json.
+      rmSync(`/usr/share/${KPKG}/version`);
+      const aptConf = join(tmp, 'apt.conf');
+      writeFileSync(aptConf, aptOptions.map((o) => `${o.slice(0, o.indexOf('='))} "${o.slice(o.indexOf('=') + 1)}";`).join('\n') + '\n');
+      const planFile = join(tmp, 'plan.txt');
+      writeFileSync(planFile, execFileSync('apt-get', [...aptArgs, '-s', 'install', KPKG, PLAIN], { env, encoding: 'utf8' }));
+      const cliEnv = { APT_CONFIG: aptConf, DOCKER_HOST: 'unix:///nonexistent/docker.sock', UPKEEP_STATE_DIR: state };
+      const json = await upkeep(['preflight', '--plan', planFile, '--no-download', '--json'], cliEnv);
+      const out = JSON.parse(json.stdout) as { rollback: { warnings: string[]; command: string | null; packages: Array<{ name: string; via: string }> } };
+      assert.equal(out.rollback.warnings.length, 1, json.stdout);
+      assert.match(
+        out.rollback.warnings[0]!,
+        new RegExp(
+          `^${KPKG} 1:1\\.0~rc1-1 -> 1:2\\.0-1: no rollback possible: in no configured repository, not in apt's cache, and no copy can be made: 1 file\\(s\\) of its list are gone`,
+        ),
+      );
+      assert.deepEqual(
+        out.rollback.packages.map((p) => [p.name, p.via]),
+        [
+          [KPKG, 'none'],
+          [PLAIN, 'repository'],
+        ],
+      );
+      assert.equal(out.rollback.command, `apt-get install --allow-downgrades ${PLAIN}=${V1}`);
+      const text = await upkeep(['preflight', '--plan', planFile, '--no-download'], cliEnv);
+      assert.match(text.stdout, /Rollback impossible \(no repository, no cached \.deb, and no copy can be kept\):\n {2}linux-image-0\.0\.3-upkeeprb /);
     } finally {
       spawnSync('dpkg', ['--purge', KPKG, PLAIN], { stdio: 'pipe' });
       rmSync(tmp, { recursive: true, force: true });
