@@ -183,7 +183,9 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
     let rollback: UpgradeAssessment['rollback'] = null;
     if (deps.assessRollback !== undefined) {
       const plan = await deps.assessRollback(report.packages.map((p) => ({ name: p.name, from: p.from, to: p.to })));
-      rollback = { warnings: rollbackWarnings(plan), command: rollbackCommand(plan), packages: rollbackSection(plan).packages };
+      // A copy is only kept by upkeep upgrade: the command of now names what already exists.
+      const existing = { ...plan, packages: plan.packages.filter((p) => p.source.kind !== 'copy') };
+      rollback = { warnings: rollbackWarnings(plan), command: rollbackCommand(existing), packages: rollbackSection(plan).packages };
     }
 
     let timelineNote: string | null = null;

@@ -19,6 +19,7 @@ import { assessRollback, prepareRollback } from '../../src/app/rollback-plan.js'
 import { makeRunbook } from '../../src/app/runbook.js';
 import { runUpgrade, type UpgradeDeps } from '../../src/app/upgrade.js';
 import type { PreflightReport } from '../../src/core/preflight/preflight-report.js';
+import { renderReportHtml } from '../../src/core/report/render-html.js';
 import { renderReportMarkdown } from '../../src/core/report/render-markdown.js';
 import { renderRunbookMarkdown } from '../../src/core/runbook/render-markdown.js';
 import type { InstalledPackage } from '../../src/core/upgrade/rollback.js';
@@ -168,6 +169,8 @@ describe('the rollback plan in upkeep upgrade, the report and the runbook', () =
     assert.ok(md.includes(`## Rollback\n\nRecorded before apt ran`), md);
     assert.ok(md.includes(`\`\`\`sh\n${command}\n\`\`\``), md);
     assert.deepEqual(tableProblems(md), []);
+    const html = renderReportHtml(report);
+    assert.ok(html.includes(`<h2>Rollback</h2>`) && html.includes(`<pre><code>${command}</code></pre>`), html);
 
     const files: ProjectFileReader = {
       realpath: async () => ({ ok: false, reason: 'not in this test' }),
