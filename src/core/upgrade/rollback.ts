@@ -42,6 +42,7 @@ export interface PolicyVersion {
 export type PolicyReading = { known: true; installed: string | null; candidate: string | null; versions: PolicyVersion[] } | { known: false; why: string };
 
 const DPKG_STATUS_SOURCE = /^\/var\/lib\/dpkg\/status$/;
+const SOURCE_LINE = /^(?:\/var\/lib\/dpkg\/status|\S+ \S+(?: \S+)? Packages)$/;
 
 /**
  * Reads `LC_ALL=C apt-cache policy PKG...`: one block per package (`NAME:` at column 0, then
@@ -72,7 +73,14 @@ export function parseAptCachePolicy(text: string): Map<string, PolicyReading> {
     block = null;
     bad = null;
   };
-  for (const raw of text.split('\n')) {
+  const lines = text.split('\n');
+  // apt-cache ends its output with a newline: without one, the last line may be cut short.
+  const cut = text !== '' && !text.endsWith('\n');
+  for (const [i, raw] of lines.entries()) {
+    if (cut && i === lines.length - 1 && name !== null) {
+      bad ??= 'the output ends in the middle of a line (cut short?)';
+      continue;
+    }
     const line = raw.replace(/\r$/, '');
     if (line.trim() === '') continue;
     const header = /^([a-z0-9][a-z0-9+.-]*(?::[a-z0-9-]+)?):$/.exec(line);
@@ -90,7 +98,7 @@ export function parseAptCachePolicy(text: string): Map<string, PolicyReading> {
       continue;
     }
     if (name === null || block === null || bad !== null) continue;
-    const b = block as { installed: string | null; candidate: string | null; versions: PolicyVersion[]; table: boolean };
+    const b = block;
     let m: RegExpExecArray | null;
     if ((m = /^ {2}(Installed|Candidate): (\S+)$/.exec(line)) !== null) {
       const v = m[2] === '(none)' ? null : m[2]!;
@@ -103,7 +111,9 @@ export function parseAptCachePolicy(text: string): Map<string, PolicyReading> {
       if (!parseDebianVersion(m[2]!).ok) bad = `invalid version ${JSON.stringify(m[2])}`;
       else b.versions.push({ version: m[2]!, sources: [] });
     } else if (b.table && b.versions.length > 0 && (m = /^ {8}(-?\d+) (\S.*)$/.exec(line)) !== null) {
-      b.versions[b.versions.length - 1]!.sources.push(m[2]!.trim());
+      // `/var/lib/dpkg/status`, or `URI SUITE[/COMPONENT] [ARCH] Packages`: anything else (a line cut short) is not a source.
+      if (!SOURCE_LINE.test(m[2]!)) bad = `unexpected source ${JSON.stringify(m[2]!.slice(0, 80))}`;
+      else b.versions[b.versions.length - 1]!.sources.push(m[2]!);
     } else if (/^ {5}\S/.test(line) && !b.table) {
       // apt prints package pins here in some versions ("Package pin: ..."): readable, not needed.
       if (!/^ {5}Package pin: /.test(line)) bad = `unexpected line ${JSON.stringify(line.slice(0, 80))}`;

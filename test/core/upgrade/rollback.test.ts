@@ -92,6 +92,16 @@ describe('apt-cache policy', () => {
     assert.equal(repositoryOffering(p.get('docker.io'), '20.10.24+dfsg1-1+deb12u1'), null);
   });
 
+  it('a source line cut short, or text ending mid-line, is unknown, never available', () => {
+    const whole = `runc:\n  Installed: 1.1.5\n  Candidate: 1.1.6\n  Version table:\n     1.1.6 500\n        500 http://deb.debian.org/debian bookworm/main amd64 Packages\n *** 1.1.5 500\n        500 http://deb.debian.org/debian bookworm/main amd64 Packages\n`;
+    assert.notEqual(repositoryOffering(parseAptCachePolicy(whole).get('runc'), '1.1.5'), null);
+    const cutSource = whole.slice(0, whole.lastIndexOf(' amd64 Packages')) + '\n';
+    assert.equal(parseAptCachePolicy(cutSource).get('runc')?.known, false);
+    const noNewline = whole.slice(0, -1);
+    assert.equal(parseAptCachePolicy(noNewline).get('runc')?.known, false);
+    assert.equal(repositoryOffering(parseAptCachePolicy(noNewline).get('runc'), '1.1.5'), null);
+  });
+
   it('hostile text: unexpected lines, invalid versions, a package named twice, an error line inside a block: unknown', () => {
     const cases = [
       `runc:\n  Installed: 1.0\n  Version table:\n     1.0 500\n        500 file:/r ./ Packages\nrm -rf /\n`,
