@@ -9,6 +9,7 @@ import { homedir, hostname } from 'node:os';
 import type { Command } from 'commander';
 import { assessUpgrade, type AssessUpgradeRequest, type UpgradeAssessment } from '../../app/assess-upgrade.js';
 import { localAssessDeps } from '../deps/upgrade.js';
+import { DEFAULT_ROLLBACK_CAP_BYTES } from '../../app/rollback-plan.js';
 import { loadConfig } from '../../adapters/config/load-config.js';
 import { readHostState } from '../../adapters/docker/host-state.js';
 import { UsageError } from '../../core/errors.js';
@@ -32,7 +33,7 @@ interface PreflightOptions {
 /** Runs the use case on this machine: the engine from DOCKER_HOST, the store of --state-dir. */
 async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgradeRequest, quiet: boolean, rollback = false): Promise<UpgradeAssessment> {
   const deps = await localAssessDeps({
-    rollback,
+    ...(rollback ? { rollbackCapBytes: DEFAULT_ROLLBACK_CAP_BYTES } : {}),
     env: io.env,
     isRoot: process.getuid?.() === 0,
     home: homedir(),

@@ -93,6 +93,7 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
         isRoot: process.getuid?.() === 0,
         home: homedir(),
         stateDir: e.stateDir,
+        rollbackCapBytes: e.rollbackCapBytes,
         readHost: async () => {
           const s = await readHost();
           return { daemon: s.daemon, containers: s.containers, host: s.host };

@@ -8,7 +8,7 @@ import { access, open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CandidateDownloadError, type ScriptTexts } from '../../app/assess-evidence.js';
 import type { AssessUpgradeDeps, HostSnapshot, UpgradeStore, UpgradeSystem } from '../../app/assess-upgrade.js';
-import { assessRollback, DEFAULT_ROLLBACK_CAP_BYTES } from '../../app/rollback-plan.js';
+import { assessRollback } from '../../app/rollback-plan.js';
 import { localRollbackFacts } from '../../adapters/apt/rollback-facts.js';
 import { UsageError } from '../../core/errors.js';
 import type { ChangedPackage } from '../../core/upgrade/rollback.js';
@@ -177,8 +177,8 @@ export async function localAssessDeps(opts: {
   aptCache?: boolean;
   readHost: () => Promise<HostSnapshot>;
   onProgress?: (line: string) => void;
-  /** Check whether the old versions could be reinstalled afterwards (upkeep preflight; not its hook). */
-  rollback?: boolean;
+  /** Check whether the old versions could be reinstalled afterwards, copies within this cap (upkeep preflight and upgrade; not the hook). */
+  rollbackCapBytes?: number;
 }): Promise<AssessUpgradeDeps> {
   const dir = resolveStateDir(opts.env, opts.isRoot, opts.stateDir === undefined ? {} : { flag: opts.stateDir });
   const store = await openExistingStore(dir);
@@ -190,11 +190,11 @@ export async function localAssessDeps(opts: {
     readHost: opts.readHost,
     openStore: () => (store === null ? null : store()),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-    ...(opts.rollback === true
+    ...(opts.rollbackCapBytes !== undefined
       ? {
           assessRollback: (packages: ChangedPackage[]) =>
             assessRollback(
-              { facts: localRollbackFacts({ env: opts.env }), dir: join(dir, 'rollback'), capBytes: DEFAULT_ROLLBACK_CAP_BYTES, now: Date.now },
+              { facts: localRollbackFacts({ env: opts.env }), dir: join(dir, 'rollback'), capBytes: opts.rollbackCapBytes!, now: Date.now },
               packages,
             ),
         }
