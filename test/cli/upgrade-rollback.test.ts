@@ -1,7 +1,7 @@
 /**
  * The rollback plan as a user meets it, with real apt and dpkg: `upkeep upgrade --yes` (a stub
  * engine with no containers; apt shown only a private file repository through APT_CONFIG) keeps a
- * copy of a kernel-like package whose old version no repository has, before apt upgrades it;
+ * copy of an engine package (a fixture named containerd.io) whose old version no repository has, before apt upgrades it;
  * `upkeep report` and `upkeep runbook` print the rollback command; that command, run as printed
  * (with the same APT_CONFIG), puts the old versions back. As root; the packages are purged in
  * `finally`.
@@ -21,7 +21,13 @@ after(() => hostLock.release());
 
 const ROOT = process.getuid?.() === 0;
 const HAVE_TOOLS = ['dpkg-deb', 'apt-get', 'apt-cache', 'dpkg-scanpackages'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const KPKG = 'linux-image-0.0.4-upkeeprbcli';
+/** An engine package name (the plan keeps a copy of such); not a kernel-like one, which would make tests reading this host's kernels without the host lock see a reboot needed. */
+const KPKG = 'containerd.io';
+/** A containerd.io that is not this test's fixture (a Docker CE host): never touched. */
+const REAL_ENGINE_PACKAGE =
+  spawnSync('dpkg-query', ['-W', '-f', '${Maintainer}', KPKG], { encoding: 'utf8' })
+    .stdout.trim()
+    .replace(/^(upkeep tests <tests@upkeep\.invalid>)?$/, '') !== '';
 const PLAIN = 'upkeep-rbcli-plain';
 
 function buildDeb(dir: string, name: string, version: string, marker: string): string {
@@ -44,7 +50,16 @@ const installed = (pkg: string) => execFileSync('dpkg-query', ['-W', '-f', '${Ve
 
 test(
   'upkeep upgrade keeps a copy before apt; report and runbook print the rollback command; it puts the old versions back',
-  { skip: !ROOT ? 'needs root' : !HAVE_TOOLS ? 'needs dpkg-deb, apt-get, apt-cache, dpkg-scanpackages' : false, timeout: 180_000 },
+  {
+    skip: !ROOT
+      ? 'needs root'
+      : REAL_ENGINE_PACKAGE
+        ? 'a real containerd.io is installed here'
+        : !HAVE_TOOLS
+          ? 'needs dpkg-deb, apt-get, apt-cache, dpkg-scanpackages'
+          : false,
+    timeout: 180_000,
+  },
   async () => {
     const tmp = mkdtempSync('/tmp/upkeep-rollback-cli-');
     let server: Server | null = null;

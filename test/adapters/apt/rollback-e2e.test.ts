@@ -1,6 +1,8 @@
 /**
- * The rollback plan against REAL apt and dpkg: a kernel-like package (`linux-image-*`, so the plan
- * treats it as one whose old version must stay reinstallable) and a plain one, both at 1.0 (with
+ * The rollback plan against REAL apt and dpkg: a package named `containerd.io` (an engine package,
+ * so the plan treats it as one whose old version must stay reinstallable; not a kernel-like name,
+ * which would make tests that read this host's kernels without the host lock see a reboot needed;
+ * skipped where a real containerd.io is installed) and a plain one, both at 1.0 (with
  * an epoch and a tilde) installed with dpkg; a local file repository, seen only through this
  * test's apt options, holds 2.0 of both and 1.0 of the plain one only. The plan keeps a copy of
  * the kernel-like package rebuilt from the dpkg database (a .deb in the fake apt cache whose
@@ -25,8 +27,13 @@ before(() => hostLock.acquire());
 after(() => hostLock.release());
 
 const ROOT = process.getuid?.() === 0;
+/** A containerd.io that is not this test's fixture (a Docker CE host): never touched. */
+const REAL_ENGINE_PACKAGE =
+  spawnSync('dpkg-query', ['-W', '-f', '${Maintainer}', 'containerd.io'], { encoding: 'utf8' })
+    .stdout.trim()
+    .replace(/^(upkeep tests <tests@upkeep\.invalid>)?$/, '') !== '';
 const HAVE_TOOLS = ['dpkg-deb', 'apt-get', 'apt-cache', 'dpkg-scanpackages'].every((t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0);
-const KPKG = 'linux-image-0.0.3-upkeeprb';
+const KPKG = 'containerd.io';
 const PLAIN = 'upkeep-rbtest-plain';
 const V1 = '1:1.0~rc1-1';
 const V2 = '1:2.0-1';
@@ -94,7 +101,16 @@ const installed = (pkg: string) => execFileSync('dpkg-query', ['-W', '-f', '${Ve
 
 test(
   'a kept copy rebuilt from the dpkg database equals the original, and the generated command rolls back to it',
-  { skip: !ROOT ? 'needs root' : !HAVE_TOOLS ? 'needs dpkg-deb, apt-get, apt-cache, dpkg-scanpackages' : false, timeout: 120_000 },
+  {
+    skip: !ROOT
+      ? 'needs root'
+      : REAL_ENGINE_PACKAGE
+        ? 'a real containerd.io is installed here'
+        : !HAVE_TOOLS
+          ? 'needs dpkg-deb, apt-get, apt-cache, dpkg-scanpackages'
+          : false,
+    timeout: 120_000,
+  },
   async () => {
     const tmp = mkdtempSync('/tmp/upkeep-rollback-e2e-');
     try {
@@ -206,7 +222,7 @@ test(
       );
       assert.equal(out.rollback.command, `apt-get install --allow-downgrades ${PLAIN}=${V1}`);
       const text = await upkeep(['preflight', '--plan', planFile, '--no-download'], cliEnv);
-      assert.match(text.stdout, /Rollback impossible \(no repository, no cached \.deb, and no copy can be kept\):\n {2}linux-image-0\.0\.3-upkeeprb /);
+      assert.match(text.stdout, /Rollback impossible \(no repository, no cached \.deb, and no copy can be kept\):\n {2}containerd\.io /);
     } finally {
       spawnSync('dpkg', ['--purge', KPKG, PLAIN], { stdio: 'pipe' });
       rmSync(tmp, { recursive: true, force: true });
