@@ -17,6 +17,8 @@ const SLOW = [
   ['test/cli/install.test.ts', 'its last test starts a private dockerd (the others are fast but share the file)'],
   ['test/cli/preflight.test.ts', 'its last test starts a private dockerd (the others are fast but share the file)'],
   ['test/adapters/apt/preflight-e2e.test.ts', 'builds .debs, runs apt-get and dpkg as root'],
+  ['test/adapters/apt/rollback-e2e.test.ts', 'builds .debs, installs, upgrades and rolls back with apt-get and dpkg as root'],
+  ['test/cli/upgrade-rollback.test.ts', 'builds .debs, runs upkeep upgrade and a rollback with apt-get and dpkg as root'],
   ['test/adapters/apt/maintainer-scripts.test.ts', 'downloads a package with apt (network)'],
   ['test/adapters/apt/simulate-upgrade.test.ts', "runs apt-get --simulate on this machine's package lists (~45 s)"],
   ['test/scripts/deb-install.test.ts', 'builds the .deb, installs and purges it with apt-get as root, a private dockerd (minutes)'],

@@ -8,6 +8,7 @@
  * The desired state is app/desired-state.ts's (one authority): a container the operator stopped on
  * purpose is not "already down", it is listed as stopped on purpose.
  */
+import { rollbackCommand, rollbackSection, rollbackWarnings, type ChangedPackage, type RollbackPlan, type RollbackSection } from '../core/upgrade/rollback.js';
 import type { AptSimulationInfo } from '../core/preflight/apt-simulation-cache.js';
 import { decodePlanBytes, parseAptSimulation, parsePreInstallPkgsV3, type AptPlan, type PlanProblem } from '../core/preflight/apt-plan.js';
 import { buildPreflightReport, type PreflightInput, type PreflightReport } from '../core/preflight/preflight-report.js';
@@ -68,6 +69,8 @@ export interface AssessUpgradeDeps {
   openStore(): UpgradeStore | null;
   /** Progress for people (stderr); absent: quiet. */
   onProgress?(line: string): void;
+  /** Whether the old versions could be reinstalled after the upgrade (app/rollback-plan.ts assessRollback); absent: not checked. */
+  assessRollback?(packages: ChangedPackage[]): Promise<RollbackPlan>;
 }
 
 export interface AssessUpgradeRequest {
@@ -99,6 +102,11 @@ export interface UpgradeAssessment {
   timelineNote: string | null;
   /** report.exitCode: 0 nothing stops, 1 all come back, 3 at risk, 4 could not predict. */
   exitCode: 0 | 1 | 3 | 4;
+  /**
+   * The rollback check (null: not checked): `warnings`, one per engine or kernel package whose old
+   * version could not be reinstalled afterwards; `packages`, how each changed package would go back.
+   */
+  rollback?: { warnings: string[]; command: string | null; packages: RollbackSection['packages'] } | null;
 }
 
 /** Reads the plan of `request` (decoding a file's bytes strictly: a line that is not UTF-8 is a problem). */
@@ -186,6 +194,14 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
       desired,
     });
 
+    let rollback: UpgradeAssessment['rollback'] = null;
+    if (deps.assessRollback !== undefined) {
+      const plan = await deps.assessRollback(report.packages.map((p) => ({ name: p.name, from: p.from, to: p.to })));
+      // A copy is only kept by upkeep upgrade: the command of now names what already exists.
+      const existing = { ...plan, packages: plan.packages.filter((p) => p.source.kind !== 'copy') };
+      rollback = { warnings: rollbackWarnings(plan), command: rollbackCommand(existing), packages: rollbackSection(plan).packages };
+    }
+
     let timelineNote: string | null = null;
     if (store !== null && request.record !== false) {
       try {
@@ -205,6 +221,7 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
       downloadNote,
       timelineNote,
       exitCode: report.exitCode,
+      rollback,
     };
   } finally {
     try {

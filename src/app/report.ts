@@ -6,13 +6,16 @@
  */
 import { UsageError } from '../core/errors.js';
 import { buildReport, FOLLOW_AFTER_WINDOW_MS, type Report, type ReportInput, type ReportWindow } from '../core/report/report.js';
+import { rollbackSection } from '../core/upgrade/rollback.js';
 import type { MaintenanceRepository } from '../ports/maintenance.js';
+import type { RollbackPlanSource } from '../ports/rollback.js';
 import type { SnapshotRepository } from '../ports/snapshots.js';
 import type { TimelineRepository } from '../ports/timeline.js';
 
 export type ReportStore = Pick<TimelineRepository, 'timeline'> &
   Pick<MaintenanceRepository, 'getMaintenance' | 'recentMaintenance'> &
-  Pick<SnapshotRepository, 'listSnapshots' | 'getSnapshot'>;
+  Pick<SnapshotRepository, 'listSnapshots' | 'getSnapshot'> &
+  Partial<RollbackPlanSource>;
 
 /** Which report: one window, a period, or the default (the newest window, else the last 24 h). */
 export type ReportRequest = { maintenanceId: number } | { since: string; until: string } | { newest: true };
@@ -44,6 +47,8 @@ export function makeReport(store: ReportStore | null, req: ReportRequest, now: n
     preflight: preflight === undefined ? null : { at: preflight.at, kind: preflight.kind, subject: preflight.subject, detail: preflight.detail },
   };
   const report = buildReport(input);
+  const rollback = scope.kind === 'maintenance' ? (store?.rollbackPlan?.({ maintenanceId: scope.window.id }) ?? null) : null;
+  if (rollback !== null) report.rollback = rollbackSection(rollback.plan);
   if (entries.length >= ENTRY_LIMIT) report.notes.push(`only the first ${ENTRY_LIMIT} entries were read`);
   return report;
 }

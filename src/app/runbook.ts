@@ -13,11 +13,14 @@ import { isAbsolute, relative, sep } from 'node:path';
 import type { ContainerFacts, DaemonFacts } from '../core/model.js';
 import type { HostIdentity } from '../core/recovery/desired-state.js';
 import { buildRunbook, projectsToRead, type FileRead, type Runbook } from '../core/runbook/runbook.js';
+import { rollbackSection } from '../core/upgrade/rollback.js';
 import type { ProjectFileReader } from '../ports/files.js';
+import type { RollbackPlanSource } from '../ports/rollback.js';
 import { loadDesiredState, type DesiredStateSource } from './desired-state.js';
 
 export interface RunbookDeps {
-  store: DesiredStateSource;
+  /** The desired state; and, when it has them, the rollback plans `upkeep upgrade` recorded. */
+  store: DesiredStateSource & Partial<RollbackPlanSource>;
   /** What runs now, or null when the engine did not answer (`engineProblem` says why). */
   live: { host: HostIdentity; daemon: DaemonFacts; containers: readonly ContainerFacts[] } | null;
   engineProblem: string | null;
@@ -48,7 +51,7 @@ export async function makeRunbook(deps: RunbookDeps): Promise<Runbook> {
       );
     }
   }
-  return buildRunbook({
+  const runbook = buildRunbook({
     generatedAt: deps.now.toISOString(),
     stateDir: deps.stateDir,
     desired: r.state,
@@ -56,6 +59,9 @@ export async function makeRunbook(deps: RunbookDeps): Promise<Runbook> {
     engineProblem: deps.engineProblem,
     files,
   });
+  const rollback = deps.store.rollbackPlan?.({ newest: true }) ?? null;
+  if (rollback !== null) runbook.rollback = { ...rollbackSection(rollback.plan), runId: rollback.runId, maintenanceId: rollback.maintenanceId };
+  return runbook;
 }
 
 /** The engine of the newest snapshot, when the engine does not answer to say which one this is. */

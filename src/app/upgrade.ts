@@ -41,6 +41,7 @@ import {
   type UpgradeRun,
   type UpgradeStep,
 } from '../core/upgrade/routine.js';
+import { rollbackSummary, type ChangedPackage, type RollbackPlan } from '../core/upgrade/rollback.js';
 import type { ReadTextFile } from '../ports/files.js';
 import type { RunHealthChecks } from '../ports/health-checks.js';
 import type { HostState } from '../ports/host.js';
@@ -99,6 +100,8 @@ export interface UpgradeDeps {
   assess(simulation: string, source: string, record: boolean): Promise<UpgradeAssessment>;
   upgrader: PackageUpgrader;
   readTextFile: ReadTextFile;
+  /** The rollback plan (app/rollback-plan.ts), made at the snapshot step, before apt; absent: none. Never throws. */
+  prepareRollback?(packages: ChangedPackage[]): Promise<RollbackPlan>;
   recovery: RecoveryEffects;
   /** Timing of the recovery pass (the same options as upkeep recover). */
   recoveryRun: RecoverRun;
@@ -467,7 +470,13 @@ async function execute(
             const state = await deps.readHost();
             const s = await takeSnapshot({ store, readTextFile: deps.readTextFile, now: deps.now }, state, { note: 'before upgrade', by: 'upgrade' });
             for (const n of s.notes) deps.onEvent({ type: 'note', line: n });
-            return { line: `snapshot ${s.saved.id}: ${s.built.snapshot.containers.length} desired container(s)`, ok: true, detail: { snapshot: s.saved.id } };
+            const rollback = deps.prepareRollback === undefined ? null : await deps.prepareRollback(packagesOf(run));
+            if (rollback !== null) deps.onEvent({ type: 'note', line: rollbackSummary(rollback) });
+            return {
+              line: `snapshot ${s.saved.id}: ${s.built.snapshot.containers.length} desired container(s)`,
+              ok: true,
+              detail: { snapshot: s.saved.id, ...(rollback === null ? {} : { rollback }) },
+            };
           });
           break;
         }

@@ -2,12 +2,13 @@
  * upkeep's persistent state as one object (adapters/store/sqlite-store.ts implements it). Code that
  * needs only part of it takes the narrower port: SnapshotRepository, IntentRepository,
  * TimelineRepository, AlertOutboxRepository, MaintenanceRepository, MaintenanceScheduleRepository, AgentStateRepository,
- * UpgradeJournalRepository.
+ * UpgradeJournalRepository, RollbackPlanSource.
  */
 import type { AgentStateRepository } from './agent-state.js';
 import type { AlertOutboxRepository } from './alert-outbox.js';
 import type { IntentRepository } from './intent.js';
 import type { MaintenanceRepository, MaintenanceScheduleRepository } from './maintenance.js';
+import type { RollbackPlanSource } from './rollback.js';
 import type { SnapshotRepository } from './snapshots.js';
 import type { TimelineRepository } from './timeline.js';
 import type { UpgradeJournalRepository } from './upgrade-journal.js';
@@ -33,7 +34,8 @@ export interface Store
     MaintenanceRepository,
     MaintenanceScheduleRepository,
     AgentStateRepository,
-    UpgradeJournalRepository {
+    UpgradeJournalRepository,
+    RollbackPlanSource {
   /** The database file. */
   readonly path: string;
   readonly schemaVersion: number;

@@ -11,6 +11,8 @@ import { dirname, join } from 'node:path';
 import { UpkeepError } from '../../core/errors.js';
 import type { ScheduledMaintenance } from '../../core/maintenance-schedule.js';
 import { desiredContainerProblem, type DesiredContainer, type ForgottenEntry, type Snapshot } from '../../core/recovery/desired-state.js';
+import type { RollbackPlan } from '../../core/upgrade/rollback.js';
+import type { StoredRollbackPlan } from '../../ports/rollback.js';
 import { UPGRADE_STEPS, type RunOutcome, type StepRecord, type UpgradeMode, type UpgradeRun } from '../../core/upgrade/routine.js';
 import { applyMigrations, MIGRATIONS, type Migration } from './migrations.js';
 import { openSqlite, sqliteErrorName, type SqliteDatabase } from './sqlite.js';
@@ -766,6 +768,20 @@ class SqliteStore implements Store {
             : [],
         ),
       };
+    });
+  }
+
+  rollbackPlan(query: { maintenanceId: number } | { newest: true }): StoredRollbackPlan | null {
+    return this.guard('reading the rollback plan', () => {
+      // The plan is the detail of the snapshot step (app/upgrade.ts), recorded before apt ran.
+      const sql = `SELECT s.detail AS detail, r.id AS run_id, r.maintenance_id AS maintenance_id FROM upgrade_steps s JOIN upgrade_runs r ON r.id = s.run_id
+        WHERE s.step = 'snapshot' AND s.status = 'finished' AND json_extract(s.detail, '$.rollback') IS NOT NULL
+        ${'maintenanceId' in query ? 'AND r.maintenance_id = ?' : ''} ORDER BY s.id DESC LIMIT 1`;
+      const row = ('maintenanceId' in query ? this.db.prepare(sql).get(query.maintenanceId) : this.db.prepare(sql).get()) as
+        { detail: string; run_id: number; maintenance_id: number | null } | undefined;
+      const plan = row === undefined ? undefined : (parseDetail(row.detail)?.rollback as RollbackPlan | undefined);
+      if (row === undefined || plan === undefined || !Array.isArray(plan.packages)) return null;
+      return { runId: row.run_id, maintenanceId: row.maintenance_id, plan };
     });
   }
 

@@ -9,6 +9,7 @@ import { homedir, hostname } from 'node:os';
 import type { Command } from 'commander';
 import { assessUpgrade, type AssessUpgradeRequest, type UpgradeAssessment } from '../../app/assess-upgrade.js';
 import { localAssessDeps } from '../deps/upgrade.js';
+import { DEFAULT_ROLLBACK_CAP_BYTES } from '../../app/rollback-plan.js';
 import { loadConfig } from '../../adapters/config/load-config.js';
 import { readHostState } from '../../adapters/docker/host-state.js';
 import { UsageError } from '../../core/errors.js';
@@ -30,8 +31,9 @@ interface PreflightOptions {
 }
 
 /** Runs the use case on this machine: the engine from DOCKER_HOST, the store of --state-dir. */
-async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgradeRequest, quiet: boolean): Promise<UpgradeAssessment> {
+async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgradeRequest, quiet: boolean, rollback = false): Promise<UpgradeAssessment> {
   const deps = await localAssessDeps({
+    ...(rollback ? { rollbackCapBytes: DEFAULT_ROLLBACK_CAP_BYTES } : {}),
     env: io.env,
     isRoot: process.getuid?.() === 0,
     home: homedir(),
@@ -64,6 +66,7 @@ export function preflightJson(a: UpgradeAssessment): Record<string, unknown> {
     downloadNote: a.downloadNote,
     timelineNote: a.timelineNote,
     ...a.report,
+    rollback: a.rollback ?? null,
   };
 }
 
@@ -109,6 +112,7 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
         opts,
         { plan: opts.plan ? { kind: 'file', path: opts.plan } : { kind: 'simulate', mode: opts.mode }, download: opts.download !== false },
         opts.json === true,
+        true,
       );
       if (opts.json) printJson(io, preflightJson(a));
       else io.stdout.write(renderText(io, 'stdout', a));

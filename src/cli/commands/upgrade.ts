@@ -19,6 +19,7 @@ import { renderPreflightText } from '../../core/preflight/preflight-text.js';
 import { renderReportMarkdown } from '../../core/report/render-markdown.js';
 import { aptProgressText, isAptOption, STEP_TITLES, UPGRADE_MODES, UPGRADE_STEPS, type UpgradeMode } from '../../core/upgrade/routine.js';
 import { aptLogDir, localUpgradeDeps } from '../deps/upgrade-routine.js';
+import { parseByteSize } from '../../core/upgrade/rollback.js';
 import { withEngine } from '../engine.js';
 import { askYesNo, painter, printJson, type Io } from '../io.js';
 import { stateDirFor, withOptionalStore, withStore } from '../state.js';
@@ -35,6 +36,7 @@ interface UpgradeOptions {
   reboot?: boolean;
   resume?: boolean;
   config?: string;
+  rollbackCap?: string;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -136,6 +138,11 @@ export function registerUpgrade(program: Command, io: Io, setExit: (code: number
     .option('--resume', 'after the boot: finish the run that rebooted the host (recovery, verification, window closed, report)')
     .option('--config <file>', 'the config whose health checks the verification runs (default /etc/upkeep/upkeep.yml; missing = none)')
     .option('--apt-option <Name=value>', "an extra -o option for upkeep's apt-get runs (repeatable), e.g. Dir::Etc::SourceList=FILE", collect)
+    .option(
+      '--rollback-cap <size>',
+      'most space the copies of engine and kernel packages kept for a rollback take in STATE_DIR/rollback (docs/upgrade.md)',
+      '512MiB',
+    )
     .option('--json', 'print JSON for scripts at the end (the steps go to stderr)')
     .option('--state-dir <dir>', 'where the state database lives (the journal, the snapshot, the timeline, the report)')
     .addHelpText(
@@ -164,6 +171,8 @@ not running or a health check failing at the end, --resume before the host reboo
       const windowMs = parseDuration(opts.window ?? '2h', '--window');
       if (windowMs < 60_000) throw new UsageError('--window must be at least 1m');
       const aptOptions = opts.aptOption ?? [];
+      const rollbackCapBytes = parseByteSize(opts.rollbackCap ?? '512MiB');
+      if (rollbackCapBytes === null) throw new UsageError(`--rollback-cap "${opts.rollbackCap}": use a size such as 512MiB, 2GiB or 0`);
       for (const o of aptOptions) if (!isAptOption(o)) throw new UsageError(`--apt-option "${o}" must look like Name::Of::Option=value`);
       if (opts.resume === true && (opts.dryRun === true || opts.reboot === true))
         throw new UsageError('--resume finishes a run after its reboot: it takes neither --dry-run nor --reboot');
@@ -200,6 +209,7 @@ not running or a health check failing at the end, --resume before the host reboo
           desired,
           stateDir,
           aptOptions,
+          rollbackCapBytes,
           logFile,
           hostName: hostname(),
           onEvent: show.onEvent,

@@ -11,6 +11,9 @@ import { readHostState } from '../../adapters/docker/host-state.js';
 import { EngineRecoveryEffects } from '../../adapters/docker/recovery-effects.js';
 import { textFileReader } from '../../adapters/files/read-text-file.js';
 import { aptUpgrader } from '../../adapters/apt/run-upgrade.js';
+import { localPackageCopier } from '../../adapters/apt/keep-package-copy.js';
+import { localRollbackFacts } from '../../adapters/apt/rollback-facts.js';
+import { prepareRollback } from '../../app/rollback-plan.js';
 import { readProcessImages } from '../../adapters/proc/process-images.js';
 import { BOOT_ID_FILE, readBoot } from '../../adapters/proc/boot-id.js';
 import { rebootRequiredReasons } from '../../adapters/apt/reboot-required.js';
@@ -34,6 +37,8 @@ export interface UpgradeEnvironment {
   stateDir: string;
   /** Extra `-o` options for upkeep's own apt-get runs. */
   aptOptions: readonly string[];
+  /** The cap on the copies kept for a rollback (STATE_DIR/rollback). */
+  rollbackCapBytes: number;
   /** Where apt's output of this run is appended. */
   logFile: string | null;
   hostName: string;
@@ -112,6 +117,7 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
         isRoot: process.getuid?.() === 0,
         home: homedir(),
         stateDir: e.stateDir,
+        rollbackCapBytes: e.rollbackCapBytes,
         readHost: async () => {
           const s = await readHost();
           return { daemon: s.daemon, containers: s.containers, host: s.host };
@@ -121,6 +127,17 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
     },
     upgrader: aptUpgrader({ extraOptions: e.aptOptions, env: e.env, logFile: e.logFile }),
     readTextFile: textFileReader(),
+    prepareRollback: (packages) =>
+      prepareRollback(
+        {
+          facts: localRollbackFacts({ aptOptions: e.aptOptions, env: e.env }),
+          copier: localPackageCopier(),
+          dir: rollbackDir(e.stateDir),
+          capBytes: e.rollbackCapBytes,
+          now: Date.now,
+        },
+        packages,
+      ),
     recovery: new EngineRecoveryEffects(e.engine),
     recoveryRun: {
       graceMs: 0,
@@ -136,6 +153,11 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
     rebootRequirement: { rebootRequired: () => rebootRequiredReasons() },
     runHealthChecks: checksRunner(e.services, e.engine),
   };
+}
+
+/** Where `upkeep upgrade` keeps the copies of packages for a rollback: STATE_DIR/rollback/. */
+export function rollbackDir(stateDir: string): string {
+  return join(stateDir, 'rollback');
 }
 
 /** Where `upkeep upgrade` keeps apt's output of a run: STATE_DIR/upgrade-logs/. */

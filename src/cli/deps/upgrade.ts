@@ -8,7 +8,10 @@ import { access, open } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { CandidateDownloadError, type ScriptTexts } from '../../app/assess-evidence.js';
 import type { AssessUpgradeDeps, HostSnapshot, UpgradeStore, UpgradeSystem } from '../../app/assess-upgrade.js';
+import { assessRollback } from '../../app/rollback-plan.js';
+import { localRollbackFacts } from '../../adapters/apt/rollback-facts.js';
 import { UsageError } from '../../core/errors.js';
+import type { ChangedPackage } from '../../core/upgrade/rollback.js';
 import { MAX_PLAN_BYTES, type PlannedPackage } from '../../core/preflight/apt-plan.js';
 import { shippedUnits } from '../../core/preflight/shipped-units.js';
 import { openStore } from '../../adapters/store/sqlite-store.js';
@@ -182,6 +185,8 @@ export async function localAssessDeps(opts: {
   aptCache?: boolean;
   readHost: () => Promise<HostSnapshot>;
   onProgress?: (line: string) => void;
+  /** Check whether the old versions could be reinstalled afterwards, copies within this cap (upkeep preflight and upgrade; not the hook). */
+  rollbackCapBytes?: number;
 }): Promise<AssessUpgradeDeps> {
   const dir = resolveStateDir(opts.env, opts.isRoot, opts.stateDir === undefined ? {} : { flag: opts.stateDir });
   const store = await openExistingStore(dir);
@@ -193,5 +198,14 @@ export async function localAssessDeps(opts: {
     readHost: opts.readHost,
     openStore: () => (store === null ? null : store()),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.rollbackCapBytes !== undefined
+      ? {
+          assessRollback: (packages: ChangedPackage[]) =>
+            assessRollback(
+              { facts: localRollbackFacts({ env: opts.env }), dir: join(dir, 'rollback'), capBytes: opts.rollbackCapBytes!, now: Date.now },
+              packages,
+            ),
+        }
+      : {}),
   };
 }

@@ -20,6 +20,8 @@ export interface PreflightTextView {
   desiredNote: string | null;
   downloadNote: string | null;
   timelineNote: string | null;
+  /** The rollback check of the engine and kernel packages (absent or null: not checked). */
+  rollback?: { warnings: string[] } | null;
 }
 
 /** Colours a piece of text (identity when colour is off). */
@@ -89,6 +91,10 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
   if (incomplete) {
     out.push(`${paint('bold', 'Not understood')} (what these would do is not in the prediction):`);
     for (const r of report.unknownReasons) out.push(`  ${r}`);
+  }
+  if (a.rollback != null && a.rollback.warnings.length > 0) {
+    out.push(`${paint('yellow', 'Rollback impossible')} (no repository, no cached .deb, and no copy can be kept):`);
+    for (const w of a.rollback.warnings) out.push(`  ${w}`);
   }
   if (report.advice.length) out.push(`Do first: ${report.advice.join('; ')}`);
   if (report.verdict === 'unknown') out.push(paint('bold', `Could not predict (exit 4): upkeep cannot say this upgrade is safe.`));

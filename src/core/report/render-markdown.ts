@@ -4,6 +4,7 @@
  * cannot end a row, `<` cannot open HTML, the `~` of Debian versions cannot strike text through.
  */
 import { hasControlCharacters } from '../runbook/shell-quote.js';
+import type { RollbackSection } from '../upgrade/rollback.js';
 import { backText, clock, formatSeconds, headerLines, WORDS, type Report } from './report.js';
 
 /** Escapes text for a Markdown paragraph or table cell (one line). */
@@ -20,6 +21,27 @@ function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>
 
 function bullets(lines: readonly string[], none: string): string[] {
   return lines.length === 0 ? [none] : lines.map((l) => `- ${mdText(l)}`);
+}
+
+/** The rollback plan recorded before apt: the command, then how each package goes back. */
+export function rollbackMarkdown(rb: RollbackSection): string[] {
+  const out = ['## Rollback', '', `Recorded before apt ran, at ${mdText(rb.recordedAt)}.`, ''];
+  if (rb.command === null) out.push('No old version can be reinstalled.', '');
+  else out.push('To put the old versions back:', '', '```sh', rb.command, '```', '');
+  out.push(
+    ...table(
+      ['Package', 'Before', 'After', 'Way back'],
+      rb.packages.map((p) => [
+        `${mdText(p.name)}${p.critical ? ' (engine/kernel)' : ''}`,
+        mdText(p.from),
+        mdText(p.to ?? 'removed'),
+        mdText(p.via === 'none' ? `none: ${p.why ?? ''}` : `${p.via}: ${p.where ?? ''}`),
+      ]),
+    ),
+    '',
+  );
+  if (rb.newPackages.length > 0) out.push(`New packages (a rollback removes them): ${rb.newPackages.map(mdText).join(', ')}`, '');
+  return out;
 }
 
 /** Renders the report (see the file comment). */
@@ -80,6 +102,7 @@ export function renderReportMarkdown(r: Report): string {
     for (const p of r.packages.notable) out.push(`- **${mdText(p.name)}:** ${mdText(p.from ?? 'unknown')} -> ${mdText(p.to ?? 'unknown')}`);
     out.push(`- Total: ${r.packages.count ?? 'unknown'} packages (from the ${r.packages.source === 'apt' ? 'apt run' : 'preflight'})`, '');
   }
+  if (r.rollback !== undefined) out.push(...rollbackMarkdown(r.rollback));
   if (r.notes.length > 0) out.push('## Notes', '', ...bullets(r.notes, ''), '');
   out.push(
     '---',

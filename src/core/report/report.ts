@@ -11,6 +11,7 @@
  * Extending it: a new kind (e.g. the steps `upkeep upgrade` will write) needs one entry in ROWS
  * (its timeline row) and, when it changes a service's state, one case in `applyEntry`.
  */
+import type { RollbackSection } from '../upgrade/rollback.js';
 import { join as joinPath } from 'node:path/posix';
 import { shQuote } from '../runbook/shell-quote.js';
 import type { MaintenanceWindow } from '../maintenance-window.js';
@@ -124,6 +125,8 @@ export interface Report {
   prediction: { at: string; verdict: string; rows: PredictionRow[] } | null;
   snapshot: { id: number; takenAt: string; desired: number } | null;
   notes: string[];
+  /** The rollback plan `upkeep upgrade` recorded before apt (absent: none was recorded for this window). */
+  rollback?: RollbackSection;
 }
 
 const NOTABLE = /^(containerd|docker|linux-image|openssh)/;

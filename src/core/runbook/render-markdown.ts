@@ -180,6 +180,8 @@ export function renderRunbookMarkdown(rb: Runbook): string {
     '',
   );
 
+  if (rb.rollback !== undefined) out.push(...rollbackSectionMarkdown(rb.rollback));
+
   out.push('## What happened', '');
   out.push(`upkeep keeps its state (snapshots, the timeline) in ${code(rb.stateDir)}. To see what happened and what upkeep did:`, '');
   out.push(fenced('sh', `upkeep timeline --since 2h          # or a date: --since 2025-11-20T15:00\nupkeep timeline --kind container-died healed`), '');
@@ -187,6 +189,31 @@ export function renderRunbookMarkdown(rb: Runbook): string {
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trimEnd()}\n`;
+}
+
+/** The rollback plan of the last upgrade: the command, and how each package goes back. */
+function rollbackSectionMarkdown(rb: NonNullable<Runbook['rollback']>): string[] {
+  const out = ['## Rolling back the last upgrade', ''];
+  out.push(
+    `The last \`upkeep upgrade\` (run ${rb.runId}${rb.maintenanceId !== null ? `, maintenance ${rb.maintenanceId}` : ''}) recorded the versions it replaced before apt ran, at ${text(rb.recordedAt)}.`,
+    '',
+  );
+  if (rb.command === null) out.push('No old version can be reinstalled.', '');
+  else out.push('To put them back, as root:', '', fenced('sh', rb.command), '');
+  out.push(
+    table(
+      ['package', 'before', 'after', 'way back'],
+      rb.packages.map((p) => [
+        `${code(p.name)}${p.critical ? ' (engine/kernel)' : ''}`,
+        code(p.from),
+        p.to === null ? 'removed' : code(p.to),
+        p.via === 'none' ? `none: ${text(p.why ?? '')}` : `${p.via}: ${code(p.where ?? '')}`,
+      ]),
+    ),
+    '',
+  );
+  if (rb.newPackages.length > 0) out.push(`New packages, which a rollback removes: ${rb.newPackages.map(code).join(', ')}.`, '');
+  return out;
 }
 
 /** One row per container and verdict: "daemon restart, reboot" when both end the same way for the same reason. */

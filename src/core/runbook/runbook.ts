@@ -8,6 +8,7 @@
  *
  * No value of any variable appears here: names only, and where they come from.
  */
+import type { RollbackSection } from '../upgrade/rollback.js';
 import { isAbsolute, normalize, relative } from 'node:path/posix';
 import { formatRestartPolicy } from '../container-facts.js';
 import type { ContainerFacts, DaemonFacts, LifecycleEvent, Prediction } from '../model.js';
@@ -105,6 +106,8 @@ export interface Runbook {
   /** Running now but in no snapshot (only when the engine answered). */
   undesiredRunning: string[];
   notices: string[];
+  /** The rollback plan of the last `upkeep upgrade` (absent: none recorded). */
+  rollback?: RollbackSection & { runId: number; maintenanceId: number | null };
 }
 
 /** A compose project as the desired containers' labels describe it, with the files to read. */
