@@ -2,6 +2,8 @@
  * `upkeep upgrade` as a user types it: usage errors, root only (run as `nobody` through runuser),
  * and no terminal without --yes: a dry run that changes nothing (a stub engine, apt shown an empty
  * private repository through APT_CONFIG, so the machine's own pending upgrades stay out of it).
+ * Holds the host lock: the verdict reads this machine's installed kernels and dpkg database, which
+ * the files that install fixture packages (a fake linux-image among them) change while they run.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -12,12 +14,17 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { openStore } from '../../src/adapters/store/sqlite-store.js';
 import { BIN, upkeep } from '../helpers/cli.js';
+import { hostLock } from '../helpers/host-lock.js';
 import { stubEngine } from '../helpers/stub-engine.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'upkeep-upgrade-cli-'));
 let server: Server;
 const socket = join(tmp, 'docker.sock');
 const env = { DOCKER_HOST: `unix://${socket}`, APT_CONFIG: join(tmp, 'apt.conf') };
+
+// Host-wide state (dpkg, installed kernels): never alongside another such file (test/helpers/host-lock.ts).
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 
 before(async () => {
   server = await stubEngine(socket, join(tmp, 'docker-root'));
