@@ -50,6 +50,12 @@ describe('the agent finishes an upkeep upgrade run after its reboot', () => {
         second.store.timeline({ kind: 'upgrade-step' }).map((e) => e.subject),
         ['reboot', 'recovery', 'verification', 'window-close', 'report', 'ended'],
       );
+      // The window it closed at its start gets its one summary message once the maintenance
+      // watcher looks (the window closed before that actor ran).
+      const summary = await second.until('the maintenance summary', () => second.channel.sent.find((m) => m.kind === 'summary'));
+      assert.match(summary.title, new RegExp(`^Maintenance ${window} \\(upgrade\\) ended on `));
+      await clock.pass(30_000);
+      assert.equal(second.channel.sent.filter((m) => m.kind === 'summary').length, 1, 'one summary, not one per look');
     } finally {
       await second.stop().catch(() => undefined);
       cleanup(second);
