@@ -43,6 +43,7 @@ const LONG_FIRST = [
   'test/engine/agent.test.ts',
   'test/engine/agent-docker28.test.ts',
   'test/engine/agent-process.test.ts',
+  'test/engine/k3d-recovery.test.ts',
   'test/engine/json-contract.test.ts',
   'test/cli/check-apt-cache.test.ts',
   'test/engine/one-system.test.ts',

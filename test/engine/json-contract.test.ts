@@ -119,6 +119,10 @@ describe('the --json output of every command on the incident host', { timeout: 3
         [info.ID, '<engine-id>'],
         [info.ServerVersion, '<docker-version>'],
         [info.KernelVersion, '<kernel>'],
+        // The rollback check asks this machine's apt about the incident's (Ubuntu) packages: whether
+        // apt knows a name at all depends on the package lists apt update last fetched here.
+        ['apt-cache policy said nothing about it', '<not in any repository here>'],
+        ['in no configured repository', '<not in any repository here>'],
       ],
       exact: [
         [info.Name, '<hostname>'],
