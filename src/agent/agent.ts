@@ -4,7 +4,7 @@
  *
  *   event-watcher   no new triggers
  *   maintenance     no new recovery requests
- *   health-checks, heartbeat, host-facts, timeline-retention
+ *   health-checks, heartbeat, host-facts, timeline-retention, cluster-verifier
  *   reconciler      finishes (or aborts) the reconcile in progress
  *   outbox          last delivery attempt is recorded; undelivered alerts stay in the store
  *   http            /metrics answers until the very end
@@ -19,6 +19,7 @@ import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import { simulateUpgradeCached } from '../adapters/apt/simulation-cache.js';
 import { AgentHttpServer } from '../adapters/http/agent-http.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
+import { KubectlReader } from '../adapters/kubernetes/kubectl.js';
 import { NtfyNotifier, SlackNotifier, WebhookNotifier, type Notifier } from '../adapters/notify/notifier.js';
 import { dockerHealthProbe, httpProbe, tcpProbe } from '../adapters/probes/probes.js';
 import type { Store } from '../adapters/store/store.js';
@@ -28,8 +29,10 @@ import { NEW_CHECK, onCheckResult, type CheckTrack } from '../core/agent/check-r
 import { maintenanceSummary } from '../core/report/summary-message.js';
 import type { ChannelConfig, UpkeepConfig } from '../core/config/types.js';
 import type { Clock } from '../ports/clock.js';
+import type { KubernetesReader } from '../ports/kubernetes.js';
 import { runActors, sleepUnlessAborted, Wakeup, type Actor } from './actor.js';
 import { AlertManager } from './alerts.js';
+import { ClusterVerifier } from './cluster-verifier.js';
 import { Controller, TerminalReconcileError, type ControllerTiming } from './controller.js';
 import { EventWatcher } from './event-watcher.js';
 import { checkId, HealthChecker, type CheckTarget } from './health-checks.js';
@@ -52,7 +55,13 @@ export interface AgentDeps {
   /** Built from config.alerts.channels with notifiersFor(). */
   notifiers: ReadonlyMap<string, Notifier>;
   /** Tests shorten the agent's waits. maintenancePollMs: the fallback poll of the windows (default 10 s). */
-  timing?: Partial<ControllerTiming> & { debounceMs?: number; maintenancePollMs?: number; outboxBackoff?: { initialMs: number; maxMs: number } };
+  timing?: Partial<ControllerTiming> & {
+    debounceMs?: number;
+    maintenancePollMs?: number;
+    outboxBackoff?: { initialMs: number; maxMs: number };
+    /** How long a k3d cluster may take to be ready after a recovery (default recovery.cluster_timeout). */
+    clusterVerifyMs?: number;
+  };
   /** Time for every actor (default the system clock; tests pass a virtual one). */
   clock?: Clock;
   /** This boot's id and time (default: /proc). */
@@ -67,6 +76,8 @@ export interface AgentDeps {
   readHostFacts?: () => Promise<HostFacts>;
   /** The state directory, where apt's simulation is cached (absent: apt runs every time). */
   stateDir?: string;
+  /** Reads k3d clusters' nodes and pods after a recovery (default: kubectl, `UPKEEP_KUBECTL` or on PATH). */
+  kubernetes?: KubernetesReader;
   /** Called once the HTTP listener is up (tests read the port). */
   onListening?: (address: { host: string; port: number }) => void;
 }
@@ -166,8 +177,21 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     }
   };
 
+  // k3d clusters whose nodes a recovery pass started are verified through their Kubernetes API,
+  // apart from the reconcile loop (cluster-verifier.ts).
+  const clusterVerifier = new ClusterVerifier({
+    reader: deps.kubernetes ?? new KubectlReader(process.env.UPKEEP_KUBECTL ?? 'kubectl'),
+    clusters: () => config.clusters,
+    store,
+    alerts,
+    log,
+    clock,
+    timeoutMs: deps.timing?.clusterVerifyMs ?? config.recovery.clusterTimeoutMs,
+  });
+
   const controller = new Controller({
     config,
+    onClustersRecovered: (clusters) => clusterVerifier.request(clusters),
     afterRecovery: (trigger, alert, failed) => {
       if (trigger !== 'apt' || summaryAfterRecovery.length === 0) return false;
       if (alerts.inMaintenance()) {
@@ -432,7 +456,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       metrics.setRebootRequired(f.rebootRequired);
     },
   });
-  const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, outbox, http, hostFacts, retention];
+  const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, clusterVerifier, outbox, http, hostFacts, retention];
   if (config.heartbeat)
     actors.push(new Heartbeat({ url: config.heartbeat.url, intervalMs: config.heartbeat.intervalMs, log, clock, onOk: (at) => metrics.setHeartbeatOk(at) }));
 
@@ -469,6 +493,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
         'heartbeat',
         'host-facts',
         'timeline-retention',
+        'cluster-verifier',
         'reconciler',
         'outbox',
         'http',

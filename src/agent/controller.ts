@@ -21,6 +21,7 @@ import { textFileReader } from '../adapters/files/read-text-file.js';
 import { blockerCleared } from '../adapters/files/start-conditions.js';
 import { loadDesiredState } from '../app/desired-state.js';
 import { takeSnapshot } from '../app/take-snapshot.js';
+import { clustersInPlan } from '../app/verify-clusters.js';
 import type { ReadTextFile } from '../ports/files.js';
 import {
   afterHeal,
@@ -115,6 +116,8 @@ export interface ControllerOptions {
    * summary takes it in), so the controller does not queue it.
    */
   afterRecovery?: (trigger: RecoveryTrigger, alert: SummaryAlert | null, failed: boolean) => boolean;
+  /** A recovery pass acted on node containers of these k3d clusters: they are to be verified (cluster-verifier.ts). */
+  onClustersRecovered?: (clusters: readonly string[]) => void;
 }
 
 /** What /status shows. */
@@ -617,6 +620,8 @@ export class Controller {
     this.write([summary.entry]);
     const taken = this.opts.afterRecovery?.(a.trigger, summary.alert, false) ?? false;
     if (summary.alert !== null && !taken) alerts.queue(summary.alert);
+    const clusters = clustersInPlan(result.plan, a.containers);
+    if (clusters.length > 0) this.opts.onClustersRecovered?.(clusters);
   }
 
   // ---- alerts, timeline, status, memory ----

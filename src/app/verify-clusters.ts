@@ -106,3 +106,49 @@ export function verificationLines(v: readonly ClusterVerification[]): string[] {
   }
   return lines;
 }
+
+/**
+ * What the agent says of a verification after its recovery pass: one message per cluster that is
+ * not ready (or could not be read), and one for a cluster that is ready again after such a message
+ * (`reported`: the clusters reported not ready before, updated in place). A ready cluster that was
+ * never reported says nothing: the recovery pass's own summary covers it.
+ */
+export function verificationNotices(
+  v: readonly ClusterVerification[],
+  reported: Set<string>,
+  at: string,
+): Array<{ id: string; severity: 'warning' | 'info'; subject: string; title: string; text: string; data: Record<string, unknown> }> {
+  const out = [];
+  for (const c of v) {
+    const subject = `cluster ${c.cluster}`;
+    const data = { cluster: c.cluster, state: c.state, nodesNotReady: c.nodesNotReady, podsNotReady: c.podsNotReady };
+    if (c.state === 'ready') {
+      if (!reported.delete(c.cluster)) continue;
+      out.push({
+        id: `cluster-ready:${c.cluster}:${at}`,
+        severity: 'info' as const,
+        subject,
+        title: `k3d cluster ${c.cluster} is ready again`,
+        text: c.summary ?? 'ready',
+        data,
+      });
+      continue;
+    }
+    reported.add(c.cluster);
+    const what = c.state === 'not-ready' ? 'NOT READY' : 'could not be verified';
+    out.push({
+      id: `cluster-not-ready:${c.cluster}:${at}`,
+      severity: 'warning' as const,
+      subject,
+      title: `k3d cluster ${c.cluster} ${what} ${c.seconds} s after the recovery`,
+      text:
+        verificationLines([c])
+          .slice(1)
+          .map((l) => l.trim())
+          .join('\n') ||
+        (c.summary ?? c.error ?? 'no detail'),
+      data,
+    });
+  }
+  return out;
+}

@@ -28,6 +28,7 @@ export const TIMELINE_KINDS = {
   recoveryStarted: 'recovery-started', // subject host; detail { trigger }
   recovery: 'recovery', // recovery pass done; detail { trigger, down, remaining, seconds, outcomes }
   recover: 'recover', // `upkeep recover` done; detail { outcomes }
+  clusterVerified: 'cluster-verified', // subject the k3d cluster; detail { state, summary, nodesNotReady, podsNotReady, seconds }
   snapshot: 'snapshot', // detail { id, desired, note }
   fixApplied: 'fix-applied', // subject file; detail { rule, line }
   livePolicyChanged: 'live-policy-changed', // subject container; detail { from, to }

@@ -3,7 +3,9 @@
  * k3d.cluster, k3d.role; busybox, --network none, unless-stopped as k3d creates them), a daemon
  * crash, then `upkeep status`/`check` show the cluster as one unit that is not back, and `upkeep
  * recover` starts its nodes in order (servers, agents, the load balancer: read from the engine's
- * StartedAt) and verifies the cluster through its Kubernetes API with the real kubectl.
+ * StartedAt) and verifies the cluster through its Kubernetes API with the real kubectl; and with
+ * the agent running (bin/upkeep agent, a webhook on loopback): after a daemon crash the agent starts
+ * the nodes in order, verifies the cluster, and alerts the pods that stay not ready.
  *
  * The Kubernetes API is a STAND-IN (test/engine/k3d-stand-in.ts): no API server can run on these
  * machines. It serves recorded-shape nodes and pods on loopback; k3d-stand-in.test.ts checks it with
@@ -14,7 +16,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { spawnAgent } from '../helpers/agent-process.js';
 import { upkeep } from '../helpers/cli.js';
+import { until, webhookReceiver } from '../helpers/webhook.js';
 import { KubernetesStandIn, realKubectl } from './k3d-stand-in.js';
 import { PrivateEngine } from './private-engine.js';
 
@@ -150,5 +154,56 @@ describe('k3d cluster: crash, status, ordered recovery, verification (Kubernetes
       text.stdout,
       /cluster loculus \(context k3d-loculus, \S+\): NOT READY after [\d.]+ s: 2 of 2 nodes Ready; 4 of 7 pods Ready or Completed\n {2}pod not ready: kube-system\/metrics-server-5985cbc9d7-n2jv6: CrashLoopBackOff\n/,
     );
+  });
+
+  test('the agent running across a daemon crash: nodes back in order, the cluster verified, stuck pods alerted with their reasons', async (t) => {
+    if (engine === null) return t.skip('no engine');
+    const hook = await webhookReceiver();
+    const agentConfig = join(dir, 'agent.yml');
+    writeFileSync(
+      agentConfig,
+      [
+        'recovery: { running_for: 1s, cluster_timeout: 5s }',
+        'alerts:',
+        '  channels:',
+        `    - { type: webhook, url: "${hook.url}" }`,
+        'clusters:',
+        '  loculus:',
+        `    kubeconfig: ${join(dir, 'kubeconfig.yaml')}`,
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    standIn!.state = 'pods-stuck';
+    const agent = spawnAgent({
+      configPath: agentConfig,
+      stateDir: env.UPKEEP_STATE_DIR!,
+      dockerHost: engine.dockerHost,
+      env: { UPKEEP_KUBECTL: env.UPKEEP_KUBECTL!, HOME: dir },
+    });
+    try {
+      await until(
+        'the agent watching the engine',
+        () => agent.out.some((l) => l.includes('"msg":"event stream connected"') || l.includes('metrics and status listening')),
+        30_000,
+      );
+      const before = Date.now();
+      await engine.crash();
+      await engine.start();
+      const alert = await until('the cluster alert', () => hook.received.find((r) => r.message.subject === 'cluster loculus')?.message ?? null, 200_000);
+      const server = await startedAt('k3d-loculus-server-0');
+      const agentNode = await startedAt('k3d-loculus-agent-0');
+      const lb = await startedAt('k3d-loculus-serverlb');
+      assert.ok(server > before && agentNode >= server + 1000 && lb >= agentNode + 1000, `order: server ${server}, agent ${agentNode}, lb ${lb}`);
+      assert.match(alert.title, /^k3d cluster loculus NOT READY [\d.]+ s after the recovery$/);
+      assert.match(alert.text, /pod not ready: kube-system\/metrics-server-5985cbc9d7-n2jv6: CrashLoopBackOff/);
+      assert.match(alert.text, /pod not ready: loculus\/loculus-backend-7f9c6b8d5-hx2lq: Pending: ContainerCreating/);
+      const timeline = await upkeep(['timeline', '--kind', 'cluster-verified', '--json'], env);
+      assert.match(timeline.stdout, /k3d cluster loculus: NOT READY/);
+    } finally {
+      agent.proc.kill('SIGTERM');
+      await agent.exited;
+      await hook.close();
+    }
   });
 });

@@ -10,11 +10,19 @@ export interface AgentProcess {
 }
 
 /** `command`: the program and its leading arguments (default bin/upkeep; e.g. [node, upkeep.cjs] for the bundle). */
-export function spawnAgent(opts: { configPath: string; stateDir: string; dockerHost: string; command?: readonly string[]; cwd?: string }): AgentProcess {
+export function spawnAgent(opts: {
+  configPath: string;
+  stateDir: string;
+  dockerHost: string;
+  command?: readonly string[];
+  cwd?: string;
+  /** More environment for the agent (e.g. UPKEEP_KUBECTL). */
+  env?: Record<string, string>;
+}): AgentProcess {
   const [file, ...lead] = opts.command ?? [BIN];
   const proc = spawn(file!, [...lead, 'agent', '--config', opts.configPath, '--state-dir', opts.stateDir, '--listen', '127.0.0.1:0'], {
     cwd: opts.cwd,
-    env: { ...process.env, DOCKER_HOST: opts.dockerHost, NO_COLOR: '1' },
+    env: { ...process.env, ...opts.env, DOCKER_HOST: opts.dockerHost, NO_COLOR: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out: string[] = [];

@@ -11,6 +11,7 @@ import type { Store } from '../../src/adapters/store/store.js';
 import { buildAgent, type AgentParts } from '../../src/agent/agent.js';
 import { createLog, SILENT, type AgentLog } from '../../src/agent/log.js';
 import { defaultConfig, type UpkeepConfig } from '../../src/core/config/types.js';
+import type { KubernetesReader } from '../../src/ports/kubernetes.js';
 import { FakeDocker } from './fake-docker.js';
 import { VirtualClock } from './virtual-clock.js';
 
@@ -63,6 +64,10 @@ export async function startFakeAgent(
     rootFlags?: boolean;
     /** The agent's log (default: silent, or UPKEEP_TEST_LOG=1 on stderr). */
     log?: AgentLog;
+    /** Reads k3d clusters after a recovery (default: a reader that says no cluster answers). */
+    kubernetes?: KubernetesReader;
+    /** How long a cluster verification may take (virtual ms). */
+    clusterVerifyMs?: number;
   } = {},
 ): Promise<FakeAgent> {
   const clock = opts.clock ?? new VirtualClock();
@@ -89,7 +94,13 @@ export async function startFakeAgent(
       watchers.add(cb);
       return () => watchers.delete(cb);
     },
-    timing: { debounceMs: 10, outboxBackoff: { initialMs: 100, maxMs: 1_000 } },
+    timing: {
+      debounceMs: 10,
+      outboxBackoff: { initialMs: 100, maxMs: 1_000 },
+      ...(opts.clusterVerifyMs !== undefined ? { clusterVerifyMs: opts.clusterVerifyMs } : {}),
+    },
+    // Never a real kubectl under the virtual clock.
+    kubernetes: opts.kubernetes ?? { readClusterState: async () => Promise.reject(new Error('no Kubernetes API in this test')) },
   });
   const ac = new AbortController();
   const running = agent.run(ac.signal);
@@ -106,7 +117,17 @@ export async function startFakeAgent(
       await clock.runUntil('agent stopped', () => settled.done);
     },
     async restart() {
-      return startFakeAgent({ config, clock, docker, store, stateDir, channel, rootFlags: opts.rootFlags ?? true });
+      return startFakeAgent({
+        config,
+        clock,
+        docker,
+        store,
+        stateDir,
+        channel,
+        rootFlags: opts.rootFlags ?? true,
+        ...(opts.kubernetes ? { kubernetes: opts.kubernetes } : {}),
+        ...(opts.clusterVerifyMs !== undefined ? { clusterVerifyMs: opts.clusterVerifyMs } : {}),
+      });
     },
     until: (what, cond, maxMs) => clock.runUntil(what, cond, maxMs),
     kinds: (subject) => store.timeline(subject === undefined ? {} : { subject }).map((e) => e.kind),

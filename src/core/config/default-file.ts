@@ -39,6 +39,7 @@ export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/up
 #   ready_timeout: 120s          # how long a started container may take to become ready
 #   running_for: 5s              # running this long counts as started
 #   concurrency: 8               # containers started at once
+#   cluster_timeout: 120s        # k3d clusters it started: how long until nodes and pods are ready
 
 # Per container (name) or compose project/service; heal defaults to heal.default.
 # services:

@@ -42,6 +42,7 @@ export const DURATION_RANGES = {
   'recovery.grace': range('0s', '1h'),
   'recovery.ready_timeout': range('1s', '24h'),
   'recovery.running_for': range('0s', '1h'),
+  'recovery.cluster_timeout': range('1s', '24h'),
   'checks[].interval': range('1s', '24h'),
   'checks[].timeout': range('100ms', '1h'),
   'alerts.for': range('0s', '7d'),

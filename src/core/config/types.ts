@@ -97,6 +97,8 @@ export interface UpkeepConfig {
     readyTimeoutMs: number;
     runningForMs: number;
     concurrency: number;
+    /** After a recovery pass started k3d nodes, how long their cluster may take to be ready. Default 120 s. */
+    clusterTimeoutMs: number;
   };
   /** Full re-list even without events. Default 60 s. */
   resyncMs: number;
@@ -145,7 +147,7 @@ export function defaultConfig(): UpkeepConfig {
     listen: { host: '127.0.0.1', port: 9465 },
     logFormat: 'json',
     heal: { default: 'desired', crashLoopRestarts: 5, crashLoopWindowMs: 120_000, backoffInitialMs: 1_000, backoffMaxMs: 60_000 },
-    recovery: { graceMs: 10_000, readyTimeoutMs: 120_000, runningForMs: 5_000, concurrency: 8 },
+    recovery: { graceMs: 10_000, readyTimeoutMs: 120_000, runningForMs: 5_000, concurrency: 8, clusterTimeoutMs: 120_000 },
     resyncMs: 60_000,
     services: [],
     alerts: { forMs: 0, repeatMs: 4 * 3_600_000, channels: [] },

@@ -190,6 +190,8 @@ interface Working {
   failures: Map<string, string>;
   /** Health checks that failed at `upkeep upgrade`'s verification: one line each. */
   checksFailing: string[];
+  /** Each k3d cluster's last verification in the range: the not-ready ones need a human. */
+  clusters: Map<string, { ready: boolean; line: string }>;
   unknownKinds: Set<string>;
   skipped: number;
 }
@@ -263,7 +265,11 @@ export function buildReport(input: ReportInput): Report {
     packages.notable,
     pf === null ? null : { at: input.preflight!.at, dockerRestarts: pf.dockerRestarts === true },
   );
-  const needsHuman = [...needsHumanOf(outages, desired, w.failures, open ? input.scope : null), ...w.checksFailing];
+  const needsHuman = [
+    ...needsHumanOf(outages, desired, w.failures, open ? input.scope : null),
+    ...w.checksFailing,
+    ...[...w.clusters.values()].filter((c) => !c.ready).map((c) => c.line),
+  ];
   const prediction = input.preflight === null || pf === null ? null : predictionOf(input.preflight.at, pf, desired, outages);
   const notes: string[] = [];
   if (badTimes > 0) notes.push(`${badTimes} entr${badTimes === 1 ? 'y' : 'ies'} with an unreadable time skipped`);
@@ -324,6 +330,7 @@ function walk(entries: readonly ReportEntry[], desired: ReadonlyMap<string, Desi
     upkeepDid: [],
     failures: new Map(),
     checksFailing: [],
+    clusters: new Map(),
     unknownKinds: new Set(),
     skipped: 0,
   };
@@ -474,6 +481,15 @@ function walk(entries: readonly ReportEntry[], desired: ReadonlyMap<string, Desi
           w.upkeepDid.push(
             `${clock(e.at)} rebooted the host (\`upkeep upgrade --reboot\`${Array.isArray(f.why) && f.why.length ? `: ${f.why.map(String).join('; ')}` : ''})`,
           );
+        } else if (e.kind === K.clusterVerified && name !== null) {
+          const pods = Array.isArray(f.podsNotReady) ? f.podsNotReady.flatMap((p) => str(p) ?? []) : [];
+          const nodes = Array.isArray(f.nodesNotReady) ? f.nodesNotReady.flatMap((p) => str(p) ?? []) : [];
+          const ready = f.state === 'ready';
+          w.clusters.set(name, {
+            ready,
+            line: `k3d cluster ${name}: ${f.state === 'not-ready' ? 'not ready' : 'not verified'} after the recovery${nodes.length ? `; nodes not ready: ${nodes.join('; ')}` : ''}${pods.length ? `; pods not ready: ${pods.join('; ')}` : ''}${!ready && str(f.error) ? ` (${str(f.error)})` : ''}: look at it (\`kubectl get pods -A\`).`,
+          });
+          if (ready) w.upkeepDid.push(`${clock(e.at)} verified k3d cluster ${name}: ready${str(f.summary) ? ` (${str(f.summary)})` : ''}`);
         } else if (e.kind === K.unhealthy && f.source === 'upgrade-verification') {
           w.checksFailing.push(
             `${name ?? 'a container'}: its health check ${str(f.check) ?? ''} failed at the verification (${str(f.detail) ?? 'no detail'}): look at it (\`upkeep status\`, \`docker logs ${name ?? 'NAME'}\`).`,
@@ -594,6 +610,13 @@ function rowsOf(entries: readonly ReportEntry[], until: number, from: number, ou
       case K.reboot:
         row(`reboot by \`upkeep upgrade --reboot\`${Array.isArray(f.why) && f.why.length ? ` (${f.why.map(String).join('; ')})` : ''}`);
         break;
+      case K.clusterVerified: {
+        const pods = Array.isArray(f.podsNotReady) ? f.podsNotReady.length : 0;
+        row(
+          `k3d cluster ${s ?? 'unknown'}: ${f.state === 'ready' ? 'verified ready' : f.state === 'not-ready' ? `NOT READY (${pods} pod(s) not ready)` : 'could not be verified'}`,
+        );
+        break;
+      }
       case K.unhealthy:
         if (f.source === 'upgrade-verification')
           row(`${s ?? 'unknown'}: health check ${str(f.check) ?? ''} failing at the verification (${str(f.detail) ?? 'no detail'})`);

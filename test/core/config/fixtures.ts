@@ -19,7 +19,7 @@ export const FULL_EXPECTED: UpkeepConfig = {
   listen: { host: '127.0.0.1', port: 9465 },
   logFormat: 'json',
   heal: { default: 'desired', crashLoopRestarts: 5, crashLoopWindowMs: 120_000, backoffInitialMs: 1_000, backoffMaxMs: 60_000 },
-  recovery: { graceMs: 10_000, readyTimeoutMs: 120_000, runningForMs: 5_000, concurrency: 8 },
+  recovery: { graceMs: 10_000, readyTimeoutMs: 120_000, runningForMs: 5_000, concurrency: 8, clusterTimeoutMs: 120_000 },
   resyncMs: 60_000,
   services: [
     {
