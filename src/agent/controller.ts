@@ -834,6 +834,13 @@ function withClock(
         });
         return () => stop.abort();
       }),
+    ...effectsOnClock(effects, clock),
+  };
+}
+
+/** The engine's recovery effects with the agent's clock for their waits (the executor's fallback schedule, no event wake-ups). */
+export function effectsOnClock(effects: RecoveryEffects, clock: Clock): RecoveryEffects {
+  return {
     engineIdentity: () => effects.engineIdentity(),
     listContainers: () => effects.listContainers(),
     inspect: (id) => effects.inspect(id),

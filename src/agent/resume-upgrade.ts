@@ -14,10 +14,10 @@ import { readProcessImages } from '../adapters/proc/process-images.js';
 import type { Store } from '../adapters/store/store.js';
 import { resumeUpgrade } from '../app/upgrade.js';
 import type { ServiceConfig } from '../core/config/types.js';
-import type { RecoveryEffects } from '../core/recovery/executor.js';
 import { WATCHED_DAEMONS, type ProcessImage } from '../core/upgrade/replaced-binaries.js';
 import type { Clock } from '../ports/clock.js';
 import type { BootInfo } from '../ports/reboot.js';
+import { effectsOnClock } from './controller.js';
 import type { AgentLog } from './log.js';
 
 export async function resumeUpgradeAtStart(deps: {
@@ -39,7 +39,7 @@ export async function resumeUpgradeAtStart(deps: {
       pidAlive: processExists,
       readHost: () => readHostState(engine),
       readDaemonProcesses: deps.readDaemonProcesses ?? (() => readProcessImages(WATCHED_DAEMONS)),
-      recovery: onClock(new EngineRecoveryEffects(engine), deps.clock),
+      recovery: effectsOnClock(new EngineRecoveryEffects(engine), deps.clock),
       recoveryRun: { graceMs: 0, engineWaitMs: 120_000, readyTimeoutMs: 120_000, runningForMs: 5_000, concurrency: 8, waitReadyAll: true },
       onEvent: (e) => {
         if (e.type === 'resume' || e.type === 'note') log.info({}, `upkeep upgrade: ${e.line}`);
@@ -54,18 +54,4 @@ export async function resumeUpgradeAtStart(deps: {
   } catch (err) {
     log.warn({ err: (err as Error).message }, 'the upkeep upgrade run waiting for this boot could not be finished: run upkeep upgrade --resume');
   }
-}
-
-/** The engine's effects with the agent's clock for the recovery pass's waits (the executor's fallback schedule, no event wake-ups). */
-function onClock(effects: RecoveryEffects, clock: Clock): RecoveryEffects {
-  return {
-    engineIdentity: () => effects.engineIdentity(),
-    listContainers: () => effects.listContainers(),
-    inspect: (id) => effects.inspect(id),
-    start: (id) => effects.start(id),
-    createAndStart: (req) => effects.createAndStart(req),
-    composeUp: (cmd) => effects.composeUp(cmd),
-    sleep: (ms, signal) => clock.sleep(ms, signal),
-    now: () => clock.now(),
-  };
 }
