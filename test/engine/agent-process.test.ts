@@ -131,6 +131,27 @@ describe('upkeep agent as a process', { concurrency: false }, () => {
     assert.equal(await agent.exited, 0);
   });
 
+  test('a daemon crash while the agent starts: it reconnects and brings everything back (a cut-off API negotiation was kept and failed every request)', async (t) => {
+    if (!engine) return t.skip('no engine');
+    const stateDir = join(root, 'state');
+    const configPath = join(root, 'upkeep.yml');
+    await until('all running', async () => (await runningCount()) === NAMES.length, 60_000);
+    const agent = startAgent(configPath, stateDir);
+    try {
+      // The crash as soon as the agent listens: its first requests (and its API negotiation) meet the
+      // dying daemon. Without the fix this failed in most runs: "socket hang up" for ever.
+      await until('the agent listening', () => agent.out.some((l) => l.includes('metrics and status listening')), 30_000);
+      await engine.crash();
+      await engine.start();
+      await until('all running after the crash', async () => (await runningCount()) === NAMES.length, 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}\nthe agent's last lines:\n${agent.out.slice(-15).join('\n')}`);
+      });
+    } finally {
+      agent.proc.kill('SIGTERM');
+    }
+    assert.equal(await agent.exited, 0);
+  });
+
   test('a bad config: exit 2 before doing anything, with FILE:LINE:COL', async (t) => {
     if (!engine) return t.skip('no engine');
     const configPath = join(root, 'bad.yml');

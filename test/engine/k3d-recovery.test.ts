@@ -182,15 +182,32 @@ describe('k3d cluster: crash, status, ordered recovery, verification (Kubernetes
       env: { UPKEEP_KUBECTL: env.UPKEEP_KUBECTL!, HOME: dir },
     });
     try {
+      // The crash only once the agent has reconciled (its /healthz is ok): a crash before it has seen
+      // the engine looks, at its start, like containers the operator stopped (the new daemon flags
+      // the killed ones manually stopped), which it rightly leaves alone.
+      const listening = await until('the agent listening', () => agent.out.find((l) => l.includes('metrics and status listening')) ?? null, 30_000);
+      const address = (JSON.parse(listening) as { address: string }).address;
       await until(
-        'the agent watching the engine',
-        () => agent.out.some((l) => l.includes('"msg":"event stream connected"') || l.includes('metrics and status listening')),
+        'the agent reconciled',
+        async () =>
+          (
+            await fetch(`http://${address}/healthz`).then(
+              (r) => r.json() as Promise<{ ok: boolean }>,
+              () => ({ ok: false }),
+            )
+          ).ok,
         30_000,
       );
       const before = Date.now();
       await engine.crash();
       await engine.start();
-      const alert = await until('the cluster alert', () => hook.received.find((r) => r.message.subject === 'cluster loculus')?.message ?? null, 200_000);
+      const alert = await until('the cluster alert', () => hook.received.find((r) => r.message.subject === 'cluster loculus')?.message ?? null, 90_000).catch(
+        (err: Error) => {
+          throw new Error(
+            `${err.message}\nwebhook got: ${hook.received.map((r) => r.message.title).join(' | ')}\nthe agent's last lines:\n${agent.out.slice(-30).join('\n')}`,
+          );
+        },
+      );
       const server = await startedAt('k3d-loculus-server-0');
       const agentNode = await startedAt('k3d-loculus-agent-0');
       const lb = await startedAt('k3d-loculus-serverlb');

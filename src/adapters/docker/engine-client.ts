@@ -55,6 +55,8 @@ export class EngineClient implements DockerEngine {
   private readonly origin: string;
   private readonly socketPath: string | undefined;
   private negotiated: Promise<string> | undefined;
+  /** The API version the engine last said it speaks (its /_ping header). */
+  private serverApiVersion: string | null = null;
 
   constructor(endpoint: DockerEndpoint) {
     this.endpoint = endpoint;
@@ -67,11 +69,21 @@ export class EngineClient implements DockerEngine {
     const header = res.headers['api-version'];
     await discard(res);
     if (res.status !== 200) throw this.unexpected('GET /_ping', res.status, '');
-    return { apiVersion: Array.isArray(header) ? (header[0] ?? '') : (header ?? '') };
+    const apiVersion = Array.isArray(header) ? (header[0] ?? '') : (header ?? '');
+    // Another engine answers on the socket (an upgrade in place: 20.10 -> 28 -> 29, whose minimum
+    // is above what an older one offered): the version is negotiated again on the next request.
+    if (apiVersion !== '' && this.serverApiVersion !== null && apiVersion !== this.serverApiVersion) this.negotiated = undefined;
+    if (apiVersion !== '') this.serverApiVersion = apiVersion;
+    return { apiVersion };
   }
 
   apiVersion(): Promise<string> {
-    this.negotiated ??= this.negotiate();
+    // A negotiation that failed (the engine went away in the middle of it) is not kept: the next
+    // request negotiates again. Kept, it failed every request of a long-running agent until its restart.
+    this.negotiated ??= this.negotiate().catch((err: unknown) => {
+      this.negotiated = undefined;
+      throw err;
+    });
     return this.negotiated;
   }
 
