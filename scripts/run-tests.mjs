@@ -114,7 +114,8 @@ const child = spawn(
     // Two files at a time on two cores. Three was 20 % faster on a quiet machine (397 s against
     // 506 s, docs/benchmarks.md), but a CI run at three lost a private engine's containerd under
     // the load (dockerd killed it as unresponsive) and hung: UPKEEP_TEST_CONCURRENCY=3 for a dev run.
-    `--test-concurrency=${process.env.UPKEEP_TEST_CONCURRENCY ?? 2}`,
+    // --fast starts no engine and runs no apt: three at a time there (it keeps it under a minute).
+    `--test-concurrency=${process.env.UPKEEP_TEST_CONCURRENCY ?? (fast ? 3 : 2)}`,
     ...files,
   ],
   {
