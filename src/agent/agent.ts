@@ -353,7 +353,14 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
           nextScheduled = scheduleTick();
           const before = maintenanceActive;
           const now = new Date(clock.now()).toISOString();
-          maintenanceActive = alerts.inMaintenance();
+          // The windows open now, read once: whether alerts are held, and which ran out their time.
+          let openNow: ReturnType<Store['activeMaintenance']> | null = null;
+          try {
+            openNow = store.activeMaintenance(now);
+          } catch (err) {
+            log.warn({ err: (err as Error).message }, 'could not read the maintenance windows: alerts are not held');
+          }
+          maintenanceActive = (openNow?.length ?? 0) > 0;
           let ended: ReturnType<Store['maintenanceEndedSince']> = [];
           try {
             ended = store.maintenanceEndedSince(lastPoll);
@@ -369,26 +376,27 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
           // A window that ran out its time (a scheduled one, or one nobody stopped) ends too: the
           // timeline says so and it gets its summary (an apt window that runs out means apt never
           // closed it: no summary claims a finished upgrade).
-          let openNow: ReturnType<Store['activeMaintenance']> = [];
-          try {
-            openNow = store.activeMaintenance(now);
-            for (const [id] of open) {
-              if (openNow.some((w) => w.id === id) || ended.some((w) => w.id === id)) continue;
-              const w = store.getMaintenance(id);
-              if (w === null || w.endedAt !== null) continue;
-              store.appendTimeline({
-                at: w.endsAt,
-                kind: 'maintenance-stop',
-                subject: w.source,
-                message: `maintenance window ended: its time was up (${w.endsAt})`,
-                data: { ...w, expired: true },
-              });
-              if (w.source !== 'apt') sendMaintenanceSummary(w.id, []);
+          if (openNow !== null) {
+            const stillOpen = new Set(openNow.map((w) => w.id));
+            try {
+              for (const [id] of open) {
+                if (stillOpen.has(id) || ended.some((w) => w.id === id)) continue;
+                const w = store.getMaintenance(id);
+                if (w === null || w.endedAt !== null) continue;
+                store.appendTimeline({
+                  at: w.endsAt,
+                  kind: 'maintenance-stop',
+                  subject: w.source,
+                  message: `maintenance window ended: its time was up (${w.endsAt})`,
+                  data: { ...w, expired: true },
+                });
+                if (w.source !== 'apt') sendMaintenanceSummary(w.id, []);
+              }
+            } catch {
+              /* next time */
             }
-          } catch {
-            /* next time */
+            open = new Map(openNow.map((w) => [w.id, w.endsAt]));
           }
-          open = new Map(openNow.map((w) => [w.id, w.endsAt]));
           if (ended.some((w) => w.source === 'apt')) {
             controller.requestRecovery('apt');
             queue.trigger('recovery:apt');

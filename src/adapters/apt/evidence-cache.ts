@@ -26,15 +26,20 @@ export function evidenceCacheStore(opts: { stateDir: string; upkeepVersion: stri
     const dpkgInfo = `${s.dev}:${s.ino}:${s.mtimeNs}:${s.ctimeNs}`;
     return evidenceCacheKey({ simulationKey, dpkgInfo, upkeepVersion: opts.upkeepVersion });
   };
+  // The key of the read, taken before the scripts were read: the evidence read after it is written
+  // under it, so a dpkg run meanwhile makes the next run miss rather than hit what it changed.
+  let keyOfRead: { simulationKey: string; key: Promise<string> } | null = null;
+  const keyFor = (simulationKey: string) => (keyOfRead?.simulationKey === simulationKey ? keyOfRead.key : key(simulationKey));
   return {
     async read(simulationKey) {
+      keyOfRead = { simulationKey, key: key(simulationKey) };
       const owned = await readOwnedCacheFile(file, MAX_BYTES);
       if (owned.text === null) return { entries: null, why: owned.why };
-      const r = readEvidenceCache(owned.text, await key(simulationKey));
+      const r = readEvidenceCache(owned.text, await keyOfRead.key);
       return r.ok ? { entries: r.entries } : { entries: null, why: r.why };
     },
     async write(simulationKey, entries) {
-      await writeCacheFile(opts.stateDir, file, `${JSON.stringify(evidenceCacheEntry(await key(simulationKey), entries))}\n`);
+      await writeCacheFile(opts.stateDir, file, `${JSON.stringify(evidenceCacheEntry(await keyFor(simulationKey), entries))}\n`);
     },
   };
 }
