@@ -13,6 +13,10 @@ const execFileP = promisify(execFile);
 describe('status and check on a private engine', { timeout: 300_000 } /* apt-get -s takes a minute and more on a loaded 2-core machine */, () => {
   let engine: PrivateEngine | null = null;
   let env: Record<string, string>;
+  // One state directory for every `check` here: the first run fills apt's simulation cache and the
+  // evidence cache, the later ones take them (one `apt-get -s` of this machine's lists instead of
+  // four; the caches have their own tests in check-apt-cache.test.ts).
+  const stateDir = mkdtempSync(join(tmpdir(), 'upk-check-state-'));
 
   before(async (t) => {
     engine = await PrivateEngine.startOrSkip(t as never);
@@ -25,7 +29,10 @@ describe('status and check on a private engine', { timeout: 300_000 } /* apt-get
     await engine.run('k3d-server', { flags: ['--restart', 'always'] });
     await engine.run('one-off', { flags: ['--restart', 'no'], cmd: ['true'] });
   });
-  after(async () => engine?.dispose());
+  after(async () => {
+    await engine?.dispose();
+    rmSync(stateDir, { recursive: true, force: true });
+  });
 
   test('status --json has the documented shape', async (t) => {
     if (!engine) return t.skip('no engine');
@@ -66,17 +73,12 @@ describe('status and check on a private engine', { timeout: 300_000 } /* apt-get
 
   test('check gives the verdict and exit code 1 on risk', async (t) => {
     if (!engine) return t.skip('no engine');
-    // A state directory of its own: the second run takes apt's simulation from the first's cache
-    // (one `apt-get -s` of this machine's lists instead of two; the cache has its own tests).
-    const dir = mkdtempSync(join(tmpdir(), 'upk-check-state-'));
-    t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const stateDir = ['--state-dir', dir];
-    const r = await upkeep(['check', ...stateDir], env);
+    const r = await upkeep(['check', '--state-dir', stateDir], env);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /1 of 3 running containers would not come back after a reboot; 2 not after a daemon crash or power loss\./);
     assert.match(r.stdout, /^Preflight: (\d+ package\(s\) to upgrade|not assessed)/m);
     assert.match(r.stdout, /^Audit: 2 error\(s\), 0 warning\(s\) in the live containers and 0 compose file\(s\)\.$/m);
-    const j = await upkeep(['check', '--json', ...stateDir], env);
+    const j = await upkeep(['check', '--json', '--state-dir', stateDir], env);
     assert.equal(j.code, 1);
     const parsed = JSON.parse(j.stdout) as { risk: boolean; verdict: string; status: { containers: unknown[] }; audit: { summary: { errors: number } } };
     assert.equal(parsed.audit.summary.errors, 2);
@@ -115,30 +117,22 @@ describe('status and check on a private engine', { timeout: 300_000 } /* apt-get
     if (!engine) return t.skip('no engine');
     await engine.removeAllContainers();
     await engine.run('safe', { flags: ['--restart', 'always'] });
-    const r = await upkeep(['check'], env);
+    const r = await upkeep(['check', '--state-dir', stateDir], env);
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /All 1 running containers would come back/);
   });
 
   test("check's preflight line counts desired containers already down (from --state-dir)", async (t) => {
     if (!engine) return t.skip('no engine');
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = mkdtempSync(join(tmpdir(), 'upk-check-down-'));
-    try {
-      await engine.run('gone', { flags: ['--restart', 'no'] });
-      const snap = await upkeep(['snapshot', '--state-dir', dir], env);
-      assert.equal(snap.code, 0, snap.stderr);
-      await engine.docker('stop', 'gone');
-      const r = await upkeep(['check', '--state-dir', dir], env);
-      const line = r.stdout.split('\n').find((l) => l.startsWith('Preflight:')) ?? '';
-      // Where apt itself cannot run (no package lists), the line says so and nothing else can be checked.
-      if (!/not assessed/.test(line)) assert.match(line, /1 desired container\(s\) already down \(upkeep diff\)/);
-      else process.stderr.write(`\n!!! apt simulation unavailable here: ${line}\n`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await engine.run('gone', { flags: ['--restart', 'no'] });
+    const snap = await upkeep(['snapshot', '--state-dir', stateDir], env);
+    assert.equal(snap.code, 0, snap.stderr);
+    await engine.docker('stop', 'gone');
+    const r = await upkeep(['check', '--state-dir', stateDir], env);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('Preflight:')) ?? '';
+    // Where apt itself cannot run (no package lists), the line says so and nothing else can be checked.
+    if (!/not assessed/.test(line)) assert.match(line, /1 desired container\(s\) already down \(upkeep diff\)/);
+    else process.stderr.write(`\n!!! apt simulation unavailable here: ${line}\n`);
   });
 });
 
