@@ -38,6 +38,7 @@ import type { HostIdentity } from '../core/recovery/desired-state.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
 import type { TimelineRepository } from '../ports/timeline.js';
 import { loadDesiredState, type DesiredStateSource } from './desired-state.js';
+import { compareText } from '../core/text-order.js';
 
 /** The engine's state as the audit needs it (HostState from adapters/docker/host-state.ts fits). */
 export interface AuditHostState {
@@ -156,8 +157,6 @@ export interface ApplyOptions {
   applyLive: boolean;
 }
 
-// The order of String#localeCompare (no arguments), set up once.
-const collator = new Intl.Collator();
 const YIELD_EVERY_MS = 8;
 
 /** Reads and audits everything `request` names; plans the fixes when asked. Writes nothing. */
@@ -303,7 +302,7 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
     }
     files.push({ path: c.display, real: c.real, isCompose: audit.isCompose, findings: audit.findings, fix });
   }
-  files.sort((a, b) => collator.compare(a.path, b.path));
+  files.sort((a, b) => compareText(a.path, b.path));
 
   const notes: string[] = [];
   const liveFindings: LiveFinding[] = [];
@@ -458,7 +457,7 @@ class Candidates {
     if (!this.byReal.has(real)) this.byReal.set(real, { real, given, display: this.display(given), origin, refusal });
   }
   sorted(): Candidate[] {
-    return [...this.byReal.values()].sort((a, b) => collator.compare(a.display, b.display));
+    return [...this.byReal.values()].sort((a, b) => compareText(a.display, b.display));
   }
 }
 

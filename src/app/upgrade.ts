@@ -56,6 +56,7 @@ import type { DesiredStateSource } from './desired-state.js';
 import { diffHost, recoverHost, type RecoverRun } from './recover.js';
 import { makeReport, type ReportStore } from './report.js';
 import { takeSnapshot } from './take-snapshot.js';
+import { compareText } from '../core/text-order.js';
 
 /** The store as the routine uses it. */
 export type UpgradeStore = UpgradeJournalRepository &
@@ -783,7 +784,7 @@ async function recordContainersDuringApt(deps: UpgradeDeps, startedAt: number, e
   const containerStops = containerEntries.filter((e) => e.kind === TIMELINE_KINDS.containerDied).map((e) => Date.parse(e.at));
   // The daemon's stop first (its shutdown began with the containers' stops), then the containers.
   const entries = [...engineEntries(samples, { host: state.host.name, aptStartedAt: startedAt, containerStops }), ...containerEntries].sort(
-    (a, b) => a.at.localeCompare(b.at) || Number(b.kind === TIMELINE_KINDS.engineDown) - Number(a.kind === TIMELINE_KINDS.engineDown),
+    (a, b) => compareText(a.at, b.at) || Number(b.kind === TIMELINE_KINDS.engineDown) - Number(a.kind === TIMELINE_KINDS.engineDown),
   );
   // The engine's silences were seen live (pings); the containers' stops and starts are read back afterwards.
   for (const e of entries)

@@ -9,12 +9,11 @@ import type { ContainerFacts } from '../../core/model.js';
 import { ConfigV2FlagsReader, type DaemonFlagsReader } from './daemon-flags.js';
 import type { DockerEngine } from './engine-client.js';
 import type { HostState } from '../../ports/host.js';
+import { compareText } from '../../core/text-order.js';
 
 export type { HostState } from '../../ports/host.js';
 
 const INSPECT_CONCURRENCY = 16;
-// The order of String#localeCompare (no arguments), set up once rather than per comparison.
-const collator = new Intl.Collator();
 
 /** Reads the whole host (every container inspected): `new CachedHostReader(engine).read('all')`. */
 export function readHostState(engine: DockerEngine, opts: { flagsReader?: DaemonFlagsReader } = {}): Promise<HostState> {
@@ -115,7 +114,7 @@ export class CachedHostReader {
 
   private state(daemon: HostState['daemon'], info: EngineInfo, flags: DaemonFlagsReader): HostState {
     const entries = [...this.cache.values()];
-    const containers = entries.map((c) => c.facts).sort((a, b) => collator.compare(a.name, b.name));
+    const containers = entries.map((c) => c.facts).sort((a, b) => compareText(a.name, b.name));
     const inspects = new Map(entries.map((c) => [c.inspect.Id, c.inspect]));
     return { daemon, host: { id: info.ID, name: info.Name }, containers, inspects, flagsUnreadable: flags.unreadableReason, readAt: new Date() };
   }

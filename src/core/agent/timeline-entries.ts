@@ -7,6 +7,7 @@ import type { RecoveryResult } from '../recovery/executor.js';
 import { TIMELINE_KINDS } from '../timeline.js';
 import { describeExit } from './decide.js';
 import type { RecoveryTrigger, StepEntry } from './reconcile-step.js';
+import { compareText } from '../text-order.js';
 
 const LABEL: Record<RecoveryTrigger, string> = {
   startup: 'after the agent started',
@@ -160,5 +161,5 @@ export function reconstructEntries(input: {
       });
     }
   }
-  return out.sort((a, b) => a.at.localeCompare(b.at));
+  return out.sort((a, b) => compareText(a.at, b.at));
 }

@@ -6,6 +6,7 @@
 import type { Severity } from './rule.js';
 import type { SourceRange } from './source-range.js';
 import { positionAt, type YamlSource } from './yaml-source.js';
+import { compareText } from '../text-order.js';
 
 export interface Finding {
   ruleId: string;
@@ -31,10 +32,7 @@ export function locateFinding(source: YamlSource, fields: Omit<Finding, 'path' |
   return { ...fields, path: source.path, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
 }
 
-// What String#localeCompare uses without arguments, made once (localeCompare sets it up per call).
-const collator = new Intl.Collator();
-
 /** Orders findings by position, then rule id: the order the text output shows them in. */
 export function compareFindings(a: Finding, b: Finding): number {
-  return a.line - b.line || a.column - b.column || collator.compare(a.ruleId, b.ruleId);
+  return a.line - b.line || a.column - b.column || compareText(a.ruleId, b.ruleId);
 }

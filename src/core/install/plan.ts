@@ -14,6 +14,7 @@ import { UpkeepError } from '../errors.js';
 import { APT_HOOK_PATH, renderAptHook } from './apt-hook.js';
 import { MANIFEST_FORMAT, MANIFEST_PATH, modeString, parseManifest, serializeManifest, sha256, type InstallManifest, type ManifestEntry } from './manifest.js';
 import { UNIT_PATH, renderUnitFile } from './unit-file.js';
+import { compareText } from '../text-order.js';
 
 export const CONFIG_PATH = DEFAULT_CONFIG_PATH;
 export const STATE_DIR = '/var/lib/upkeep';
@@ -310,7 +311,7 @@ export function planUninstall(input: UninstallInput): UninstallPlan {
   // --purge removes the config: its directory goes too once nothing else is in it.
   const configDir = CONFIG_PATH.slice(0, CONFIG_PATH.lastIndexOf('/'));
   if (input.purge && !dirs.includes(configDir)) dirs.push(configDir);
-  dirs.sort((a, b) => depth(b) - depth(a) || b.localeCompare(a));
+  dirs.sort((a, b) => depth(b) - depth(a) || compareText(b, a));
   for (const d of dirs) {
     const c = cur(d);
     if (c.kind === 'absent') {

@@ -8,6 +8,7 @@
  * Pure: labels and status entries in, data out.
  */
 import type { Outcome, Prediction, RestartPolicy } from '../model.js';
+import { compareText } from '../text-order.js';
 
 /** k3d's labels on its node containers. */
 export const K3D_LABEL = { cluster: 'k3d.cluster', role: 'k3d.role' } as const;
@@ -134,9 +135,9 @@ export function clustersOf(entries: readonly ClusterNodeInput[]): ClusterStatus[
     byCluster.set(k.cluster, [...(byCluster.get(k.cluster) ?? []), node]);
   }
   return [...byCluster.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([name, unsorted]) => {
-      const nodes = [...unsorted].sort((a, b) => K3D_ROLES.indexOf(a.role) - K3D_ROLES.indexOf(b.role) || a.name.localeCompare(b.name));
+      const nodes = [...unsorted].sort((a, b) => K3D_ROLES.indexOf(a.role) - K3D_ROLES.indexOf(b.role) || compareText(a.name, b.name));
       const up = nodes.filter((n) => n.state === 'running' || n.state === 'restarting');
       const judged = up.length > 0 ? up : nodes;
       const comesBack = Object.fromEntries(

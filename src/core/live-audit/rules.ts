@@ -6,6 +6,7 @@ import { k3dNodeRestartPolicy } from './rules/k3d-node-restart-policy.js';
 import { dependencyWithoutHealthcheck } from './rules/live-dependency-healthcheck.js';
 import { liveRestartPolicy } from './rules/live-restart-policy.js';
 import { onFailureExhausted } from './rules/on-failure-exhausted.js';
+import { compareText } from '../text-order.js';
 
 export { daemonSettings, dependencyWithoutHealthcheck, desiredButManuallyStopped, k3dNodeRestartPolicy, liveRestartPolicy, onFailureExhausted };
 
@@ -17,9 +18,6 @@ export const LIVE_RULES: readonly LiveRule[] = [
   dependencyWithoutHealthcheck,
   daemonSettings,
 ];
-
-// The order of String#localeCompare (no arguments), set up once.
-const collator = new Intl.Collator();
 
 /** Runs every live rule; findings ordered by severity, then subject. A message id the rule does not declare is a bug: it throws. */
 export function auditLive(ctx: LiveContext, rules: readonly LiveRule[] = LIVE_RULES): LiveFinding[] {
@@ -45,5 +43,5 @@ export function auditLive(ctx: LiveContext, rules: readonly LiveRule[] = LIVE_RU
     });
   }
   const rank = { error: 0, warning: 1, info: 2 } as const;
-  return out.sort((a, b) => rank[a.severity] - rank[b.severity] || collator.compare(a.subject, b.subject));
+  return out.sort((a, b) => rank[a.severity] - rank[b.severity] || compareText(a.subject, b.subject));
 }

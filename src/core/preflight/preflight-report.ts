@@ -14,6 +14,7 @@ import { upstreamChange, type UpstreamChange } from './debian-version.js';
 import { kernelReleaseOf, newestKernel } from './kernels.js';
 import type { EffectWhen, ServiceAction } from './maintainer-scripts.js';
 import { propagateRestarts, type UnitChange, type UnitDefinition } from './systemd-units.js';
+import { compareText } from '../text-order.js';
 
 /**
  * How sure a package's conclusion is: high, read from the new version's own maintainer scripts;
@@ -134,9 +135,9 @@ export function clusterOutlooks(outlooks: readonly ContainerOutlook[], facts: re
     clusters.set(k.cluster, [...(clusters.get(k.cluster) ?? []), { name: c.name, role: K3D_ROLES.indexOf(k.role), o }]);
   }
   return [...clusters.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([name, nodes]) => {
-      const sorted = [...nodes].sort((a, b) => a.role - b.role || a.name.localeCompare(b.name));
+      const sorted = [...nodes].sort((a, b) => a.role - b.role || compareText(a.name, b.name));
       const notBack = sorted.filter((n) => n.o.runningAtEnd !== 'yes');
       const runningAtEnd = sorted.some((n) => n.o.runningAtEnd === 'no') ? 'no' : notBack.length > 0 ? 'unknown' : 'yes';
       return { name, nodes: sorted.map((n) => n.name), runningAtEnd, notBack: notBack.map((n) => n.name) };

@@ -13,6 +13,7 @@ import type { EngineContainerInspect, EngineHealthcheck } from '../engine-types.
 import { UsageError } from '../errors.js';
 import type { ContainerFacts, RestartPolicy } from '../model.js';
 import { parseComposeDependsOn, parseUpkeepDependsOn, type Dependency } from './depends-on.js';
+import { compareText } from '../text-order.js';
 
 /** upkeep's own labels. */
 export const UPKEEP_LABEL = {
@@ -240,8 +241,8 @@ export function buildSnapshot(
       carriedOver.push(prev.name);
     }
   }
-  taken.sort((a, b) => a.name.localeCompare(b.name));
-  excluded.sort((a, b) => a.name.localeCompare(b.name));
+  taken.sort((a, b) => compareText(a.name, b.name));
+  excluded.sort((a, b) => compareText(a.name, b.name));
   return {
     snapshot: { host: { ...opts.host }, takenAt: opts.takenAt, note: opts.note ?? null, containers: taken },
     excluded,
@@ -458,7 +459,7 @@ function extraNetworks(inspect: EngineContainerInspect): NetworkAttachment[] {
   return Object.entries(endpointsOf(inspect))
     .filter(([name]) => name !== primary)
     .map(([network, endpoint]) => ({ network, endpoint }))
-    .sort((a, b) => a.network.localeCompare(b.network));
+    .sort((a, b) => compareText(a.network, b.network));
 }
 
 /**

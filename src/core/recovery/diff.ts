@@ -6,6 +6,7 @@ import type { ContainerFacts } from '../model.js';
 import type { DesiredContainer } from './desired-state.js';
 import { matchActual } from './match.js';
 import { planRecovery, type LeaveReason, type PlanOptions, type RecoveryAction } from './plan.js';
+import { compareText } from '../text-order.js';
 
 /** One desired container that is not running. */
 export interface DiffEntry {
@@ -68,7 +69,7 @@ export function diffDesired(desired: readonly DesiredContainer[], actual: readon
       ignored.push({ container: l.container, reason: l.reason, detail: l.detail });
     else notRunning.push(entry(l.container, 'leave', l.detail));
   }
-  notRunning.sort((x, y) => x.container.localeCompare(y.container));
+  notRunning.sort((x, y) => compareText(x.container, y.container));
   running.sort();
   return {
     summary: { desired: desired.length, running: running.length, notRunning: notRunning.length, ignored: ignored.length },

@@ -5,6 +5,7 @@
  */
 import type { ContainerFacts } from '../model.js';
 import type { DesiredContainer } from './desired-state.js';
+import { compareText } from '../text-order.js';
 
 /** The container standing for a desired one now, if any, and how it was found. */
 export interface ActualMatch {
@@ -49,7 +50,7 @@ export function matchActual(desired: readonly DesiredContainer[], actual: readon
     if (out.has(d.name)) continue;
     const candidates = actual
       .filter((a) => !claimed.has(a.id) && sameComposeSlot(d, a))
-      .sort((x, y) => STATE_PREFERENCE[x.state] - STATE_PREFERENCE[y.state] || x.name.localeCompare(y.name));
+      .sort((x, y) => STATE_PREFERENCE[x.state] - STATE_PREFERENCE[y.state] || compareText(x.name, y.name));
     const a = candidates[0];
     if (a !== undefined) {
       out.set(d.name, { actual: a, by: 'compose' });

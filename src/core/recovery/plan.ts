@@ -23,6 +23,7 @@ import type { DependencyCondition } from './depends-on.js';
 import { isJob, type DesiredContainer, type ForgottenEntry, type HostIdentity, type IntendedStop } from './desired-state.js';
 import { matchActual, type ActualMatch } from './match.js';
 import { orderInWaves } from './waves.js';
+import { compareText } from '../text-order.js';
 
 /** The desired state belongs to another engine (its /info ID differs). Exit 2, nothing changed. */
 export class ForeignSnapshotError extends UpkeepError {}
@@ -319,7 +320,7 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
     const seen = new Set<string>();
     const uniqueWaitFor = waitFor
       .filter((w) => (seen.has(w.container) ? false : (seen.add(w.container), true)))
-      .sort((x, y) => x.container.localeCompare(y.container));
+      .sort((x, y) => compareText(x.container, y.container));
     const base = { container: d.name, wave: order.waveOf.get(d.name) ?? 0, waitFor: uniqueWaitFor };
     if (c.kind === 'start') {
       const as = c.actual.name !== d.name ? ` (found as ${c.actual.name} by compose identity)` : '';
@@ -348,10 +349,10 @@ export function planRecovery(desired: readonly DesiredContainer[], actual: reado
   // Renumber waves so that only waves with actions count, from 0.
   const used = [...new Set(unordered.map((a) => a.wave))].sort((x, y) => x - y);
   const renumber = new Map(used.map((w, i) => [w, i]));
-  const actions = unordered.map((a) => ({ ...a, wave: renumber.get(a.wave) ?? 0 })).sort((x, y) => x.wave - y.wave || x.container.localeCompare(y.container));
+  const actions = unordered.map((a) => ({ ...a, wave: renumber.get(a.wave) ?? 0 })).sort((x, y) => x.wave - y.wave || compareText(x.container, y.container));
   const waves = used.map((_, i) => actions.filter((a) => a.wave === i).map((a) => a.container));
 
-  leave.sort((x, y) => x.container.localeCompare(y.container));
+  leave.sort((x, y) => compareText(x.container, y.container));
   return {
     summary: {
       desired: desired.length,

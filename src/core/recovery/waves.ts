@@ -6,6 +6,7 @@
  * components (Tarjan); a component of several nodes (or a node that depends on itself) is a cycle,
  * reported, and its members share one wave with the edges between them ignored.
  */
+import { compareText } from '../text-order.js';
 
 /** The order: waves of node names (each sorted), the cycles found, and each node's wave. */
 export interface WaveOrder {
@@ -73,7 +74,7 @@ export function orderInWaves(nodes: readonly string[], dependsOn: (node: string)
   const cycles = [...members.entries()]
     .filter(([, ms]) => ms.length > 1 || (deps.get(ms[0] as string) ?? []).includes(ms[0] as string))
     .map(([, ms]) => [...ms].sort())
-    .sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
+    .sort((a, b) => compareText(a[0] as string, b[0] as string));
   return { waves, cycles, waveOf, componentOf };
 }
 

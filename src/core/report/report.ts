@@ -21,6 +21,7 @@ import type { DesiredContainer } from '../recovery/desired-state.js';
 import { runningFactsOf } from '../recovery/desired-state.js';
 import { willComeBack } from '../restart-semantics.js';
 import { TIMELINE_KINDS as K } from '../timeline.js';
+import { compareText } from '../text-order.js';
 
 /** The version of the JSON shape (docs/schemas/report.schema.json). */
 export const REPORT_SCHEMA_VERSION = 1;
@@ -232,7 +233,7 @@ export function buildReport(input: ReportInput): Report {
     );
   w.upkeepDid.unshift(...before);
 
-  const outages = w.outages.sort((a, b) => a.downAt.localeCompare(b.downAt) || a.container.localeCompare(b.container));
+  const outages = w.outages.sort((a, b) => compareText(a.downAt, b.downAt) || compareText(a.container, b.container));
   const counted = outages.filter((o) => o.desired && o.cause !== 'operator-stop');
   const stillDown = counted.filter((o) => o.backAt === null && o.by === null);
   const longest = counted.reduce((m, o) => Math.max(m, o.seconds), 0);
@@ -632,7 +633,7 @@ function rowsOf(entries: readonly ReportEntry[], until: number, from: number, ou
   for (const o of outages)
     if (o.inferred && o.by === 'docker' && o.backAt !== null && !rows.some((r) => r.kind === K.engineUp && r.at === o.backAt))
       rows.push({ at: o.backAt, kind: 'inferred', subject: o.container, event: `${o.container} back: started by Docker (inferred)` });
-  return rows.sort((a, b) => a.at.localeCompare(b.at));
+  return rows.sort((a, b) => compareText(a.at, b.at));
 }
 
 function changeText(p: PackageChange): string {
