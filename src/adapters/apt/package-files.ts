@@ -5,7 +5,7 @@
  * it when the new version ships a different one. Files that ucf manages (e.g. openssh-server's
  * /etc/ssh/sshd_config) are no dpkg conffiles: they are read from ucf's registry and hash file.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../core/lazy-crypto.js';
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpkeepError } from '../../core/errors.js';
@@ -177,7 +177,8 @@ async function compare(path: string, managedBy: Conffile['managedBy'], recordedM
   let currentMd5: string | null = null;
   let missing = false;
   try {
-    currentMd5 = createHash('md5')
+    currentMd5 = nodeCrypto()
+      .createHash('md5')
       .update(await readFile(path))
       .digest('hex');
   } catch (err) {

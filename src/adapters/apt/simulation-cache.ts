@@ -15,7 +15,7 @@
  * The key is computed before apt runs and again after: a change while apt ran (apt update,
  * dpkg) stores nothing. Anything unreadable means no key: apt runs, nothing is cached.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../core/lazy-crypto.js';
 import { constants } from 'node:fs';
 import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { release } from 'node:os';
@@ -107,7 +107,7 @@ async function contentFact(path: string): Promise<AptInputFact> {
     const s = await fh.stat();
     if (!s.isFile() || s.size > HASH_LIMIT) return await statFact(path);
     const bytes = await fh.readFile();
-    return { path, kind: 'content', size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+    return { path, kind: 'content', size: bytes.length, sha256: nodeCrypto().createHash('sha256').update(bytes).digest('hex') };
   } finally {
     await fh.close();
   }
@@ -160,7 +160,7 @@ export async function currentAptSimulationKey(mode: SimulationMode, opts: AptSim
     mode,
     upkeepVersion: opts.upkeepVersion,
     kernel: opts.kernel ?? release(),
-    aptConfigSha256: createHash('sha256').update(config).digest('hex'),
+    aptConfigSha256: nodeCrypto().createHash('sha256').update(config).digest('hex'),
     aptGet,
     files,
   });

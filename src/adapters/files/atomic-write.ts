@@ -9,7 +9,7 @@
  * that was read (same inode, same bytes), and writes a file with several hard links in place
  * (truncate and write the same inode), since a rename would give only this name the new content.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../core/lazy-crypto.js';
 import { constants } from 'node:fs';
 import { chmod, chown, open, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -108,7 +108,7 @@ export async function writeTempFile(
 
 /** A fresh temporary name next to `path`: .NAME.upkeep-tmp-XXXXXXXX. */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.upkeep-tmp-${randomBytes(4).toString('hex')}`);
+  return join(dirname(path), `.${basename(path)}.upkeep-tmp-${nodeCrypto().randomBytes(4).toString('hex')}`);
 }
 
 /** fsyncs a directory, so that a rename, link or unlink in it survives a power loss. */

@@ -8,7 +8,7 @@
  * the same directory, fsynced, renamed over the old one; the directory must exist, so a command
  * that only reads (check, preflight) never creates the state directory on a host without one.
  */
-import { randomBytes } from 'node:crypto';
+import { nodeCrypto } from '../../core/lazy-crypto.js';
 import { constants } from 'node:fs';
 import { open, rename, stat, unlink } from 'node:fs/promises';
 
@@ -40,7 +40,7 @@ export async function readOwnedCacheFile(file: string, maxBytes: number): Promis
 export async function writeCacheFile(dir: string, file: string, content: string): Promise<void> {
   const st = await stat(dir).catch(() => null);
   if (st === null || !st.isDirectory()) throw new Error(`no state directory ${dir} yet (\`upkeep snapshot\` creates it)`);
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const tmp = `${file}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}.tmp`;
   const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
   try {
     await fh.writeFile(content, 'utf8');

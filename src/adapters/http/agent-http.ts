@@ -13,7 +13,7 @@
  * the server is closed. A listen error (port in use, no permission) rejects `run()` and `listening`
  * with a message naming the address.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { nodeCrypto } from '../../core/lazy-crypto.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Actor } from '../../ports/actor.js';
@@ -234,5 +234,5 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   if (!m) return false;
   const given = Buffer.from(m[1]!, 'utf8');
   const want = Buffer.from(token, 'utf8');
-  return given.length === want.length && timingSafeEqual(given, want);
+  return given.length === want.length && nodeCrypto().timingSafeEqual(given, want);
 }

@@ -4,7 +4,7 @@
  * manifest's text. The default executable and docs are the running program's
  * (src/adapters/program/build-info.ts).
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../core/lazy-crypto.js';
 import { constants } from 'node:fs';
 import { access, lstat, readFile, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -32,7 +32,8 @@ export async function readPathState(path: string): Promise<CurrentState> {
     if (st.isFile())
       return {
         kind: 'file',
-        sha256: createHash('sha256')
+        sha256: nodeCrypto()
+          .createHash('sha256')
           .update(await readFile(path))
           .digest('hex'),
         mode: st.mode & 0o7777,

@@ -3,7 +3,7 @@
  * backoff while the error is retryable. `message.id` is the idempotency key: the same id is sent
  * again only after a failure, and receivers can drop duplicates by it.
  */
-import { createHmac } from 'node:crypto';
+import { nodeCrypto } from '../../core/lazy-crypto.js';
 import { networkFailure, readText, request, type HttpResponse } from '../http/request.js';
 
 export type { AlertMessage } from '../../core/alerts/alert-message.js';
@@ -87,7 +87,7 @@ export class WebhookNotifier implements Notifier {
 }
 
 export function signBody(secret: string, body: string): string {
-  return createHmac('sha256', secret).update(body).digest('hex');
+  return nodeCrypto().createHmac('sha256', secret).update(body).digest('hex');
 }
 
 const EMOJI: Record<AlertMessage['kind'], string> = {

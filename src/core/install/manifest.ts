@@ -5,7 +5,7 @@
  * (without --root), so a tree staged with --root can be moved to its real place.
  * The text is deterministic (no timestamps): an install that changes nothing rewrites nothing.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lazy-crypto.js';
 
 export const MANIFEST_PATH = '/var/lib/upkeep/install-manifest.json';
 export const MANIFEST_FORMAT = 1;
@@ -24,7 +24,7 @@ export interface InstallManifest {
 
 /** Hex SHA-256 of UTF-8 text (the manifest's content fingerprint). */
 export function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return nodeCrypto().createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** 0o600 -> "0600". */

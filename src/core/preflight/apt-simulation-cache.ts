@@ -5,7 +5,7 @@
  * The I/O (stat, hash, read, write) is adapters/apt/simulation-cache.ts; docs/preflight.md says
  * what the key covers and why.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lazy-crypto.js';
 
 /** The two upgrades an operator types. */
 export type SimulationMode = 'dist-upgrade' | 'upgrade';
@@ -69,7 +69,7 @@ export function aptSimulationKey(input: AptSimulationKeyInput): string {
     factTuple(input.aptGet),
     files.map(factTuple),
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return nodeCrypto().createHash('sha256').update(canonical).digest('hex');
 }
 
 function factTuple(f: AptInputFact): unknown[] {
@@ -227,7 +227,7 @@ export function readAptSimulationCache(
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return nodeCrypto().createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** The one line for people when the plan came from the cache (null when apt ran now). */

@@ -11,7 +11,7 @@
  * scripts (only runs without download use the cache). Editing a file in /var/lib/dpkg/info in
  * place by hand is not seen: docs/preflight.md says so.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../lazy-crypto.js';
 import type { PlannedPackage } from './apt-plan.js';
 import type { PackageEvidence } from './preflight-report.js';
 
@@ -35,7 +35,8 @@ export function evidenceCacheId(p: Pick<PlannedPackage, 'name' | 'arch' | 'oldVe
 
 /** The cache's key: apt's simulation key, the dpkg info directory's identity, upkeep's version. */
 export function evidenceCacheKey(parts: { simulationKey: string; dpkgInfo: string; upkeepVersion: string }): string {
-  return createHash('sha256')
+  return nodeCrypto()
+    .createHash('sha256')
     .update(JSON.stringify([EVIDENCE_CACHE_FORMAT, parts.simulationKey, parts.dpkgInfo, parts.upkeepVersion]))
     .digest('hex');
 }
