@@ -11,6 +11,8 @@
  * VARIANTS: lines "name|node flags|entry|ENV=value ..." where entry is a path to an entry.js or
  * .cjs (default dist/cli/entry.js) or "bare" (node waiting on a timer: the floor). Default: bare
  * and dist, both with the systemd unit's --max-semi-space-size=1.
+ * SMAPS=1 also prints, per variant, the resident memory by mapping (/proc/PID/smaps: the node
+ * binary, [heap], anonymous mappings, libraries), the largest first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -54,6 +56,17 @@ const status = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+
 const cpu = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
+};
+/** Resident KiB by mapping name (anonymous mappings together), from /proc/PID/smaps. */
+const byMapping = (pid: number): Array<[string, number]> => {
+  const out = new Map<string, number>();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ (\S+) (\S+) \S+ \S+\s*(.*)$/.exec(line);
+    if (head) name = head[3] ? `${head[3]} (${head[1]} at 0x${head[2]})` : '(anonymous)';
+    else if (line.startsWith('Rss:')) out.set(name, (out.get(name) ?? 0) + Number(/(\d+)/.exec(line)![1]));
+  }
+  return [...out].sort((a, b) => b[1] - a[1]);
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -101,6 +114,8 @@ try {
       process.stdout.write(
         `round ${round + 1} ${r.v.name}: RSS ${m.rss.toFixed(1)} MiB (anon ${m.anon.toFixed(1)}, file ${m.file.toFixed(1)}), CPU ${m.cpu.toFixed(2)} %\n`,
       );
+      if (process.env.SMAPS === '1')
+        for (const [name, kib] of byMapping(r.pid).slice(0, 8)) process.stdout.write(`    ${(kib / 1024).toFixed(1).padStart(6)} MiB  ${name}\n`);
     }
     for (const r of running) {
       r.proc.kill('SIGTERM');

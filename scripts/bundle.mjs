@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Bundles the program with esbuild: src/cli/entry.ts (the CLI, which includes `upkeep agent`) ->
 // build/upkeep.cjs, a small file that answers `--version`, loads build/upkeep-listing.cjs
-// (src/cli/listing.ts) for `--help` and `upkeep` alone, and build/upkeep-main.cjs
+// (src/cli/listing.ts) for `--help` and `upkeep` alone, build/upkeep-agent.cjs
+// (src/cli/agent-main.ts: `upkeep agent` and what it needs) for the agent, and build/upkeep-main.cjs
 // (src/cli/main.ts: every command, every npm dependency inside) for anything else; Node's
 // built-ins (node:sqlite among them) are left to the runtime. Run with Node 24: `node
 // build/upkeep.cjs`. With --whole, one file holds everything: what scripts/build-sea.mjs puts into
@@ -11,7 +12,7 @@
 // `define` (src/adapters/program/build-info.ts reads them).
 // Usage: node scripts/bundle.mjs [--outdir DIR] [--whole] [--default-bin PATH] [--docs-uri URI]
 //   --outdir       where to write (default build/)
-//   --whole        one file, upkeep.cjs (no upkeep-main.cjs, no upkeep-listing.cjs)
+//   --whole        one file, upkeep.cjs (no upkeep-main.cjs, upkeep-agent.cjs or upkeep-listing.cjs)
 //   --default-bin  the executable `upkeep install` writes into the unit when --bin is not given
 //                  (e.g. /usr/bin/upkeep for a package whose /usr/bin/upkeep runs the bundle);
 //                  without it a bundle's `upkeep install` requires --bin
@@ -45,8 +46,8 @@ export function sourceCommit(cwd = root) {
 const mainApart = {
   name: 'main-apart',
   setup(build) {
-    build.onResolve({ filter: /^\.\/(main|listing)\.js$/ }, (args) =>
-      args.importer.endsWith('/src/cli/entry.ts') ? { path: `./${args.path === './main.js' ? MAIN_FILE : LISTING_FILE}`, external: true } : undefined,
+    build.onResolve({ filter: /^\.\/(main|listing|agent-main)\.js$/ }, (args) =>
+      args.importer.endsWith('/src/cli/entry.ts') ? { path: `./${APART[args.path]}`, external: true } : undefined,
     );
   },
 };
@@ -55,11 +56,18 @@ const mainApart = {
 export const MAIN_FILE = 'upkeep-main.cjs';
 /** The third: `upkeep --help` and `upkeep` alone (src/cli/listing.ts: commander and the command list, no command). */
 export const LISTING_FILE = 'upkeep-listing.cjs';
+/**
+ * The fourth: `upkeep agent` (src/cli/agent-main.ts: the agent's command and what it loads, not the
+ * other commands): the long-running process parses less, about 3 MiB less idle memory.
+ */
+export const AGENT_FILE = 'upkeep-agent.cjs';
+const APART = { './main.js': MAIN_FILE, './listing.js': LISTING_FILE, './agent-main.js': AGENT_FILE };
 
 /**
  * Builds `<outdir>/upkeep.cjs`, and with `split` (the default) `<outdir>/upkeep-main.cjs` beside it,
- * which upkeep.cjs loads for every command but `--version` and the top-level help, and
- * `<outdir>/upkeep-listing.cjs`, which it loads for that help; without `split` one file holds it all
+ * which upkeep.cjs loads for every command but `--version`, the top-level help and the agent,
+ * `<outdir>/upkeep-listing.cjs`, which it loads for that help, and `<outdir>/upkeep-agent.cjs` for
+ * `upkeep agent`; without `split` one file holds it all
  * (the single executable runs only one file). Resolves to { file, files, bytes, facts }: `file`
  * the one to run, `files` every file written, `bytes` their total. Options: outdir, split,
  * defaultBin, docsUri (both null when not given), commit (default: sourceCommit()).
@@ -70,10 +78,12 @@ export async function bundle({ outdir = join(root, 'build'), split = true, defau
   const file = join(resolve(outdir), 'upkeep.cjs');
   const mainFile = join(resolve(outdir), MAIN_FILE);
   const listingFile = join(resolve(outdir), LISTING_FILE);
+  const agentFile = join(resolve(outdir), AGENT_FILE);
   mkdirSync(resolve(outdir), { recursive: true });
   // A split build's other files must not outlive a later whole one.
   rmSync(mainFile, { force: true });
   rmSync(listingFile, { force: true });
+  rmSync(agentFile, { force: true });
   const common = {
     absWorkingDir: root,
     bundle: true,
@@ -103,12 +113,13 @@ export async function bundle({ outdir = join(root, 'build'), split = true, defau
     builds.push(
       esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: mainFile }),
       esbuild.build({ ...common, entryPoints: ['src/cli/listing.ts'], outfile: listingFile }),
+      esbuild.build({ ...common, entryPoints: ['src/cli/agent-main.ts'], outfile: agentFile }),
     );
   const results = await Promise.all(builds);
   const warnings = results.reduce((n, r) => n + r.warnings.length, 0);
   if (warnings > 0) throw new Error(`bundle: ${warnings} warning(s), see above`);
   const bytes = results.reduce((n, r) => n + Object.values(r.metafile.outputs).reduce((m, o) => m + o.bytes, 0), 0);
-  return { file, files: split ? [file, mainFile, listingFile] : [file], bytes, facts };
+  return { file, files: split ? [file, mainFile, listingFile, agentFile] : [file], bytes, facts };
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {

@@ -2,7 +2,8 @@
  * The program's entry point: bin/upkeep runs it (dist/cli/entry.js), and the bundles start here.
  * It stays small: `--version` is answered from here, and everything else is in main.ts, loaded
  * after Node's compile cache is on (in the Debian package's bundle main.ts is a file of its own,
- * upkeep-main.cjs, so `--version` never parses it, and `--help` is upkeep-listing.cjs: scripts/bundle.mjs).
+ * upkeep-main.cjs, so `--version` never parses it, `--help` is upkeep-listing.cjs, and `upkeep agent`
+ * is upkeep-agent.cjs, agent-main.ts: scripts/bundle.mjs).
  */
 import { isSea } from 'node:sea';
 import { enableProgramCompileCache } from '../adapters/program/compile-cache.js';
@@ -44,9 +45,11 @@ async function runMain(): Promise<number> {
   // A single executable carries its code inside (with V8's code cache when built so): nothing to
   // cache. The agent starts once and runs for months: the cache would only keep its buffers (about
   // 2 MiB of its idle memory, docs/benchmarks.md).
-  if (!isSea() && argv.find((a) => !a.startsWith('-')) !== 'agent') enableProgramCompileCache();
+  const agent = argv.find((a) => !a.startsWith('-')) === 'agent';
+  if (!isSea() && !agent) enableProgramCompileCache();
   if (listingOnly) return (await import('./listing.js')).runListing(argv);
-  const { main, setSelfCommand } = await import('./main.js');
+  // `upkeep agent`: a program of that command alone (agent-main.ts), not every command's code.
+  const { main, setSelfCommand } = agent ? await import('./agent-main.js') : await import('./main.js');
   setSelfCommand(self);
   return main(argv);
 }

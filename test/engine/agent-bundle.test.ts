@@ -33,7 +33,7 @@ describe('the agent from the bundle', { concurrency: false }, () => {
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--outdir', join(root, 'out')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     mkdirSync(join(root, 'alone'));
     bundle = join(root, 'alone', 'upkeep.cjs');
-    for (const f of ['upkeep.cjs', 'upkeep-main.cjs', 'upkeep-listing.cjs']) copyFileSync(join(root, 'out', f), join(root, 'alone', f));
+    for (const f of ['upkeep.cjs', 'upkeep-main.cjs', 'upkeep-listing.cjs', 'upkeep-agent.cjs']) copyFileSync(join(root, 'out', f), join(root, 'alone', f));
     hook = await webhookReceiver();
   });
 

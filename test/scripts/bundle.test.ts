@@ -17,8 +17,8 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs scripts/bundle.mjs into `outdir` with `args`; returns the bundle's files copied alone into `alone`. */
 function bundleInto(outdir: string, alone: string, args: string[] = []): string {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--outdir', outdir, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const files = args.includes('--whole') ? ['upkeep.cjs'] : ['upkeep-listing.cjs', 'upkeep-main.cjs', 'upkeep.cjs'];
-  assert.deepEqual(readdirSync(outdir).sort(), files, 'the entry (and its main and listing files), nothing beside them');
+  const files = args.includes('--whole') ? ['upkeep.cjs'] : ['upkeep-agent.cjs', 'upkeep-listing.cjs', 'upkeep-main.cjs', 'upkeep.cjs'];
+  assert.deepEqual(readdirSync(outdir).sort(), files, 'the entry (and its main, listing and agent files), nothing beside them');
   mkdirSync(alone, { recursive: true });
   for (const f of files) copyFileSync(join(outdir, f), join(alone, f));
   return join(alone, 'upkeep.cjs');
@@ -74,6 +74,23 @@ describe('the split bundle and the compile cache', () => {
     );
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown option '--bogus'/);
+  });
+
+  it('`upkeep agent` runs from upkeep.cjs and upkeep-agent.cjs: upkeep-main.cjs (every other command) is not loaded', async () => {
+    const alone = join(dir, 'entry-and-agent');
+    mkdirSync(alone);
+    for (const f of ['upkeep.cjs', 'upkeep-agent.cjs']) copyFileSync(join(dir, 'out-cache', f), join(alone, f));
+    const help = execFileSync(process.execPath, [join(alone, 'upkeep.cjs'), 'agent', '--help'], { encoding: 'utf8' });
+    assert.equal(help, execFileSync(process.execPath, [file, 'help', 'agent'], { encoding: 'utf8' }), 'the same help as through main');
+    assert.match(help, /^Usage: upkeep agent \[options\]/);
+    const bad = await new Promise<{ code: number; stderr: string }>((resolve) =>
+      execFile(process.execPath, [join(alone, 'upkeep.cjs'), 'agent', '--bogus'], (err, _o, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr })),
+    );
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown option '--bogus'/);
+    const agentBytes = statSync(join(alone, 'upkeep-agent.cjs')).size;
+    const mainBytes = statSync(join(dir, 'out-cache', 'upkeep-main.cjs')).size;
+    assert.ok(agentBytes < mainBytes, `the agent's file (${agentBytes} bytes) is smaller than every command's (${mainBytes})`);
   });
 
   it("a command fills the user's cache directory (0700), and the next start uses it", async () => {

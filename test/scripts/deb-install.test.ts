@@ -188,6 +188,7 @@ test('the .deb installs into this system, runs, reinstalls, and purge leaves the
       '/usr/lib/upkeep/upkeep.cjs',
       '/usr/lib/upkeep/upkeep-main.cjs',
       '/usr/lib/upkeep/upkeep-listing.cjs',
+      '/usr/lib/upkeep/upkeep-agent.cjs',
       '/lib/systemd/system/upkeep.service',
       '/usr/share/man/man1/upkeep.1.gz',
     ])
