@@ -457,6 +457,10 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       token: config.http?.token ?? null,
       version: deps.version,
       clock,
+      requestRecovery: () => {
+        controller.requestRecovery('manual');
+        queue.trigger('recovery:manual');
+      },
       live: () => ({
         host: controller.lastHost,
         engineUp: controller.status.engineUp,

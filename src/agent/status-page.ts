@@ -5,17 +5,19 @@
  * page request (dynamic imports): an agent nobody looks at loads none of it (hono included).
  */
 import type { PageHandler } from '../adapters/http/agent-http.js';
-import type { LiveAgentState, StatusPageStore } from '../app/status-page.js';
+import type { StatusPageDeps, LiveAgentState } from '../app/status-page.js';
 import type { CheckHistory } from '../core/status-page/check-history.js';
 import type { Clock } from '../ports/clock.js';
 
 export interface StatusPageParts {
-  store: StatusPageStore;
+  store: StatusPageDeps['store'];
   live: () => LiveAgentState;
   checks: CheckHistory;
   token: string | null;
   version: string;
   clock: Clock;
+  /** Asks for a recovery pass (the page's action; offered only with a token). */
+  requestRecovery: () => void;
 }
 
 /** The loader AgentHttpServer's `page` option takes. */
@@ -27,7 +29,13 @@ export function statusPageLoader(parts: StatusPageParts): () => Promise<PageHand
       import('../adapters/http/status-page/node-bridge.js'),
     ]);
     const app = createStatusApp({
-      source: new StatusPage({ store: parts.store, live: parts.live, checks: parts.checks }),
+      source: new StatusPage({
+        store: parts.store,
+        live: parts.live,
+        checks: parts.checks,
+        // Actions exist only with a token (docs/status-page.md).
+        ...(parts.token !== null ? { requestRecovery: parts.requestRecovery } : {}),
+      }),
       token: parts.token,
       version: parts.version,
       now: () => parts.clock.now(),

@@ -7,11 +7,11 @@
  */
 import type { AlertState } from '../core/alerts/alert-state.js';
 import type { AlertsView, MaintenanceView, Overview, PublicEntry, ServiceView } from '../core/status-page/views.js';
-import type { StatusPageSource } from '../ports/status-page.js';
+import type { StatusPageActions, StatusPageSource } from '../ports/status-page.js';
 import { overviewCounts, overviewGroups, type AgentVerdictRow } from '../core/status-page/overview.js';
 import { CheckHistory } from '../core/status-page/check-history.js';
 import type { TimelineFilter } from '../core/status-page/timeline-filter.js';
-import type { TimelineQuery } from '../ports/timeline.js';
+import type { TimelineQuery, TimelineRepository } from '../ports/timeline.js';
 import { uptimeBars, UPTIME_SPANS } from '../core/status-page/uptime.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
 import type { MaintenanceWindow } from '../core/maintenance-window.js';
@@ -42,9 +42,11 @@ export interface LiveAgentState {
 }
 
 export interface StatusPageDeps {
-  store: StatusPageStore;
+  store: StatusPageStore & Pick<MaintenanceRepository, 'startMaintenance' | 'stopMaintenance'> & Pick<TimelineRepository, 'appendTimeline'>;
   live: () => LiveAgentState;
   checks: CheckHistory;
+  /** Asks the agent for a recovery pass (the page's "recover now"); absent: the page offers no action. */
+  requestRecovery?: () => void;
 }
 
 const DAY = 86_400_000;
@@ -52,7 +54,11 @@ const iso = (t: number) => new Date(t).toISOString();
 
 /** The use cases behind every page and API route. */
 export class StatusPage implements StatusPageSource {
-  constructor(private readonly deps: StatusPageDeps) {}
+  readonly actions?: StatusPageActions;
+
+  constructor(private readonly deps: StatusPageDeps) {
+    if (deps.requestRecovery) this.actions = pageActions(deps.store, deps.requestRecovery);
+  }
 
   /** The windows open at `now`. */
   openMaintenance(now: number): MaintenanceWindow[] {
@@ -175,6 +181,46 @@ export class StatusPage implements StatusPageSource {
 export { CheckHistory };
 
 /** The store query of a filter. */
+/** The page's actions, each recorded in the timeline (kind page-action, and what it did). */
+function pageActions(store: StatusPageDeps['store'], requestRecovery: () => void): StatusPageActions {
+  const record = (action: string, peer: string, now: number, message: string) =>
+    store.appendTimeline({ at: iso(now), kind: TIMELINE_KINDS.pageAction, subject: action, message, data: { action, peer } });
+  const describe = (w: MaintenanceWindow) => `${w.source}${w.reason ? ` (${w.reason})` : ''}, until ${w.endsAt}`;
+  return {
+    openMaintenance({ reason, forMs, peer }, now) {
+      const w = store.startMaintenance({ source: 'status-page', reason, at: iso(now), endsAt: iso(now + forMs) });
+      record('maintenance-open', peer, now, `a maintenance window was opened on the status page from ${peer}`);
+      store.appendTimeline({
+        at: iso(now),
+        kind: TIMELINE_KINDS.maintenanceStart,
+        subject: w.source,
+        message: `maintenance window opened: ${describe(w)}`,
+        data: w,
+      });
+      return w;
+    },
+    closeMaintenance({ peer }, now) {
+      const sources = new Set(store.activeMaintenance(iso(now)).map((w) => w.source));
+      sources.delete('apt');
+      const ended = [...sources].flatMap((source) => store.stopMaintenance({ source }));
+      record('maintenance-close', peer, now, `the open maintenance windows were closed on the status page from ${peer} (${ended.length})`);
+      for (const w of ended)
+        store.appendTimeline({
+          at: iso(now),
+          kind: TIMELINE_KINDS.maintenanceStop,
+          subject: w.source,
+          message: `maintenance window closed: ${describe(w)}`,
+          data: w,
+        });
+      return ended;
+    },
+    recoverNow({ peer }, now) {
+      record('recover', peer, now, `a recovery pass was asked for on the status page from ${peer}`);
+      requestRecovery();
+    },
+  };
+}
+
 function timelineQueryOf(f: TimelineFilter): TimelineQuery {
   return {
     since: f.since,

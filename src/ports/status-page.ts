@@ -12,4 +12,16 @@ export interface StatusPageSource {
   timeline(filter: TimelineFilter): PublicEntry[];
   alerts(now: number): AlertsView;
   maintenance(now: number): MaintenanceView;
+  /** The actions, when the agent offers them (each is recorded in the timeline); absent: read-only. */
+  actions?: StatusPageActions;
+}
+
+/** What the status page may change; `peer` is who asked (recorded). */
+export interface StatusPageActions {
+  /** Opens a window from the page (source "status-page") for `forMs`. */
+  openMaintenance(opts: { reason: string | null; forMs: number; peer: string }, now: number): MaintenanceWindow;
+  /** Closes the open windows but apt's (dpkg may be running); returns those closed. */
+  closeMaintenance(opts: { peer: string }, now: number): MaintenanceWindow[];
+  /** Asks the agent for a recovery pass now. */
+  recoverNow(opts: { peer: string }, now: number): void;
 }

@@ -19,11 +19,12 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
+import { parseDuration } from '../../../core/duration.js';
 import { UsageError } from '../../../core/errors.js';
 import { parseTimelineFilter } from '../../../core/status-page/timeline-filter.js';
 import type { StatusPageSource } from '../../../ports/status-page.js';
 import { ICON_SVG, STATUS_CSS, STATUS_JS } from './assets.js';
-import { alertsPage, loginPage, maintenancePage, messagePage, overviewPage, servicePage, timelinePage } from './html.js';
+import { alertsPage, loginPage, maintenancePage, messagePage, overviewPage, servicePage, timelinePage, type ActionsContext } from './html.js';
 
 export interface StatusAppOptions {
   source: StatusPageSource;
@@ -61,6 +62,14 @@ export function sessionValue(token: string): string {
   return createHmac('sha256', token).update('upkeep status page session v1').digest('hex');
 }
 
+/** The CSRF field of the action forms: an HMAC of the token (unknowable without it), checked with the session. */
+export function csrfValue(token: string): string {
+  return createHmac('sha256', token).update('upkeep status page csrf v1').digest('hex');
+}
+
+/** The longest maintenance window the page opens. */
+const MAX_WINDOW_MS = 24 * 3_600_000;
+
 function sameSecret(given: string, want: string): boolean {
   const a = Buffer.from(given, 'utf8');
   const b = Buffer.from(want, 'utf8');
@@ -97,17 +106,29 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
   });
 
   // Who may read: loopback, a bearer token or the session cookie.
+  /** How the request proved the token: by header, by the login cookie, or not at all. */
+  const proof = (c: Context): 'bearer' | 'cookie' | null => {
+    if (token === null) return null;
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
+    if (bearer !== undefined && sameSecret(bearer, token)) return 'bearer';
+    const cookie = cookieOf(c.req.header('cookie'), SESSION_COOKIE);
+    return cookie !== null && sameSecret(cookie, sessionValue(token)) ? 'cookie' : null;
+  };
+  const actionsOf = (c: Context): ActionsContext => ({
+    available: token !== null && source.actions !== undefined,
+    authed: proof(c) !== null,
+    csrf: token === null ? '' : csrfValue(token),
+  });
+
   app.use('*', async (c, next) => {
     const path = c.req.path;
-    if (path.startsWith('/assets/') || path === '/login' || isLoopback(c.env.peer)) return next();
+    if (path.startsWith('/assets/') || path === '/login' || path.startsWith('/actions/') || isLoopback(c.env.peer)) return next();
     const api = path.startsWith('/api/');
     if (token === null) {
       const text = 'this page is served to loopback only; set http.token in the agent config to allow other hosts with the token';
       return api ? c.json({ error: text }, 403) : c.html(messagePage('Not served to other hosts', text, version), 403);
     }
-    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '')?.[1];
-    const cookie = cookieOf(c.req.header('cookie'), SESSION_COOKIE);
-    if ((bearer !== undefined && sameSecret(bearer, token)) || (cookie !== null && sameSecret(cookie, sessionValue(token)))) return next();
+    if (proof(c) !== null) return next();
     if (api) {
       c.header('WWW-Authenticate', 'Bearer');
       return c.json({ error: 'a valid "Authorization: Bearer <token>" or the session cookie of /login is required' }, 401);
@@ -121,7 +142,8 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
   app.get('/favicon.ico', (c) => c.redirect('/assets/icon.svg', 301));
 
   app.get('/login', (c) => {
-    if (isLoopback(c.env.peer)) return c.redirect(safeNext(c.req.query('next')), 303);
+    // With a token a loopback peer signs in too (to act); without one there is nothing to sign in to.
+    if (token === null || (isLoopback(c.env.peer) && source.actions === undefined)) return c.redirect(safeNext(c.req.query('next')), 303);
     return c.html(loginPage(safeNext(c.req.query('next')), c.req.query('failed') === '1', version));
   });
   app.post('/login', async (c) => {
@@ -134,6 +156,41 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
     if (typeof form.token !== 'string' || !sameSecret(form.token, token)) return c.redirect(`/login?failed=1&next=${encodeURIComponent(next)}`, 303);
     c.header('Set-Cookie', `${SESSION_COOKIE}=${sessionValue(token)}; Path=/; HttpOnly; SameSite=Strict`);
     return c.redirect(next, 303);
+  });
+
+  // Actions: only with a token, only for a request that proves it, and from a form only with the
+  // CSRF field and from this origin (a bearer header is never sent by a browser on its own).
+  app.post('/actions/:action', async (c) => {
+    const actions = source.actions;
+    if (token === null || actions === undefined) return c.text('the status page is read-only: actions need http.token in the agent config\n', 404);
+    const how = proof(c);
+    if (how === null) return c.text('sign in at /login (or send Authorization: Bearer <token>) to act\n', 401);
+    const form = await c.req.parseBody();
+    const field = (n: string) => (typeof form[n] === 'string' ? (form[n] as string) : '');
+    if (how === 'cookie') {
+      const origin = c.req.header('origin');
+      if ((origin !== undefined && origin !== new URL(c.req.url).origin) || !sameSecret(field('csrf'), csrfValue(token)))
+        return c.text('refused: the form did not come from this page (CSRF check)\n', 403);
+    }
+    const peer = c.env.peer ?? 'unknown';
+    const at = now();
+    switch (c.req.param('action')) {
+      case 'recover':
+        actions.recoverNow({ peer }, at);
+        break;
+      case 'maintenance-open': {
+        const forMs = parseDuration(field('for') || '1h', 'for');
+        if (forMs <= 0 || forMs > MAX_WINDOW_MS) throw new UsageError(`for "${field('for')}" must be longer than 0 and at most 24h`);
+        actions.openMaintenance({ reason: field('reason').trim().slice(0, 200) || null, forMs, peer }, at);
+        break;
+      }
+      case 'maintenance-close':
+        actions.closeMaintenance({ peer }, at);
+        break;
+      default:
+        return c.text(`no action ${c.req.param('action')}\n`, 404);
+    }
+    return how === 'bearer' ? c.json({ ok: true }) : c.redirect(safeNext(field('next')), 303);
   });
 
   const timelineFilter = (c: Context) => parseTimelineFilter((n) => c.req.query(n), now());
@@ -209,7 +266,7 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
   });
 
   // The pages.
-  app.get('/', (c) => c.html(overviewPage(source.overview(now()), version, now())));
+  app.get('/', (c) => c.html(overviewPage(source.overview(now()), version, now(), actionsOf(c))));
   app.get('/services/:name', (c) => {
     const v = source.service(c.req.param('name'), now());
     if (v === null) return c.html(messagePage('No such container', `No container is named ${c.req.param('name')}.`, version), 404);
@@ -219,7 +276,7 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
     const f = timelineFilter(c);
     return c.html(timelinePage(source.timeline(f), f, raw(c), source.openMaintenance(now()), new Date(now()).toISOString(), version));
   });
-  app.get('/maintenance', (c) => c.html(maintenancePage(source.maintenance(now()), version, now())));
+  app.get('/maintenance', (c) => c.html(maintenancePage(source.maintenance(now()), version, now(), actionsOf(c))));
   app.get('/alerts', (c) => c.html(alertsPage(source.alerts(now()), version)));
 
   app.notFound((c) =>

@@ -46,6 +46,8 @@ svg.chart{width:100%;max-width:36rem;height:5rem;display:block;border:1px solid 
 svg.chart polyline{fill:none;stroke:var(--info);stroke-width:1.5}
 svg.chart .fail{fill:var(--down)}
 form.filter{display:flex;flex-wrap:wrap;gap:.6rem 1rem;align-items:end;margin:.5rem 0 1rem}
+form.action{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin:.5rem 0}
+form.action label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted)}
 form.filter label,form.login label{display:flex;flex-direction:column;font-size:.85rem;color:var(--muted)}
 input,select,button{font:inherit;color:var(--fg);background:var(--bg);border:1px solid var(--muted);border-radius:4px;padding:.3rem .5rem}
 button{cursor:pointer;background:var(--panel)}

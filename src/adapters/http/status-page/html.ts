@@ -71,6 +71,26 @@ ${opts.body}
 `;
 }
 
+/** Whether the page offers actions, to whom, and the CSRF field of their forms. */
+export interface ActionsContext {
+  /** http.token is set and the agent offers actions. */
+  available: boolean;
+  /** The request proved the token (signed in). */
+  authed: boolean;
+  csrf: string;
+}
+
+const NO_ACTIONS: ActionsContext = { available: false, authed: false, csrf: '' };
+
+/** A form posting one action (with the CSRF field and where to come back to). */
+function actionForm(act: ActionsContext, action: string, back: string, label: string, fields = ''): string {
+  return `<form class="action" method="post" action="/actions/${action}"><input type="hidden" name="csrf" value="${h(act.csrf)}"><input type="hidden" name="next" value="${h(back)}">${fields}<button type="submit">${h(label)}</button></form>`;
+}
+
+function signInToAct(act: ActionsContext, back: string): string {
+  return act.available && !act.authed ? `<p><a href="/login?next=${encodeURIComponent(back)}">Sign in</a> with the token to act.</p>` : '';
+}
+
 const OUTCOME_TEXT = { back: 'back', 'not-back': 'NOT BACK', unknown: 'unknown' } as const;
 
 function serviceRow(s: OverviewService, now: number): string {
@@ -103,7 +123,7 @@ ${g.services.map((s) => serviceRow(s, now)).join('\n')}
 </section>`;
 }
 
-export function overviewPage(o: Overview, version: string, now: number): string {
+export function overviewPage(o: Overview, version: string, now: number, act: ActionsContext = NO_ACTIONS): string {
   const host = o.host;
   const facts: Array<[string, string]> = [
     ['Engine', host.engineUp ? 'connected' : 'not reachable'],
@@ -130,6 +150,7 @@ export function overviewPage(o: Overview, version: string, now: number): string 
 ${error}
 <dl class="facts">${factList}</dl>
 ${counts}
+${act.available && act.authed ? actionForm(act, 'recover', '/', 'Run a recovery pass now') : signInToAct(act, '/')}
 ${o.groups.length === 0 ? '<p>No containers.</p>' : o.groups.map((g) => groupSection(g, now)).join('\n')}
 ${notices}
 </div>`;
@@ -222,7 +243,7 @@ ${entriesTable([...entries].reverse(), 'Nothing recorded for this filter.')}`;
   return layout({ title: 'Timeline', path: '/timeline', body, maintenance, generatedAt, version });
 }
 
-export function maintenancePage(m: MaintenanceView, version: string, now: number): string {
+export function maintenancePage(m: MaintenanceView, version: string, now: number, act: ActionsContext = NO_ACTIONS): string {
   const open =
     m.open.length === 0 ? '<p>No maintenance window is open.</p>' : `<ul>${m.open.map((w) => `<li>Window ${w.id}: ${h(windowText(w))}</li>`).join('')}</ul>`;
   const pf = m.preflight;
@@ -244,9 +265,21 @@ export function maintenancePage(m: MaintenanceView, version: string, now: number
               `<details><summary>Window ${p.window.id}: ${h(p.window.source)}${p.window.reason ? ` (${h(p.window.reason)})` : ''}, ${h(when(p.window.startedAt))} · ${h(p.report.severity.level)}</summary><div class="report">${renderReportHtml(p.report)}</div></details>`,
           )
           .join('\n');
+  const controls =
+    act.available && act.authed
+      ? `${m.open.length > 0 ? actionForm(act, 'maintenance-close', '/maintenance', 'Close the open windows') : ''}
+${actionForm(
+  act,
+  'maintenance-open',
+  '/maintenance',
+  'Open a maintenance window',
+  '<label for="m-reason">Reason<input id="m-reason" name="reason" maxlength="200"></label><label for="m-for">For<input id="m-for" name="for" value="1h" size="5"></label>',
+)}`
+      : signInToAct(act, '/maintenance');
   const body = `<h1>Maintenance</h1>
 <h2>Open now</h2>
 ${open}
+${controls}
 <h2>Pending upgrades: the last preflight</h2>
 ${preflight}
 <h2>The last upkeep upgrade</h2>
