@@ -8,7 +8,8 @@
  * Checked: every page loads with no console error and no failed request; axe-core finds no serious
  * or critical violation on any page; the open overview shows the killed container as down within
  * 2 s without a reload, and running again after the heal; an open maintenance window shows its
- * banner (live, then on every page). Screenshots of each page at 1280 and 390 px, light and dark,
+ * banner (live, then on every page), and one opened and closed from the page after signing in
+ * with the token (the agent's config has one; loopback reads need none). Screenshots of each page at 1280 and 390 px, light and dark,
  * go to UPKEEP_SCREENSHOTS_DIR (default: a temporary directory, printed).
  *
  * One engine, one browser, one agent for the whole file. Without /usr/bin/chromium the file is
@@ -31,6 +32,7 @@ import { PrivateEngine } from './private-engine.js';
 const CHROMIUM = '/usr/bin/chromium';
 const AXE = new URL('../../node_modules/axe-core/axe.min.js', import.meta.url).pathname;
 const PROBE = 'reports-web';
+const TOKEN = 'status-page-test-token-0123456789abcdef';
 
 function chromiumMissing(): string | null {
   if (!existsSync(CHROMIUM)) return `${CHROMIUM} is missing (apt-get install chromium)`;
@@ -57,7 +59,7 @@ let shotsDir = '';
 function watchPage(page: Page): { problems: string[] } {
   const problems: string[] = [];
   page.on('console', (m: ConsoleMessage) => {
-    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    if (m.type() === 'error') problems.push(`console: ${m.text()} (${m.location().url}:${m.location().lineNumber}, page ${page.url()})`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r: Request) => {
@@ -110,6 +112,8 @@ describe('the status page in Chromium', { concurrency: false }, () => {
       [
         'recovery: { grace: 1s, running_for: 1s }',
         'heal: { backoff: { initial: 500ms, max: 1s } }',
+        // With a token the page offers its actions (reads stay open on loopback).
+        `http: { token: "${TOKEN}" }`,
         'services:',
         `  srsilo/silo: { checks: [ { http: { url: "http://127.0.0.1:${silo}/" }, interval: 1s } ] }`,
         '',
@@ -239,6 +243,27 @@ describe('the status page in Chromium', { concurrency: false }, () => {
     assert.equal(r.code, 0, r.stderr);
     await page.locator('#maintenance-banner').waitFor({ state: 'visible', timeout: 3_000 });
     assert.match((await page.locator('#maintenance-banner').textContent()) ?? '', /kernel upgrade/);
+    const s = await upkeep(['maintenance', 'stop', '--state-dir', stateDir]);
+    assert.equal(s.code, 0, s.stderr);
+    await page.locator('#maintenance-banner').waitFor({ state: 'hidden', timeout: 3_000 });
+
+    // The same from the page itself: sign in with the token, open a window with its form.
+    await page.goto(`${base}/maintenance`);
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    assert.deepEqual(await axeViolations(page), [], 'login page: axe');
+    await page.getByLabel('Token').fill('not-the-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page
+      .getByText('That token is not the right one.')
+      .waitFor({ timeout: 5_000 })
+      .catch(async (err: Error) => assert.fail(`${err.message}\nat ${page.url()}:\n${(await page.content()).slice(0, 3000)}\n${problems.join('\n')}`));
+    await page.getByLabel('Token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(`${base}/maintenance`);
+    await page.getByLabel('Reason').fill('kernel upgrade');
+    await page.getByRole('button', { name: 'Open a maintenance window' }).click();
+    await page.locator('#maintenance-banner').waitFor({ state: 'visible', timeout: 3_000 });
+    assert.match((await page.locator('#maintenance-banner').textContent()) ?? '', /status-page: kernel upgrade/);
     for (const path of ['/', '/timeline', '/maintenance', '/services/srsilo_silo_1']) {
       await page.goto(`${base}${path}`);
       assert.equal(await page.locator('#maintenance-banner').isVisible(), true, path);
@@ -247,9 +272,14 @@ describe('the status page in Chromium', { concurrency: false }, () => {
     await page.emulateMedia({ colorScheme: 'light' });
     await page.goto(`${base}/maintenance`);
     await page.screenshot({ path: join(shotsDir, 'maintenance-open-1280-light.png'), fullPage: true });
-    const s = await upkeep(['maintenance', 'stop', '--state-dir', stateDir]);
-    assert.equal(s.code, 0, s.stderr);
+    await page.getByRole('button', { name: 'Close the open windows' }).click();
     await page.locator('#maintenance-banner').waitFor({ state: 'hidden', timeout: 3_000 });
+    const actions = await upkeep(['timeline', '--kind', 'page-action', '--json', '--state-dir', stateDir]);
+    const entries = (JSON.parse(actions.stdout) as { entries: Array<{ subject: string; detail: { peer: string } }> }).entries;
+    assert.deepEqual(
+      entries.map((e) => e.subject),
+      ['maintenance-open', 'maintenance-close'],
+    );
     assert.deepEqual(problems, []);
     await page.close();
   });

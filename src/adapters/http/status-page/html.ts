@@ -4,7 +4,7 @@
  * style (the charts are SVG with classes). Container environment values are never in the data.
  */
 import type { MaintenanceWindow } from '../../../core/maintenance-window.js';
-import { htmlText as h, renderReportHtml } from '../../../core/report/render-html.js';
+import { htmlText as h, renderReportBody } from '../../../core/report/render-html.js';
 import { latencyPolyline } from '../../../core/status-page/check-history.js';
 import type { OverviewGroup, OverviewService } from '../../../core/status-page/overview.js';
 import type { TimelineFilter } from '../../../core/status-page/timeline-filter.js';
@@ -262,7 +262,7 @@ export function maintenancePage(m: MaintenanceView, version: string, now: number
       : m.past
           .map(
             (p) =>
-              `<details><summary>Window ${p.window.id}: ${h(p.window.source)}${p.window.reason ? ` (${h(p.window.reason)})` : ''}, ${h(when(p.window.startedAt))} · ${h(p.report.severity.level)}</summary><div class="report">${renderReportHtml(p.report)}</div></details>`,
+              `<details><summary>Window ${p.window.id}: ${h(p.window.source)}${p.window.reason ? ` (${h(p.window.reason)})` : ''}, ${h(when(p.window.startedAt))} · ${h(p.report.severity.level)}</summary><div class="report">${renderReportBody(p.report)}</div></details>`,
           )
           .join('\n');
   const controls =
