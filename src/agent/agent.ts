@@ -45,6 +45,8 @@ import { resumeUpgradeAtStart } from './resume-upgrade.js';
 import type { ProcessImage } from '../core/upgrade/replaced-binaries.js';
 import { systemClock } from './system-clock.js';
 import { ReconcileQueue } from './reconcile-queue.js';
+import { CheckHistory } from '../core/status-page/check-history.js';
+import { statusPageLoader } from './status-page.js';
 
 export interface AgentDeps {
   config: UpkeepConfig;
@@ -132,6 +134,10 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
   const clock = deps.clock ?? systemClock;
   const notifiers = deps.notifiers;
   const metrics = new AgentMetrics({ version: deps.version, channels: [...notifiers.keys()] });
+  const startedAt = clock.now();
+  // The checks' last results and apt's facts, kept for the status page.
+  const checkHistory = new CheckHistory();
+  let lastHostFacts: HostFacts | null = null;
 
   const outbox = new Outbox({
     store,
@@ -266,6 +272,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     targets,
     (t, status, result) => {
       metrics.checkResult(t.service, t.id, result.ok, result.seconds);
+      checkHistory.record(t.service, t.id, { at: clock.now(), ok: result.ok, seconds: result.seconds });
       const key = `${t.service}/${t.id}`;
       const out = onCheckResult(tracks.get(key) ?? NEW_CHECK, {
         service: t.service,
@@ -444,6 +451,29 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       };
     },
     status: () => ({ ...controller.status, maintenance: maintenanceActive, alertsFiring: alerts.firing(), activeAlerts: alerts.activeKeys() }),
+    page: statusPageLoader({
+      store,
+      checks: checkHistory,
+      token: config.http?.token ?? null,
+      version: deps.version,
+      clock,
+      requestRecovery: () => {
+        controller.requestRecovery('manual');
+        queue.trigger('recovery:manual');
+      },
+      live: () => ({
+        host: controller.lastHost,
+        engineUp: controller.status.engineUp,
+        engineConnectedSince: watcher.connectedSince,
+        agentStartedAt: startedAt,
+        agentVersion: deps.version,
+        lastReconcileAt: controller.status.lastReconcileAt,
+        error: controller.status.error,
+        rows: controller.status.containers,
+        hostFacts: lastHostFacts,
+        alerts: alerts.alertStates(),
+      }),
+    }),
   });
 
   const hostFacts = new HostFactsWatcher({
@@ -460,6 +490,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
           }
         : {}),
     onFacts: (f) => {
+      lastHostFacts = f;
       if (f.pendingUpgrades !== null) metrics.setPendingUpgrades(f.pendingUpgrades);
       metrics.setRebootRequired(f.rebootRequired);
     },

@@ -195,6 +195,11 @@ export class AlertManager {
     return n;
   }
 
+  /** The alerts that are pending or firing, with their states (the status page). */
+  alertStates(): Array<[string, AlertState]> {
+    return [...this.states].map(([k, v]) => [k, { ...v }]);
+  }
+
   /** Keys of alerts that are pending or firing. */
   activeKeys(): string[] {
     return [...this.states.keys()];

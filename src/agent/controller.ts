@@ -163,6 +163,8 @@ export class Controller {
   private readonly blockerWatches = new Map<string, AbortController>();
   /** Recovery passes waiting for an event about a container (id or name). */
   private readonly eventWaiters = new Set<{ key: string; wake: () => void }>();
+  /** The engine as the last reconcile read it (the status page's overview); null before the first read. */
+  lastHost: HostState | null = null;
   status: ControllerStatus = { host: null, engineUp: false, snapshotId: null, lastReconcileAt: null, containers: [], error: null };
 
   constructor(private readonly opts: ControllerOptions) {
@@ -385,6 +387,7 @@ export class Controller {
     try {
       const state = await this.reader.read(dirty, { eventsOnly: this.eventsOnly });
       this.lastContainers = state.containers;
+      this.lastHost = state;
       return state;
     } catch (err) {
       this.dirty = 'all';

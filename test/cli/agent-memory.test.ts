@@ -44,7 +44,7 @@ test('agent-config: a bad config is a result with the FILE:LINE:COL message, and
   assert.match(agent.stderr, /hint: fix the lines above/);
 });
 
-test("the agent's modules load no undici, https, zod, yaml, prom-client index or @opentelemetry/api", () => {
+test("the agent's modules load no undici, https, zod, yaml, prom-client index, @opentelemetry/api, hono or status page code", () => {
   // What `upkeep agent` imports (src/cli/commands/agent.ts), as built.
   const modules = ['cli/commands/agent.js', 'agent/agent.js', 'adapters/store/sqlite-store.js', 'agent/log.js', 'cli/engine.js'].map(
     (m) => new URL(`../../dist/${m}`, import.meta.url).href,
@@ -71,6 +71,14 @@ test("the agent's modules load no undici, https, zod, yaml, prom-client index or
       `${unwanted} is loaded`,
     );
   }
+  // The status page is imported at its first request (src/agent/status-page.ts), never before.
+  assert.deepEqual(
+    out.urls.filter(
+      (u) => u.includes('/node_modules/hono/') || u.includes('/node_modules/@hono/') || /\/dist\/(adapters\/http\/status-page|app\/status-page)/.test(u),
+    ),
+    [],
+    'status page code is loaded by an idle agent',
+  );
   for (const unwanted of ['NativeModule internal/deps/undici/undici', 'NativeModule https', 'NativeModule tls']) {
     assert.ok(!out.builtins.includes(unwanted), `${unwanted} is loaded`);
   }

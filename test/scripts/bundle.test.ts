@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { spawnAgent } from '../helpers/agent-process.js';
 import { builtProgramTests, ROOT, runProgram } from '../helpers/built-program.js';
+import { until } from '../helpers/webhook.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'upkeep-bundle-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -37,6 +39,36 @@ describe('the bundle (node build/upkeep.cjs)', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /this upkeep is a bundle run by node, not an executable: pass --bin/);
     assert.deepEqual(readdirSync(root), []);
+  });
+
+  it('the agent from the bundle serves the status page with its stylesheet and script (shipped inside the bundle)', async () => {
+    // No engine: the agent waits for one and its pages say so; the assets are what is checked.
+    const state = mkdtempSync(join(dir, 'agent-state-'));
+    const configPath = join(state, 'upkeep.yml');
+    writeFileSync(configPath, 'recovery: { grace: 1s }\n', { mode: 0o600 });
+    const agent = spawnAgent({
+      configPath,
+      stateDir: join(state, 'state'),
+      dockerHost: `unix://${join(state, 'no-docker.sock')}`,
+      command: [process.execPath, file],
+      cwd: dir,
+    });
+    try {
+      const line = await until('the agent listens', () => agent.out.find((l) => l.includes('metrics and status listening')) ?? null, 20_000);
+      const base = `http://${(JSON.parse(line) as { address: string }).address}`;
+      const css = await fetch(`${base}/assets/status.css`);
+      assert.equal(css.status, 200);
+      assert.match(await css.text(), /prefers-color-scheme:dark/);
+      const js = await fetch(`${base}/assets/status.js`);
+      assert.match(await js.text(), /new EventSource\('\/api\/v1\/events'\)/);
+      const page = await fetch(`${base}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<link rel="stylesheet" href="\/assets\/status.css">/);
+    } finally {
+      // SIGKILL: a clean stop waits for apt's simulation (host-facts) to end, seconds that tell nothing here.
+      agent.proc.kill('SIGKILL');
+      await agent.exited;
+    }
   });
 });
 

@@ -6,7 +6,9 @@
  *   GET /metrics  200, the Prometheus text format
  *   GET /healthz  200 {"ok":true,...detail} or 503 {"ok":false,...detail}
  *   GET /status   200, JSON from the status callback
- *   other paths   404; other methods on these paths 405 (Allow: GET)
+ *   other paths   the status page and its JSON API when `page` is given (loaded on the first such
+ *                 request: an agent nobody looks at never loads it; docs/status-page.md), else 404;
+ *                 other methods on the three paths above 405 (Allow: GET)
  *
  * `run(signal)` listens, and on abort stops accepting, closes idle keep-alive connections at once,
  * lets requests in flight finish for up to `closeTimeoutMs` and then cuts them, and resolves once
@@ -51,7 +53,15 @@ export interface AgentHttpOptions {
    * configured (403). /healthz is open to every peer.
    */
   token?: string | null;
+  /**
+   * The status page: every other path goes to the handler this loads, once, on the first such
+   * request (the page's code is not loaded before). It does its own access checks and headers.
+   */
+  page?: () => Promise<PageHandler>;
 }
+
+/** Serves one request of the status page; `stopping` aborts when the listener stops (event streams end). */
+export type PageHandler = (req: IncomingMessage, res: ServerResponse, stopping: AbortSignal) => Promise<void>;
 
 export const DEFAULT_LISTEN = { host: '127.0.0.1', port: 9465 } as const;
 
@@ -87,6 +97,8 @@ export class AgentHttpServer implements Actor {
   private server: Server | null = null;
   private bound: { host: string; port: number } | null = null;
   private settleListening!: (err?: Error) => void;
+  private page: Promise<PageHandler> | null = null;
+  private stopping: AbortSignal = new AbortController().signal;
 
   constructor(opts: AgentHttpOptions) {
     this.opts = opts;
@@ -108,6 +120,7 @@ export class AgentHttpServer implements Actor {
   async run(signal: AbortSignal): Promise<void> {
     if (this.server) throw new Error('http: run() called twice');
     if (signal.aborted) return;
+    this.stopping = signal;
     const server = createServer((req, res) => void this.handle(req, res));
     this.server = server;
 
@@ -149,6 +162,7 @@ export class AgentHttpServer implements Actor {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = requestPath(req.url);
     const route = ROUTES.get(path);
+    if (!route && this.opts.page) return this.servePage(req, res);
     if (!route) return send(res, 404, 'text/plain; charset=utf-8', `not found: ${path}; try /metrics, /healthz or /status\n`);
     if (route === 'status' && !this.opts.status) return send(res, 404, 'text/plain; charset=utf-8', 'not found: /status\n');
     if (req.method !== 'GET') {
@@ -176,6 +190,20 @@ export class AgentHttpServer implements Actor {
       const message = (err as Error)?.message ?? String(err);
       if (route === 'healthz') return sendJson(res, 503, { ok: false, error: message });
       return send(res, 500, 'text/plain; charset=utf-8', `error: ${message}\n`);
+    }
+  }
+
+  private async servePage(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      this.page ??= this.opts.page!();
+      const handler = await this.page.catch((err: unknown) => {
+        this.page = null; // tried again at the next request
+        throw err;
+      });
+      await handler(req, res, this.stopping);
+    } catch (err) {
+      if (res.headersSent) res.destroy();
+      else send(res, 500, 'text/plain; charset=utf-8', `error: ${(err as Error)?.message ?? String(err)}\n`);
     }
   }
 }

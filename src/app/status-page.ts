@@ -1,0 +1,232 @@
+/**
+ * The status page's data (the JSON API under /api/v1/ and the HTML pages both read it): the
+ * existing use cases composed, nothing decided here that `upkeep status`, `upkeep timeline` and
+ * `upkeep report` do not decide. The agent hands in what it holds live (its last read of the
+ * engine, its verdicts, its alert states, the checks' last results); the rest is read from the store.
+ * Reads only.
+ */
+import type { AlertState } from '../core/alerts/alert-state.js';
+import type { AlertsView, MaintenanceView, Overview, PublicEntry, ServiceView } from '../core/status-page/views.js';
+import type { StatusPageActions, StatusPageSource } from '../ports/status-page.js';
+import { overviewCounts, overviewGroups, type AgentVerdictRow } from '../core/status-page/overview.js';
+import { CheckHistory } from '../core/status-page/check-history.js';
+import type { TimelineFilter } from '../core/status-page/timeline-filter.js';
+import type { TimelineQuery, TimelineRepository } from '../ports/timeline.js';
+import { uptimeBars, UPTIME_SPANS } from '../core/status-page/uptime.js';
+import { TIMELINE_KINDS } from '../core/timeline.js';
+import type { MaintenanceWindow } from '../core/maintenance-window.js';
+import type { HostState } from '../ports/host.js';
+import type { MaintenanceRepository } from '../ports/maintenance.js';
+import type { DesiredStateSource } from './desired-state.js';
+import { hostStatus } from './host-status.js';
+import { makeReport, type ReportStore } from './report.js';
+import { readTimeline } from './timeline.js';
+
+export type StatusPageStore = ReportStore & DesiredStateSource & Pick<MaintenanceRepository, 'activeMaintenance' | 'recentMaintenance' | 'getMaintenance'>;
+
+/** What the agent holds live, read at each request. */
+export interface LiveAgentState {
+  /** The engine as the agent's last reconcile read it; null before the first read. */
+  host: HostState | null;
+  engineUp: boolean;
+  /** Since when the engine's event stream is connected (ms), or null. */
+  engineConnectedSince: number | null;
+  agentStartedAt: number;
+  agentVersion: string;
+  lastReconcileAt: string | null;
+  error: { message: string; hint: string | null } | null;
+  rows: readonly AgentVerdictRow[];
+  /** apt's view: pending upgrades (null unknown), reboot required and why. */
+  hostFacts: { pendingUpgrades: number | null; rebootRequired: boolean; why: string | null } | null;
+  alerts: ReadonlyArray<[string, AlertState]>;
+}
+
+export interface StatusPageDeps {
+  store: StatusPageStore & Pick<MaintenanceRepository, 'startMaintenance' | 'stopMaintenance'> & Pick<TimelineRepository, 'appendTimeline'>;
+  live: () => LiveAgentState;
+  checks: CheckHistory;
+  /** Asks the agent for a recovery pass (the page's "recover now"); absent: the page offers no action. */
+  requestRecovery?: () => void;
+}
+
+const DAY = 86_400_000;
+const iso = (t: number) => new Date(t).toISOString();
+
+/** The use cases behind every page and API route. */
+export class StatusPage implements StatusPageSource {
+  readonly actions?: StatusPageActions;
+
+  constructor(private readonly deps: StatusPageDeps) {
+    if (deps.requestRecovery) this.actions = pageActions(deps.store, deps.requestRecovery);
+  }
+
+  /** The windows open at `now`. */
+  openMaintenance(now: number): MaintenanceWindow[] {
+    return this.deps.store.activeMaintenance(iso(now));
+  }
+
+  overview(now: number): Overview {
+    const live = this.deps.live();
+    const report = live.host === null ? null : hostStatus(live.host, this.deps.store);
+    const groups = report === null ? [] : overviewGroups(report, live.rows);
+    const d = live.host?.daemon ?? null;
+    return {
+      generatedAt: iso(now),
+      host: {
+        name: live.host?.host.name ?? null,
+        engineUp: live.engineUp,
+        docker: d === null ? null : { version: d.serverVersion, apiVersion: d.apiVersion, liveRestore: d.liveRestore },
+        engineConnectedSince: live.engineConnectedSince === null ? null : iso(live.engineConnectedSince),
+        agent: { version: live.agentVersion, startedAt: iso(live.agentStartedAt) },
+        rebootRequired: live.hostFacts?.rebootRequired ?? false,
+        rebootWhy: live.hostFacts?.why ?? null,
+        pendingUpgrades: live.hostFacts?.pendingUpgrades ?? null,
+      },
+      counts: overviewCounts(groups),
+      groups,
+      maintenance: this.openMaintenance(now),
+      alerts: { firing: live.alerts.filter(([, s]) => s.phase === 'firing').length, pending: live.alerts.filter(([, s]) => s.phase === 'pending').length },
+      lastReconcileAt: live.lastReconcileAt,
+      error: live.error,
+      notices: report?.notices ?? (live.host === null ? ['the agent has not read the engine yet'] : []),
+    };
+  }
+
+  /** One container's page; null when no container has that name. */
+  service(name: string, now: number): ServiceView | null {
+    const ov = this.overview(now);
+    const group = ov.groups.find((g) => g.services.some((s) => s.name === name));
+    const service = group?.services.find((s) => s.name === name);
+    if (!group || !service) return null;
+    const events = readTimeline(this.deps.store, { subject: name, since: iso(now - UPTIME_SPANS[UPTIME_SPANS.length - 1]!.spanMs), limit: 5_000 });
+    const gaveUp = [...events].reverse().find((e) => e.kind === TIMELINE_KINDS.gaveUp && /\n/.test(e.detail.message));
+    const checkService = service.role !== null && group.kind === 'compose' ? `${group.name}/${service.role}` : null;
+    return {
+      generatedAt: iso(now),
+      service,
+      group: { kind: group.kind, name: group.name },
+      uptime: uptimeBars(events, service.state === 'running' || service.state === 'restarting', now),
+      checks: [...this.deps.checks.of(name), ...(checkService ? this.deps.checks.of(checkService) : [])],
+      events: events.slice(-200),
+      lastLogs: gaveUp ? { at: gaveUp.at, text: gaveUp.detail.message } : null,
+      maintenance: ov.maintenance,
+    };
+  }
+
+  timeline(filter: TimelineFilter): PublicEntry[] {
+    return readTimeline(this.deps.store, timelineQueryOf(filter));
+  }
+
+  alerts(now: number): AlertsView {
+    const live = this.deps.live();
+    const open = this.openMaintenance(now);
+    const recent = readTimeline(this.deps.store, { kinds: ['alert-*'], since: iso(now - 7 * DAY), limit: 2_000 });
+    const channels = new Map<string, AlertsView['channels'][number]>();
+    for (const e of recent) {
+      const ch = typeof e.detail.channel === 'string' ? e.detail.channel : null;
+      if (ch === null || (e.kind !== TIMELINE_KINDS.alertDelivered && e.kind !== TIMELINE_KINDS.alertFailed)) continue;
+      let c = channels.get(ch);
+      if (!c) channels.set(ch, (c = { channel: ch, delivered: 0, failed: 0, lastError: null, lastFailureAt: null }));
+      if (e.kind === TIMELINE_KINDS.alertDelivered) c.delivered++;
+      else {
+        c.failed++;
+        c.lastError = typeof e.detail.error === 'string' ? e.detail.error : e.detail.message;
+        c.lastFailureAt = e.at;
+      }
+    }
+    return {
+      generatedAt: iso(now),
+      alerts: live.alerts.map(([key, s]) => ({
+        key,
+        phase: s.phase,
+        activeSince: s.activeSince === null ? null : iso(s.activeSince),
+        firingSince: s.firingSince === null ? null : iso(s.firingSince),
+        held: open.length > 0,
+      })),
+      channels: [...channels.values()],
+      recent: recent.slice(-100),
+      maintenance: open,
+    };
+  }
+
+  maintenance(now: number): MaintenanceView {
+    const { store } = this.deps;
+    const past = store
+      .recentMaintenance(5)
+      .filter((w) => w.endedAt !== null || Date.parse(w.endsAt) <= now)
+      .map((w) => ({ window: w, report: makeReport(store, { maintenanceId: w.id }, now) }));
+    const preflight = store.timeline({ kind: TIMELINE_KINDS.preflight, since: iso(now - 30 * DAY), limit: 1 }).pop();
+    const steps = readTimeline(store, { kind: TIMELINE_KINDS.upgradeStep, since: iso(now - 7 * DAY), limit: 200 });
+    const lastRun = steps.length > 0 ? steps[steps.length - 1]!.detail.run : undefined;
+    return {
+      generatedAt: iso(now),
+      open: this.openMaintenance(now),
+      past,
+      preflight:
+        preflight === undefined
+          ? null
+          : {
+              at: preflight.at,
+              kind: preflight.kind,
+              subject: preflight.subject,
+              detail: preflight.detail,
+              ageSeconds: Math.max(0, Math.round((now - Date.parse(preflight.at)) / 1000)),
+            },
+      upgradeSteps: lastRun === undefined ? [] : steps.filter((s) => s.detail.run === lastRun),
+      scheduled: readTimeline(store, { kinds: ['maintenance-scheduled', 'maintenance-cancelled'], since: iso(now - 30 * DAY), limit: 50 }),
+    };
+  }
+}
+
+export { CheckHistory };
+
+/** The store query of a filter. */
+/** The page's actions, each recorded in the timeline (kind page-action, and what it did). */
+function pageActions(store: StatusPageDeps['store'], requestRecovery: () => void): StatusPageActions {
+  const record = (action: string, peer: string, now: number, message: string) =>
+    store.appendTimeline({ at: iso(now), kind: TIMELINE_KINDS.pageAction, subject: action, message, data: { action, peer } });
+  const describe = (w: MaintenanceWindow) => `${w.source}${w.reason ? ` (${w.reason})` : ''}, until ${w.endsAt}`;
+  return {
+    openMaintenance({ reason, forMs, peer }, now) {
+      const w = store.startMaintenance({ source: 'status-page', reason, at: iso(now), endsAt: iso(now + forMs) });
+      record('maintenance-open', peer, now, `a maintenance window was opened on the status page from ${peer}`);
+      store.appendTimeline({
+        at: iso(now),
+        kind: TIMELINE_KINDS.maintenanceStart,
+        subject: w.source,
+        message: `maintenance window opened: ${describe(w)}`,
+        data: w,
+      });
+      return w;
+    },
+    closeMaintenance({ peer }, now) {
+      const sources = new Set(store.activeMaintenance(iso(now)).map((w) => w.source));
+      sources.delete('apt');
+      const ended = [...sources].flatMap((source) => store.stopMaintenance({ source }));
+      record('maintenance-close', peer, now, `the open maintenance windows were closed on the status page from ${peer} (${ended.length})`);
+      for (const w of ended)
+        store.appendTimeline({
+          at: iso(now),
+          kind: TIMELINE_KINDS.maintenanceStop,
+          subject: w.source,
+          message: `maintenance window closed: ${describe(w)}`,
+          data: w,
+        });
+      return ended;
+    },
+    recoverNow({ peer }, now) {
+      record('recover', peer, now, `a recovery pass was asked for on the status page from ${peer}`);
+      requestRecovery();
+    },
+  };
+}
+
+function timelineQueryOf(f: TimelineFilter): TimelineQuery {
+  return {
+    since: f.since,
+    ...(f.until !== null ? { until: f.until } : {}),
+    ...(f.kinds.length > 0 ? { kinds: f.kinds } : {}),
+    ...(f.subject !== null ? { subject: f.subject } : {}),
+    limit: f.limit,
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * The status page's actions end to end below the browser: the hono app over app/status-page.ts
+ * over a real store (SQLite in a temporary state directory). Actions exist only with a token;
+ * a form needs the login cookie, the CSRF field and this origin; a script needs the bearer
+ * header; each action is recorded in the timeline with who asked. The engine side is left out:
+ * `live` says the agent has not read an engine yet, and "recover now" counts its requests.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { createStatusApp, csrfValue, SESSION_COOKIE, sessionValue } from '../../src/adapters/http/status-page/app.js';
+import { openStore } from '../../src/adapters/store/sqlite-store.js';
+import { StatusPage, type LiveAgentState } from '../../src/app/status-page.js';
+import { CheckHistory } from '../../src/core/status-page/check-history.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'upk-status-actions-'));
+const store = openStore({ stateDir: dir, create: true });
+after(() => {
+  store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const TOKEN = 'the-agent-token-0123456789abcdef0123456789';
+const NOW = Date.now();
+const live = (): LiveAgentState => ({
+  host: null,
+  engineUp: false,
+  engineConnectedSince: null,
+  agentStartedAt: NOW,
+  agentVersion: '9.9.9',
+  lastReconcileAt: null,
+  error: null,
+  rows: [],
+  hostFacts: null,
+  alerts: [],
+});
+let recoveries = 0;
+const page = new StatusPage({ store, live, checks: new CheckHistory(), requestRecovery: () => recoveries++ });
+const withToken = createStatusApp({ source: page, token: TOKEN, version: '9.9.9', now: () => NOW });
+const readOnly = createStatusApp({ source: new StatusPage({ store, live, checks: new CheckHistory() }), token: null, version: '9.9.9', now: () => NOW });
+const stopping = new AbortController().signal;
+const COOKIE = `${SESSION_COOKIE}=${sessionValue(TOKEN)}`;
+
+function post(app: typeof withToken, action: string, fields: Record<string, string>, headers: Record<string, string> = {}, peer = '127.0.0.1') {
+  const req = new Request(`http://127.0.0.1:9465/actions/${action}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(fields).toString(),
+    redirect: 'manual',
+  });
+  return Promise.resolve(app.fetch(req, { peer, stopping }));
+}
+
+async function get(app: typeof withToken, path: string, headers: Record<string, string> = {}) {
+  return Promise.resolve(app.fetch(new Request(`http://127.0.0.1:9465${path}`, { headers }), { peer: '127.0.0.1', stopping }));
+}
+
+const pageActions = () => store.timeline({ kind: 'page-action' }).map((e) => [e.subject, e.detail.peer]);
+
+describe('status page actions', () => {
+  it('read-only without a token: no form, and the action routes answer 404', async () => {
+    const html = await (await get(readOnly, '/maintenance')).text();
+    assert.doesNotMatch(html, /action="\/actions\//);
+    assert.doesNotMatch(html, /Sign in/);
+    assert.equal((await post(readOnly, 'recover', {})).status, 404);
+    assert.equal(recoveries, 0);
+  });
+
+  it('with a token: a form needs the cookie, the CSRF field and this origin; then it acts and records who asked', async () => {
+    assert.match(
+      await (await get(withToken, '/maintenance')).text(),
+      /<a href="\/login\?next=%2Fmaintenance">Sign in<\/a>/,
+      'loopback reads, but signs in to act',
+    );
+    const html = await (await get(withToken, '/maintenance', { cookie: COOKIE })).text();
+    assert.match(
+      html,
+      new RegExp(`<form class="action" method="post" action="/actions/maintenance-open"><input type="hidden" name="csrf" value="${csrfValue(TOKEN)}">`),
+    );
+
+    const open = { reason: 'kernel upgrade', for: '30m', next: '/maintenance' };
+    assert.equal((await post(withToken, 'maintenance-open', { ...open, csrf: csrfValue(TOKEN) })).status, 401, 'no cookie');
+    assert.equal((await post(withToken, 'maintenance-open', open, { cookie: COOKIE })).status, 403, 'no CSRF field');
+    assert.equal((await post(withToken, 'maintenance-open', { ...open, csrf: 'f'.repeat(64) }, { cookie: COOKIE })).status, 403, 'a wrong CSRF field');
+    assert.equal(
+      (await post(withToken, 'maintenance-open', { ...open, csrf: csrfValue(TOKEN) }, { cookie: COOKIE, origin: 'http://elsewhere.example' })).status,
+      403,
+      'another origin',
+    );
+    assert.deepEqual(store.activeMaintenance(new Date(NOW).toISOString()), []);
+
+    const ok = await post(withToken, 'maintenance-open', { ...open, csrf: csrfValue(TOKEN) }, { cookie: COOKIE, origin: 'http://127.0.0.1:9465' });
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.get('location'), '/maintenance');
+    const [w] = store.activeMaintenance(new Date(NOW).toISOString());
+    assert.equal(w?.source, 'status-page');
+    assert.equal(w?.reason, 'kernel upgrade');
+    assert.equal(Date.parse(w!.endsAt) - Date.parse(w!.startedAt), 30 * 60_000);
+    assert.deepEqual(pageActions(), [['maintenance-open', '127.0.0.1']]);
+    assert.equal(store.timeline({ kind: 'maintenance-start' }).length, 1);
+    assert.equal((await post(withToken, 'maintenance-open', { for: '3d', csrf: csrfValue(TOKEN) }, { cookie: COOKIE })).status, 400, 'at most 24 h');
+  });
+
+  it("closing leaves apt's window open (dpkg may be running); a script acts with the bearer header", async () => {
+    store.startMaintenance({ source: 'apt', endsAt: new Date(NOW + 3_600_000).toISOString(), at: new Date(NOW).toISOString() });
+    const closed = await post(withToken, 'maintenance-close', { csrf: csrfValue(TOKEN) }, { cookie: COOKIE });
+    assert.equal(closed.status, 303);
+    assert.deepEqual(
+      store.activeMaintenance(new Date(NOW).toISOString()).map((w) => w.source),
+      ['apt'],
+    );
+    const r = await post(withToken, 'recover', {}, { authorization: `Bearer ${TOKEN}` }, '192.0.2.7');
+    assert.equal(r.status, 200);
+    assert.equal(recoveries, 1);
+    assert.equal((await post(withToken, 'recover', {}, { authorization: 'Bearer nope' }, '192.0.2.7')).status, 401);
+    assert.equal(recoveries, 1);
+    assert.deepEqual(pageActions(), [
+      ['maintenance-open', '127.0.0.1'],
+      ['maintenance-close', '127.0.0.1'],
+      ['recover', '192.0.2.7'],
+    ]);
+  });
+});
