@@ -21,6 +21,7 @@ const SLOW = [
   ['test/cli/upgrade-rollback.test.ts', 'builds .debs, runs upkeep upgrade and a rollback with apt-get and dpkg as root'],
   ['test/adapters/apt/maintainer-scripts.test.ts', 'downloads a package with apt (network)'],
   ['test/adapters/apt/simulate-upgrade.test.ts', "runs apt-get --simulate on this machine's package lists (~45 s)"],
+  ['test/ansible/', 'ansible-playbook and ansible-lint (seconds each); agent-role.test.ts builds the .deb and installs it over SSH as root'],
   ['test/scripts/deb-install.test.ts', 'builds the .deb, installs and purges it with apt-get as root, a private dockerd (minutes)'],
   ['test/cli/check-apt-cache.test.ts', "runs upkeep check on this machine's apt (three simulations)"],
   ['test/adapters/store/crash-safety.test.ts', 'kills a writer process again and again (~20 s)'],

@@ -48,6 +48,7 @@ export class AnsibleHome {
       ANSIBLE_LOCAL_TEMP: join(this.dir, 'tmp'),
       ANSIBLE_HOME: join(this.dir, 'home'),
       ANSIBLE_RETRY_FILES_ENABLED: 'false',
+      ANSIBLE_PIPELINING: 'true',
       ANSIBLE_NOCOLOR: '1',
       ANSIBLE_FORCE_COLOR: '0',
       ANSIBLE_HOST_KEY_CHECKING: 'false',
