@@ -41,6 +41,7 @@ const COMMANDS: ReadonlyArray<{ names: readonly string[]; load: () => Promise<Re
     },
   },
   { names: ['config'], load: async () => [(await import('./commands/config.js')).registerConfig] },
+  { names: ['export'], load: async () => [(await import('./commands/export.js')).registerExport] },
 ];
 
 /** The registrations needed for `argv`: the named command's, or all of them. */
