@@ -10,15 +10,14 @@
  * otherwise skipped with the reason (a failure with UPKEEP_REQUIRE_ENGINE=1).
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, rmdirSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { lstatSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { PrivateEngine } from '../engine/private-engine.js';
 import { hostLock } from '../helpers/host-lock.js';
 import { theDeb } from '../helpers/the-deb.js';
 import { AnsibleHome, missingTool, recap, run } from './ansible-run.js';
+import { sshHost, startSshd, stopSshd } from './sshd.js';
 
 before(() => hostLock.acquire());
 after(() => hostLock.release());
@@ -41,71 +40,6 @@ async function whyNot(): Promise<string | null> {
   if (!status.includes('not-installed')) return `the package upkeep is on this machine already (${status})`;
   for (const p of LEFTOVERS) if (lstatSync(p, { throwIfNoEntry: false })) return `${p} exists: the test would remove it`;
   return null;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** sshd on 127.0.0.1:port, root by key only; resolves once it accepts a login. */
-async function startSshd(dir: string): Promise<{ port: number; key: string; proc: ChildProcess; madeRunDir: boolean }> {
-  const key = join(dir, 'client_key');
-  const hostKey = join(dir, 'host_key');
-  for (const k of [key, hostKey]) assert.equal((await run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', k])).code, 0);
-  writeFileSync(join(dir, 'authorized_keys'), readFileSync(`${key}.pub`));
-  chmodSync(join(dir, 'authorized_keys'), 0o600);
-  const port = await freePort();
-  const config = join(dir, 'sshd_config');
-  writeFileSync(
-    config,
-    [
-      `HostKey ${hostKey}`,
-      'ListenAddress 127.0.0.1',
-      `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
-      'PermitRootLogin prohibit-password',
-      'PasswordAuthentication no',
-      'KbdInteractiveAuthentication no',
-      'UsePAM no',
-      'StrictModes no',
-      `PidFile ${join(dir, 'sshd.pid')}`,
-      'Subsystem sftp /usr/lib/openssh/sftp-server',
-      '',
-    ].join('\n'),
-  );
-  // sshd's privilege separation directory; made here only when missing, and removed afterwards.
-  const madeRunDir = !existsSync('/run/sshd');
-  if (madeRunDir) mkdirSync('/run/sshd', { mode: 0o755 });
-  const proc = spawn('/usr/sbin/sshd', ['-D', '-e', '-f', config, '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const r = await run('ssh', [
-      '-i',
-      key,
-      '-p',
-      String(port),
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      'StrictHostKeyChecking=no',
-      '-o',
-      'UserKnownHostsFile=/dev/null',
-      'root@127.0.0.1',
-      'true',
-    ]);
-    if (r.code === 0) break;
-    if (Date.now() > deadline || proc.exitCode !== null) throw new Error(`sshd did not accept a login: ${r.stderr}\n${log}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  return { port, key, proc, madeRunDir };
 }
 
 function skipOrFail(t: TestContext, reason: string): void {
@@ -135,10 +69,7 @@ test(
     const home = new AnsibleHome();
     t.after(() => home.dispose());
     const sshd = await startSshd(home.dir);
-    t.after(() => {
-      sshd.proc.kill('SIGTERM');
-      if (sshd.madeRunDir) rmdirSync('/run/sshd');
-    });
+    t.after(() => stopSshd(sshd));
     t.after(async () => {
       // Whatever failed, leave this machine as it was.
       if ((await dpkgStatus()) !== 'not-installed')
@@ -161,10 +92,7 @@ test(
     const state = join(home.dir, 'state');
     mkdirSync(join(home.dir, 'group_vars'));
     writeFileSync(join(home.dir, 'group_vars/all.yml'), `---\n${vaulted.stdout}\n`);
-    writeFileSync(
-      join(home.dir, 'inventory.ini'),
-      `[upkeep]\nviassh ansible_host=127.0.0.1 ansible_port=${sshd.port} ansible_user=root ansible_ssh_private_key_file=${sshd.key} ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'\n`,
-    );
+    writeFileSync(join(home.dir, 'inventory.ini'), `[upkeep]\n${sshHost('viassh', sshd)}\n`);
     writeFileSync(
       join(home.dir, 'agent.yml'),
       `- name: Agents
