@@ -66,6 +66,18 @@ test('a running compose project exported as a role: no secret value, lint-clean,
     env: { ...process.env, DOCKER_HOST: engine.dockerHost, COMPOSE_INTERACTIVE_NO_CLI: '1' },
   });
 
+  // A second project, started by hand, that no role will deploy.
+  const scratch = join(home.dir, 'scratch');
+  mkdirSync(scratch);
+  writeFileSync(
+    join(scratch, 'docker-compose.yml'),
+    `services:\n  debug:\n    image: ${TEST_IMAGE}\n    command: ["sleep", "3600"]\n    network_mode: none\n    restart: always\n`,
+  );
+  await execFileP('/usr/bin/docker-compose', ['-p', 'scratch', 'up', '-d'], {
+    cwd: scratch,
+    env: { ...process.env, DOCKER_HOST: engine.dockerHost, COMPOSE_INTERACTIVE_NO_CLI: '1' },
+  });
+
   const roles = join(home.dir, 'roles');
   const exported = await upkeep(['export', 'ansible', 'v-pipe-scout', '--output', roles, '--json'], { DOCKER_HOST: engine.dockerHost });
   assert.equal(exported.code, 0, exported.stderr);
@@ -84,6 +96,17 @@ test('a running compose project exported as a role: no secret value, lint-clean,
   assert.match(defaults, /^v_pipe_scout_redis_password: "\{\{ vault_v_pipe_scout_redis_password \}\}"$/m);
   assert.match(defaults, /^v_pipe_scout_greeting: "hello world"$/m);
   assert.match(defaults, /^v_pipe_scout_level: null$/m);
+  // upkeep audit --managed-by: the exported project is produced by the role's template, scratch by none.
+  const audit = await upkeep(['audit', '--managed-by', roles, '--format', 'json'], { DOCKER_HOST: engine.dockerHost });
+  assert.ok(audit.code === 0 || audit.code === 1, audit.stderr);
+  const unmanaged = (JSON.parse(audit.stdout) as { live: { findings: { ruleId: string; subject: string; message: string }[] } }).live.findings.filter(
+    (f) => f.ruleId === 'unmanaged-project',
+  );
+  assert.deepEqual(
+    unmanaged.map((f) => f.subject),
+    ['scratch'],
+  );
+  assert.match(unmanaged[0]!.message, /scratch\/docker-compose\.yml, which no template under .*roles produces/);
   // A second export into the same place is refused without --force.
   const again = await upkeep(['export', 'ansible', 'v-pipe-scout', '--output', roles], { DOCKER_HOST: engine.dockerHost });
   assert.equal(again.code, 2);

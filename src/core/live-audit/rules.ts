@@ -6,8 +6,17 @@ import { k3dNodeRestartPolicy } from './rules/k3d-node-restart-policy.js';
 import { dependencyWithoutHealthcheck } from './rules/live-dependency-healthcheck.js';
 import { liveRestartPolicy } from './rules/live-restart-policy.js';
 import { onFailureExhausted } from './rules/on-failure-exhausted.js';
+import { unmanagedProject } from './rules/unmanaged-project.js';
 
-export { daemonSettings, dependencyWithoutHealthcheck, desiredButManuallyStopped, k3dNodeRestartPolicy, liveRestartPolicy, onFailureExhausted };
+export {
+  daemonSettings,
+  dependencyWithoutHealthcheck,
+  desiredButManuallyStopped,
+  k3dNodeRestartPolicy,
+  liveRestartPolicy,
+  onFailureExhausted,
+  unmanagedProject,
+};
 
 export const LIVE_RULES: readonly LiveRule[] = [
   liveRestartPolicy,
@@ -16,6 +25,7 @@ export const LIVE_RULES: readonly LiveRule[] = [
   onFailureExhausted,
   dependencyWithoutHealthcheck,
   daemonSettings,
+  unmanagedProject,
 ];
 
 // The order of String#localeCompare (no arguments), set up once.
