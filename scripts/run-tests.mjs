@@ -39,6 +39,8 @@ const LONG_FIRST = [
   'test/engine/recovery-incident.test.ts',
   'test/engine/recovery-incident-docker28.test.ts',
   'test/scripts/deb-install.test.ts',
+  'test/ansible/rolling-upgrade.test.ts',
+  'test/ansible/agent-role.test.ts',
   'test/cli/status-check.test.ts',
   'test/agent/agent-random.test.ts',
   'test/engine/agent.test.ts',
