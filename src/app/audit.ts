@@ -31,7 +31,7 @@ import { unifiedDiff } from '../core/audit/unified-diff.js';
 import { isJinjaTemplatePath } from '../core/audit/yaml-source.js';
 import { formatRestartPolicy } from '../core/container-facts.js';
 import { DockerUnavailableError, UsageError } from '../core/errors.js';
-import type { LiveFinding } from '../core/live-audit/live-finding.js';
+import type { LiveContext, LiveFinding } from '../core/live-audit/live-finding.js';
 import { auditLive } from '../core/live-audit/rules.js';
 import type { ContainerFacts, DaemonFacts, RestartPolicy } from '../core/model.js';
 import type { HostIdentity } from '../core/recovery/desired-state.js';
@@ -94,6 +94,8 @@ export interface AuditRequest {
   fixes: boolean;
   /** Files larger than this are not read (default 10 MiB). */
   maxFileBytes?: number;
+  /** `--managed-by DIR`: the Ansible repository whose templates deploy the compose projects (rule unmanaged-project). */
+  managedBy?: readonly string[];
 }
 
 /** One file of the plan. */
@@ -256,6 +258,7 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
 
   // Audit each file; one bad file never stops the others.
   const files: PlannedFile[] = [...skipped];
+  const liveTexts = new Map<string, { path: string; text: string }>();
   for (const c of candidates.sorted()) {
     if (c.refusal !== null) {
       files.push(skippedFile(c.display, c.refusal, config));
@@ -281,6 +284,7 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
       continue;
     }
     const live = liveByFile.get(c.real) ?? (host ? [] : null);
+    if (liveByFile.has(c.real)) liveTexts.set(c.real, { path: c.display, text: p.read.text });
     const source = { path: c.display, text: p.read.text };
     const runs = jobRuns.get(c.real);
     const fileOptions = runs === undefined ? options : { ...options, jobRuns: runs };
@@ -308,7 +312,10 @@ export async function planAudit(deps: AuditDeps, request: AuditRequest, given?: 
   const liveFindings: LiveFinding[] = [];
   if (host !== null) {
     const desired = readDesiredNames(deps, host, notes);
-    liveFindings.push(...auditLive({ daemon: host.daemon, containers: host.containers, desired, dockerEnabledAtBoot: await bootPromise, targetPolicy }));
+    const managed = request.managedBy?.length ? await readManaged(deps, request, request.managedBy, liveByFile, liveTexts) : null;
+    liveFindings.push(
+      ...auditLive({ daemon: host.daemon, containers: host.containers, desired, dockerEnabledAtBoot: await bootPromise, targetPolicy, managed }),
+    );
   }
   return { request, targetPolicy, files, live: { host, reason, findings: liveFindings }, notes };
 }
@@ -593,4 +600,40 @@ function recordTimeline(deps: AuditDeps, entries: ReadonlyArray<{ kind: string; 
 
 function key(f: Finding): string {
   return `${f.ruleId}:${f.line}:${f.column}`;
+}
+
+/**
+ * For --managed-by: the *.j2 templates under those directories, and each running compose project's
+ * compose files (the ones read above, inside its working directory).
+ */
+async function readManaged(
+  deps: AuditDeps,
+  request: AuditRequest,
+  dirs: readonly string[],
+  liveByFile: ReadonlyMap<string, readonly ContainerFacts[]>,
+  liveTexts: ReadonlyMap<string, { path: string; text: string }>,
+): Promise<NonNullable<LiveContext['managed']>> {
+  const templates: Array<{ path: string; text: string }> = [];
+  for (const dir of dirs) {
+    const at = resolve(deps.cwd, dir);
+    if ((await deps.files.kind(at)) !== 'directory') throw new UsageError(`--managed-by ${dir}: not a directory`);
+    for (const f of (await deps.files.discover(at)).files) {
+      if (!/\.j2$/i.test(f)) continue;
+      const real = await deps.files.realpath(f);
+      if (!real.ok) continue;
+      const read = await deps.files.read(real.real, request.maxFileBytes === undefined ? {} : { maxBytes: request.maxFileBytes });
+      if (read.ok) templates.push({ path: f, text: read.text });
+    }
+  }
+  const projects = new Map<string, Array<{ path: string; text: string }>>();
+  for (const [real, containers] of liveByFile) {
+    const text = liveTexts.get(real);
+    for (const c of containers) {
+      if (c.compose === null || c.compose.oneOff || c.state !== 'running') continue;
+      const list = projects.get(c.compose.project) ?? [];
+      if (text !== undefined && !list.some((x) => x.path === text.path)) list.push(text);
+      projects.set(c.compose.project, list);
+    }
+  }
+  return { dirs: [...dirs], templates, projects };
 }

@@ -70,7 +70,14 @@ function newestHost(store: DesiredStateSource): HostIdentity {
   return newest?.host ?? { id: '', name: '' };
 }
 
-async function readInside(files: ProjectFileReader, path: string, root: string | null, workingDir: string | null, name: RegExp | null): Promise<FileRead> {
+/** A project file read only inside the project's real working directory (see the file comment), or why not. */
+export async function readInside(
+  files: ProjectFileReader,
+  path: string,
+  root: string | null,
+  workingDir: string | null,
+  name: RegExp | null,
+): Promise<FileRead> {
   if (root === null) return { ok: false, why: `the project's working directory ${JSON.stringify(workingDir)} is not a usable directory: not opened` };
   const real = await files.realpath(path);
   if (!real.ok) return { ok: false, why: real.reason };

@@ -36,6 +36,7 @@ const COMMANDS: CommandTable = [
     },
   },
   { names: ['config'], load: async () => [(await import('./commands/config.js')).registerConfig] },
+  { names: ['export'], load: async () => [(await import('./commands/export.js')).registerExport] },
 ];
 
 /**

@@ -74,6 +74,7 @@ export const LISTING: ReadonlyArray<{ name: string; term: string; description: s
     description: 'Remove what upkeep install wrote (edited files are kept); --purge also the config and the state',
   },
   { name: 'config', term: 'config', description: "Check the agent's config file, or print the commented default" },
+  { name: 'export', term: 'export', description: 'Export what runs here for other tools: a compose project as an Ansible role' },
 ];
 
 /** No command named in `argv` (only options such as --help): the top-level help is all it can show. */

@@ -15,6 +15,7 @@ import { after, before, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { PrivateEngine } from '../engine/private-engine.js';
 import { hostLock } from '../helpers/host-lock.js';
+import { theDeb } from '../helpers/the-deb.js';
 
 // Host-wide state (dpkg, apt, policy-rc.d): never alongside another such file (test/helpers/host-lock.ts).
 before(() => hostLock.acquire());
@@ -111,37 +112,6 @@ function skipOrFail(t: TestContext, reason: string): void {
   if (process.env.UPKEEP_REQUIRE_ENGINE === '1') throw new Error(`${message} (UPKEEP_REQUIRE_ENGINE=1)`);
   process.stderr.write(`\n!!! ${message}\n\n`);
   t.skip(message);
-}
-
-function newestMtime(paths: string[]): number {
-  let newest = 0;
-  const visit = (p: string): void => {
-    const st = statSync(p);
-    if (st.isDirectory()) for (const n of readdirSync(p)) visit(join(p, n));
-    else newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const p of paths) visit(join(ROOT, p));
-  return newest;
-}
-
-/** build/upkeep_*.deb, built now unless it is newer than everything it is made of. */
-async function theDeb(): Promise<string> {
-  const existing = existsSync(join(ROOT, 'build'))
-    ? readdirSync(join(ROOT, 'build'))
-        .filter((f) => /^upkeep_.*\.deb$/.test(f))
-        .map((f) => join(ROOT, 'build', f))
-    : [];
-  const inputs = ['deploy/debian', 'scripts/build-deb.mjs', 'scripts/bundle.mjs', 'scripts/deb', 'src', 'package.json'];
-  const fresh = existing.find((f) => statSync(f).mtimeMs > newestMtime(inputs));
-  if (fresh) return fresh;
-  // --fast: gzip -1 instead of xz -6 (2 s instead of about 65 s); the files inside are the same.
-  const built = ok(
-    await run('npm', ['run', 'deb', '--silent', '--', '--fast'], { PATH: `${ROOT}node_modules/.bin:${process.env.PATH}` }),
-    'npm run deb -- --fast',
-  );
-  const name = /^(build\/upkeep_\S+\.deb)/m.exec(built.stdout)?.[1];
-  assert.ok(name, built.stdout);
-  return join(ROOT, name);
 }
 
 let installed = false;

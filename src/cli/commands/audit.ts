@@ -25,6 +25,7 @@ export interface AuditCliOptions {
   live?: boolean;
   config?: string;
   stateDir?: string;
+  managedBy?: string[];
 }
 
 function requestOf(paths: string[], opts: AuditCliOptions): AuditRequest {
@@ -35,6 +36,7 @@ function requestOf(paths: string[], opts: AuditCliOptions): AuditRequest {
     fixes: opts.fix === true || opts.fixDryRun === true,
     ...(opts.config === undefined ? {} : { configPath: opts.config }),
     ...(opts.restartPolicy === undefined ? {} : { restartPolicy: opts.restartPolicy }),
+    ...(opts.managedBy === undefined ? {} : { managedBy: opts.managedBy }),
   };
 }
 
@@ -116,6 +118,7 @@ export function registerAudit(program: Command, io: Io, setExit: (code: number) 
     .option('--no-live', 'do not ask the Docker engine (files only)')
     .option('--config <file>', 'audit config (default ./.upkeep.yml): audit.severities, audit.restartPolicy')
     .option('--state-dir <dir>', 'where the state database lives (for the desired state)')
+    .option('--managed-by <dir...>', 'the Ansible repository (roles) that deploys this host: report running compose projects no template there produces')
     .addHelpText(
       'after',
       `

@@ -32,6 +32,15 @@ export interface LiveContext {
   /** `systemctl is-enabled docker`: true/false, or null when systemd could not be asked. */
   dockerEnabledAtBoot: boolean | null;
   targetPolicy: RestartPolicy;
+  /**
+   * `--managed-by DIR`: the templates found there, and each running compose project's compose
+   * files (read inside its working directory); absent or null without the option.
+   */
+  managed?: {
+    dirs: readonly string[];
+    templates: ReadonlyArray<{ path: string; text: string }>;
+    projects: ReadonlyMap<string, ReadonlyArray<{ path: string; text: string }>>;
+  } | null;
 }
 
 export interface LiveRuleMeta {

@@ -6,9 +6,18 @@ import { k3dNodeRestartPolicy } from './rules/k3d-node-restart-policy.js';
 import { dependencyWithoutHealthcheck } from './rules/live-dependency-healthcheck.js';
 import { liveRestartPolicy } from './rules/live-restart-policy.js';
 import { onFailureExhausted } from './rules/on-failure-exhausted.js';
+import { unmanagedProject } from './rules/unmanaged-project.js';
 import { compareText } from '../text-order.js';
 
-export { daemonSettings, dependencyWithoutHealthcheck, desiredButManuallyStopped, k3dNodeRestartPolicy, liveRestartPolicy, onFailureExhausted };
+export {
+  daemonSettings,
+  dependencyWithoutHealthcheck,
+  desiredButManuallyStopped,
+  k3dNodeRestartPolicy,
+  liveRestartPolicy,
+  onFailureExhausted,
+  unmanagedProject,
+};
 
 export const LIVE_RULES: readonly LiveRule[] = [
   liveRestartPolicy,
@@ -17,6 +26,7 @@ export const LIVE_RULES: readonly LiveRule[] = [
   onFailureExhausted,
   dependencyWithoutHealthcheck,
   daemonSettings,
+  unmanagedProject,
 ];
 
 /** Runs every live rule; findings ordered by severity, then subject. A message id the rule does not declare is a bug: it throws. */

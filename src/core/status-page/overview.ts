@@ -7,6 +7,7 @@
 import { formatRestartPolicy } from '../container-facts.js';
 import type { Outcome } from '../model.js';
 import type { StatusEntry, StatusReport } from '../status-report.js';
+import { compareText } from '../text-order.js';
 
 /** The agent's word on one desired container (the controller's status row). */
 export interface AgentVerdictRow {
@@ -78,11 +79,11 @@ export function overviewGroups(report: StatusReport, rows: readonly AgentVerdict
   }
   const out = [...groups.values()];
   for (const g of out) {
-    g.services.sort((a, b) => RANK[b.severity] - RANK[a.severity] || a.name.localeCompare(b.name));
+    g.services.sort((a, b) => RANK[b.severity] - RANK[a.severity] || compareText(a.name, b.name));
     g.severity = g.services[0]?.severity ?? 'stopped';
   }
   const kindOrder = { compose: 0, k3d: 1, standalone: 2 };
-  return out.sort((a, b) => RANK[b.severity] - RANK[a.severity] || kindOrder[a.kind] - kindOrder[b.kind] || a.name.localeCompare(b.name));
+  return out.sort((a, b) => RANK[b.severity] - RANK[a.severity] || kindOrder[a.kind] - kindOrder[b.kind] || compareText(a.name, b.name));
 }
 
 function serviceOf(e: StatusEntry, row: AgentVerdictRow | null, role: string | null): OverviewService {
