@@ -33,6 +33,7 @@ export const TIMELINE_KINDS = {
   fixApplied: 'fix-applied', // subject file; detail { rule, line }
   livePolicyChanged: 'live-policy-changed', // subject container; detail { from, to }
   preflight: 'preflight', // detail { verdict, packages, notBack, dockerRestarts, reboot }
+  rehearsal: 'rehearsal', // `upkeep rehearse`; subject host; detail { aptExit, upgradeFailed, services, failures, conffiles, reboot, missed, wrong, upperBytes, seconds, exitCode }
   // Maintenance and apt
   maintenanceScheduled: 'maintenance-scheduled', // subject 'schedule'; detail the scheduled maintenance
   maintenanceCancelled: 'maintenance-cancelled', // detail the scheduled maintenance

@@ -1,0 +1,330 @@
+/**
+ * `upkeep rehearse` against REAL apt and dpkg, as root: local .deb packages at 1.0 installed with
+ * dpkg, 2.0 in a local file repository that only this test's APT_CONFIG names (under /var/tmp: the
+ * view's /tmp is its own). 2.0 of them: a daemon whose postinst restarts it (debhelper's code), a
+ * start-only one, a "docker-like" one whose postinst restarts its unit and also kills the host
+ * daemon it stands for directly (pkill: no policy-rc.d on that path), one whose postinst starts a
+ * daemon itself with start-stop-daemon, one whose postinst fails, one with a conffile the test edits
+ * first, and a meta package pulling in a kernel-like package whose postinst writes
+ * /var/run/reboot-required and runs update-initramfs and update-grub.
+ *
+ * The rehearsal must report the restarts, the failure, the conffile question with its diff, the
+ * boot steps and the reboot flag; the host must be byte-identical afterwards (dpkg's database,
+ * /etc, /boot), its daemon untouched (same PID, same start time), no process of the rehearsal left,
+ * no mount left in the host's namespace; SIGKILL of the rehearsal mid-run leaves nothing behind.
+ * Then the same upgrade on the host, witnessed by a logging policy-rc.d that denies every action,
+ * must ask for exactly the service actions the rehearsal reported. The host is restored in
+ * `finally` (packages purged, policy-rc.d, /run/systemd/system, /run/reboot-required, /boot).
+ */
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { BIN, upkeep } from '../helpers/cli.js';
+import { hostLock } from '../helpers/host-lock.js';
+
+before(() => hostLock.acquire());
+after(() => hostLock.release());
+
+const ROOT = process.getuid?.() === 0;
+const HAVE_TOOLS = ['dpkg-deb', 'apt-get', 'deb-systemd-invoke', 'unshare', 'start-stop-daemon'].every(
+  (t) => spawnSync('sh', ['-c', `command -v ${t}`]).status === 0,
+);
+const DH = new URL('../fixtures/apt/scripts/debhelper-13.11.4/', import.meta.url).pathname;
+const POLICY = '/usr/sbin/policy-rc.d';
+const SVC = 'upkeep-rh-svc';
+const START = 'upkeep-rh-start';
+const DOCKERISH = 'upkeep-rh-docker';
+const DIRECT = 'upkeep-rh-direct';
+const FAIL = 'upkeep-rh-fail';
+const CONF = 'upkeep-rh-conf';
+const META = 'upkeep-rh-kernel-meta';
+const KREL = '0.0.3-upkeeprh';
+const KERNEL = `linux-image-${KREL}`;
+const CONFFILE = `/etc/${CONF}.conf`;
+const HOSTD = 'upkeep-rh-hostd';
+const NO_ENGINE = { DOCKER_HOST: 'unix:///nonexistent/docker.sock' };
+
+function debhelper(template: string, unit: string): string {
+  return readFileSync(join(DH, template), 'utf8').replaceAll('#UNITFILES#', unit).replaceAll('#RESTART_ACTION#', 'restart');
+}
+const script = (body: string) => `#!/bin/sh\nset -e\n${body}\nexit 0\n`;
+const unitFile = (d: string) => `[Unit]\nDescription=${d}\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`;
+
+interface Deb {
+  name: string;
+  version: string;
+  files?: Record<string, string>;
+  conffiles?: string[];
+  postinst?: string;
+  depends?: string;
+}
+
+function buildDeb(dir: string, d: Deb): void {
+  const root = join(dir, `${d.name}_${d.version}`);
+  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
+  writeFileSync(
+    join(root, 'DEBIAN', 'control'),
+    `Package: ${d.name}\nVersion: ${d.version}\nArchitecture: all\nMaintainer: upkeep tests <tests@upkeep.invalid>\n${d.depends ? `Depends: ${d.depends}\n` : ''}Description: upkeep rehearse test package\n`,
+  );
+  if (d.postinst !== undefined) {
+    writeFileSync(join(root, 'DEBIAN', 'postinst'), d.postinst);
+    chmodSync(join(root, 'DEBIAN', 'postinst'), 0o755);
+  }
+  if (d.conffiles) writeFileSync(join(root, 'DEBIAN', 'conffiles'), `${d.conffiles.join('\n')}\n`);
+  for (const [path, text] of Object.entries(d.files ?? {})) {
+    mkdirSync(join(root, path, '..'), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(dir, `${d.name}_${d.version}_all.deb`)], { stdio: 'pipe' });
+  rmSync(root, { recursive: true });
+}
+
+/** A fingerprint of the host state the rehearsal must not change: contents under dpkg's database, /etc, /boot; names under a few more. */
+function hostFingerprint(): string {
+  const h = createHash('sha256');
+  for (const [dirs, contents] of [
+    [['/var/lib/dpkg', '/etc', '/boot'], true],
+    [['/usr/sbin', '/usr/bin', '/lib/systemd/system', '/run', '/var/lib'], false],
+  ] as const) {
+    const list = execFileSync('find', [...dirs, '-xdev', ...(contents ? [] : ['-maxdepth', '1']), '-printf', '%p %y %s %T@ %m\\n'], {
+      encoding: 'utf8',
+      maxBuffer: 256 << 20,
+    })
+      .split('\n')
+      // The test's own lock and the other engineers' engines come and go under /run.
+      .filter((l) => !/^\/run\/(docker|containerd|upk)/.test(l))
+      .sort();
+    h.update(list.join('\n'));
+    if (contents)
+      for (const line of list) {
+        const [p, type] = line.split(' ');
+        if (type === 'f' && p) h.update(readFileSync(p));
+      }
+  }
+  return h.digest('hex');
+}
+
+/** The mounts of the host's namespace, without those of the private engines other tests run. */
+function hostMounts(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l !== '' && !/\/tmp\/upk-|netns|overlay2/.test(l))
+    .map((l) => l.split(' ').slice(4).join(' '))
+    .sort();
+}
+
+function processesMatching(re: RegExp): number[] {
+  const out: number[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      if (re.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '))) out.push(Number(pid));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+const startTime = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
+
+async function waitFor(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+test(
+  'upkeep rehearse runs the real upgrade in a throwaway view: restarts, failure, conffile, reboot; the host is untouched; the real run asks for the same restarts',
+  { skip: !ROOT ? 'needs root' : !HAVE_TOOLS ? 'needs dpkg-deb, apt-get, deb-systemd-invoke, unshare, start-stop-daemon' : false, timeout: 120_000 },
+  async () => {
+    const tmp = mkdtempSync('/var/tmp/upkeep-rehearse-e2e-');
+    const savedPolicy = existsSync(POLICY) ? readFileSync(POLICY) : null;
+    const madeSystemdDir = !existsSync('/run/systemd/system');
+    const hadRebootFlag = existsSync('/run/reboot-required');
+    const hostd = spawn('bash', ['-c', `exec -a ${HOSTD} sleep 600`], { stdio: 'ignore', detached: true });
+    const pkgs = [SVC, START, DOCKERISH, DIRECT, FAIL, CONF, META];
+    try {
+      const v1 = join(tmp, 'v1');
+      const repo = join(tmp, 'repo');
+      mkdirSync(v1);
+      mkdirSync(repo);
+      const slowFlag = join(tmp, 'slow');
+      for (const [dir, version] of [
+        [v1, '1.0'],
+        [repo, '2.0'],
+      ] as const) {
+        const two = version === '2.0';
+        buildDeb(dir, {
+          name: SVC,
+          version,
+          files: { [`lib/systemd/system/${SVC}.service`]: unitFile('daemon') },
+          postinst: script(debhelper('postinst-systemd-restart', `${SVC}.service`)),
+        });
+        buildDeb(dir, {
+          name: START,
+          version,
+          files: { [`lib/systemd/system/${START}.service`]: unitFile('start-only') },
+          postinst: script(debhelper('postinst-systemd-start', `${START}.service`)),
+        });
+        buildDeb(dir, {
+          name: DOCKERISH,
+          version,
+          files: { [`lib/systemd/system/${DOCKERISH}.service`]: unitFile('docker-like') },
+          postinst: script(
+            `${debhelper('postinst-systemd-restart', `${DOCKERISH}.service`)}\nif [ "$1" = configure ] && [ -n "$2" ]; then pkill -f ${HOSTD} || true; fi`,
+          ),
+        });
+        buildDeb(dir, {
+          name: DIRECT,
+          version,
+          postinst: script(
+            two
+              ? `if [ -e ${slowFlag} ]; then sleep 60; fi\nstart-stop-daemon --start --background --make-pidfile --pidfile /var/lib/${DIRECT}.pid --startas /bin/sh -- -c 'exec sleep 7777'`
+              : '',
+          ),
+        });
+        buildDeb(dir, {
+          name: FAIL,
+          version,
+          postinst: script(two ? `if [ "$1" = configure ]; then echo "${FAIL}: cannot configure, /etc/nothing is missing" >&2; exit 3; fi` : ''),
+        });
+        buildDeb(dir, { name: CONF, version, files: { [CONFFILE.slice(1)]: `setting = ${two ? 2 : 1}\n` }, conffiles: [CONFFILE] });
+        buildDeb(dir, { name: META, version, ...(two ? { depends: KERNEL } : {}) });
+      }
+      buildDeb(repo, {
+        name: KERNEL,
+        version: '2.0',
+        files: { [`boot/vmlinuz-${KREL}`]: 'not a kernel\n' },
+        postinst: script(
+          `if [ "$1" = configure ]; then\n  command -v update-initramfs >/dev/null && update-initramfs -c -k ${KREL}\n  command -v update-grub >/dev/null && update-grub\n` +
+            `  echo '*** System restart required ***' > /var/run/reboot-required\n  echo ${KERNEL} >> /var/run/reboot-required.pkgs\nfi`,
+        ),
+      });
+      execFileSync('dpkg', ['-i', ...pkgs.map((n) => join(v1, `${n}_1.0_all.deb`))], { stdio: 'pipe' });
+      writeFileSync(CONFFILE, 'setting = local\n');
+      writeFileSync(join(repo, 'Packages'), execFileSync('dpkg-scanpackages', ['.', '/dev/null'], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] }));
+      writeFileSync(join(tmp, 'sources.list'), `deb [trusted=yes] file:${repo} ./\n`);
+      for (const d of ['lists/partial', 'cache/archives/partial']) mkdirSync(join(tmp, d), { recursive: true });
+      writeFileSync(
+        join(tmp, 'apt.conf'),
+        `Dir::Etc::SourceList "${join(tmp, 'sources.list')}";\nDir::Etc::SourceParts "/dev/null";\nDir::State::Lists "${join(tmp, 'lists')}";\nDir::Cache "${join(tmp, 'cache')}";\nAPT::Install-Recommends "false";\n`,
+      );
+      const env = { ...NO_ENGINE, APT_CONFIG: join(tmp, 'apt.conf'), UPKEEP_STATE_DIR: join(tmp, 'state') };
+      execFileSync('apt-get', ['update', '-q'], { stdio: 'pipe', env: { ...process.env, ...env } });
+      // debhelper's blocks ask deb-systemd-invoke only when systemd looks like it runs.
+      if (madeSystemdDir) mkdirSync('/run/systemd/system', { recursive: true });
+
+      const hostdStart = startTime(hostd.pid!);
+      const fingerprint = hostFingerprint();
+      const mounts = hostMounts();
+
+      const r = await upkeep(['rehearse', '--mode', 'full-upgrade', '--keep', join(tmp, 'keep'), '--json'], env);
+      assert.equal(r.code, 5, `the upgrade fails (a postinst fails): exit 5\n${r.stderr}\n${r.stdout.slice(0, 4000)}`);
+      const j = JSON.parse(r.stdout) as {
+        upgradeFailed: boolean;
+        aptExit: number;
+        services: Array<{ unit: string; action: string; package: string; script: string; via: string }>;
+        failures: Array<{ package: string; script: string; exitCode: number; lastLines: string[] }>;
+        conffiles: Array<{ path: string; answer: string; diff: string | null }>;
+        bootSteps: Array<{ tool: string; package: string; args: string }>;
+        kernels: string[];
+        bootFiles: string[];
+        reboot: { required: boolean; packages: string[] };
+        upperBytes: number;
+        comparison: Array<{ package: string; unit: string; mark: string }>;
+      };
+      assert.equal(j.upgradeFailed, true);
+      assert.equal(j.aptExit, 100);
+      const asked = j.services.map((s) => `${s.unit} ${s.action}`).sort();
+      assert.deepEqual(asked, [`${SVC}.service restart`, `${START}.service start`, `${DOCKERISH}.service restart`].sort(), r.stdout);
+      assert.deepEqual(
+        j.services.find((s) => s.unit === `${SVC}.service`),
+        { unit: `${SVC}.service`, action: 'restart', package: SVC, script: 'postinst', via: 'policy-rc.d' },
+      );
+      assert.equal(j.failures.length, 1);
+      assert.equal(j.failures[0]!.package, FAIL);
+      assert.equal(j.failures[0]!.script, 'postinst');
+      assert.equal(j.failures[0]!.exitCode, 3);
+      assert.ok(
+        j.failures[0]!.lastLines.some((l) => l.includes('/etc/nothing is missing')),
+        j.failures[0]!.lastLines.join('\n'),
+      );
+      assert.equal(j.conffiles.length, 1, JSON.stringify(j.conffiles));
+      assert.equal(j.conffiles[0]!.path, CONFFILE);
+      assert.match(j.conffiles[0]!.answer, /Keeping old config file/);
+      assert.match(j.conffiles[0]!.diff ?? '', /^-setting = local$/m);
+      assert.match(j.conffiles[0]!.diff ?? '', /^\+setting = 2$/m);
+      assert.deepEqual(j.bootSteps.map((b) => `${b.tool} ${b.package}`).sort(), [`update-grub ${KERNEL}`, `update-initramfs ${KERNEL}`], r.stdout);
+      assert.deepEqual(j.kernels, [KERNEL]);
+      assert.ok(j.bootFiles.includes(`vmlinuz-${KREL}`), j.bootFiles.join(','));
+      assert.deepEqual(j.reboot, { required: true, packages: [KERNEL] });
+      assert.ok(j.upperBytes > 0);
+      // preflight reads the installed (1.0) scripts: the docker-like's pkill is nothing it can see; the restarts it does see are confirmed.
+      assert.ok(
+        j.comparison.some((c) => c.package === SVC && c.mark === 'confirmed'),
+        JSON.stringify(j.comparison),
+      );
+      // The daemon the postinst started itself ran in the view (its pidfile kept with --keep), and is gone.
+      assert.ok(existsSync(join(tmp, 'keep', 'root', 'var', 'lib', `${DIRECT}.pid`)), 'the start-stop-daemon daemon ran in the view');
+
+      // Nothing changed on the host.
+      assert.equal(hostFingerprint(), fingerprint, 'dpkg database, /etc, /boot, /usr/*bin, units, /run unchanged');
+      assert.deepEqual(hostMounts(), mounts);
+      assert.deepEqual(processesMatching(/sleep 7777|upkeep-rehearse/), []);
+      assert.equal(startTime(hostd.pid!), hostdStart, 'the host daemon was not killed by the pkill in the view');
+      assert.equal(readFileSync(CONFFILE, 'utf8'), 'setting = local\n');
+      assert.equal(existsSync(`/boot/vmlinuz-${KREL}`), false);
+      assert.deepEqual(
+        readdirSync('/tmp').filter((n) => n.startsWith('upkeep-rehearse-')),
+        [],
+      );
+
+      // SIGKILL in the middle (a postinst sleeping): nothing mounted, no process, no work directory left.
+      writeFileSync(slowFlag, '');
+      const killed = spawn(BIN, ['rehearse', '--mode', 'full-upgrade', '--json'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      await waitFor('the rehearsal to reach the slow postinst', () => processesMatching(/^sleep 60 $/).length > 0, 60_000);
+      killed.kill('SIGKILL');
+      await waitFor('every process of the rehearsal to end', () => processesMatching(/sleep 60|upkeep-rehearse|unshare --mount/).length === 0);
+      await waitFor('the work directory to be removed', () => readdirSync('/tmp').every((n) => !n.startsWith('upkeep-rehearse-')));
+      assert.deepEqual(hostMounts(), mounts);
+      assert.equal(hostFingerprint(), fingerprint);
+      rmSync(slowFlag);
+
+      // The same upgrade on the host: the witness policy-rc.d logs what it is asked and denies it.
+      const log = join(tmp, 'policy.log');
+      writeFileSync(POLICY, `#!/bin/sh\necho "$*" >> ${log}\nexit 101\n`);
+      chmodSync(POLICY, 0o755);
+      const real = spawnSync('apt-get', ['-y', '-q', '-o', 'Dpkg::Options::=--force-confdef', '-o', 'Dpkg::Options::=--force-confold', 'dist-upgrade'], {
+        env: { ...process.env, ...env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' },
+        encoding: 'utf8',
+      });
+      assert.equal(real.status, 100, real.stdout + real.stderr);
+      const witnessed = readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).slice(0, 2).join(' '))
+        .sort();
+      assert.deepEqual(witnessed, asked, 'the rehearsal reported exactly what the real run asked for');
+    } finally {
+      hostd.kill('SIGKILL');
+      for (const pid of processesMatching(/^sleep 7777 $/)) process.kill(pid, 'SIGKILL');
+      if (savedPolicy !== null) {
+        writeFileSync(POLICY, savedPolicy);
+        chmodSync(POLICY, 0o755);
+      } else rmSync(POLICY, { force: true });
+      if (madeSystemdDir) rmSync('/run/systemd/system', { recursive: true, force: true });
+      if (!hadRebootFlag) for (const f of ['/run/reboot-required', '/run/reboot-required.pkgs']) rmSync(f, { force: true });
+      spawnSync('dpkg', ['--purge', ...pkgs, KERNEL], { stdio: 'pipe' });
+      rmSync(CONFFILE, { force: true });
+      rmSync(`${CONFFILE}.dpkg-dist`, { force: true });
+      rmSync(`/boot/vmlinuz-${KREL}`, { force: true });
+      rmSync(`/var/lib/${DIRECT}.pid`, { force: true });
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  },
+);
