@@ -125,6 +125,20 @@ export async function rehearse(deps: RehearseDeps, req: RehearseRequest): Promis
     (s) => deps.onProgress?.(aptProgressText(s)),
   );
 
+  // apt stopped before dpkg did anything (archives missing with --no-download, a broken plan): the
+  // upgrade was not rehearsed at all, which is not "the upgrade fails".
+  const dpkgRan = raw.output.some((l) => /^(Preparing to unpack|Unpacking|Setting up|Removing|Purging) /.test(l));
+  if (raw.aptExit === null || (raw.aptExit !== 0 && !dpkgRan)) {
+    const why = raw.failure ?? raw.output.filter((l) => /^E: /.test(l)).join(' ');
+    throw new UpkeepError(`the upgrade could not be rehearsed: ${why || `apt-get exit ${raw.aptExit}`}`, {
+      hint: req.noDownload
+        ? "--no-download needs every archive in apt's cache already: apt-get --download-only " +
+          (req.mode === 'full-upgrade' ? 'dist-upgrade' : 'upgrade') +
+          ' first, or rehearse without --no-download'
+        : `run apt-get -s ${req.mode === 'full-upgrade' ? 'dist-upgrade' : 'upgrade'} to see why apt stops`,
+    });
+  }
+
   const calls = parseCalls(raw.calls);
   const services = serviceRequests(calls);
   const failures = scriptFailures(raw.output);

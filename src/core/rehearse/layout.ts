@@ -99,12 +99,12 @@ export function planLayers(entries: readonly MountEntry[]): LayerPlan {
     .filter((e) => e.target !== '/' && WRITTEN_TREES.some((t) => under(e.target, t)))
     .sort((a, b) => a.target.length - b.target.length);
   for (const e of targets) {
+    // A mount inside one already left out is left out with it.
+    if (notCopied.some((n) => under(e.target, n.target))) continue;
     if (ENGINE_DATA.some((d) => under(e.target, d))) {
       notCopied.push({ target: e.target, why: `${e.fstype}: the engine's own data, not written by packages` });
       continue;
     }
-    // A mount inside one already left out is left out with it.
-    if (notCopied.some((n) => under(e.target, n.target))) continue;
     if (PSEUDO.has(e.fstype)) {
       notCopied.push({ target: e.target, why: `${e.fstype}: a pseudo filesystem (the view shows the directory under it)` });
       continue;
