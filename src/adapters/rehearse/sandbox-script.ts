@@ -109,7 +109,13 @@ export function wrapperScripts(): Record<string, string> {
     // The real policy-rc.d of the view: deb-systemd-invoke and invoke-rc.d ask it, it records and refuses.
     'policy-rc.d': `${head('policy-rc.d')}exit 101\n`,
     // These ask policy-rc.d (recorded there, refused): passed on to the real programs.
-    'deb-systemd-invoke': passOn('deb-systemd-invoke', ['/usr/bin', '/bin']),
+    // deb-systemd-invoke stops at the first unit policy-rc.d refuses (`exit 0`): one call per unit,
+    // so that every unit of `deb-systemd-invoke restart a.service b.socket` is asked for, as on a
+    // host without a policy-rc.d.
+    'deb-systemd-invoke':
+      `${head('deb-systemd-invoke')}real=; for d in /usr/bin /bin; do [ -x "$d/deb-systemd-invoke" ] && { real=$d/deb-systemd-invoke; break; }; done\n` +
+      `[ -n "$real" ] || exit 0\nopts=; while [ $# -gt 0 ]; do case "$1" in --*) opts="$opts $1"; shift ;; *) break ;; esac; done\n` +
+      `[ $# -ge 3 ] || exec "$real" $opts "$@"\naction=$1; shift\nfor u in "$@"; do "$real" $opts "$action" "$u"; done\nexit 0\n`,
     'invoke-rc.d': passOn('invoke-rc.d', ['/usr/sbin', '/sbin']),
     // systemctl: a verb that changes a running service is refused (recorded, exit 0: there is no
     // systemd to ask in the view); the others (is-enabled, enable, preset...) run offline.
