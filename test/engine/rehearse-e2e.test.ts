@@ -310,11 +310,16 @@ test(
 
       // SIGKILL in the middle (a postinst sleeping): nothing mounted, no process, no work directory left.
       writeFileSync(slowFlag, '');
-      const killed = spawn(BIN, ['rehearse', '--mode', 'full-upgrade', '--json'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      // On disk this time (--scratch): the writable layer must go too.
+      const scratch = join(tmp, 'scratch');
+      mkdirSync(scratch);
+      const killed = spawn(BIN, ['rehearse', '--mode', 'full-upgrade', '--scratch', scratch, '--json'], { env: { ...process.env, ...env }, stdio: 'ignore' });
       await waitFor('the rehearsal to reach the slow postinst', () => processesMatching(/^sleep 60 $/).length > 0, 60_000);
+      assert.equal(readdirSync(scratch).length, 1, 'the writable layer is in the scratch directory');
       killed.kill('SIGKILL');
       await waitFor('every process of the rehearsal to end', () => processesMatching(/sleep 60|upkeep-rehearse|unshare --mount/).length === 0);
       await waitFor('the work directory to be removed', () => readdirSync('/tmp').every((n) => !n.startsWith('upkeep-rehearse-')));
+      await waitFor('the scratch layer to be removed', () => readdirSync(scratch).length === 0);
       assert.deepEqual(hostMounts(), mounts);
       assert.equal(hostFingerprint(), fingerprint);
       rmSync(slowFlag);
