@@ -194,7 +194,8 @@ test(
           version,
           postinst: script(
             two
-              ? `if [ -e ${slowFlag} ]; then sleep 60; fi\nstart-stop-daemon --start --background --make-pidfile --pidfile /var/lib/${DIRECT}.pid --startas /bin/sh -- -c 'exec sleep 7777'`
+              ? // A restart preflight's reader does not see (behind timeout): the rehearsal lists it as missed.
+                `if [ -e ${slowFlag} ]; then sleep 60; fi\ntimeout 10 deb-systemd-invoke restart ${DIRECT}.service || true\nstart-stop-daemon --start --background --make-pidfile --pidfile /var/lib/${DIRECT}.pid --startas /bin/sh -- -c 'exec sleep 7777'`
               : '',
           ),
         });
@@ -227,10 +228,14 @@ test(
       await engine.run(ALWAYS, { flags: ['--restart', 'always'] });
       await engine.run(NOPOLICY);
       const env = { DOCKER_HOST: engine.dockerHost, APT_CONFIG: join(tmp, 'apt.conf'), UPKEEP_STATE_DIR: join(tmp, 'state') };
+      // preflight's downloads of these test packages stay in the test's directory.
+      const cacheArgs = ['--cache-dir', join(tmp, 'debs')];
       execFileSync('apt-get', ['update', '-q'], { stdio: 'pipe', env: { ...process.env, ...env } });
       // debhelper's blocks ask deb-systemd-invoke only when systemd looks like it runs.
       if (madeSystemdDir) mkdirSync('/run/systemd/system', { recursive: true });
 
+      // A store, so that the rehearsal is recorded in the timeline.
+      assert.equal((await upkeep(['snapshot'], env)).code, 0);
       const hostdStart = startTime(hostd.pid!);
       const dockerd = processesMatching(new RegExp(`dockerd.*${engine.dir}`));
       assert.equal(dockerd.length, 1, "the private engine's dockerd");
@@ -241,7 +246,7 @@ test(
       const fingerprint = hostFingerprint();
       const mounts = hostMounts();
 
-      const r = await upkeep(['rehearse', '--mode', 'full-upgrade', '--keep', join(tmp, 'keep'), '--json'], env);
+      const r = await upkeep(['rehearse', '--mode', 'full-upgrade', ...cacheArgs, '--keep', join(tmp, 'keep'), '--json'], env);
       assert.equal(r.code, 5, `the upgrade fails (a postinst fails): exit 5\n${r.stderr}\n${r.stdout.slice(0, 4000)}`);
       const j = JSON.parse(r.stdout) as {
         upgradeFailed: boolean;
@@ -260,7 +265,11 @@ test(
       assert.equal(j.upgradeFailed, true);
       assert.equal(j.aptExit, 100);
       const asked = j.services.map((s) => `${s.unit} ${s.action}`).sort();
-      assert.deepEqual(asked, [`${SVC}.service restart`, `${START}.service start`, `${DOCKERISH}.service restart`, 'docker.service restart'].sort(), r.stdout);
+      assert.deepEqual(
+        asked,
+        [`${SVC}.service restart`, `${START}.service start`, `${DOCKERISH}.service restart`, 'docker.service restart', `${DIRECT}.service restart`].sort(),
+        r.stdout,
+      );
       assert.deepEqual(
         j.services.find((s) => s.unit === `${SVC}.service`),
         { unit: `${SVC}.service`, action: 'restart', package: SVC, script: 'postinst', via: 'policy-rc.d' },
@@ -283,9 +292,16 @@ test(
       assert.ok(j.bootFiles.includes(`vmlinuz-${KREL}`), j.bootFiles.join(','));
       assert.deepEqual(j.reboot, { required: true, packages: [KERNEL] });
       assert.ok(j.upperBytes > 0);
-      // preflight reads the installed (1.0) scripts: the docker-like's pkill is nothing it can see; the restarts it does see are confirmed.
-      assert.ok(
-        j.comparison.some((c) => c.package === SVC && c.mark === 'confirmed'),
+      // preflight reads the candidates' scripts: what it names is confirmed; the restart behind `timeout` it cannot see is missed.
+      assert.deepEqual(
+        j.comparison.map((c) => `${c.mark} ${c.package} ${c.unit}`).sort(),
+        [
+          `confirmed ${DOCKERISH} ${DOCKERISH}.service`,
+          `confirmed ${DOCKERISH} docker.service`,
+          `confirmed ${START} ${START}.service`,
+          `confirmed ${SVC} ${SVC}.service`,
+          `missed ${DIRECT} ${DIRECT}.service`,
+        ].sort(),
         JSON.stringify(j.comparison),
       );
       // The daemon the postinst started itself ran in the view (its pidfile kept with --keep), and is gone.
@@ -298,6 +314,14 @@ test(
       assert.equal(startTime(hostd.pid!), hostdStart, 'the host daemon was not killed by the pkill in the view');
       assert.equal(startTime(dockerd[0]!), dockerdStart, 'the engine was not killed by the pkill in the view');
       assert.equal(await containers(), containersBefore, 'same container PIDs and start times');
+      const tl = await upkeep(['timeline', '--json', '--kind', 'rehearsal'], env);
+      const entries = (JSON.parse(tl.stdout) as { entries: Array<{ detail: { message: string; upgradeFailed: boolean; exitCode: number } }> }).entries;
+      assert.equal(entries.length, 1, tl.stdout);
+      assert.equal(entries[0]!.detail.upgradeFailed, true);
+      assert.match(
+        entries[0]!.detail.message,
+        /^rehearsal: 8 package\(s\); 5 service action\(s\) requested; 1 maintainer script\(s\) failed; 1 conffile question\(s\); reboot required; preflight missed 1, wrong 0: the upgrade fails$/,
+      );
       // The consequences, from the observed docker.service restart: preflight's restart semantics.
       assert.equal(j.consequences.docker.restarts, true);
       assert.deepEqual(j.consequences.containers.map((c) => `${c.name} ${c.runningAtEnd}`).sort(), [`${ALWAYS} yes`, `${NOPOLICY} no`]);
@@ -313,7 +337,10 @@ test(
       // On disk this time (--scratch): the writable layer must go too.
       const scratch = join(tmp, 'scratch');
       mkdirSync(scratch);
-      const killed = spawn(BIN, ['rehearse', '--mode', 'full-upgrade', '--scratch', scratch, '--json'], { env: { ...process.env, ...env }, stdio: 'ignore' });
+      const killed = spawn(BIN, ['rehearse', '--mode', 'full-upgrade', ...cacheArgs, '--scratch', scratch, '--json'], {
+        env: { ...process.env, ...env },
+        stdio: 'ignore',
+      });
       await waitFor('the rehearsal to reach the slow postinst', () => processesMatching(/^sleep 60 $/).length > 0, 60_000);
       assert.equal(readdirSync(scratch).length, 1, 'the writable layer is in the scratch directory');
       killed.kill('SIGKILL');

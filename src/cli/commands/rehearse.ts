@@ -28,6 +28,7 @@ interface RehearseOptions {
   download?: boolean;
   aptOption?: string[];
   stateDir?: string;
+  cacheDir?: string;
   json?: boolean;
 }
 
@@ -61,6 +62,7 @@ export function registerRehearse(program: Command, io: Io, setExit: (code: numbe
     .option('--size <size>', 'the most the upgrade may write (the tmpfs size limit), e.g. 4GiB', '4GiB')
     .option('--keep <dir>', 'copy what the upgrade wrote (the upper layers) to DIR at the end')
     .option('--apt-option <Name=value>', 'an extra -o option for apt-get (repeatable), e.g. Dir::Etc::SourceList=FILE', collect)
+    .option('--cache-dir <dir>', "where preflight's downloaded control files are kept (as for upkeep preflight)")
     .option('--state-dir <dir>', 'where the state database lives (the desired state; the rehearsal is recorded in its timeline)')
     .option('--json', 'print JSON for scripts (docs/rehearse.md)')
     .addHelpText(
@@ -87,6 +89,7 @@ export function registerRehearse(program: Command, io: Io, setExit: (code: numbe
         isRoot: true,
         home: homedir(),
         ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }),
+        ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
         readHost: async () => {
           const engine = engineFromEnv(io);
           try {
