@@ -49,6 +49,7 @@ const KREL = '0.0.3-upkeeprh';
 const KERNEL = `linux-image-${KREL}`;
 const CONFFILE = `/etc/${CONF}.conf`;
 const HOSTD = 'upkeep-rh-hostd';
+const DEB_CACHE = '/var/cache/upkeep/debs';
 const ALWAYS = 'rh-always';
 const NOPOLICY = 'rh-nopolicy';
 
@@ -352,6 +353,15 @@ test(
       rmSync(slowFlag);
       rmSync(hostileFlag);
 
+      // upkeep upgrade --rehearse: the upgrade fails in the rehearsal, so it stops before changing anything.
+      const up = await upkeep(['upgrade', '--rehearse', '--yes', '--mode', 'full-upgrade'], env);
+      assert.equal(up.code, 1, up.stderr);
+      assert.match(
+        up.stderr,
+        /THE UPGRADE FAILS[\s\S]*upkeep-rh-fail postinst exit 3[\s\S]*stopped before changing anything: in the rehearsal the upgrade fails/,
+      );
+      assert.equal(hostFingerprint(), fingerprint);
+
       // The same upgrade on the host: the witness policy-rc.d logs what it is asked and denies it.
       const log = join(tmp, 'policy.log');
       writeFileSync(POLICY, `#!/bin/sh\necho "$*" >> ${log}\nexit 101\n`);
@@ -386,6 +396,10 @@ test(
       rmSync(`${CONFFILE}.dpkg-dist`, { force: true });
       rmSync(`/boot/vmlinuz-${KREL}`, { force: true });
       rmSync(`/var/lib/${DIRECT}.pid`, { force: true });
+      // upkeep upgrade --rehearse's preflight kept these packages' control files in the shared cache.
+      if (existsSync(DEB_CACHE))
+        for (const n of readdirSync(DEB_CACHE))
+          if (/^(upkeep-rh-|linux-image-0\.0\.3-upkeeprh)/.test(n)) rmSync(join(DEB_CACHE, n), { recursive: true, force: true });
       rmSync(tmp, { recursive: true, force: true });
     }
   },

@@ -5,17 +5,12 @@
  * (app/rehearse.ts) -> text or JSON, returning the exit code.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { homedir, hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { rehearse } from '../../app/rehearse.js';
-import { readHostState } from '../../adapters/docker/host-state.js';
-import { rehearsalSandbox } from '../../adapters/rehearse/sandbox.js';
 import { UpkeepError, UsageError } from '../../core/errors.js';
 import { isAptOption, UPGRADE_MODES, type UpgradeMode } from '../../core/upgrade/routine.js';
 import { parseByteSize } from '../../core/upgrade/rollback.js';
-import { localAssessDeps } from '../deps/upgrade.js';
-import { engineFromEnv } from '../engine.js';
+import { rehearseHere } from '../deps/rehearse.js';
 import { printJson, type Io } from '../io.js';
 import { renderRehearsalText, rehearsalJson } from '../render/rehearsal.js';
 
@@ -84,35 +79,14 @@ export function registerRehearse(program: Command, io: Io, setExit: (code: numbe
         });
       const scratchDir = opts.scratch === undefined ? null : directory('--scratch', opts.scratch, false);
       const keepDir = opts.keep === undefined ? null : directory('--keep', opts.keep, true);
-      const deps = await localAssessDeps({
-        env: io.env,
-        isRoot: true,
-        home: homedir(),
-        ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }),
-        ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
-        readHost: async () => {
-          const engine = engineFromEnv(io);
-          try {
-            const s = await readHostState(engine);
-            return { daemon: s.daemon, containers: s.containers, host: s.host };
-          } finally {
-            await engine.close();
-          }
-        },
-        ...(opts.json === true ? {} : { onProgress: (line: string) => void io.stderr.write(`${line}\n`) }),
-      });
-      const r = await rehearse(
-        { ...deps, sandbox: rehearsalSandbox({ env: io.env }) },
+      const r = await rehearseHere(
+        io,
         {
-          mode: mode as UpgradeMode,
-          planFile: opts.plan ?? null,
-          noDownload: opts.download === false,
-          scratchDir,
-          keepDir,
-          sizeBytes,
-          aptOptions,
-          hostName: hostname(),
+          ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }),
+          ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
+          ...(opts.json === true ? {} : { onProgress: (line: string) => void io.stderr.write(`${line}\n`) }),
         },
+        { mode: mode as UpgradeMode, planFile: opts.plan ?? null, noDownload: opts.download === false, scratchDir, keepDir, sizeBytes, aptOptions },
       );
       if (opts.json === true) printJson(io, rehearsalJson(r));
       else io.stdout.write(renderRehearsalText(r));
