@@ -335,21 +335,26 @@ test(
 
       // SIGKILL in the middle (a postinst sleeping): nothing mounted, no process, no work directory left.
       writeFileSync(slowFlag, '');
-      // On disk this time (--scratch): the writable layer must go too.
+      // On disk this time (--scratch): the writable layer must go too. SIGKILL of upkeep, then
+      // Ctrl-C as a terminal sends it (SIGINT to upkeep's whole process group).
       const scratch = join(tmp, 'scratch');
       mkdirSync(scratch);
-      const killed = spawn(BIN, ['rehearse', '--mode', 'full-upgrade', ...cacheArgs, '--scratch', scratch, '--json'], {
-        env: { ...process.env, ...env },
-        stdio: 'ignore',
-      });
-      await waitFor('the rehearsal to reach the slow postinst', () => processesMatching(/^sleep 60 $/).length > 0, 60_000);
-      assert.equal(readdirSync(scratch).length, 1, 'the writable layer is in the scratch directory');
-      killed.kill('SIGKILL');
-      await waitFor('every process of the rehearsal to end', () => processesMatching(/sleep 60|upkeep-rehearse|unshare --mount/).length === 0);
-      await waitFor('the work directory to be removed', () => readdirSync('/tmp').every((n) => !n.startsWith('upkeep-rehearse-')));
-      await waitFor('the scratch layer to be removed', () => readdirSync(scratch).length === 0);
-      assert.deepEqual(hostMounts(), mounts);
-      assert.equal(hostFingerprint(), fingerprint);
+      for (const how of ['SIGKILL', 'Ctrl-C'] as const) {
+        const killed = spawn(BIN, ['rehearse', '--mode', 'full-upgrade', ...cacheArgs, '--scratch', scratch, '--json'], {
+          env: { ...process.env, ...env },
+          stdio: 'ignore',
+          detached: true,
+        });
+        await waitFor(`the rehearsal to reach the slow postinst (${how})`, () => processesMatching(/^sleep 60 $/).length > 0, 60_000);
+        assert.equal(readdirSync(scratch).length, 1, 'the writable layer is in the scratch directory');
+        if (how === 'SIGKILL') killed.kill('SIGKILL');
+        else process.kill(-killed.pid!, 'SIGINT');
+        await waitFor(`every process of the rehearsal to end (${how})`, () => processesMatching(/sleep 60|upkeep-rehearse|unshare --mount/).length === 0);
+        await waitFor(`the work directory to be removed (${how})`, () => readdirSync('/tmp').every((n) => !n.startsWith('upkeep-rehearse-')));
+        await waitFor(`the scratch layer to be removed (${how})`, () => readdirSync(scratch).length === 0);
+        assert.deepEqual(hostMounts(), mounts);
+        assert.equal(hostFingerprint(), fingerprint);
+      }
       rmSync(slowFlag);
       rmSync(hostileFlag);
 

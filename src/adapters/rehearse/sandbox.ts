@@ -87,7 +87,10 @@ export function rehearsalSandbox(opts: SandboxOptions = {}): RehearsalSandbox {
       let failure: string | null = null;
       try {
         await new Promise<void>((resolve) => {
-          const child = spawn(opts.unshare ?? 'unshare', args, { env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
+          // A process group of its own: Ctrl-C on the terminal reaches upkeep only. Were unshare
+          // to get it, it would die and take the namespace down before the script cleaned up;
+          // instead upkeep dies, its end of the pipe closes, and the script ends the rehearsal.
+          const child = spawn(opts.unshare ?? 'unshare', args, { env, stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
           const streams: Promise<void>[] = [];
           const lines = (stream: Readable | null | undefined, each: (line: string) => void) => {
             if (!stream) return;
