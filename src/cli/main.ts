@@ -19,6 +19,7 @@ const COMMANDS: CommandTable = [
   { names: ['status'], load: async () => [(await import('./commands/status.js')).registerStatus] },
   { names: ['audit'], load: async () => [(await import('./commands/audit.js')).registerAudit] },
   { names: ['preflight'], load: async () => [(await import('./commands/preflight.js')).registerPreflight] },
+  { names: ['rehearse'], load: async () => [(await import('./commands/rehearse.js')).registerRehearse] },
   { names: ['snapshot', 'forget', 'want'], load: async () => [(await import('./commands/snapshot.js')).registerSnapshot] },
   { names: ['diff', 'recover'], load: async () => [(await import('./commands/recover.js')).registerRecover] },
   { names: ['agent'], load: async () => [(await import('./commands/agent.js')).registerAgent] },

@@ -30,6 +30,12 @@ export const LISTING: ReadonlyArray<{ name: string; term: string; description: s
     term: 'preflight [options]',
     description: 'Before apt upgrade: which services restart, whether a reboot is needed, which containers stop and which will not come back',
   },
+  {
+    name: 'rehearse',
+    term: 'rehearse [options]',
+    description:
+      'Run the upgrade for real in a throwaway copy of this host: every service restart, failing script, conffile question and reboot flag, beside preflight',
+  },
   { name: 'snapshot', term: 'snapshot [options]', description: 'Record the running containers as the desired state (what recover and the agent bring back)' },
   { name: 'forget', term: 'forget [options] <name...>', description: 'Remove containers from the desired state (they were stopped on purpose)' },
   { name: 'want', term: 'want [options] <name...>', description: 'Make containers desired again: ones the agent saw you stop on purpose, or ones you forgot' },

@@ -23,6 +23,11 @@ import { parseByteSize } from '../../core/upgrade/rollback.js';
 import { withEngine } from '../engine.js';
 import { askYesNo, painter, printJson, type Io } from '../io.js';
 import { stateDirFor, withOptionalStore, withStore } from '../state.js';
+import { rehearseHere } from '../deps/rehearse.js';
+import { renderRehearsalText } from '../render/rehearsal.js';
+
+/** The tmpfs limit of `--rehearse` (as `upkeep rehearse`'s default). */
+const REHEARSAL_SIZE = 4 * 1024 ** 3;
 
 interface UpgradeOptions {
   mode?: string;
@@ -37,6 +42,7 @@ interface UpgradeOptions {
   resume?: boolean;
   config?: string;
   rollbackCap?: string;
+  rehearse?: boolean;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -143,6 +149,7 @@ export function registerUpgrade(program: Command, io: Io, setExit: (code: number
       'most space the copies of engine and kernel packages kept for a rollback take in STATE_DIR/rollback (docs/upgrade.md)',
       '512MiB',
     )
+    .option('--rehearse', 'first run the upgrade in a throwaway copy of this host (docs/rehearse.md); stop before changing anything when it fails there')
     .option('--json', 'print JSON for scripts at the end (the steps go to stderr)')
     .option('--state-dir <dir>', 'where the state database lives (the journal, the snapshot, the timeline, the report)')
     .addHelpText(
@@ -161,7 +168,7 @@ the same run: recovery, verification, window closed, report. Without --reboot it
 as usual. The verification also runs the config's health checks once (services[].checks).
 apt runs with DEBIAN_FRONTEND=noninteractive, --force-confdef --force-confold, UCF_FORCE_CONFFOLD=1.
 Exit codes: 0 done and every desired container running (or a dry run that would go on; the host
-rebooting; --resume with nothing to resume), 1 stopped by the preflight gate, some desired containers
+rebooting; --resume with nothing to resume), 1 stopped by the preflight gate (or, with --rehearse, by an upgrade that fails in the rehearsal), some desired containers
 not running or a health check failing at the end, --resume before the host rebooted, 2 could not run
 (apt failed, not root, the reboot could not be started).`,
     )
@@ -187,6 +194,25 @@ not running or a health check failing at the end, --resume before the host reboo
           hint: 'sudo upkeep upgrade (or upkeep upgrade --dry-run to see what it would do)',
         });
       const stateDir = stateDirFor(io, opts);
+      if (opts.rehearse === true && opts.resume !== true) {
+        if (process.getuid?.() !== 0)
+          throw new UpkeepError('upkeep upgrade --rehearse builds a copy of the host with mount and PID namespaces: it must run as root', {
+            hint: 'sudo upkeep upgrade --rehearse',
+          });
+        const r = await rehearseHere(
+          io,
+          { stateDir },
+          { mode: mode as UpgradeMode, planFile: null, noDownload: false, scratchDir: null, keepDir: null, sizeBytes: REHEARSAL_SIZE, aptOptions },
+        );
+        io.stderr.write(renderRehearsalText(r));
+        if (r.upgradeFailed && opts.acceptRisk !== true) {
+          io.stderr.write(
+            'upkeep upgrade: stopped before changing anything: in the rehearsal the upgrade fails (above). Fix that first, or pass --accept-risk to run it anyway.\n',
+          );
+          setExit(1);
+          return;
+        }
+      }
       // The health checks of the verification (a dry run runs none, and may not read a root-only config).
       const { loadConfig } = await import('../../adapters/config/load-config.js');
       const services = dryRun ? [] : (await loadConfig(opts.config === undefined ? {} : { path: opts.config }, io.env)).config.services;
