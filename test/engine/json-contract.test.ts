@@ -12,7 +12,8 @@
  * Not covered: `agent` (a daemon, no --json), `config show-default` (prints YAML), `check` with its
  * preflight part (it runs `apt-get -s dist-upgrade` on this machine: changes with the mirror).
  * Host-dependent parts that stay in the fixtures: `preflight` reads this machine's
- * /var/lib/dpkg/info and systemd unit files (e.g. openssh-server's installed scripts), and the
+ * /var/lib/dpkg/info and systemd unit files (openssh-server's installed scripts: .ci/run installs it
+ * for the Ansible tests' sshd, so preflight reads them instead of its knowledge base), and the
  * audit's daemon-settings finding says whether systemd could be asked; a machine of another kind
  * (other packages installed, systemd as PID 1) changes those fixtures.
  */
