@@ -49,6 +49,8 @@ function describeChannel(c: ChannelConfig): string {
       return `${c.url}${c.token !== null ? ' (token)' : ''}`;
     case 'email':
       return `${c.host}:${c.port}${c.secure ? ' (TLS)' : ''} from ${c.from} to ${c.to.join(', ')}`;
+    case 'alertmanager':
+      return `${c.url}${c.auth !== null ? ('bearer' in c.auth ? ' (token)' : ' (basic auth)') : ''}, re-sent every ${formatMs(c.resendMs)}${c.silence ? ', silences the host during maintenance' : ''}`;
   }
 }
 

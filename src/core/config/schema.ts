@@ -166,6 +166,18 @@ const channelSchema = z.discriminatedUnion(
       group: z.boolean().default(true),
     }),
     strict({ type: z.literal('slack'), name, url: httpUrl }),
+    strict({
+      type: z.literal('alertmanager'),
+      name,
+      url: httpUrl,
+      user: z.string().min(1).nullish(),
+      password: z.string().nullish(),
+      token: z.string().min(1).nullish(),
+      resend: duration('alerts.channels[].resend').default(60_000),
+      silence: z.boolean().default(false),
+      external_url: httpUrl.nullish(),
+      labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a label name like env'), z.string()).default({}),
+    }),
     strict({ type: z.literal('ntfy'), name, url: httpUrl, token: z.string().nullish() }),
     strict({
       type: z.literal('email'),
@@ -190,8 +202,8 @@ const channelSchema = z.discriminatedUnion(
       if (iss.code !== 'invalid_union') return undefined;
       const type = (iss.input as Record<string, unknown> | null | undefined)?.['type'];
       return type === undefined
-        ? 'missing required key "type" (expected webhook, slack, ntfy or email)'
-        : `expected type to be one of webhook, slack, ntfy, email, found ${describe(type)}`;
+        ? 'missing required key "type" (expected webhook, slack, ntfy, email or alertmanager)'
+        : `expected type to be one of webhook, slack, ntfy, email, alertmanager, found ${describe(type)}`;
     },
   },
 );
@@ -391,6 +403,17 @@ function toChannel(c: FileChannel, name: string): ChannelConfig {
       return { type: 'webhook', name, url: c.url, secret: c.secret ?? null, headers: c.headers, group: c.group };
     case 'slack':
       return { type: 'slack', name, url: c.url };
+    case 'alertmanager':
+      return {
+        type: 'alertmanager',
+        name,
+        url: c.url,
+        auth: c.token ? { bearer: c.token } : c.user ? { user: c.user, password: c.password ?? '' } : null,
+        resendMs: c.resend,
+        silence: c.silence,
+        externalUrl: c.external_url ?? null,
+        labels: c.labels,
+      };
     case 'ntfy':
       return { type: 'ntfy', name, url: c.url, token: c.token ?? null };
     case 'email':

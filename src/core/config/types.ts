@@ -62,6 +62,22 @@ export type ChannelConfig =
   /** `group`: what happens together arrives as one message (the config file's default); false: one message per alert (machine receivers). */
   | { type: 'webhook'; name: string; url: string; secret: string | null; headers: Record<string, string>; group?: boolean }
   | { type: 'slack'; name: string; url: string }
+  /**
+   * Prometheus Alertmanager (API v2): firing alerts re-sent every `resendMs` (keep it under
+   * Alertmanager's resolve_timeout), resolved with endsAt; `silence`: a silence for the host while
+   * a maintenance window is open. `externalUrl`: the agent's page as others reach it (generatorURL);
+   * null: http://LISTEN/.
+   */
+  | {
+      type: 'alertmanager';
+      name: string;
+      url: string;
+      auth: { user: string; password: string } | { bearer: string } | null;
+      resendMs: number;
+      silence: boolean;
+      externalUrl: string | null;
+      labels: Record<string, string>;
+    }
   | { type: 'ntfy'; name: string; url: string; token: string | null }
   | {
       type: 'email';

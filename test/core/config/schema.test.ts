@@ -106,7 +106,7 @@ bogus: 1`);
     { path: ['services', 'a', 'checks', 0, 'http', 'url'], message: 'missing required key "url" (expected a string)' },
     { path: ['services', 'a', 'checks', 1], message: 'expected exactly one of http, tcp or docker in a check, found none' },
     { path: ['services', 'a', 'checks', 2], message: 'expected exactly one of http, tcp or docker in a check, found tcp and docker' },
-    { path: ['alerts', 'channels', 0, 'type'], message: 'expected type to be one of webhook, slack, ntfy, email, found "pager"' },
+    { path: ['alerts', 'channels', 0, 'type'], message: 'expected type to be one of webhook, slack, ntfy, email, alertmanager, found "pager"' },
     { path: ['alerts', 'channels', 1, 'url'], message: 'expected an http:// or https:// URL, found "ftp://x"' },
     { path: ['alerts', 'channels', 2, 'to'], message: 'expected a list with >= 1 entries, found an empty list' },
     { path: ['preflight', 'block'], message: 'expected true or false, found "yes"' },
@@ -122,7 +122,7 @@ bogus: 1`);
 test('a channel without type, and services as a list', () => {
   assert.deepEqual(issues('alerts: { channels: [ { url: "https://x.example" } ] }\nservices: [web]'), [
     { path: ['services'], message: 'expected a mapping, found a list' },
-    { path: ['alerts', 'channels', 0, 'type'], message: 'missing required key "type" (expected webhook, slack, ntfy or email)' },
+    { path: ['alerts', 'channels', 0, 'type'], message: 'missing required key "type" (expected webhook, slack, ntfy, email or alertmanager)' },
   ]);
 });
 
