@@ -18,6 +18,7 @@ import type { DaemonFlagsReader } from '../adapters/docker/daemon-flags.js';
 import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import { simulateUpgradeCached } from '../adapters/apt/simulation-cache.js';
 import { AgentHttpServer, DEFAULT_LISTEN } from '../adapters/http/agent-http.js';
+import { MetricsServer } from '../adapters/http/metrics-server.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { KubectlReader } from '../adapters/kubernetes/kubectl.js';
 import { AlertmanagerNotifier, agentPageUrl } from '../adapters/notify/alertmanager.js';
@@ -94,6 +95,8 @@ export interface AgentParts {
   metrics: AgentMetrics;
   http: AgentHttpServer;
   checker: HealthChecker;
+  /** The fleet Prometheus' listener (config metrics:), or null. */
+  metricsHttp: MetricsServer | null;
 }
 
 /** A notifier for one configured channel; nodemailer is only loaded when an email channel exists. */
@@ -482,7 +485,26 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       metrics.setRebootRequired(f.rebootRequired);
     },
   });
+  // The fleet Prometheus' listener (metrics.listen, metrics.web_config: TLS and basic auth), when configured.
+  const metricsHttp = config.metrics
+    ? new MetricsServer({
+        host: config.metrics.listen.host,
+        port: config.metrics.listen.port,
+        webConfigFile: config.metrics.webConfig,
+        metrics: () => metrics.render(),
+      })
+    : null;
   const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, clusterVerifier, outbox, http, hostFacts, retention, silences, ...resenders];
+  if (metricsHttp) {
+    actors.push(metricsHttp);
+    void metricsHttp.listening.then(
+      () => {
+        const a = metricsHttp.address();
+        if (a) log.info({ address: `${a.host}:${a.port}`, tls: a.tls }, 'metrics for Prometheus listening');
+      },
+      () => undefined,
+    );
+  }
   if (config.heartbeat)
     actors.push(new Heartbeat({ url: config.heartbeat.url, intervalMs: config.heartbeat.intervalMs, log, clock, onOk: (at) => metrics.setHeartbeatOk(at) }));
 
@@ -524,6 +546,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
         'outbox',
         'silences',
         ...resenders.map((a) => a.name),
+        'metrics-http',
         'http',
       ]);
     } finally {
@@ -533,7 +556,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       log.info({}, 'upkeep agent stopped');
     }
   };
-  return { parts: { controller, queue, watcher, outbox, alerts, metrics, http, checker }, run };
+  return { parts: { controller, queue, watcher, outbox, alerts, metrics, http, checker, metricsHttp }, run };
 }
 
 /** fs.watch on a directory, or a no-op (with a log line) where it cannot be watched: the poll remains. */

@@ -241,6 +241,7 @@ export const fileSchema = section(
     heartbeat: strict({ url: httpUrl, interval: duration('heartbeat.interval').default(60_000) }).nullish(),
     preflight: section(strict({ block: z.boolean().default(false) })),
     http: section(strict({ token: z.string().min(MIN_TOKEN_LENGTH).nullish() })),
+    metrics: strict({ listen, web_config: z.string().min(1).nullish() }).nullish(),
     timeline: section(strict({ retention: duration('timeline.retention').default(90 * 86_400_000) })),
     clusters: z.preprocess(
       (v) => (v === null ? undefined : v),
@@ -267,8 +268,20 @@ export function isLoopback(host: string): boolean {
  * other hosts can reach (/metrics and /status name the containers).
  */
 export function configWarnings(config: UpkeepConfig): ConfigIssue[] {
-  if (isLoopback(config.listen.host)) return [];
+  const m = config.metrics;
+  const metricsWarning: ConfigIssue[] =
+    m && m.webConfig === null && !isLoopback(m.listen.host)
+      ? [
+          {
+            path: ['metrics', 'listen'],
+            message:
+              'not a loopback address and no metrics.web_config: other hosts can read /metrics (it names your containers) without a password, over plain http; set metrics.web_config (basic_auth_users, tls_server_config)',
+          },
+        ]
+      : [];
+  if (isLoopback(config.listen.host)) return metricsWarning;
   return [
+    ...metricsWarning,
     config.http.token === null
       ? {
           path: ['listen'],
@@ -356,6 +369,7 @@ function toConfig(f: FileConfig, issues: ConfigIssue[]): UpkeepConfig {
     heartbeat: f.heartbeat ? { url: f.heartbeat.url, intervalMs: f.heartbeat.interval } : null,
     preflight: { block: f.preflight.block },
     http: { token: f.http.token ?? null },
+    ...(f.metrics ? { metrics: { listen: f.metrics.listen, webConfig: f.metrics.web_config ?? null } } : {}),
     timeline: { retentionMs: f.timeline.retention },
     clusters: Object.entries(f.clusters).map(([name, c]) => ({ name, kubeconfig: c.kubeconfig ?? null, context: c.context ?? null })),
   };

@@ -138,6 +138,12 @@ export interface UpkeepConfig {
    * `Authorization: Bearer <token>`; without a token, never (403). /healthz is open. Default null.
    */
   http: { token: string | null };
+  /**
+   * A second listener for a fleet Prometheus: /metrics only, on `listen`, protected by the exporter
+   * web configuration file `webConfig` (TLS and basic auth, the format of node_exporter's
+   * --web.config.file); null: none (the main listener's /metrics, with http.token, remains).
+   */
+  metrics?: { listen: { host: string; port: number }; webConfig: string | null } | null;
   /** The timeline (state database) keeps records this long; the agent prunes daily. Default 90 days. */
   timeline: { retentionMs: number };
   /**

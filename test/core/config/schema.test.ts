@@ -113,7 +113,7 @@ bogus: 1`);
     {
       path: ['bogus'],
       message:
-        'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight, http, timeline, clusters',
+        'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight, http, metrics, timeline, clusters',
       at: 'key',
     },
   ]);
@@ -175,4 +175,44 @@ test('a listener other hosts can reach is a warning at listen; loopback is not',
 test('a URL secret is not quoted in an error message either', () => {
   const list = issues('alerts:\n  channels:\n    - { type: webhook, url: "ftp://h.example/?token=leak-9f8e" }');
   assert.deepEqual(list, [{ path: ['alerts', 'channels', 0, 'url'], message: 'expected an http:// or https:// URL, found "ftp://h.example/?token=***"' }]);
+});
+
+test('an alertmanager channel and the metrics listener for a fleet Prometheus', () => {
+  const r = parseConfigObject({
+    listen: '127.0.0.1:9465',
+    metrics: { listen: '0.0.0.0:9466', web_config: '/etc/upkeep/metrics-web.yml' },
+    alerts: {
+      channels: [
+        { type: 'alertmanager', url: 'http://am:9093', user: 'upkeep', password: 'pw', silence: true, labels: { env: 'prod' } },
+        { type: 'alertmanager', url: 'http://am2:9093', token: 'tok', resend: '30s', external_url: 'http://wisepulse:9465/' },
+      ],
+    },
+  });
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.config.metrics, { listen: { host: '0.0.0.0', port: 9466 }, webConfig: '/etc/upkeep/metrics-web.yml' });
+  assert.deepEqual(r.config.alerts.channels, [
+    {
+      type: 'alertmanager',
+      name: 'alertmanager',
+      url: 'http://am:9093',
+      auth: { user: 'upkeep', password: 'pw' },
+      resendMs: 60_000,
+      silence: true,
+      externalUrl: null,
+      labels: { env: 'prod' },
+    },
+    {
+      type: 'alertmanager',
+      name: 'alertmanager-2',
+      url: 'http://am2:9093',
+      auth: { bearer: 'tok' },
+      resendMs: 30_000,
+      silence: false,
+      externalUrl: 'http://wisepulse:9465/',
+      labels: {},
+    },
+  ]);
+  const bad = parseConfigObject({ alerts: { channels: [{ type: 'alertmanager', url: 'http://am:9093', resend: '2h', labels: { 'bad-name': 'x' } }] } });
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.issues.map((i) => i.path.join('.')).sort(), ['alerts.channels.0.labels.bad-name', 'alerts.channels.0.resend']);
 });
