@@ -36,7 +36,14 @@ export function bcryptHash(password: string): string {
   ).trim();
 }
 
-export async function startAlertmanager(t: TestContext, opts: { resolveTimeout?: string } = {}): Promise<RunningAlertmanager | null> {
+/**
+ * Starts it; stopped after the test when `t` is a test's context, else (a suite's `before`) the
+ * caller calls `stop()` in its `after`.
+ */
+export async function startAlertmanager(
+  t: Pick<TestContext, 'skip'> & { after?: TestContext['after'] },
+  opts: { resolveTimeout?: string } = {},
+): Promise<RunningAlertmanager | null> {
   if (!existsSync(AM_BIN) || !existsSync(AMTOOL)) {
     t.skip('prometheus-alertmanager (Debian package) is not installed');
     return null;
@@ -77,17 +84,23 @@ export async function startAlertmanager(t: TestContext, opts: { resolveTimeout?:
     await exited;
     rmSync(dir, { recursive: true, force: true });
   };
-  t.after(stop);
+  if (typeof t.after === 'function') t.after(stop);
   const deadline = Date.now() + 15_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`alertmanager exited ${child.exitCode}: ${stderr}`);
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`alertmanager exited ${child.exitCode}: ${stderr}`);
+    }
     try {
       const res = await fetch(`${url}/-/ready`, { headers: { authorization: auth } });
       if (res.ok) break;
     } catch {
       /* not listening yet */
     }
-    if (Date.now() > deadline) throw new Error(`alertmanager not ready after 15 s: ${stderr}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`alertmanager not ready after 15 s: ${stderr}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
   const amtool = (args: string[]) =>
