@@ -303,6 +303,36 @@ describe('a fleet Prometheus scrapes the metrics listener through TLS and basic 
   });
 });
 
+describe('the metrics listener without Prometheus', () => {
+  it('plain HTTP with basic auth: /metrics only; unknown credentials are checked at most 5 times in 10 s (then 429), known ones always pass', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'upkeep-webcfg-'));
+    writeFileSync(join(own, 'web.yml'), `basic_auth_users:\n  ${USER}: '${bcryptHash(PASSWORD)}'\n`);
+    const ac = new AbortController();
+    const s = new MetricsServer({ host: '127.0.0.1', port: 0, webConfigFile: join(own, 'web.yml'), metrics: () => ({ contentType: 'text/plain', body: 'upkeep_x 1\n' }) });
+    const serving = s.run(ac.signal);
+    await s.listening;
+    const base = `http://127.0.0.1:${s.address()!.port}`;
+    const basic = (pw: string) => ({ authorization: `Basic ${Buffer.from(`${USER}:${pw}`).toString('base64')}` });
+    try {
+      assert.equal((await fetch(`${base}/status`, { headers: basic(PASSWORD) })).status, 404);
+      assert.equal((await fetch(`${base}/metrics`, { method: 'POST', headers: basic(PASSWORD) })).status, 405);
+      const ok = await fetch(`${base}/metrics`, { headers: basic(PASSWORD) });
+      assert.equal(ok.status, 200);
+      assert.equal(await ok.text(), 'upkeep_x 1\n');
+      const wrong: number[] = [];
+      for (let i = 0; i < 6; i++) wrong.push((await fetch(`${base}/metrics`, { headers: basic(`wrong-${i}`) })).status);
+      // Five bcrypt checks in 10 s, the first (right) password's included: four wrong ones, then 429.
+      assert.deepEqual(wrong, [401, 401, 401, 401, 429, 429]);
+      assert.equal((await fetch(`${base}/metrics`, { headers: basic(PASSWORD) })).status, 200, 'remembered credentials still pass');
+      assert.equal((await fetch(`${base}/metrics`)).status, 401);
+    } finally {
+      ac.abort();
+      await serving;
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('metrics.web_config files upkeep refuses', () => {
   it('names the file and the key: unsupported keys, a hash that is not bcrypt, a missing key file', () => {
     const own = mkdtempSync(join(tmpdir(), 'upkeep-webcfg-'));

@@ -147,6 +147,17 @@ test('a maintenance window silences the host in Alertmanager; closed early, the 
   // A second pass changes nothing (no duplicate silence).
   await sync.pass();
   assert.equal(silences().length, 1);
+  // The window is extended (a second start of the same source): the silence follows.
+  const later = new Date(Date.now() + 7_200_000).toISOString();
+  store.startMaintenance({ source: 'manual', reason: 'kernel upgrade', endsAt: later });
+  await sync.pass();
+  const extended = silences();
+  assert.equal(extended.length, 1, 'still one active silence');
+  assert.equal(Date.parse(extended[0]!.endsAt), Date.parse(later));
+  assert.deepEqual(
+    sync.records().map((r) => [r.silenceId, r.endsAt]),
+    [[extended[0]!.id, later]],
+  );
 
   // The window closes early; the agent that created the silence is gone: a new one, reading the
   // record from the store, expires it.
@@ -155,7 +166,7 @@ test('a maintenance window silences the host in Alertmanager; closed early, the 
   await restarted.pass();
   assert.equal(silences().length, 0, 'no active silence left');
   assert.ok(
-    silences(true).some((x) => x.id === s.id && x.status.state === 'expired'),
+    silences(true).some((x) => x.id === extended[0]!.id && x.status.state === 'expired'),
     'the silence is expired',
   );
   assert.deepEqual(restarted.records(), []);
