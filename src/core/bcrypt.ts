@@ -3,7 +3,8 @@
  * configuration (the hashes `htpasswd -nBC 10 user` or Python's crypt make). Node has no bcrypt and
  * upkeep takes no native module for it: this is Provos and Mazieres' EksBlowfish, written from the
  * paper. Blowfish's initial P-array and S-boxes are the hexadecimal digits of pi's fractional part;
- * they are computed once (Machin's formula with BigInt, about 30 ms) instead of carried as a table.
+ * they are computed once (Machin's formula with BigInt, about 0.2 s on a slow machine; see
+ * `prepareBcrypt`) instead of carried as a table.
  * Pure (no I/O); compare in constant time.
  */
 
@@ -32,6 +33,11 @@ function piFraction(n: number): Uint32Array {
   const words = new Uint32Array(n);
   for (let i = 0; i < n; i++) words[i] = Number((frac >> (bits - BigInt((i + 1) * 32))) & 0xffffffffn);
   return words;
+}
+
+/** Computes the initial Blowfish state now (a server calls it at start, not on its first request). */
+export function prepareBcrypt(): void {
+  piWords ??= piFraction(18 + 1024);
 }
 
 function initialState(): { P: Uint32Array; S: Uint32Array } {

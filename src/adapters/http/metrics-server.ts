@@ -24,7 +24,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { bcryptVerify, isBcryptHash } from '../../core/bcrypt.js';
+import { bcryptVerify, isBcryptHash, prepareBcrypt } from '../../core/bcrypt.js';
 import type { Actor } from '../../ports/actor.js';
 import { listenError, type MetricsText } from './agent-http.js';
 
@@ -127,6 +127,7 @@ export class MetricsServer implements Actor {
     let server: Server;
     try {
       if (this.opts.webConfigFile !== null) this.config = loadWebConfig(this.opts.webConfigFile);
+      if (this.config.users.size > 0) prepareBcrypt();
       const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
       server = this.config.tls ? https.createServer({ cert: this.config.tls.cert, key: this.config.tls.key }, handler) : http.createServer(handler);
       await new Promise<void>((res, rej) => {
