@@ -17,9 +17,11 @@ import { dirname } from 'node:path';
 import type { DaemonFlagsReader } from '../adapters/docker/daemon-flags.js';
 import type { DockerEngine } from '../adapters/docker/engine-client.js';
 import { simulateUpgradeCached } from '../adapters/apt/simulation-cache.js';
-import { AgentHttpServer } from '../adapters/http/agent-http.js';
+import { AgentHttpServer, DEFAULT_LISTEN } from '../adapters/http/agent-http.js';
+import { MetricsServer } from '../adapters/http/metrics-server.js';
 import { AgentMetrics } from '../adapters/metrics/agent-metrics.js';
 import { KubectlReader } from '../adapters/kubernetes/kubectl.js';
+import { AlertmanagerNotifier, agentPageUrl } from '../adapters/notify/alertmanager.js';
 import { NtfyNotifier, SlackNotifier, WebhookNotifier, type Notifier } from '../adapters/notify/notifier.js';
 import { dockerHealthProbe, httpProbe, tcpProbe } from '../adapters/probes/probes.js';
 import type { Store } from '../adapters/store/store.js';
@@ -40,6 +42,7 @@ import { Heartbeat } from './heartbeat.js';
 import { HostFactsWatcher, readHostFacts, type HostFacts } from './host-facts.js';
 import { warnsAtFailure, type AgentLog } from './log.js';
 import { Outbox } from './outbox.js';
+import { SilenceSync } from './silences.js';
 import { readBoot } from './boot-id.js';
 import { resumeUpgradeAtStart } from './resume-upgrade.js';
 import type { ProcessImage } from '../core/upgrade/replaced-binaries.js';
@@ -94,11 +97,23 @@ export interface AgentParts {
   metrics: AgentMetrics;
   http: AgentHttpServer;
   checker: HealthChecker;
+  /** The fleet Prometheus' listener (config metrics:), or null. */
+  metricsHttp: MetricsServer | null;
 }
 
 /** A notifier for one configured channel; nodemailer is only loaded when an email channel exists. */
-export async function notifierFor(ch: ChannelConfig): Promise<Notifier> {
+export async function notifierFor(ch: ChannelConfig, listen: { host: string; port: number } = DEFAULT_LISTEN): Promise<Notifier> {
   switch (ch.type) {
+    case 'alertmanager':
+      return new AlertmanagerNotifier({
+        name: ch.name,
+        url: ch.url,
+        generatorUrl: ch.externalUrl ?? agentPageUrl(listen),
+        auth: ch.auth,
+        resendMs: ch.resendMs,
+        silence: ch.silence,
+        labels: ch.labels,
+      });
     case 'webhook':
       return new WebhookNotifier({ url: ch.url, name: ch.name, headers: ch.headers, group: ch.group === true, ...(ch.secret ? { secret: ch.secret } : {}) });
     case 'slack':
@@ -124,8 +139,8 @@ export async function notifierFor(ch: ChannelConfig): Promise<Notifier> {
 }
 
 /** The notifiers of every configured channel, by name. */
-export async function notifiersFor(channels: readonly ChannelConfig[]): Promise<Map<string, Notifier>> {
-  return new Map(await Promise.all(channels.map(async (ch) => [ch.name, await notifierFor(ch)] as const)));
+export async function notifiersFor(channels: readonly ChannelConfig[], listen?: { host: string; port: number }): Promise<Map<string, Notifier>> {
+  return new Map(await Promise.all(channels.map(async (ch) => [ch.name, await notifierFor(ch, listen)] as const)));
 }
 
 /** Builds the agent; `run(signal)` runs it until the signal aborts. */
@@ -149,6 +164,11 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     onPending: (n) => metrics.setOutboxPending(n),
   });
   let hostName = '';
+  // Alertmanager channels re-send firing alerts (kept in the store across restarts) and silence the host during maintenance.
+  const alertmanagers = [...notifiers.values()].filter((n): n is AlertmanagerNotifier => n instanceof AlertmanagerNotifier);
+  for (const n of alertmanagers) n.useStore(store);
+  const resenders: Actor[] = alertmanagers.map((n) => ({ name: `alertmanager-resend:${n.name}`, run: (signal) => n.run(signal) }));
+  const silences = new SilenceSync({ store, channels: alertmanagers.filter((n) => n.silence), host: () => hostName, log, clock });
   const alerts = new AlertManager({
     store,
     host: () => hostName,
@@ -376,6 +396,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
           }
           lastPoll = now;
           metrics.setMaintenance(maintenanceActive);
+          silences.wake();
           for (const w of ended) {
             if (w.source === 'apt') summaryAfterRecovery.push(w.id);
             else sendMaintenanceSummary(w.id, []);
@@ -495,7 +516,26 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       metrics.setRebootRequired(f.rebootRequired);
     },
   });
-  const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, clusterVerifier, outbox, http, hostFacts, retention];
+  // The fleet Prometheus' listener (metrics.listen, metrics.web_config: TLS and basic auth), when configured.
+  const metricsHttp = config.metrics
+    ? new MetricsServer({
+        host: config.metrics.listen.host,
+        port: config.metrics.listen.port,
+        webConfigFile: config.metrics.webConfig,
+        metrics: () => metrics.render(),
+      })
+    : null;
+  const actors: Actor[] = [watcher, maintenanceWatch, checker, queue, clusterVerifier, outbox, http, hostFacts, retention, silences, ...resenders];
+  if (metricsHttp) {
+    actors.push(metricsHttp);
+    void metricsHttp.listening.then(
+      () => {
+        const a = metricsHttp.address();
+        if (a) log.info({ address: `${a.host}:${a.port}`, tls: a.tls }, 'metrics for Prometheus listening');
+      },
+      () => undefined,
+    );
+  }
   if (config.heartbeat)
     actors.push(new Heartbeat({ url: config.heartbeat.url, intervalMs: config.heartbeat.intervalMs, log, clock, onOk: (at) => metrics.setHeartbeatOk(at) }));
 
@@ -535,6 +575,9 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
         'cluster-verifier',
         'reconciler',
         'outbox',
+        'silences',
+        ...resenders.map((a) => a.name),
+        'metrics-http',
         'http',
       ]);
     } finally {
@@ -544,7 +587,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       log.info({}, 'upkeep agent stopped');
     }
   };
-  return { parts: { controller, queue, watcher, outbox, alerts, metrics, http, checker }, run };
+  return { parts: { controller, queue, watcher, outbox, alerts, metrics, http, checker, metricsHttp }, run };
 }
 
 /** fs.watch on a directory, or a no-op (with a log line) where it cannot be watched: the poll remains. */

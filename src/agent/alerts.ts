@@ -144,7 +144,7 @@ export class AlertManager {
     const c = content(step.send, firingSince);
     // The id is stable for one firing (retries, restarts), distinct per reminder.
     const id = `${key}@${firingSince ?? now}:${step.send}${step.send === 'reminder' ? `:${now}` : ''}`;
-    this.queue({ id, kind: step.send, ...c });
+    this.queue({ id, key, kind: step.send, ...c });
   }
 
   /** Queues a one-off message (e.g. the summary after a recovery). */

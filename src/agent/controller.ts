@@ -517,6 +517,8 @@ export class Controller {
     for (const t of a.targets) {
       const outcome = result?.outcomes.find((o) => o.container === t.container.name);
       const ok = outcome !== undefined && (outcome.outcome === 'started' || outcome.outcome === 'recreated' || outcome.outcome === 'skipped');
+      const downSince = this.memory.containers.get(t.container.name)?.downSince ?? null;
+      if (ok && downSince !== null) metrics.healed((now - downSince) / 1000);
       this.memory = afterHeal(this.memory, t.container.name, ok, now, ok ? undefined : (outcome?.error ?? ''));
       this.watchBlocker(t.container.name);
       if (!ok) this.healFailed = true;

@@ -36,9 +36,9 @@ describe('deploy/prometheus/upkeep.rules.yml', () => {
   it('passes `promtool test rules upkeep.rules.test.yml`', async (t) => {
     const promtool = promtoolOrSkip(t);
     if (promtool === null) return;
-    const r = await runPromtool(promtool, ['test', 'rules', 'upkeep.rules.test.yml'], undefined, dir);
+    const r = await runPromtool(promtool, ['test', 'rules', 'upkeep.rules.test.yml', 'upkeep.rules.days.test.yml'], undefined, dir);
     assert.equal(r.code, 0, `${promtoolVersion(promtool)}:\n${r.stdout}${r.stderr}`);
-    assert.match(r.stdout, /SUCCESS/);
+    assert.equal(r.stdout.match(/SUCCESS/g)?.length, 2, r.stdout);
   });
 
   it('has the main rules, each with a severity and summary/description annotations', () => {
@@ -53,6 +53,9 @@ describe('deploy/prometheus/upkeep.rules.yml', () => {
       'UpkeepAlertDeliveryFailing',
       'UpkeepRebootRequired',
       'UpkeepCheckFailing',
+      'UpkeepHostServicesDown',
+      'UpkeepRebootPendingTooLong',
+      'UpkeepAgentStoppedReporting',
     ]) {
       assert.ok(names.includes(name), `${name} missing`);
     }
@@ -68,7 +71,7 @@ describe('deploy/prometheus/upkeep.rules.yml', () => {
   });
 
   it('has a unit test for every rule', () => {
-    const tests = readFileSync(`${dir}upkeep.rules.test.yml`, 'utf8');
+    const tests = readFileSync(`${dir}upkeep.rules.test.yml`, 'utf8') + readFileSync(`${dir}upkeep.rules.days.test.yml`, 'utf8');
     for (const r of rules()) assert.match(tests, new RegExp(`alertname: ${r.alert}\\n`), `${r.alert} has no alert_rule_test`);
   });
 

@@ -64,6 +64,9 @@ const CHECK_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 
 /** Seconds; a reconcile lists containers and may start some and wait for them. */
 const RECONCILE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
+/** Seconds; a heal is a start (and its wait for running_for) after the death was seen, or a backoff later. */
+const HEAL_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
+
 const bool = (b: boolean): number => (b ? 1 : 0);
 
 /** The agent's metrics; see docs/metrics.md for every series. */
@@ -89,6 +92,7 @@ export class AgentMetrics {
   private readonly pendingUpgrades: Gauge;
   private readonly rebootRequired: Gauge;
   private readonly lastHeartbeat: Gauge;
+  private readonly healSeconds: Histogram;
 
   /** Label sets currently exported per container, so vanished containers can be removed. */
   private readonly exported = new Map<string, { service: string; healthy: boolean }>();
@@ -202,6 +206,13 @@ export class AgentMetrics {
       registers,
     });
 
+    this.healSeconds = new Histogram({
+      name: 'upkeep_heal_seconds',
+      help: 'Time from upkeep seeing a desired container down to upkeep having started it again, in seconds.',
+      buckets: HEAL_BUCKETS,
+      registers,
+    });
+
     this.lastReconcile.set((opts.now ?? Date.now)() / 1000);
     for (const trigger of RECOVERY_TRIGGERS) {
       for (const outcome of RECOVERY_OUTCOMES) this.recoveries.inc({ trigger, outcome }, 0);
@@ -260,6 +271,11 @@ export class AgentMetrics {
   }
 
   /** One full recovery of the desired state. */
+  /** A heal succeeded `seconds` after upkeep first saw the container down. */
+  healed(seconds: number): void {
+    this.healSeconds.observe(Math.max(0, seconds));
+  }
+
   recovery(trigger: RecoveryTrigger, outcome: RecoveryOutcome): void {
     this.recoveries.inc({ trigger, outcome });
   }

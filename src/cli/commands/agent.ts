@@ -103,7 +103,9 @@ export function registerAgent(program: Command, io: Io, setExit: (code: number) 
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
       try {
-        await buildAgent({ config, engine, store, log, version, stateDir, notifiers: await notifiersFor(config.alerts.channels) }).run(stop.signal);
+        await buildAgent({ config, engine, store, log, version, stateDir, notifiers: await notifiersFor(config.alerts.channels, config.listen) }).run(
+          stop.signal,
+        );
         setExit(EXIT.ok);
       } finally {
         process.off('SIGTERM', onSignal);

@@ -49,6 +49,8 @@ function describeChannel(c: ChannelConfig): string {
       return `${c.url}${c.token !== null ? ' (token)' : ''}`;
     case 'email':
       return `${c.host}:${c.port}${c.secure ? ' (TLS)' : ''} from ${c.from} to ${c.to.join(', ')}`;
+    case 'alertmanager':
+      return `${c.url}${c.auth !== null ? ('bearer' in c.auth ? ' (token)' : ' (basic auth)') : ''}, re-sent every ${formatMs(c.resendMs)}${c.silence ? ', silences the host during maintenance' : ''}`;
   }
 }
 
@@ -73,6 +75,10 @@ export function renderConfigSummary(c: UpkeepConfig): string[] {
   lines.push(
     `http: ${c.http.token === null ? 'no token (/metrics and /status for this host only)' : 'token set (other hosts: Authorization: Bearer)'}; timeline kept ${formatDuration(c.timeline.retentionMs)}`,
   );
+  if (c.metrics)
+    lines.push(
+      `metrics for Prometheus: ${c.metrics.listen.host.includes(':') ? `[${c.metrics.listen.host}]` : c.metrics.listen.host}:${c.metrics.listen.port}, ${c.metrics.webConfig === null ? 'no web config (plain http, no password)' : `web config ${c.metrics.webConfig}`}`,
+    );
   return lines;
 }
 

@@ -263,7 +263,7 @@ export function reconcileStep(world: World, memory: AgentMemory, config: StepCon
     if ('retryInMs' in v) retry(v.retryInMs);
     const down: { verdict: DownVerdict; reason: string } | null =
       v.kind === 'heal' || v.kind === 'backoff' || v.kind === 'gave-up' || v.kind === 'not-healed' ? { verdict: v.kind, reason: v.reason } : null;
-    alerts.push(downAlert(name, down, rule));
+    alerts.push(downAlert(name, down, rule, d.container.compose));
     const gaveUp =
       d.memory.gaveUpAt !== null
         ? {

@@ -67,7 +67,13 @@ export function engineAlert(host: string, down: boolean, rule: AlertRule): Alert
 export type DownVerdict = 'heal' | 'backoff' | 'gave-up' | 'not-healed';
 
 /** A desired container should run and does not. */
-export function downAlert(name: string, down: { verdict: DownVerdict; reason: string } | null, rule: AlertRule): AlertCondition {
+export function downAlert(
+  name: string,
+  down: { verdict: DownVerdict; reason: string } | null,
+  rule: AlertRule,
+  compose: { project: string; service: string } | null = null,
+): AlertCondition {
+  const ids = compose ? { project: compose.project, service: compose.service } : {};
   return {
     key: `down:${name}`,
     rule,
@@ -75,7 +81,13 @@ export function downAlert(name: string, down: { verdict: DownVerdict; reason: st
     content: (kind, since, ctx) => {
       if (kind === 'resolved') {
         const took = since !== null ? ` after ${((ctx.now - since) / 1000).toFixed(1)} s` : '';
-        return { severity: 'critical', subject: name, title: `${name} is running again`, text: `${name} runs again${took}.` };
+        return {
+          severity: 'critical',
+          subject: name,
+          title: `${name} is running again`,
+          text: `${name} runs again${took}.`,
+          data: { container: name, ...ids },
+        };
       }
       const v = down?.verdict ?? 'heal';
       const what =
@@ -91,7 +103,7 @@ export function downAlert(name: string, down: { verdict: DownVerdict; reason: st
         subject: name,
         title: `${name} is down`,
         text: `${name} should run but does not: ${down?.reason ?? ''}; ${what}.`,
-        data: { container: name, verdict: v },
+        data: { container: name, verdict: v, ...ids },
       };
     },
   };

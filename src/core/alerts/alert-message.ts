@@ -2,6 +2,8 @@
 export interface AlertMessage {
   /** Idempotency key, stable across retries and agent restarts. */
   id: string;
+  /** The alert it is about (`down:lapis`, `check:web/http`, `engine`), for alerts the agent steps. */
+  key?: string;
   /** `notice`: about planned maintenance (announced, reminded, cancelled); never held by a window. */
   kind: 'firing' | 'reminder' | 'resolved' | 'summary' | 'notice';
   severity: 'critical' | 'warning' | 'info';

@@ -23,6 +23,12 @@ export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/up
 # http:
 #   token: \${UPKEEP_HTTP_TOKEN}   # 16+ characters (openssl rand -hex 32); sent as Authorization: Bearer
 
+# For a fleet Prometheus, a second listener (/metrics only) with TLS and basic auth from an
+# Exporter web configuration file: tls_server_config, basic_auth_users (docs/fleet.md).
+# metrics:
+#   listen: 0.0.0.0:9466
+#   web_config: /etc/upkeep/metrics-web.yml
+
 # log_format: json               # json | pretty
 
 # Full re-list of containers even without Docker events.
@@ -65,6 +71,9 @@ export const DEFAULT_CONFIG_FILE = `# upkeep agent configuration: /etc/upkeep/up
 #     - { type: slack, url: "\${SLACK_WEBHOOK_URL}" }
 #     - { type: email, host: smtp.example, port: 587, user: alerts, password: "\${SMTP_PASSWORD}",
 #         from: upkeep@example, to: [ops@example] }
+#     - type: alertmanager         # re-sent every 60s while firing; silence: hold host=HOST during maintenance
+#       url: http://alertmanager.example:9093
+#       silence: true
 
 # Dead-man's switch: GET this URL every interval.
 # heartbeat: { url: "https://hc-ping.com/your-uuid", interval: 60s }

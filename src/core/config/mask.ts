@@ -49,6 +49,13 @@ function maskChannel(c: ChannelConfig, m: (s: string) => string, ms: (s: string 
       return { ...c, url: m(c.url), token: ms(c.token) };
     case 'email':
       return { ...c, host: m(c.host), user: c.user === null ? null : m(c.user), password: ms(c.password), from: m(c.from), to: c.to.map(m) };
+    case 'alertmanager':
+      return {
+        ...c,
+        url: m(c.url),
+        auth: c.auth === null ? null : 'bearer' in c.auth ? { bearer: MASK } : { user: m(c.auth.user), password: MASK },
+        externalUrl: c.externalUrl === null ? null : m(c.externalUrl),
+      };
   }
 }
 

@@ -49,6 +49,8 @@ export const DURATION_RANGES = {
   'alerts.repeat': range('1m', '24d', { zero: 'no reminders' }),
   'heartbeat.interval': range('10s', '24h'),
   'timeline.retention': range('1d', '3650d', { timer: false }),
+  // Alertmanager resolves an alert not re-sent within its resolve_timeout (5 min by default).
+  'alerts.channels[].resend': range('1s', '1h'),
 } satisfies Record<string, DurationRange>;
 
 export type DurationKey = keyof typeof DURATION_RANGES;

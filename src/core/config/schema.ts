@@ -166,6 +166,18 @@ const channelSchema = z.discriminatedUnion(
       group: z.boolean().default(true),
     }),
     strict({ type: z.literal('slack'), name, url: httpUrl }),
+    strict({
+      type: z.literal('alertmanager'),
+      name,
+      url: httpUrl,
+      user: z.string().min(1).nullish(),
+      password: z.string().nullish(),
+      token: z.string().min(1).nullish(),
+      resend: duration('alerts.channels[].resend').default(60_000),
+      silence: z.boolean().default(false),
+      external_url: httpUrl.nullish(),
+      labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a label name like env'), z.string()).default({}),
+    }),
     strict({ type: z.literal('ntfy'), name, url: httpUrl, token: z.string().nullish() }),
     strict({
       type: z.literal('email'),
@@ -190,8 +202,8 @@ const channelSchema = z.discriminatedUnion(
       if (iss.code !== 'invalid_union') return undefined;
       const type = (iss.input as Record<string, unknown> | null | undefined)?.['type'];
       return type === undefined
-        ? 'missing required key "type" (expected webhook, slack, ntfy or email)'
-        : `expected type to be one of webhook, slack, ntfy, email, found ${describe(type)}`;
+        ? 'missing required key "type" (expected webhook, slack, ntfy, email or alertmanager)'
+        : `expected type to be one of webhook, slack, ntfy, email, alertmanager, found ${describe(type)}`;
     },
   },
 );
@@ -229,6 +241,7 @@ export const fileSchema = section(
     heartbeat: strict({ url: httpUrl, interval: duration('heartbeat.interval').default(60_000) }).nullish(),
     preflight: section(strict({ block: z.boolean().default(false) })),
     http: section(strict({ token: z.string().min(MIN_TOKEN_LENGTH).nullish() })),
+    metrics: strict({ listen, web_config: z.string().min(1).nullish() }).nullish(),
     timeline: section(strict({ retention: duration('timeline.retention').default(90 * 86_400_000) })),
     clusters: z.preprocess(
       (v) => (v === null ? undefined : v),
@@ -255,8 +268,20 @@ export function isLoopback(host: string): boolean {
  * other hosts can reach (/metrics and /status name the containers).
  */
 export function configWarnings(config: UpkeepConfig): ConfigIssue[] {
-  if (isLoopback(config.listen.host)) return [];
+  const m = config.metrics;
+  const metricsWarning: ConfigIssue[] =
+    m && m.webConfig === null && !isLoopback(m.listen.host)
+      ? [
+          {
+            path: ['metrics', 'listen'],
+            message:
+              'not a loopback address and no metrics.web_config: other hosts can read /metrics (it names your containers) without a password, over plain http; set metrics.web_config (basic_auth_users, tls_server_config)',
+          },
+        ]
+      : [];
+  if (isLoopback(config.listen.host)) return metricsWarning;
   return [
+    ...metricsWarning,
     config.http.token === null
       ? {
           path: ['listen'],
@@ -344,6 +369,7 @@ function toConfig(f: FileConfig, issues: ConfigIssue[]): UpkeepConfig {
     heartbeat: f.heartbeat ? { url: f.heartbeat.url, intervalMs: f.heartbeat.interval } : null,
     preflight: { block: f.preflight.block },
     http: { token: f.http.token ?? null },
+    ...(f.metrics ? { metrics: { listen: f.metrics.listen, webConfig: f.metrics.web_config ?? null } } : {}),
     timeline: { retentionMs: f.timeline.retention },
     clusters: Object.entries(f.clusters).map(([name, c]) => ({ name, kubeconfig: c.kubeconfig ?? null, context: c.context ?? null })),
   };
@@ -391,6 +417,17 @@ function toChannel(c: FileChannel, name: string): ChannelConfig {
       return { type: 'webhook', name, url: c.url, secret: c.secret ?? null, headers: c.headers, group: c.group };
     case 'slack':
       return { type: 'slack', name, url: c.url };
+    case 'alertmanager':
+      return {
+        type: 'alertmanager',
+        name,
+        url: c.url,
+        auth: c.token ? { bearer: c.token } : c.user ? { user: c.user, password: c.password ?? '' } : null,
+        resendMs: c.resend,
+        silence: c.silence,
+        externalUrl: c.external_url ?? null,
+        labels: c.labels,
+      };
     case 'ntfy':
       return { type: 'ntfy', name, url: c.url, token: c.token ?? null };
     case 'email':

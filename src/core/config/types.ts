@@ -62,6 +62,22 @@ export type ChannelConfig =
   /** `group`: what happens together arrives as one message (the config file's default); false: one message per alert (machine receivers). */
   | { type: 'webhook'; name: string; url: string; secret: string | null; headers: Record<string, string>; group?: boolean }
   | { type: 'slack'; name: string; url: string }
+  /**
+   * Prometheus Alertmanager (API v2): firing alerts re-sent every `resendMs` (keep it under
+   * Alertmanager's resolve_timeout), resolved with endsAt; `silence`: a silence for the host while
+   * a maintenance window is open. `externalUrl`: the agent's page as others reach it (generatorURL);
+   * null: http://LISTEN/.
+   */
+  | {
+      type: 'alertmanager';
+      name: string;
+      url: string;
+      auth: { user: string; password: string } | { bearer: string } | null;
+      resendMs: number;
+      silence: boolean;
+      externalUrl: string | null;
+      labels: Record<string, string>;
+    }
   | { type: 'ntfy'; name: string; url: string; token: string | null }
   | {
       type: 'email';
@@ -122,6 +138,12 @@ export interface UpkeepConfig {
    * `Authorization: Bearer <token>`; without a token, never (403). /healthz is open. Default null.
    */
   http: { token: string | null };
+  /**
+   * A second listener for a fleet Prometheus: /metrics only, on `listen`, protected by the exporter
+   * web configuration file `webConfig` (TLS and basic auth, the format of node_exporter's
+   * --web.config.file); null: none (the main listener's /metrics, with http.token, remains).
+   */
+  metrics?: { listen: { host: string; port: number }; webConfig: string | null } | null;
   /** The timeline (state database) keeps records this long; the agent prunes daily. Default 90 days. */
   timeline: { retentionMs: number };
   /**

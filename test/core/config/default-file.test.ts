@@ -28,7 +28,9 @@ test('every commented setting in the default file is valid when uncommented', ()
   const r = parseConfigObject(value);
   assert.ok(r.ok, JSON.stringify(r));
   assert.equal(r.config.services[0]?.checks.length, 3);
-  assert.equal(r.config.alerts.channels.length, 4);
+  assert.equal(r.config.alerts.channels.length, 5);
+  assert.equal(r.config.alerts.channels[4]?.type, 'alertmanager');
+  assert.deepEqual(r.config.metrics, { listen: { host: '0.0.0.0', port: 9466 }, webConfig: '/etc/upkeep/metrics-web.yml' });
   assert.equal(r.config.http.token, '0123456789abcdef');
   assert.equal(r.config.timeline.retentionMs, 90 * 86_400_000);
 });

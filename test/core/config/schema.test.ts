@@ -106,14 +106,14 @@ bogus: 1`);
     { path: ['services', 'a', 'checks', 0, 'http', 'url'], message: 'missing required key "url" (expected a string)' },
     { path: ['services', 'a', 'checks', 1], message: 'expected exactly one of http, tcp or docker in a check, found none' },
     { path: ['services', 'a', 'checks', 2], message: 'expected exactly one of http, tcp or docker in a check, found tcp and docker' },
-    { path: ['alerts', 'channels', 0, 'type'], message: 'expected type to be one of webhook, slack, ntfy, email, found "pager"' },
+    { path: ['alerts', 'channels', 0, 'type'], message: 'expected type to be one of webhook, slack, ntfy, email, alertmanager, found "pager"' },
     { path: ['alerts', 'channels', 1, 'url'], message: 'expected an http:// or https:// URL, found "ftp://x"' },
     { path: ['alerts', 'channels', 2, 'to'], message: 'expected a list with >= 1 entries, found an empty list' },
     { path: ['preflight', 'block'], message: 'expected true or false, found "yes"' },
     {
       path: ['bogus'],
       message:
-        'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight, http, timeline, clusters',
+        'unknown key "bogus"; known keys here: state_dir, listen, log_format, resync, heal, recovery, services, alerts, heartbeat, preflight, http, metrics, timeline, clusters',
       at: 'key',
     },
   ]);
@@ -122,7 +122,7 @@ bogus: 1`);
 test('a channel without type, and services as a list', () => {
   assert.deepEqual(issues('alerts: { channels: [ { url: "https://x.example" } ] }\nservices: [web]'), [
     { path: ['services'], message: 'expected a mapping, found a list' },
-    { path: ['alerts', 'channels', 0, 'type'], message: 'missing required key "type" (expected webhook, slack, ntfy or email)' },
+    { path: ['alerts', 'channels', 0, 'type'], message: 'missing required key "type" (expected webhook, slack, ntfy, email or alertmanager)' },
   ]);
 });
 
@@ -175,4 +175,44 @@ test('a listener other hosts can reach is a warning at listen; loopback is not',
 test('a URL secret is not quoted in an error message either', () => {
   const list = issues('alerts:\n  channels:\n    - { type: webhook, url: "ftp://h.example/?token=leak-9f8e" }');
   assert.deepEqual(list, [{ path: ['alerts', 'channels', 0, 'url'], message: 'expected an http:// or https:// URL, found "ftp://h.example/?token=***"' }]);
+});
+
+test('an alertmanager channel and the metrics listener for a fleet Prometheus', () => {
+  const r = parseConfigObject({
+    listen: '127.0.0.1:9465',
+    metrics: { listen: '0.0.0.0:9466', web_config: '/etc/upkeep/metrics-web.yml' },
+    alerts: {
+      channels: [
+        { type: 'alertmanager', url: 'http://am:9093', user: 'upkeep', password: 'pw', silence: true, labels: { env: 'prod' } },
+        { type: 'alertmanager', url: 'http://am2:9093', token: 'tok', resend: '30s', external_url: 'http://wisepulse:9465/' },
+      ],
+    },
+  });
+  assert.ok(r.ok, JSON.stringify(r));
+  assert.deepEqual(r.config.metrics, { listen: { host: '0.0.0.0', port: 9466 }, webConfig: '/etc/upkeep/metrics-web.yml' });
+  assert.deepEqual(r.config.alerts.channels, [
+    {
+      type: 'alertmanager',
+      name: 'alertmanager',
+      url: 'http://am:9093',
+      auth: { user: 'upkeep', password: 'pw' },
+      resendMs: 60_000,
+      silence: true,
+      externalUrl: null,
+      labels: { env: 'prod' },
+    },
+    {
+      type: 'alertmanager',
+      name: 'alertmanager-2',
+      url: 'http://am2:9093',
+      auth: { bearer: 'tok' },
+      resendMs: 30_000,
+      silence: false,
+      externalUrl: 'http://wisepulse:9465/',
+      labels: {},
+    },
+  ]);
+  const bad = parseConfigObject({ alerts: { channels: [{ type: 'alertmanager', url: 'http://am:9093', resend: '2h', labels: { 'bad-name': 'x' } }] } });
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.issues.map((i) => i.path.join('.')).sort(), ['alerts.channels.0.labels.bad-name', 'alerts.channels.0.resend']);
 });

@@ -1,0 +1,213 @@
+/**
+ * A second listener for a fleet Prometheus (an actor, name 'metrics-http'): GET /metrics only,
+ * protected the way Prometheus exporters are, by the exporter-toolkit web configuration file
+ * (config `metrics.web_config`, the same format as node_exporter's `--web.config.file`):
+ *
+ *   tls_server_config:          # optional: HTTPS
+ *     cert_file: /etc/upkeep/metrics.crt
+ *     key_file: /etc/upkeep/metrics.key
+ *   basic_auth_users:           # optional: user -> bcrypt hash (htpasswd -nBC 10 prometheus)
+ *     prometheus: $2y$10$...
+ *
+ * The agent's main listener (pages, API, /metrics with its bearer token) is unchanged. A file that
+ * uses other keys of the toolkit's format (client certificates, TLS versions, headers) is refused
+ * with the key's name, rather than ignored. Relative paths are relative to the file.
+ *
+ * Basic auth: a bcrypt check costs about a quarter of a second of CPU at cost 10 (src/core/bcrypt.ts);
+ * credentials that passed once are remembered (by a SHA-256 of user and password, as the toolkit
+ * does), and checks of unknown credentials are limited to 5 per 10 s (then 429), so wrong
+ * passwords cannot keep the agent's event loop busy.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { bcryptVerify, isBcryptHash, prepareBcrypt } from '../../core/bcrypt.js';
+import type { Actor } from '../../ports/actor.js';
+import { listenError, type MetricsText } from './agent-http.js';
+
+// Not ESM imports of node:http/https: see src/adapters/http/request.ts (they load undici on Node 24).
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
+
+export interface WebConfig {
+  tls: { cert: Buffer; key: Buffer; certFile: string; keyFile: string } | null;
+  /** user -> bcrypt hash; empty: no authentication. */
+  users: Map<string, string>;
+}
+
+/** Reads and checks an exporter web configuration file; throws an Error naming the file and the key. */
+export function loadWebConfig(file: string): WebConfig {
+  const where = `metrics.web_config ${file}`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`${where}: cannot read it: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { maxAliasCount: 10 });
+  } catch (err) {
+    throw new Error(`${where}: not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) doc = {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error(`${where}: expected a mapping with tls_server_config and/or basic_auth_users`);
+  const d = doc as Record<string, unknown>;
+  for (const k of Object.keys(d))
+    if (k !== 'tls_server_config' && k !== 'basic_auth_users')
+      throw new Error(`${where}: ${k} is not supported by upkeep (supported: tls_server_config.cert_file, tls_server_config.key_file, basic_auth_users)`);
+  const rel = (p: string) => resolve(dirname(file), p);
+  let tls: WebConfig['tls'] = null;
+  if (d['tls_server_config'] !== undefined && d['tls_server_config'] !== null) {
+    const t = d['tls_server_config'];
+    if (typeof t !== 'object' || Array.isArray(t)) throw new Error(`${where}: tls_server_config: expected a mapping with cert_file and key_file`);
+    const tt = t as Record<string, unknown>;
+    for (const k of Object.keys(tt))
+      if (k !== 'cert_file' && k !== 'key_file') throw new Error(`${where}: tls_server_config.${k} is not supported by upkeep (only cert_file and key_file)`);
+    const certFile = tt['cert_file'];
+    const keyFile = tt['key_file'];
+    if (typeof certFile !== 'string' || certFile === '' || typeof keyFile !== 'string' || keyFile === '')
+      throw new Error(`${where}: tls_server_config needs both cert_file and key_file (paths)`);
+    const read = (p: string, what: string) => {
+      try {
+        return readFileSync(rel(p));
+      } catch (err) {
+        throw new Error(`${where}: tls_server_config.${what} ${rel(p)}: ${(err as Error).message}`);
+      }
+    };
+    tls = { cert: read(certFile, 'cert_file'), key: read(keyFile, 'key_file'), certFile: rel(certFile), keyFile: rel(keyFile) };
+  }
+  const users = new Map<string, string>();
+  const u = d['basic_auth_users'];
+  if (u !== undefined && u !== null) {
+    if (typeof u !== 'object' || Array.isArray(u)) throw new Error(`${where}: basic_auth_users: expected a mapping of user name to bcrypt hash`);
+    for (const [name, hash] of Object.entries(u as Record<string, unknown>)) {
+      if (typeof hash !== 'string' || !isBcryptHash(hash))
+        throw new Error(`${where}: basic_auth_users.${name}: expected a bcrypt hash ($2y$10$..., e.g. from htpasswd -nBC 10 ${name}), found something else`);
+      if (name.includes(':')) throw new Error(`${where}: basic_auth_users: a user name cannot contain ":"`);
+      users.set(name, hash);
+    }
+  }
+  return { tls, users };
+}
+
+export interface MetricsServerOptions {
+  host: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  /** The exporter web configuration file, or null (plain HTTP, no authentication). */
+  webConfigFile: string | null;
+  metrics: () => Promise<MetricsText> | MetricsText;
+  clock?: () => number;
+}
+
+export class MetricsServer implements Actor {
+  readonly name = 'metrics-http';
+  readonly listening: Promise<void>;
+  private settle!: (err?: Error) => void;
+  private bound: { host: string; port: number; tls: boolean } | null = null;
+  private config: WebConfig = { tls: null, users: new Map() };
+  /** SHA-256 of "user:password" that passed bcrypt. */
+  private readonly passed = new Set<string>();
+  private checks: number[] = [];
+
+  constructor(private readonly opts: MetricsServerOptions) {
+    this.listening = new Promise<void>((res, rej) => (this.settle = (err) => (err ? rej(err) : res())));
+    this.listening.catch(() => undefined);
+  }
+
+  address(): { host: string; port: number; tls: boolean } | null {
+    return this.bound;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    let server: Server;
+    try {
+      if (this.opts.webConfigFile !== null) this.config = loadWebConfig(this.opts.webConfigFile);
+      if (this.config.users.size > 0) prepareBcrypt();
+      const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+      server = this.config.tls ? https.createServer({ cert: this.config.tls.cert, key: this.config.tls.key }, handler) : http.createServer(handler);
+      await new Promise<void>((res, rej) => {
+        const onError = (err: NodeJS.ErrnoException) => rej(listenError(this.opts.host, this.opts.port, err));
+        server.once('error', onError);
+        server.listen({ host: this.opts.host, port: this.opts.port }, () => {
+          server.off('error', onError);
+          res();
+        });
+      });
+    } catch (err) {
+      const e = new Error(`metrics listener: ${(err as Error).message.replace('set listen: in the config', 'set metrics.listen: in the config')}`);
+      this.settle(e);
+      throw e;
+    }
+    const a = server.address() as AddressInfo;
+    this.bound = { host: a.address, port: a.port, tls: this.config.tls !== null };
+    this.settle();
+    server.on('error', () => undefined);
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((res) => (signal.aborted ? res() : signal.addEventListener('abort', () => res(), { once: true })));
+    await new Promise<void>((res) => {
+      const cut = setTimeout(() => server.closeAllConnections(), 2_000);
+      server.close(() => {
+        clearTimeout(cut);
+        res();
+      });
+      server.closeIdleConnections();
+    });
+    this.bound = null;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://agent').pathname;
+    if (path !== '/metrics') return send(res, 404, `not found: ${path}; this listener serves /metrics only\n`);
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      return send(res, 405, `method ${req.method} not allowed; use GET\n`);
+    }
+    if (this.config.users.size > 0) {
+      const verdict = this.authorize(req.headers.authorization);
+      if (verdict === 'limited') return send(res, 429, 'too many failed authentication attempts; try again in a few seconds\n');
+      if (verdict !== 'ok') {
+        res.setHeader('WWW-Authenticate', 'Basic realm="upkeep metrics"');
+        return send(res, 401, 'basic authentication required (metrics.web_config basic_auth_users)\n');
+      }
+    }
+    try {
+      const { contentType, body } = await this.opts.metrics();
+      res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      send(res, 500, `error: ${(err as Error).message}\n`);
+    }
+  }
+
+  private authorize(header: string | undefined): 'ok' | 'denied' | 'limited' {
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
+    if (!m) return 'denied';
+    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) return 'denied';
+    const user = decoded.slice(0, colon);
+    const password = decoded.slice(colon + 1);
+    const hash = this.config.users.get(user);
+    if (hash === undefined) return 'denied';
+    const key = createHash('sha256').update(`${user}\0${password}\0${hash}`).digest('hex');
+    if (this.passed.has(key)) return 'ok';
+    const now = (this.opts.clock ?? Date.now)();
+    this.checks = this.checks.filter((t) => now - t < 10_000);
+    if (this.checks.length >= 5) return 'limited';
+    this.checks.push(now);
+    if (!bcryptVerify(password, hash)) return 'denied';
+    if (this.passed.size >= 64) this.passed.clear();
+    this.passed.add(key);
+    return 'ok';
+  }
+}
+
+function send(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
