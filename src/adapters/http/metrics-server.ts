@@ -13,18 +13,18 @@
  * uses other keys of the toolkit's format (client certificates, TLS versions, headers) is refused
  * with the key's name, rather than ignored. Relative paths are relative to the file.
  *
- * Basic auth: a bcrypt check costs about a quarter of a second of CPU at cost 10 (src/core/bcrypt.ts);
+ * Basic auth: a bcrypt check costs about a quarter of a second of CPU at cost 10 (src/adapters/http/bcrypt.ts, bcryptjs);
  * credentials that passed once are remembered (by a SHA-256 of user and password, as the toolkit
  * does), and checks of unknown credentials are limited to 5 per 10 s (then 429), so wrong
  * passwords cannot keep the agent's event loop busy.
  */
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../../core/lazy-crypto.js';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { bcryptVerify, isBcryptHash, prepareBcrypt } from '../../core/bcrypt.js';
+import { bcryptVerify, isBcryptHash, loadBcrypt } from './bcrypt.js';
 import type { Actor } from '../../ports/actor.js';
 import { listenError, type MetricsText } from './agent-http.js';
 
@@ -127,7 +127,7 @@ export class MetricsServer implements Actor {
     let server: Server;
     try {
       if (this.opts.webConfigFile !== null) this.config = loadWebConfig(this.opts.webConfigFile);
-      if (this.config.users.size > 0) prepareBcrypt();
+      if (this.config.users.size > 0) await loadBcrypt();
       const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
       server = this.config.tls ? https.createServer({ cert: this.config.tls.cert, key: this.config.tls.key }, handler) : http.createServer(handler);
       await new Promise<void>((res, rej) => {
@@ -194,7 +194,7 @@ export class MetricsServer implements Actor {
     const password = decoded.slice(colon + 1);
     const hash = this.config.users.get(user);
     if (hash === undefined) return 'denied';
-    const key = createHash('sha256').update(`${user}\0${password}\0${hash}`).digest('hex');
+    const key = nodeCrypto().createHash('sha256').update(`${user}\0${password}\0${hash}`).digest('hex');
     if (this.passed.has(key)) return 'ok';
     const now = (this.opts.clock ?? Date.now)();
     this.checks = this.checks.filter((t) => now - t < 10_000);

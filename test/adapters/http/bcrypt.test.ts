@@ -1,12 +1,14 @@
 /**
- * bcrypt (src/core/bcrypt.ts) against hashes made by libxcrypt (Python's crypt module, the crypt(3)
+ * bcrypt (src/adapters/http/bcrypt.ts, bcryptjs) against hashes made by libxcrypt (Python's crypt module, the crypt(3)
  * that Debian's own tools use): the expected values below were produced by it, and one more is
  * made at run time with a random salt when python3's crypt module is there.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { bcryptVerify, bcryptWithSetting, isBcryptHash } from '../../src/core/bcrypt.js';
-import { bcryptHash } from '../helpers/alertmanager.js';
+import { before, test } from 'node:test';
+import { bcryptVerify, bcryptWithSetting, isBcryptHash, loadBcrypt } from '../../../src/adapters/http/bcrypt.js';
+import { bcryptHash } from '../../helpers/alertmanager.js';
+
+before(() => loadBcrypt());
 
 const VECTORS: Array<[string, string]> = [
   // OpenBSD's own test vector.
