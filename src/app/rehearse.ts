@@ -78,21 +78,35 @@ export interface Rehearsal {
   exitCode: 0 | 1 | 3 | 4 | 5;
 }
 
-/** The plan's packages with the observed actions as their evidence (high confidence: seen, not read). */
-function observedEvidence(prediction: PreflightReport, services: readonly ServiceRequest[], rebootPkgs: readonly string[]): PackageEvidence[] {
-  return prediction.packages.map((p) => {
-    const effects = services
-      .filter((s) => s.package === p.name)
+/**
+ * The plan's packages with the observed actions as their evidence (high confidence: seen, not
+ * read), and one more entry for every package that asked for a service action but is not in the
+ * prediction's plan (a stale --plan, a package apt pulled in) or for requests made outside any
+ * maintainer script (package unknown): what was seen always reaches the containers' verdicts.
+ */
+export function observedEvidence(prediction: PreflightReport, services: readonly ServiceRequest[], rebootPkgs: readonly string[]): PackageEvidence[] {
+  const effectsOf = (name: string | null) =>
+    services
+      .filter((s) => s.package === name)
       .map((s) => ({ unit: s.unit.includes('.') ? s.unit : `${s.unit}.service`, action: normalAction(s.action) ?? 'restart', when: 'always' as const }));
-    return {
-      pkg: { name: p.name, arch: null, oldVersion: p.from, newVersion: p.to, origins: [], action: 'install', debPath: null, line: 0 } as PackageEvidence['pkg'],
-      effects,
-      source: 'observed in the rehearsal',
-      confidence: 'high',
-      rebootNeeded: rebootPkgs.includes(p.name),
-      notes: [],
-    };
+  const entry = (name: string, label: string | null, from: string | null, to: string | null, effects: PackageEvidence['effects']): PackageEvidence => ({
+    pkg: { name, arch: null, oldVersion: from, newVersion: to, origins: [], action: 'install', debPath: null, line: 0 } as PackageEvidence['pkg'],
+    effects,
+    source: label === null ? 'observed in the rehearsal' : `observed in the rehearsal (${label})`,
+    confidence: 'high',
+    rebootNeeded: rebootPkgs.includes(name),
+    notes: [],
   });
+  const planned = new Set(prediction.packages.map((p) => p.name));
+  const out = prediction.packages.map((p) => entry(p.name, null, p.from, p.to, effectsOf(p.name)));
+  const unplanned = [...new Set(services.map((s) => s.package))].filter((n) => n === null || !planned.has(n));
+  for (const name of unplanned)
+    out.push(
+      name === null
+        ? entry('(no package)', 'asked outside any maintainer script', null, null, effectsOf(null))
+        : entry(name, "not in preflight's plan", null, null, effectsOf(name)),
+    );
+  return out;
 }
 
 export async function rehearse(deps: RehearseDeps, req: RehearseRequest): Promise<Rehearsal> {

@@ -122,6 +122,19 @@ test('an observed docker.service restart that preflight did not see: missed, and
   assert.equal(r.exitCode, 3);
 });
 
+test("a docker.service restart asked by a package outside preflight's plan, or outside any script, still judges the containers (exit 3)", async () => {
+  for (const calls of ['policy-rc.d\tcontainerd\tpostinst\tdocker.service restart\n', 'systemctl\t\t\trestart docker.service\n']) {
+    const r = await rehearse(deps(sandbox(ROOT_ONLY, raw({ calls }))), request);
+    assert.equal(r.observed.docker.restarts, true, calls);
+    assert.deepEqual(
+      r.observed.containers!.map((c) => `${c.name} ${c.runningAtEnd}`),
+      ['redis no', 'web yes'],
+      calls,
+    );
+    assert.equal(r.exitCode, 3, calls);
+  }
+});
+
 test('a failing maintainer script: the upgrade fails (exit 5), with the script and its lines', async () => {
   const output = [
     'Setting up acme-agent (1.0-2) ...',
