@@ -336,7 +336,7 @@ describe('the metrics listener without Prometheus', () => {
 });
 
 describe('metrics.web_config files upkeep refuses', () => {
-  it('names the file and the key: unsupported keys, a hash that is not bcrypt, a missing key file', () => {
+  it('names the file and the key: unsupported keys, a hash that is not bcrypt, a missing key file', async () => {
     const own = mkdtempSync(join(tmpdir(), 'upkeep-webcfg-'));
     const f = join(own, 'bad.yml');
     const cases: Array<[string, RegExp]> = [
@@ -348,7 +348,7 @@ describe('metrics.web_config files upkeep refuses', () => {
     ];
     for (const [text, re] of cases) {
       writeFileSync(f, text);
-      assert.throws(
+      await assert.rejects(
         () => loadWebConfig(f),
         (e: Error) => re.test(e.message) && e.message.includes(f),
         text,

@@ -23,14 +23,13 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { bcryptVerify, isBcryptHash, loadBcrypt } from './bcrypt.js';
 import type { Actor } from '../../ports/actor.js';
 import { listenError, type MetricsText } from './agent-http.js';
 
 // Not ESM imports of node:http/https: see src/adapters/http/request.ts (they load undici on Node 24).
+// node:https (TLS, OpenSSL) only when the web configuration asks for TLS: an agent without it never loads it.
 const http = process.getBuiltinModule('node:http');
-const https = process.getBuiltinModule('node:https');
 
 export interface WebConfig {
   tls: { cert: Buffer; key: Buffer; certFile: string; keyFile: string } | null;
@@ -38,8 +37,13 @@ export interface WebConfig {
   users: Map<string, string>;
 }
 
-/** Reads and checks an exporter web configuration file; throws an Error naming the file and the key. */
-export function loadWebConfig(file: string): WebConfig {
+/**
+ * Reads and checks an exporter web configuration file; rejects with an Error naming the file and
+ * the key. The YAML parser is loaded here, not at the top: an agent without a web configuration
+ * never loads it (test/cli/agent-memory.test.ts).
+ */
+export async function loadWebConfig(file: string): Promise<WebConfig> {
+  const { parse: parseYaml } = await import('yaml');
   const where = `metrics.web_config ${file}`;
   let text: string;
   try {
@@ -126,10 +130,12 @@ export class MetricsServer implements Actor {
   async run(signal: AbortSignal): Promise<void> {
     let server: Server;
     try {
-      if (this.opts.webConfigFile !== null) this.config = loadWebConfig(this.opts.webConfigFile);
+      if (this.opts.webConfigFile !== null) this.config = await loadWebConfig(this.opts.webConfigFile);
       if (this.config.users.size > 0) await loadBcrypt();
       const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
-      server = this.config.tls ? https.createServer({ cert: this.config.tls.cert, key: this.config.tls.key }, handler) : http.createServer(handler);
+      server = this.config.tls
+        ? process.getBuiltinModule('node:https').createServer({ cert: this.config.tls.cert, key: this.config.tls.key }, handler)
+        : http.createServer(handler);
       await new Promise<void>((res, rej) => {
         const onError = (err: NodeJS.ErrnoException) => rej(listenError(this.opts.host, this.opts.port, err));
         server.once('error', onError);
