@@ -153,6 +153,7 @@ test(
     const madeSystemdDir = !existsSync('/run/systemd/system');
     const hadRebootFlag = existsSync('/run/reboot-required');
     const hostd = spawn('bash', ['-c', `exec -a ${HOSTD} sleep 600`], { stdio: 'ignore', detached: true });
+    let kernelNamesBefore: string | null = null;
     const pkgs = [SVC, START, DOCKERISH, DIRECT, FAIL, CONF, META];
     try {
       const v1 = join(tmp, 'v1');
@@ -185,7 +186,9 @@ test(
           postinst: script(
             `${debhelper('postinst-systemd-restart', `${DOCKERISH}.service docker.service`)}\nif [ "$1" = configure ] && [ -n "$2" ]; then pkill -f ${HOSTD} || true; fi\n` +
               // What a careless script might do to the engine, tried in the rehearsals only (never on this shared host).
-              `if [ -e ${hostileFlag} ]; then pkill -f dockerd || true; docker restart ${ALWAYS} ${NOPOLICY} || true; fi`,
+              `if [ -e ${hostileFlag} ]; then pkill -f dockerd || true; docker restart ${ALWAYS} ${NOPOLICY} || true; ` +
+              // ... and to the kernel's host name and settings (the view's UTS namespace; /proc/sys read-only).
+              `hostname upkeep-rehearsal-view || true; sysctl -w kernel.domainname=upkeep-rehearsal-view || true; fi`,
           ),
         });
         buildDeb(dir, {
@@ -242,6 +245,8 @@ test(
       const containers = async () => (await engine.docker('inspect', '--format', '{{.Name}} {{.State.Pid}} {{.State.StartedAt}}', ALWAYS, NOPOLICY)).trim();
       const containersBefore = await containers();
       writeFileSync(hostileFlag, '');
+      const kernelNames = () => `${readFileSync('/proc/sys/kernel/hostname', 'utf8').trim()} ${readFileSync('/proc/sys/kernel/domainname', 'utf8').trim()}`;
+      kernelNamesBefore = kernelNames();
       const fingerprint = hostFingerprint();
       const mounts = hostMounts();
 
@@ -313,6 +318,7 @@ test(
       assert.equal(startTime(hostd.pid!), hostdStart, 'the host daemon was not killed by the pkill in the view');
       assert.equal(startTime(dockerd[0]!), dockerdStart, 'the engine was not killed by the pkill in the view');
       assert.equal(await containers(), containersBefore, 'same container PIDs and start times');
+      assert.equal(kernelNames(), kernelNamesBefore, "the host's host name and domain name, though a script set them in the view");
       const tl = await upkeep(['timeline', '--json', '--kind', 'rehearsal'], env);
       const entries = (JSON.parse(tl.stdout) as { entries: Array<{ detail: { message: string; upgradeFailed: boolean; exitCode: number } }> }).entries;
       assert.equal(entries.length, 1, tl.stdout);
@@ -388,6 +394,12 @@ test(
       assert.match(real.stdout + real.stderr, /returned 101, not running 'restart upkeep-rh-docker\.service docker\.service'/);
       assert.deepEqual(witnessed, asked.filter((a) => a !== 'docker.service restart').sort(), 'the rehearsal reported what the real run asked for');
     } finally {
+      // Were the view not isolated, a script would have renamed this machine: put the names back.
+      if (kernelNamesBefore !== null) {
+        const [hostName, domainName] = kernelNamesBefore.split(' ');
+        writeFileSync('/proc/sys/kernel/hostname', hostName!);
+        writeFileSync('/proc/sys/kernel/domainname', domainName!);
+      }
       await engine.dispose();
       hostd.kill('SIGKILL');
       for (const pid of processesMatching(/^sleep 7777 $/)) process.kill(pid, 'SIGKILL');

@@ -38,6 +38,10 @@ if [ "$MOUNTS" != - ]; then
   unset IFS; set +f
 fi
 mount -t proc proc "$V/proc"
+# The kernel's settings are the host's: a script's sysctl must not change them (it fails instead).
+for p in sys sysrq-trigger; do
+  if [ -e "$V/proc/$p" ]; then mount --bind "$V/proc/$p" "$V/proc/$p"; mount -o remount,bind,ro "$V/proc/$p"; fi
+done
 mount -o bind,ro /sys "$V/sys"
 mount -t tmpfs -o mode=755,size=64m upkeep-rehearse-run "$V/run"
 mkdir -p "$V/run/lock" "$V/run/upkeep-rehearse"

@@ -1,8 +1,9 @@
 /**
- * The rehearsal's sandbox: `unshare --mount --pid --fork --kill-child` runs sandbox-script.ts's
+ * The rehearsal's sandbox: `unshare --mount --pid --uts --ipc --fork --kill-child` runs sandbox-script.ts's
  * shell script, which builds the throwaway view (an overlay of the root and of the other
  * filesystems packages write to, upper layers on a size-limited tmpfs or a scratch directory, its
- * own /proc, /run, /tmp, a /dev of a few character devices), runs the real apt-get in it with
+ * own /proc (its kernel settings, /proc/sys, read-only), /run, /tmp, a /dev of a few character
+ * devices), runs the real apt-get in it with
  * `upkeep upgrade`'s options and conffile policy (core/upgrade/routine.ts), and collects what the
  * upgrade left. The network namespace is the host's (apt reaches its mirror).
  *
@@ -66,6 +67,9 @@ export function rehearsalSandbox(opts: SandboxOptions = {}): RehearsalSandbox {
       const args = [
         '--mount',
         '--pid',
+        // Its own host name and System V IPC: a script's `hostname` or shared memory stays inside.
+        '--uts',
+        '--ipc',
         '--fork',
         '--kill-child',
         'sh',
