@@ -8,6 +8,10 @@
  * set is saved in the agent's state (`useStore`), so a restarted agent keeps re-sending what it
  * announced before, and Alertmanager does not resolve an alert that still fires.
  *
+ * An alert that stops firing inside a maintenance window gets no "resolved" message (held, like
+ * every message during a window): before each re-send the notifier asks the agent's alerts which
+ * keys still fire (`useFiring`), and posts the others once with `endsAt` (resolved) instead.
+ *
  * Labels (what Alertmanager groups, routes, inhibits and silences on): alertname, host, severity,
  * project and service (a compose container's project and service; a plain container's name is its
  * service), container or check. Annotations: summary (the title), description (the reason) and fix
@@ -143,6 +147,8 @@ export class AlertmanagerNotifier implements Notifier, Actor {
   /** Alerts announced and not resolved, by alert key: posted again every resendMs. */
   private firing = new Map<string, PostableAlert>();
   private state: AgentStateRepository | null = null;
+  /** The alert keys that still fire (the agent's alert states); null: every announced alert is re-sent. */
+  private stillFiring: (() => Iterable<string>) | null = null;
   /** Posts one at a time: a re-send never overtakes a resolution. */
   private chain: Promise<unknown> = Promise.resolve();
   /** Re-sends done (tests wait on it). */
@@ -162,6 +168,14 @@ export class AlertmanagerNotifier implements Notifier, Actor {
       v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, PostableAlert>) : null,
     );
     this.firing = new Map(Object.entries(saved ?? {}).filter(([, a]) => a !== null && typeof a === 'object' && typeof a.labels === 'object'));
+  }
+
+  /**
+   * Where to ask which alert keys still fire: an alert that stopped firing without a "resolved"
+   * message (it resolved during a maintenance window) is resolved in Alertmanager by the next re-send.
+   */
+  useFiring(keys: () => Iterable<string>): void {
+    this.stillFiring = keys;
   }
 
   /** The alerts currently re-sent (tests). */
@@ -184,7 +198,20 @@ export class AlertmanagerNotifier implements Notifier, Actor {
   /** Posts every firing alert again (one request); a failure waits for the next round. */
   async resend(signal?: AbortSignal): Promise<void> {
     if (this.firing.size === 0) return;
-    await this.serial(() => this.call('POST', '/api/v2/alerts', [...this.firing.values()], signal));
+    // Alerts no longer firing are posted once more, with endsAt: Alertmanager resolves them. (If that
+    // post fails, Alertmanager still resolves them after its resolve_timeout: they are not re-sent.)
+    const resolved: PostableAlert[] = [];
+    if (this.stillFiring !== null) {
+      const keys = new Set(this.stillFiring());
+      const now = Date.now();
+      for (const [key, alert] of this.firing) {
+        if (keys.has(key)) continue;
+        this.firing.delete(key);
+        resolved.push({ ...alert, endsAt: new Date(Math.max(now, Date.parse(alert.startsAt) + 1)).toISOString() });
+      }
+      if (resolved.length > 0) this.save();
+    }
+    await this.serial(() => this.call('POST', '/api/v2/alerts', [...this.firing.values(), ...resolved], signal));
     this.resends++;
   }
 

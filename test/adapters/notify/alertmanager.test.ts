@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { AlertmanagerNotifier, agentPageUrl, toPostableAlert } from '../../../src/adapters/notify/alertmanager.js';
 import { DeliveryError, type AlertMessage } from '../../../src/adapters/notify/notifier.js';
 import { openStore } from '../../../src/adapters/store/sqlite-store.js';
+import { AlertManager } from '../../../src/agent/alerts.js';
 import { SILENT } from '../../../src/agent/log.js';
 import { SilenceSync } from '../../../src/agent/silences.js';
 import { startAlertmanager, waitFor } from '../../helpers/alertmanager.js';
@@ -170,4 +171,44 @@ test('a maintenance window silences the host in Alertmanager; closed early, the 
     'the silence is expired',
   );
   assert.deepEqual(restarted.records(), []);
+});
+
+test('an alert that resolves inside a maintenance window is resolved in Alertmanager by the next re-send', async (t) => {
+  const am = await startAlertmanager(t);
+  if (am === null) return;
+  const store = openStore({ stateDir: join(root, 'held-resolution') });
+  t.after(() => store.close());
+  const notifier = new AlertmanagerNotifier({ url: am.url, generatorUrl: 'http://wisepulse:9465/', auth: { user: am.user, password: am.password } });
+  notifier.useStore(store);
+  const sent: Array<Promise<void>> = [];
+  const alerts = new AlertManager({
+    store,
+    host: () => 'wisepulse',
+    channels: ['alertmanager'],
+    // The outbox's part, done here: each queued message goes straight to the channel.
+    onQueued: (rows) => rows.forEach((r) => sent.push(notifier.send(r.message as AlertMessage))),
+    log: SILENT,
+  });
+  notifier.useFiring(() => alerts.firingKeys());
+  const content = (kind: string) => ({ severity: 'critical' as const, subject: 'lapis', title: `lapis ${kind}`, text: 'lapis should run but does not' });
+  type ApiAlert = { labels: Record<string, string>; status: { state: string } };
+  const active = async () =>
+    ((await am.get('/api/v2/alerts?filter=alertname%3DUpkeepContainerDown')) as ApiAlert[]).filter((a) => a.status.state !== 'unprocessed').length;
+
+  alerts.evaluate('down:lapis', { forMs: 0, repeatMs: 0 }, true, content);
+  await Promise.all(sent);
+  await waitFor('the alert active in Alertmanager', async () => ((await active()) === 1 ? true : undefined));
+  // A window opens; lapis heals inside it: the resolution is held (no message)...
+  store.startMaintenance({ source: 'manual', reason: 'upgrade', endsAt: new Date(Date.now() + 3_600_000).toISOString() });
+  alerts.evaluate('down:lapis', { forMs: 0, repeatMs: 0 }, false, content);
+  assert.equal(sent.length, 1, 'no resolved message during the window');
+  assert.deepEqual(alerts.firingKeys(), []);
+  // ...the window closes, and the re-send resolves the alert instead of posting it as firing again.
+  store.stopMaintenance({ source: 'manual' });
+  await notifier.resend();
+  assert.deepEqual(notifier.firingAlerts(), [], 'no longer re-sent');
+  await waitFor('the alert gone from Alertmanager', async () => ((await active()) === 0 ? true : undefined));
+  await notifier.resend();
+  assert.equal(await active(), 0, 'still resolved after another round');
+  assert.equal(JSON.parse(am.amtool(['alert', 'query', '-o', 'json', 'alertname=UpkeepContainerDown'])).length, 0);
 });
