@@ -20,7 +20,8 @@
  * Summaries and maintenance notices are not alerts: this channel does not forward them (the other
  * channels do).
  *
- * Silences: `createSilence` / `expireSilence` (`POST /api/v2/silences`, `DELETE /api/v2/silence/{id}`),
+ * Silences: `createSilence` / `expireSilence` / `silenceState` (`POST /api/v2/silences`,
+ * `DELETE /api/v2/silence/{id}`, `GET /api/v2/silence/{id}`),
  * used by the agent's maintenance windows (src/agent/silences.ts).
  */
 import { hostname as osHostname } from 'node:os';
@@ -227,8 +228,44 @@ export class AlertmanagerNotifier implements Notifier, Actor {
     }
   }
 
-  /** Creates (or, with `id`, updates) a silence; returns its id. */
+  /**
+   * Creates (or, with `id`, updates) a silence; returns its id (a new one when Alertmanager made a
+   * new silence). An update of a silence Alertmanager no longer has (404 "silence not found": it
+   * restarted without its data) creates a new one.
+   */
   async createSilence(
+    s: { matchers: Record<string, string>; startsAt: string; endsAt: string; comment: string; id?: string },
+    signal?: AbortSignal,
+  ): Promise<string> {
+    try {
+      return await this.postSilence(s, signal);
+    } catch (err) {
+      if (!s.id || !(err instanceof DeliveryError) || !/ answered 404\b/.test(err.message)) throw err;
+      const { id: _gone, ...rest } = s;
+      return this.postSilence(rest, signal);
+    }
+  }
+
+  /** The state of a silence ('active', 'pending', 'expired'), or null when Alertmanager does not have it (404). */
+  async silenceState(id: string, signal?: AbortSignal): Promise<string | null> {
+    let text: string;
+    try {
+      text = await this.serial(() => this.call('GET', `/api/v2/silence/${encodeURIComponent(id)}`, undefined, signal));
+    } catch (err) {
+      if (err instanceof DeliveryError && / answered 404\b/.test(err.message)) return null;
+      throw err;
+    }
+    let state: unknown;
+    try {
+      state = (JSON.parse(text) as { status?: { state?: unknown } }).status?.state;
+    } catch {
+      /* below */
+    }
+    if (typeof state !== 'string') throw new DeliveryError(`GET ${redact(this.base)}/api/v2/silence/${id}: no status.state in the answer`, true);
+    return state;
+  }
+
+  private async postSilence(
     s: { matchers: Record<string, string>; startsAt: string; endsAt: string; comment: string; id?: string },
     signal?: AbortSignal,
   ): Promise<string> {
@@ -277,7 +314,7 @@ export class AlertmanagerNotifier implements Notifier, Actor {
   }
 
   /** One request; 2xx returns the body; 408, 429, 5xx and network errors are retryable, other 4xx not. */
-  private async call(method: 'POST' | 'DELETE', path: string, body: unknown, signal?: AbortSignal): Promise<string> {
+  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, signal?: AbortSignal): Promise<string> {
     const url = this.base + path;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';

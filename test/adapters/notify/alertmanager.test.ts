@@ -212,3 +212,62 @@ test('an alert that resolves inside a maintenance window is resolved in Alertman
   assert.equal(await active(), 0, 'still resolved after another round');
   assert.equal(JSON.parse(am.amtool(['alert', 'query', '-o', 'json', 'alertname=UpkeepContainerDown'])).length, 0);
 });
+
+test('a recorded silence Alertmanager no longer has (lost data, expired by an operator, an update answered 404) is created again', async (t) => {
+  const am = await startAlertmanager(t);
+  if (am === null) return;
+  const store = openStore({ stateDir: join(root, 'silence-gone') });
+  t.after(() => store.close());
+  const channel = new AlertmanagerNotifier({ name: 'team-am', url: am.url, generatorUrl: 'x', auth: { user: am.user, password: am.password }, silence: true });
+  type Silence = { id: string; endsAt: string; status: { state: string } };
+  const active = () => JSON.parse(am.amtool(['silence', 'query', '-o', 'json'])) as Silence[];
+  const unknownId = '3f7c9a43-0000-4000-8000-000000000000';
+
+  // What Alertmanager 0.25 answers: an update of an id it does not have is 404, not retryable; the channel creates a new one.
+  const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+  assert.equal(await channel.silenceState(unknownId), null, 'GET of an unknown silence: 404');
+  const fresh = await channel.createSilence({ id: unknownId, matchers: { host: 'other' }, startsAt: new Date().toISOString(), endsAt, comment: 'c' });
+  assert.notEqual(fresh, unknownId);
+  assert.equal(await channel.silenceState(fresh), 'active');
+  am.amtool(['silence', 'expire', fresh]);
+  assert.equal(await channel.silenceState(fresh), 'expired');
+
+  const sync = new SilenceSync({ store, channels: [channel], host: () => 'wisepulse', log: SILENT });
+  const w = store.startMaintenance({ source: 'manual', reason: 'kernel upgrade', endsAt });
+  await sync.pass();
+  const [first] = active();
+  assert.ok(first);
+  // An operator expires it: the next pass (an agent restart or the 30 s poll) creates it again.
+  am.amtool(['silence', 'expire', first.id]);
+  assert.equal(active().length, 0);
+  await sync.pass();
+  const [second] = active();
+  assert.ok(second, 'created again after being expired');
+  assert.deepEqual(
+    sync.records().map((r) => [r.windowId, r.silenceId]),
+    [[w.id, second.id]],
+  );
+  // Alertmanager lost its data (the recorded id is unknown to it): created again.
+  am.amtool(['silence', 'expire', second.id]);
+  store.setAgentState('alertmanager-silences', [{ ...sync.records()[0]!, silenceId: unknownId }]);
+  await sync.pass();
+  const [third] = active();
+  assert.ok(third, 'created again after a 404');
+  assert.deepEqual(
+    sync.records().map((r) => r.silenceId),
+    [third.id],
+  );
+  // The window is extended while Alertmanager lost the silence: the update answers 404, a new one is made.
+  am.amtool(['silence', 'expire', third.id]);
+  store.setAgentState('alertmanager-silences', [{ ...sync.records()[0]!, silenceId: unknownId }]);
+  const later = new Date(Date.now() + 7_200_000).toISOString();
+  store.startMaintenance({ source: 'manual', reason: 'kernel upgrade', endsAt: later });
+  await sync.pass();
+  const now = active();
+  assert.equal(now.length, 1, 'one silence, made by the update that answered 404');
+  assert.equal(Date.parse(now[0]!.endsAt), Date.parse(later));
+  assert.deepEqual(
+    sync.records().map((r) => [r.silenceId, r.endsAt]),
+    [[now[0]!.id, later]],
+  );
+});
