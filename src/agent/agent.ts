@@ -177,6 +177,8 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
     log,
     clock,
   });
+  // An alert resolved during a maintenance window sends no "resolved": the re-sends ask what still fires.
+  for (const n of alertmanagers) n.useFiring(() => alerts.firingKeys());
 
   // The one message at the end of a maintenance window (core/report/summary-message.ts), from the
   // window's report. An apt window's waits for the recovery pass its end asks for, and takes that

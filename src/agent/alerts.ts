@@ -205,6 +205,11 @@ export class AlertManager {
     return [...this.states.keys()];
   }
 
+  /** Keys of alerts that are firing (announced or held). */
+  firingKeys(): string[] {
+    return [...this.states].filter(([, s]) => s.phase === 'firing').map(([k]) => k);
+  }
+
   /** Writes the states to the store if they changed. */
   persist(): void {
     if (!this.dirty) return;

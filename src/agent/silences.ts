@@ -7,8 +7,10 @@
  *
  * What was created is recorded in the agent's state (key `alertmanager-silences`) before anything
  * else happens, so a restarted agent expires the silences of windows that closed while it was down.
- * Each pass compares the open windows with that record; a failed request is tried again on the
- * next pass (woken by the maintenance watcher, and at least every `pollMs`).
+ * Each pass compares the open windows with that record, and asks Alertmanager whether each recorded
+ * silence is still active: one it no longer has (restarted without its data) or that an operator
+ * expired is created again, also when an update answers 404. A failed request is tried again on
+ * the next pass (woken by the maintenance watcher, and at least every `pollMs`).
  */
 import type { AlertmanagerNotifier } from '../adapters/notify/alertmanager.js';
 import type { Store } from '../adapters/store/store.js';
@@ -117,8 +119,24 @@ export class SilenceSync implements Actor {
     if (host === '') return;
     for (const w of open) {
       for (const channel of this.opts.channels) {
-        const rec = records.find((r) => r.channel === channel.name && r.windowId === w.id);
-        if (rec !== undefined && rec.endsAt === w.endsAt) continue;
+        let rec = records.find((r) => r.channel === channel.name && r.windowId === w.id);
+        if (rec !== undefined && rec.endsAt === w.endsAt) {
+          // Still there? (Alertmanager restarted without its data, or an operator expired it.)
+          const known = rec;
+          let state: string | null;
+          try {
+            state = await channel.silenceState(known.silenceId, signal);
+          } catch (err) {
+            log.warn(
+              { channel: channel.name, silence: known.silenceId, err: (err as Error).message },
+              'alertmanager silence: could not look it up; trying again',
+            );
+            continue;
+          }
+          if (state === 'active' || state === 'pending') continue;
+          log.info({ channel: channel.name, silence: known.silenceId, state }, 'alertmanager silence gone or expired: creating it again');
+          rec = undefined;
+        }
         try {
           const silenceId = await channel.createSilence(
             {
@@ -130,7 +148,10 @@ export class SilenceSync implements Actor {
             },
             signal,
           );
-          records = [...records.filter((r) => r !== rec), { channel: channel.name, windowId: w.id, silenceId, endsAt: w.endsAt }];
+          records = [
+            ...records.filter((r) => r.channel !== channel.name || r.windowId !== w.id),
+            { channel: channel.name, windowId: w.id, silenceId, endsAt: w.endsAt },
+          ];
           save();
           log.info(
             { channel: channel.name, silence: silenceId, maintenance: w.id, endsAt: w.endsAt },

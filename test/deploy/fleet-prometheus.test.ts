@@ -14,11 +14,12 @@ import assert from 'node:assert/strict';
 import { execFile, execFileSync, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { MetricsServer, loadWebConfig } from '../../src/adapters/http/metrics-server.js';
+import { MetricsServer, loadWebConfig, peerKey } from '../../src/adapters/http/metrics-server.js';
 import { AgentMetrics } from '../../src/adapters/metrics/agent-metrics.js';
 import { bcryptHash, waitFor } from '../helpers/alertmanager.js';
 import { freePort } from '../helpers/ports.js';
@@ -327,6 +328,55 @@ describe('the metrics listener without Prometheus', () => {
       assert.deepEqual(wrong, [401, 401, 401, 401, 429, 429]);
       assert.equal((await fetch(`${base}/metrics`, { headers: basic(PASSWORD) })).status, 200, 'remembered credentials still pass');
       assert.equal((await fetch(`${base}/metrics`)).status, 401);
+    } finally {
+      ac.abort();
+      await serving;
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the metrics listener: the bcrypt check limit is per peer', () => {
+  it('a client with a wrong password from 127.0.0.2 does not lock out Prometheus on 127.0.0.1; at most 10 checks in all', async () => {
+    assert.equal(peerKey('::ffff:127.0.0.2'), '127.0.0.2');
+    assert.equal(peerKey('2001:db8:1:2:3:4:5:6'), peerKey('2001:db8:1:2::9'), 'an IPv6 peer is its /64');
+    assert.notEqual(peerKey('2001:db8:1:2::9'), peerKey('2001:db8:1:3::9'));
+    const own = mkdtempSync(join(tmpdir(), 'upkeep-webcfg-'));
+    writeFileSync(join(own, 'web.yml'), `basic_auth_users:\n  ${USER}: '${bcryptHash(PASSWORD)}'\n`);
+    const ac = new AbortController();
+    const s = new MetricsServer({ host: '127.0.0.1', port: 0, webConfigFile: join(own, 'web.yml'), metrics: () => ({ contentType: 'text/plain', body: 'upkeep_x 1\n' }) });
+    const serving = s.run(ac.signal);
+    await s.listening;
+    // fetch cannot choose its source address: node:http with localAddress (any 127/8 address works on Linux loopback).
+    const get = (from: string, pw: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port: s.address()!.port,
+            path: '/metrics',
+            localAddress: from,
+            agent: false,
+            headers: { authorization: `Basic ${Buffer.from(`${USER}:${pw}`).toString('base64')}` },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const bad: number[] = [];
+      for (let i = 0; i < 6; i++) bad.push(await get('127.0.0.2', `wrong-${i}`));
+      assert.deepEqual(bad, [401, 401, 401, 401, 401, 429], 'five checks for 127.0.0.2, then 429');
+      assert.equal(await get('127.0.0.1', PASSWORD), 200, 'Prometheus from another address still gets its check');
+      // 5 + 1 checks so far; a third peer gets the 4 left of the 10 in all.
+      const third: number[] = [];
+      for (let i = 0; i < 5; i++) third.push(await get('127.0.0.3', `other-${i}`));
+      assert.deepEqual(third, [401, 401, 401, 401, 429], 'at most 10 checks in 10 s in all');
+      assert.equal(await get('127.0.0.2', PASSWORD), 200, 'remembered credentials pass from any peer');
     } finally {
       ac.abort();
       await serving;

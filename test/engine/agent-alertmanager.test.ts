@@ -6,6 +6,8 @@
  *     so each start fails): the alert is in `amtool alert query` (host, container labels) and stays
  *     there; once the directory is back the agent's heal succeeds and the alert leaves
  *     Alertmanager (resolved);
+ *  1b. the same with a maintenance window opened before the heal: the resolution is held (not sent),
+ *     yet once the window is over the alert is gone from Alertmanager (the re-sends resolve it);
  *  2. a maintenance window opened by another process (the store, as the CLI does) makes the agent
  *     create a silence host=HOST (`amtool silence query`); stopping the window expires it;
  *  3. the metrics listener from `metrics:` answers /metrics with basic auth only.
@@ -69,7 +71,7 @@ describe('agent with an alertmanager channel and a metrics listener on a real en
           name: 'team-am',
           url: am.url,
           auth: { user: am.user, password: am.password },
-          resendMs: 60_000,
+          resendMs: 1_000,
           silence: true,
           externalUrl: null,
           labels: { env: 'test' },
@@ -124,6 +126,26 @@ describe('agent with an alertmanager channel and a metrics listener on a real en
     await waitFor('web running again', async () => ((await engine!.isRunning('web')) ? true : undefined), 15_000);
     await waitFor('the alert gone from amtool alert query', () => (alerts().length === 0 ? true : undefined), 15_000);
     assert.ok(store.timeline({ kind: 'healed' }).some((e) => e.subject === 'web'));
+  });
+
+  test('1b. the container dies, a window opens, it is healed inside the window: after the window the alert is gone from Alertmanager', async (t) => {
+    if (!engine || !am) return t.skip('no engine or alertmanager');
+    type ApiAlert = { labels: Record<string, string>; status: { state: string } };
+    // Silenced alerts too (amtool alert query shows only the active ones).
+    const all = async () =>
+      ((await am!.get('/api/v2/alerts?filter=alertname%3DUpkeepContainerDown')) as ApiAlert[]).filter((a) => a.labels.container === 'web');
+    rmSync(join(root, 'flags'), { recursive: true });
+    await engine.docker('exec', 'web', 'sh', '-c', 'kill -9 $(pidof sleep)');
+    await waitFor('UpkeepContainerDown for web in amtool', () => alerts().find((a) => a.labels.container === 'web'), 15_000);
+    store.startMaintenance({ source: 'manual', reason: 'heal inside', endsAt: new Date(Date.now() + 3_600_000).toISOString() });
+    await waitFor('the alert silenced', async () => ((await all())[0]?.status.state === 'suppressed' ? true : undefined), 10_000);
+    mkdirSync(join(root, 'flags'));
+    await waitFor('web running again', async () => ((await engine!.isRunning('web')) ? true : undefined), 15_000);
+    await waitFor('the resolution held', () => (store.timeline({ kind: 'alert-held' }).some((e) => e.subject === 'down:web') ? true : undefined), 10_000);
+    store.stopMaintenance({ source: 'manual' });
+    // No "resolved" was sent (held); the re-sends (every 1 s here) resolve it instead of keeping it firing.
+    await waitFor('the alert gone from Alertmanager after the window', async () => ((await all()).length === 0 ? true : undefined), 10_000);
+    assert.equal(alerts().length, 0);
   });
 
   test('2. a maintenance window: a silence host=HOST in Alertmanager, expired when the window is stopped', async (t) => {

@@ -15,8 +15,10 @@
  *
  * Basic auth: a bcrypt check costs about a quarter of a second of CPU at cost 10 (src/adapters/http/bcrypt.ts, bcryptjs);
  * credentials that passed once are remembered (by a SHA-256 of user and password, as the toolkit
- * does), and checks of unknown credentials are limited to 5 per 10 s (then 429), so wrong
- * passwords cannot keep the agent's event loop busy.
+ * does), and checks of unknown credentials are limited to 5 per 10 s per peer address (an IPv6
+ * peer's /64; at most 256 peers kept, the oldest dropped) and 10 per 10 s in all (then 429), so
+ * wrong passwords cannot keep the agent's event loop busy, and one client with a wrong password
+ * does not lock out a Prometheus scraping from another address.
  */
 import { nodeCrypto } from '../../core/lazy-crypto.js';
 import { readFileSync } from 'node:fs';
@@ -116,7 +118,9 @@ export class MetricsServer implements Actor {
   private config: WebConfig = { tls: null, users: new Map() };
   /** SHA-256 of "user:password" that passed bcrypt. */
   private readonly passed = new Set<string>();
+  /** Times of bcrypt checks in the last 10 s: all, and by peer (insertion order: the oldest peer first). */
   private checks: number[] = [];
+  private readonly peerChecks = new Map<string, number[]>();
 
   constructor(private readonly opts: MetricsServerOptions) {
     this.listening = new Promise<void>((res, rej) => (this.settle = (err) => (err ? rej(err) : res())));
@@ -174,7 +178,7 @@ export class MetricsServer implements Actor {
       return send(res, 405, `method ${req.method} not allowed; use GET\n`);
     }
     if (this.config.users.size > 0) {
-      const verdict = this.authorize(req.headers.authorization);
+      const verdict = this.authorize(req.headers.authorization, peerKey(req.socket.remoteAddress));
       if (verdict === 'limited') return send(res, 429, 'too many failed authentication attempts; try again in a few seconds\n');
       if (verdict !== 'ok') {
         res.setHeader('WWW-Authenticate', 'Basic realm="upkeep metrics"');
@@ -190,7 +194,7 @@ export class MetricsServer implements Actor {
     }
   }
 
-  private authorize(header: string | undefined): 'ok' | 'denied' | 'limited' {
+  private authorize(header: string | undefined, peer: string): 'ok' | 'denied' | 'limited' {
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? '');
     if (!m) return 'denied';
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
@@ -203,14 +207,41 @@ export class MetricsServer implements Actor {
     const key = nodeCrypto().createHash('sha256').update(`${user}\0${password}\0${hash}`).digest('hex');
     if (this.passed.has(key)) return 'ok';
     const now = (this.opts.clock ?? Date.now)();
-    this.checks = this.checks.filter((t) => now - t < 10_000);
-    if (this.checks.length >= 5) return 'limited';
+    const recent = (ts: readonly number[]) => ts.filter((t) => now - t < 10_000);
+    this.checks = recent(this.checks);
+    const mine = recent(this.peerChecks.get(peer) ?? []);
+    if (mine.length >= PEER_CHECKS || this.checks.length >= ALL_CHECKS) return 'limited';
     this.checks.push(now);
+    mine.push(now);
+    this.peerChecks.delete(peer);
+    this.peerChecks.set(peer, mine);
+    if (this.peerChecks.size > MAX_PEERS) this.peerChecks.delete(this.peerChecks.keys().next().value!);
     if (!bcryptVerify(password, hash)) return 'denied';
     if (this.passed.size >= 64) this.passed.clear();
     this.passed.add(key);
     return 'ok';
   }
+}
+
+/** bcrypt checks of unknown credentials per 10 s: per peer, in all; peers kept. */
+const PEER_CHECKS = 5;
+const ALL_CHECKS = 10;
+const MAX_PEERS = 256;
+
+/** The rate limit's key for a peer: its IPv4 address (also when IPv4-mapped), or an IPv6 address's /64. */
+export function peerKey(address: string | undefined): string {
+  if (address === undefined) return '';
+  const a = address.replace(/%.*$/, '').toLowerCase();
+  const v4 = /^(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)$/.exec(a);
+  if (v4) return v4[1]!;
+  const [head = '', tail] = a.split('::');
+  const h = head === '' ? [] : head.split(':');
+  const t = tail === undefined || tail === '' ? [] : tail.split(':');
+  const groups = tail === undefined ? h : [...h, ...Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (Number.parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`;
 }
 
 function send(res: ServerResponse, status: number, body: string): void {

@@ -8,6 +8,10 @@
  * set is saved in the agent's state (`useStore`), so a restarted agent keeps re-sending what it
  * announced before, and Alertmanager does not resolve an alert that still fires.
  *
+ * An alert that stops firing inside a maintenance window gets no "resolved" message (held, like
+ * every message during a window): before each re-send the notifier asks the agent's alerts which
+ * keys still fire (`useFiring`), and posts the others once with `endsAt` (resolved) instead.
+ *
  * Labels (what Alertmanager groups, routes, inhibits and silences on): alertname, host, severity,
  * project and service (a compose container's project and service; a plain container's name is its
  * service), container or check. Annotations: summary (the title), description (the reason) and fix
@@ -16,7 +20,8 @@
  * Summaries and maintenance notices are not alerts: this channel does not forward them (the other
  * channels do).
  *
- * Silences: `createSilence` / `expireSilence` (`POST /api/v2/silences`, `DELETE /api/v2/silence/{id}`),
+ * Silences: `createSilence` / `expireSilence` / `silenceState` (`POST /api/v2/silences`,
+ * `DELETE /api/v2/silence/{id}`, `GET /api/v2/silence/{id}`),
  * used by the agent's maintenance windows (src/agent/silences.ts).
  */
 import { hostname as osHostname } from 'node:os';
@@ -143,6 +148,8 @@ export class AlertmanagerNotifier implements Notifier, Actor {
   /** Alerts announced and not resolved, by alert key: posted again every resendMs. */
   private firing = new Map<string, PostableAlert>();
   private state: AgentStateRepository | null = null;
+  /** The alert keys that still fire (the agent's alert states); null: every announced alert is re-sent. */
+  private stillFiring: (() => Iterable<string>) | null = null;
   /** Posts one at a time: a re-send never overtakes a resolution. */
   private chain: Promise<unknown> = Promise.resolve();
   /** Re-sends done (tests wait on it). */
@@ -162,6 +169,14 @@ export class AlertmanagerNotifier implements Notifier, Actor {
       v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, PostableAlert>) : null,
     );
     this.firing = new Map(Object.entries(saved ?? {}).filter(([, a]) => a !== null && typeof a === 'object' && typeof a.labels === 'object'));
+  }
+
+  /**
+   * Where to ask which alert keys still fire: an alert that stopped firing without a "resolved"
+   * message (it resolved during a maintenance window) is resolved in Alertmanager by the next re-send.
+   */
+  useFiring(keys: () => Iterable<string>): void {
+    this.stillFiring = keys;
   }
 
   /** The alerts currently re-sent (tests). */
@@ -184,7 +199,20 @@ export class AlertmanagerNotifier implements Notifier, Actor {
   /** Posts every firing alert again (one request); a failure waits for the next round. */
   async resend(signal?: AbortSignal): Promise<void> {
     if (this.firing.size === 0) return;
-    await this.serial(() => this.call('POST', '/api/v2/alerts', [...this.firing.values()], signal));
+    // Alerts no longer firing are posted once more, with endsAt: Alertmanager resolves them. (If that
+    // post fails, Alertmanager still resolves them after its resolve_timeout: they are not re-sent.)
+    const resolved: PostableAlert[] = [];
+    if (this.stillFiring !== null) {
+      const keys = new Set(this.stillFiring());
+      const now = Date.now();
+      for (const [key, alert] of this.firing) {
+        if (keys.has(key)) continue;
+        this.firing.delete(key);
+        resolved.push({ ...alert, endsAt: new Date(Math.max(now, Date.parse(alert.startsAt) + 1)).toISOString() });
+      }
+      if (resolved.length > 0) this.save();
+    }
+    await this.serial(() => this.call('POST', '/api/v2/alerts', [...this.firing.values(), ...resolved], signal));
     this.resends++;
   }
 
@@ -200,8 +228,44 @@ export class AlertmanagerNotifier implements Notifier, Actor {
     }
   }
 
-  /** Creates (or, with `id`, updates) a silence; returns its id. */
+  /**
+   * Creates (or, with `id`, updates) a silence; returns its id (a new one when Alertmanager made a
+   * new silence). An update of a silence Alertmanager no longer has (404 "silence not found": it
+   * restarted without its data) creates a new one.
+   */
   async createSilence(
+    s: { matchers: Record<string, string>; startsAt: string; endsAt: string; comment: string; id?: string },
+    signal?: AbortSignal,
+  ): Promise<string> {
+    try {
+      return await this.postSilence(s, signal);
+    } catch (err) {
+      if (!s.id || !(err instanceof DeliveryError) || !/ answered 404\b/.test(err.message)) throw err;
+      const { id: _gone, ...rest } = s;
+      return this.postSilence(rest, signal);
+    }
+  }
+
+  /** The state of a silence ('active', 'pending', 'expired'), or null when Alertmanager does not have it (404). */
+  async silenceState(id: string, signal?: AbortSignal): Promise<string | null> {
+    let text: string;
+    try {
+      text = await this.serial(() => this.call('GET', `/api/v2/silence/${encodeURIComponent(id)}`, undefined, signal));
+    } catch (err) {
+      if (err instanceof DeliveryError && / answered 404\b/.test(err.message)) return null;
+      throw err;
+    }
+    let state: unknown;
+    try {
+      state = (JSON.parse(text) as { status?: { state?: unknown } }).status?.state;
+    } catch {
+      /* below */
+    }
+    if (typeof state !== 'string') throw new DeliveryError(`GET ${redact(this.base)}/api/v2/silence/${id}: no status.state in the answer`, true);
+    return state;
+  }
+
+  private async postSilence(
     s: { matchers: Record<string, string>; startsAt: string; endsAt: string; comment: string; id?: string },
     signal?: AbortSignal,
   ): Promise<string> {
@@ -250,7 +314,7 @@ export class AlertmanagerNotifier implements Notifier, Actor {
   }
 
   /** One request; 2xx returns the body; 408, 429, 5xx and network errors are retryable, other 4xx not. */
-  private async call(method: 'POST' | 'DELETE', path: string, body: unknown, signal?: AbortSignal): Promise<string> {
+  private async call(method: 'GET' | 'POST' | 'DELETE', path: string, body: unknown, signal?: AbortSignal): Promise<string> {
     const url = this.base + path;
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';

@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { AlertmanagerNotifier, agentPageUrl, toPostableAlert } from '../../../src/adapters/notify/alertmanager.js';
 import { DeliveryError, type AlertMessage } from '../../../src/adapters/notify/notifier.js';
 import { openStore } from '../../../src/adapters/store/sqlite-store.js';
+import { AlertManager } from '../../../src/agent/alerts.js';
 import { SILENT } from '../../../src/agent/log.js';
 import { SilenceSync } from '../../../src/agent/silences.js';
 import { startAlertmanager, waitFor } from '../../helpers/alertmanager.js';
@@ -170,4 +171,103 @@ test('a maintenance window silences the host in Alertmanager; closed early, the 
     'the silence is expired',
   );
   assert.deepEqual(restarted.records(), []);
+});
+
+test('an alert that resolves inside a maintenance window is resolved in Alertmanager by the next re-send', async (t) => {
+  const am = await startAlertmanager(t);
+  if (am === null) return;
+  const store = openStore({ stateDir: join(root, 'held-resolution') });
+  t.after(() => store.close());
+  const notifier = new AlertmanagerNotifier({ url: am.url, generatorUrl: 'http://wisepulse:9465/', auth: { user: am.user, password: am.password } });
+  notifier.useStore(store);
+  const sent: Array<Promise<void>> = [];
+  const alerts = new AlertManager({
+    store,
+    host: () => 'wisepulse',
+    channels: ['alertmanager'],
+    // The outbox's part, done here: each queued message goes straight to the channel.
+    onQueued: (rows) => rows.forEach((r) => sent.push(notifier.send(r.message as AlertMessage))),
+    log: SILENT,
+  });
+  notifier.useFiring(() => alerts.firingKeys());
+  const content = (kind: string) => ({ severity: 'critical' as const, subject: 'lapis', title: `lapis ${kind}`, text: 'lapis should run but does not' });
+  type ApiAlert = { labels: Record<string, string>; status: { state: string } };
+  const active = async () =>
+    ((await am.get('/api/v2/alerts?filter=alertname%3DUpkeepContainerDown')) as ApiAlert[]).filter((a) => a.status.state !== 'unprocessed').length;
+
+  alerts.evaluate('down:lapis', { forMs: 0, repeatMs: 0 }, true, content);
+  await Promise.all(sent);
+  await waitFor('the alert active in Alertmanager', async () => ((await active()) === 1 ? true : undefined));
+  // A window opens; lapis heals inside it: the resolution is held (no message)...
+  store.startMaintenance({ source: 'manual', reason: 'upgrade', endsAt: new Date(Date.now() + 3_600_000).toISOString() });
+  alerts.evaluate('down:lapis', { forMs: 0, repeatMs: 0 }, false, content);
+  assert.equal(sent.length, 1, 'no resolved message during the window');
+  assert.deepEqual(alerts.firingKeys(), []);
+  // ...the window closes, and the re-send resolves the alert instead of posting it as firing again.
+  store.stopMaintenance({ source: 'manual' });
+  await notifier.resend();
+  assert.deepEqual(notifier.firingAlerts(), [], 'no longer re-sent');
+  await waitFor('the alert gone from Alertmanager', async () => ((await active()) === 0 ? true : undefined));
+  await notifier.resend();
+  assert.equal(await active(), 0, 'still resolved after another round');
+  assert.equal(JSON.parse(am.amtool(['alert', 'query', '-o', 'json', 'alertname=UpkeepContainerDown'])).length, 0);
+});
+
+test('a recorded silence Alertmanager no longer has (lost data, expired by an operator, an update answered 404) is created again', async (t) => {
+  const am = await startAlertmanager(t);
+  if (am === null) return;
+  const store = openStore({ stateDir: join(root, 'silence-gone') });
+  t.after(() => store.close());
+  const channel = new AlertmanagerNotifier({ name: 'team-am', url: am.url, generatorUrl: 'x', auth: { user: am.user, password: am.password }, silence: true });
+  type Silence = { id: string; endsAt: string; status: { state: string } };
+  const active = () => JSON.parse(am.amtool(['silence', 'query', '-o', 'json'])) as Silence[];
+  const unknownId = '3f7c9a43-0000-4000-8000-000000000000';
+
+  // What Alertmanager 0.25 answers: an update of an id it does not have is 404, not retryable; the channel creates a new one.
+  const endsAt = new Date(Date.now() + 3_600_000).toISOString();
+  assert.equal(await channel.silenceState(unknownId), null, 'GET of an unknown silence: 404');
+  const fresh = await channel.createSilence({ id: unknownId, matchers: { host: 'other' }, startsAt: new Date().toISOString(), endsAt, comment: 'c' });
+  assert.notEqual(fresh, unknownId);
+  assert.equal(await channel.silenceState(fresh), 'active');
+  am.amtool(['silence', 'expire', fresh]);
+  assert.equal(await channel.silenceState(fresh), 'expired');
+
+  const sync = new SilenceSync({ store, channels: [channel], host: () => 'wisepulse', log: SILENT });
+  const w = store.startMaintenance({ source: 'manual', reason: 'kernel upgrade', endsAt });
+  await sync.pass();
+  const [first] = active();
+  assert.ok(first);
+  // An operator expires it: the next pass (an agent restart or the 30 s poll) creates it again.
+  am.amtool(['silence', 'expire', first.id]);
+  assert.equal(active().length, 0);
+  await sync.pass();
+  const [second] = active();
+  assert.ok(second, 'created again after being expired');
+  assert.deepEqual(
+    sync.records().map((r) => [r.windowId, r.silenceId]),
+    [[w.id, second.id]],
+  );
+  // Alertmanager lost its data (the recorded id is unknown to it): created again.
+  am.amtool(['silence', 'expire', second.id]);
+  store.setAgentState('alertmanager-silences', [{ ...sync.records()[0]!, silenceId: unknownId }]);
+  await sync.pass();
+  const [third] = active();
+  assert.ok(third, 'created again after a 404');
+  assert.deepEqual(
+    sync.records().map((r) => r.silenceId),
+    [third.id],
+  );
+  // The window is extended while Alertmanager lost the silence: the update answers 404, a new one is made.
+  am.amtool(['silence', 'expire', third.id]);
+  store.setAgentState('alertmanager-silences', [{ ...sync.records()[0]!, silenceId: unknownId }]);
+  const later = new Date(Date.now() + 7_200_000).toISOString();
+  store.startMaintenance({ source: 'manual', reason: 'kernel upgrade', endsAt: later });
+  await sync.pass();
+  const now = active();
+  assert.equal(now.length, 1, 'one silence, made by the update that answered 404');
+  assert.equal(Date.parse(now[0]!.endsAt), Date.parse(later));
+  assert.deepEqual(
+    sync.records().map((r) => [r.silenceId, r.endsAt]),
+    [[now[0]!.id, later]],
+  );
 });
