@@ -20,6 +20,7 @@
  * - The tasks create the project directory, write the files, and run `docker compose up -d`,
  *   changed only when compose created, recreated or started something: a second run is changed=0.
  */
+import { UpkeepError } from '../errors.js';
 import { composeVariables, type VariableUse } from '../runbook/compose-variables.js';
 
 export interface ExportInput {
@@ -120,6 +121,16 @@ export function parseEnvFile(text: string): Map<string, string> {
 export function buildAnsibleRole(input: ExportInput): ExportedRole {
   const role = input.role;
   const problems: string[] = [];
+  // A compose file's name goes into the tasks, inside Jinja expressions: only plain names.
+  const odd = input.files.find((f) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(f.name));
+  if (odd !== undefined) {
+    throw new UpkeepError(
+      `cannot export ${input.project}: the compose file name ${JSON.stringify(odd.name)} has characters other than letters, digits, ".", "_" and "-"`,
+      {
+        hint: 'rename the file (and bring the project up from it again), or write the role by hand',
+      },
+    );
+  }
   const uses = new Map<string, VariableUse>();
   for (const f of input.files) {
     const v = composeVariables(f.text);

@@ -95,3 +95,14 @@ test('secrets by name and by value: URL passwords, tokens; the rest of the .env 
   assert.ok(defaults.content.includes(`p_x: !unsafe "{{ lookup('pipe','touch /tmp/PWNED') }}"`), defaults.content);
   assert.match(defaults.content, /^p_database_url: "\{\{ vault_p_database_url \}\}"$/m);
 });
+
+test('buildAnsibleRole refuses a compose file name that would be Jinja in the tasks', () => {
+  const input = { project: 'p', role: 'p', workingDir: '/srv/p', env: null, generatedAt: '2026-01-01T00:00:00.000Z' };
+  const text = 'services:\n  a:\n    image: x\n';
+  assert.throws(
+    () => buildAnsibleRole({ ...input, files: [{ name: "a'~lookup('pipe','id')~'.yml", text }] }),
+    /compose file name "a'~lookup.*has characters other than/,
+  );
+  assert.throws(() => buildAnsibleRole({ ...input, files: [{ name: '{{ x }}.yml', text }] }), /has characters other than/);
+  assert.equal(buildAnsibleRole({ ...input, files: [{ name: 'docker-compose.prod_1.yml', text }] }).files[0]!.path, 'templates/docker-compose.prod_1.yml.j2');
+});
