@@ -1,14 +1,16 @@
 /**
  * `upkeep export ansible` on a private engine: a compose project brought up by docker-compose (1.29,
- * Debian's) with a .env holding a plain variable and a secret, and Jinja-like text in the file; the
- * exported role holds no secret value, passes ansible-lint's production profile, renders the compose
- * file byte for byte, and applied by ansible-playbook (local connection, DOCKER_HOST the private
- * engine, the secret given as the vault variable) brings the project up with changed=0 on its
- * second run. Skipped (with the reason) without an engine or ansible.
+ * Debian's) with a .env holding a plain variable, a secret by its name and one by its value (a URL
+ * with a password), and Jinja in values (`{{.Time}}`, a `lookup('pipe', ...)`), and Jinja-like text
+ * in the file; the exported role holds no secret value (defaults/main.yml 0600), passes
+ * ansible-lint's production profile, renders the compose file byte for byte, and applied by
+ * ansible-playbook (local connection, DOCKER_HOST the private engine, the secrets given as the vault
+ * variables) writes the Jinja values literally, runs no lookup, and brings the project up with
+ * changed=0 on its second run. Skipped (with the reason) without an engine or ansible.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -55,12 +57,23 @@ test('a running compose project exported as a role: no secret value, lint-clean,
       GREETING: "\${GREETING}"
       REDIS_PASSWORD: "\${REDIS_PASSWORD}"
       LEVEL: "\${LEVEL:-info}"
+      LOG_FORMAT: "\${LOG_FORMAT}"
+      INJECTED: "\${INJECTED}"
+      DATABASE_URL: "\${DATABASE_URL}"
     labels:
       note: "{{ not jinja }} {% raw %} {# nor this #}"
     stop_grace_period: 1s
 `;
   writeFileSync(join(project, 'docker-compose.yml'), compose);
-  writeFileSync(join(project, '.env'), `GREETING='hello world'\nREDIS_PASSWORD=${SECRET_VALUE}\n`);
+  // Jinja in values (Ansible must not template them: the lookup would run on the controller), and a
+  // secret that only its value gives away (a URL with a password).
+  // (The command runs in ansible-playbook's directory, home.dir: a relative path.)
+  const pwned = join(home.dir, 'PWNED');
+  const injected = "{{ lookup('pipe','touch PWNED') }}";
+  writeFileSync(
+    join(project, '.env'),
+    `GREETING='hello world'\nREDIS_PASSWORD=${SECRET_VALUE}\nLOG_FORMAT={{.Time}}\nINJECTED=${injected}\nDATABASE_URL=postgres://app:${SECRET_VALUE}@db/app\n`,
+  );
   await execFileP('/usr/bin/docker-compose', ['-p', 'v-pipe-scout', 'up', '-d'], {
     cwd: project,
     env: { ...process.env, DOCKER_HOST: engine.dockerHost, COMPOSE_INTERACTIVE_NO_CLI: '1' },
@@ -86,15 +99,20 @@ test('a running compose project exported as a role: no secret value, lint-clean,
   assert.deepEqual(
     result.variables.map((v) => [v.name, v.roleVar, v.secret, v.source]),
     [
+      ['DATABASE_URL', 'v_pipe_scout_database_url', true, 'vault'],
       ['GREETING', 'v_pipe_scout_greeting', false, 'env-file'],
+      ['INJECTED', 'v_pipe_scout_injected', false, 'env-file'],
       ['LEVEL', 'v_pipe_scout_level', false, 'unset'],
+      ['LOG_FORMAT', 'v_pipe_scout_log_format', false, 'env-file'],
       ['REDIS_PASSWORD', 'v_pipe_scout_redis_password', true, 'vault'],
     ],
   );
   for (const f of allFiles(join(roles, 'v_pipe_scout'))) assert.ok(!readFileSync(f, 'utf8').includes(SECRET_VALUE), `${f} holds the secret's value`);
   const defaults = readFileSync(join(roles, 'v_pipe_scout/defaults/main.yml'), 'utf8');
   assert.match(defaults, /^v_pipe_scout_redis_password: "\{\{ vault_v_pipe_scout_redis_password \}\}"$/m);
-  assert.match(defaults, /^v_pipe_scout_greeting: "hello world"$/m);
+  assert.match(defaults, /^v_pipe_scout_greeting: !unsafe "hello world"$/m);
+  assert.match(defaults, /^v_pipe_scout_log_format: !unsafe "\{\{\.Time\}\}"$/m);
+  assert.equal(statSync(join(roles, 'v_pipe_scout/defaults/main.yml')).mode & 0o777, 0o600);
   assert.match(defaults, /^v_pipe_scout_level: null$/m);
   // upkeep audit --managed-by: the exported project is produced by the role's template, scratch by none.
   const audit = await upkeep(['audit', '--managed-by', roles, '--format', 'json'], { DOCKER_HOST: engine.dockerHost });
@@ -128,6 +146,7 @@ test('a running compose project exported as a role: no secret value, lint-clean,
         v_pipe_scout_compose_command: [docker-compose]
         v_pipe_scout_environment: { DOCKER_HOST: "${engine.dockerHost}", COMPOSE_INTERACTIVE_NO_CLI: "1" }
         vault_v_pipe_scout_redis_password: ${SECRET_VALUE}
+        vault_v_pipe_scout_database_url: postgres://app:${SECRET_VALUE}@db/app
 `,
   );
   const env = { ANSIBLE_ROLES_PATH: roles };
@@ -148,7 +167,11 @@ test('a running compose project exported as a role: no secret value, lint-clean,
   assert.ok(recap(first.stdout).localhost!.changed! >= 3, first.stdout);
   assert.equal(readFileSync(join(deployed, 'docker-compose.yml'), 'utf8'), compose, 'the template renders the original bytes');
   assert.equal(statSync(join(deployed, '.env')).mode & 0o777, 0o600);
-  assert.equal(readFileSync(join(deployed, '.env'), 'utf8'), `GREETING='hello world'\nREDIS_PASSWORD='${SECRET_VALUE}'\n`);
+  assert.equal(
+    readFileSync(join(deployed, '.env'), 'utf8'),
+    `DATABASE_URL='postgres://app:${SECRET_VALUE}@db/app'\nGREETING='hello world'\nINJECTED=${JSON.stringify(injected)}\nLOG_FORMAT='{{.Time}}'\nREDIS_PASSWORD='${SECRET_VALUE}'\n`,
+  );
+  assert.ok(!existsSync(pwned), 'the lookup in a .env value ran on the controller');
   const running = JSON.parse(await engine.docker('inspect', '--type', 'container', 'v-pipe-scout_worker_1')) as {
     State: { Running: boolean };
     Config: { Env: string[]; Labels: Record<string, string> };
@@ -156,9 +179,11 @@ test('a running compose project exported as a role: no secret value, lint-clean,
   assert.equal(running[0]!.State.Running, true);
   assert.ok(running[0]!.Config.Env.includes('GREETING=hello world'), running[0]!.Config.Env.join(' '));
   assert.ok(running[0]!.Config.Env.includes('LEVEL=info'));
+  assert.ok(running[0]!.Config.Env.includes('LOG_FORMAT={{.Time}}'), running[0]!.Config.Env.join(' '));
   assert.equal(running[0]!.Config.Labels['com.docker.compose.project.working_dir'], deployed);
 
   const second = await home.playbook(['-i', 'localhost,', 'deploy.yml'], env);
   assert.equal(second.code, 0, second.stdout + second.stderr);
   assert.equal(recap(second.stdout).localhost?.changed, 0, second.stdout);
+  assert.ok(!existsSync(pwned), 'the lookup in a .env value ran on the controller');
 });

@@ -8,14 +8,19 @@
  *   Jinja leaves the file's own text alone; compose's `${VAR}` references stay, and compose
  *   interpolates them as before.
  * - Every variable the files reference becomes a role default `ROLE_var` and a line of the `.env`
- *   the role writes beside the files (mode 0600). A secret (its name contains PASSWORD, SECRET,
- *   TOKEN or KEY, or PASS/PASSWD/PWD/CREDENTIAL/AUTH) defaults to a vault variable `vault_ROLE_var`
- *   that the inventory must define: its value is never exported. Other variables default to the
- *   value the project's `.env` gives them, or to null (not written to the `.env`: compose's own
- *   default applies, or the variable comes from the environment) when the `.env` does not set them.
+ *   the role writes beside the files (mode 0600). A secret (see isSecret: by its name, or by a value
+ *   that holds a URL's password or looks like a token) defaults to a vault variable
+ *   `vault_ROLE_var` that the inventory must define: its value is never exported. Other variables
+ *   default to the value the project's `.env` gives them, or to null (not written to the `.env`:
+ *   compose's own default applies, or the variable comes from the environment) when the `.env`
+ *   does not set them. defaults/main.yml is written 0600 all the same (the rule is a heuristic).
+ * - Every value taken from the host (the `.env`'s values, the project's name and directory) is
+ *   written tagged `!unsafe`: Ansible never templates it (`{{ lookup('pipe', ...) }}` in a `.env`
+ *   would otherwise run on the controller, and `{{.Time}}` break the play).
  * - The tasks create the project directory, write the files, and run `docker compose up -d`,
  *   changed only when compose created, recreated or started something: a second run is changed=0.
  */
+import { UpkeepError } from '../errors.js';
 import { composeVariables, type VariableUse } from '../runbook/compose-variables.js';
 
 export interface ExportInput {
@@ -47,7 +52,11 @@ export interface ExportedRole {
   problems: string[];
 }
 
-const SECRET = /PASSWORD|PASSWD|SECRET|TOKEN|KEY|PASS|PWD|CREDENTIAL|AUTH/i;
+const SECRET = /PASSWORD|PASSWD|SECRET|TOKEN|KEY|PASS|PWD|CREDENTIAL|AUTH|DSN|WEBHOOK|PRIVATE|PW(?:$|_)/i;
+/** A URL with a password: `scheme://user:password@` (the user may be empty). */
+const URL_CREDENTIALS = /:\/\/[^\s/?#@:]*:[^\s/?#@]+@/;
+/** A run of token characters: 20 or more of base64url, hex or base64 (but `/`: a path is no token). */
+const TOKEN_RUN = /[A-Za-z0-9+=_-]{20,}/g;
 
 /** A valid role name from a compose project name: lower case, [a-z0-9_], starting with a letter. */
 export function roleNameFor(project: string): string {
@@ -62,14 +71,36 @@ export function isSecretName(name: string): boolean {
   return SECRET.test(name);
 }
 
+/** A value that looks like a token: a run of 20+ token characters mixing upper case, lower case and digits. */
+function looksLikeToken(value: string): boolean {
+  for (const [run] of value.matchAll(TOKEN_RUN)) if (/[a-z]/.test(run) && /[A-Z]/.test(run) && /[0-9]/.test(run)) return true;
+  return false;
+}
+
+/**
+ * Whether a variable is exported as a vault variable rather than its value: by its name (it
+ * contains PASSWORD, PASSWD, PASS, PWD, SECRET, TOKEN, KEY, CREDENTIAL, AUTH, DSN, WEBHOOK or
+ * PRIVATE, or ends in PW), or by its value (a URL with a password, `scheme://user:pass@host`, or a
+ * token: 20 or more characters of [A-Za-z0-9+=_-] mixing upper case, lower case and digits). A
+ * heuristic: the exported role is for the user to review before committing it.
+ */
+export function isSecret(name: string, value: string | undefined): boolean {
+  return isSecretName(name) || (value !== undefined && (URL_CREDENTIALS.test(value) || looksLikeToken(value)));
+}
+
 /** The text as a Jinja template that renders to the same text. */
 export function escapeJinja(text: string): string {
   return text.replace(/\{[{%#]/g, (m) => `{{ '${m}' }}`);
 }
 
-/** A YAML double-quoted scalar (JSON strings are YAML). */
+/** A YAML double-quoted scalar (JSON strings are YAML; what YAML reads as a line break or refuses, escaped). */
 function yamlString(s: string): string {
-  return JSON.stringify(s);
+  return JSON.stringify(s).replace(/[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A value from the host, as a YAML string Ansible never templates. */
+function yamlUnsafe(s: string): string {
+  return `!unsafe ${yamlString(s)}`;
 }
 
 /** The values of a `.env` file: NAME=value, `export NAME=value`, quotes removed; comments and blank lines skipped. */
@@ -90,6 +121,16 @@ export function parseEnvFile(text: string): Map<string, string> {
 export function buildAnsibleRole(input: ExportInput): ExportedRole {
   const role = input.role;
   const problems: string[] = [];
+  // A compose file's name goes into the tasks, inside Jinja expressions: only plain names.
+  const odd = input.files.find((f) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(f.name));
+  if (odd !== undefined) {
+    throw new UpkeepError(
+      `cannot export ${input.project}: the compose file name ${JSON.stringify(odd.name)} has characters other than letters, digits, ".", "_" and "-"`,
+      {
+        hint: 'rename the file (and bring the project up from it again), or write the role by hand',
+      },
+    );
+  }
   const uses = new Map<string, VariableUse>();
   for (const f of input.files) {
     const v = composeVariables(f.text);
@@ -97,7 +138,7 @@ export function buildAnsibleRole(input: ExportInput): ExportedRole {
     else for (const u of v.variables) uses.set(u.name, u);
   }
   const variables: ExportedVariable[] = [...uses.keys()].sort().map((name) => {
-    const secret = isSecretName(name);
+    const secret = isSecret(name, input.env?.get(name));
     const roleVar = `${role}_${name.toLowerCase().replace(/[^a-z0-9_]/g, '_')}`;
     return { name, roleVar, secret, source: secret ? 'vault' : input.env?.has(name) ? 'env-file' : 'unset' };
   });
@@ -105,9 +146,9 @@ export function buildAnsibleRole(input: ExportInput): ExportedRole {
   const defaults = [
     '---',
     `# Role defaults of ${role}, exported by upkeep from the compose project ${yamlString(input.project)}.`,
-    `${role}_project: ${yamlString(input.project)}`,
+    `${role}_project: ${yamlUnsafe(input.project)}`,
     `# Where the compose files and the .env are written on the host.`,
-    `${role}_dir: ${yamlString(input.workingDir)}`,
+    `${role}_dir: ${yamlUnsafe(input.workingDir)}`,
     `# The compose command (docker-compose 1.x: [docker-compose]).`,
     `${role}_compose_command: [docker, compose]`,
     `# Environment of the compose command (e.g. DOCKER_HOST).`,
@@ -117,7 +158,7 @@ export function buildAnsibleRole(input: ExportInput): ExportedRole {
   for (const v of variables) {
     if (v.secret)
       defaults.push(`# A secret: define vault_${v.roleVar} with ansible-vault (its value was not exported).`, `${v.roleVar}: "{{ vault_${v.roleVar} }}"`);
-    else if (v.source === 'env-file') defaults.push(`${v.roleVar}: ${yamlString(input.env!.get(v.name)!)}`);
+    else if (v.source === 'env-file') defaults.push(`${v.roleVar}: ${yamlUnsafe(input.env!.get(v.name)!)}`);
     else defaults.push(`# Not set in the project's .env: compose's default or the environment applied.`, `${v.roleVar}: null`);
   }
 
@@ -211,7 +252,8 @@ export function buildAnsibleRole(input: ExportInput): ExportedRole {
     files: [
       ...input.files.map((f) => ({ path: `templates/${f.name}.j2`, content: escapeJinja(f.text), mode: 0o644 })),
       ...(variables.length > 0 ? [{ path: 'templates/env.j2', content: `${envTemplate}\n`, mode: 0o644 }] : []),
-      { path: 'defaults/main.yml', content: `${defaults.join('\n')}\n`, mode: 0o644 },
+      // 0600: values the secret rule missed stay private until the user has reviewed them.
+      { path: 'defaults/main.yml', content: `${defaults.join('\n')}\n`, mode: 0o600 },
       { path: 'tasks/main.yml', content: tasks.join('\n'), mode: 0o644 },
       { path: 'meta/main.yml', content: meta.join('\n'), mode: 0o644 },
       { path: 'README.md', content: readme.join('\n'), mode: 0o644 },

@@ -54,3 +54,55 @@ test('buildAnsibleRole: secrets as vault variables, never their values; a file t
     ['templates/compose.yml.j2', 'templates/other.yml.j2', 'templates/env.j2', 'defaults/main.yml', 'tasks/main.yml', 'meta/main.yml', 'README.md'],
   );
 });
+
+test('secrets by name and by value: URL passwords, tokens; the rest of the .env as !unsafe strings, defaults 0600', () => {
+  const values: Array<[string, string, boolean]> = [
+    ['DATABASE_URL', 'postgres://app:hunter2@db/app', true],
+    ['REDIS_URL', 'redis://:hunter2@cache:6379/0', true],
+    ['SENTRY_DSN', 'https://abc@o1.ingest.example/1', true],
+    ['SLACK_WEBHOOK_URL', 'https://hooks.example/services/T0/B0/x', true],
+    ['DB_PW', 'x', true],
+    ['SSH_PRIVATE', 'x', true],
+    ['GITHUB', 'ghp_16C7e42F292c6912E7710c838347Ae178B4a', true],
+    ['B64', 'dGhpcyBpcyBhIHNlY3JldA9vYWxsb3dlZA==', true],
+    ['PUBLIC_URL', 'https://user@example.org/app', false],
+    ['TZ', 'Europe/Berlin', false],
+    ['DATA_DIR', '/srv/volumes/application-data', false],
+    ['IMAGE', 'registry.example/team/app:1.2.3', false],
+    ['LOG_FORMAT', '{{.Time}}', false],
+    ['X', "{{ lookup('pipe','touch /tmp/PWNED') }}", false],
+  ];
+  const role = buildAnsibleRole({
+    project: 'p{{ 7*7 }}',
+    role: 'p',
+    workingDir: '/srv/{{ x }}',
+    files: [{ name: 'compose.yml', text: `services:\n  a:\n    image: x\n    environment:\n${values.map(([n]) => `      ${n}: "\${${n}}"\n`).join('')}` }],
+    env: new Map(values.map(([n, v]) => [n, v])),
+    generatedAt: '2026-01-01T00:00:00.000Z',
+  });
+  for (const [name, value, secret] of values) {
+    const v = role.variables.find((x) => x.name === name)!;
+    assert.equal(v.secret, secret, name);
+    assert.equal(v.source, secret ? 'vault' : 'env-file', name);
+    for (const f of role.files) if (secret && value.length > 1) assert.ok(!f.content.includes(value), `${f.path} holds ${name}`);
+  }
+  const defaults = role.files.find((f) => f.path === 'defaults/main.yml')!;
+  assert.equal(defaults.mode, 0o600);
+  // Every value from the host tagged !unsafe: Ansible does not template it.
+  assert.match(defaults.content, /^p_project: !unsafe "p\{\{ 7\*7 \}\}"$/m);
+  assert.match(defaults.content, /^p_dir: !unsafe "\/srv\/\{\{ x \}\}"$/m);
+  assert.match(defaults.content, /^p_log_format: !unsafe "\{\{\.Time\}\}"$/m);
+  assert.ok(defaults.content.includes(`p_x: !unsafe "{{ lookup('pipe','touch /tmp/PWNED') }}"`), defaults.content);
+  assert.match(defaults.content, /^p_database_url: "\{\{ vault_p_database_url \}\}"$/m);
+});
+
+test('buildAnsibleRole refuses a compose file name that would be Jinja in the tasks', () => {
+  const input = { project: 'p', role: 'p', workingDir: '/srv/p', env: null, generatedAt: '2026-01-01T00:00:00.000Z' };
+  const text = 'services:\n  a:\n    image: x\n';
+  assert.throws(
+    () => buildAnsibleRole({ ...input, files: [{ name: "a'~lookup('pipe','id')~'.yml", text }] }),
+    /compose file name "a'~lookup.*has characters other than/,
+  );
+  assert.throws(() => buildAnsibleRole({ ...input, files: [{ name: '{{ x }}.yml', text }] }), /has characters other than/);
+  assert.equal(buildAnsibleRole({ ...input, files: [{ name: 'docker-compose.prod_1.yml', text }] }).files[0]!.path, 'templates/docker-compose.prod_1.yml.j2');
+});
