@@ -31,38 +31,64 @@ const SLOW = [
 ];
 
 /**
- * Started first, longest first (seconds each took in a CI run, UPKEEP_TEST_TIMES): with two or more
- * files at a time, a long file started last would finish alone while the other lanes sit idle.
- * The rest follow in path order. A file missing here only costs some idle lane time.
+ * Seconds each file took in a CI run (UPKEEP_TEST_TIMES, CI at commit ef801ec on a loaded machine;
+ * a .cases.ts file's time halved between its two engines' files), for the order the files start in.
+ * A file missing here counts as one second.
  */
-const LONG_FIRST = [
-  'test/engine/recovery-incident.test.ts',
-  'test/engine/recovery-incident-docker28.test.ts',
-  'test/scripts/deb-install.test.ts',
-  'test/ansible/rolling-upgrade.test.ts',
-  'test/ansible/agent-role.test.ts',
-  'test/cli/status-check.test.ts',
-  'test/agent/agent-random.test.ts',
-  'test/engine/agent.test.ts',
-  'test/engine/agent-docker28.test.ts',
-  'test/engine/agent-process.test.ts',
-  'test/engine/k3d-recovery.test.ts',
-  'test/engine/json-contract.test.ts',
-  'test/cli/check-apt-cache.test.ts',
-  'test/engine/one-system.test.ts',
-  'test/engine/restart-matrix.test.ts',
-  'test/engine/restart-matrix-docker28.test.ts',
-  'test/engine/recreate-compose.test.ts',
-  'test/engine/upgrade-e2e.test.ts',
-  'test/cli/preflight.test.ts',
-  'test/adapters/apt/simulate-upgrade.test.ts',
-  'test/engine/agent-floor.test.ts',
-  'test/adapters/apt/maintainer-scripts.test.ts',
-  'test/adapters/apt/debian-version-oracle.test.ts',
-  'test/engine/upgrade-in-place.test.ts',
-  'test/engine/agent-bundle.test.ts',
-  'test/adapters/docker/engine-client.test.ts',
-];
+const SECONDS = new Map([
+  ['test/scripts/deb-install.test.ts', 118],
+  ['test/cli/preflight.test.ts', 88],
+  ['test/engine/recovery-incident.test.ts', 74],
+  ['test/engine/recovery-incident-docker28.test.ts', 74],
+  ['test/ansible/agent-role.test.ts', 65],
+  ['test/engine/k3d-recovery.test.ts', 64],
+  ['test/engine/agent-process.test.ts', 57],
+  ['test/engine/upgrade-e2e.test.ts', 56],
+  ['test/engine/status-page.browser.test.ts', 55],
+  ['test/cli/status-check.test.ts', 50],
+  ['test/cli/check-apt-cache.test.ts', 44],
+  ['test/ansible/rolling-upgrade.test.ts', 42],
+  ['test/engine/one-system.test.ts', 37],
+  ['test/engine/agent.test.ts', 36],
+  ['test/engine/agent-docker28.test.ts', 36],
+  ['test/engine/rehearse-e2e.test.ts', 33],
+  ['test/agent/agent-random.test.ts', 33],
+  ['test/engine/restart-matrix.test.ts', 33],
+  ['test/engine/restart-matrix-docker28.test.ts', 33],
+  ['test/engine/recreate-compose.test.ts', 29],
+  ['test/engine/json-contract.test.ts', 28],
+  ['test/scripts/bundle.test.ts', 22],
+  ['test/engine/agent-bundle.test.ts', 22],
+  ['test/scripts/build-sea.test.ts', 22],
+  ['test/ansible/export.test.ts', 20],
+  ['test/cli/upgrade.test.ts', 18],
+  ['test/adapters/apt/simulate-upgrade.test.ts', 17],
+  ['test/cli/upgrade-rollback.test.ts', 16],
+  ['test/engine/agent-floor.test.ts', 15],
+  ['test/engine/upgrade-in-place.test.ts', 15],
+  ['test/ansible/collection.test.ts', 14],
+  ['test/engine/audit-live.test.ts', 13],
+  ['test/adapters/docker/engine-client.test.ts', 13],
+  ['test/core/audit/audit-fuzz.test.ts', 12],
+  ['test/engine/recreate-compose-v2.test.ts', 12],
+  ['test/engine/agent-alertmanager.test.ts', 10],
+  ['test/adapters/apt/download-unreachable.test.ts', 10],
+  ['test/cli/report.test.ts', 9],
+  ['test/deploy/fleet-prometheus.test.ts', 9],
+  ['test/cli/process-edges.test.ts', 8],
+  ['test/cli/runbook.test.ts', 8],
+  ['test/cli/config.test.ts', 8],
+  ['test/cli/maintenance.test.ts', 8],
+  ['test/adapters/store/crash-safety.test.ts', 8],
+  ['test/cli/install.test.ts', 7],
+  ['test/adapters/apt/debian-version-oracle.test.ts', 7],
+  ['test/adapters/apt/rollback-e2e.test.ts', 6],
+  ['test/deploy/prometheus.test.ts', 6],
+  ['test/adapters/notify/alertmanager.test.ts', 6],
+  ['test/cli/rehearse.test.ts', 5],
+  ['test/core/audit/fix-property.test.ts', 5],
+  ['test/adapters/apt/preflight-e2e.test.ts', 5],
+]);
 
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
@@ -75,11 +101,46 @@ if (major < 24) {
 const root = new URL('..', import.meta.url).pathname;
 const args = process.argv.slice(2);
 const fast = args.includes('--fast');
-const filters = args.filter((a) => a !== '--fast');
+// --plan: print the planned order (start, end in seconds, from SECONDS) instead of running it.
+const planOnly = args.includes('--plan');
+const filters = args.filter((a) => a !== '--fast' && a !== '--plan');
 
-function rank(file) {
-  const i = LONG_FIRST.indexOf(file);
-  return i === -1 ? LONG_FIRST.length : i;
+/**
+ * The order the files start in, for `lanes` files at a time (node:test starts the next file in the
+ * list whenever one ends). Files that hold the host lock (test/helpers/host-lock.ts: apt, dpkg,
+ * installed packages) run one at a time whatever the order, and one started while another holds
+ * the lock only waits, its lane idle: so the order is planned on the files' known times, a lane
+ * taking a lock-holder when the lock is free (they form the longest chain: start it early) and
+ * otherwise the longest file that does not need the lock.
+ */
+function plan(files, lanes) {
+  const seconds = (f) => SECONDS.get(f) ?? 1;
+  const locked = new Set(files.filter((f) => /helpers\/host-lock\.js/.test(readFileSync(join(root, f), 'utf8'))));
+  const pending = [...files].sort((a, b) => seconds(b) - seconds(a) || (a < b ? -1 : a > b ? 1 : 0));
+  const laneFree = Array.from({ length: Math.max(1, lanes) }, () => 0);
+  let lockFree = 0;
+  const order = [];
+  while (pending.length > 0) {
+    const now = Math.min(...laneFree);
+    const lane = laneFree.indexOf(now);
+    let i = lockFree <= now ? pending.findIndex((f) => locked.has(f)) : -1;
+    if (i === -1) i = pending.findIndex((f) => !locked.has(f));
+    if (i === -1) i = 0; // only lock-holders left, the lock busy: this one waits
+    const [f] = pending.splice(i, 1);
+    const start = locked.has(f) ? Math.max(now, lockFree) : now;
+    laneFree[lane] = start + seconds(f);
+    if (locked.has(f)) lockFree = laneFree[lane];
+    order.push(f);
+    if (planOnly)
+      console.log(
+        `${String(Math.round(start)).padStart(4)} ${String(Math.round(laneFree[lane])).padStart(4)} lane ${lane}${locked.has(f) ? ' lock' : '     '} ${f}`,
+      );
+  }
+  if (planOnly) {
+    console.log(`planned: ${Math.round(Math.max(...laneFree))} s on ${laneFree.length} lanes for ${files.length} files`);
+    process.exit(0);
+  }
+  return order;
 }
 
 function find(dir) {
@@ -92,10 +153,17 @@ function find(dir) {
   return out;
 }
 
-const files = find(join(root, 'test'))
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-  .filter((f) => !fast || !SLOW.some(([prefix]) => f.startsWith(prefix)))
-  .sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+// Two files at a time on two cores. Three was 20 % faster on a quiet machine (397 s against
+// 506 s, docs/benchmarks.md), but a CI run at three lost a private engine's containerd under
+// the load (dockerd killed it as unresponsive) and hung: UPKEEP_TEST_CONCURRENCY=3 for a dev run.
+// --fast starts no engine and runs no apt: three at a time there (it keeps it under a minute).
+const concurrency = Number(process.env.UPKEEP_TEST_CONCURRENCY ?? (fast ? 3 : 2));
+const files = plan(
+  find(join(root, 'test'))
+    .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+    .filter((f) => !fast || !SLOW.some(([prefix]) => f.startsWith(prefix))),
+  concurrency,
+);
 if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
@@ -110,15 +178,11 @@ const child = spawn(
     '--test',
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
-    // UPKEEP_TEST_TIMES=FILE: each file's time, longest first, written to FILE (for LONG_FIRST above).
+    // UPKEEP_TEST_TIMES=FILE: each file's time, longest first, written to FILE (for SECONDS above).
     ...(process.env.UPKEEP_TEST_TIMES
       ? [`--test-reporter=${join(root, 'scripts', 'file-times-reporter.mjs')}`, `--test-reporter-destination=${process.env.UPKEEP_TEST_TIMES}`]
       : []),
-    // Two files at a time on two cores. Three was 20 % faster on a quiet machine (397 s against
-    // 506 s, docs/benchmarks.md), but a CI run at three lost a private engine's containerd under
-    // the load (dockerd killed it as unresponsive) and hung: UPKEEP_TEST_CONCURRENCY=3 for a dev run.
-    // --fast starts no engine and runs no apt: three at a time there (it keeps it under a minute).
-    `--test-concurrency=${process.env.UPKEEP_TEST_CONCURRENCY ?? (fast ? 3 : 2)}`,
+    `--test-concurrency=${concurrency}`,
     ...files,
   ],
   {
