@@ -479,6 +479,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       checks: checkHistory,
       token: config.http?.token ?? null,
       version: deps.version,
+      listenHost: config.listen.host,
       clock,
       requestRecovery: () => {
         controller.requestRecovery('manual');

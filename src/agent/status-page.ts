@@ -15,6 +15,8 @@ export interface StatusPageParts {
   checks: CheckHistory;
   token: string | null;
   version: string;
+  /** The listener's configured host (a loopback client may name it in its Host header). */
+  listenHost: string;
   clock: Clock;
   /** Asks for a recovery pass (the page's action; offered only with a token). */
   requestRecovery: () => void;
@@ -38,6 +40,7 @@ export function statusPageLoader(parts: StatusPageParts): () => Promise<PageHand
       }),
       token: parts.token,
       version: parts.version,
+      listenHost: parts.listenHost,
       now: () => parts.clock.now(),
     });
     return (req, res, stopping) => serveNode(app, req, res, stopping);

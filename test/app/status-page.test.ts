@@ -123,3 +123,18 @@ describe('status page actions', () => {
     ]);
   });
 });
+
+describe('status page actions: where the form goes back to', () => {
+  it('a `next` that a browser would read as another origin goes back to / instead', async () => {
+    for (const next of ['/\t/elsewhere.example', '/\\elsewhere.example', '//elsewhere.example'])
+      assert.equal(
+        (await post(withToken, 'maintenance-close', { csrf: csrfValue(TOKEN), next }, { cookie: COOKIE })).headers.get('location'),
+        '/',
+        JSON.stringify(next),
+      );
+    assert.equal(
+      (await post(withToken, 'maintenance-close', { csrf: csrfValue(TOKEN), next: '/maintenance' }, { cookie: COOKIE })).headers.get('location'),
+      '/maintenance',
+    );
+  });
+});

@@ -11,11 +11,12 @@
  * is tested here is who may read, not what is shown.
  */
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
+import { getEventListeners } from 'node:events';
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { describe, it } from 'node:test';
-import { AgentHttpServer } from '../../../src/adapters/http/agent-http.js';
-import { createStatusApp, SECURITY_HEADERS, SESSION_COOKIE, sessionValue } from '../../../src/adapters/http/status-page/app.js';
-import { serveNode } from '../../../src/adapters/http/status-page/node-bridge.js';
+import { AgentHttpServer, type PageHandler } from '../../../src/adapters/http/agent-http.js';
+import { createStatusApp, safeNext, SECURITY_HEADERS, SESSION_COOKIE, sessionValue } from '../../../src/adapters/http/status-page/app.js';
+import { serveNode, type FetchApp } from '../../../src/adapters/http/status-page/node-bridge.js';
 import { AgentMetrics } from '../../../src/adapters/metrics/agent-metrics.js';
 import { parseTimelineFilter } from '../../../src/core/status-page/timeline-filter.js';
 import type { Overview } from '../../../src/core/status-page/views.js';
@@ -56,8 +57,8 @@ const source: StatusPageSource = {
   maintenance: () => ({ generatedAt: new Date(NOW).toISOString(), open: [], past: [], preflight: null, upgradeSteps: [], scheduled: [] }),
 };
 
-function app(token: string | null) {
-  return createStatusApp({ source, token, version: '9.9.9', now: () => NOW, eventsPollMs: 20 });
+function app(token: string | null, more: { maxStreams?: number; listenHost?: string } = {}) {
+  return createStatusApp({ source, token, version: '9.9.9', now: () => NOW, eventsPollMs: 20, ...more });
 }
 
 const stopping = new AbortController().signal;
@@ -67,15 +68,66 @@ function call(a: ReturnType<typeof app>, path: string, init: RequestInit = {}, p
   return Promise.resolve(a.fetch(new Request(`http://agent.example${path}`, init), { peer, stopping }));
 }
 
-function get(port: number, path: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+function get(
+  port: number,
+  path: string,
+  opts: { method?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, ...opts }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A listener on a free loopback port serving `handler` for the page; `listeners()`: the 'abort' listeners on its signal. */
+async function listener(handler: PageHandler) {
+  const server = new AgentHttpServer({
+    host: '127.0.0.1',
+    port: 0,
+    metrics: new AgentMetrics({ version: '9.9.9', collectDefault: false }),
+    page: async () => handler,
+  });
+  const ac = new AbortController();
+  const done = server.run(ac.signal);
+  await server.listening;
+  return {
+    port: server.address()!.port,
+    listeners: () => getEventListeners(ac.signal, 'abort').length,
+    stop: async () => {
+      ac.abort();
+      await done;
+    },
+  };
+}
+
+/** Waits until `cond()` holds (polling every 10 ms), failing with `what` after `ms`. */
+async function until(cond: () => boolean, what: string, ms = 2_000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Opens the event stream; resolves with the client request and response once the first overview came. */
+function openEvents(port: number): Promise<{ req: ReturnType<typeof request>; res: IncomingMessage }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/api/v1/events', agent: false }, (res) => {
+      if (res.statusCode !== 200) return reject(new Error(`event stream: ${res.statusCode}`));
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+        if (text.includes('event: overview')) resolve({ req, res });
+      });
+    });
+    req.on('error', () => undefined);
     req.end();
   });
 }
@@ -154,6 +206,145 @@ describe('the status page on the agent listener (loopback)', () => {
   });
 });
 
+describe('the event stream gives back what it holds', () => {
+  it('HEAD /api/v1/events answers without opening a stream: the slots stay free', async () => {
+    const a = app(null, { maxStreams: 2 });
+    const l = await listener((req, res, s) => serveNode(a, req, res, s));
+    try {
+      const base = l.listeners();
+      for (let i = 0; i < 5; i++) {
+        const head = await get(l.port, '/api/v1/events', { method: 'HEAD' });
+        assert.equal(head.status, 200, `HEAD ${i + 1}`);
+        assert.equal(head.headers['content-type'], 'text/event-stream; charset=utf-8');
+      }
+      assert.equal(l.listeners(), base, 'no stream is listening for the stop');
+      const { req } = await openEvents(l.port);
+      req.destroy();
+    } finally {
+      await l.stop();
+    }
+  });
+
+  it("a client that goes away frees the slot and the stream's listener on the agent's signal", async () => {
+    const a = app(null, { maxStreams: 1 });
+    const l = await listener((req, res, s) => serveNode(a, req, res, s));
+    try {
+      const base = l.listeners();
+      for (let i = 0; i < 3; i++) {
+        const { req } = await openEvents(l.port);
+        assert.equal(l.listeners(), base + 1);
+        req.destroy();
+        await until(() => l.listeners() === base, "the stream's abort listener is removed");
+      }
+    } finally {
+      await l.stop();
+    }
+  });
+
+  it('a client gone before the response was ready: the stream is cancelled at once', async () => {
+    const a = app(null, { maxStreams: 1 });
+    let served: Promise<void> | null = null;
+    let reached!: () => void;
+    const atServer = new Promise<void>((r) => (reached = r));
+    // The handler holds the first request until its client has gone, then serves it: the race made certain.
+    const l = await listener(async (req, res, s) => {
+      if (served !== null) return serveNode(a, req, res, s);
+      reached();
+      await new Promise((r) => res.once('close', r));
+      served = serveNode(a, req, res, s);
+      await served;
+    });
+    try {
+      const base = l.listeners();
+      const req = request({ host: '127.0.0.1', port: l.port, path: '/api/v1/events', agent: false });
+      req.on('error', () => undefined);
+      req.end();
+      await atServer;
+      req.destroy();
+      await until(() => served !== null, 'the request is served');
+      await Promise.race([served!, new Promise((_, reject) => setTimeout(() => reject(new Error('serveNode still reading')), 2_000))]);
+      assert.equal(l.listeners(), base);
+      const { req: next } = await openEvents(l.port);
+      next.destroy();
+    } finally {
+      await l.stop();
+    }
+  });
+
+  it('writes at the pace the client reads', async () => {
+    const CHUNK = 64 * 1024;
+    const CHUNKS = 256; // 16 MiB
+    let pulls = 0;
+    let serverRes: ServerResponse | null = null;
+    const big: FetchApp = {
+      fetch: () =>
+        new Response(
+          new ReadableStream<Uint8Array>(
+            {
+              pull(ctrl) {
+                if (++pulls > CHUNKS) ctrl.close();
+                else ctrl.enqueue(new Uint8Array(CHUNK).fill(120));
+              },
+            },
+            { highWaterMark: 0 },
+          ),
+        ),
+    };
+    const l = await listener((req, res, s) => {
+      serverRes = res;
+      return serveNode(big, req, res, s);
+    });
+    try {
+      let received = 0;
+      let client!: IncomingMessage;
+      const ended = new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: l.port, path: '/big', agent: false }, (res) => {
+          client = res;
+          res.pause();
+          res.on('data', (d: Buffer) => (received += d.length));
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      await until(
+        () => (serverRes?.writableNeedDrain === true || serverRes?.writableEnded === true) && client !== undefined,
+        'the response waits for the client',
+      );
+      assert.ok(pulls < CHUNKS / 2, `read ${pulls} chunks of ${CHUNKS} while the client read nothing`);
+      client.resume();
+      await ended;
+      assert.equal(received, CHUNK * CHUNKS);
+    } finally {
+      await l.stop();
+    }
+  });
+});
+
+describe('a loopback client under another name (DNS rebinding)', () => {
+  it('is refused unless the Host header names loopback or the listen host, or the request has the token', async () => {
+    const a = app(TOKEN, { listenHost: 'agent.lan' });
+    const l = await listener((req, res, s) => serveNode(a, req, res, s));
+    try {
+      const at = (host: string, path = '/', headers: Record<string, string> = {}) => get(l.port, path, { headers: { host, ...headers } });
+      for (const host of [`127.0.0.1:${l.port}`, `localhost:${l.port}`, `LOCALHOST`, `[::1]:${l.port}`, `agent.lan:${l.port}`])
+        assert.equal((await at(host)).status, 200, host);
+      const page = await at(`evil.example:${l.port}`);
+      assert.equal(page.status, 403);
+      assert.match(page.body, /not under the name &quot;evil.example&quot;|not under the name "evil.example"/);
+      const api = await at(`evil.example:${l.port}`, '/api/v1/overview');
+      assert.equal(api.status, 403);
+      assert.match(api.body, /localhost, 127\.0\.0\.1 or \[::1\] only/);
+      assert.equal((await at('127.0.0.1.evil.example', '/api/v1/events')).status, 403);
+      assert.equal((await at(`evil.example:${l.port}`, '/api/v1/overview', { authorization: `Bearer ${TOKEN}` })).status, 200, 'the token still works');
+      assert.equal((await at(`evil.example:${l.port}`, '/assets/status.css')).status, 200, 'the assets name nothing');
+      assert.equal((await at(`127.0.0.1:${l.port}`, '/metrics')).status, 200, 'Prometheus scraping is not affected');
+    } finally {
+      await l.stop();
+    }
+  });
+});
+
 describe('the status page for a peer not on loopback', () => {
   it('without http.token: 403 for pages and the API', async () => {
     const a = app(null);
@@ -208,6 +399,28 @@ describe('the status page for a peer not on loopback', () => {
       redirect: 'manual',
     });
     assert.equal(offsite.headers.get('location'), '/', 'never redirected to another origin');
+  });
+
+  it('`next` is a path on this origin only (a browser drops tabs and newlines: /\\t/evil.example reads as //evil.example)', async () => {
+    const loginRedirect = await call(app(null), '/login?next=/%09/evil.example', { redirect: 'manual' }, '127.0.0.1');
+    assert.equal(loginRedirect.status, 303);
+    assert.equal(loginRedirect.headers.get('location'), '/');
+    const form = await (await call(app(TOKEN), '/login?next=/%0a/evil.example')).text();
+    assert.match(form, /<input type="hidden" name="next" value="\/"/);
+    for (const bad of [
+      '/\t/evil.example',
+      '/\n/evil.example',
+      '/\\evil.example',
+      '/a\\b',
+      '//evil.example',
+      ' /x',
+      'http://evil.example/',
+      '/x y',
+      '/\x7f/evil',
+      '',
+    ])
+      assert.equal(safeNext(bad), '/', JSON.stringify(bad));
+    for (const good of ['/', '/alerts', '/timeline?since=2h&kind=alert-*', '/services/web%201']) assert.equal(safeNext(good), good);
   });
 
   it('the timeline filter takes the forms of `upkeep timeline`', () => {

@@ -12,7 +12,8 @@
  *   GET  /login, POST /login   the token form (non-loopback peers only)
  *   GET  /assets/status.css, /assets/status.js, /assets/icon.svg
  *
- * Access: a loopback peer needs nothing. Any other peer needs `http.token` configured (else 403)
+ * Access: a loopback peer needs nothing if its Host header names localhost, 127.0.0.1, [::1] or the
+ * listen host (else 403 without the token: DNS rebinding). Any other peer needs `http.token` configured (else 403)
  * and either `Authorization: Bearer <token>` or the session cookie the login form sets (HttpOnly,
  * SameSite=Strict; its value is an HMAC of the token, never the token). Compared in constant time.
  * Every response carries a CSP without inline script or style, no framing, nosniff, no referrer.
@@ -36,6 +37,8 @@ export interface StatusAppOptions {
   eventsPollMs?: number;
   /** At most this many event streams at once (default 16); more get 503. */
   maxStreams?: number;
+  /** The listener's configured host (`listen.host`): accepted in the Host header of a loopback peer. */
+  listenHost?: string;
 }
 
 /** What the node:http side passes with each request. */
@@ -91,15 +94,41 @@ function cookieOf(header: string | undefined, name: string): string | null {
   return null;
 }
 
-/** A local path to go back to after the login (never another origin). */
-function safeNext(next: string | null | undefined): string {
-  return typeof next === 'string' && /^\/(?![/\\])/.test(next) ? next : '/';
+/**
+ * A local path to go back to after the login (never another origin): one leading '/', no
+ * backslash, control character or whitespace anywhere (a browser drops a tab or newline, so
+ * `/\t/evil.example` would read as `//evil.example`), and resolving to this origin.
+ */
+export function safeNext(next: string | null | undefined): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what this refuses
+  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || /[\x00-\x20\x7f\\]/.test(next)) return '/';
+  try {
+    return new URL(next, 'http://x').origin === 'http://x' ? next : '/';
+  } catch {
+    return '/';
+  }
+}
+
+/** The host part of a Host header, lower-cased: `[::1]:9465` -> `[::1]`, `localhost:9465` -> `localhost`. */
+function hostPart(header: string): string {
+  const h = header.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  return h.replace(/:\d*$/, '');
 }
 
 export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBindings }> {
   const { source, token, version, now } = opts;
   const app = new Hono<{ Bindings: PeerBindings }>();
   let streams = 0;
+  // The names a loopback peer may use: a page served from any other name (DNS rebinding: a site
+  // whose name now resolves to 127.0.0.1) is refused unless the request proves the token.
+  const localNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+  if (opts.listenHost) {
+    const h = opts.listenHost.toLowerCase();
+    localNames.add(h);
+    if (h.includes(':') && !h.startsWith('[')) localNames.add(`[${h}]`);
+  }
+  const localHost = (header: string | undefined) => header === undefined || localNames.has(hostPart(header));
 
   app.use('*', async (c, next) => {
     await next();
@@ -123,8 +152,13 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
 
   app.use('*', async (c, next) => {
     const path = c.req.path;
-    if (path.startsWith('/assets/') || path === '/login' || path.startsWith('/actions/') || isLoopback(c.env.peer)) return next();
+    if (path.startsWith('/assets/') || path === '/login' || path.startsWith('/actions/')) return next();
     const api = path.startsWith('/api/');
+    if (isLoopback(c.env.peer)) {
+      if (localHost(c.req.header('host')) || proof(c) !== null) return next();
+      const text = `a loopback client is served under localhost, 127.0.0.1 or [::1] only, not under the name "${hostPart(c.req.header('host') ?? '')}" (a site whose name points at this host); open http://127.0.0.1:PORT/ or send the token`;
+      return api ? c.json({ error: text }, 403) : c.html(messagePage('Not served under this name', text, version), 403);
+    }
     if (token === null) {
       const text = 'this page is served to loopback only; set http.token in the agent config to allow other hosts with the token';
       return api ? c.json({ error: text }, 403) : c.html(messagePage('Not served to other hosts', text, version), 403);
@@ -215,54 +249,65 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
   app.get('/api/v1/maintenance', (c) => c.json(source.maintenance(now())));
   app.get('/api/v1/alerts', (c) => c.json(source.alerts(now())));
   app.get('/api/v1/events', (c) => {
+    // hono answers HEAD with the GET route and drops the body without cancelling it: no stream for HEAD.
+    if (c.req.method === 'HEAD') return c.body(null, 200, { 'Content-Type': 'text/event-stream; charset=utf-8' });
     if (streams >= (opts.maxStreams ?? 16)) return c.json({ error: 'too many event streams open; try again later' }, 503);
     streams++;
     const enc = new TextEncoder();
     let timer: NodeJS.Timeout | undefined;
     let closed = false;
     const stopping = c.env.stopping;
-    const body = new ReadableStream<Uint8Array>({
-      start(ctrl) {
-        let last = '';
-        let quiet = 0;
-        const finish = () => {
-          if (closed) return;
-          closed = true;
-          streams--;
-          clearInterval(timer);
-          try {
-            ctrl.close();
-          } catch {
-            /* cancelled */
-          }
-        };
-        const tick = () => {
-          if (closed) return;
-          try {
-            const o = source.overview(now());
-            const key = JSON.stringify({ ...o, generatedAt: '' });
-            if (key !== last) {
-              last = key;
-              quiet = 0;
-              ctrl.enqueue(enc.encode(`event: overview\ndata: ${JSON.stringify(o)}\n\n`));
-            } else if (++quiet % 30 === 0) ctrl.enqueue(enc.encode(': still here\n\n'));
-          } catch (err) {
-            ctrl.enqueue(enc.encode(`event: problem\ndata: ${JSON.stringify({ error: (err as Error).message })}\n\n`));
-          }
-        };
-        ctrl.enqueue(enc.encode('retry: 1000\n\n'));
-        tick();
-        timer = setInterval(tick, opts.eventsPollMs ?? 500);
-        if (stopping.aborted) finish();
-        else stopping.addEventListener('abort', finish, { once: true });
+    /** Ends the stream once (cancelled by the client, or the listener stops): the slot, the timer and the listener go. */
+    const end = (): boolean => {
+      if (closed) return false;
+      closed = true;
+      streams--;
+      clearInterval(timer);
+      stopping.removeEventListener('abort', finish);
+      return true;
+    };
+    let finish = (): void => undefined;
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start(ctrl) {
+          let last = '';
+          let quiet = 0;
+          finish = () => {
+            if (!end()) return;
+            try {
+              ctrl.close();
+            } catch {
+              /* cancelled */
+            }
+          };
+          const tick = () => {
+            // Nothing while the client does not read (the bridge waits for 'drain'): the next tick sends the latest state.
+            if (closed || (ctrl.desiredSize !== null && ctrl.desiredSize <= 0)) return;
+            try {
+              const o = source.overview(now());
+              const key = JSON.stringify({ ...o, generatedAt: '' });
+              if (key !== last) {
+                last = key;
+                quiet = 0;
+                ctrl.enqueue(enc.encode(`event: overview\ndata: ${JSON.stringify(o)}\n\n`));
+              } else if (++quiet % 30 === 0) ctrl.enqueue(enc.encode(': still here\n\n'));
+            } catch (err) {
+              ctrl.enqueue(enc.encode(`event: problem\ndata: ${JSON.stringify({ error: (err as Error).message })}\n\n`));
+            }
+          };
+          ctrl.enqueue(enc.encode('retry: 1000\n\n'));
+          tick();
+          timer = setInterval(tick, opts.eventsPollMs ?? 500);
+          if (stopping.aborted) finish();
+          else stopping.addEventListener('abort', finish, { once: true });
+        },
+        cancel() {
+          end();
+        },
+        // A few chunks queued at most: `retry:` and the first overview, then ticks wait for the reader.
       },
-      cancel() {
-        if (closed) return;
-        closed = true;
-        streams--;
-        clearInterval(timer);
-      },
-    });
+      { highWaterMark: 4 },
+    );
     return new Response(body, { headers: { 'Content-Type': 'text/event-stream; charset=utf-8', 'X-Accel-Buffering': 'no' } });
   });
 

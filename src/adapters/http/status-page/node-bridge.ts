@@ -1,7 +1,8 @@
 /**
  * node:http <-> the fetch API for the status page's hono app: the request becomes a `Request`
  * (body read up to 64 KiB: only the login form has one), the `Response` is written back, streamed
- * (the event stream), and cancelled when the client goes away.
+ * (the event stream) at the pace the client reads ('drain'), and cancelled when the client goes
+ * away (also when it went away before the response was ready).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { PeerBindings } from './app.js';
@@ -42,23 +43,44 @@ export async function serveNode(app: FetchApp, req: IncomingMessage, res: Server
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) out['set-cookie'] = cookies;
   res.writeHead(response.status, out);
-  if (response.body === null || method === 'HEAD') {
+  if (response.body === null || method === 'HEAD' || gone(res)) {
+    if (response.body !== null) void response.body.cancel().catch(() => undefined);
     res.end();
     return;
   }
   const reader = response.body.getReader();
-  const onClose = () => void reader.cancel().catch(() => undefined);
+  let closed = false;
+  let wake: () => void = () => undefined;
+  const onClose = () => {
+    closed = true;
+    wake();
+    void reader.cancel().catch(() => undefined);
+  };
   res.on('close', onClose);
   try {
-    for (;;) {
+    while (!closed) {
       const { done, value } = await reader.read();
-      if (done) break;
-      res.write(value);
+      if (done || closed) break;
+      if (!res.write(value)) {
+        // Wait until the client has read what is buffered (or has gone).
+        await new Promise<void>((resolve) => {
+          if (closed) return resolve();
+          wake = resolve;
+          res.once('drain', resolve);
+        });
+        res.off('drain', wake);
+      }
     }
   } catch {
     /* the client went away */
   } finally {
     res.off('close', onClose);
+    void reader.cancel().catch(() => undefined); // a no-op once the body ended; else the stream lets go of what it holds
     res.end();
   }
+}
+
+/** The client went away before the response was ready (no 'close' will come any more). */
+function gone(res: ServerResponse): boolean {
+  return res.destroyed || res.socket?.destroyed === true;
 }
