@@ -27,6 +27,8 @@ const SLOW = [
   ['test/adapters/store/crash-safety.test.ts', 'kills a writer process again and again (~20 s)'],
   ['test/core/audit/audit-fuzz.test.ts', '1500 mutated compose files (~30 s); npm test runs it'],
   ['test/core/audit/fix-property.test.ts', '400 random compose documents (~10 s); npm test runs it'],
+  ['test/deploy/fleet-prometheus.test.ts', "starts Debian's prometheus and scrapes a TLS listener (~9 s)"],
+  ['test/adapters/notify/alertmanager.test.ts', "starts Debian's alertmanager (~8 s)"],
   ['test/scripts/build-sea.test.ts', 'builds the single executable: postject rewrites a 120 MiB binary (~7 s), then runs it (~12 s in all)'],
 ];
 
