@@ -18,6 +18,8 @@ import type { MaintenanceWindow } from '../core/maintenance-window.js';
 import type { HostState } from '../ports/host.js';
 import type { MaintenanceRepository } from '../ports/maintenance.js';
 import type { DesiredStateSource } from './desired-state.js';
+import { auditLive } from '../core/live-audit/rules.js';
+import { loadDesiredState } from './desired-state.js';
 import { hostStatus } from './host-status.js';
 import { makeReport, type ReportStore } from './report.js';
 import { readTimeline } from './timeline.js';
@@ -109,8 +111,31 @@ export class StatusPage implements StatusPageSource {
       checks: [...this.deps.checks.of(name), ...(checkService ? this.deps.checks.of(checkService) : [])],
       events: events.slice(-200),
       lastLogs: gaveUp ? { at: gaveUp.at, text: gaveUp.detail.message } : null,
+      findings: this.findings(name),
       maintenance: ov.maintenance,
     };
+  }
+
+  /** `upkeep audit`'s live findings about container `name` (its default target policy, always). */
+  private findings(name: string): ServiceView['findings'] {
+    const host = this.deps.live().host;
+    if (host === null) return [];
+    let desired: ReadonlySet<string> | null = null;
+    try {
+      const r = loadDesiredState(this.deps.store, host.host);
+      if (r.ok) desired = new Set(r.state.containers.map((c) => c.name));
+    } catch {
+      desired = null; // no desired state: the rules that need it do not run, as in `upkeep audit`
+    }
+    return auditLive({
+      daemon: host.daemon,
+      containers: host.containers,
+      desired,
+      dockerEnabledAtBoot: null,
+      targetPolicy: { name: 'always', maximumRetryCount: 0 },
+    })
+      .filter((f) => f.subject === name)
+      .map((f) => ({ ruleId: f.ruleId, severity: f.severity, message: f.message, fix: f.applicable ? 'upkeep audit --apply-live' : null, docs: f.docsUrl }));
   }
 
   timeline(filter: TimelineFilter): PublicEntry[] {

@@ -138,3 +138,35 @@ describe('status page actions: where the form goes back to', () => {
     );
   });
 });
+
+describe("the service page's audit findings", () => {
+  it("lists upkeep audit's live findings about the container, with the fix command when --apply-live can fix it", async () => {
+    const { container, daemon } = await import('../helpers/facts.js');
+    const host: NonNullable<LiveAgentState['host']> = {
+      daemon: daemon(),
+      host: { id: 'ENGINE-1', name: 'lab' },
+      containers: [
+        container({ name: 'fragile', restartPolicy: { name: 'no', maximumRetryCount: 0 } }),
+        container({ name: 'steady', restartPolicy: { name: 'always', maximumRetryCount: 0 } }),
+      ],
+      inspects: new Map(),
+      flagsUnreadable: null,
+      readAt: new Date(NOW),
+    };
+    const withHost = new StatusPage({ store, live: () => ({ ...live(), host, engineUp: true }), checks: new CheckHistory() });
+    const fragile = withHost.service('fragile', NOW)!;
+    assert.ok(fragile.findings.length > 0, 'a container with restart policy "no" has a finding');
+    const policy = fragile.findings.find((f) => f.ruleId === 'live-restart-policy');
+    assert.ok(policy, JSON.stringify(fragile.findings));
+    assert.equal(policy.fix, 'upkeep audit --apply-live');
+    assert.match(policy.docs, /live-restart-policy/);
+    assert.deepEqual(withHost.service('steady', NOW)!.findings, []);
+    // And on the page, through the HTTP layer.
+    const app = createStatusApp({ source: withHost, token: null, version: '9.9.9', now: () => NOW });
+    const html = await (await get(app, '/services/fragile')).text();
+    assert.match(html, /<h2>Audit<\/h2>/);
+    assert.match(html, /Fix: <code>upkeep audit --apply-live<\/code>/);
+    const none = await (await get(app, '/services/steady')).text();
+    assert.match(none, /No finding of <code>upkeep audit<\/code> about it/);
+  });
+});

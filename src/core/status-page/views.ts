@@ -50,6 +50,12 @@ export interface ServiceView {
   events: PublicEntry[];
   /** The last log lines upkeep captured when it gave up (secrets masked), or null. */
   lastLogs: { at: string; text: string } | null;
+  /**
+   * The live audit's findings about it (the same rules as `upkeep audit`, default target policy
+   * `always`), with the command that fixes it when `upkeep audit --apply-live` can; [] before the
+   * agent has read the engine.
+   */
+  findings: Array<{ ruleId: string; severity: string; message: string; fix: string | null; docs: string }>;
   maintenance: MaintenanceWindow[];
 }
 

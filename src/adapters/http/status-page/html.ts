@@ -217,6 +217,17 @@ ${bars}
 <h2>Checks</h2>
 ${checks}
 ${v.lastLogs ? `<h2>Last log lines upkeep captured</h2><p>When it gave up, ${h(when(v.lastLogs.at))} (secrets masked):</p><pre>${h(v.lastLogs.text)}</pre>` : ''}
+<h2>Audit</h2>
+${
+  v.findings.length === 0
+    ? '<p>No finding of <code>upkeep audit</code> about it.</p>'
+    : `<ul class="findings">${v.findings
+        .map(
+          (f) =>
+            `<li><strong>${h(f.severity)}</strong> ${h(f.message)} <span class="muted">(${h(f.ruleId)}, ${h(f.docs)})</span>${f.fix ? `<br>Fix: <code>${h(f.fix)}</code>` : ''}</li>`,
+        )
+        .join('')}</ul>`
+}
 <h2>Events</h2>
 ${entriesTable([...v.events].reverse(), 'Nothing recorded about it in the last 90 days.')}`;
   return layout({ title: s.name, path: `/services/${s.name}`, body, maintenance: v.maintenance, generatedAt: v.generatedAt, version });
