@@ -17,6 +17,7 @@
  */
 import { nodeCrypto } from '../../core/lazy-crypto.js';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Actor } from '../../ports/actor.js';
 
@@ -85,6 +86,40 @@ export function listenError(host: string, port: number, err: NodeJS.ErrnoExcepti
   return new Error(`cannot listen on ${formatAddress(host, port)}: ${what}; set listen: in the config`, { cause: err });
 }
 
+/** A node:http or node:https server (the fleet metrics listener may use TLS). */
+type AnyServer = Server | HttpsServer;
+
+/** Listens on host:port; rejects with listenError's message (the address and the fix). */
+export function listenOn(server: AnyServer, host: string, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(listenError(host, port, err));
+    server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Serves until `signal` aborts, then stops accepting, closes idle keep-alive connections at once,
+ * lets requests in flight finish for up to `closeTimeoutMs` and then cuts them; resolves once closed.
+ */
+export async function serveUntilAborted(server: AnyServer, signal: AbortSignal, closeTimeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  await new Promise<void>((resolve) => {
+    const cut = setTimeout(() => server.closeAllConnections(), closeTimeoutMs);
+    server.close(() => {
+      clearTimeout(cut);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
 export class AgentHttpServer implements Actor {
   readonly name = 'http';
   /** Resolves once the server listens; rejects when it cannot. */
@@ -125,14 +160,7 @@ export class AgentHttpServer implements Actor {
     this.server = server;
 
     try {
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: NodeJS.ErrnoException) => reject(listenError(this.host, this.port, err));
-        server.once('error', onError);
-        server.listen({ host: this.host, port: this.port }, () => {
-          server.off('error', onError);
-          resolve();
-        });
-      });
+      await listenOn(server, this.host, this.port);
     } catch (err) {
       this.server = null;
       this.settleListening(err as Error);
@@ -143,19 +171,7 @@ export class AgentHttpServer implements Actor {
     this.settleListening();
     server.on('error', () => undefined);
 
-    await new Promise<void>((resolve) => {
-      if (signal.aborted) return resolve();
-      signal.addEventListener('abort', () => resolve(), { once: true });
-    });
-
-    await new Promise<void>((resolve) => {
-      const cut = setTimeout(() => server.closeAllConnections(), this.closeTimeoutMs);
-      server.close(() => {
-        clearTimeout(cut);
-        resolve();
-      });
-      server.closeIdleConnections();
-    });
+    await serveUntilAborted(server, signal, this.closeTimeoutMs);
     this.bound = null;
   }
 

@@ -27,7 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { bcryptVerify, isBcryptHash, loadBcrypt } from './bcrypt.js';
 import type { Actor } from '../../ports/actor.js';
-import { listenError, type MetricsText } from './agent-http.js';
+import { listenOn, serveUntilAborted, type MetricsText } from './agent-http.js';
 
 // Not ESM imports of node:http/https: see src/adapters/http/request.ts (they load undici on Node 24).
 // node:https (TLS, OpenSSL) only when the web configuration asks for TLS: an agent without it never loads it.
@@ -140,14 +140,7 @@ export class MetricsServer implements Actor {
       server = this.config.tls
         ? process.getBuiltinModule('node:https').createServer({ cert: this.config.tls.cert, key: this.config.tls.key }, handler)
         : http.createServer(handler);
-      await new Promise<void>((res, rej) => {
-        const onError = (err: NodeJS.ErrnoException) => rej(listenError(this.opts.host, this.opts.port, err));
-        server.once('error', onError);
-        server.listen({ host: this.opts.host, port: this.opts.port }, () => {
-          server.off('error', onError);
-          res();
-        });
-      });
+      await listenOn(server, this.opts.host, this.opts.port);
     } catch (err) {
       const e = new Error(`metrics listener: ${(err as Error).message.replace('set listen: in the config', 'set metrics.listen: in the config')}`);
       this.settle(e);
@@ -158,15 +151,7 @@ export class MetricsServer implements Actor {
     this.settle();
     server.on('error', () => undefined);
     server.on('tlsClientError', () => undefined);
-    await new Promise<void>((res) => (signal.aborted ? res() : signal.addEventListener('abort', () => res(), { once: true })));
-    await new Promise<void>((res) => {
-      const cut = setTimeout(() => server.closeAllConnections(), 2_000);
-      server.close(() => {
-        clearTimeout(cut);
-        res();
-      });
-      server.closeIdleConnections();
-    });
+    await serveUntilAborted(server, signal, 2_000);
     this.bound = null;
   }
 

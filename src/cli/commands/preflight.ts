@@ -8,13 +8,11 @@
 import { homedir, hostname } from 'node:os';
 import type { Command } from 'commander';
 import { assessUpgrade, type AssessUpgradeRequest, type UpgradeAssessment } from '../../app/assess-upgrade.js';
-import { localAssessDeps } from '../deps/upgrade.js';
+import { engineHostReader, localAssessDeps } from '../deps/upgrade.js';
 import { DEFAULT_ROLLBACK_CAP_BYTES } from '../../app/rollback-plan.js';
 import { loadConfig } from '../../adapters/config/load-config.js';
-import { readHostState } from '../../adapters/docker/host-state.js';
 import { UsageError } from '../../core/errors.js';
 import { renderPreflightText } from '../../core/preflight/preflight-text.js';
-import { engineFromEnv } from '../engine.js';
 import { painter, printJson, type Io } from '../io.js';
 
 interface PreflightOptions {
@@ -40,15 +38,7 @@ async function assessHere(io: Io, opts: PreflightOptions, request: AssessUpgrade
     ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }),
     ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
     aptCache: opts.aptCache !== false,
-    readHost: async () => {
-      const engine = engineFromEnv(io);
-      try {
-        const s = await readHostState(engine);
-        return { daemon: s.daemon, containers: s.containers, host: s.host };
-      } finally {
-        await engine.close();
-      }
-    },
+    readHost: engineHostReader(io),
     ...(quiet ? {} : { onProgress: (line: string) => void io.stderr.write(`${line}\n`) }),
   });
   return assessUpgrade(deps, { ...request, hostName: hostname() });

@@ -5,11 +5,9 @@
  */
 import { homedir, hostname } from 'node:os';
 import { rehearse, type Rehearsal, type RehearseRequest } from '../../app/rehearse.js';
-import { readHostState } from '../../adapters/docker/host-state.js';
 import { rehearsalSandbox } from '../../adapters/rehearse/sandbox.js';
-import { engineFromEnv } from '../engine.js';
 import type { Io } from '../io.js';
-import { localAssessDeps } from './upgrade.js';
+import { engineHostReader, localAssessDeps } from './upgrade.js';
 
 export async function rehearseHere(
   io: Io,
@@ -22,15 +20,7 @@ export async function rehearseHere(
     home: homedir(),
     ...(opts.stateDir === undefined ? {} : { stateDir: opts.stateDir }),
     ...(opts.cacheDir === undefined ? {} : { cacheDir: opts.cacheDir }),
-    readHost: async () => {
-      const engine = engineFromEnv(io);
-      try {
-        const s = await readHostState(engine);
-        return { daemon: s.daemon, containers: s.containers, host: s.host };
-      } finally {
-        await engine.close();
-      }
-    },
+    readHost: engineHostReader(io),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   return rehearse({ ...deps, sandbox: rehearsalSandbox({ env: io.env }) }, { ...request, hostName: hostname() });

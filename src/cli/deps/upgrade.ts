@@ -15,6 +15,9 @@ import type { ChangedPackage } from '../../core/upgrade/rollback.js';
 import { MAX_PLAN_BYTES, type PlannedPackage } from '../../core/preflight/apt-plan.js';
 import { shippedUnits } from '../../core/preflight/shipped-units.js';
 import { openStore } from '../../adapters/store/sqlite-store.js';
+import { readHostState } from '../../adapters/docker/host-state.js';
+import { engineFromEnv } from '../engine.js';
+import type { Io } from '../io.js';
 import { DATABASE_FILE, resolveStateDir } from '../../adapters/store/state-dir.js';
 import { installedKernels, rebootRequiredFlag, runningKernel } from '../../adapters/apt/kernels.js';
 import { DownloadError, fetchCandidateScripts, readInstalledScripts } from '../../adapters/apt/maintainer-scripts.js';
@@ -207,5 +210,18 @@ export async function localAssessDeps(opts: {
             ),
         }
       : {}),
+  };
+}
+
+/** `readHost` for localAssessDeps: the engine DOCKER_HOST names, read whole (a client opened and closed per read). */
+export function engineHostReader(io: Io): () => Promise<HostSnapshot> {
+  return async () => {
+    const engine = engineFromEnv(io);
+    try {
+      const s = await readHostState(engine);
+      return { daemon: s.daemon, containers: s.containers, host: s.host };
+    } finally {
+      await engine.close();
+    }
   };
 }
