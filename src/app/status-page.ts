@@ -21,6 +21,7 @@ import type { DesiredStateSource } from './desired-state.js';
 import { auditLive } from '../core/live-audit/rules.js';
 import { loadDesiredState } from './desired-state.js';
 import { hostStatus } from './host-status.js';
+import { closeMaintenanceWindows, openMaintenanceWindow } from './maintenance-windows.js';
 import { makeReport, type ReportStore } from './report.js';
 import { readTimeline } from './timeline.js';
 
@@ -210,33 +211,16 @@ export { CheckHistory };
 function pageActions(store: StatusPageDeps['store'], requestRecovery: () => void): StatusPageActions {
   const record = (action: string, peer: string, now: number, message: string) =>
     store.appendTimeline({ at: iso(now), kind: TIMELINE_KINDS.pageAction, subject: action, message, data: { action, peer } });
-  const describe = (w: MaintenanceWindow) => `${w.source}${w.reason ? ` (${w.reason})` : ''}, until ${w.endsAt}`;
   return {
     openMaintenance({ reason, forMs, peer }, now) {
-      const w = store.startMaintenance({ source: 'status-page', reason, at: iso(now), endsAt: iso(now + forMs) });
       record('maintenance-open', peer, now, `a maintenance window was opened on the status page from ${peer}`);
-      store.appendTimeline({
-        at: iso(now),
-        kind: TIMELINE_KINDS.maintenanceStart,
-        subject: w.source,
-        message: `maintenance window opened: ${describe(w)}`,
-        data: w,
-      });
-      return w;
+      return openMaintenanceWindow(store, { source: 'status-page', reason, at: iso(now), endsAt: iso(now + forMs) });
     },
     closeMaintenance({ peer }, now) {
       const sources = new Set(store.activeMaintenance(iso(now)).map((w) => w.source));
       sources.delete('apt');
-      const ended = [...sources].flatMap((source) => store.stopMaintenance({ source }));
+      const ended = [...sources].flatMap((source) => closeMaintenanceWindows(store, { source, at: iso(now) }));
       record('maintenance-close', peer, now, `the open maintenance windows were closed on the status page from ${peer} (${ended.length})`);
-      for (const w of ended)
-        store.appendTimeline({
-          at: iso(now),
-          kind: TIMELINE_KINDS.maintenanceStop,
-          subject: w.source,
-          message: `maintenance window closed: ${describe(w)}`,
-          data: w,
-        });
       return ended;
     },
     recoverNow({ peer }, now) {

@@ -7,12 +7,12 @@
  */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import type { MaintenanceWindow } from '../../adapters/store/store.js';
 import { parseDuration } from '../../core/duration.js';
 import { EXIT, UsageError } from '../../core/errors.js';
 import { printJson, type Io } from '../io.js';
 import { withStore } from '../state.js';
 import { agentRunning } from '../../app/agent-liveness.js';
+import { closeMaintenanceWindows, describeWindow, openMaintenanceWindow } from '../../app/maintenance-windows.js';
 import { processExists } from '../../adapters/proc/process-exists.js';
 import { cancelScheduledMaintenance, describeScheduled, scheduleMaintenance } from '../../app/maintenance-schedule.js';
 import { checkNote, parseScheduleTime } from '../../core/maintenance-schedule.js';
@@ -28,11 +28,6 @@ interface MaintenanceOptions {
   json?: boolean;
   quiet?: boolean;
   stateDir?: string;
-}
-
-function describe(w: MaintenanceWindow): string {
-  const ends = w.endedAt !== null ? `ended ${w.endedAt}` : `until ${w.endsAt}`;
-  return `${w.source} since ${w.startedAt}, ${ends}${w.reason ? ` (${w.reason})` : ''}`;
 }
 
 const SOURCE = /^[a-z][a-z0-9-]{0,31}$/;
@@ -61,20 +56,20 @@ export function registerMaintenance(program: Command, io: Io, setExit: (code: nu
       const source = sourceOf(opts);
       const w = await withStore(io, opts, async (store) => {
         const now = Date.now();
-        const window = store.startMaintenance({
+        const window = openMaintenanceWindow(store, {
           source,
           reason: opts.reason ?? null,
           at: new Date(now).toISOString(),
           endsAt: new Date(now + ms).toISOString(),
         });
-        store.appendTimeline({ kind: 'maintenance-start', subject: source, message: `maintenance window opened: ${describe(window)}`, data: window });
         // The apt hook opens the apt window right before dpkg runs (DPkg::Pre-Invoke) and closes it after.
         if (source === 'apt')
           store.appendTimeline({ kind: 'apt-started', subject: hostname(), message: 'apt started running dpkg', data: { window: window.id } });
         return window;
       });
       if (opts.json) printJson(io, { window: w });
-      else if (!opts.quiet) io.stdout.write(`Maintenance window open: ${describe(w)}. Alerts are held (and recorded) until \`upkeep maintenance stop\`.\n`);
+      else if (!opts.quiet)
+        io.stdout.write(`Maintenance window open: ${describeWindow(w)}. Alerts are held (and recorded) until \`upkeep maintenance stop\`.\n`);
       setExit(EXIT.ok);
     });
 
@@ -88,16 +83,14 @@ export function registerMaintenance(program: Command, io: Io, setExit: (code: nu
     .action(async (opts: MaintenanceOptions) => {
       const source = opts.source === undefined ? undefined : sourceOf(opts);
       const { ended, agent } = await withStore(io, opts, async (store) => {
-        const list = store.stopMaintenance(source === undefined ? {} : { source });
-        for (const w of list)
-          store.appendTimeline({ kind: 'maintenance-stop', subject: w.source, message: `maintenance window closed: ${describe(w)}`, data: w });
+        const list = closeMaintenanceWindows(store, source === undefined ? {} : { source });
         if (list.some((w) => w.source === 'apt'))
           store.appendTimeline({ kind: 'apt-ended', subject: hostname(), message: 'apt finished running dpkg', data: {} });
         return { ended: list, agent: agentRunning(store, Date.now(), processExists) };
       });
       if (opts.json) printJson(io, { ended });
       else if (!opts.quiet) {
-        io.stdout.write(ended.length === 0 ? 'No maintenance window was open.\n' : `Closed: ${ended.map(describe).join('; ')}.\n`);
+        io.stdout.write(ended.length === 0 ? 'No maintenance window was open.\n' : `Closed: ${ended.map(describeWindow).join('; ')}.\n`);
         if (ended.some((w) => w.source === 'apt'))
           io.stdout.write(
             agent
@@ -121,7 +114,7 @@ export function registerMaintenance(program: Command, io: Io, setExit: (code: nu
       }));
       if (opts.json) printJson(io, { active: open.length > 0, windows: open, scheduled });
       else {
-        io.stdout.write(open.length === 0 ? 'No maintenance window is open.\n' : `${open.map((w) => `open: ${describe(w)}`).join('\n')}\n`);
+        io.stdout.write(open.length === 0 ? 'No maintenance window is open.\n' : `${open.map((w) => `open: ${describeWindow(w)}`).join('\n')}\n`);
         for (const s of scheduled) io.stdout.write(`scheduled: ${describeScheduled(s)}\n`);
       }
       setExit(EXIT.ok);
