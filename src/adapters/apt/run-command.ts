@@ -22,12 +22,14 @@ export interface RunOptions {
   timeoutMs?: number;
   /** The environment (default: this process's); LC_ALL=C is always set. */
   env?: NodeJS.ProcessEnv;
+  /** Aborting it kills the command (SIGTERM); the result then has code null and failure "aborted". */
+  signal?: AbortSignal;
 }
 
 /** Runs `file args...` with LC_ALL=C and returns its output and exit code. */
 export function runCommand(file: string, args: readonly string[], opts: RunOptions = {}): Promise<CommandResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       file,
       args,
       {
@@ -36,10 +38,18 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
         encoding: 'utf8',
         maxBuffer: 256 * 1024 * 1024,
         timeout: opts.timeoutMs ?? 120_000,
+        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
       },
       (err, stdout, stderr) => {
         if (err === null) {
           resolve({ code: 0, stdout, stderr, failure: null });
+          return;
+        }
+        if (opts.signal?.aborted === true) {
+          // execFile answers the abort at once, with the command only signalled: wait until it is gone.
+          const done = () => resolve({ code: null, stdout, stderr, failure: 'aborted' });
+          if (child.exitCode !== null || child.signalCode !== null) done();
+          else child.once('exit', done);
           return;
         }
         const code = typeof err.code === 'number' ? err.code : null;

@@ -13,9 +13,9 @@ export type UpgradeMode = 'dist-upgrade' | 'upgrade';
  * Returns the stdout of the simulated upgrade.
  * @throws UpkeepError when apt-get cannot run or fails (e.g. a broken dpkg state).
  */
-export async function simulateUpgrade(mode: UpgradeMode): Promise<string> {
+export async function simulateUpgrade(mode: UpgradeMode, signal?: AbortSignal): Promise<string> {
   const args = ['-s', '-o', 'Debug::NoLocking=1', mode];
-  const r = await runCommand('apt-get', args);
+  const r = await runCommand('apt-get', args, signal === undefined ? {} : { signal });
   if (r.code !== 0) {
     throw new UpkeepError(`could not simulate the upgrade: ${describeFailure('apt-get', args, r)}`, {
       hint: 'run `apt-get -s dist-upgrade` yourself to see why, or pass a saved plan with --plan FILE',

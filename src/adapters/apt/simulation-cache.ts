@@ -62,6 +62,8 @@ export interface AptSimulationCacheOptions {
   /** The simulation itself (tests); default: simulateUpgrade. */
   simulate?: (mode: SimulationMode) => Promise<string>;
   now?: () => Date;
+  /** Aborting it kills a running apt-get (the agent stopping); the call then fails. */
+  signal?: AbortSignal;
 }
 
 async function defaultAptConfig(): Promise<string> {
@@ -196,7 +198,7 @@ export async function simulateUpgradeCached(mode: SimulationMode, opts: AptSimul
   }
 
   const computedAt = now();
-  const text = await (opts.simulate ?? simulateUpgrade)(mode);
+  const text = await (opts.simulate ?? ((m: SimulationMode) => simulateUpgrade(m, opts.signal)))(mode);
   let note = readNote;
   if (before.key !== null) {
     const after = await keyNow();
