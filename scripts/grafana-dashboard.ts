@@ -331,8 +331,9 @@ export function buildDashboard(): UpkeepDashboard {
         pluginName: 'Prometheus',
       },
     ],
+    // schemaVersion 42, the SDK's model, arrived in Grafana 12.2.
     __requires: [
-      { type: 'grafana', id: 'grafana', name: 'Grafana', version: '12.0.0' },
+      { type: 'grafana', id: 'grafana', name: 'Grafana', version: '12.2.0' },
       { type: 'datasource', id: 'prometheus', name: 'Prometheus', version: '1.0.0' },
       { type: 'panel', id: 'stat', name: 'Stat', version: '' },
       { type: 'panel', id: 'table', name: 'Table', version: '' },
