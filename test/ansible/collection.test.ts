@@ -4,19 +4,20 @@
  * gate, run by ansible-playbook on upkeep's own preflight JSON (the json-contract goldens), names the
  * containers that would not come back and lets a host through whose only "risk" is a reboot (exit
  * 3); the audit role, run on the controller with bin/upkeep, fails the play with the findings of a
- * Jinja template. Skipped (with the reason) where ansible is not installed; a failure with
- * UPKEEP_REQUIRE_ENGINE=1 (CI).
+ * Jinja template; `ansible-galaxy collection build`, without a network, packages every file of
+ * ansible/ (the roles, the playbook) into the tarball a team installs. Skipped (with the reason)
+ * where ansible is not installed; a failure with UPKEEP_REQUIRE_ENGINE=1 (CI).
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { AnsibleHome, ROOT, missingTool, recap, run } from './ansible-run.js';
 
 let home: AnsibleHome;
 let missing: string | null = null;
 before(async () => {
-  missing = await missingTool(['ansible-playbook', 'ansible-lint']);
+  missing = await missingTool(['ansible-playbook', 'ansible-lint', 'ansible-galaxy']);
   home = new AnsibleHome();
 });
 after(() => home.dispose());
@@ -134,4 +135,40 @@ test('the audit role fails the play with the findings of a template on the contr
   const reported = await home.playbook(['-i', 'localhost,', 'audit-report.yml']);
   assert.equal(reported.code, 0, reported.stdout + reported.stderr);
   assert.match(reported.stdout, /docker-compose\.yml\.j2:4/);
+});
+
+/** What ansible-galaxy leaves out of a build: galaxy.yml (made MANIFEST.json), its `build_ignore` (*.retry), earlier builds. */
+const galaxyIgnores = (f: string): boolean => f === 'galaxy.yml' || f.endsWith('.retry') || /^upkeep-ops-.*\.tar\.gz$/.test(f);
+
+/** Every file under `dir`, relative to it, with `/` between the parts. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile())
+    .map((e) => relative(dir, join(e.parentPath, e.name)))
+    .sort();
+}
+
+test('ansible-galaxy collection build, without a network, packages every file of ansible/: the roles and the playbook', async (t) => {
+  if (skipOrFail(t)) return;
+  const before = filesUnder(join(ROOT, 'ansible'));
+  const out = join(home.dir, 'build');
+  // A network namespace of its own (no interface up, not even loopback) proves the build is offline.
+  const offline = (await run('unshare', ['--net', '--map-root-user', 'true'])).code === 0;
+  if (!offline) t.diagnostic('unshare --net is not available here: the build ran with the network of the test');
+  const build = ['ansible-galaxy', 'collection', 'build', join(ROOT, 'ansible'), '--output-path', out];
+  const r = offline ? await run('unshare', ['--net', '--map-root-user', ...build], { env: home.env }) : await run(build[0]!, build.slice(1), { env: home.env });
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.deepEqual(readdirSync(out), ['upkeep-ops-1.0.0.tar.gz'], 'one tarball, named from galaxy.yml');
+  const tarball = join(out, 'upkeep-ops-1.0.0.tar.gz');
+  const listed = (await run('tar', ['-tzf', tarball])).stdout.split('\n').filter((l) => l !== '' && !l.endsWith('/'));
+  assert.deepEqual(
+    listed.sort(),
+    ['FILES.json', 'MANIFEST.json', ...before.filter((f) => !galaxyIgnores(f))].sort(),
+    'the tarball holds ansible/ file for file, galaxy.yml turned into MANIFEST.json and FILES.json',
+  );
+  for (const f of ['roles/agent/tasks/main.yml', 'roles/audit/tasks/main.yml', 'roles/upgrade/tasks/main.yml', 'playbooks/rolling_upgrade.yml'])
+    assert.ok(listed.includes(f), f);
+  const manifest = JSON.parse((await run('tar', ['-xzOf', tarball, 'MANIFEST.json'])).stdout) as { collection_info: { namespace: string; name: string } };
+  assert.deepEqual([manifest.collection_info.namespace, manifest.collection_info.name], ['upkeep', 'ops']);
+  assert.deepEqual(filesUnder(join(ROOT, 'ansible')), before, 'the build wrote nothing into ansible/');
 });
