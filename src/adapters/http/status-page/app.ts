@@ -24,6 +24,7 @@ import { parseDuration } from '../../../core/duration.js';
 import { UsageError } from '../../../core/errors.js';
 import { parseTimelineFilter } from '../../../core/status-page/timeline-filter.js';
 import type { StatusPageSource } from '../../../ports/status-page.js';
+import { foreignNameText, isLoopback, localHostCheck } from '../host-header.js';
 import { ICON_SVG, STATUS_CSS, STATUS_JS } from './assets.js';
 import { alertsPage, loginPage, maintenancePage, messagePage, overviewPage, servicePage, timelinePage, type ActionsContext } from './html.js';
 
@@ -80,12 +81,6 @@ function sameSecret(given: string, want: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4.startsWith('127.') || address === '::1';
-}
-
 function cookieOf(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
@@ -109,26 +104,13 @@ export function safeNext(next: string | null | undefined): string {
   }
 }
 
-/** The host part of a Host header, lower-cased: `[::1]:9465` -> `[::1]`, `localhost:9465` -> `localhost`. */
-function hostPart(header: string): string {
-  const h = header.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
-  return h.replace(/:\d*$/, '');
-}
-
 export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBindings }> {
   const { source, token, version, now } = opts;
   const app = new Hono<{ Bindings: PeerBindings }>();
   let streams = 0;
   // The names a loopback peer may use: a page served from any other name (DNS rebinding: a site
   // whose name now resolves to 127.0.0.1) is refused unless the request proves the token.
-  const localNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-  if (opts.listenHost) {
-    const h = opts.listenHost.toLowerCase();
-    localNames.add(h);
-    if (h.includes(':') && !h.startsWith('[')) localNames.add(`[${h}]`);
-  }
-  const localHost = (header: string | undefined) => header === undefined || localNames.has(hostPart(header));
+  const localHost = localHostCheck(opts.listenHost);
 
   app.use('*', async (c, next) => {
     await next();
@@ -156,7 +138,7 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
     const api = path.startsWith('/api/');
     if (isLoopback(c.env.peer)) {
       if (localHost(c.req.header('host')) || proof(c) !== null) return next();
-      const text = `a loopback client is served under localhost, 127.0.0.1 or [::1] only, not under the name "${hostPart(c.req.header('host') ?? '')}" (a site whose name points at this host); open http://127.0.0.1:PORT/ or send the token`;
+      const text = foreignNameText(c.req.header('host'));
       return api ? c.json({ error: text }, 403) : c.html(messagePage('Not served under this name', text, version), 403);
     }
     if (token === null) {
