@@ -39,8 +39,18 @@ export interface LiveAgentState {
   lastReconcileAt: string | null;
   error: { message: string; hint: string | null } | null;
   rows: readonly AgentVerdictRow[];
-  /** apt's view: pending upgrades (null unknown), reboot required and why. */
-  hostFacts: { pendingUpgrades: number | null; rebootRequired: boolean; why: string | null } | null;
+  /**
+   * The host-facts actor's last read (agent/host-facts.ts; null before the first): pending
+   * upgrades (null unknown), reboot required and why, the OS, the kernels (absent: not read).
+   */
+  hostFacts: {
+    pendingUpgrades: number | null;
+    rebootRequired: boolean;
+    why: string | null;
+    os?: { name: string | null; why: string | null };
+    kernel?: { running: string | null; newestInstalled: string | null; why: string | null };
+    rebootPackages?: string[];
+  } | null;
   alerts: ReadonlyArray<[string, AlertState]>;
 }
 
@@ -53,6 +63,7 @@ export interface StatusPageDeps {
 }
 
 const DAY = 86_400_000;
+const FACTS_NOT_READ = 'the agent has not read the host facts yet (it reads them at its start, then hourly)';
 const iso = (t: number) => new Date(t).toISOString();
 
 /** The use cases behind every page and API route. */
@@ -81,8 +92,11 @@ export class StatusPage implements StatusPageSource {
         docker: d === null ? null : { version: d.serverVersion, apiVersion: d.apiVersion, liveRestore: d.liveRestore },
         engineConnectedSince: live.engineConnectedSince === null ? null : iso(live.engineConnectedSince),
         agent: { version: live.agentVersion, startedAt: iso(live.agentStartedAt) },
-        rebootRequired: live.hostFacts?.rebootRequired ?? false,
-        rebootWhy: live.hostFacts?.why ?? null,
+        os: live.hostFacts?.os ?? { name: null, why: FACTS_NOT_READ },
+        kernel: live.hostFacts?.kernel ?? { running: null, newestInstalled: null, why: FACTS_NOT_READ },
+        rebootRequired: live.hostFacts?.rebootRequired ?? null,
+        rebootWhy: live.hostFacts === null ? FACTS_NOT_READ : live.hostFacts.why,
+        rebootPackages: live.hostFacts?.rebootPackages ?? [],
         pendingUpgrades: live.hostFacts?.pendingUpgrades ?? null,
       },
       counts: overviewCounts(groups),

@@ -170,3 +170,62 @@ describe("the service page's audit findings", () => {
     assert.match(none, /No finding of <code>upkeep audit<\/code> about it/);
   });
 });
+
+describe("the overview's host line", () => {
+  it('shows the OS, the kernel running against the newest installed, and the reboot flag with its packages; unknown with why before the facts are read', async () => {
+    const facts: LiveAgentState['hostFacts'] = {
+      pendingUpgrades: 3,
+      rebootRequired: true,
+      why: '/var/run/reboot-required (linux-image-6.1.0-42-amd64, dbus); kernel 6.1.0-42-amd64 installed, 6.1.0-41-amd64 running',
+      os: { name: 'Debian GNU/Linux 12 (bookworm)', why: null },
+      kernel: { running: '6.1.0-41-amd64', newestInstalled: '6.1.0-42-amd64', why: null },
+      rebootPackages: ['linux-image-6.1.0-42-amd64', 'dbus'],
+    };
+    const read = new StatusPage({ store, live: () => ({ ...live(), hostFacts: facts }), checks: new CheckHistory() });
+    const o = read.overview(NOW).host;
+    assert.deepEqual([o.os, o.kernel, o.rebootRequired, o.rebootPackages], [facts.os, facts.kernel, true, ['linux-image-6.1.0-42-amd64', 'dbus']]);
+    const app = createStatusApp({ source: read, token: null, version: '9.9.9', now: () => NOW });
+    const html = await (await get(app, '/')).text();
+    assert.match(html, /<dt>OS<\/dt><dd data-field="os">Debian GNU\/Linux 12 \(bookworm\)<\/dd>/);
+    assert.match(html, /<dt>Kernel<\/dt><dd data-field="kernel">6\.1\.0-41-amd64 running, 6\.1\.0-42-amd64 installed<\/dd>/);
+    assert.match(html, /<dd data-field="reboot">yes: \/var\/run\/reboot-required \(linux-image-6\.1\.0-42-amd64, dbus\); kernel 6\.1\.0-42-amd64 installed/);
+    const api = (await (await get(app, '/api/v1/overview')).json()) as { host: { kernel: unknown } };
+    assert.deepEqual(api.host.kernel, facts.kernel);
+
+    // A container (no kernel image installed) and an agent that has not read the facts yet.
+    const container = new StatusPage({
+      store,
+      live: () => ({
+        ...live(),
+        hostFacts: {
+          ...facts!,
+          rebootRequired: false,
+          why: null,
+          kernel: { running: '6.18.4', newestInstalled: null, why: 'no installed kernel image found' },
+        },
+      }),
+      checks: new CheckHistory(),
+    });
+    const ch = await (await get(createStatusApp({ source: container, token: null, version: '9.9.9', now: () => NOW }), '/')).text();
+    assert.match(ch, /<dd data-field="kernel">6\.18\.4 running; newest installed unknown: no installed kernel image found<\/dd>/);
+    assert.match(ch, /<dd data-field="reboot">no<\/dd>/);
+    const none = new StatusPage({ store, live, checks: new CheckHistory() });
+    const unread = none.overview(NOW).host;
+    assert.equal(unread.rebootRequired, null);
+    assert.match(unread.rebootWhy ?? '', /has not read the host facts yet/);
+    const nh = await (await get(createStatusApp({ source: none, token: null, version: '9.9.9', now: () => NOW }), '/')).text();
+    for (const f of ['os', 'kernel', 'reboot']) assert.match(nh, new RegExp(`<dd data-field="${f}">unknown: the agent has not read the host facts yet`), f);
+  });
+
+  it('reads the OS from os-release (PRETTY_NAME, quoted), and says why when it cannot', async () => {
+    const { readOsName } = await import('../../src/adapters/files/os-release.js');
+    const { writeFileSync } = await import('node:fs');
+    const f = join(dir, 'os-release');
+    writeFileSync(f, 'NAME="Debian GNU/Linux"\nPRETTY_NAME="Debian \\"12\\" (bookworm)"\nID=debian\n');
+    assert.deepEqual(await readOsName([join(dir, 'nowhere'), f]), { name: 'Debian "12" (bookworm)', why: null });
+    writeFileSync(f, 'ID=debian\n');
+    const r = await readOsName([f]);
+    assert.equal(r.name, null);
+    assert.match(r.why ?? '', /os-release has no PRETTY_NAME/);
+  });
+});

@@ -19,7 +19,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, ConsoleMessage, Page, Request } from 'playwright-core';
@@ -189,6 +189,16 @@ describe('the status page in Chromium', { concurrency: false }, () => {
       }
       if (width390Overflows((await page.evaluate('document.documentElement.scrollWidth')) as number)) assert.fail(`${name}: wider than 390 px`);
     }
+    // The host line: this machine's OS and running kernel, read by the agent's host-facts actor.
+    await until(
+      'the host facts are read',
+      async () => ((await (await fetch(`${base}/api/v1/overview`)).json()) as { host: { rebootRequired: boolean | null } }).host.rebootRequired !== null,
+    );
+    await page.goto(`${base}/`);
+    const pretty = /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+    assert.equal(await page.locator('[data-field="os"]').textContent(), pretty);
+    assert.match((await page.locator('[data-field="kernel"]').textContent()) ?? '', new RegExp(`^${release().replace(/[.+]/g, '\\$&')} running`));
+    assert.match((await page.locator('[data-field="reboot"]').textContent()) ?? '', /^(no|yes: .+)$/);
     const svc = await page.goto(`${base}/services/srsilo_silo_1`);
     assert.equal(svc?.headers()['content-security-policy']?.includes("script-src 'self'"), true);
     assert.equal(await page.locator('svg.chart polyline').count(), 1, 'the latency chart');

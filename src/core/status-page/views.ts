@@ -27,8 +27,16 @@ export interface Overview {
     docker: { version: string; apiVersion: string; liveRestore: boolean } | null;
     engineConnectedSince: string | null;
     agent: { version: string; startedAt: string };
-    rebootRequired: boolean;
+    /** PRETTY_NAME of /etc/os-release; null with why when unknown. */
+    os: { name: string | null; why: string | null };
+    /** `uname -r` and the newest installed kernel image; null with why when unknown. */
+    kernel: { running: string | null; newestInstalled: string | null; why: string | null };
+    /** null: unknown (the agent has not read the host facts yet; rebootWhy says so). */
+    rebootRequired: boolean | null;
+    /** Why a reboot is required, or why that is unknown; null otherwise. */
     rebootWhy: string | null;
+    /** The packages /var/run/reboot-required.pkgs names. */
+    rebootPackages: string[];
     pendingUpgrades: number | null;
   };
   counts: OverviewCounts;

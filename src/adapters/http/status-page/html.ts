@@ -129,13 +129,23 @@ export function overviewPage(o: Overview, version: string, now: number, act: Act
     ['Engine', host.engineUp ? 'connected' : 'not reachable'],
     ['Docker', host.docker ? `${host.docker.version} (API ${host.docker.apiVersion})` : '-'],
     ['live-restore', host.docker ? (host.docker.liveRestore ? 'on' : 'off') : '-'],
-    ['Reboot required', host.rebootRequired ? `yes${host.rebootWhy ? `: ${host.rebootWhy}` : ''}` : 'no'],
+    ['OS', host.os.name ?? `unknown: ${host.os.why ?? 'not read'}`],
+    ['Kernel', kernelText(host.kernel)],
+    [
+      'Reboot required',
+      host.rebootRequired === null
+        ? `unknown: ${host.rebootWhy ?? 'not read'}`
+        : host.rebootRequired
+          ? `yes${host.rebootWhy ? `: ${host.rebootWhy}` : ''}`
+          : 'no',
+    ],
     ['Pending upgrades', host.pendingUpgrades === null ? 'unknown' : String(host.pendingUpgrades)],
     ['Engine connected for', host.engineConnectedSince ? ago(host.engineConnectedSince, now) : '-'],
     ['Agent', `${host.agent.version}, up ${ago(host.agent.startedAt, now)}`],
     ['Last reconcile', o.lastReconcileAt ? `${ago(o.lastReconcileAt, now)} ago` : '-'],
   ];
-  const factList = facts.map(([k, v]) => `<dt>${h(k)}</dt><dd${k === 'Engine' ? ' data-field="engine"' : ''}>${h(v)}</dd>`).join('');
+  const field: Record<string, string> = { Engine: 'engine', OS: 'os', Kernel: 'kernel', 'Reboot required': 'reboot' };
+  const factList = facts.map(([k, v]) => `<dt>${h(k)}</dt><dd${field[k] ? ` data-field="${field[k]}"` : ''}>${h(v)}</dd>`).join('');
   const c = o.counts;
   const counts = `<ul class="counts" aria-label="Totals">
 <li><b data-field="count-total">${c.total}</b> containers</li><li><b data-field="count-running">${c.running}</b> running</li>
@@ -155,6 +165,13 @@ ${o.groups.length === 0 ? '<p>No containers.</p>' : o.groups.map((g) => groupSec
 ${notices}
 </div>`;
   return layout({ title: host.name ?? 'Overview', path: '/', body, maintenance: o.maintenance, generatedAt: o.generatedAt, version });
+}
+
+/** "6.1.0-41-amd64 running, 6.1.0-42-amd64 installed", or what is known and why the rest is not. */
+export function kernelText(k: Overview['host']['kernel']): string {
+  if (k.running === null) return `unknown: ${k.why ?? 'not read'}`;
+  if (k.newestInstalled === null) return `${k.running} running; newest installed unknown: ${k.why ?? 'not read'}`;
+  return k.newestInstalled === k.running ? `${k.running} running (the newest installed)` : `${k.running} running, ${k.newestInstalled} installed`;
 }
 
 function uptimeSvg(bar: UptimeBar): string {
