@@ -5,7 +5,7 @@
  * engine, its verdicts, its alert states, the checks' last results); the rest is read from the store.
  * Reads only.
  */
-import type { AlertState } from '../core/alerts/alert-state.js';
+import type { acknowledgeAlert, AlertState } from '../core/alerts/alert-state.js';
 import type { AlertsView, MaintenanceView, Overview, PublicEntry, ServiceView } from '../core/status-page/views.js';
 import type { StatusPageActions, StatusPageSource } from '../ports/status-page.js';
 import { overviewCounts, overviewGroups, type AgentVerdictRow } from '../core/status-page/overview.js';
@@ -60,6 +60,11 @@ export interface StatusPageDeps {
   checks: CheckHistory;
   /** Asks the agent for a recovery pass (the page's "recover now"); absent: the page offers no action. */
   requestRecovery?: () => void;
+  /**
+   * Acknowledges a firing alert in the agent's alert states (agent/alerts.ts AlertManager.acknowledge,
+   * which persists it); absent: not offered.
+   */
+  acknowledgeAlert?: (key: string, by: string, now: number) => ReturnType<typeof acknowledgeAlert>;
 }
 
 const DAY = 86_400_000;
@@ -71,7 +76,7 @@ export class StatusPage implements StatusPageSource {
   readonly actions?: StatusPageActions;
 
   constructor(private readonly deps: StatusPageDeps) {
-    if (deps.requestRecovery) this.actions = pageActions(deps.store, deps.requestRecovery);
+    if (deps.requestRecovery) this.actions = pageActions(deps.store, deps.requestRecovery, deps.acknowledgeAlert);
   }
 
   /** The windows open at `now`. */
@@ -182,6 +187,7 @@ export class StatusPage implements StatusPageSource {
         activeSince: s.activeSince === null ? null : iso(s.activeSince),
         firingSince: s.firingSince === null ? null : iso(s.firingSince),
         held: open.length > 0,
+        acknowledged: s.acknowledged ? { by: s.acknowledged.by, at: iso(s.acknowledged.at) } : null,
       })),
       channels: [...channels.values()],
       recent: recent.slice(-100),
@@ -222,10 +228,22 @@ export { CheckHistory };
 
 /** The store query of a filter. */
 /** The page's actions, each recorded in the timeline (kind page-action, and what it did). */
-function pageActions(store: StatusPageDeps['store'], requestRecovery: () => void): StatusPageActions {
-  const record = (action: string, peer: string, now: number, message: string) =>
-    store.appendTimeline({ at: iso(now), kind: TIMELINE_KINDS.pageAction, subject: action, message, data: { action, peer } });
+function pageActions(store: StatusPageDeps['store'], requestRecovery: () => void, acknowledge: StatusPageDeps['acknowledgeAlert']): StatusPageActions {
+  const record = (action: string, peer: string, now: number, message: string, more: Record<string, unknown> = {}) =>
+    store.appendTimeline({ at: iso(now), kind: TIMELINE_KINDS.pageAction, subject: action, message, data: { action, peer, ...more } });
+  const acknowledgeAlert: StatusPageActions['acknowledgeAlert'] = acknowledge
+    ? ({ key, peer }, now) => {
+        const r = acknowledge(key, peer, now);
+        if (!r.ok) return { ok: false, reason: `alert ${key} cannot be acknowledged: ${r.reason}` };
+        if (!r.already)
+          record('alert-acknowledge', peer, now, `alert ${key} was acknowledged on the status page from ${peer}: no reminder until it resolves`, {
+            alert: key,
+          });
+        return { ok: true, acknowledged: { by: r.state.acknowledged!.by, at: iso(r.state.acknowledged!.at) }, already: r.already };
+      }
+    : undefined;
   return {
+    ...(acknowledgeAlert ? { acknowledgeAlert } : {}),
     openMaintenance({ reason, forMs, peer }, now) {
       record('maintenance-open', peer, now, `a maintenance window was opened on the status page from ${peer}`);
       return openMaintenanceWindow(store, { source: 'status-page', reason, at: iso(now), endsAt: iso(now + forMs) });

@@ -229,3 +229,111 @@ describe("the overview's host line", () => {
     assert.match(r.why ?? '', /os-release has no PRETTY_NAME/);
   });
 });
+
+describe('acknowledging an alert', () => {
+  it('stops its reminders until it resolves, shows who and when, survives a restart, and is recorded with the peer; firing again it is not acknowledged', async () => {
+    const { AlertManager } = await import('../../src/agent/alerts.js');
+    const { SILENT } = await import('../../src/agent/log.js');
+    const s2 = openStore({ stateDir: join(dir, 'ack'), create: true });
+    after(() => s2.close());
+    let t = NOW;
+    const clock = { now: () => t, sleep: async () => undefined };
+    const manager = () => new AlertManager({ store: s2, host: () => 'lab', channels: ['hook'], onQueued: () => undefined, log: SILENT, clock });
+    let alerts = manager();
+    const RULE = { forMs: 0, repeatMs: 60_000 };
+    const content = (kind: string) => ({ severity: 'critical' as const, subject: 'web', title: `web ${kind}`, text: 'web should run' });
+    const step = (active: boolean) => {
+      alerts.evaluate('down:web', RULE, active, content);
+      alerts.persist();
+    };
+    const kinds = () => s2.timeline({ kinds: ['alert-*'] }).map((e) => e.kind);
+    step(true);
+    const ackPage = new StatusPage({
+      store: s2,
+      live: () => ({ ...live(), alerts: alerts.alertStates() }),
+      checks: new CheckHistory(),
+      requestRecovery: () => undefined,
+      acknowledgeAlert: (k, by, at) => alerts.acknowledge(k, by, at),
+    });
+    const app = createStatusApp({ source: ackPage, token: TOKEN, version: '9.9.9', now: () => t });
+    const noToken = createStatusApp({
+      source: new StatusPage({ store: s2, live: () => ({ ...live(), alerts: alerts.alertStates() }), checks: new CheckHistory() }),
+      token: null,
+      version: '9.9.9',
+      now: () => t,
+    });
+    assert.doesNotMatch(await (await get(noToken, '/alerts')).text(), /alert-acknowledge/);
+    assert.equal((await post(noToken, 'alert-acknowledge', { alert: 'down:web' })).status, 404);
+
+    const html = await (await get(app, '/alerts', { cookie: COOKIE })).text();
+    assert.match(
+      html,
+      /action="\/actions\/alert-acknowledge"><input type="hidden" name="csrf" value="[0-9a-f]{64}"><input type="hidden" name="next" value="\/alerts"><input type="hidden" name="alert" value="down:web"><button type="submit" aria-label="Acknowledge down:web">Acknowledge<\/button>/,
+    );
+    assert.equal((await post(app, 'alert-acknowledge', { alert: 'down:web' }, { cookie: COOKIE })).status, 403, 'no CSRF field');
+    assert.equal(
+      (await post(app, 'alert-acknowledge', { alert: 'down:web', csrf: csrfValue(TOKEN) }, { cookie: COOKIE, origin: 'http://elsewhere.example' })).status,
+      403,
+      'another origin',
+    );
+    assert.equal((await post(app, 'alert-acknowledge', { alert: 'down:web', csrf: csrfValue(TOKEN) })).status, 401, 'no cookie');
+    assert.equal(alerts.alertStates()[0]![1].acknowledged ?? null, null);
+
+    t += 5_000;
+    const ok = await post(
+      app,
+      'alert-acknowledge',
+      { alert: 'down:web', csrf: csrfValue(TOKEN), next: '/alerts' },
+      { cookie: COOKIE, origin: 'http://127.0.0.1:9465' },
+    );
+    assert.equal(ok.status, 303);
+    assert.equal(ok.headers.get('location'), '/alerts');
+    const at = new Date(t).toISOString();
+    const api = (await (await get(app, '/api/v1/alerts')).json()) as { alerts: Array<{ key: string; acknowledged: unknown }> };
+    assert.deepEqual(api.alerts, [
+      {
+        key: 'down:web',
+        phase: 'firing',
+        activeSince: new Date(NOW).toISOString(),
+        firingSince: new Date(NOW).toISOString(),
+        held: false,
+        acknowledged: { by: '127.0.0.1', at },
+      },
+    ]);
+    assert.match(await (await get(app, '/alerts', { cookie: COOKIE })).text(), /<td data-label="Acknowledged" data-field="acknowledged">by 127\.0\.0\.1 at /);
+    const recorded = s2.timeline({ kind: 'page-action' });
+    assert.deepEqual(
+      recorded.map((e) => [e.subject, e.detail.peer, e.detail.alert]),
+      [['alert-acknowledge', '127.0.0.1', 'down:web']],
+    );
+
+    // No reminder while acknowledged, also after a restart (the state is persisted with it).
+    alerts = manager();
+    assert.deepEqual(alerts.alertStates()[0]![1].acknowledged, { by: '127.0.0.1', at: Date.parse(at) });
+    t += 61_000;
+    step(true);
+    t += 61_000;
+    step(true);
+    assert.deepEqual(kinds(), ['alert-firing']);
+
+    // Scripts: the bearer header, JSON back; acknowledging again keeps the first; a key that is not firing is refused.
+    const again = await post(app, 'alert-acknowledge', { alert: 'down:web' }, { authorization: `Bearer ${TOKEN}` }, '192.0.2.7');
+    assert.equal(again.status, 200);
+    assert.deepEqual(await again.json(), { ok: true, alert: 'down:web', acknowledged: { by: '127.0.0.1', at }, already: true });
+    const missing = await post(app, 'alert-acknowledge', { alert: 'down:db' }, { authorization: `Bearer ${TOKEN}` }, '192.0.2.7');
+    assert.equal(missing.status, 409);
+    assert.match(((await missing.json()) as { error: string }).error, /alert down:db cannot be acknowledged: it is not firing/);
+    assert.equal(s2.timeline({ kind: 'page-action' }).length, 1);
+
+    // Resolved, then firing again: not acknowledged, reminders again.
+    t += 1_000;
+    step(false);
+    t += 1_000;
+    step(true);
+    assert.equal(alerts.alertStates()[0]![1].acknowledged ?? null, null);
+    t += 61_000;
+    step(true);
+    assert.deepEqual(kinds(), ['alert-firing', 'alert-resolved', 'alert-firing', 'alert-reminder']);
+    assert.equal(((await (await get(app, '/api/v1/alerts')).json()) as { alerts: Array<{ acknowledged: unknown }> }).alerts[0]!.acknowledged, null);
+  });
+});

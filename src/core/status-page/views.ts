@@ -69,7 +69,15 @@ export interface ServiceView {
 
 export interface AlertsView {
   generatedAt: string;
-  alerts: Array<{ key: string; phase: string; activeSince: string | null; firingSince: string | null; held: boolean }>;
+  alerts: Array<{
+    key: string;
+    phase: string;
+    activeSince: string | null;
+    firingSince: string | null;
+    held: boolean;
+    /** Who acknowledged it (the peer) and when; null: nobody (or it resolved since). */
+    acknowledged: { by: string; at: string } | null;
+  }>;
   /** Last 7 days of deliveries, per channel. */
   channels: Array<{ channel: string; delivered: number; failed: number; lastError: string | null; lastFailureAt: string | null }>;
   recent: PublicEntry[];

@@ -10,6 +10,7 @@
  *   GET  /alerts                                        GET /api/v1/alerts
  *   GET  /api/v1/events        Server-Sent Events: `overview` (the overview's JSON) on every change
  *   GET  /login, POST /login   the token form (non-loopback peers only)
+ *   POST /actions/recover | maintenance-open | maintenance-close | alert-acknowledge   (with http.token only)
  *   GET  /assets/status.css, /assets/status.js, /assets/icon.svg
  *
  * Access: a loopback peer needs nothing if its Host header names localhost, 127.0.0.1, [::1] or the
@@ -128,6 +129,7 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
   };
   const actionsOf = (c: Context): ActionsContext => ({
     available: token !== null && source.actions !== undefined,
+    acknowledge: token !== null && source.actions?.acknowledgeAlert !== undefined,
     authed: proof(c) !== null,
     csrf: token === null ? '' : csrfValue(token),
   });
@@ -204,6 +206,15 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
       case 'maintenance-close':
         actions.closeMaintenance({ peer }, at);
         break;
+      case 'alert-acknowledge': {
+        if (actions.acknowledgeAlert === undefined) return c.text('acknowledging alerts is not offered by this agent\n', 404);
+        const key = field('alert').trim();
+        if (key === '') throw new UsageError('alert is missing: the key of a firing alert (see /api/v1/alerts), e.g. alert=down:web');
+        const r = actions.acknowledgeAlert({ key, peer }, at);
+        if (!r.ok) return how === 'bearer' ? c.json({ ok: false, error: r.reason }, 409) : c.html(messagePage('Not acknowledged', r.reason, version), 409);
+        if (how === 'bearer') return c.json({ ok: true, alert: key, acknowledged: r.acknowledged, already: r.already });
+        break;
+      }
       default:
         return c.text(`no action ${c.req.param('action')}\n`, 404);
     }
@@ -305,7 +316,7 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
     return c.html(timelinePage(source.timeline(f), f, raw(c), source.openMaintenance(now()), new Date(now()).toISOString(), version));
   });
   app.get('/maintenance', (c) => c.html(maintenancePage(source.maintenance(now()), version, now(), actionsOf(c))));
-  app.get('/alerts', (c) => c.html(alertsPage(source.alerts(now()), version)));
+  app.get('/alerts', (c) => c.html(alertsPage(source.alerts(now()), version, actionsOf(c))));
 
   app.notFound((c) =>
     c.req.path.startsWith('/api/')

@@ -75,6 +75,8 @@ ${opts.body}
 export interface ActionsContext {
   /** http.token is set and the agent offers actions. */
   available: boolean;
+  /** ... and acknowledging alerts among them. */
+  acknowledge?: boolean;
   /** The request proved the token (signed in). */
   authed: boolean;
   csrf: string;
@@ -83,8 +85,8 @@ export interface ActionsContext {
 const NO_ACTIONS: ActionsContext = { available: false, authed: false, csrf: '' };
 
 /** A form posting one action (with the CSRF field and where to come back to). */
-function actionForm(act: ActionsContext, action: string, back: string, label: string, fields = ''): string {
-  return `<form class="action" method="post" action="/actions/${action}"><input type="hidden" name="csrf" value="${h(act.csrf)}"><input type="hidden" name="next" value="${h(back)}">${fields}<button type="submit">${h(label)}</button></form>`;
+function actionForm(act: ActionsContext, action: string, back: string, label: string, fields = '', accessibleName = ''): string {
+  return `<form class="action" method="post" action="/actions/${action}"><input type="hidden" name="csrf" value="${h(act.csrf)}"><input type="hidden" name="next" value="${h(back)}">${fields}<button type="submit"${accessibleName ? ` aria-label="${h(accessibleName)}"` : ''}>${h(label)}</button></form>`;
 }
 
 function signInToAct(act: ActionsContext, back: string): string {
@@ -319,16 +321,26 @@ ${past}`;
   return layout({ title: 'Maintenance', path: '/maintenance', body, maintenance: m.open, generatedAt: m.generatedAt, version });
 }
 
-export function alertsPage(a: AlertsView, version: string): string {
+export function alertsPage(a: AlertsView, version: string, act: ActionsContext = NO_ACTIONS): string {
+  const canAck = act.acknowledge === true && act.authed;
+  const ackCell = (x: AlertsView['alerts'][number]): string => {
+    if (x.acknowledged) return `by ${h(x.acknowledged.by)} at ${h(when(x.acknowledged.at))}`;
+    if (x.phase !== 'firing') return '-';
+    return canAck
+      ? actionForm(act, 'alert-acknowledge', '/alerts', 'Acknowledge', `<input type="hidden" name="alert" value="${h(x.key)}">`, `Acknowledge ${x.key}`)
+      : 'no';
+  };
   const states =
     a.alerts.length === 0
       ? '<p>Nothing is firing or pending.</p>'
-      : `<table class="cards"><thead><tr><th scope="col">Alert</th><th scope="col">Phase</th><th scope="col">Active since</th><th scope="col">Firing since</th><th scope="col">Held</th></tr></thead><tbody>${a.alerts
+      : `<table class="cards"><thead><tr><th scope="col">Alert</th><th scope="col">Phase</th><th scope="col">Active since</th><th scope="col">Firing since</th><th scope="col">Held</th><th scope="col">Acknowledged</th></tr></thead><tbody>${a.alerts
           .map(
             (x) =>
-              `<tr class="sev-${x.phase === 'firing' ? 'down' : 'at-risk'}"><th scope="row">${h(x.key)}</th><td data-label="Phase"><span class="sev">${h(x.phase)}</span></td><td data-label="Active since">${h(when(x.activeSince))}</td><td data-label="Firing since">${h(when(x.firingSince))}</td><td data-label="Held">${x.held ? 'yes (maintenance)' : 'no'}</td></tr>`,
+              `<tr class="sev-${x.phase === 'firing' ? 'down' : 'at-risk'}" data-alert="${h(x.key)}"><th scope="row">${h(x.key)}</th><td data-label="Phase"><span class="sev">${h(x.phase)}${x.acknowledged ? ', acknowledged' : ''}</span></td><td data-label="Active since">${h(when(x.activeSince))}</td><td data-label="Firing since">${h(when(x.firingSince))}</td><td data-label="Held">${x.held ? 'yes (maintenance)' : 'no'}</td><td data-label="Acknowledged" data-field="acknowledged">${ackCell(x)}</td></tr>`,
           )
-          .join('')}</tbody></table>`;
+          .join(
+            '',
+          )}</tbody></table>${act.acknowledge === true && !act.authed && a.alerts.some((x) => x.phase === 'firing' && !x.acknowledged) ? signInToAct(act, '/alerts') : ''}`;
   const channels =
     a.channels.length === 0
       ? '<p>No delivery in the last 7 days.</p>'
