@@ -9,7 +9,8 @@
  * or critical violation on any page; the open overview shows the killed container as down within
  * 2 s without a reload, and running again after the heal; an open maintenance window shows its
  * banner (live, then on every page), and one opened and closed from the page after signing in
- * with the token (the agent's config has one; loopback reads need none). Screenshots of each page at 1280 and 390 px, light and dark,
+ * with the token (the agent's config has one; loopback reads need none); the killed container's
+ * firing alert acknowledged from /alerts; the overview's host line (OS, kernel). Screenshots of each page at 1280 and 390 px, light and dark,
  * go to UPKEEP_SCREENSHOTS_DIR (default: a temporary directory, printed).
  *
  * One engine, one browser, one agent for the whole file. Without /usr/bin/chromium the file is
@@ -234,6 +235,26 @@ describe('the status page in Chromium', { concurrency: false }, () => {
     const seenDown = Date.now() - killed;
     assert.equal(await page.evaluate('window.marker'), 1, 'no reload');
     assert.equal(await page.locator(`tr[data-service="${PROBE}"] [data-field="state"]`).textContent(), 'exited (137)');
+    // While it is down its alert fires: acknowledge it on /alerts, signed in (the cookie the login
+    // form sets; the form itself is tested below).
+    const { sessionValue } = await import('../../src/adapters/http/status-page/app.js');
+    await context.addCookies([{ name: 'upkeep_session', value: sessionValue(TOKEN), url: base }]);
+    const key = `down:${PROBE}`;
+    await until('its alert fires', async () => {
+      const a = (await (await fetch(`${base}/api/v1/alerts`)).json()) as { alerts: Array<{ key: string; phase: string }> };
+      return a.alerts.some((x) => x.key === key && x.phase === 'firing');
+    });
+    const ackStarted = performance.now();
+    const alerts = await context.newPage();
+    const watched = watchPage(alerts);
+    await alerts.goto(`${base}/alerts`);
+    await alerts.getByRole('button', { name: `Acknowledge ${key}` }).click();
+    await alerts.locator(`tr[data-alert="${key}"] [data-field="acknowledged"]`, { hasText: /^by 127\.0\.0\.1 at / }).waitFor({ timeout: 5_000 });
+    assert.deepEqual(await axeViolations(alerts), [], 'alerts page with an acknowledged alert: axe');
+    assert.deepEqual(watched.problems, []);
+    await alerts.close();
+    await context.clearCookies();
+    t.diagnostic(`acknowledged from /alerts (with axe) in ${Math.round(performance.now() - ackStarted)} ms`);
     mkdirSync(probeDir);
     await page.locator(`tr[data-service="${PROBE}"].sev-at-risk`).waitFor({ state: 'attached', timeout: 30_000 });
     assert.equal(await page.evaluate('window.marker'), 1, 'no reload');
@@ -288,7 +309,7 @@ describe('the status page in Chromium', { concurrency: false }, () => {
     const entries = (JSON.parse(actions.stdout) as { entries: Array<{ subject: string; detail: { peer: string } }> }).entries;
     assert.deepEqual(
       entries.map((e) => e.subject),
-      ['maintenance-open', 'maintenance-close'],
+      ['alert-acknowledge', 'maintenance-open', 'maintenance-close'],
     );
     assert.deepEqual(problems, []);
     await page.close();
