@@ -12,7 +12,7 @@ import { overviewCounts, overviewGroups, type AgentVerdictRow } from '../core/st
 import { CheckHistory } from '../core/status-page/check-history.js';
 import type { TimelineFilter } from '../core/status-page/timeline-filter.js';
 import type { TimelineQuery, TimelineRepository } from '../ports/timeline.js';
-import { uptimeBars, UPTIME_SPANS } from '../core/status-page/uptime.js';
+import { uptimeBars, UPTIME_KINDS, UPTIME_SPANS } from '../core/status-page/uptime.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
 import type { MaintenanceWindow } from '../core/maintenance-window.js';
 import type { HostState } from '../ports/host.js';
@@ -120,14 +120,21 @@ export class StatusPage implements StatusPageSource {
     const group = ov.groups.find((g) => g.services.some((s) => s.name === name));
     const service = group?.services.find((s) => s.name === name);
     if (!group || !service) return null;
-    const events = readTimeline(this.deps.store, { subject: name, since: iso(now - UPTIME_SPANS[UPTIME_SPANS.length - 1]!.spanMs), limit: 5_000 });
+    const from = iso(now - UPTIME_SPANS[UPTIME_SPANS.length - 1]!.spanMs);
+    const events = readTimeline(this.deps.store, { subject: name, since: from, limit: 5_000 });
+    // The state it entered the longest span in: its last up/down entry before it.
+    const before = readTimeline(this.deps.store, { subject: name, until: from, kinds: UPTIME_KINDS, limit: 1 });
+    const facts = this.deps.live().host?.containers.find((c) => c.name === name) ?? null;
+    const up = service.state === 'running' || service.state === 'restarting';
+    const sinceText = facts === null ? null : up ? facts.startedAt : facts.finishedAt;
+    const since = sinceText === null ? null : Date.parse(sinceText);
     const gaveUp = [...events].reverse().find((e) => e.kind === TIMELINE_KINDS.gaveUp && /\n/.test(e.detail.message));
     const checkService = service.role !== null && group.kind === 'compose' ? `${group.name}/${service.role}` : null;
     return {
       generatedAt: iso(now),
       service,
       group: { kind: group.kind, name: group.name },
-      uptime: uptimeBars(events, service.state === 'running' || service.state === 'restarting', now),
+      uptime: uptimeBars([...before, ...events], { up, since: since !== null && Number.isFinite(since) ? since : null }, now),
       checks: [...this.deps.checks.of(name), ...(checkService ? this.deps.checks.of(checkService) : [])],
       events: events.slice(-200),
       lastLogs: gaveUp ? { at: gaveUp.at, text: gaveUp.detail.message } : null,

@@ -337,3 +337,53 @@ describe('acknowledging an alert', () => {
     assert.equal(((await (await get(app, '/api/v1/alerts')).json()) as { alerts: Array<{ acknowledged: unknown }> }).alerts[0]!.acknowledged, null);
   });
 });
+
+describe("the service page's uptime bars", () => {
+  it('a span without timeline entries is "no data" (neither up nor down); the engine\'s start time and the entry before the span count', async () => {
+    const { container, daemon } = await import('../helpers/facts.js');
+    const s3 = openStore({ stateDir: join(dir, 'uptime'), create: true });
+    after(() => s3.close());
+    const HOUR = 3_600_000;
+    const host: NonNullable<LiveAgentState['host']> = {
+      daemon: daemon(),
+      host: { id: 'ENGINE-1', name: 'lab' },
+      containers: [
+        container({ name: 'fresh', startedAt: new Date(NOW - 6 * HOUR).toISOString() }),
+        container({ name: 'veteran', startedAt: new Date(NOW - 6 * HOUR).toISOString() }),
+      ],
+      inspects: new Map(),
+      flagsUnreadable: null,
+      readAt: new Date(NOW),
+    };
+    // veteran: started 100 days ago (before the longest span), died and healed 6 h ago.
+    s3.appendTimeline({ at: new Date(NOW - 100 * 24 * HOUR).toISOString(), kind: 'container-started', subject: 'veteran', message: 'started' });
+    s3.appendTimeline({ at: new Date(NOW - 7 * HOUR).toISOString(), kind: 'container-died', subject: 'veteran', message: 'died' });
+    s3.appendTimeline({ at: new Date(NOW - 6 * HOUR).toISOString(), kind: 'healed', subject: 'veteran', message: 'healed' });
+    const page = new StatusPage({ store: s3, live: () => ({ ...live(), host, engineUp: true }), checks: new CheckHistory() });
+    const app = createStatusApp({ source: page, token: null, version: '9.9.9', now: () => NOW });
+    type Bars = { uptime: Array<{ label: string; uptime: number | null; data: number; buckets: Array<{ up: number | null }> }> };
+    const fresh = (await (await get(app, '/api/v1/services/fresh')).json()) as Bars;
+    assert.deepEqual(
+      fresh.uptime.map((b) => [b.label, b.uptime, b.data]),
+      [
+        ['24h', 1, 0.25],
+        ['7d', 1, Math.round((6 / 168) * 10_000) / 10_000],
+        ['90d', 1, Math.round((6 / 2160) * 10_000) / 10_000],
+      ],
+      'up since the engine says it started; before that, no data',
+    );
+    assert.equal(fresh.uptime[0]!.buckets.filter((b) => b.up === null).length, 18);
+    const html = await (await get(app, '/services/fresh')).text();
+    assert.match(html, /<h3>24h · 100\.00% up \(data for 25\.0% of the time\)<\/h3>/);
+    assert.match(html, /class="u-none"><title>[^<]+: no data<\/title>/);
+    const veteran = (await (await get(app, '/api/v1/services/veteran')).json()) as Bars;
+    assert.deepEqual(
+      veteran.uptime.map((b) => [b.label, b.uptime, b.data]),
+      [
+        ['24h', Math.round((23 / 24) * 10_000) / 10_000, 1],
+        ['7d', Math.round((167 / 168) * 10_000) / 10_000, 1],
+        ['90d', Math.round((2159 / 2160) * 10_000) / 10_000, 1],
+      ],
+    );
+  });
+});

@@ -176,15 +176,21 @@ export function kernelText(k: Overview['host']['kernel']): string {
   return k.newestInstalled === k.running ? `${k.running} running (the newest installed)` : `${k.running} running, ${k.newestInstalled} installed`;
 }
 
+/** "99.50% up", with how much of the time had data when not all of it; "no data". */
+export function uptimeText(up: number | null, data: number): string {
+  if (up === null) return 'no data';
+  return `${(up * 100).toFixed(2)}% up${data < 0.9995 ? ` (data for ${(data * 100).toFixed(1)}% of the time)` : ''}`;
+}
+
 function uptimeSvg(bar: UptimeBar): string {
   const n = bar.buckets.length;
   const rects = bar.buckets
     .map((b, i) => {
-      const cls = b.up >= 0.999 ? 'u-full' : b.up <= 0.001 ? 'u-down' : 'u-part';
-      return `<rect x="${i}" y="0" width="0.8" height="10" class="${cls}"><title>${h(when(b.start))}: ${(b.up * 100).toFixed(1)}% up</title></rect>`;
+      const cls = b.up === null ? 'u-none' : b.up >= 0.999 ? 'u-full' : b.up <= 0.001 ? 'u-down' : 'u-part';
+      return `<rect x="${i}" y="0" width="0.8" height="10" class="${cls}"><title>${h(when(b.start))}: ${h(uptimeText(b.up, b.data))}</title></rect>`;
     })
     .join('');
-  return `<svg class="uptime" viewBox="0 0 ${n} 10" preserveAspectRatio="none" role="img" aria-label="${h(`${bar.label}: ${(bar.uptime * 100).toFixed(2)}% up`)}">${rects}</svg>`;
+  return `<svg class="uptime" viewBox="0 0 ${n} 10" preserveAspectRatio="none" role="img" aria-label="${h(`${bar.label}: ${uptimeText(bar.uptime, bar.data)}`)}">${rects}</svg>`;
 }
 
 function entriesTable(entries: readonly PublicEntry[], empty: string): string {
@@ -207,7 +213,7 @@ function firstLine(text: string): string {
 
 export function servicePage(v: ServiceView, version: string, _now: number): string {
   const s = v.service;
-  const bars = v.uptime.map((b) => `<h3>${h(b.label)} · ${(b.uptime * 100).toFixed(2)}% up</h3>${uptimeSvg(b)}`).join('\n');
+  const bars = v.uptime.map((b) => `<h3>${h(b.label)} · ${h(uptimeText(b.uptime, b.data))}</h3>${uptimeSvg(b)}`).join('\n');
   const checks =
     v.checks.length === 0
       ? '<p>No health check configured for it (config <code>services:</code>).</p>'
@@ -232,6 +238,7 @@ ${cb('After a daemon restart', s.comesBack.daemonRestart)}${cb('After a daemon c
 </dl>
 ${s.riskReason ? `<p><strong>Why it would not come back:</strong> ${h(s.riskReason)}</p>` : ''}
 <h2>Uptime</h2>
+<p class="muted">From the timeline and the engine's start time. Grey: no data (before upkeep saw it, or a change it did not see), counted neither up nor down.</p>
 ${bars}
 <h2>Checks</h2>
 ${checks}
