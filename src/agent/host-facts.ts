@@ -16,6 +16,8 @@ import type { AgentLog } from './log.js';
 
 export interface HostFacts {
   pendingUpgrades: number | null;
+  /** Why pendingUpgrades is null (apt's simulation failed: its message). */
+  pendingWhy?: string | null;
   rebootRequired: boolean;
   /** Why a reboot is required (the reasons joined), or null. */
   why: string | null;
@@ -32,9 +34,13 @@ export interface HostFacts {
  * `simulate`: apt's simulation (the agent passes the cached one, adapters/apt/simulation-cache.ts).
  */
 export async function readHostFacts(opts: { simulate?: (mode: 'dist-upgrade') => Promise<string> } = {}): Promise<HostFacts> {
+  let pendingWhy: string | null = null;
   const pendingUpgrades = await (opts.simulate ?? simulateUpgrade)('dist-upgrade').then(
     (text) => parseAptSimulation(text).packages.filter((p) => p.action === 'upgrade' || p.action === 'install').length,
-    () => null,
+    (err: unknown) => {
+      pendingWhy = `apt-get -s dist-upgrade failed: ${firstLine(err instanceof Error ? err.message : String(err))}`;
+      return null;
+    },
   );
   const [reboot, os] = await Promise.all([readRebootFacts(), readOsName()]);
   const kernelWhy =
@@ -45,12 +51,18 @@ export async function readHostFacts(opts: { simulate?: (mode: 'dist-upgrade') =>
         : null;
   return {
     pendingUpgrades,
+    pendingWhy,
     rebootRequired: reboot.reasons.length > 0,
     why: reboot.reasons.length > 0 ? reboot.reasons.join('; ') : null,
     os,
     kernel: { running: reboot.runningKernel, newestInstalled: reboot.newestKernel, why: kernelWhy },
     rebootPackages: reboot.flag?.required ? reboot.flag.packages : [],
   };
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? text;
+  return line.trim().slice(0, 300);
 }
 
 export class HostFactsWatcher implements Actor {

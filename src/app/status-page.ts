@@ -45,6 +45,7 @@ export interface LiveAgentState {
    */
   hostFacts: {
     pendingUpgrades: number | null;
+    pendingWhy?: string | null;
     rebootRequired: boolean;
     why: string | null;
     os?: { name: string | null; why: string | null };
@@ -103,6 +104,12 @@ export class StatusPage implements StatusPageSource {
         rebootWhy: live.hostFacts === null ? FACTS_NOT_READ : live.hostFacts.why,
         rebootPackages: live.hostFacts?.rebootPackages ?? [],
         pendingUpgrades: live.hostFacts?.pendingUpgrades ?? null,
+        pendingUpgradesWhy:
+          live.hostFacts === null
+            ? FACTS_NOT_READ
+            : live.hostFacts.pendingUpgrades === null
+              ? (live.hostFacts.pendingWhy ?? "apt's simulation could not be read")
+              : null,
       },
       counts: overviewCounts(groups),
       groups,

@@ -215,6 +215,13 @@ describe("the overview's host line", () => {
     assert.match(unread.rebootWhy ?? '', /has not read the host facts yet/);
     const nh = await (await get(createStatusApp({ source: none, token: null, version: '9.9.9', now: () => NOW }), '/')).text();
     for (const f of ['os', 'kernel', 'reboot']) assert.match(nh, new RegExp(`<dd data-field="${f}">unknown: the agent has not read the host facts yet`), f);
+    assert.match(nh, /<dt>Pending upgrades<\/dt><dd>unknown: the agent has not read the host facts yet/);
+    const noApt = new StatusPage({
+      store,
+      live: () => ({ ...live(), hostFacts: { ...facts!, pendingUpgrades: null, pendingWhy: 'apt-get -s dist-upgrade failed: E: not found' } }),
+      checks: new CheckHistory(),
+    });
+    assert.equal(noApt.overview(NOW).host.pendingUpgradesWhy, 'apt-get -s dist-upgrade failed: E: not found');
   });
 
   it('reads the OS from os-release (PRETTY_NAME, quoted), and says why when it cannot', async () => {

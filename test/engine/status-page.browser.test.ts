@@ -170,6 +170,11 @@ describe('the status page in Chromium', { concurrency: false }, () => {
       const s = (await (await fetch(`${base}/api/v1/services/srsilo_silo_1`)).json()) as { checks: Array<{ points: unknown[] }> };
       return (s.checks[0]?.points.length ?? 0) >= 2;
     });
+    // The overview's host line (and its screenshot) after the agent's host-facts actor read them.
+    await until(
+      'the host facts are read',
+      async () => ((await (await fetch(`${base}/api/v1/overview`)).json()) as { host: { rebootRequired: boolean | null } }).host.rebootRequired !== null,
+    );
     const page = await context.newPage();
     const { problems } = watchPage(page);
     for (const [name, path] of pages) {
@@ -191,10 +196,6 @@ describe('the status page in Chromium', { concurrency: false }, () => {
       if (width390Overflows((await page.evaluate('document.documentElement.scrollWidth')) as number)) assert.fail(`${name}: wider than 390 px`);
     }
     // The host line: this machine's OS and running kernel, read by the agent's host-facts actor.
-    await until(
-      'the host facts are read',
-      async () => ((await (await fetch(`${base}/api/v1/overview`)).json()) as { host: { rebootRequired: boolean | null } }).host.rebootRequired !== null,
-    );
     await page.goto(`${base}/`);
     const pretty = /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
     assert.equal(await page.locator('[data-field="os"]').textContent(), pretty);

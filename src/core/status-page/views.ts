@@ -38,6 +38,8 @@ export interface Overview {
     /** The packages /var/run/reboot-required.pkgs names. */
     rebootPackages: string[];
     pendingUpgrades: number | null;
+    /** Why pendingUpgrades is null. */
+    pendingUpgradesWhy: string | null;
   };
   counts: OverviewCounts;
   groups: OverviewGroup[];

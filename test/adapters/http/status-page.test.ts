@@ -40,6 +40,7 @@ function overview(name: string): Overview {
       rebootWhy: null,
       rebootPackages: [],
       pendingUpgrades: 0,
+      pendingUpgradesWhy: null,
     },
     counts: { total: 0, running: 0, down: 0, unhealthy: 0, atRisk: 0 },
     groups: [],

@@ -141,7 +141,7 @@ export function overviewPage(o: Overview, version: string, now: number, act: Act
           ? `yes${host.rebootWhy ? `: ${host.rebootWhy}` : ''}`
           : 'no',
     ],
-    ['Pending upgrades', host.pendingUpgrades === null ? 'unknown' : String(host.pendingUpgrades)],
+    ['Pending upgrades', host.pendingUpgrades === null ? `unknown: ${host.pendingUpgradesWhy ?? 'not read'}` : String(host.pendingUpgrades)],
     ['Engine connected for', host.engineConnectedSince ? ago(host.engineConnectedSince, now) : '-'],
     ['Agent', `${host.agent.version}, up ${ago(host.agent.startedAt, now)}`],
     ['Last reconcile', o.lastReconcileAt ? `${ago(o.lastReconcileAt, now)} ago` : '-'],
