@@ -179,7 +179,8 @@ export function kernelText(k: Overview['host']['kernel']): string {
 /** "99.50% up", with how much of the time had data when not all of it; "no data". */
 export function uptimeText(up: number | null, data: number): string {
   if (up === null) return 'no data';
-  return `${(up * 100).toFixed(2)}% up${data < 0.9995 ? ` (data for ${(data * 100).toFixed(1)}% of the time)` : ''}`;
+  const share = data < 0.001 ? 'less than 0.1' : (data * 100).toFixed(1);
+  return `${(up * 100).toFixed(2)}% up${data < 0.9995 ? ` (data for ${share}% of the time)` : ''}`;
 }
 
 function uptimeSvg(bar: UptimeBar): string {
