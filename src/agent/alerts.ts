@@ -18,7 +18,7 @@
 import type { AlertMessage } from '../adapters/notify/notifier.js';
 import type { OutboxEntry, Store } from '../adapters/store/store.js';
 import type { AlertContent } from '../core/alerts/agent-alerts.js';
-import { INACTIVE, stepAlert, type AlertRule, type AlertState } from '../core/alerts/alert-state.js';
+import { acknowledgeAlert, INACTIVE, stepAlert, type AlertRule, type AlertState } from '../core/alerts/alert-state.js';
 import type { Clock } from '../ports/clock.js';
 import type { MaintenanceRepository, MaintenanceWindow } from '../ports/maintenance.js';
 import type { AgentLog } from './log.js';
@@ -186,6 +186,21 @@ export class AlertManager {
     if (this.uncommitted === null) this.opts.onQueued(rows);
     else if (rows.length > 0) this.uncommitted.push(...rows);
     else this.lookInStore = true;
+  }
+
+  /**
+   * Acknowledges firing alert `key` for `by` (the status page's action): it sends no reminder
+   * until it resolves. Part of its state, so persisted at once: a restarted agent keeps it.
+   */
+  acknowledge(key: string, by: string, now = this.clock.now()): ReturnType<typeof acknowledgeAlert> {
+    const r = acknowledgeAlert(this.states.get(key), by, now);
+    if (r.ok && !r.already) {
+      this.states.set(key, r.state);
+      this.dirty = true;
+      this.persist();
+      this.opts.log.info({ alert: key, by }, `alert ${key}: acknowledged by ${by}`);
+    }
+    return r;
   }
 
   /** Alerts currently firing. */

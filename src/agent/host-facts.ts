@@ -1,21 +1,32 @@
 /**
- * Slow facts about the host for /metrics: packages waiting to be upgraded (`apt-get -s
- * dist-upgrade`, the same simulation preflight reads) and whether a reboot is needed (Debian's
- * /var/run/reboot-required flag, or a newer kernel installed than the one running). Read at start
- * and then every `intervalMs` (default 1 h: apt's simulation costs about a second of CPU).
+ * Slow facts about the host for /metrics and the status page's host line: packages waiting to be
+ * upgraded (`apt-get -s dist-upgrade`, the same simulation preflight reads), whether a reboot is
+ * needed (Debian's /var/run/reboot-required flag and its .pkgs, or a newer kernel installed than
+ * the one running), the kernels, and the OS (PRETTY_NAME of /etc/os-release). Read at start and
+ * then every `intervalMs` (default 1 h: apt's simulation costs about a second of CPU); readers
+ * use the last read (no request runs a subprocess).
  */
-import { installedKernels, rebootRequiredFlag, runningKernel } from '../adapters/apt/kernels.js';
+import { readRebootFacts } from '../adapters/apt/reboot-required.js';
 import { simulateUpgrade } from '../adapters/apt/simulate-upgrade.js';
+import { readOsName } from '../adapters/files/os-release.js';
 import { parseAptSimulation } from '../core/preflight/apt-plan.js';
-import { newestKernel } from '../core/preflight/kernels.js';
 import type { Clock } from '../ports/clock.js';
 import { sleepUnlessAborted, type Actor } from './actor.js';
 import type { AgentLog } from './log.js';
 
 export interface HostFacts {
   pendingUpgrades: number | null;
+  /** Why pendingUpgrades is null (apt's simulation failed: its message). */
+  pendingWhy?: string | null;
   rebootRequired: boolean;
+  /** Why a reboot is required (the reasons joined), or null. */
   why: string | null;
+  /** PRETTY_NAME of /etc/os-release, or null with why. Absent: not read (a stand-in reader). */
+  os?: { name: string | null; why: string | null };
+  /** `uname -r` and the newest installed kernel image, each null with why. Absent: not read. */
+  kernel?: { running: string | null; newestInstalled: string | null; why: string | null };
+  /** The packages /var/run/reboot-required.pkgs names (empty: none, or no flag). */
+  rebootPackages?: string[];
 }
 
 /**
@@ -23,22 +34,35 @@ export interface HostFacts {
  * `simulate`: apt's simulation (the agent passes the cached one, adapters/apt/simulation-cache.ts).
  */
 export async function readHostFacts(opts: { simulate?: (mode: 'dist-upgrade') => Promise<string> } = {}): Promise<HostFacts> {
+  let pendingWhy: string | null = null;
   const pendingUpgrades = await (opts.simulate ?? simulateUpgrade)('dist-upgrade').then(
     (text) => parseAptSimulation(text).packages.filter((p) => p.action === 'upgrade' || p.action === 'install').length,
-    () => null,
+    (err: unknown) => {
+      pendingWhy = `apt-get -s dist-upgrade failed: ${firstLine(err instanceof Error ? err.message : String(err))}`;
+      return null;
+    },
   );
-  const flag = await rebootRequiredFlag().catch(() => ({ required: false, packages: [] as string[] }));
-  if (flag.required)
-    return { pendingUpgrades, rebootRequired: true, why: `/var/run/reboot-required${flag.packages.length ? ` (${flag.packages.join(', ')})` : ''}` };
-  const newest = newestKernel(await installedKernels().catch(() => []));
-  let running = '';
-  try {
-    running = runningKernel();
-  } catch {
-    /* unknown */
-  }
-  const kernel = newest !== null && running !== '' && newest !== running;
-  return { pendingUpgrades, rebootRequired: kernel, why: kernel ? `kernel ${newest} installed, ${running} running` : null };
+  const [reboot, os] = await Promise.all([readRebootFacts(), readOsName()]);
+  const kernelWhy =
+    reboot.runningKernel === null
+      ? 'the running kernel could not be read (uname)'
+      : reboot.newestKernel === null
+        ? 'no installed kernel image found (no linux-image-* package in dpkg, no /boot/vmlinuz-*): a container, or a kernel the host does not install itself'
+        : null;
+  return {
+    pendingUpgrades,
+    pendingWhy,
+    rebootRequired: reboot.reasons.length > 0,
+    why: reboot.reasons.length > 0 ? reboot.reasons.join('; ') : null,
+    os,
+    kernel: { running: reboot.runningKernel, newestInstalled: reboot.newestKernel, why: kernelWhy },
+    rebootPackages: reboot.flag?.required ? reboot.flag.packages : [],
+  };
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '') ?? text;
+  return line.trim().slice(0, 300);
 }
 
 export class HostFactsWatcher implements Actor {

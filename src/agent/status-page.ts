@@ -20,6 +20,8 @@ export interface StatusPageParts {
   clock: Clock;
   /** Asks for a recovery pass (the page's action; offered only with a token). */
   requestRecovery: () => void;
+  /** Acknowledges a firing alert (the page's action; offered only with a token). */
+  acknowledgeAlert: NonNullable<StatusPageDeps['acknowledgeAlert']>;
 }
 
 /** The loader AgentHttpServer's `page` option takes. */
@@ -36,7 +38,7 @@ export function statusPageLoader(parts: StatusPageParts): () => Promise<PageHand
         live: parts.live,
         checks: parts.checks,
         // Actions exist only with a token (docs/status-page.md).
-        ...(parts.token !== null ? { requestRecovery: parts.requestRecovery } : {}),
+        ...(parts.token !== null ? { requestRecovery: parts.requestRecovery, acknowledgeAlert: parts.acknowledgeAlert } : {}),
       }),
       token: parts.token,
       version: parts.version,

@@ -5,14 +5,14 @@
  * engine, its verdicts, its alert states, the checks' last results); the rest is read from the store.
  * Reads only.
  */
-import type { AlertState } from '../core/alerts/alert-state.js';
+import type { acknowledgeAlert, AlertState } from '../core/alerts/alert-state.js';
 import type { AlertsView, MaintenanceView, Overview, PublicEntry, ServiceView } from '../core/status-page/views.js';
 import type { StatusPageActions, StatusPageSource } from '../ports/status-page.js';
 import { overviewCounts, overviewGroups, type AgentVerdictRow } from '../core/status-page/overview.js';
 import { CheckHistory } from '../core/status-page/check-history.js';
 import type { TimelineFilter } from '../core/status-page/timeline-filter.js';
 import type { TimelineQuery, TimelineRepository } from '../ports/timeline.js';
-import { uptimeBars, UPTIME_SPANS } from '../core/status-page/uptime.js';
+import { uptimeBars, UPTIME_KINDS, UPTIME_SPANS } from '../core/status-page/uptime.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
 import type { MaintenanceWindow } from '../core/maintenance-window.js';
 import type { HostState } from '../ports/host.js';
@@ -39,8 +39,19 @@ export interface LiveAgentState {
   lastReconcileAt: string | null;
   error: { message: string; hint: string | null } | null;
   rows: readonly AgentVerdictRow[];
-  /** apt's view: pending upgrades (null unknown), reboot required and why. */
-  hostFacts: { pendingUpgrades: number | null; rebootRequired: boolean; why: string | null } | null;
+  /**
+   * The host-facts actor's last read (agent/host-facts.ts; null before the first): pending
+   * upgrades (null unknown), reboot required and why, the OS, the kernels (absent: not read).
+   */
+  hostFacts: {
+    pendingUpgrades: number | null;
+    pendingWhy?: string | null;
+    rebootRequired: boolean;
+    why: string | null;
+    os?: { name: string | null; why: string | null };
+    kernel?: { running: string | null; newestInstalled: string | null; why: string | null };
+    rebootPackages?: string[];
+  } | null;
   alerts: ReadonlyArray<[string, AlertState]>;
 }
 
@@ -50,9 +61,15 @@ export interface StatusPageDeps {
   checks: CheckHistory;
   /** Asks the agent for a recovery pass (the page's "recover now"); absent: the page offers no action. */
   requestRecovery?: () => void;
+  /**
+   * Acknowledges a firing alert in the agent's alert states (agent/alerts.ts AlertManager.acknowledge,
+   * which persists it); absent: not offered.
+   */
+  acknowledgeAlert?: (key: string, by: string, now: number) => ReturnType<typeof acknowledgeAlert>;
 }
 
 const DAY = 86_400_000;
+const FACTS_NOT_READ = 'the agent has not read the host facts yet (it reads them at its start, then hourly)';
 const iso = (t: number) => new Date(t).toISOString();
 
 /** The use cases behind every page and API route. */
@@ -60,7 +77,7 @@ export class StatusPage implements StatusPageSource {
   readonly actions?: StatusPageActions;
 
   constructor(private readonly deps: StatusPageDeps) {
-    if (deps.requestRecovery) this.actions = pageActions(deps.store, deps.requestRecovery);
+    if (deps.requestRecovery) this.actions = pageActions(deps.store, deps.requestRecovery, deps.acknowledgeAlert);
   }
 
   /** The windows open at `now`. */
@@ -81,9 +98,18 @@ export class StatusPage implements StatusPageSource {
         docker: d === null ? null : { version: d.serverVersion, apiVersion: d.apiVersion, liveRestore: d.liveRestore },
         engineConnectedSince: live.engineConnectedSince === null ? null : iso(live.engineConnectedSince),
         agent: { version: live.agentVersion, startedAt: iso(live.agentStartedAt) },
-        rebootRequired: live.hostFacts?.rebootRequired ?? false,
-        rebootWhy: live.hostFacts?.why ?? null,
+        os: live.hostFacts?.os ?? { name: null, why: FACTS_NOT_READ },
+        kernel: live.hostFacts?.kernel ?? { running: null, newestInstalled: null, why: FACTS_NOT_READ },
+        rebootRequired: live.hostFacts?.rebootRequired ?? null,
+        rebootWhy: live.hostFacts === null ? FACTS_NOT_READ : live.hostFacts.why,
+        rebootPackages: live.hostFacts?.rebootPackages ?? [],
         pendingUpgrades: live.hostFacts?.pendingUpgrades ?? null,
+        pendingUpgradesWhy:
+          live.hostFacts === null
+            ? FACTS_NOT_READ
+            : live.hostFacts.pendingUpgrades === null
+              ? (live.hostFacts.pendingWhy ?? "apt's simulation could not be read")
+              : null,
       },
       counts: overviewCounts(groups),
       groups,
@@ -101,14 +127,21 @@ export class StatusPage implements StatusPageSource {
     const group = ov.groups.find((g) => g.services.some((s) => s.name === name));
     const service = group?.services.find((s) => s.name === name);
     if (!group || !service) return null;
-    const events = readTimeline(this.deps.store, { subject: name, since: iso(now - UPTIME_SPANS[UPTIME_SPANS.length - 1]!.spanMs), limit: 5_000 });
+    const from = iso(now - UPTIME_SPANS[UPTIME_SPANS.length - 1]!.spanMs);
+    const events = readTimeline(this.deps.store, { subject: name, since: from, limit: 5_000 });
+    // The state it entered the longest span in: its last up/down entry before it.
+    const before = readTimeline(this.deps.store, { subject: name, until: from, kinds: UPTIME_KINDS, limit: 1 });
+    const facts = this.deps.live().host?.containers.find((c) => c.name === name) ?? null;
+    const up = service.state === 'running' || service.state === 'restarting';
+    const sinceText = facts === null ? null : up ? facts.startedAt : facts.finishedAt;
+    const since = sinceText === null ? null : Date.parse(sinceText);
     const gaveUp = [...events].reverse().find((e) => e.kind === TIMELINE_KINDS.gaveUp && /\n/.test(e.detail.message));
     const checkService = service.role !== null && group.kind === 'compose' ? `${group.name}/${service.role}` : null;
     return {
       generatedAt: iso(now),
       service,
       group: { kind: group.kind, name: group.name },
-      uptime: uptimeBars(events, service.state === 'running' || service.state === 'restarting', now),
+      uptime: uptimeBars([...before, ...events], { up, since: since !== null && Number.isFinite(since) ? since : null }, now),
       checks: [...this.deps.checks.of(name), ...(checkService ? this.deps.checks.of(checkService) : [])],
       events: events.slice(-200),
       lastLogs: gaveUp ? { at: gaveUp.at, text: gaveUp.detail.message } : null,
@@ -168,6 +201,7 @@ export class StatusPage implements StatusPageSource {
         activeSince: s.activeSince === null ? null : iso(s.activeSince),
         firingSince: s.firingSince === null ? null : iso(s.firingSince),
         held: open.length > 0,
+        acknowledged: s.acknowledged ? { by: s.acknowledged.by, at: iso(s.acknowledged.at) } : null,
       })),
       channels: [...channels.values()],
       recent: recent.slice(-100),
@@ -208,10 +242,22 @@ export { CheckHistory };
 
 /** The store query of a filter. */
 /** The page's actions, each recorded in the timeline (kind page-action, and what it did). */
-function pageActions(store: StatusPageDeps['store'], requestRecovery: () => void): StatusPageActions {
-  const record = (action: string, peer: string, now: number, message: string) =>
-    store.appendTimeline({ at: iso(now), kind: TIMELINE_KINDS.pageAction, subject: action, message, data: { action, peer } });
+function pageActions(store: StatusPageDeps['store'], requestRecovery: () => void, acknowledge: StatusPageDeps['acknowledgeAlert']): StatusPageActions {
+  const record = (action: string, peer: string, now: number, message: string, more: Record<string, unknown> = {}) =>
+    store.appendTimeline({ at: iso(now), kind: TIMELINE_KINDS.pageAction, subject: action, message, data: { action, peer, ...more } });
+  const acknowledgeAlert: StatusPageActions['acknowledgeAlert'] = acknowledge
+    ? ({ key, peer }, now) => {
+        const r = acknowledge(key, peer, now);
+        if (!r.ok) return { ok: false, reason: `alert ${key} cannot be acknowledged: ${r.reason}` };
+        if (!r.already)
+          record('alert-acknowledge', peer, now, `alert ${key} was acknowledged on the status page from ${peer}: no reminder until it resolves`, {
+            alert: key,
+          });
+        return { ok: true, acknowledged: { by: r.state.acknowledged!.by, at: iso(r.state.acknowledged!.at) }, already: r.already };
+      }
+    : undefined;
   return {
+    ...(acknowledgeAlert ? { acknowledgeAlert } : {}),
     openMaintenance({ reason, forMs, peer }, now) {
       record('maintenance-open', peer, now, `a maintenance window was opened on the status page from ${peer}`);
       return openMaintenanceWindow(store, { source: 'status-page', reason, at: iso(now), endsAt: iso(now + forMs) });

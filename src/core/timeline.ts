@@ -33,7 +33,7 @@ export const TIMELINE_KINDS = {
   fixApplied: 'fix-applied', // subject file; detail { rule, line }
   livePolicyChanged: 'live-policy-changed', // subject container; detail { from, to }
   preflight: 'preflight', // detail { verdict, packages, notBack, dockerRestarts, reboot }
-  pageAction: 'page-action', // an action taken on the status page; subject the action (recover, maintenance-open, maintenance-close); detail { action, peer }
+  pageAction: 'page-action', // an action taken on the status page; subject the action (recover, maintenance-open, maintenance-close, alert-acknowledge); detail { action, peer, alert? }
   rehearsal: 'rehearsal', // `upkeep rehearse`; subject host; detail { aptExit, upgradeFailed, services, failures, conffiles, reboot, missed, wrong, upperBytes, seconds, exitCode }
   // Maintenance and apt
   maintenanceScheduled: 'maintenance-scheduled', // subject 'schedule'; detail the scheduled maintenance

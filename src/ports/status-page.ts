@@ -24,4 +24,12 @@ export interface StatusPageActions {
   closeMaintenance(opts: { peer: string }, now: number): MaintenanceWindow[];
   /** Asks the agent for a recovery pass now. */
   recoverNow(opts: { peer: string }, now: number): void;
+  /**
+   * Acknowledges firing alert `key` (no reminder until it resolves); absent: not offered. Not ok
+   * when it is not firing. `already`: it was acknowledged before (nothing recorded again).
+   */
+  acknowledgeAlert?(
+    opts: { key: string; peer: string },
+    now: number,
+  ): { ok: true; acknowledged: { by: string; at: string }; already: boolean } | { ok: false; reason: string };
 }

@@ -9,7 +9,8 @@
  * or critical violation on any page; the open overview shows the killed container as down within
  * 2 s without a reload, and running again after the heal; an open maintenance window shows its
  * banner (live, then on every page), and one opened and closed from the page after signing in
- * with the token (the agent's config has one; loopback reads need none). Screenshots of each page at 1280 and 390 px, light and dark,
+ * with the token (the agent's config has one; loopback reads need none); the killed container's
+ * firing alert acknowledged from /alerts; the overview's host line (OS, kernel). Screenshots of each page at 1280 and 390 px, light and dark,
  * go to UPKEEP_SCREENSHOTS_DIR (default: a temporary directory, printed).
  *
  * One engine, one browser, one agent for the whole file. Without /usr/bin/chromium the file is
@@ -19,7 +20,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, ConsoleMessage, Page, Request } from 'playwright-core';
@@ -169,6 +170,11 @@ describe('the status page in Chromium', { concurrency: false }, () => {
       const s = (await (await fetch(`${base}/api/v1/services/srsilo_silo_1`)).json()) as { checks: Array<{ points: unknown[] }> };
       return (s.checks[0]?.points.length ?? 0) >= 2;
     });
+    // The overview's host line (and its screenshot) after the agent's host-facts actor read them.
+    await until(
+      'the host facts are read',
+      async () => ((await (await fetch(`${base}/api/v1/overview`)).json()) as { host: { rebootRequired: boolean | null } }).host.rebootRequired !== null,
+    );
     const page = await context.newPage();
     const { problems } = watchPage(page);
     for (const [name, path] of pages) {
@@ -189,6 +195,12 @@ describe('the status page in Chromium', { concurrency: false }, () => {
       }
       if (width390Overflows((await page.evaluate('document.documentElement.scrollWidth')) as number)) assert.fail(`${name}: wider than 390 px`);
     }
+    // The host line: this machine's OS and running kernel, read by the agent's host-facts actor.
+    await page.goto(`${base}/`);
+    const pretty = /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1];
+    assert.equal(await page.locator('[data-field="os"]').textContent(), pretty);
+    assert.match((await page.locator('[data-field="kernel"]').textContent()) ?? '', new RegExp(`^${release().replace(/[.+]/g, '\\$&')} running`));
+    assert.match((await page.locator('[data-field="reboot"]').textContent()) ?? '', /^(no|yes: .+)$/);
     const svc = await page.goto(`${base}/services/srsilo_silo_1`);
     assert.equal(svc?.headers()['content-security-policy']?.includes("script-src 'self'"), true);
     assert.equal(await page.locator('svg.chart polyline').count(), 1, 'the latency chart');
@@ -224,6 +236,26 @@ describe('the status page in Chromium', { concurrency: false }, () => {
     const seenDown = Date.now() - killed;
     assert.equal(await page.evaluate('window.marker'), 1, 'no reload');
     assert.equal(await page.locator(`tr[data-service="${PROBE}"] [data-field="state"]`).textContent(), 'exited (137)');
+    // While it is down its alert fires: acknowledge it on /alerts, signed in (the cookie the login
+    // form sets; the form itself is tested below).
+    const { sessionValue } = await import('../../src/adapters/http/status-page/app.js');
+    await context.addCookies([{ name: 'upkeep_session', value: sessionValue(TOKEN), url: base }]);
+    const key = `down:${PROBE}`;
+    await until('its alert fires', async () => {
+      const a = (await (await fetch(`${base}/api/v1/alerts`)).json()) as { alerts: Array<{ key: string; phase: string }> };
+      return a.alerts.some((x) => x.key === key && x.phase === 'firing');
+    });
+    const ackStarted = performance.now();
+    const alerts = await context.newPage();
+    const watched = watchPage(alerts);
+    await alerts.goto(`${base}/alerts`);
+    await alerts.getByRole('button', { name: `Acknowledge ${key}` }).click();
+    await alerts.locator(`tr[data-alert="${key}"] [data-field="acknowledged"]`, { hasText: /^by 127\.0\.0\.1 at / }).waitFor({ timeout: 5_000 });
+    assert.deepEqual(await axeViolations(alerts), [], 'alerts page with an acknowledged alert: axe');
+    assert.deepEqual(watched.problems, []);
+    await alerts.close();
+    await context.clearCookies();
+    t.diagnostic(`acknowledged from /alerts (with axe) in ${Math.round(performance.now() - ackStarted)} ms`);
     mkdirSync(probeDir);
     await page.locator(`tr[data-service="${PROBE}"].sev-at-risk`).waitFor({ state: 'attached', timeout: 30_000 });
     assert.equal(await page.evaluate('window.marker'), 1, 'no reload');
@@ -278,7 +310,7 @@ describe('the status page in Chromium', { concurrency: false }, () => {
     const entries = (JSON.parse(actions.stdout) as { entries: Array<{ subject: string; detail: { peer: string } }> }).entries;
     assert.deepEqual(
       entries.map((e) => e.subject),
-      ['maintenance-open', 'maintenance-close'],
+      ['alert-acknowledge', 'maintenance-open', 'maintenance-close'],
     );
     assert.deepEqual(problems, []);
     await page.close();

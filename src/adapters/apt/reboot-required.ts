@@ -4,19 +4,36 @@
  * kernel installed than the one running. Never throws: an unreadable source says nothing.
  */
 import { newestKernel } from '../../core/preflight/kernels.js';
-import { installedKernels, rebootRequiredFlag, runningKernel } from './kernels.js';
+import { installedKernels, rebootRequiredFlag, runningKernel, type RebootRequiredFlag } from './kernels.js';
 
-export async function rebootRequiredReasons(runDir = '/var/run'): Promise<string[]> {
-  const why: string[] = [];
-  const flag = await rebootRequiredFlag(runDir).catch(() => ({ required: false, packages: [] as string[] }));
-  if (flag.required) why.push(`${runDir}/reboot-required${flag.packages.length ? ` (${flag.packages.join(', ')})` : ''}`);
-  const newest = newestKernel(await installedKernels().catch(() => []));
-  let running = '';
+/** The facts behind "reboot required", each null when it could not be read. */
+export interface RebootFacts {
+  /** `uname -r`. */
+  runningKernel: string | null;
+  /** The newest installed kernel image (dpkg's linux-image-* packages, /boot/vmlinuz-*), or null: none found. */
+  newestKernel: string | null;
+  /** Debian's flag file and its packages; null when /var/run could not be read. */
+  flag: RebootRequiredFlag | null;
+  /** Why a reboot is required; empty: it is not (as far as these facts tell). */
+  reasons: string[];
+}
+
+/** Reads the flag in `runDir` and the kernels (dpkg, `bootDir`); never throws. */
+export async function readRebootFacts(runDir = '/var/run', bootDir = '/boot'): Promise<RebootFacts> {
+  const flag = await rebootRequiredFlag(runDir).catch(() => null);
+  const newest = newestKernel(await installedKernels(bootDir).catch(() => []));
+  let running: string | null = null;
   try {
-    running = runningKernel();
+    running = runningKernel() || null;
   } catch {
     /* unknown */
   }
-  if (newest !== null && running !== '' && newest !== running) why.push(`kernel ${newest} installed, ${running} running`);
-  return why;
+  const reasons: string[] = [];
+  if (flag?.required) reasons.push(`${runDir}/reboot-required${flag.packages.length ? ` (${flag.packages.join(', ')})` : ''}`);
+  if (newest !== null && running !== null && newest !== running) reasons.push(`kernel ${newest} installed, ${running} running`);
+  return { runningKernel: running, newestKernel: newest, flag, reasons };
+}
+
+export async function rebootRequiredReasons(runDir = '/var/run'): Promise<string[]> {
+  return (await readRebootFacts(runDir)).reasons;
 }

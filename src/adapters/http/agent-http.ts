@@ -20,6 +20,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Actor } from '../../ports/actor.js';
+import { foreignNameText, isLoopback, localHostCheck } from './host-header.js';
 
 // Not `import { createServer } from 'node:http'`: see src/adapters/http/request.ts (an ESM import of
 // node:http loads undici on Node 24).
@@ -134,12 +135,14 @@ export class AgentHttpServer implements Actor {
   private settleListening!: (err?: Error) => void;
   private page: Promise<PageHandler> | null = null;
   private stopping: AbortSignal = new AbortController().signal;
+  private readonly localHost: (header: string | undefined) => boolean;
 
   constructor(opts: AgentHttpOptions) {
     this.opts = opts;
     this.host = opts.host ?? DEFAULT_LISTEN.host;
     this.port = opts.port ?? DEFAULT_LISTEN.port;
     this.closeTimeoutMs = opts.closeTimeoutMs ?? 2_000;
+    this.localHost = localHostCheck(this.host);
     this.listening = new Promise<void>((resolve, reject) => {
       this.settleListening = (err) => (err ? reject(err) : resolve());
     });
@@ -185,7 +188,10 @@ export class AgentHttpServer implements Actor {
       res.setHeader('Allow', 'GET');
       return send(res, 405, 'text/plain; charset=utf-8', `method ${req.method} not allowed; use GET\n`);
     }
-    const refusal = accessRefusal(path, req.socket.remoteAddress, req.headers.authorization, this.opts.token ?? null);
+    const refusal = accessRefusal(path, req.socket.remoteAddress, req.headers.authorization, this.opts.token ?? null, {
+      header: req.headers.host,
+      local: this.localHost(req.headers.host),
+    });
     if (refusal !== null) {
       if (refusal.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
       return send(res, refusal.status, 'text/plain; charset=utf-8', refusal.body);
@@ -250,26 +256,27 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 
 /**
  * Who may read a page (see AgentHttpOptions.token): null when the request may go on, else the
- * status and text to answer with.
+ * status and text to answer with. `name`: the Host header, and whether it names loopback or the
+ * listen host (host-header.ts). A loopback client under another name gets /status only with the
+ * token (DNS rebinding: a site whose name its owner points at 127.0.0.1 would have a browser read
+ * it). /metrics does not look at the name: Prometheus scrapes under whatever name its target has.
  */
 export function accessRefusal(
   path: string,
   peer: string | undefined,
   authorization: string | undefined,
   token: string | null,
+  name: { header: string | undefined; local: boolean } = { header: undefined, local: true },
 ): { status: 401 | 403; body: string } | null {
-  if (path === '/healthz' || isLoopback(peer)) return null;
+  if (path === '/healthz') return null;
+  if (isLoopback(peer)) {
+    if (path !== '/status' || name.local || (token !== null && bearerMatches(authorization, token))) return null;
+    return { status: 403, body: `${foreignNameText(name.header)}\n` };
+  }
   if (token === null)
     return { status: 403, body: `${path} is served to loopback only; set http.token in the config to allow other peers with a bearer token\n` };
   if (!bearerMatches(authorization, token)) return { status: 401, body: 'a valid "Authorization: Bearer <token>" is required\n' };
   return null;
-}
-
-/** 127.0.0.0/8, ::1, and IPv4-mapped loopback. */
-export function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4.startsWith('127.') || address === '::1';
 }
 
 /** Compares the bearer token in constant time. */

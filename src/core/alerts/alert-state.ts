@@ -8,6 +8,12 @@
  * reminder), and a "resolved" message once when it stops, but only if "firing" was sent. During a
  * maintenance window nothing is sent, but the transitions are still recorded; a firing alert
  * that was held is sent when the window ends, if it still fires.
+ *
+ * A firing alert can be acknowledged (someone is on it: acknowledgeAlert): it then sends no
+ * reminder; its "resolved" is still sent, and once it resolves the acknowledgement is gone with
+ * the rest of its state, so an alert that fires again is not acknowledged. A held alert that was
+ * acknowledged during the window is still announced when the window ends (the others on the
+ * channel learn of it), once.
  */
 
 export type AlertPhase = 'inactive' | 'pending' | 'firing';
@@ -22,6 +28,14 @@ export interface AlertState {
   lastSentAt: number | null;
   /** True when "firing" was actually sent, so that "resolved" is owed. */
   announced: boolean;
+  /** Who acknowledged it while it fired, and when (ms); absent or null: nobody. */
+  acknowledged?: AlertAcknowledgement | null;
+}
+
+export interface AlertAcknowledgement {
+  /** Who: the status page's peer address. */
+  by: string;
+  at: number;
 }
 
 export interface AlertRule {
@@ -69,7 +83,7 @@ export function stepAlert(prev: AlertState, rule: AlertRule, active: boolean, no
     // Held during a maintenance window that has ended: announce now.
     return { state: { ...prev, announced: true, lastSentAt: now }, send: 'firing', transition: 'firing' };
   }
-  if (rule.repeatMs > 0 && prev.lastSentAt !== null && now - prev.lastSentAt >= rule.repeatMs) {
+  if (rule.repeatMs > 0 && prev.lastSentAt !== null && now - prev.lastSentAt >= rule.repeatMs && !prev.acknowledged) {
     return { state: { ...prev, lastSentAt: now }, send: 'reminder', transition: 'reminder' };
   }
   return { state: prev, send: null, transition: null };
@@ -79,4 +93,19 @@ function fire(prev: AlertState, now: number, inMaintenance: boolean): AlertStep 
   const firing: AlertState = { ...prev, phase: 'firing', firingSince: now };
   if (inMaintenance) return { state: { ...firing, announced: false }, send: null, transition: 'held' };
   return { state: { ...firing, announced: true, lastSentAt: now }, send: 'firing', transition: 'firing' };
+}
+
+/**
+ * Acknowledges a firing alert (`state`: its state, undefined when it is inactive). Only a firing
+ * alert can be acknowledged; acknowledging it again keeps the first acknowledgement.
+ */
+export function acknowledgeAlert(
+  state: AlertState | undefined,
+  by: string,
+  now: number,
+): { ok: true; state: AlertState; already: boolean } | { ok: false; reason: string } {
+  if (state === undefined || state.phase === 'inactive') return { ok: false, reason: 'it is not firing (resolved, or never fired)' };
+  if (state.phase === 'pending') return { ok: false, reason: 'it is pending, not firing yet' };
+  if (state.acknowledged) return { ok: true, state, already: true };
+  return { ok: true, state: { ...state, acknowledged: { by, at: now } }, already: false };
 }

@@ -27,9 +27,19 @@ export interface Overview {
     docker: { version: string; apiVersion: string; liveRestore: boolean } | null;
     engineConnectedSince: string | null;
     agent: { version: string; startedAt: string };
-    rebootRequired: boolean;
+    /** PRETTY_NAME of /etc/os-release; null with why when unknown. */
+    os: { name: string | null; why: string | null };
+    /** `uname -r` and the newest installed kernel image; null with why when unknown. */
+    kernel: { running: string | null; newestInstalled: string | null; why: string | null };
+    /** null: unknown (the agent has not read the host facts yet; rebootWhy says so). */
+    rebootRequired: boolean | null;
+    /** Why a reboot is required, or why that is unknown; null otherwise. */
     rebootWhy: string | null;
+    /** The packages /var/run/reboot-required.pkgs names. */
+    rebootPackages: string[];
     pendingUpgrades: number | null;
+    /** Why pendingUpgrades is null. */
+    pendingUpgradesWhy: string | null;
   };
   counts: OverviewCounts;
   groups: OverviewGroup[];
@@ -61,7 +71,15 @@ export interface ServiceView {
 
 export interface AlertsView {
   generatedAt: string;
-  alerts: Array<{ key: string; phase: string; activeSince: string | null; firingSince: string | null; held: boolean }>;
+  alerts: Array<{
+    key: string;
+    phase: string;
+    activeSince: string | null;
+    firingSince: string | null;
+    held: boolean;
+    /** Who acknowledged it (the peer) and when; null: nobody (or it resolved since). */
+    acknowledged: { by: string; at: string } | null;
+  }>;
   /** Last 7 days of deliveries, per channel. */
   channels: Array<{ channel: string; delivered: number; failed: number; lastError: string | null; lastFailureAt: string | null }>;
   recent: PublicEntry[];

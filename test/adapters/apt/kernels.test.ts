@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { installedKernels, rebootRequiredFlag, runningKernel } from '../../../src/adapters/apt/kernels.js';
+import { newestKernel } from '../../../src/core/preflight/kernels.js';
+import { readRebootFacts } from '../../../src/adapters/apt/reboot-required.js';
 import { runCommand } from '../../../src/adapters/apt/run-command.js';
 
 test('runningKernel is uname -r', async () => {
@@ -36,6 +38,13 @@ test('installedKernels reads /boot/vmlinuz-*; rebootRequiredFlag reads the flag 
     await writeFile(join(run, 'reboot-required'), '*** System restart required ***\n');
     await writeFile(join(run, 'reboot-required.pkgs'), 'linux-image-6.8.0-88-generic\ndbus\ndbus\n');
     assert.deepEqual(await rebootRequiredFlag(run), { required: true, packages: ['linux-image-6.8.0-88-generic', 'dbus'] });
+    // Both reasons at once (the status page's host line shows the kernels and the packages).
+    const facts = await readRebootFacts(run, boot);
+    assert.equal(facts.runningKernel, runningKernel());
+    const newest = facts.newestKernel;
+    assert.equal(newest, newestKernel(kernels));
+    assert.deepEqual(facts.reasons.slice(0, 1), [`${run}/reboot-required (linux-image-6.8.0-88-generic, dbus)`]);
+    if (newest !== runningKernel()) assert.equal(facts.reasons[1], `kernel ${newest} installed, ${runningKernel()} running`);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

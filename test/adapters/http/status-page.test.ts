@@ -34,9 +34,13 @@ function overview(name: string): Overview {
       docker: { version: '29.0.2', apiVersion: '1.52', liveRestore: false },
       engineConnectedSince: null,
       agent: { version: '9.9.9', startedAt: new Date(NOW).toISOString() },
+      os: { name: 'Debian GNU/Linux 12 (bookworm)', why: null },
+      kernel: { running: '6.1.0-41-amd64', newestInstalled: '6.1.0-41-amd64', why: null },
       rebootRequired: false,
       rebootWhy: null,
+      rebootPackages: [],
       pendingUpgrades: 0,
+      pendingUpgradesWhy: null,
     },
     counts: { total: 0, running: 0, down: 0, unhealthy: 0, atRisk: 0 },
     groups: [],
@@ -86,12 +90,13 @@ function get(
 }
 
 /** A listener on a free loopback port serving `handler` for the page; `listeners()`: the 'abort' listeners on its signal. */
-async function listener(handler: PageHandler) {
+async function listener(handler: PageHandler, more: { status?: () => unknown; token?: string } = {}) {
   const server = new AgentHttpServer({
     host: '127.0.0.1',
     port: 0,
     metrics: new AgentMetrics({ version: '9.9.9', collectDefault: false }),
     page: async () => handler,
+    ...more,
   });
   const ac = new AbortController();
   const done = server.run(ac.signal);
@@ -324,7 +329,7 @@ describe('the event stream gives back what it holds', () => {
 describe('a loopback client under another name (DNS rebinding)', () => {
   it('is refused unless the Host header names loopback or the listen host, or the request has the token', async () => {
     const a = app(TOKEN, { listenHost: 'agent.lan' });
-    const l = await listener((req, res, s) => serveNode(a, req, res, s));
+    const l = await listener((req, res, s) => serveNode(a, req, res, s), { status: () => ({ containers: ['web-1'] }), token: TOKEN });
     try {
       const at = (host: string, path = '/', headers: Record<string, string> = {}) => get(l.port, path, { headers: { host, ...headers } });
       for (const host of [`127.0.0.1:${l.port}`, `localhost:${l.port}`, `LOCALHOST`, `[::1]:${l.port}`, `agent.lan:${l.port}`])
@@ -339,6 +344,15 @@ describe('a loopback client under another name (DNS rebinding)', () => {
       assert.equal((await at(`evil.example:${l.port}`, '/api/v1/overview', { authorization: `Bearer ${TOKEN}` })).status, 200, 'the token still works');
       assert.equal((await at(`evil.example:${l.port}`, '/assets/status.css')).status, 200, 'the assets name nothing');
       assert.equal((await at(`127.0.0.1:${l.port}`, '/metrics')).status, 200, 'Prometheus scraping is not affected');
+      assert.equal((await at(`evil.example:${l.port}`, '/metrics')).status, 200, 'Prometheus scrapes under any target name');
+      // /status (the agent listener's own route, not the page's) has the same check.
+      for (const host of [`127.0.0.1:${l.port}`, `localhost:${l.port}`, `[::1]:${l.port}`]) assert.equal((await at(host, '/status')).status, 200, host);
+      const status = await at(`evil.example:${l.port}`, '/status');
+      assert.equal(status.status, 403);
+      assert.match(status.body, /not under the name "evil\.example"/);
+      assert.doesNotMatch(status.body, /web-1/);
+      assert.equal((await at(`evil.example:${l.port}`, '/status', { authorization: `Bearer ${TOKEN}` })).status, 200, 'the token still works');
+      assert.equal((await at(`evil.example:${l.port}`, '/status', { authorization: 'Bearer wrong' })).status, 403);
     } finally {
       await l.stop();
     }

@@ -86,3 +86,28 @@ test('transitions are recorded even when nothing is sent', () => {
   assert.equal(s2.send, null);
   assert.equal(stepAlert(s2.state, rule, false, 11_000, true).transition, 'resolved');
 });
+
+test('an acknowledged firing alert sends no reminder, still its resolution; firing again, it is not acknowledged', async () => {
+  const { acknowledgeAlert } = await import('../../../src/core/alerts/alert-state.js');
+  const r: AlertRule = { forMs: 0, repeatMs: 60_000 };
+  let s = stepAlert(INACTIVE, r, true, 0).state;
+  assert.deepEqual(acknowledgeAlert(stepAlert(INACTIVE, rule, true, 0).state, 'x', 1), { ok: false, reason: 'it is pending, not firing yet' });
+  assert.equal(acknowledgeAlert(undefined, 'x', 1).ok, false);
+  const ack = acknowledgeAlert(s, '127.0.0.1', 5_000);
+  assert.ok(ack.ok);
+  s = ack.state;
+  assert.deepEqual(s.acknowledged, { by: '127.0.0.1', at: 5_000 });
+  const again = acknowledgeAlert(s, '192.0.2.7', 6_000);
+  assert.ok(again.ok && again.already && again.state.acknowledged?.by === '127.0.0.1', 'the first acknowledgement stays');
+  for (const t of [60_000, 120_000, 600_000]) {
+    const step = stepAlert(s, r, true, t);
+    assert.equal(step.send, null, `no reminder at ${t}`);
+    s = step.state;
+  }
+  const resolved = stepAlert(s, r, false, 700_000);
+  assert.equal(resolved.send, 'resolved');
+  const refired = stepAlert(resolved.state, r, true, 800_000);
+  assert.equal(refired.send, 'firing');
+  assert.equal(refired.state.acknowledged ?? null, null);
+  assert.equal(stepAlert(refired.state, r, true, 860_000).send, 'reminder');
+});

@@ -64,31 +64,64 @@ describe('uptimeBars', () => {
   const now = Date.parse('2026-11-30T12:00:00Z');
   const at = (hoursAgo: number) => new Date(now - hoursAgo * 3_600_000).toISOString();
 
-  it('down from a death to the heal: the hour buckets and the totals', () => {
+  it('down from a death to the heal: the hour buckets and the totals; before the first entry, no data', () => {
     const bars = uptimeBars(
       [
         { at: at(3), kind: 'container-died' },
         { at: at(2.5), kind: 'healed' },
         { at: at(1), kind: 'unhealthy' },
       ],
-      true,
+      { up: true, since: null },
       now,
     );
     const day = bars.find((b) => b.label === '24h')!;
     assert.equal(day.buckets.length, 24);
     assert.deepEqual(
-      day.buckets.slice(-4).map((b) => b.up),
-      [1, 0.5, 1, 1],
+      day.buckets.slice(-4).map((b) => [b.up, b.data]),
+      [
+        [null, 0],
+        [0.5, 1],
+        [1, 1],
+        [1, 1],
+      ],
     );
-    assert.equal(day.uptime, Math.round((1 - 0.5 / 24) * 10_000) / 10_000);
+    assert.deepEqual([day.uptime, day.data], [Math.round((2.5 / 3) * 10_000) / 10_000, 0.125]);
     assert.equal(bars.find((b) => b.label === '90d')!.buckets.length, 90);
   });
 
-  it('no entry: as it is now; a start first means it was down before', () => {
-    assert.equal(uptimeBars([], false, now)[0]!.uptime, 0);
-    assert.equal(uptimeBars([], true, now)[0]!.uptime, 1);
-    const bars = uptimeBars([{ at: at(12), kind: 'container-started' }], true, now);
-    assert.equal(bars[0]!.uptime, 0.5);
+  it('no entry: no data, unless the engine says since when it runs; a span without an entry counts neither up nor down', () => {
+    const none = uptimeBars([], { up: true, since: null }, now);
+    assert.deepEqual(
+      none.map((b) => [b.uptime, b.data]),
+      [
+        [null, 0],
+        [null, 0],
+        [null, 0],
+      ],
+    );
+    assert.ok(none[2]!.buckets.every((b) => b.up === null));
+    const started = uptimeBars([], { up: true, since: now - 12 * 3_600_000 }, now);
+    assert.deepEqual([started[0]!.uptime, started[0]!.data], [1, 0.5]);
+    assert.deepEqual([started[0]!.buckets[0]!.up, started[0]!.buckets[23]!.up], [null, 1]);
+    const stopped = uptimeBars([], { up: false, since: now - 6 * 3_600_000 }, now);
+    assert.deepEqual([stopped[0]!.uptime, stopped[0]!.data], [0, 0.25]);
+  });
+
+  it('after the last entry: its state until the engine says it changed; a change nobody saw leaves no data', () => {
+    const back = uptimeBars([{ at: at(10), kind: 'container-died' }], { up: true, since: now - 2 * 3_600_000 }, now)[0]!;
+    assert.deepEqual([back.uptime, back.data], [0.2, Math.round((10 / 24) * 10_000) / 10_000]);
+    const missed = uptimeBars([{ at: at(12), kind: 'container-started' }], { up: false, since: null }, now)[0]!;
+    assert.deepEqual([missed.uptime, missed.data], [null, 0]);
+    const old = uptimeBars([{ at: at(24 * 100), kind: 'container-started' }], { up: true, since: null }, now);
+    assert.deepEqual(
+      old.map((b) => [b.uptime, b.data]),
+      [
+        [1, 1],
+        [1, 1],
+        [1, 1],
+      ],
+      'the entry before the longest span says how it entered it',
+    );
   });
 });
 

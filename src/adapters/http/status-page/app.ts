@@ -10,6 +10,7 @@
  *   GET  /alerts                                        GET /api/v1/alerts
  *   GET  /api/v1/events        Server-Sent Events: `overview` (the overview's JSON) on every change
  *   GET  /login, POST /login   the token form (non-loopback peers only)
+ *   POST /actions/recover | maintenance-open | maintenance-close | alert-acknowledge   (with http.token only)
  *   GET  /assets/status.css, /assets/status.js, /assets/icon.svg
  *
  * Access: a loopback peer needs nothing if its Host header names localhost, 127.0.0.1, [::1] or the
@@ -24,6 +25,7 @@ import { parseDuration } from '../../../core/duration.js';
 import { UsageError } from '../../../core/errors.js';
 import { parseTimelineFilter } from '../../../core/status-page/timeline-filter.js';
 import type { StatusPageSource } from '../../../ports/status-page.js';
+import { foreignNameText, isLoopback, localHostCheck } from '../host-header.js';
 import { ICON_SVG, STATUS_CSS, STATUS_JS } from './assets.js';
 import { alertsPage, loginPage, maintenancePage, messagePage, overviewPage, servicePage, timelinePage, type ActionsContext } from './html.js';
 
@@ -80,12 +82,6 @@ function sameSecret(given: string, want: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function isLoopback(address: string | undefined): boolean {
-  if (address === undefined) return false;
-  const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return v4.startsWith('127.') || address === '::1';
-}
-
 function cookieOf(header: string | undefined, name: string): string | null {
   for (const part of (header ?? '').split(';')) {
     const i = part.indexOf('=');
@@ -109,26 +105,13 @@ export function safeNext(next: string | null | undefined): string {
   }
 }
 
-/** The host part of a Host header, lower-cased: `[::1]:9465` -> `[::1]`, `localhost:9465` -> `localhost`. */
-function hostPart(header: string): string {
-  const h = header.trim().toLowerCase();
-  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
-  return h.replace(/:\d*$/, '');
-}
-
 export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBindings }> {
   const { source, token, version, now } = opts;
   const app = new Hono<{ Bindings: PeerBindings }>();
   let streams = 0;
   // The names a loopback peer may use: a page served from any other name (DNS rebinding: a site
   // whose name now resolves to 127.0.0.1) is refused unless the request proves the token.
-  const localNames = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
-  if (opts.listenHost) {
-    const h = opts.listenHost.toLowerCase();
-    localNames.add(h);
-    if (h.includes(':') && !h.startsWith('[')) localNames.add(`[${h}]`);
-  }
-  const localHost = (header: string | undefined) => header === undefined || localNames.has(hostPart(header));
+  const localHost = localHostCheck(opts.listenHost);
 
   app.use('*', async (c, next) => {
     await next();
@@ -146,6 +129,7 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
   };
   const actionsOf = (c: Context): ActionsContext => ({
     available: token !== null && source.actions !== undefined,
+    acknowledge: token !== null && source.actions?.acknowledgeAlert !== undefined,
     authed: proof(c) !== null,
     csrf: token === null ? '' : csrfValue(token),
   });
@@ -156,7 +140,7 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
     const api = path.startsWith('/api/');
     if (isLoopback(c.env.peer)) {
       if (localHost(c.req.header('host')) || proof(c) !== null) return next();
-      const text = `a loopback client is served under localhost, 127.0.0.1 or [::1] only, not under the name "${hostPart(c.req.header('host') ?? '')}" (a site whose name points at this host); open http://127.0.0.1:PORT/ or send the token`;
+      const text = foreignNameText(c.req.header('host'));
       return api ? c.json({ error: text }, 403) : c.html(messagePage('Not served under this name', text, version), 403);
     }
     if (token === null) {
@@ -222,6 +206,15 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
       case 'maintenance-close':
         actions.closeMaintenance({ peer }, at);
         break;
+      case 'alert-acknowledge': {
+        if (actions.acknowledgeAlert === undefined) return c.text('acknowledging alerts is not offered by this agent\n', 404);
+        const key = field('alert').trim();
+        if (key === '') throw new UsageError('alert is missing: the key of a firing alert (see /api/v1/alerts), e.g. alert=down:web');
+        const r = actions.acknowledgeAlert({ key, peer }, at);
+        if (!r.ok) return how === 'bearer' ? c.json({ ok: false, error: r.reason }, 409) : c.html(messagePage('Not acknowledged', r.reason, version), 409);
+        if (how === 'bearer') return c.json({ ok: true, alert: key, acknowledged: r.acknowledged, already: r.already });
+        break;
+      }
       default:
         return c.text(`no action ${c.req.param('action')}\n`, 404);
     }
@@ -323,7 +316,7 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
     return c.html(timelinePage(source.timeline(f), f, raw(c), source.openMaintenance(now()), new Date(now()).toISOString(), version));
   });
   app.get('/maintenance', (c) => c.html(maintenancePage(source.maintenance(now()), version, now(), actionsOf(c))));
-  app.get('/alerts', (c) => c.html(alertsPage(source.alerts(now()), version)));
+  app.get('/alerts', (c) => c.html(alertsPage(source.alerts(now()), version, actionsOf(c))));
 
   app.notFound((c) =>
     c.req.path.startsWith('/api/')

@@ -41,7 +41,7 @@ th{color:var(--muted);font-weight:600;font-size:.85rem}
 .mono,pre,code{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:.85rem}
 pre{background:var(--panel);border:1px solid var(--line);padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-word}
 svg.uptime{width:100%;height:1.6rem;display:block}
-svg .u-full{fill:var(--ok)}svg .u-part{fill:var(--warn)}svg .u-down{fill:var(--down)}
+svg .u-full{fill:var(--ok)}svg .u-part{fill:var(--warn)}svg .u-down{fill:var(--down)}svg .u-none{fill:var(--bar-none)}
 svg.chart{width:100%;max-width:36rem;height:5rem;display:block;border:1px solid var(--line);background:var(--panel)}
 svg.chart polyline{fill:none;stroke:var(--info);stroke-width:1.5}
 svg.chart .fail{fill:var(--down)}

@@ -75,6 +75,8 @@ ${opts.body}
 export interface ActionsContext {
   /** http.token is set and the agent offers actions. */
   available: boolean;
+  /** ... and acknowledging alerts among them. */
+  acknowledge?: boolean;
   /** The request proved the token (signed in). */
   authed: boolean;
   csrf: string;
@@ -83,8 +85,8 @@ export interface ActionsContext {
 const NO_ACTIONS: ActionsContext = { available: false, authed: false, csrf: '' };
 
 /** A form posting one action (with the CSRF field and where to come back to). */
-function actionForm(act: ActionsContext, action: string, back: string, label: string, fields = ''): string {
-  return `<form class="action" method="post" action="/actions/${action}"><input type="hidden" name="csrf" value="${h(act.csrf)}"><input type="hidden" name="next" value="${h(back)}">${fields}<button type="submit">${h(label)}</button></form>`;
+function actionForm(act: ActionsContext, action: string, back: string, label: string, fields = '', accessibleName = ''): string {
+  return `<form class="action" method="post" action="/actions/${action}"><input type="hidden" name="csrf" value="${h(act.csrf)}"><input type="hidden" name="next" value="${h(back)}">${fields}<button type="submit"${accessibleName ? ` aria-label="${h(accessibleName)}"` : ''}>${h(label)}</button></form>`;
 }
 
 function signInToAct(act: ActionsContext, back: string): string {
@@ -129,13 +131,23 @@ export function overviewPage(o: Overview, version: string, now: number, act: Act
     ['Engine', host.engineUp ? 'connected' : 'not reachable'],
     ['Docker', host.docker ? `${host.docker.version} (API ${host.docker.apiVersion})` : '-'],
     ['live-restore', host.docker ? (host.docker.liveRestore ? 'on' : 'off') : '-'],
-    ['Reboot required', host.rebootRequired ? `yes${host.rebootWhy ? `: ${host.rebootWhy}` : ''}` : 'no'],
-    ['Pending upgrades', host.pendingUpgrades === null ? 'unknown' : String(host.pendingUpgrades)],
+    ['OS', host.os.name ?? `unknown: ${host.os.why ?? 'not read'}`],
+    ['Kernel', kernelText(host.kernel)],
+    [
+      'Reboot required',
+      host.rebootRequired === null
+        ? `unknown: ${host.rebootWhy ?? 'not read'}`
+        : host.rebootRequired
+          ? `yes${host.rebootWhy ? `: ${host.rebootWhy}` : ''}`
+          : 'no',
+    ],
+    ['Pending upgrades', host.pendingUpgrades === null ? `unknown: ${host.pendingUpgradesWhy ?? 'not read'}` : String(host.pendingUpgrades)],
     ['Engine connected for', host.engineConnectedSince ? ago(host.engineConnectedSince, now) : '-'],
     ['Agent', `${host.agent.version}, up ${ago(host.agent.startedAt, now)}`],
     ['Last reconcile', o.lastReconcileAt ? `${ago(o.lastReconcileAt, now)} ago` : '-'],
   ];
-  const factList = facts.map(([k, v]) => `<dt>${h(k)}</dt><dd${k === 'Engine' ? ' data-field="engine"' : ''}>${h(v)}</dd>`).join('');
+  const field: Record<string, string> = { Engine: 'engine', OS: 'os', Kernel: 'kernel', 'Reboot required': 'reboot' };
+  const factList = facts.map(([k, v]) => `<dt>${h(k)}</dt><dd${field[k] ? ` data-field="${field[k]}"` : ''}>${h(v)}</dd>`).join('');
   const c = o.counts;
   const counts = `<ul class="counts" aria-label="Totals">
 <li><b data-field="count-total">${c.total}</b> containers</li><li><b data-field="count-running">${c.running}</b> running</li>
@@ -157,15 +169,29 @@ ${notices}
   return layout({ title: host.name ?? 'Overview', path: '/', body, maintenance: o.maintenance, generatedAt: o.generatedAt, version });
 }
 
+/** "6.1.0-41-amd64 running, 6.1.0-42-amd64 installed", or what is known and why the rest is not. */
+export function kernelText(k: Overview['host']['kernel']): string {
+  if (k.running === null) return `unknown: ${k.why ?? 'not read'}`;
+  if (k.newestInstalled === null) return `${k.running} running; newest installed unknown: ${k.why ?? 'not read'}`;
+  return k.newestInstalled === k.running ? `${k.running} running (the newest installed)` : `${k.running} running, ${k.newestInstalled} installed`;
+}
+
+/** "99.50% up", with how much of the time had data when not all of it; "no data". */
+export function uptimeText(up: number | null, data: number): string {
+  if (up === null) return 'no data';
+  const share = data < 0.001 ? 'less than 0.1' : (data * 100).toFixed(1);
+  return `${(up * 100).toFixed(2)}% up${data < 0.9995 ? ` (data for ${share}% of the time)` : ''}`;
+}
+
 function uptimeSvg(bar: UptimeBar): string {
   const n = bar.buckets.length;
   const rects = bar.buckets
     .map((b, i) => {
-      const cls = b.up >= 0.999 ? 'u-full' : b.up <= 0.001 ? 'u-down' : 'u-part';
-      return `<rect x="${i}" y="0" width="0.8" height="10" class="${cls}"><title>${h(when(b.start))}: ${(b.up * 100).toFixed(1)}% up</title></rect>`;
+      const cls = b.up === null ? 'u-none' : b.up >= 0.999 ? 'u-full' : b.up <= 0.001 ? 'u-down' : 'u-part';
+      return `<rect x="${i}" y="0" width="0.8" height="10" class="${cls}"><title>${h(when(b.start))}: ${h(uptimeText(b.up, b.data))}</title></rect>`;
     })
     .join('');
-  return `<svg class="uptime" viewBox="0 0 ${n} 10" preserveAspectRatio="none" role="img" aria-label="${h(`${bar.label}: ${(bar.uptime * 100).toFixed(2)}% up`)}">${rects}</svg>`;
+  return `<svg class="uptime" viewBox="0 0 ${n} 10" preserveAspectRatio="none" role="img" aria-label="${h(`${bar.label}: ${uptimeText(bar.uptime, bar.data)}`)}">${rects}</svg>`;
 }
 
 function entriesTable(entries: readonly PublicEntry[], empty: string): string {
@@ -188,7 +214,7 @@ function firstLine(text: string): string {
 
 export function servicePage(v: ServiceView, version: string, _now: number): string {
   const s = v.service;
-  const bars = v.uptime.map((b) => `<h3>${h(b.label)} · ${(b.uptime * 100).toFixed(2)}% up</h3>${uptimeSvg(b)}`).join('\n');
+  const bars = v.uptime.map((b) => `<h3>${h(b.label)} · ${h(uptimeText(b.uptime, b.data))}</h3>${uptimeSvg(b)}`).join('\n');
   const checks =
     v.checks.length === 0
       ? '<p>No health check configured for it (config <code>services:</code>).</p>'
@@ -213,6 +239,7 @@ ${cb('After a daemon restart', s.comesBack.daemonRestart)}${cb('After a daemon c
 </dl>
 ${s.riskReason ? `<p><strong>Why it would not come back:</strong> ${h(s.riskReason)}</p>` : ''}
 <h2>Uptime</h2>
+<p class="muted">From the timeline and the engine's start time. Grey: no data (before upkeep saw it, or a change it did not see), counted neither up nor down.</p>
 ${bars}
 <h2>Checks</h2>
 ${checks}
@@ -302,16 +329,26 @@ ${past}`;
   return layout({ title: 'Maintenance', path: '/maintenance', body, maintenance: m.open, generatedAt: m.generatedAt, version });
 }
 
-export function alertsPage(a: AlertsView, version: string): string {
+export function alertsPage(a: AlertsView, version: string, act: ActionsContext = NO_ACTIONS): string {
+  const canAck = act.acknowledge === true && act.authed;
+  const ackCell = (x: AlertsView['alerts'][number]): string => {
+    if (x.acknowledged) return `by ${h(x.acknowledged.by)} at ${h(when(x.acknowledged.at))}`;
+    if (x.phase !== 'firing') return '-';
+    return canAck
+      ? actionForm(act, 'alert-acknowledge', '/alerts', 'Acknowledge', `<input type="hidden" name="alert" value="${h(x.key)}">`, `Acknowledge ${x.key}`)
+      : 'no';
+  };
   const states =
     a.alerts.length === 0
       ? '<p>Nothing is firing or pending.</p>'
-      : `<table class="cards"><thead><tr><th scope="col">Alert</th><th scope="col">Phase</th><th scope="col">Active since</th><th scope="col">Firing since</th><th scope="col">Held</th></tr></thead><tbody>${a.alerts
+      : `<table class="cards"><thead><tr><th scope="col">Alert</th><th scope="col">Phase</th><th scope="col">Active since</th><th scope="col">Firing since</th><th scope="col">Held</th><th scope="col">Acknowledged</th></tr></thead><tbody>${a.alerts
           .map(
             (x) =>
-              `<tr class="sev-${x.phase === 'firing' ? 'down' : 'at-risk'}"><th scope="row">${h(x.key)}</th><td data-label="Phase"><span class="sev">${h(x.phase)}</span></td><td data-label="Active since">${h(when(x.activeSince))}</td><td data-label="Firing since">${h(when(x.firingSince))}</td><td data-label="Held">${x.held ? 'yes (maintenance)' : 'no'}</td></tr>`,
+              `<tr class="sev-${x.phase === 'firing' ? 'down' : 'at-risk'}" data-alert="${h(x.key)}"><th scope="row">${h(x.key)}</th><td data-label="Phase"><span class="sev">${h(x.phase)}${x.acknowledged ? ', acknowledged' : ''}</span></td><td data-label="Active since">${h(when(x.activeSince))}</td><td data-label="Firing since">${h(when(x.firingSince))}</td><td data-label="Held">${x.held ? 'yes (maintenance)' : 'no'}</td><td data-label="Acknowledged" data-field="acknowledged">${ackCell(x)}</td></tr>`,
           )
-          .join('')}</tbody></table>`;
+          .join(
+            '',
+          )}</tbody></table>${act.acknowledge === true && !act.authed && a.alerts.some((x) => x.phase === 'firing' && !x.acknowledged) ? signInToAct(act, '/alerts') : ''}`;
   const channels =
     a.channels.length === 0
       ? '<p>No delivery in the last 7 days.</p>'
