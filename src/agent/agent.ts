@@ -508,9 +508,9 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
       ? { read: deps.readHostFacts }
       : deps.stateDir !== undefined
         ? {
-            read: () =>
+            read: (signal: AbortSignal) =>
               readHostFacts({
-                simulate: (mode) => simulateUpgradeCached(mode, { stateDir: deps.stateDir!, upkeepVersion: deps.version }).then((r) => r.text),
+                simulate: (mode) => simulateUpgradeCached(mode, { stateDir: deps.stateDir!, upkeepVersion: deps.version, signal }).then((r) => r.text),
               }),
           }
         : {}),

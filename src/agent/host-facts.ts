@@ -32,10 +32,11 @@ export interface HostFacts {
 /**
  * Reads the facts once; a failing source gives null (apt missing) or false, never an error.
  * `simulate`: apt's simulation (the agent passes the cached one, adapters/apt/simulation-cache.ts).
+ * `signal`: aborting it kills the default simulation's apt-get (the agent stopping).
  */
-export async function readHostFacts(opts: { simulate?: (mode: 'dist-upgrade') => Promise<string> } = {}): Promise<HostFacts> {
+export async function readHostFacts(opts: { simulate?: (mode: 'dist-upgrade') => Promise<string>; signal?: AbortSignal } = {}): Promise<HostFacts> {
   let pendingWhy: string | null = null;
-  const pendingUpgrades = await (opts.simulate ?? simulateUpgrade)('dist-upgrade').then(
+  const pendingUpgrades = await (opts.simulate ?? ((mode: 'dist-upgrade') => simulateUpgrade(mode, opts.signal)))('dist-upgrade').then(
     (text) => parseAptSimulation(text).packages.filter((p) => p.action === 'upgrade' || p.action === 'install').length,
     (err: unknown) => {
       pendingWhy = `apt-get -s dist-upgrade failed: ${firstLine(err instanceof Error ? err.message : String(err))}`;
@@ -68,12 +69,25 @@ function firstLine(text: string): string {
 export class HostFactsWatcher implements Actor {
   readonly name = 'host-facts';
 
-  constructor(private readonly opts: { intervalMs?: number; log: AgentLog; onFacts: (f: HostFacts) => void; read?: () => Promise<HostFacts>; clock?: Clock }) {}
+  /**
+   * `read` gets the actor's signal: a read in progress when the agent stops is cut short (apt-get
+   * killed: it takes seconds) and its result dropped.
+   */
+  constructor(
+    private readonly opts: {
+      intervalMs?: number;
+      log: AgentLog;
+      onFacts: (f: HostFacts) => void;
+      read?: (signal: AbortSignal) => Promise<HostFacts>;
+      clock?: Clock;
+    },
+  ) {}
 
   async run(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        const facts = await (this.opts.read ?? (() => readHostFacts()))();
+        const facts = await (this.opts.read ?? ((s: AbortSignal) => readHostFacts({ signal: s })))(signal);
+        if (signal.aborted) break;
         this.opts.onFacts(facts);
       } catch (err) {
         this.opts.log.warn({ err: (err as Error).message }, 'could not read the pending upgrades / reboot flag');
