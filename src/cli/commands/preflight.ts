@@ -88,7 +88,7 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
     .option('--json', 'print JSON for scripts (docs/preflight.md)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 nothing stops, 1 containers stop but all come back, 3 something will not come back or a reboot is needed, ' +
+      '\nExit codes: 0 nothing stops, 1 containers stop but all come back, 3 something will not come back, a reboot is needed, or a filesystem is short of space, ' +
         '4 could not predict (a plan line or a maintainer script could not be read, and nothing read shows a risk: never "safe"), 2 could not run.',
     )
     .action(async (opts: PreflightOptions) => {
@@ -115,7 +115,7 @@ async function runHook(io: Io, opts: PreflightOptions): Promise<number> {
   try {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
-    const a = await assessHere(io, opts, { plan: { kind: 'hook', text: Buffer.concat(chunks).toString('utf8') }, download: false }, true);
+    const a = await assessHere(io, opts, { plan: { kind: 'hook', text: Buffer.concat(chunks).toString('utf8') }, download: false, space: false }, true);
     io.stderr.write(`upkeep preflight (before dpkg):\n${renderText(io, 'stderr', a)}`);
     let block = opts.block === true;
     if (!block) {
