@@ -322,7 +322,10 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     advice.push('upkeep snapshot (so that upkeep recover, or the agent, brings them back)');
     advice.push('or fix the policies first: upkeep audit --fix --apply-live');
   }
-  for (const f of shortFs) advice.push(`free space on ${f.mountPoint ?? f.paths.join(', ')} first: ${f.advice.join(', ')}`);
+  for (const f of shortFs)
+    advice.push(
+      `free space on ${f.mountPoint ?? f.paths.join(', ')} first (${f.why.replace(/:.*/, '')}): ${f.advice.map((a) => a.replace(/ \(.*$/, '')).join(', ')}`,
+    );
   const verdict: PreflightVerdict =
     notBack + unknown + staysDown > 0 || rebootNeeded || shortFs.length > 0
       ? 'at-risk'

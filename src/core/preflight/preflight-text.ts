@@ -106,7 +106,6 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
 
 /** "Disk space: ..." and one line per filesystem, short ones first with their needs and what to do. */
 function spaceLines(space: SpaceCheck, paint: Paint): string[] {
-  const word = { ok: 'ok', short: 'SHORT', unknown: 'not known' } as const;
   const out = [
     `Disk space: ${space.verdict === 'ok' ? 'enough' : space.verdict === 'short' ? paint('red', 'NOT ENOUGH') : 'not known everywhere'} (sizes per package from apt; margin ${space.margin})`,
   ];
@@ -114,8 +113,10 @@ function spaceLines(space: SpaceCheck, paint: Paint): string[] {
     const name = `${f.mountPoint ?? '?'}${f.fsType === null ? '' : ` (${f.fsType})`}`;
     const holds = f.paths.filter((p) => p !== f.mountPoint);
     const where = holds.length > 0 ? ` holding ${holds.join(', ')}` : '';
-    const verdict = f.verdict === 'ok' ? word.ok : paint(f.verdict === 'short' ? 'red' : 'yellow', word[f.verdict]);
-    out.push(`  ${name}${where}: ${verdict}: ${f.why.replace(/^(SHORT by|not known: )/, (m) => (m === 'SHORT by' ? 'short by' : ''))}`);
+    const why = f.verdict === 'ok' ? `ok: ${f.why}` : f.why;
+    const lead = /^(ok|SHORT|not known)/.exec(why)![1]!;
+    const rest = why.slice(lead.length);
+    out.push(`  ${name}${where}: ${f.verdict === 'ok' ? lead : paint(f.verdict === 'short' ? 'red' : 'yellow', lead)}${rest}`);
     if (f.verdict === 'short') {
       for (const n of f.needs) if (n.bytes !== 0) out.push(`    ${n.bytes === null ? '?' : formatBytes(n.bytes)}: ${n.what}`);
       out.push(`    to free space: ${f.advice.join('; ')}`);
