@@ -84,7 +84,10 @@ export async function readPackageSizes(
           (x) => x.package === p.name && x.version === p.newVersion && (p.arch === null || x.architecture === p.arch || x.architecture === 'all'),
         );
         if (s === undefined) problems.push(`apt-cache knows no version ${p.newVersion}`);
-        else if (s.installedSizeKiB === null || s.size === null) problems.push('apt-cache gives no readable Size and Installed-Size');
+        else if (s.installedSizeKiB === null || s.size === null)
+          problems.push(
+            `apt-cache gives no readable ${s.size === null ? 'Size' : 'Installed-Size'} for ${p.newVersion}${s.installedSizeKiB === null ? ' (apt counts a missing one as 0; the package does not say how large it is)' : ''}`,
+          );
         else {
           newInstalledBytes = s.installedSizeKiB * 1024;
           const deb = p.debPath ?? (archivesDir === null ? null : join(archivesDir, archiveFileName(s)));

@@ -290,7 +290,7 @@ function verdictOf(g: Group): FilesystemSpace {
   if (g.paths.some((p) => p !== '/' && p !== '/usr' && p !== '/var' && p !== '/boot') || g.paths.includes('/var'))
     advice.push('apt-get clean (empties the archives directory of cached .debs)');
   if (g.paths.includes('/boot')) advice.push('apt autoremove --purge (removes old kernels and their files in /boot; the running one is kept)');
-  else advice.push('apt autoremove --purge (removes packages nothing needs any more)');
+  else if (g.paths.some((p) => p === '/' || p === '/usr' || p === '/var')) advice.push('apt autoremove --purge (removes packages nothing needs any more)');
   if (g.paths.includes('/var')) advice.push('journalctl --vacuum-size=100M (old journal files)');
   advice.push(`then see what else takes space: du -xh --max-depth=2 ${where} | sort -h | tail`);
   return { ...base, verdict: 'short', why: `SHORT by ${formatBytes(neededBytes + marginBytes - freeBytes)}: ${numbers}`, advice };
