@@ -26,6 +26,7 @@ interface PreflightOptions {
   config?: string;
   stateDir?: string;
   aptCache?: boolean;
+  spaceCheck?: boolean;
 }
 
 /** Runs the use case on this machine: the engine from DOCKER_HOST, the store of --state-dir. */
@@ -78,6 +79,7 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
     .option('--no-download', 'do not download the candidate packages (use the installed scripts and the knowledge base)')
     .option('--cache-dir <dir>', 'where downloaded control files are kept')
     .option('--no-apt-cache', "run apt's simulation now even if the cached one's inputs are unchanged (docs/preflight.md)")
+    .option('--no-space-check', "do not check free space against the upgrade's sizes (e.g. a --plan saved on another host)")
     .option(
       '--state-dir <dir>',
       'where the state database lives (the desired state: desired containers already down are reported; each run is recorded in its timeline)',
@@ -100,7 +102,11 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
       const a = await assessHere(
         io,
         opts,
-        { plan: opts.plan ? { kind: 'file', path: opts.plan } : { kind: 'simulate', mode: opts.mode }, download: opts.download !== false },
+        {
+          plan: opts.plan ? { kind: 'file', path: opts.plan } : { kind: 'simulate', mode: opts.mode },
+          download: opts.download !== false,
+          space: opts.spaceCheck !== false,
+        },
         opts.json === true,
         true,
       );

@@ -82,6 +82,8 @@ export interface SpaceNeed {
   bytes: number | null;
   /** True when the number is an estimate (not read from apt or a .deb). */
   estimate: boolean;
+  /** Why `bytes` is not known (with bytes null). */
+  unknown?: string;
 }
 
 export type SpaceVerdict = 'ok' | 'short' | 'unknown';
@@ -177,24 +179,24 @@ export function assessSpace(facts: SpaceFacts): SpaceCheck {
   const downloadBytes = downloadUnknown === null ? sum(toDownload.map((p) => p.downloadBytes ?? 0)) : null;
   const cached = toDownload.filter((p) => p.downloadBytes === 0).length;
   const fetched = toDownload.filter((p) => (p.downloadBytes ?? 0) > 0).length;
-  const downloadNeed: SpaceNeed = {
-    what:
-      downloadUnknown !== null
-        ? `archives to download (not known: ${downloadUnknown})`
-        : `${fetched} archive(s) to download${archivesDir === null ? '' : ` into ${archivesDir}`} (${cached} already there)`,
-    bytes: downloadBytes,
-    estimate: false,
-  };
+  const downloadNeed: SpaceNeed =
+    downloadUnknown !== null
+      ? { what: 'archives to download', bytes: null, estimate: false, unknown: downloadUnknown }
+      : {
+          what: `${fetched} archive(s) to download${archivesDir === null ? '' : ` into ${archivesDir}`} (${cached} already there)`,
+          bytes: downloadBytes,
+          estimate: false,
+        };
   if (archivesDir !== null) groupOf(archivesDir).needs.push(downloadNeed);
   else {
     const problem = typeof facts.archivesDir === 'string' ? '' : facts.archivesDir.problem;
-    rootG.needs.push({ what: `archives to download (apt's archives directory not known: ${problem})`, bytes: null, estimate: false });
+    rootG.needs.push({ what: 'archives to download', bytes: null, estimate: false, unknown: `apt's archives directory not known: ${problem}` });
   }
 
   // The installed-size growth and dpkg's unpack peak, on /usr's filesystem.
   const growthUnknown = packages === null ? sizesProblem : unknownOf(packages, () => false);
   if (growthUnknown !== null || packages === null) {
-    usrG.needs.push({ what: `installed size growth (not known: ${growthUnknown})`, bytes: null, estimate: false });
+    usrG.needs.push({ what: 'installed size growth', bytes: null, estimate: false, unknown: growthUnknown ?? 'sizes not read' });
   } else {
     const growth = sum(packages.map((p) => (p.newInstalledBytes ?? 0) - (p.oldInstalledBytes ?? 0)));
     usrG.needs.push({ what: 'installed size growth (new minus old Installed-Size, all packages)', bytes: Math.max(0, growth), estimate: false });
@@ -224,9 +226,10 @@ export function assessSpace(facts: SpaceFacts): SpaceCheck {
         bootG.needs.push(
           largest === null
             ? {
-                what: `${k.package}'s files under /boot (not known: no cached .deb, and ${boot === null ? `/boot not read: ${(facts.boot as { problem: string }).problem}` : 'no installed kernel in /boot to estimate from'})`,
+                what: `${k.package}'s files under /boot`,
                 bytes: null,
                 estimate: true,
+                unknown: `no cached .deb, and ${boot === null ? `/boot not read: ${(facts.boot as { problem: string }).problem}` : 'no installed kernel in /boot to estimate from'}`,
               }
             : {
                 what: `${k.package}'s files under /boot (estimate: as large as kernel ${largest.release}'s vmlinuz, System.map and config there)`,
@@ -235,7 +238,13 @@ export function assessSpace(facts: SpaceFacts): SpaceCheck {
               },
         );
       }
-      if (boot === null) bootG.needs.push({ what: `a new initrd for ${k.package} (not known: /boot not read)`, bytes: null, estimate: true });
+      if (boot === null)
+        bootG.needs.push({
+          what: `a new initrd for ${k.package}`,
+          bytes: null,
+          estimate: true,
+          unknown: `/boot not read: ${(facts.boot as { problem: string }).problem}`,
+        });
       else {
         const initrd = maxBy(boot.initrds, (x) => x.bytes);
         bootG.needs.push({
@@ -280,8 +289,10 @@ function verdictOf(g: Group): FilesystemSpace {
   if (freeBytes === null)
     return { ...base, verdict: 'unknown', why: `not known: free space on ${where} not read${g.fs.problem ? ` (${g.fs.problem})` : ''}`, advice: [] };
   if (neededBytes === null || marginBytes === null) {
-    const missing = g.needs.filter((n) => n.bytes === null).map((n) => n.what);
-    return { ...base, verdict: 'unknown', why: `not known: ${missing.join('; ')} (${formatBytes(freeBytes)} free)`, advice: [] };
+    // One reason often stands for several needs (apt-cache not answering: downloads and growth).
+    const byReason = new Map<string, string[]>();
+    for (const n of g.needs) if (n.bytes === null) byReason.set(n.unknown ?? 'not read', [...(byReason.get(n.unknown ?? 'not read') ?? []), n.what]);
+    return { ...base, verdict: 'unknown', why: `not known: ${[...byReason].map(([r, whats]) => `${whats.join(' and ')}: ${r}`).join('; ')}`, advice: [] };
   }
   const estimated = g.needs.some((n) => n.bytes !== null && n.bytes > 0 && n.estimate) ? ' (partly estimated)' : '';
   const numbers = `needs ${formatBytes(neededBytes)}${estimated} + ${formatBytes(marginBytes)} margin, ${formatBytes(freeBytes)} free`;
