@@ -260,7 +260,7 @@ export function assessSpace(facts: SpaceFacts): SpaceCheck {
   }
 
   const filesystems = [...groups.values()]
-    .map(verdictOf)
+    .map((g) => verdictOf(g, packages !== null && packages.length === 0))
     .sort((a, b) => RANK[a.verdict] - RANK[b.verdict] || (a.mountPoint ?? '').localeCompare(b.mountPoint ?? ''));
   const verdict: SpaceVerdict = filesystems.some((f) => f.verdict === 'short') ? 'short' : filesystems.some((f) => f.verdict === 'unknown') ? 'unknown' : 'ok';
   return { verdict, sizes: SIZES_SOURCE, margin: MARGIN_WORDS, filesystems };
@@ -268,10 +268,11 @@ export function assessSpace(facts: SpaceFacts): SpaceCheck {
 
 const RANK: Record<SpaceVerdict, number> = { short: 0, unknown: 1, ok: 2 };
 
-function verdictOf(g: Group): FilesystemSpace {
+/** `nothingChanges`: an empty plan writes nothing, so no margin is asked for (a full disk is not this upgrade's risk). */
+function verdictOf(g: Group, nothingChanges: boolean): FilesystemSpace {
   const known = g.needs.every((n) => n.bytes !== null);
   const neededBytes = known ? sum(g.needs.map((n) => n.bytes!)) : null;
-  const marginBytes = neededBytes === null ? null : spaceMargin(neededBytes);
+  const marginBytes = neededBytes === null ? null : nothingChanges ? 0 : spaceMargin(neededBytes);
   const freeBytes = g.fs?.freeBytes ?? null;
   const base = {
     mountPoint: g.fs?.mountPoint ?? null,

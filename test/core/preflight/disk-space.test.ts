@@ -83,6 +83,13 @@ test('short when free space is below need + margin, even when above the need alo
   assert.ok(f.advice.some((a) => a.startsWith('apt autoremove --purge')));
 });
 
+test('an empty plan writes nothing: no margin asked, ok even on a full disk (its free space still read)', () => {
+  const s = assessSpace(facts({ packages: [], filesystems: layout(fs('/', '254:0', 0)) }));
+  assert.equal(s.verdict, 'ok');
+  assert.equal(s.filesystems[0]!.why, 'needs 0 B + 0 B margin, 0 B free');
+  assert.equal(assessSpace(facts({ packages: [], filesystems: layout(fs('/', '254:0', null)) })).verdict, 'unknown');
+});
+
 test('a shrinking upgrade needs no growth, only the unpack peak; removals count against growth', () => {
   const s = assessSpace(
     facts({ packages: [pkg('big', 0, 10, 100), { name: 'gone', downloadBytes: null, newInstalledBytes: null, oldInstalledBytes: 5 * MiB }] }),
