@@ -186,7 +186,7 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
 
     // Propagation needs every unit file (the dependents of X are found only by reading them all).
     const restarts = evidence.some((e) => e.effects.some((x) => x.action === 'restart' || x.action === 'try-restart' || x.action === 'stop'));
-    // The three reads are independent: together, not one after another.
+    // The reads are independent: together, not one after another.
     const installed = evidence.filter((e) => e.pkg.oldVersion !== null).map((e) => e.pkg.name);
     const [units, modifiedConffiles, kernels, space] = await Promise.all([
       restarts ? deps.system.allUnits().catch(() => new Map<string, UnitDefinition>()) : new Map<string, UnitDefinition>(),
