@@ -13,6 +13,9 @@ import type { AptSimulationInfo } from '../core/preflight/apt-simulation-cache.j
 import { decodePlanBytes, parseAptSimulation, parsePreInstallPkgsV3, type AptPlan, type PlanProblem } from '../core/preflight/apt-plan.js';
 import { buildPreflightReport, type PreflightInput, type PreflightReport } from '../core/preflight/preflight-report.js';
 import type { UnitDefinition } from '../core/preflight/systemd-units.js';
+import { assessSpace, type SpaceCheck, type SpaceFacts } from '../core/preflight/disk-space.js';
+import { kernelReleaseOf } from '../core/preflight/kernels.js';
+import type { PlannedPackage } from '../core/preflight/apt-plan.js';
 import type { HostIdentity } from '../core/recovery/desired-state.js';
 import type { ContainerFacts, DaemonFacts } from '../core/model.js';
 import { TIMELINE_KINDS } from '../core/timeline.js';
@@ -44,6 +47,12 @@ export interface UpgradeSystem extends PackageEvidenceSource {
   /** Per installed package, its conffiles changed locally. */
   modifiedConffiles(pkgs: readonly string[]): Promise<ReadonlyMap<string, readonly string[]>>;
   kernels(): Promise<{ running: string; installed: string[]; rebootRequired: boolean }>;
+  /**
+   * The disk-space check's facts (adapters/apt/package-sizes.ts): sizes of `packages`, the kernel
+   * image packages' /boot files, the filesystems. Never throws (what is not read is a problem in
+   * the facts). Absent: space is not checked.
+   */
+  spaceFacts?(packages: readonly PlannedPackage[], kernelPackages: readonly string[]): Promise<SpaceFacts>;
   /** Where the evidence read from installed scripts is kept between runs (absent: read every time). */
   evidenceCache?: EvidenceCacheStore;
 }
@@ -81,6 +90,8 @@ export interface AssessUpgradeRequest {
   record?: boolean;
   /** The timeline's subject when the engine cannot be asked (its Name is used otherwise). */
   hostName?: string;
+  /** Check free space against the upgrade's sizes (default true; apt's hook: false, apt has downloaded already). */
+  space?: boolean;
 }
 
 /** What the use case returns: the report (its JSON shape is docs/preflight.md's) and the notes around it. */
@@ -175,12 +186,13 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
 
     // Propagation needs every unit file (the dependents of X are found only by reading them all).
     const restarts = evidence.some((e) => e.effects.some((x) => x.action === 'restart' || x.action === 'try-restart' || x.action === 'stop'));
-    // The three reads are independent: together, not one after another.
+    // The reads are independent: together, not one after another.
     const installed = evidence.filter((e) => e.pkg.oldVersion !== null).map((e) => e.pkg.name);
-    const [units, modifiedConffiles, kernels] = await Promise.all([
+    const [units, modifiedConffiles, kernels, space] = await Promise.all([
       restarts ? deps.system.allUnits().catch(() => new Map<string, UnitDefinition>()) : new Map<string, UnitDefinition>(),
       deps.system.modifiedConffiles(installed).catch(() => new Map<string, readonly string[]>()),
       deps.system.kernels(),
+      checkSpace(deps.system, plan.packages, request.space !== false),
     ]);
     const report = buildPreflightReport({
       evidence,
@@ -192,6 +204,7 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
       rebootRequiredFlag: kernels.rebootRequired,
       host: host === null ? null : { daemon: host.daemon, containers: host.containers },
       desired,
+      space,
     });
 
     let rollback: UpgradeAssessment['rollback'] = null;
@@ -232,6 +245,13 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
   }
 }
 
+/** The space check of `packages` (null: not asked for, or the system cannot read the facts). */
+async function checkSpace(system: UpgradeSystem, packages: readonly PlannedPackage[], wanted: boolean): Promise<SpaceCheck | null> {
+  if (!wanted || system.spaceFacts === undefined) return null;
+  const kernelPackages = packages.filter((p) => p.newVersion !== null && kernelReleaseOf(p.name) !== null).map((p) => p.name);
+  return assessSpace(await system.spaceFacts(packages, kernelPackages));
+}
+
 /** The timeline entry of one preflight run (kind `preflight`, core/timeline.ts). */
 export function preflightTimelineEntry(report: PreflightReport, hostName: string | null, planSource: string) {
   const notBack = [
@@ -242,6 +262,7 @@ export function preflightTimelineEntry(report: PreflightReport, hostName: string
   if (report.docker.restarts) parts.push('docker.service restarts');
   if (notBack.length > 0) parts.push(`${notBack.length} container(s) would not (or maybe not) be running afterwards`);
   if (report.reboot.needed) parts.push('reboot needed');
+  if (report.space?.verdict === 'short') parts.push(`disk space short on ${shortMounts(report.space)}`);
   if (report.verdict === 'unknown' || report.unknownReasons.length > 0) parts.push(`${report.unknownReasons.length} input(s) not understood`);
   return {
     kind: TIMELINE_KINDS.preflight,
@@ -254,6 +275,7 @@ export function preflightTimelineEntry(report: PreflightReport, hostName: string
       notBack,
       dockerRestarts: report.docker.restarts,
       reboot: report.reboot.needed,
+      space: report.space?.verdict ?? null,
     },
   };
 }
@@ -288,11 +310,20 @@ export async function assessUpgradeSummary(deps: AssessUpgradeDeps, request: Par
   }
 }
 
+/** The mount points of the short filesystems: "/boot, /". */
+function shortMounts(space: SpaceCheck): string {
+  return space.filesystems
+    .filter((f) => f.verdict === 'short')
+    .map((f) => f.mountPoint ?? f.paths.join(', '))
+    .join(', ');
+}
+
 function summaryLine(a: UpgradeAssessment): string {
   const r = a.report;
   const parts = [`Preflight: ${r.summary.packages} package(s) to upgrade`];
   if (r.docker.restarts) parts.push(`docker.service restarts: ${r.summary.containersStop} container(s) stop, ${r.summary.notBack} would not come back`);
   if (r.reboot.needed) parts.push('reboot needed');
+  if (r.space?.verdict === 'short') parts.push(`disk space SHORT on ${shortMounts(r.space)}`);
   if (r.summary.alreadyDown > 0) parts.push(`${r.summary.alreadyDown} desired container(s) already down (upkeep diff)`);
   if (r.unknownReasons.length > 0) parts.push(`could not predict everything: ${r.unknownReasons.length} input(s) not understood`);
   return `${parts.join('; ')} (upkeep preflight for details).`;

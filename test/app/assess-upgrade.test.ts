@@ -256,3 +256,57 @@ test("A: assessUpgradeSummary gives check's line and exit code, and never throws
   const none = await assessUpgradeSummary(deps(fakeSystem({})));
   assert.deepEqual(none, { line: 'Preflight: not assessed (no apt here).', exitCode: null, aptSimulation: null, evidenceCache: null });
 });
+
+test("disk space: the facts are asked for with the plan and its kernels; short says so in check's line and exits 3; the hook does not ask", async () => {
+  const KERNEL = 'Inst linux-image-6.1.0-42-amd64 (6.1.159-1 Debian:12/stable [amd64])\n';
+  const asked: Array<{ packages: string[]; kernels: readonly string[] }> = [];
+  const MiB = 1024 * 1024;
+  const system = fakeSystem(
+    {},
+    {
+      simulate: async () => simulated(LIB + KERNEL),
+      spaceFacts: async (packages, kernelPackages) => {
+        asked.push({ packages: packages.map((p) => p.name), kernels: kernelPackages });
+        const root = { device: '254:0', mountPoint: '/', fsType: 'ext4', freeBytes: 10_000 * MiB, totalBytes: 20_000 * MiB };
+        const boot = { device: '8:1', mountPoint: '/boot', fsType: 'ext4', freeBytes: 30 * MiB, totalBytes: 256 * MiB };
+        return {
+          archivesDir: '/var/cache/apt/archives',
+          packages: packages.map((p) => ({
+            name: p.name,
+            downloadBytes: MiB,
+            newInstalledBytes: 2 * MiB,
+            oldInstalledBytes: p.oldVersion === null ? null : MiB,
+          })),
+          kernels: kernelPackages.map((k) => ({ package: k, debBootBytes: null })),
+          boot: { kernels: [{ release: '6.1.0-41-amd64', bytes: 12 * MiB }], initrds: [{ name: 'initrd.img-6.1.0-41-amd64', bytes: 40 * MiB }] },
+          filesystems: new Map([
+            ['/', root],
+            ['/usr', root],
+            ['/var', root],
+            ['/var/cache/apt/archives', root],
+            ['/boot', boot],
+          ]),
+        };
+      },
+    },
+  );
+  const summary = await assessUpgradeSummary(deps(system, { readHost: async () => host([]) }));
+  assert.deepEqual(asked, [{ packages: ['libfoo', 'linux-image-6.1.0-42-amd64'], kernels: ['linux-image-6.1.0-42-amd64'] }]);
+  assert.equal(summary.exitCode, 3);
+  assert.equal(summary.line, 'Preflight: 2 package(s) to upgrade; reboot needed; disk space SHORT on /boot (upkeep preflight for details).');
+  const a = await assessUpgrade(deps(system, { readHost: async () => host([]) }), {
+    plan: { kind: 'simulate', mode: 'dist-upgrade' },
+    download: false,
+    record: false,
+  });
+  assert.deepEqual(
+    a.report.space!.filesystems.map((f) => [f.mountPoint, f.verdict]),
+    [
+      ['/boot', 'short'],
+      ['/', 'ok'],
+    ],
+  );
+  const hook = await assessUpgrade(deps(system), { plan: { kind: 'hook', text: '' }, download: false, space: false });
+  assert.equal(hook.report.space, null);
+  assert.equal(asked.length, 2, 'the hook did not ask');
+});

@@ -130,7 +130,16 @@ describe('the --json output of every command on the incident host', { timeout: 3
         [version.ApiVersion, '<api-version>'],
         [version.MinAPIVersion, '<min-api-version>'],
       ],
-      keys: { seconds: '<seconds>', readyAfterSeconds: '<seconds>', engineWaitSeconds: '<seconds>', graceSeconds: '<seconds>' },
+      // preflight's disk-space check: this machine's filesystems (free space changes as others write).
+      keys: {
+        seconds: '<seconds>',
+        readyAfterSeconds: '<seconds>',
+        engineWaitSeconds: '<seconds>',
+        graceSeconds: '<seconds>',
+        freeBytes: '<bytes>',
+        totalBytes: '<bytes>',
+        device: '<device>',
+      },
       ports: Object.fromEntries(Object.entries(host.desired).filter((e): e is [string, number] => e[1] !== null)),
     };
     mkdirSync(FIXTURES, { recursive: true });

@@ -26,6 +26,7 @@ interface PreflightOptions {
   config?: string;
   stateDir?: string;
   aptCache?: boolean;
+  spaceCheck?: boolean;
 }
 
 /** Runs the use case on this machine: the engine from DOCKER_HOST, the store of --state-dir. */
@@ -78,6 +79,7 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
     .option('--no-download', 'do not download the candidate packages (use the installed scripts and the knowledge base)')
     .option('--cache-dir <dir>', 'where downloaded control files are kept')
     .option('--no-apt-cache', "run apt's simulation now even if the cached one's inputs are unchanged (docs/preflight.md)")
+    .option('--no-space-check', "do not check free space against the upgrade's sizes (e.g. a --plan saved on another host)")
     .option(
       '--state-dir <dir>',
       'where the state database lives (the desired state: desired containers already down are reported; each run is recorded in its timeline)',
@@ -88,7 +90,7 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
     .option('--json', 'print JSON for scripts (docs/preflight.md)')
     .addHelpText(
       'after',
-      '\nExit codes: 0 nothing stops, 1 containers stop but all come back, 3 something will not come back or a reboot is needed, ' +
+      '\nExit codes: 0 nothing stops, 1 containers stop but all come back, 3 something will not come back, a reboot is needed, or a filesystem is short of space, ' +
         '4 could not predict (a plan line or a maintainer script could not be read, and nothing read shows a risk: never "safe"), 2 could not run.',
     )
     .action(async (opts: PreflightOptions) => {
@@ -100,7 +102,11 @@ export function registerPreflight(program: Command, io: Io, setExit: (code: numb
       const a = await assessHere(
         io,
         opts,
-        { plan: opts.plan ? { kind: 'file', path: opts.plan } : { kind: 'simulate', mode: opts.mode }, download: opts.download !== false },
+        {
+          plan: opts.plan ? { kind: 'file', path: opts.plan } : { kind: 'simulate', mode: opts.mode },
+          download: opts.download !== false,
+          space: opts.spaceCheck !== false,
+        },
         opts.json === true,
         true,
       );
@@ -115,7 +121,7 @@ async function runHook(io: Io, opts: PreflightOptions): Promise<number> {
   try {
     const chunks: Buffer[] = [];
     for await (const c of process.stdin) chunks.push(c as Buffer);
-    const a = await assessHere(io, opts, { plan: { kind: 'hook', text: Buffer.concat(chunks).toString('utf8') }, download: false }, true);
+    const a = await assessHere(io, opts, { plan: { kind: 'hook', text: Buffer.concat(chunks).toString('utf8') }, download: false, space: false }, true);
     io.stderr.write(`upkeep preflight (before dpkg):\n${renderText(io, 'stderr', a)}`);
     let block = opts.block === true;
     if (!block) {

@@ -15,6 +15,7 @@ import { kernelReleaseOf, newestKernel } from './kernels.js';
 import type { EffectWhen, ServiceAction } from './maintainer-scripts.js';
 import { propagateRestarts, type UnitChange, type UnitDefinition } from './systemd-units.js';
 import { compareText } from '../text-order.js';
+import type { SpaceCheck } from './disk-space.js';
 
 /**
  * How sure a package's conclusion is: high, read from the new version's own maintainer scripts;
@@ -73,6 +74,8 @@ export interface PreflightInput {
     /** In the snapshot, stopped on purpose by the operator since: not desired, never "already down". */
     operatorStopped?: readonly IntendedStop[];
   } | null;
+  /** The disk-space check (core/preflight/disk-space.ts); null/absent: not checked. */
+  space?: SpaceCheck | null;
 }
 
 export type Risk = 'high' | 'med' | 'low';
@@ -104,7 +107,8 @@ export interface ContainerOutlook {
 
 /**
  * The report's answer: `nothing-stops` (exit 0), `all-come-back` (1: containers stop, all come
- * back), `at-risk` (3: something will not come back, or a reboot is needed), `unknown` (4: part of
+ * back), `at-risk` (3: something will not come back, a reboot is needed, or a filesystem is short of
+ * the space the upgrade needs), `unknown` (4: part of
  * the input could not be read, and what was read shows no risk: upkeep cannot say it is safe).
  * `at-risk` wins over `unknown`: what was read already proves a risk (`unknownReasons` still lists
  * what was not read).
@@ -185,6 +189,12 @@ export interface PreflightReport {
   desiredStateTakenAt: string | null;
   /** Desired containers the operator stopped on purpose (not desired, not "already down"); null without a desired state. */
   stoppedOnPurpose: Array<{ name: string; at: string; reason: string }> | null;
+  /**
+   * Free space against the upgrade's sizes, per filesystem (docs/preflight.md "Disk space"); null
+   * when not checked (apt's hook, a system that cannot read it). A short filesystem makes the
+   * verdict `at-risk`; one not known adds to `unknownReasons`.
+   */
+  space: SpaceCheck | null;
   /** notBack and unknown count running containers; alreadyDown counts the desired ones down already. */
   summary: { packages: number; containersStop: number; notBack: number; unknown: number; alreadyDown: number };
   advice: string[];
@@ -299,6 +309,9 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     ...(input.planProblems ?? []).map((p) => `plan line ${p.line}: ${p.message}${p.text.trim() === '' ? '' : ` ("${clip(p.text.trim(), 120)}")`}`),
     ...input.evidence.flatMap((e) => (e.unknown ?? []).map((u) => `${e.pkg.name}: ${u}`)),
   ];
+  const space = input.space ?? null;
+  for (const f of space?.filesystems ?? []) if (f.verdict === 'unknown') unknownReasons.push(`disk space on ${f.mountPoint ?? f.paths.join(', ')}: ${f.why}`);
+  const shortFs = space?.filesystems.filter((f) => f.verdict === 'short') ?? [];
   // docker.service restarts and the containers could not be read: which stop and come back is not known.
   if (dockerRestarts && !liveRestoreCovers && input.host === null)
     unknownReasons.push('docker.service restarts and the containers could not be read: which come back is not known');
@@ -309,8 +322,18 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     advice.push('upkeep snapshot (so that upkeep recover, or the agent, brings them back)');
     advice.push('or fix the policies first: upkeep audit --fix --apply-live');
   }
+  for (const f of shortFs)
+    advice.push(
+      `free space on ${f.mountPoint ?? f.paths.join(', ')} first (${f.why.replace(/:.*/, '')}): ${f.advice.map((a) => a.replace(/ \(.*$/, '')).join(', ')}`,
+    );
   const verdict: PreflightVerdict =
-    notBack + unknown + staysDown > 0 || rebootNeeded ? 'at-risk' : unknownReasons.length > 0 ? 'unknown' : stops > 0 ? 'all-come-back' : 'nothing-stops';
+    notBack + unknown + staysDown > 0 || rebootNeeded || shortFs.length > 0
+      ? 'at-risk'
+      : unknownReasons.length > 0
+        ? 'unknown'
+        : stops > 0
+          ? 'all-come-back'
+          : 'nothing-stops';
   if ((input.planProblems ?? []).length > 0) advice.push('make the plan readable (LC_ALL=C apt-get -s dist-upgrade > plan.txt) and run upkeep preflight again');
   if (input.evidence.some((e) => (e.unknown ?? []).length > 0))
     advice.push('read the maintainer scripts listed as EFFECTS UNKNOWN yourself (dpkg-deb -e PKG.deb DIR) before the upgrade');
@@ -320,6 +343,7 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     propagated,
     docker,
     reboot: { needed: rebootNeeded, why: rebootWhy },
+    space,
     containers,
     clusters: containers === null || input.host === null ? null : clusterOutlooks(containers, input.host.containers),
     alreadyDown,

@@ -6,6 +6,7 @@
 import { cachedSimulationLine, type AptSimulationInfo } from './apt-simulation-cache.js';
 import { cachedEvidenceLine, type EvidenceCacheInfo } from './evidence-cache.js';
 import type { PreflightReport } from './preflight-report.js';
+import { formatBytes, type SpaceCheck } from './disk-space.js';
 import { renderFittedTable, wrapParagraph } from './text-wrap.js';
 
 /** What the text shows: the report and the notes around it. */
@@ -48,6 +49,7 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
   if (report.docker.why) out.push(`Docker: ${report.docker.why}`);
   out.push('(sources in full: --json)');
   if (report.reboot.needed) out.push(`Reboot needed: ${report.reboot.why.join('; ')}`);
+  if (report.space != null) out.push(...spaceLines(report.space, paint));
   const incomplete = report.unknownReasons.length > 0;
   if (report.containers === null) out.push(`Containers: ${a.containersNote ?? 'not assessed'}`);
   else {
@@ -100,6 +102,27 @@ export function renderPreflightText(a: PreflightTextView, opts: { paint?: Paint;
   if (report.verdict === 'unknown') out.push(paint('bold', `Could not predict (exit 4): upkeep cannot say this upgrade is safe.`));
   if (a.timelineNote !== null) out.push(`Timeline: ${a.timelineNote}`);
   return out.map((l) => (l.includes('\n') ? l : wrapParagraph(l, width, l.startsWith('  ') ? 2 : 4))).join('\n') + '\n';
+}
+
+/** "Disk space: ..." and one line per filesystem, short ones first with their needs and what to do. */
+function spaceLines(space: SpaceCheck, paint: Paint): string[] {
+  const out = [
+    `Disk space: ${space.verdict === 'ok' ? 'enough' : space.verdict === 'short' ? paint('red', 'NOT ENOUGH') : 'not known everywhere'} (sizes per package from apt; margin ${space.margin})`,
+  ];
+  for (const f of space.filesystems) {
+    const name = `${f.mountPoint ?? '?'}${f.fsType === null ? '' : ` (${f.fsType})`}`;
+    const holds = f.paths.filter((p) => p !== f.mountPoint);
+    const where = holds.length > 0 ? ` holding ${holds.join(', ')}` : '';
+    const why = f.verdict === 'ok' ? `ok: ${f.why}` : f.why;
+    const lead = /^(ok|SHORT|not known)/.exec(why)![1]!;
+    const rest = why.slice(lead.length);
+    out.push(`  ${name}${where}: ${f.verdict === 'ok' ? lead : paint(f.verdict === 'short' ? 'red' : 'yellow', lead)}${rest}`);
+    if (f.verdict === 'short') {
+      for (const n of f.needs) if (n.bytes !== 0) out.push(`    ${n.bytes === null ? '?' : formatBytes(n.bytes)}: ${n.what}`);
+      out.push(`    to free space: ${f.advice.join('; ')}`);
+    }
+  }
+  return out;
 }
 
 /**

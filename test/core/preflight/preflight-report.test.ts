@@ -6,6 +6,7 @@ import { parseAptSimulation } from '../../../src/core/preflight/apt-plan.js';
 import { lookupKnowledge } from '../../../src/core/preflight/knowledge-base.js';
 import { buildPreflightReport, type PackageEvidence } from '../../../src/core/preflight/preflight-report.js';
 import { resolveUnit } from '../../../src/core/preflight/systemd-units.js';
+import { assessSpace } from '../../../src/core/preflight/disk-space.js';
 import { renderPreflightText as renderView } from '../../../src/core/preflight/preflight-text.js';
 import type { PreflightReport } from '../../../src/core/preflight/preflight-report.js';
 
@@ -403,4 +404,37 @@ test('k3d clusters through the maintenance: a cluster with one node not back is 
   const text = renderPreflightText(null, r, null, 'apt-get -s');
   assert.match(text, /^ {2}k3d cluster loculus: NOT BACK after the maintenance \(node k3d-loculus-agent-0 of 3; `upkeep recover` starts them in order\)$/m);
   assert.doesNotMatch(text, /k3d cluster other/);
+});
+
+test('disk space: a short filesystem is a blocking risk (exit 3) with what to do; one not known makes an otherwise quiet plan exit 4', () => {
+  const libs = evidence.filter((e) => e.pkg.name.startsWith('lib') && e.effects.length === 0);
+  const MiB = 1024 * 1024;
+  const root = { device: '254:0', mountPoint: '/', fsType: 'ext4', totalBytes: 1000 * MiB };
+  const space = (freeBytes: number | null) =>
+    assessSpace({
+      archivesDir: '/var/cache/apt/archives',
+      packages: [{ name: 'libx', downloadBytes: 50 * MiB, newInstalledBytes: 10 * MiB, oldInstalledBytes: 10 * MiB }],
+      kernels: [],
+      boot: { kernels: [], initrds: [] },
+      filesystems: new Map(['/', '/usr', '/var', '/boot', '/var/cache/apt/archives'].map((p) => [p, { ...root, freeBytes }])),
+    });
+  const base = { evidence: libs, runningKernel: 'x', installedKernels: [], rebootRequiredFlag: false, host: null };
+  assert.equal(buildPreflightReport({ ...base, space: space(1000 * MiB) }).exitCode, 0);
+  const short = buildPreflightReport({ ...base, space: space(70 * MiB) });
+  assert.equal(short.verdict, 'at-risk');
+  assert.equal(short.exitCode, 3);
+  assert.equal(short.space!.filesystems[0]!.verdict, 'short');
+  assert.match(
+    short.advice.join('\n'),
+    /^free space on \/ first \(SHORT by 16 MiB\): apt-get clean, apt autoremove --purge, journalctl --vacuum-size=100M, then see what else takes space: du -xh --max-depth=2 \/ | sort -h | tail$/m,
+  );
+  const text = renderPreflightText(null, short, null, 'plan.txt');
+  assert.match(text, /^Disk space: NOT ENOUGH \(sizes per package from apt; margin 20 MiB \+ 10% of what is needed, on each filesystem\)$/m);
+  assert.match(text, /^ {2}\/ \(ext4\) holding \/usr, \/var, \/var\/cache\/apt\/archives: SHORT by 16 MiB: needs 60 MiB \+ 26 MiB margin, 70 MiB free$/m);
+  assert.match(text, /^ {4}50 MiB: 1 archive\(s\) to download into \/var\/cache\/apt\/archives \(0 already there\)$/m);
+  const unknown = buildPreflightReport({ ...base, space: space(null) });
+  assert.equal(unknown.verdict, 'unknown');
+  assert.equal(unknown.exitCode, 4);
+  assert.match(unknown.unknownReasons.join('\n'), /^disk space on \/: not known: free space on \/ not read$/m);
+  assert.equal(buildPreflightReport(base).space, null);
 });
