@@ -50,9 +50,10 @@ export interface UpgradeSystem extends PackageEvidenceSource {
   /**
    * The disk-space check's facts (adapters/apt/package-sizes.ts): sizes of `packages`, the kernel
    * image packages' /boot files, the filesystems. Never throws (what is not read is a problem in
-   * the facts). Absent: space is not checked.
+   * the facts). Absent: space is not checked. `simulationKey`: apt's simulation key when the plan
+   * came from a simulation that has one (the sizes read from apt and dpkg may then be cached).
    */
-  spaceFacts?(packages: readonly PlannedPackage[], kernelPackages: readonly string[]): Promise<SpaceFacts>;
+  spaceFacts?(packages: readonly PlannedPackage[], kernelPackages: readonly string[], simulationKey: string | null): Promise<SpaceFacts>;
   /** Where the evidence read from installed scripts is kept between runs (absent: read every time). */
   evidenceCache?: EvidenceCacheStore;
 }
@@ -192,7 +193,7 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
       restarts ? deps.system.allUnits().catch(() => new Map<string, UnitDefinition>()) : new Map<string, UnitDefinition>(),
       deps.system.modifiedConffiles(installed).catch(() => new Map<string, readonly string[]>()),
       deps.system.kernels(),
-      checkSpace(deps.system, plan.packages, request.space !== false),
+      checkSpace(deps.system, plan.packages, request.space !== false, aptSimulation?.key ?? null),
     ]);
     const report = buildPreflightReport({
       evidence,
@@ -246,10 +247,15 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
 }
 
 /** The space check of `packages` (null: not asked for, or the system cannot read the facts). */
-async function checkSpace(system: UpgradeSystem, packages: readonly PlannedPackage[], wanted: boolean): Promise<SpaceCheck | null> {
+async function checkSpace(
+  system: UpgradeSystem,
+  packages: readonly PlannedPackage[],
+  wanted: boolean,
+  simulationKey: string | null,
+): Promise<SpaceCheck | null> {
   if (!wanted || system.spaceFacts === undefined) return null;
   const kernelPackages = packages.filter((p) => p.newVersion !== null && kernelReleaseOf(p.name) !== null).map((p) => p.name);
-  return assessSpace(await system.spaceFacts(packages, kernelPackages));
+  return assessSpace(await system.spaceFacts(packages, kernelPackages, simulationKey));
 }
 
 /** The timeline entry of one preflight run (kind `preflight`, core/timeline.ts). */

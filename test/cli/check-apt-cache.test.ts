@@ -136,5 +136,13 @@ test(
     // The disk-space check reads free space, which other writers change between the two runs.
     const strip = ({ aptSimulation: _a, evidenceCache: _e, space: _s, ...rest }: Record<string, unknown>) => rest;
     assert.deepEqual(strip(cached), strip(fresh));
+    // The sizes the space check reads from apt-cache and dpkg-query are cached too (the run above
+    // wrote them): the same needs, now said to come from the cache; free space is read again.
+    type Space = { sizes: string; filesystems: Array<{ paths: string[]; needs: unknown[] }> };
+    const fromCache = (await preflight()).space as Space;
+    const needs = (s: Space) => s.filesystems.map((f) => ({ paths: f.paths, needs: f.needs }));
+    assert.match(fromCache.sizes, /from upkeep's cache/);
+    assert.doesNotMatch((fresh.space as Space).sizes, /from upkeep's cache/);
+    assert.deepEqual(needs(fromCache), needs(fresh.space as Space));
   },
 );

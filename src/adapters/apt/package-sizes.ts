@@ -7,8 +7,12 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeCrypto } from '../../core/lazy-crypto.js';
 import {
   archiveFileName,
+  readSizeSourcesCache,
+  sizeSourcesEntry,
+  type SizeSources,
   bootBytesOfDebListing,
   parseAptCacheShow,
   parseSizeField,
@@ -17,6 +21,7 @@ import {
   type SpaceFacts,
 } from '../../core/preflight/disk-space.js';
 import type { PlannedPackage } from '../../core/preflight/apt-plan.js';
+import { readOwnedCacheFile, writeCacheFile } from '../files/cache-file.js';
 import { filesystemsOf } from '../files/filesystems.js';
 import { describeFailure, runCommand } from './run-command.js';
 
@@ -38,6 +43,77 @@ async function fileSize(path: string): Promise<number | null> {
   );
 }
 
+/** Where the size sources are cached between runs, under apt's simulation key (see SizeSources). */
+export interface SizeSourcesCache {
+  read(specs: readonly string[]): Promise<SizeSources | null>;
+  write(sources: SizeSources): Promise<void>;
+}
+
+/** Larger than any real entry (a 2,000-package plan: about 400 KiB). */
+const SIZES_CACHE_MAX_BYTES = 16 << 20;
+
+export function packageSizesCacheFile(stateDir: string): string {
+  return join(stateDir, 'package-sizes.json');
+}
+
+/**
+ * The size sources' cache in `stateDir`, valid while apt's simulation key `simulationKey` holds
+ * (adapters/apt/simulation-cache.ts: apt's lists, dpkg's status, apt's config and binary) for the
+ * same upkeep version. A file that is not ours, stale or malformed is ignored; a failed write is not
+ * an error (the next run reads apt again).
+ */
+export function packageSizesCache(opts: { stateDir: string; upkeepVersion: string; simulationKey: string }): SizeSourcesCache {
+  const file = packageSizesCacheFile(opts.stateDir);
+  const key = nodeCrypto()
+    .createHash('sha256')
+    .update(JSON.stringify(['package-sizes', opts.simulationKey, opts.upkeepVersion]))
+    .digest('hex');
+  return {
+    async read(specs) {
+      const owned = await readOwnedCacheFile(file, SIZES_CACHE_MAX_BYTES);
+      if (owned.text === null) return null;
+      const r = readSizeSourcesCache(owned.text, key, specs);
+      return r.ok ? r.sources : null;
+    },
+    async write(sources) {
+      await writeCacheFile(opts.stateDir, file, `${JSON.stringify(sizeSourcesEntry(key, sources))}\n`).catch(() => undefined);
+    },
+  };
+}
+
+/** apt-cache's and dpkg-query's answers about `packages` (from `cache` when it has them); or why not. */
+async function readSizeSources(
+  packages: readonly PlannedPackage[],
+  cache: SizeSourcesCache | undefined,
+): Promise<{ sources: SizeSources; cached: boolean } | { problem: string }> {
+  const wanted = packages.filter((p) => p.newVersion !== null);
+  const spec = (p: PlannedPackage) => `${p.name}${p.arch !== null && p.arch !== 'all' ? `:${p.arch}` : ''}=${p.newVersion}`;
+  const specs = wanted.map(spec);
+  const hit = cache === undefined ? null : await cache.read(specs);
+  if (hit !== null) return { sources: hit, cached: true };
+
+  const showArgs = ['show', '--no-all-versions', ...specs];
+  const show = wanted.length === 0 ? null : await runCommand('apt-cache', showArgs, { timeoutMs: 60_000 });
+  if (show !== null && show.code !== 0 && show.stdout.trim() === '')
+    return { problem: describeFailure('apt-cache', showArgs.slice(0, 4).concat(showArgs.length > 4 ? ['...'] : []), show) };
+  const stanzas = show === null ? [] : parseAptCacheShow(show.stdout);
+
+  const installedPkgs = packages.filter((p) => p.oldVersion !== null);
+  const queryArgs = ['-W', '-f=${binary:Package}\\t${Version}\\t${Installed-Size}\\n', ...new Set(installedPkgs.map((p) => p.name))];
+  const query = installedPkgs.length === 0 ? null : await runCommand('dpkg-query', queryArgs, { timeoutMs: 60_000 });
+  // Exit 1: some name is not installed (reported per package below).
+  if (query !== null && query.code !== 0 && query.code !== 1) return { problem: describeFailure('dpkg-query', queryArgs.slice(0, 2), query) };
+  const installed: SizeSources['installed'] = [];
+  for (const line of query?.stdout.split('\n') ?? []) {
+    const [name, version, kib] = line.split('\t');
+    if (name !== undefined && version !== undefined && kib !== undefined) installed.push({ name, version, kib });
+  }
+  const sources = { specs, stanzas, installed };
+  // Only a whole answer is kept: apt-cache failing for some names is read again next time.
+  if (cache !== undefined && (show === null || show.code === 0)) await cache.write(sources);
+  return { sources, cached: false };
+}
+
 /**
  * The sizes of each planned package (see PackageSize), and the cached .deb of each new version
  * found in `archivesDir` (or given by apt's hook), for the kernels' /boot files.
@@ -45,26 +121,14 @@ async function fileSize(path: string): Promise<number | null> {
 export async function readPackageSizes(
   packages: readonly PlannedPackage[],
   archivesDir: string | null,
-): Promise<{ sizes: PackageSize[] | { problem: string }; debs: Map<string, string> }> {
+  cache?: SizeSourcesCache,
+): Promise<{ sizes: PackageSize[] | { problem: string }; debs: Map<string, string>; cached: boolean }> {
   const debs = new Map<string, string>();
-  const wanted = packages.filter((p) => p.newVersion !== null);
-  const spec = (p: PlannedPackage) => `${p.name}${p.arch !== null && p.arch !== 'all' ? `:${p.arch}` : ''}=${p.newVersion}`;
-  const showArgs = ['show', '--no-all-versions', ...wanted.map(spec)];
-  const show = wanted.length === 0 ? null : await runCommand('apt-cache', showArgs, { timeoutMs: 60_000 });
-  if (show !== null && show.code !== 0 && show.stdout.trim() === '')
-    return { sizes: { problem: describeFailure('apt-cache', showArgs.slice(0, 4).concat(showArgs.length > 4 ? ['...'] : []), show) }, debs };
-  const stanzas = show === null ? [] : parseAptCacheShow(show.stdout);
-
-  const installed = packages.filter((p) => p.oldVersion !== null);
-  const queryArgs = ['-W', '-f=${binary:Package}\\t${Version}\\t${Installed-Size}\\n', ...new Set(installed.map((p) => p.name))];
-  const query = installed.length === 0 ? null : await runCommand('dpkg-query', queryArgs, { timeoutMs: 60_000 });
-  // Exit 1: some name is not installed (reported per package below).
-  if (query !== null && query.code !== 0 && query.code !== 1) return { sizes: { problem: describeFailure('dpkg-query', queryArgs.slice(0, 2), query) }, debs };
+  const read = await readSizeSources(packages, cache);
+  if ('problem' in read) return { sizes: { problem: read.problem }, debs, cached: false };
+  const { stanzas } = read.sources;
   const old = new Map<string, { version: string; kib: string }>();
-  for (const line of query?.stdout.split('\n') ?? []) {
-    const [name, version, kib] = line.split('\t');
-    if (name !== undefined && version !== undefined && kib !== undefined) old.set(name, { version, kib });
-  }
+  for (const i of read.sources.installed) old.set(i.name, { version: i.version, kib: i.kib });
 
   const sizes = await Promise.all(
     packages.map(async (p): Promise<PackageSize> => {
@@ -102,7 +166,7 @@ export async function readPackageSizes(
         : { name: p.name, downloadBytes, newInstalledBytes, oldInstalledBytes };
     }),
   );
-  return { sizes, debs };
+  return { sizes, debs, cached: read.cached };
 }
 
 /** A kernel package's files under /boot, from its cached .deb (null: none, or not readable). */
@@ -141,18 +205,18 @@ export async function readBootFiles(bootDir = '/boot'): Promise<SpaceFacts['boot
 export async function readSpaceFacts(
   packages: readonly PlannedPackage[],
   kernelPackages: readonly string[],
-  opts: { bootDir?: string } = {},
+  opts: { bootDir?: string; sizesCache?: SizeSourcesCache } = {},
 ): Promise<SpaceFacts> {
   const archivesDir = await aptArchivesDir();
   const dir = typeof archivesDir === 'string' ? archivesDir : null;
   const bootDir = opts.bootDir ?? '/boot';
-  const [{ sizes, debs }, boot, filesystems] = await Promise.all([
-    readPackageSizes(packages, dir),
+  const [{ sizes, debs, cached }, boot, filesystems] = await Promise.all([
+    readPackageSizes(packages, dir, opts.sizesCache),
     readBootFiles(bootDir),
     filesystemsOf([...(dir === null ? [] : [dir]), '/', '/usr', '/var', bootDir]),
   ]);
   const kernels: KernelBoot[] = await Promise.all(kernelPackages.map(async (k) => ({ package: k, debBootBytes: await debBootBytes(debs.get(k)) })));
   // The core knows the paths as /boot.
   if (bootDir !== '/boot') filesystems.set('/boot', filesystems.get(bootDir)!);
-  return { archivesDir, packages: sizes, kernels, boot, filesystems };
+  return { archivesDir, packages: sizes, kernels, boot, filesystems, ...(cached ? { sizesCached: true } : {}) };
 }

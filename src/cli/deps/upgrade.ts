@@ -23,7 +23,7 @@ import { installedKernels, rebootRequiredFlag, runningKernel } from '../../adapt
 import { DownloadError, fetchCandidateScripts, readInstalledScripts } from '../../adapters/apt/maintainer-scripts.js';
 import { listDpkgInfo, readConffilesOf, readPackageFiles } from '../../adapters/apt/package-files.js';
 import { evidenceCacheStore } from '../../adapters/apt/evidence-cache.js';
-import { readSpaceFacts } from '../../adapters/apt/package-sizes.js';
+import { packageSizesCache, readSpaceFacts } from '../../adapters/apt/package-sizes.js';
 import { simulateUpgradeCached } from '../../adapters/apt/simulation-cache.js';
 import { programVersion } from '../../adapters/program/build-info.js';
 import { simulateUpgrade } from '../../adapters/apt/simulate-upgrade.js';
@@ -151,7 +151,15 @@ export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?:
         rebootRequired: (await rebootRequiredFlag().catch(() => ({ required: false }))).required,
       };
     },
-    spaceFacts: (packages, kernelPackages) => readSpaceFacts(packages, kernelPackages),
+    // apt-cache's and dpkg-query's answers about the sizes are cached beside the evidence, under the same setting.
+    spaceFacts: (packages, kernelPackages, simulationKey) =>
+      readSpaceFacts(
+        packages,
+        kernelPackages,
+        opts.aptCache !== undefined && opts.aptCache.read && version !== null && simulationKey !== null
+          ? { sizesCache: packageSizesCache({ stateDir: opts.aptCache.stateDir, upkeepVersion: version, simulationKey }) }
+          : {},
+      ),
   };
 }
 

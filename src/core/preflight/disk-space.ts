@@ -73,6 +73,8 @@ export interface SpaceFacts {
   boot: { kernels: Array<{ release: string; bytes: number }>; initrds: Array<{ name: string; bytes: number }> } | { problem: string };
   /** The filesystem of each path checked: the archives directory, /, /usr, /var, /boot. */
   filesystems: ReadonlyMap<string, PathFilesystem>;
+  /** True when apt-cache's and dpkg-query's answers came from the cache (SizeSources below). */
+  sizesCached?: boolean;
 }
 
 /** One thing a filesystem must hold. */
@@ -263,7 +265,15 @@ export function assessSpace(facts: SpaceFacts): SpaceCheck {
     .map((g) => verdictOf(g, packages !== null && packages.length === 0))
     .sort((a, b) => RANK[a.verdict] - RANK[b.verdict] || (a.mountPoint ?? '').localeCompare(b.mountPoint ?? ''));
   const verdict: SpaceVerdict = filesystems.some((f) => f.verdict === 'short') ? 'short' : filesystems.some((f) => f.verdict === 'unknown') ? 'unknown' : 'ok';
-  return { verdict, sizes: SIZES_SOURCE, margin: MARGIN_WORDS, filesystems };
+  return {
+    verdict,
+    sizes:
+      facts.sizesCached === true
+        ? `${SIZES_SOURCE} (apt-cache's and dpkg-query's answers from upkeep's cache: apt's lists and dpkg's status unchanged since)`
+        : SIZES_SOURCE,
+    margin: MARGIN_WORDS,
+    filesystems,
+  };
 }
 
 const RANK: Record<SpaceVerdict, number> = { short: 0, unknown: 1, ok: 2 };
@@ -388,4 +398,55 @@ export function bootBytesOfDebListing(text: string): number | null {
     if (m[1] === '-' && path.startsWith('./boot/')) total += Number(m[2]);
   }
   return total;
+}
+
+/**
+ * What the sizes are read from, kept between runs (`package-sizes.json` in the state directory)
+ * while apt's simulation key holds: the planned versions' `apt-cache show` stanzas come from
+ * apt's lists and the installed sizes from dpkg's status, both part of that key. What changes
+ * without apt or dpkg (the archives directory's .debs, free space, /boot) is read every run.
+ */
+export interface SizeSources {
+  /** The `name[:arch]=version` specs asked of apt-cache (the entry holds only for the same plan). */
+  specs: string[];
+  stanzas: AptStanza[];
+  /** dpkg-query's lines: name (with :arch when dpkg gives it), version, Installed-Size as printed. */
+  installed: Array<{ name: string; version: string; kib: string }>;
+}
+
+/** Bumped whenever SizeSources' shape changes: older files are ignored. */
+export const SIZE_SOURCES_FORMAT = 1;
+
+export function sizeSourcesEntry(key: string, sources: SizeSources): { format: number; key: string; sources: SizeSources } {
+  return { format: SIZE_SOURCES_FORMAT, key, sources };
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isSize = (v: unknown) => v === null || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
+
+/** The cached sources for `key` and exactly `specs`, from the cache file's text; otherwise why not. */
+export function readSizeSourcesCache(json: string, key: string, specs: readonly string[]): { ok: true; sources: SizeSources } | { ok: false; why: string } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return { ok: false, why: 'not JSON (cut short?)' };
+  }
+  if (!isRecord(parsed) || parsed.format !== SIZE_SOURCES_FORMAT) return { ok: false, why: 'another format' };
+  if (parsed.key !== key) return { ok: false, why: 'stale (dpkg, apt or upkeep changed since)' };
+  const s = parsed.sources;
+  if (!isRecord(s) || !Array.isArray(s.specs) || !Array.isArray(s.stanzas) || !Array.isArray(s.installed)) return { ok: false, why: 'not an entry' };
+  if (s.specs.length !== specs.length || s.specs.some((x, i) => x !== specs[i])) return { ok: false, why: 'another plan' };
+  const stanzasOk = s.stanzas.every(
+    (x) =>
+      isRecord(x) &&
+      typeof x.package === 'string' &&
+      typeof x.version === 'string' &&
+      typeof x.architecture === 'string' &&
+      isSize(x.size) &&
+      isSize(x.installedSizeKiB),
+  );
+  const installedOk = s.installed.every((x) => isRecord(x) && typeof x.name === 'string' && typeof x.version === 'string' && typeof x.kib === 'string');
+  if (!stanzasOk || !installedOk) return { ok: false, why: 'malformed entries' };
+  return { ok: true, sources: s as unknown as SizeSources };
 }

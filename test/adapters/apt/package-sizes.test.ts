@@ -1,0 +1,87 @@
+/**
+ * The space check's size sources and their cache (adapters/apt/package-sizes.ts): real apt-cache
+ * and dpkg-query on this machine's installed dpkg package, the cache file in a temporary state
+ * directory. The first read asks apt and writes the file; the second reads the file (apt is not
+ * asked: the answers are the same); another plan or another simulation key misses.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { packageSizesCache, packageSizesCacheFile, readPackageSizes } from '../../../src/adapters/apt/package-sizes.js';
+import type { PlannedPackage } from '../../../src/core/preflight/apt-plan.js';
+import { readSizeSourcesCache, sizeSourcesEntry } from '../../../src/core/preflight/disk-space.js';
+
+/** dpkg's installed version and architecture, and its candidate (from the package lists: it has a Size). */
+const installed = (() => {
+  try {
+    const [version, arch] = execFileSync('dpkg-query', ['-W', '-f=${Version}\t${Architecture}', 'dpkg'], { encoding: 'utf8' }).split('\t');
+    const candidate = /^\s*Candidate: (\S+)$/m.exec(
+      execFileSync('apt-cache', ['policy', 'dpkg'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }),
+    )?.[1];
+    return candidate === undefined || candidate === '(none)' ? null : [version, arch, candidate];
+  } catch {
+    return null;
+  }
+})();
+const dir = mkdtempSync(join(tmpdir(), 'upkeep-sizes-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test(
+  'the size sources are read from apt once, then from the cache while the key and the plan hold',
+  { skip: installed === null ? 'no dpkg-query, or dpkg has no candidate in the package lists' : false },
+  async () => {
+    const [version, arch, candidate] = installed!;
+    // dpkg upgraded to its candidate: apt-cache knows its Size from the lists, dpkg-query the installed size.
+    const plan: PlannedPackage[] = [{ name: 'dpkg', arch: arch!, oldVersion: version!, newVersion: candidate!, action: 'upgrade' } as PlannedPackage];
+    const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k1' });
+    const first = await readPackageSizes(plan, null, cache);
+    assert.equal(first.cached, false);
+    assert.ok(Array.isArray(first.sizes) && first.sizes[0]!.newInstalledBytes! > 0, JSON.stringify(first.sizes));
+    assert.ok(existsSync(packageSizesCacheFile(dir)), 'the answers are written to the state directory');
+
+    const second = await readPackageSizes(plan, null, cache);
+    assert.equal(second.cached, true);
+    assert.deepEqual(second.sizes, first.sizes);
+
+    // Another simulation key (apt's lists or dpkg's status changed): apt is asked again.
+    const otherKey = await readPackageSizes(plan, null, packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k2' }));
+    assert.equal(otherKey.cached, false);
+  },
+);
+
+test('a cache entry is believed only for its key and exactly its plan, and only when well formed', () => {
+  const sources = { specs: ['a=1'], stanzas: [{ package: 'a', version: '1', architecture: 'all', size: 10, installedSizeKiB: 2 }], installed: [] };
+  const text = JSON.stringify(sizeSourcesEntry('K', sources));
+  assert.deepEqual(readSizeSourcesCache(text, 'K', ['a=1']), { ok: true, sources });
+  assert.deepEqual(readSizeSourcesCache(text, 'other', ['a=1']), { ok: false, why: 'stale (dpkg, apt or upkeep changed since)' });
+  assert.deepEqual(readSizeSourcesCache(text, 'K', ['a=1', 'b=2']), { ok: false, why: 'another plan' });
+  assert.deepEqual(readSizeSourcesCache(text.slice(0, 20), 'K', ['a=1']), { ok: false, why: 'not JSON (cut short?)' });
+  const bad = JSON.stringify(sizeSourcesEntry('K', { ...sources, stanzas: [{ ...sources.stanzas[0]!, size: -1 }] }));
+  assert.deepEqual(readSizeSourcesCache(bad, 'K', ['a=1']), { ok: false, why: 'malformed entries' });
+  const huge = JSON.stringify(sizeSourcesEntry('K', { ...sources, stanzas: [{ ...sources.stanzas[0]!, size: 2 ** 60 }] }));
+  assert.deepEqual(readSizeSourcesCache(huge, 'K', ['a=1']), { ok: false, why: 'malformed entries' });
+});
+
+test(
+  'a planted cache file (writable by others) is ignored: apt is asked',
+  { skip: installed === null ? 'no dpkg-query, or dpkg has no candidate in the package lists' : false },
+  async () => {
+    const [version, arch, candidate] = installed!;
+    const plan: PlannedPackage[] = [{ name: 'dpkg', arch: arch!, oldVersion: version!, newVersion: candidate!, action: 'upgrade' } as PlannedPackage];
+    const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k3' });
+    await readPackageSizes(plan, null, cache);
+    const file = packageSizesCacheFile(dir);
+    // Lies about the size, in a file anyone may write.
+    const lie = JSON.parse(readFileSync(file, 'utf8')) as { sources: { stanzas: Array<{ installedSizeKiB: number }> } };
+    lie.sources.stanzas[0]!.installedSizeKiB = 1;
+    rmSync(file);
+    writeFileSync(file, JSON.stringify(lie), { mode: 0o666 });
+    execFileSync('chmod', ['0666', file]);
+    const r = await readPackageSizes(plan, null, cache);
+    assert.equal(r.cached, false);
+    assert.ok(Array.isArray(r.sizes) && r.sizes[0]!.newInstalledBytes! > 1024, JSON.stringify(r.sizes));
+  },
+);
