@@ -449,7 +449,7 @@ async function execute(
             result.gate = gate;
             deps.onEvent({ type: 'preflight', assessment: a, gate });
             const r = a.report;
-            const line = `${r.summary.packages} package(s); ${r.docker.restarts ? `docker.service restarts, ${r.summary.containersStop} container(s) stop` : 'docker.service does not restart'}; verdict ${r.verdict}${gate.go ? '' : `: stopped, ${gate.atRisk.length} container(s) would not come back`}`;
+            const line = `${r.summary.packages} package(s); ${r.docker.restarts ? `docker.service restarts, ${r.summary.containersStop} container(s) stop` : 'docker.service does not restart'}; verdict ${r.verdict}${gate.go ? '' : `: stopped, ${[...(gate.atRisk.length > 0 ? [`${gate.atRisk.length} container(s) would not come back`] : []), ...(gate.spaceShort.length > 0 ? [`too little disk space on ${gate.spaceShort.length} filesystem(s)`] : [])].join(', ')}`}`;
             return {
               line,
               ok: gate.go,
@@ -457,7 +457,8 @@ async function execute(
                 verdict: r.verdict,
                 packages: r.packages.map((p) => ({ name: p.name, from: p.from, to: p.to })),
                 atRisk: gate.atRisk.map((c) => c.name),
-                accepted: gate.go && gate.atRisk.length > 0,
+                spaceShort: gate.spaceShort,
+                accepted: gate.go && (gate.atRisk.length > 0 || gate.spaceShort.length > 0),
               },
             };
           });

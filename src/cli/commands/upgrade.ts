@@ -70,6 +70,15 @@ function gateText(gate: GateDecision): string {
         'The recovery pass would start the desired ones again after apt, but they stay down until then. Fix their policies first (upkeep audit --fix), or pass --accept-risk to go on.',
       );
   }
+  if (gate.spaceShort.length > 0) {
+    lines.push(
+      gate.go
+        ? 'Too little disk space (accepted with --accept-risk):'
+        : 'Stopped before changing anything: too little disk space for the upgrade (apt would fail half-way):',
+    );
+    for (const l of gate.spaceShort) lines.push(`  ${l}`);
+    if (!gate.go) lines.push('Free space first (upkeep preflight says what to run: apt-get clean, apt autoremove --purge), or pass --accept-risk to go on.');
+  }
   for (const n of gate.notes) lines.push(`note: ${n}`);
   return lines.length ? `${lines.map((l) => `  ${l}`).join('\n')}\n` : '';
 }

@@ -225,7 +225,7 @@ export function stepsFrom(from: UpgradeStep): UpgradeStep[] {
 }
 
 /** The preflight report's parts the gate reads. */
-export type GateInput = Pick<PreflightReport, 'verdict' | 'containers' | 'alreadyDown' | 'reboot' | 'docker' | 'unknownReasons'>;
+export type GateInput = Pick<PreflightReport, 'verdict' | 'containers' | 'alreadyDown' | 'reboot' | 'docker' | 'unknownReasons' | 'space'>;
 
 /** A container the gate names, and why. */
 export interface GateContainer {
@@ -247,6 +247,12 @@ export interface GateDecision {
   go: boolean;
   /** The containers at risk (empty: nothing to accept). */
   atRisk: GateContainer[];
+  /**
+   * The filesystems preflight's disk-space check found short, one line each ("/boot: needs 180 MiB
+   * with the margin, 40 MiB free"): apt would fail half-way (a kernel without its initrd). Empty:
+   * none short (or not checked: an unknown is a note, as other unread inputs).
+   */
+  spaceShort: string[];
   /** Lines for people: what was accepted, the reboot, what could not be predicted. */
   notes: string[];
 }
@@ -269,12 +275,15 @@ export function gateDecision(report: GateInput, acceptRisk: boolean): GateDecisi
       `a reboot is needed afterwards (${report.reboot.why.join('; ')}): with --reboot upkeep upgrade reboots after apt and finishes after the boot (upkeep upgrade --resume, or the agent); without it, it says so at the end`,
     );
   if (report.unknownReasons.length > 0) notes.push(`preflight could not read everything (${report.unknownReasons.length} input(s)): see upkeep preflight`);
-  const go = atRisk.length === 0 || acceptRisk;
+  const spaceShort = (report.space?.filesystems ?? []).filter((f) => f.verdict === 'short').map((f) => `${f.mountPoint ?? f.paths.join(', ')}: ${f.why}`);
+  const go = (atRisk.length === 0 && spaceShort.length === 0) || acceptRisk;
   if (atRisk.length > 0 && acceptRisk)
     notes.push(
       `accepted (--accept-risk): ${atRisk.map((c) => c.name).join(', ')} may stay down after the upgrade; the recovery pass starts the desired ones again`,
     );
-  return { go, atRisk, notes };
+  if (spaceShort.length > 0 && acceptRisk)
+    notes.push(`accepted (--accept-risk): too little disk space (${spaceShort.length} filesystem(s)); apt may fail half-way`);
+  return { go, atRisk, spaceShort, notes };
 }
 
 /** Verification: every desired container running. `notRunning`: the desired ones that are not (app/recover.ts diffHost). */

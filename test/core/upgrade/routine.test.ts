@@ -136,6 +136,7 @@ function gateInput(over: Partial<GateInput> = {}): GateInput {
     reboot: { needed: false, why: [] },
     docker: { restarts: true, liveRestoreCovers: false, why: 'docker.io restarts docker.service' },
     unknownReasons: [],
+    space: null,
     ...over,
   };
 }
@@ -176,6 +177,38 @@ describe('the preflight gate', () => {
     const g = gateDecision(gateInput({ alreadyDown: [down] }), false);
     assert.equal(g.go, false);
     assert.equal(g.atRisk[0]!.now, 'already-down');
+  });
+
+  it('stops on a filesystem preflight found short of space, naming it and why; --accept-risk goes on and says so; unknown space does not stop it', () => {
+    const fs = (mountPoint: string, verdict: 'ok' | 'short' | 'unknown', why: string) => ({
+      mountPoint,
+      device: '0:1',
+      fsType: 'ext4',
+      paths: [mountPoint],
+      needs: [],
+      neededBytes: null,
+      marginBytes: null,
+      freeBytes: null,
+      totalBytes: null,
+      verdict,
+      why,
+      advice: [],
+    });
+    const space = (verdict: 'ok' | 'short' | 'unknown', ...filesystems: ReturnType<typeof fs>[]) => ({ verdict, sizes: 's', margin: 'm', filesystems });
+    const short = gateInput({
+      verdict: 'at-risk',
+      space: space('short', fs('/boot', 'short', 'needs 180 MiB with the margin, 40 MiB free'), fs('/', 'ok', 'fine')),
+    });
+    const g = gateDecision(short, false);
+    assert.equal(g.go, false);
+    assert.deepEqual(g.atRisk, []);
+    assert.deepEqual(g.spaceShort, ['/boot: needs 180 MiB with the margin, 40 MiB free']);
+    const accepted = gateDecision(short, true);
+    assert.equal(accepted.go, true);
+    assert.match(accepted.notes.join('\n'), /accepted \(--accept-risk\): too little disk space \(1 filesystem/);
+    const unknown = gateDecision(gateInput({ verdict: 'unknown', space: space('unknown', fs('/usr', 'unknown', 'free space not read')) }), false);
+    assert.equal(unknown.go, true);
+    assert.deepEqual(unknown.spaceShort, []);
   });
 
   it('a reboot alone (preflight exit 3) does not stop it: a note says only --reboot reboots', () => {
