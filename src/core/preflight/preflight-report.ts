@@ -87,6 +87,12 @@ export interface PackageLine {
   change: UpstreamChange | 'new' | 'removed';
   risk: Risk;
   effects: string[];
+  /**
+   * The package's own service actions on this upgrade, as data (`effects` says them in words, with
+   * what follows from them): what `upkeep rehearse` compares with the requests it observes.
+   * `assumed`: debhelper's default, not read from a script.
+   */
+  actions: Array<{ unit: string; action: ServiceAction; assumed: boolean }>;
   source: string;
   confidence: Confidence;
   /** Why its effects are not known (empty: known). */
@@ -264,6 +270,7 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
       change,
       risk,
       effects: change === 'major' ? ['MAJOR', ...effects] : effects,
+      actions: upgradeEffects.map((x) => ({ unit: x.unit, action: x.action, assumed: x.assumed === true })),
       source: e.source,
       confidence: e.confidence ?? 'medium',
       unknown,

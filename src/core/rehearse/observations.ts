@@ -161,29 +161,9 @@ export function conffilePrompts(output: readonly string[], diffs: ReadonlyArray<
   return out;
 }
 
-/** The predicted (unit, action) pairs of preflight's package lines (their `effects` text). */
+/** The predicted (unit, action) pairs of preflight's package lines (their `actions`). */
 export function predictedActions(packages: readonly PackageLine[]): Array<{ package: string; unit: string; action: ServiceAction; assumed: boolean }> {
-  const out: Array<{ package: string; unit: string; action: ServiceAction; assumed: boolean }> = [];
-  for (const p of packages)
-    for (const e of p.effects) {
-      const m = /^(probably )?(restarts \(if running\)|restarts|starts|stops|reloads|re-executes) (\S+)$/.exec(e);
-      if (m === null) continue;
-      const verb = m[2]!;
-      const action: ServiceAction =
-        verb === 'restarts (if running)'
-          ? 'try-restart'
-          : verb === 'restarts'
-            ? 'restart'
-            : verb === 'starts'
-              ? 'start'
-              : verb === 'stops'
-                ? 'stop'
-                : verb === 'reloads'
-                  ? 'reload'
-                  : 'reexec';
-      out.push({ package: p.name, unit: m[3]!, action, assumed: m[1] !== undefined });
-    }
-  return out;
+  return packages.flatMap((p) => p.actions.map((a) => ({ package: p.name, unit: a.unit, action: a.action, assumed: a.assumed })));
 }
 
 /** An action as preflight names it (force-reload and condrestart are restarts of a kind). */

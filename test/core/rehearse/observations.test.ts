@@ -3,13 +3,14 @@ import { describe, it } from 'node:test';
 import type { PackageLine } from '../../../src/core/preflight/preflight-report.js';
 import { compareWithPrediction, conffilePrompts, parseCalls, scriptFailures, serviceRequests, triggersRun } from '../../../src/core/rehearse/observations.js';
 
-const pkg = (name: string, effects: string[]): PackageLine => ({
+const pkg = (name: string, effects: string[], actions: PackageLine['actions']): PackageLine => ({
   name,
   from: '1',
   to: '2',
   change: 'patch',
   risk: 'med',
   effects,
+  actions,
   source: 'installed scripts',
   confidence: 'medium',
   unknown: [],
@@ -93,10 +94,10 @@ describe('the observations of a rehearsal', () => {
 
   it("marks preflight's lines confirmed, wrong or missed", () => {
     const packages = [
-      pkg('docker.io', ['restarts docker.service', 'every container stops']),
-      pkg('start-only', ['starts x.service']),
-      pkg('guessed', ['probably restarts g.service']),
-      pkg('cond', ['restarts (if running) c.service']),
+      pkg('docker.io', ['restarts docker.service', 'every container stops'], [{ unit: 'docker.service', action: 'restart', assumed: false }]),
+      pkg('start-only', ['starts x.service'], [{ unit: 'x.service', action: 'start', assumed: false }]),
+      pkg('guessed', ['probably restarts g.service'], [{ unit: 'g.service', action: 'restart', assumed: true }]),
+      pkg('cond', ['restarts (if running) c.service'], [{ unit: 'c.service', action: 'try-restart', assumed: false }]),
     ];
     const observed = serviceRequests(
       parseCalls(
