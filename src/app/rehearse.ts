@@ -145,11 +145,15 @@ export async function rehearse(deps: RehearseDeps, req: RehearseRequest): Promis
   if (raw.aptExit === null || (raw.aptExit !== 0 && !dpkgRan)) {
     const why = raw.failure ?? raw.output.filter((l) => /^E: /.test(l)).join(' ');
     throw new UpkeepError(`the upgrade could not be rehearsed: ${why || `apt-get exit ${raw.aptExit}`}`, {
-      hint: req.noDownload
-        ? "--no-download needs every archive in apt's cache already: apt-get --download-only " +
-          (req.mode === 'full-upgrade' ? 'dist-upgrade' : 'upgrade') +
-          ' first, or rehearse without --no-download'
-        : `run apt-get -s ${req.mode === 'full-upgrade' ? 'dist-upgrade' : 'upgrade'} to see why apt stops`,
+      // apt's advice only when apt ran: a view that could not be built (or a run killed) is not apt's doing.
+      hint:
+        raw.aptExit === null
+          ? 'apt did not run: the throwaway view could not be built or the rehearsal was stopped (the message says which). It needs root, unshare from util-linux, and overlayfs mounts in a new mount namespace; upkeep preflight predicts without a view'
+          : req.noDownload
+            ? "--no-download needs every archive in apt's cache already: apt-get --download-only " +
+              (req.mode === 'full-upgrade' ? 'dist-upgrade' : 'upgrade') +
+              ' first, or rehearse without --no-download'
+            : `run apt-get -s ${req.mode === 'full-upgrade' ? 'dist-upgrade' : 'upgrade'} to see why apt stops`,
     });
   }
 

@@ -102,6 +102,17 @@ test('apt stopping before dpkg ran is "could not rehearse" (exit 2), with the co
   });
 });
 
+test('a view that could not be built is "could not rehearse" with the view\'s cause, not apt\'s advice', async () => {
+  const unbuilt = raw({ aptExit: null, failure: 'the view could not be built (exit 32): mount: /tmp/x/merged: unknown filesystem type overlay.', output: [] });
+  await assert.rejects(rehearse(deps(sandbox(ROOT_ONLY, unbuilt)), request), (err: Error) => {
+    assert.ok(err instanceof UpkeepError);
+    assert.match(err.message, /the upgrade could not be rehearsed: the view could not be built \(exit 32\): mount: .*overlay/);
+    assert.match((err as UpkeepError).hint ?? '', /^apt did not run: the throwaway view could not be built/);
+    assert.doesNotMatch((err as UpkeepError).hint ?? '', /download-only|apt-get -s/);
+    return true;
+  });
+});
+
 test('an observed docker.service restart that preflight did not see: missed, and the containers judged from it (exit 3)', async () => {
   const runs: RehearsalRun[] = [];
   const calls = 'policy-rc.d\tacme-agent\tpostinst\tdocker.service restart\n';
