@@ -60,6 +60,7 @@ export async function filesystemsOf(paths: readonly string[], opts: { mountInfoP
           device: m.device,
           mountPoint: m.mountPoint,
           fsType: m.fsType,
+          source: m.source,
           freeBytes: toNumber(s.bavail * s.bsize),
           totalBytes: toNumber(s.blocks * s.bsize),
         });
@@ -68,6 +69,7 @@ export async function filesystemsOf(paths: readonly string[], opts: { mountInfoP
           device: m.device,
           mountPoint: m.mountPoint,
           fsType: m.fsType,
+          source: m.source,
           freeBytes: null,
           totalBytes: null,
           problem: `statfs ${real}: ${(err as Error).message}`,

@@ -15,8 +15,12 @@
  * - each kernel image's files under /boot (from the cached .deb's contents, or estimated from the
  *   installed kernel whose files there are largest) plus an initrd as large as the largest one in
  *   /boot now (estimated), on the filesystem holding /boot.
- * A filesystem is short when its free space is less than what it needs plus the margin.
+ * A filesystem is short when its free space is less than what it needs plus the margin. ZFS
+ * datasets of one pool count as one filesystem (their needs add up against the least free of
+ * them: mounts.ts spaceGroupOf).
  */
+
+import { spaceGroupOf } from './mounts.js';
 
 /** The margin kept on every filesystem: 20 MiB plus 10% of what it needs. */
 export const SPACE_MARGIN = { fixedBytes: 20 * 1024 * 1024, fraction: 0.1 } as const;
@@ -32,6 +36,8 @@ export interface FilesystemFacts {
   device: string;
   mountPoint: string;
   fsType: string;
+  /** The mount source (mountinfo): for ZFS `pool/dataset`, whose pool the datasets share (mounts.ts spaceGroupOf). */
+  source?: string;
   /** Free for unprivileged writers (statfs f_bavail * f_bsize): blocks reserved for root count as margin. Null: not read. */
   freeBytes: number | null;
   totalBytes: number | null;
@@ -148,13 +154,22 @@ interface Group {
   needs: SpaceNeed[];
 }
 
+/** Of two filesystems of one pool, the one to compare with: a free space not read wins (unknown), else the smaller. */
+function leastFree(a: FilesystemFacts, b: FilesystemFacts): FilesystemFacts {
+  if (a.freeBytes === null) return a;
+  if (b.freeBytes === null) return b;
+  return a.freeBytes < b.freeBytes ? a : b;
+}
+
 /** The answer for each filesystem the upgrade writes to (see the file comment). */
 export function assessSpace(facts: SpaceFacts): SpaceCheck {
   const groups = new Map<string, Group>();
   const groupOf = (path: string): Group => {
     const f = facts.filesystems.get(path);
-    const key = f === undefined ? `?${path}` : 'device' in f ? f.device : `?${path}`;
+    const key = f === undefined ? `?${path}` : 'device' in f ? spaceGroupOf({ device: f.device, fsType: f.fsType, source: f.source ?? '' }) : `?${path}`;
     let g = groups.get(key);
+    // Another dataset of the same pool: the needs add up, against the least free of them (a quota).
+    if (g !== undefined && f !== undefined && 'device' in f && g.fs !== null && g.fs.device !== f.device && leastFree(f, g.fs) === f) g.fs = f;
     if (g === undefined) {
       g = {
         fs: f !== undefined && 'device' in f ? f : null,
@@ -200,8 +215,14 @@ export function assessSpace(facts: SpaceFacts): SpaceCheck {
   if (growthUnknown !== null || packages === null) {
     usrG.needs.push({ what: 'installed size growth', bytes: null, estimate: false, unknown: growthUnknown ?? 'sizes not read' });
   } else {
-    const growth = sum(packages.map((p) => (p.newInstalledBytes ?? 0) - (p.oldInstalledBytes ?? 0)));
-    usrG.needs.push({ what: 'installed size growth (new minus old Installed-Size, all packages)', bytes: Math.max(0, growth), estimate: false });
+    // Only what grows: dpkg's order is not known, so a package that shrinks or is removed may free
+    // its space only after the others have taken theirs.
+    const growth = sum(packages.map((p) => Math.max(0, (p.newInstalledBytes ?? 0) - (p.oldInstalledBytes ?? 0))));
+    usrG.needs.push({
+      what: 'installed size growth (new minus old Installed-Size of the packages that grow; what shrinks or is removed is not counted as freed)',
+      bytes: growth,
+      estimate: false,
+    });
     const largest = packages.reduce<PackageSize | null>(
       (a, p) => (p.newInstalledBytes !== null && p.oldInstalledBytes !== null && (a === null || p.newInstalledBytes > a.newInstalledBytes!) ? p : a),
       null,
@@ -258,6 +279,25 @@ export function assessSpace(facts: SpaceFacts): SpaceCheck {
           estimate: true,
         });
       }
+    }
+  }
+
+  // No new kernel, but a package whose upgrade runs update-initramfs (its trigger): the newest
+  // initrd is rebuilt as initrd.img-X.new beside the old one, on /boot's filesystem.
+  const triggers = facts.kernels.length > 0 || packages === null ? [] : packages.filter((p) => p.newInstalledBytes !== null && rebuildsInitrd(p.name));
+  if (triggers.length > 0) {
+    const names = triggers.map((p) => p.name).join(', ');
+    if ('problem' in facts.boot)
+      groupOf(PATHS.boot).needs.push({ what: `a rebuilt initrd (${names})`, bytes: null, estimate: true, unknown: `/boot not read: ${facts.boot.problem}` });
+    else {
+      // No initrd now (a host that boots without one): nothing to rebuild.
+      const initrd = maxBy(facts.boot.initrds, (x) => x.bytes);
+      if (initrd !== null)
+        groupOf(PATHS.boot).needs.push({
+          what: `update-initramfs writes a new initrd beside the old one (${names} trigger it; estimate: as large as ${initrd.name}, the largest in /boot)`,
+          bytes: initrd.bytes,
+          estimate: true,
+        });
     }
   }
 
@@ -332,6 +372,18 @@ function sum(xs: readonly number[]): number {
 
 function maxBy<T>(xs: readonly T[], f: (x: T) => number): T | null {
   return xs.reduce<T | null>((a, x) => (a === null || f(x) > f(a) ? x : a), null);
+}
+
+/**
+ * Packages whose upgrade rebuilds the initrd (update-initramfs, through the initramfs-tools
+ * trigger or their own postinst): Debian's and Ubuntu's initramfs hooks, microcode, firmware and
+ * the storage stack the initrd carries. A list of names (docs/preflight.md): a package outside it
+ * that also triggers a rebuild is not seen.
+ */
+export function rebuildsInitrd(name: string): boolean {
+  return /^(initramfs-tools(-core|-bin)?|dracut(-core)?|intel-microcode|amd64-microcode|firmware-.+|linux-firmware|cryptsetup(-initramfs|-bin)?|lvm2|mdadm|dmsetup|udev|systemd-udev|busybox|klibc-utils|kmod|zfs-initramfs|btrfs-progs|plymouth(-.+)?|open-iscsi|multipath-tools(-boot)?)$/.test(
+    name,
+  );
 }
 
 /** One `apt-cache show` stanza's fields that matter here. */

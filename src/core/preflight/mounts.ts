@@ -9,6 +9,8 @@ export interface MountEntry {
   device: string;
   mountPoint: string;
   fsType: string;
+  /** The mount source (a device path, or for ZFS `pool/dataset`). */
+  source: string;
 }
 
 /** mountinfo escapes space, tab, newline and backslash as \ooo. */
@@ -23,7 +25,7 @@ export function parseMountInfo(text: string): MountEntry[] {
     const fields = line.split(' ');
     const dash = fields.indexOf('-', 6);
     if (fields.length < 10 || dash < 0 || !/^\d+:\d+$/.test(fields[2]!) || fields[dash + 1] === undefined) continue;
-    out.push({ device: fields[2]!, mountPoint: unescape(fields[4]!), fsType: fields[dash + 1]! });
+    out.push({ device: fields[2]!, mountPoint: unescape(fields[4]!), fsType: fields[dash + 1]!, source: unescape(fields[dash + 2] ?? '') });
   }
   return out;
 }
@@ -39,4 +41,15 @@ export function mountOf(path: string, mounts: readonly MountEntry[]): MountEntry
     if (inside && (best === null || m.mountPoint.length >= best.mountPoint.length)) best = m;
   }
   return best;
+}
+
+/**
+ * What shares free space with what: ZFS datasets of one pool each have a device number of their
+ * own, yet (without a quota) each reports the pool's free space, so what the upgrade writes to
+ * two of them comes out of one pool: `zfs:POOL`. Everything else: the device (`major:minor`; bind
+ * mounts and btrfs subvolumes share it).
+ */
+export function spaceGroupOf(m: Pick<MountEntry, 'device' | 'fsType' | 'source'>): string {
+  if (m.fsType === 'zfs' && m.source !== '') return `zfs:${m.source.split('/')[0]}`;
+  return m.device;
 }

@@ -304,3 +304,69 @@ test('mountinfo: the longest mount point wins, the last of stacked mounts, escap
   assert.equal(mountOf('/mnt/my disk/x', mounts)!.fsType, 'tmpfs');
   assert.equal(mountOf('/x', []), null);
 });
+
+test('growth counts only what grows: a removal or a shrinking package may free its space only after the others took theirs', () => {
+  // C new 900 MiB, A 1000 -> 1000 (the unpack peak), B 800 -> 100: dpkg may unpack C and A before B.
+  const s = assessSpace(
+    facts({ packages: [pkg('c', 0, 900, null), pkg('a', 0, 1000, 1000), pkg('b', 0, 100, 800)], filesystems: layout(fs('/', '254:0', 1300 * MiB)) }),
+  );
+  const f = s.filesystems[0]!;
+  assert.equal(f.neededBytes, 900 * MiB + 1000 * MiB);
+  assert.equal(f.verdict, 'short');
+});
+
+test('no new kernel, but microcode or initramfs-tools upgraded: a rebuilt initrd beside the old one on a separate /boot', () => {
+  const boot = fs('/boot', '8:5', 30 * MiB);
+  const withBoot = (names: string[], initrds = [{ name: 'initrd.img-6.1.0-41-amd64', bytes: 70 * MiB }]) =>
+    assessSpace(
+      facts({
+        packages: names.map((n) => pkg(n, 0, 5, 5)),
+        boot: { kernels: [], initrds },
+        filesystems: layout(fs('/', '254:0', 100 * GiB), { '/boot': boot }),
+      }),
+    );
+  const microcode = withBoot(['intel-microcode', 'curl']);
+  const b = microcode.filesystems.find((f) => f.mountPoint === '/boot')!;
+  assert.equal(b.verdict, 'short');
+  assert.match(
+    b.needs[0]!.what,
+    /update-initramfs writes a new initrd beside the old one \(intel-microcode trigger it; estimate: as large as initrd\.img-6\.1\.0-41-amd64/,
+  );
+  assert.equal(b.needs[0]!.bytes, 70 * MiB);
+  // Nothing that rebuilds the initrd: /boot is not asked for anything.
+  assert.equal(
+    withBoot(['curl']).filesystems.find((f) => f.mountPoint === '/boot'),
+    undefined,
+  );
+  // No initrd in /boot now (a host that boots without one): nothing to rebuild.
+  assert.equal(
+    withBoot(['initramfs-tools'], []).filesystems.find((f) => f.mountPoint === '/boot'),
+    undefined,
+  );
+});
+
+test('ZFS: datasets of one pool share its free space; their needs add up (the least free of them, a quota, counts)', () => {
+  const zfs = (mountPoint: string, device: string, source: string, free: number): FilesystemFacts => ({ ...fs(mountPoint, device, free, 'zfs'), source });
+  // Root on ZFS (OpenZFS's Debian layout): / and /var/cache separate datasets of rpool, 1 GiB free in the pool.
+  const root = zfs('/', '0:40', 'rpool/ROOT/debian', 1 * GiB);
+  const cache = zfs('/var/cache', '0:41', 'rpool/var/cache', 1 * GiB);
+  const s = assessSpace(
+    facts({ packages: [pkg('big', 600 * MiB, 700, 0)], filesystems: layout(root, { [ARCHIVES]: cache, '/var': zfs('/var', '0:42', 'rpool/var', 1 * GiB) }) }),
+  );
+  assert.equal(s.filesystems.length, 1, 'one pool, one answer');
+  const f = s.filesystems[0]!;
+  assert.equal(f.verdict, 'short', f.why);
+  assert.equal(f.neededBytes, 600 * MiB + 700 * MiB + 700 * MiB);
+  // Another pool is another filesystem.
+  const two = assessSpace(
+    facts({ packages: [pkg('big', 600 * MiB, 700, 0)], filesystems: layout(root, { [ARCHIVES]: zfs('/var/cache', '0:50', 'bpool/cache', 10 * GiB) }) }),
+  );
+  assert.equal(two.filesystems.length, 2);
+  // A dataset with a quota (less free than the pool): the least free is compared.
+  const quota = assessSpace(
+    facts({ packages: [pkg('small', 1 * MiB, 1, 0)], filesystems: layout(root, { [ARCHIVES]: zfs('/var/cache', '0:41', 'rpool/var/cache', 10 * MiB) }) }),
+  );
+  assert.equal(quota.filesystems[0]!.freeBytes, 10 * MiB);
+  // mountinfo's source is read.
+  assert.equal(parseMountInfo('40 1 0:40 / / rw - zfs rpool/ROOT/debian rw,xattr')[0]!.source, 'rpool/ROOT/debian');
+});
