@@ -485,7 +485,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
         controller.requestRecovery('manual');
         queue.trigger('recovery:manual');
       },
-      acknowledgeAlert: (key, by, now) => alerts.acknowledge(key, by, now),
+      acknowledgeAlert: (key, by, now, firingSince) => alerts.acknowledge(key, by, now, firingSince),
       live: () => ({
         host: controller.lastHost,
         engineUp: controller.status.engineUp,

@@ -192,8 +192,8 @@ export class AlertManager {
    * Acknowledges firing alert `key` for `by` (the status page's action): it sends no reminder
    * until it resolves. Part of its state, so persisted at once: a restarted agent keeps it.
    */
-  acknowledge(key: string, by: string, now = this.clock.now()): ReturnType<typeof acknowledgeAlert> {
-    const r = acknowledgeAlert(this.states.get(key), by, now);
+  acknowledge(key: string, by: string, now = this.clock.now(), firingSince?: number): ReturnType<typeof acknowledgeAlert> {
+    const r = acknowledgeAlert(this.states.get(key), by, now, firingSince);
     if (r.ok && !r.already) {
       this.states.set(key, r.state);
       this.dirty = true;

@@ -65,7 +65,9 @@ export interface StatusPageDeps {
    * Acknowledges a firing alert in the agent's alert states (agent/alerts.ts AlertManager.acknowledge,
    * which persists it); absent: not offered.
    */
-  acknowledgeAlert?: (key: string, by: string, now: number) => ReturnType<typeof acknowledgeAlert>;
+  acknowledgeAlert?: (key: string, by: string, now: number, firingSince?: number) => ReturnType<typeof acknowledgeAlert>;
+  /** The most up/down entries a service page's uptime bars read (default UPTIME_ENTRIES; tests set fewer). */
+  uptimeEntries?: number;
 }
 
 const DAY = 86_400_000;
@@ -129,8 +131,13 @@ export class StatusPage implements StatusPageSource {
     if (!group || !service) return null;
     const from = iso(now - UPTIME_SPANS[UPTIME_SPANS.length - 1]!.spanMs);
     const events = readTimeline(this.deps.store, { subject: name, since: from, limit: 5_000 });
+    // The bars read the up/down entries alone. When there are more than the limit (a crash loop),
+    // the newest are read, and the time before the first of them is "no data": not the state of
+    // its last entry before the span, which would fill the gap with a state it may have left.
+    const most = this.deps.uptimeEntries ?? UPTIME_ENTRIES;
+    const changes = readTimeline(this.deps.store, { subject: name, since: from, kinds: UPTIME_KINDS, limit: most });
     // The state it entered the longest span in: its last up/down entry before it.
-    const before = readTimeline(this.deps.store, { subject: name, until: from, kinds: UPTIME_KINDS, limit: 1 });
+    const before = changes.length >= most ? [] : readTimeline(this.deps.store, { subject: name, until: from, kinds: UPTIME_KINDS, limit: 1 });
     const facts = this.deps.live().host?.containers.find((c) => c.name === name) ?? null;
     const up = service.state === 'running' || service.state === 'restarting';
     const sinceText = facts === null ? null : up ? facts.startedAt : facts.finishedAt;
@@ -141,7 +148,7 @@ export class StatusPage implements StatusPageSource {
       generatedAt: iso(now),
       service,
       group: { kind: group.kind, name: group.name },
-      uptime: uptimeBars([...before, ...events], { up, since: since !== null && Number.isFinite(since) ? since : null }, now),
+      uptime: uptimeBars([...before, ...changes], { up, since: since !== null && Number.isFinite(since) ? since : null }, now),
       checks: [...this.deps.checks.of(name), ...(checkService ? this.deps.checks.of(checkService) : [])],
       events: events.slice(-200),
       lastLogs: gaveUp ? { at: gaveUp.at, text: gaveUp.detail.message } : null,
@@ -240,14 +247,17 @@ export class StatusPage implements StatusPageSource {
 
 export { CheckHistory };
 
+/** The most up/down entries the uptime bars read (the newest; 90 days of a container restarting every 5 min is about 26,000). */
+const UPTIME_ENTRIES = 20_000;
+
 /** The store query of a filter. */
 /** The page's actions, each recorded in the timeline (kind page-action, and what it did). */
 function pageActions(store: StatusPageDeps['store'], requestRecovery: () => void, acknowledge: StatusPageDeps['acknowledgeAlert']): StatusPageActions {
   const record = (action: string, peer: string, now: number, message: string, more: Record<string, unknown> = {}) =>
     store.appendTimeline({ at: iso(now), kind: TIMELINE_KINDS.pageAction, subject: action, message, data: { action, peer, ...more } });
   const acknowledgeAlert: StatusPageActions['acknowledgeAlert'] = acknowledge
-    ? ({ key, peer }, now) => {
-        const r = acknowledge(key, peer, now);
+    ? ({ key, peer, firingSince }, now) => {
+        const r = acknowledge(key, peer, now, firingSince === undefined ? undefined : Date.parse(firingSince));
         if (!r.ok) return { ok: false, reason: `alert ${key} cannot be acknowledged: ${r.reason}` };
         if (!r.already)
           record('alert-acknowledge', peer, now, `alert ${key} was acknowledged on the status page from ${peer}: no reminder until it resolves`, {

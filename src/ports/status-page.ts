@@ -26,10 +26,11 @@ export interface StatusPageActions {
   recoverNow(opts: { peer: string }, now: number): void;
   /**
    * Acknowledges firing alert `key` (no reminder until it resolves); absent: not offered. Not ok
-   * when it is not firing. `already`: it was acknowledged before (nothing recorded again).
+   * when it is not firing, or (`firingSince`, ISO, as the page showed it) when it has fired again
+   * since. `already`: it was acknowledged before (nothing recorded again).
    */
   acknowledgeAlert?(
-    opts: { key: string; peer: string },
+    opts: { key: string; peer: string; firingSince?: string },
     now: number,
   ): { ok: true; acknowledged: { by: string; at: string }; already: boolean } | { ok: false; reason: string };
 }

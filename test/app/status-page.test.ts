@@ -260,7 +260,7 @@ describe('acknowledging an alert', () => {
       live: () => ({ ...live(), alerts: alerts.alertStates() }),
       checks: new CheckHistory(),
       requestRecovery: () => undefined,
-      acknowledgeAlert: (k, by, at) => alerts.acknowledge(k, by, at),
+      acknowledgeAlert: (k, by, at, firingSince) => alerts.acknowledge(k, by, at, firingSince),
     });
     const app = createStatusApp({ source: ackPage, token: TOKEN, version: '9.9.9', now: () => t });
     const noToken = createStatusApp({
@@ -275,7 +275,7 @@ describe('acknowledging an alert', () => {
     const html = await (await get(app, '/alerts', { cookie: COOKIE })).text();
     assert.match(
       html,
-      /action="\/actions\/alert-acknowledge"><input type="hidden" name="csrf" value="[0-9a-f]{64}"><input type="hidden" name="next" value="\/alerts"><input type="hidden" name="alert" value="down:web"><button type="submit" aria-label="Acknowledge down:web">Acknowledge<\/button>/,
+      /action="\/actions\/alert-acknowledge"><input type="hidden" name="csrf" value="[0-9a-f]{64}"><input type="hidden" name="next" value="\/alerts"><input type="hidden" name="alert" value="down:web"><input type="hidden" name="firing-since" value="[0-9T:.Z-]+"><button type="submit" aria-label="Acknowledge down:web">Acknowledge<\/button>/,
     );
     assert.equal((await post(app, 'alert-acknowledge', { alert: 'down:web' }, { cookie: COOKIE })).status, 403, 'no CSRF field');
     assert.equal(
@@ -342,6 +342,17 @@ describe('acknowledging an alert', () => {
     step(true);
     assert.deepEqual(kinds(), ['alert-firing', 'alert-resolved', 'alert-firing', 'alert-reminder']);
     assert.equal(((await (await get(app, '/api/v1/alerts')).json()) as { alerts: Array<{ acknowledged: unknown }> }).alerts[0]!.acknowledged, null);
+
+    // A page loaded during the first episode acknowledges only that one: this episode is refused.
+    const bearer = { authorization: `Bearer ${TOKEN}` };
+    const stale = await post(app, 'alert-acknowledge', { alert: 'down:web', 'firing-since': new Date(NOW).toISOString() }, bearer, '192.0.2.7');
+    assert.equal(stale.status, 409);
+    assert.match(((await stale.json()) as { error: string }).error, /fired again since the page was loaded/);
+    assert.equal((await post(app, 'alert-acknowledge', { alert: 'down:web', 'firing-since': 'yesterday' }, bearer, '192.0.2.7')).status, 400);
+    const current = ((await (await get(app, '/api/v1/alerts')).json()) as { alerts: Array<{ firingSince: string }> }).alerts[0]!.firingSince;
+    const fresh = await post(app, 'alert-acknowledge', { alert: 'down:web', 'firing-since': current }, bearer, '192.0.2.7');
+    assert.equal(fresh.status, 200);
+    assert.equal(((await fresh.json()) as { already: boolean }).already, false);
   });
 });
 
@@ -392,5 +403,23 @@ describe("the service page's uptime bars", () => {
         ['90d', Math.round((2159 / 2160) * 10_000) / 10_000, 1],
       ],
     );
+
+    // A crash loop with more up/down entries than the bars read (here 40; the agent reads 20,000):
+    // the newest are read, and the time before the first of them is no data, not the state of the
+    // entry from before the span (up, 100 days ago), which would paint 14 hours up.
+    s3.appendTimeline({ at: new Date(NOW - 100 * 24 * HOUR).toISOString(), kind: 'container-started', subject: 'looping', message: 'started' });
+    for (let i = 0; i < 60; i++)
+      s3.appendTimeline({
+        at: new Date(NOW - 10 * HOUR + i * 10 * 60_000).toISOString(),
+        kind: i % 2 === 0 ? 'container-died' : 'healed',
+        subject: 'looping',
+        message: '',
+      });
+    const loopHost = { ...host, containers: [...host.containers, container({ name: 'looping', startedAt: new Date(NOW - HOUR).toISOString() })] };
+    const loopPage = new StatusPage({ store: s3, live: () => ({ ...live(), host: loopHost, engineUp: true }), checks: new CheckHistory(), uptimeEntries: 40 });
+    const loopApp = createStatusApp({ source: loopPage, token: null, version: '9.9.9', now: () => NOW });
+    const looping = (await (await get(loopApp, '/api/v1/services/looping')).json()) as Bars;
+    // The newest 40 of 60 entries start 10 h - 20 * 10 min = 6h40 ago: data for that part of the 24 h only.
+    assert.equal(looping.uptime[0]!.data, Math.round(((6 + 40 / 60) / 24) * 10_000) / 10_000);
   });
 });

@@ -98,14 +98,19 @@ function fire(prev: AlertState, now: number, inMaintenance: boolean): AlertStep 
 /**
  * Acknowledges a firing alert (`state`: its state, undefined when it is inactive). Only a firing
  * alert can be acknowledged; acknowledging it again keeps the first acknowledgement.
+ * `firingSince` (ms), when given: the episode the person saw; the alert must still be firing
+ * since then (not resolved and fired again meanwhile: an episode nobody has seen is not acknowledged).
  */
 export function acknowledgeAlert(
   state: AlertState | undefined,
   by: string,
   now: number,
+  firingSince?: number,
 ): { ok: true; state: AlertState; already: boolean } | { ok: false; reason: string } {
   if (state === undefined || state.phase === 'inactive') return { ok: false, reason: 'it is not firing (resolved, or never fired)' };
   if (state.phase === 'pending') return { ok: false, reason: 'it is pending, not firing yet' };
+  if (firingSince !== undefined && state.firingSince !== firingSince)
+    return { ok: false, reason: 'it resolved and fired again since the page was loaded: look at it again, then acknowledge' };
   if (state.acknowledged) return { ok: true, state, already: true };
   return { ok: true, state: { ...state, acknowledged: { by, at: now } }, already: false };
 }

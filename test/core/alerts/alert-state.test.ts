@@ -93,7 +93,12 @@ test('an acknowledged firing alert sends no reminder, still its resolution; firi
   let s = stepAlert(INACTIVE, r, true, 0).state;
   assert.deepEqual(acknowledgeAlert(stepAlert(INACTIVE, rule, true, 0).state, 'x', 1), { ok: false, reason: 'it is pending, not firing yet' });
   assert.equal(acknowledgeAlert(undefined, 'x', 1).ok, false);
-  const ack = acknowledgeAlert(s, '127.0.0.1', 5_000);
+  // The episode the person saw (firingSince): another one is refused, this one is acknowledged.
+  assert.deepEqual(acknowledgeAlert(s, '127.0.0.1', 5_000, s.firingSince! - 60_000), {
+    ok: false,
+    reason: 'it resolved and fired again since the page was loaded: look at it again, then acknowledge',
+  });
+  const ack = acknowledgeAlert(s, '127.0.0.1', 5_000, s.firingSince!);
   assert.ok(ack.ok);
   s = ack.state;
   assert.deepEqual(s.acknowledged, { by: '127.0.0.1', at: 5_000 });

@@ -210,7 +210,11 @@ export function createStatusApp(opts: StatusAppOptions): Hono<{ Bindings: PeerBi
         if (actions.acknowledgeAlert === undefined) return c.text('acknowledging alerts is not offered by this agent\n', 404);
         const key = field('alert').trim();
         if (key === '') throw new UsageError('alert is missing: the key of a firing alert (see /api/v1/alerts), e.g. alert=down:web');
-        const r = actions.acknowledgeAlert({ key, peer }, at);
+        // The episode the page showed (its form sends it; a script may): refused when it fired again since.
+        const since = field('firing-since').trim();
+        if (since !== '' && Number.isNaN(Date.parse(since)))
+          throw new UsageError(`firing-since "${since.slice(0, 40)}" is not a time: the alert's firingSince from /api/v1/alerts (ISO 8601)`);
+        const r = actions.acknowledgeAlert({ key, peer, ...(since !== '' ? { firingSince: since } : {}) }, at);
         if (!r.ok) return how === 'bearer' ? c.json({ ok: false, error: r.reason }, 409) : c.html(messagePage('Not acknowledged', r.reason, version), 409);
         if (how === 'bearer') return c.json({ ok: true, alert: key, acknowledged: r.acknowledged, already: r.already });
         break;

@@ -335,7 +335,14 @@ export function alertsPage(a: AlertsView, version: string, act: ActionsContext =
     if (x.acknowledged) return `by ${h(x.acknowledged.by)} at ${h(when(x.acknowledged.at))}`;
     if (x.phase !== 'firing') return '-';
     return canAck
-      ? actionForm(act, 'alert-acknowledge', '/alerts', 'Acknowledge', `<input type="hidden" name="alert" value="${h(x.key)}">`, `Acknowledge ${x.key}`)
+      ? actionForm(
+          act,
+          'alert-acknowledge',
+          '/alerts',
+          'Acknowledge',
+          `<input type="hidden" name="alert" value="${h(x.key)}">${x.firingSince === null ? '' : `<input type="hidden" name="firing-since" value="${h(x.firingSince)}">`}`,
+          `Acknowledge ${x.key}`,
+        )
       : 'no';
   };
   const states =
