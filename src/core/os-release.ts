@@ -6,9 +6,10 @@
 /** PRETTY_NAME of an os-release text, or null when it has none (or an empty one). */
 export function prettyNameOf(text: string): string | null {
   for (const line of text.split('\n')) {
-    const m = /^\s*PRETTY_NAME\s*=\s*(.*?)\s*$/.exec(line);
-    if (!m) continue;
-    let v = m[1]!;
+    // Split at the first '=' (no regex over the value: a long value of spaces cannot make it backtrack).
+    const eq = line.indexOf('=');
+    if (eq < 0 || line.slice(0, eq).trim() !== 'PRETTY_NAME') continue;
+    let v = line.slice(eq + 1).trim();
     if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) v = v.slice(1, -1).replace(/\\(["\\$`])/g, '$1');
     else if (v.length >= 2 && v.startsWith("'") && v.endsWith("'")) v = v.slice(1, -1);
     // eslint-disable-next-line no-control-regex -- a control character is not shown

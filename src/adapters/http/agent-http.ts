@@ -266,7 +266,7 @@ export function accessRefusal(
   peer: string | undefined,
   authorization: string | undefined,
   token: string | null,
-  name: { header: string | undefined; local: boolean } = { header: undefined, local: true },
+  name: { header: string | undefined; local: boolean },
 ): { status: 401 | 403; body: string } | null {
   if (path === '/healthz') return null;
   if (isLoopback(peer)) {

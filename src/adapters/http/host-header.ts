@@ -1,9 +1,10 @@
 /**
  * Who is asked for by name: the Host header check against DNS rebinding, shared by the agent's
  * listener (/status) and the status page (its pages and /api/v1). A loopback client is served
- * only when its Host header names localhost, 127.0.0.1, [::1] or the listen host: a web site
+ * only when its Host header names localhost, 127.0.0.1, [::1], the listen host or the machine's own name: a web site
  * whose name its owner points at 127.0.0.1 cannot have a browser read what the agent says.
  */
+import { hostname as osHostname } from 'node:os';
 
 /** 127.0.0.0/8, ::1, and IPv4-mapped loopback (a peer address as node:net reports it). */
 export function isLoopback(address: string | undefined): boolean {
@@ -21,10 +22,18 @@ export function hostPart(header: string): string {
 
 /**
  * The test a Host header must pass for a loopback client: true when it names localhost,
- * 127.0.0.1, [::1] or `listenHost`, or when there is no Host header (HTTP/1.0).
+ * 127.0.0.1, [::1], `listenHost`, or this machine's own name (`hostname`, whole or its first label:
+ * Debian's /etc/hosts points it at 127.0.1.1, so `curl http://$(hostname):9465/status` is a local
+ * script; a rebinding site cannot make a browser send this machine's name), or when there is no
+ * Host header (HTTP/1.0).
  */
-export function localHostCheck(listenHost: string | undefined): (header: string | undefined) => boolean {
+export function localHostCheck(listenHost: string | undefined, hostname: string = osHostname()): (header: string | undefined) => boolean {
   const names = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+  const own = hostname.trim().toLowerCase();
+  if (own !== '') {
+    names.add(own);
+    names.add(own.split('.')[0]!);
+  }
   if (listenHost) {
     const h = listenHost.toLowerCase();
     names.add(h);

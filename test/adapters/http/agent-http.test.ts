@@ -206,21 +206,23 @@ describe('AgentHttpServer', () => {
 
 describe('who may read /metrics and /status', () => {
   const TOKEN = 'a-long-enough-token-1234';
+  /** Asked for by a local name (the Host check passes). */
+  const LOCAL = { header: 'localhost:9465', local: true };
   it('loopback peers always; /healthz for everyone', async () => {
     const { accessRefusal } = await import('../../../src/adapters/http/agent-http.js');
-    for (const peer of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) assert.equal(accessRefusal('/status', peer, undefined, null), null, peer);
-    assert.equal(accessRefusal('/healthz', '192.0.2.7', undefined, null), null);
+    for (const peer of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) assert.equal(accessRefusal('/status', peer, undefined, null, LOCAL), null, peer);
+    assert.equal(accessRefusal('/healthz', '192.0.2.7', undefined, null, LOCAL), null);
   });
 
   it('another peer: 403 without a configured token, 401 with a wrong or missing one, served with the right one', async () => {
     const { accessRefusal } = await import('../../../src/adapters/http/agent-http.js');
-    assert.equal(accessRefusal('/status', '192.0.2.7', undefined, null)?.status, 403);
-    assert.equal(accessRefusal('/metrics', '::ffff:192.0.2.7', `Bearer ${TOKEN}`, null)?.status, 403);
-    assert.equal(accessRefusal('/status', '192.0.2.7', undefined, TOKEN)?.status, 401);
-    assert.equal(accessRefusal('/status', '192.0.2.7', 'Bearer wrong', TOKEN)?.status, 401);
-    assert.equal(accessRefusal('/status', '192.0.2.7', `Basic ${TOKEN}`, TOKEN)?.status, 401);
-    assert.equal(accessRefusal('/status', '192.0.2.7', `Bearer ${TOKEN}`, TOKEN), null);
-    assert.equal(accessRefusal('/metrics', undefined, `Bearer ${TOKEN}`, TOKEN), null);
-    assert.equal(accessRefusal('/metrics', undefined, undefined, TOKEN)?.status, 401);
+    assert.equal(accessRefusal('/status', '192.0.2.7', undefined, null, LOCAL)?.status, 403);
+    assert.equal(accessRefusal('/metrics', '::ffff:192.0.2.7', `Bearer ${TOKEN}`, null, LOCAL)?.status, 403);
+    assert.equal(accessRefusal('/status', '192.0.2.7', undefined, TOKEN, LOCAL)?.status, 401);
+    assert.equal(accessRefusal('/status', '192.0.2.7', 'Bearer wrong', TOKEN, LOCAL)?.status, 401);
+    assert.equal(accessRefusal('/status', '192.0.2.7', `Basic ${TOKEN}`, TOKEN, LOCAL)?.status, 401);
+    assert.equal(accessRefusal('/status', '192.0.2.7', `Bearer ${TOKEN}`, TOKEN, LOCAL), null);
+    assert.equal(accessRefusal('/metrics', undefined, `Bearer ${TOKEN}`, TOKEN, LOCAL), null);
+    assert.equal(accessRefusal('/metrics', undefined, undefined, TOKEN, LOCAL)?.status, 401);
   });
 });
