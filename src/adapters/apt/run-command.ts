@@ -46,10 +46,17 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
           return;
         }
         if (opts.signal?.aborted === true) {
-          // execFile answers the abort at once, with the command only signalled: wait until it is gone.
+          // execFile answers the abort at once, with the command only signalled (SIGTERM): wait until
+          // it is gone, and SIGKILL it after 5 s should it not go (stuck in I/O, ignoring TERM).
           const done = () => resolve({ code: null, stdout, stderr, failure: 'aborted' });
           if (child.exitCode !== null || child.signalCode !== null) done();
-          else child.once('exit', done);
+          else {
+            const kill = setTimeout(() => child.kill('SIGKILL'), 5_000);
+            child.once('exit', () => {
+              clearTimeout(kill);
+              done();
+            });
+          }
           return;
         }
         const code = typeof err.code === 'number' ? err.code : null;

@@ -30,6 +30,24 @@ test('aborting runCommand kills the running command and resolves with failure "a
   }
 });
 
+test('an aborted command that ignores SIGTERM is killed (SIGKILL after 5 s), not waited for forever', { timeout: 30_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'upkeep-run-'));
+  try {
+    const pidFile = join(dir, 'pid');
+    const ac = new AbortController();
+    // An ignored signal stays ignored across exec: this sleep ignores SIGTERM.
+    const running = runCommand('sh', ['-c', `trap '' TERM; echo $$ > ${pidFile}.tmp && mv ${pidFile}.tmp ${pidFile} && exec sleep 600`], { signal: ac.signal });
+    while (!existsSync(pidFile)) await delay(10);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    ac.abort();
+    const r = await running;
+    strictEqual(r.failure, 'aborted');
+    throws(() => process.kill(pid, 0), { code: 'ESRCH' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('runCommand without an abort still reports the exit code', async () => {
   const r = await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3']);
   strictEqual(r.code, 3);
