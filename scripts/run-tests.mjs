@@ -36,60 +36,59 @@ const SLOW = [
 ];
 
 /**
- * Seconds each file took in a CI run (UPKEEP_TEST_TIMES, a clean-clone CI at commit f9c5af0, other
- * work on the machine; a .cases.ts file's time halved between its two engines' files;
- * test/cli/preflight.test.ts less the disk-space checks it no longer runs), for the order the files
- * start in. A file missing here counts as one second.
+ * Seconds each file took in a CI run (UPKEEP_TEST_TIMES, a clean-clone CI at commit 5af9bb6 with
+ * nothing else running; a .cases.ts file's time halved between its two engines' files), for the
+ * order the files start in. A file missing here counts as one second.
  */
 const SECONDS = new Map([
-  ['test/ansible/agent-role.test.ts', 96],
-  ['test/scripts/deb-install.test.ts', 77],
-  ['test/ansible/rolling-upgrade.test.ts', 62],
-  ['test/engine/recovery-incident-docker28.test.ts', 62],
-  ['test/engine/recovery-incident.test.ts', 62],
-  ['test/cli/preflight.test.ts', 53],
-  ['test/engine/k3d-recovery.test.ts', 53],
-  ['test/engine/agent-process.test.ts', 47],
-  ['test/engine/status-page.browser.test.ts', 44],
-  ['test/cli/check-apt-cache.test.ts', 43],
-  ['test/engine/upgrade-e2e.test.ts', 40],
-  ['test/engine/agent-docker28.test.ts', 37],
-  ['test/engine/agent.test.ts', 37],
-  ['test/cli/status-check.test.ts', 36],
-  ['test/ansible/collection.test.ts', 35],
-  ['test/engine/json-contract.test.ts', 34],
-  ['test/engine/one-system.test.ts', 32],
-  ['test/ansible/export.test.ts', 29],
-  ['test/agent/agent-random.test.ts', 28],
-  ['test/engine/restart-matrix-docker28.test.ts', 28],
-  ['test/engine/restart-matrix.test.ts', 28],
-  ['test/engine/rehearse-e2e.test.ts', 27],
-  ['test/scripts/bundle.test.ts', 27],
-  ['test/engine/recreate-compose.test.ts', 23],
-  ['test/adapters/apt/simulate-upgrade.test.ts', 19],
-  ['test/engine/agent-floor.test.ts', 16],
-  ['test/adapters/apt/download-unreachable.test.ts', 14],
-  ['test/adapters/apt/maintainer-scripts.test.ts', 14],
-  ['test/adapters/docker/engine-client.test.ts', 14],
+  ['test/ansible/agent-role.test.ts', 75],
+  ['test/ansible/rolling-upgrade.test.ts', 70],
+  ['test/scripts/deb-install.test.ts', 69],
+  ['test/engine/recovery-incident-docker28.test.ts', 59],
+  ['test/engine/recovery-incident.test.ts', 59],
+  ['test/engine/k3d-recovery.test.ts', 54],
+  ['test/cli/preflight.test.ts', 49],
+  ['test/engine/agent-process.test.ts', 49],
+  ['test/cli/check-apt-cache.test.ts', 41],
+  ['test/engine/agent-docker28.test.ts', 39],
+  ['test/engine/agent.test.ts', 39],
+  ['test/engine/status-page.browser.test.ts', 38],
+  ['test/engine/json-contract.test.ts', 37],
+  ['test/engine/upgrade-e2e.test.ts', 36],
+  ['test/ansible/export.test.ts', 34],
+  ['test/cli/status-check.test.ts', 32],
+  ['test/engine/restart-matrix-docker28.test.ts', 27],
+  ['test/engine/restart-matrix.test.ts', 27],
+  ['test/engine/one-system.test.ts', 26],
+  ['test/agent/agent-random.test.ts', 23],
+  ['test/adapters/apt/simulate-upgrade.test.ts', 21],
+  ['test/scripts/bundle.test.ts', 21],
+  ['test/engine/recreate-compose.test.ts', 19],
+  ['test/engine/rehearse-e2e.test.ts', 19],
+  ['test/engine/agent-floor.test.ts', 17],
+  ['test/adapters/docker/engine-client.test.ts', 16],
+  ['test/ansible/collection.test.ts', 13],
   ['test/engine/upgrade-in-place.test.ts', 13],
+  ['test/adapters/apt/maintainer-scripts.test.ts', 12],
+  ['test/engine/agent-alertmanager.test.ts', 12],
   ['test/cli/install.test.ts', 11],
-  ['test/cli/upgrade-rollback.test.ts', 11],
-  ['test/scripts/build-sea.test.ts', 11],
-  ['test/adapters/apt/preflight-e2e.test.ts', 9],
+  ['test/engine/audit-live.test.ts', 11],
+  ['test/cli/upgrade-rollback.test.ts', 10],
+  ['test/adapters/apt/debian-version-oracle.test.ts', 9],
+  ['test/adapters/apt/download-unreachable.test.ts', 9],
   ['test/adapters/apt/rollback-e2e.test.ts', 9],
-  ['test/engine/agent-alertmanager.test.ts', 9],
-  ['test/engine/agent-bundle.test.ts', 9],
-  ['test/engine/audit-live.test.ts', 9],
-  ['test/adapters/apt/debian-version-oracle.test.ts', 8],
-  ['test/adapters/apt/package-sizes.test.ts', 8],
+  ['test/engine/recreate-compose-v2.test.ts', 9],
+  ['test/scripts/build-sea.test.ts', 9],
   ['test/cli/config.test.ts', 8],
-  ['test/engine/recreate-compose-v2.test.ts', 8],
+  ['test/deploy/fleet-prometheus.test.ts', 8],
+  ['test/engine/agent-bundle.test.ts', 8],
+  ['test/adapters/apt/preflight-e2e.test.ts', 7],
   ['test/adapters/notify/alertmanager.test.ts', 7],
-  ['test/deploy/fleet-prometheus.test.ts', 7],
-  ['test/cli/upgrade.test.ts', 6],
-  ['test/core/audit/audit-fuzz.test.ts', 6],
+  ['test/cli/upgrade.test.ts', 7],
+  ['test/core/audit/audit-fuzz.test.ts', 7],
   ['test/deploy/prometheus.test.ts', 6],
-  ['test/adapters/store/crash-safety.test.ts', 5],
+  ['test/adapters/apt/package-sizes.test.ts', 5],
+  ['test/adapters/apt/run-command.test.ts', 5],
 ]);
 
 const major = Number(process.versions.node.split('.')[0]);
@@ -126,6 +125,7 @@ function plan(files, lanes) {
   const laneFree = Array.from({ length: Math.max(1, lanes) }, () => 0);
   let lockFree = 0;
   const order = [];
+  const byLane = laneFree.map(() => []);
   while (pending.length > 0) {
     const now = Math.min(...laneFree);
     const lane = laneFree.indexOf(now);
@@ -137,13 +137,14 @@ function plan(files, lanes) {
     laneFree[lane] = start + seconds(f);
     if (locked.has(f)) lockFree = laneFree[lane];
     order.push(f);
+    byLane[lane].push(f);
     if (planOnly)
       console.log(
         `${String(Math.round(start)).padStart(4)} ${String(Math.round(laneFree[lane])).padStart(4)} lane ${lane}${locked.has(f) ? ' lock' : '     '} ${f}`,
       );
   }
   if (planOnly) console.log(`planned: ${Math.round(Math.max(...laneFree))} s on ${laneFree.length} lanes for ${files.length} files\n`);
-  return order;
+  return { order, byLane };
 }
 
 function find(dir) {
@@ -186,22 +187,33 @@ const HEAVY = /PrivateEngine|private-engine|helpers\/host-lock|playwright/;
 const heavy = (f) => f.startsWith('test/engine/') || HEAVY.test(readFileSync(join(root, f), 'utf8'));
 const lightLanes = Number(process.env.UPKEEP_TEST_LIGHT_LANES ?? 1);
 const split = !fast && lightLanes > 0 && files.some(heavy) && files.some((f) => !heavy(f));
+// The engine files run in fixed lanes, one node:test process per lane (the plan's lanes), not one
+// process taking the next file in the list whenever a file ends: there, a lock-holder that came up
+// early (a file before it ended sooner than its known time) waited for the lock with its lane idle,
+// and the waits added up (a CI run took 630 s against a plan of 534). In a fixed lane the files
+// that hold the lock follow each other, and a wrong estimate delays only its own lane.
+const enginePlan = split ? plan(files.filter(heavy), concurrency) : null;
 const groups = split
   ? [
-      { name: 'engine', files: plan(files.filter(heavy), concurrency), concurrency },
+      ...enginePlan.byLane.map((laneFiles, i) => ({ name: `engine-${i}`, files: laneFiles, concurrency: 1 })).filter((g) => g.files.length > 0),
       {
         name: 'light',
         files: plan(
           files.filter((f) => !heavy(f)),
           lightLanes,
-        ),
+        ).order,
         concurrency: lightLanes,
       },
     ]
-  : [{ name: 'all', files: plan(files, concurrency), concurrency }];
+  : [{ name: 'all', files: plan(files, concurrency).order, concurrency }];
 if (planOnly) process.exit(0);
 if (split)
-  console.error(`run-tests: ${groups[0].files.length} engine files ${concurrency} at a time, beside ${groups[1].files.length} others ${lightLanes} at a time`);
+  console.error(
+    `run-tests: ${enginePlan.order.length} engine files in ${groups.length - 1} fixed lanes (${groups
+      .slice(0, -1)
+      .map((g) => g.files.length)
+      .join(' + ')}), beside ${groups.at(-1).files.length} others ${lightLanes} at a time`,
+  );
 
 const timesFile = process.env.UPKEEP_TEST_TIMES;
 const children = groups.map((g, i) => ({
