@@ -303,7 +303,12 @@ function start(state) {
       detached: true,
       // --fast: the seeded random agent test runs 300 of its 2,000 sequences (29 s -> about 5 s);
       // npm test runs all of them. UPKEEP_SEEDS set by hand wins.
-      env: fast && process.env.UPKEEP_SEEDS === undefined ? { ...process.env, UPKEEP_SEEDS: '300' } : process.env,
+      env: {
+        ...process.env,
+        ...(fast && process.env.UPKEEP_SEEDS === undefined ? { UPKEEP_SEEDS: '300' } : {}),
+        // One file at a time: the times reporter measures each file's wall time (scripts/file-times-reporter.mjs).
+        ...(g.concurrency === 1 ? { UPKEEP_TIMES_WALL: '1' } : {}),
+      },
     },
   );
   state.child = child;

@@ -5,8 +5,10 @@
  * in the file; the exported role holds no secret value (defaults/main.yml 0600), passes
  * ansible-lint's production profile, renders the compose file byte for byte, and applied by
  * ansible-playbook (local connection, DOCKER_HOST the private engine, the secrets given as the vault
- * variables) writes the Jinja values literally, runs no lookup, and brings the project up with
- * changed=0 on its second run. Skipped (with the reason) without an engine or ansible.
+ * variables) writes the Jinja values literally, runs no lookup, and brings the project up with the
+ * role's default compose command, `docker compose` (v2: sid's docker-compose 2.40 as the CLI plugin,
+ * test/engine/private-engine.ts composeV2Env), with changed=0 on its second run. Skipped (with the
+ * reason) without an engine, ansible or Compose v2.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -15,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { upkeep } from '../helpers/cli.js';
-import { PrivateEngine, TEST_IMAGE } from '../engine/private-engine.js';
+import { composeV2Env, PrivateEngine, TEST_IMAGE } from '../engine/private-engine.js';
 import { AnsibleHome, missingTool, recap, run } from './ansible-run.js';
 
 const execFileP = promisify(execFile);
@@ -45,6 +47,11 @@ test('a running compose project exported as a role: no secret value, lint-clean,
   }
   engine = await PrivateEngine.startOrSkip(t);
   if (!engine) return;
+  const v2 = composeV2Env(home.dir);
+  if (!v2.ok) {
+    if (process.env.UPKEEP_REQUIRE_ENGINE === '1') throw new Error(`${v2.reason} (UPKEEP_REQUIRE_ENGINE=1)`);
+    return t.skip(v2.reason);
+  }
   const project = join(home.dir, 'scout');
   mkdirSync(project);
   const compose = `services:
@@ -143,8 +150,7 @@ test('a running compose project exported as a role: no secret value, lint-clean,
     - role: v_pipe_scout
       vars:
         v_pipe_scout_dir: ${deployed}
-        v_pipe_scout_compose_command: [docker-compose]
-        v_pipe_scout_environment: { DOCKER_HOST: "${engine.dockerHost}", COMPOSE_INTERACTIVE_NO_CLI: "1" }
+        v_pipe_scout_environment: { DOCKER_HOST: "${engine.dockerHost}", DOCKER_CONFIG: "${v2.env.DOCKER_CONFIG}" }
         vault_v_pipe_scout_redis_password: ${SECRET_VALUE}
         vault_v_pipe_scout_database_url: postgres://app:${SECRET_VALUE}@db/app
 `,
@@ -156,8 +162,8 @@ test('a running compose project exported as a role: no secret value, lint-clean,
   });
   assert.equal(lint.code, 0, lint.stdout + lint.stderr);
 
-  // The project taken down: the role brings it up from its own copy (compose 1.29 would otherwise
-  // keep the running container, whose configuration is the same).
+  // The project taken down (it was brought up by compose 1.29): the role brings it up from its own
+  // copy with the default command, Compose v2.
   await execFileP('/usr/bin/docker-compose', ['-p', 'v-pipe-scout', 'down', '-t', '1'], {
     cwd: project,
     env: { ...process.env, DOCKER_HOST: engine.dockerHost, COMPOSE_INTERACTIVE_NO_CLI: '1' },
@@ -172,7 +178,7 @@ test('a running compose project exported as a role: no secret value, lint-clean,
     `DATABASE_URL='postgres://app:${SECRET_VALUE}@db/app'\nGREETING='hello world'\nINJECTED=${JSON.stringify(injected)}\nLOG_FORMAT='{{.Time}}'\nREDIS_PASSWORD='${SECRET_VALUE}'\n`,
   );
   assert.ok(!existsSync(pwned), 'the lookup in a .env value ran on the controller');
-  const running = JSON.parse(await engine.docker('inspect', '--type', 'container', 'v-pipe-scout_worker_1')) as {
+  const running = JSON.parse(await engine.docker('inspect', '--type', 'container', 'v-pipe-scout-worker-1')) as {
     State: { Running: boolean };
     Config: { Env: string[]; Labels: Record<string, string> };
   }[];
