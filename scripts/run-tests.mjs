@@ -121,7 +121,7 @@ const CHECKS = ['typecheck', 'lint', 'format:check'];
 /**
  * SECONDS counts a file's top-level tests, not its file-level hooks nor its process start; the
  * files that hold the host lock have the heaviest hooks (engines and sshd started and stopped,
- * packages purged): in two CI runs with fixed lanes (commits 25acb5f and 0f0e51b) the lane with the
+ * packages purged): in two CI runs with fixed lanes (commits 25acb5f and f58f3aa) the lane with the
  * lock's chain took 612-614 s against 530 planned, the other 520 s against 534. Their times are
  * scaled by this factor, fitted on those runs, so the plan gives that lane less of the rest.
  */
