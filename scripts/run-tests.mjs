@@ -36,7 +36,7 @@ const SLOW = [
 ];
 
 /**
- * Seconds each file took in a CI run (UPKEEP_TEST_TIMES, a clean-clone CI at commit 5af9bb6 with
+ * Seconds each file took in a CI run (UPKEEP_TEST_TIMES, a clean-clone CI at commit 0e00741 with
  * nothing else running; a .cases.ts file's time halved between its two engines' files), for the
  * order the files start in. A file missing here counts as one second.
  */
