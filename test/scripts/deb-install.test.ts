@@ -283,7 +283,11 @@ test('the .deb installs into this system, runs, reinstalls, and purge leaves the
       assert.ok(!existsSync('/usr/bin/upkeep'));
     } finally {
       rmSync(STATE, { recursive: true, force: true });
+      // The refused install leaves dpkg's selection at "install" for a package that is not there
+      // ("install ok not-installed": a later `apt-get dselect-upgrade` would install it): back to unknown.
+      await run('dpkg', ['--purge', 'upkeep']);
     }
+    assert.equal(await dpkgStatus(), 'unknown ok not-installed', "dpkg's selection for upkeep is cleared");
     const now = fileList();
     assert.deepEqual(difference(now, before), []);
     assert.deepEqual(difference(before, now), []);
