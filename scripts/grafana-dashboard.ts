@@ -60,6 +60,23 @@ const prometheus = { type: 'prometheus', uid: '${datasource}' };
 const sel = 'instance=~"$host", job=~"$job"';
 const all = { selected: true, text: ['All'], value: ['$__all'] };
 
+/** A variable over a label's values (`query`: label_values(...)), every value by default, several allowed. */
+function labelVariable(name: string, label: string, query: string): QueryVariableBuilder {
+  return new QueryVariableBuilder(name)
+    .label(label)
+    .datasource(prometheus)
+    .definition(query)
+    .query({ query, refId: name })
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .includeAll(true)
+    .multi(true)
+    .allValue('.*')
+    .current(all)
+    .hide(VariableHide.DontHide)
+    .regex('')
+    .sort(VariableSort.AlphabeticalAsc);
+}
+
 /** A query over the time range, drawn as a series. */
 function series(refId: string, expr: string, legend = ''): cog.Builder<cog.Dataquery> {
   return new DataqueryBuilder()
@@ -131,36 +148,8 @@ export function buildDashboard(): UpkeepDashboard {
         .multi(false)
         .regex(''),
     )
-    .withVariable(
-      new QueryVariableBuilder('job')
-        .label('Job')
-        .datasource(prometheus)
-        .definition('label_values(upkeep_build_info, job)')
-        .query({ query: 'label_values(upkeep_build_info, job)', refId: 'job' })
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .includeAll(true)
-        .multi(true)
-        .allValue('.*')
-        .current(all)
-        .hide(VariableHide.DontHide)
-        .regex('')
-        .sort(VariableSort.AlphabeticalAsc),
-    )
-    .withVariable(
-      new QueryVariableBuilder('host')
-        .label('Host')
-        .datasource(prometheus)
-        .definition('label_values(upkeep_build_info{job=~"$job"}, instance)')
-        .query({ query: 'label_values(upkeep_build_info{job=~"$job"}, instance)', refId: 'host' })
-        .refresh(VariableRefresh.OnTimeRangeChanged)
-        .includeAll(true)
-        .multi(true)
-        .allValue('.*')
-        .current(all)
-        .hide(VariableHide.DontHide)
-        .regex('')
-        .sort(VariableSort.AlphabeticalAsc),
-    )
+    .withVariable(labelVariable('job', 'Job', 'label_values(upkeep_build_info, job)'))
+    .withVariable(labelVariable('host', 'Host', 'label_values(upkeep_build_info{job=~"$job"}, instance)'))
     .annotation(
       new AnnotationQueryBuilder()
         .builtIn(1)

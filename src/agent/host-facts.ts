@@ -9,25 +9,13 @@
 import { readRebootFacts } from '../adapters/apt/reboot-required.js';
 import { simulateUpgrade } from '../adapters/apt/simulate-upgrade.js';
 import { readOsName } from '../adapters/files/os-release.js';
+import type { HostFacts } from '../core/host-facts.js';
 import { parseAptSimulation } from '../core/preflight/apt-plan.js';
 import type { Clock } from '../ports/clock.js';
 import { sleepUnlessAborted, type Actor } from './actor.js';
 import type { AgentLog } from './log.js';
 
-export interface HostFacts {
-  pendingUpgrades: number | null;
-  /** Why pendingUpgrades is null (apt's simulation failed: its message). */
-  pendingWhy?: string | null;
-  rebootRequired: boolean;
-  /** Why a reboot is required (the reasons joined), or null. */
-  why: string | null;
-  /** PRETTY_NAME of /etc/os-release, or null with why. Absent: not read (a stand-in reader). */
-  os?: { name: string | null; why: string | null };
-  /** `uname -r` and the newest installed kernel image, each null with why. Absent: not read. */
-  kernel?: { running: string | null; newestInstalled: string | null; why: string | null };
-  /** The packages /var/run/reboot-required.pkgs names (empty: none, or no flag). */
-  rebootPackages?: string[];
-}
+export type { HostFacts };
 
 /**
  * Reads the facts once; a failing source gives null (apt missing) or false, never an error.

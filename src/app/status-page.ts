@@ -5,6 +5,7 @@
  * engine, its verdicts, its alert states, the checks' last results); the rest is read from the store.
  * Reads only.
  */
+import type { HostFacts } from '../core/host-facts.js';
 import type { acknowledgeAlert, AlertState } from '../core/alerts/alert-state.js';
 import type { AlertsView, MaintenanceView, Overview, PublicEntry, ServiceView } from '../core/status-page/views.js';
 import type { StatusPageActions, StatusPageSource } from '../ports/status-page.js';
@@ -43,15 +44,7 @@ export interface LiveAgentState {
    * The host-facts actor's last read (agent/host-facts.ts; null before the first): pending
    * upgrades (null unknown), reboot required and why, the OS, the kernels (absent: not read).
    */
-  hostFacts: {
-    pendingUpgrades: number | null;
-    pendingWhy?: string | null;
-    rebootRequired: boolean;
-    why: string | null;
-    os?: { name: string | null; why: string | null };
-    kernel?: { running: string | null; newestInstalled: string | null; why: string | null };
-    rebootPackages?: string[];
-  } | null;
+  hostFacts: HostFacts | null;
   alerts: ReadonlyArray<[string, AlertState]>;
 }
 

@@ -7,7 +7,7 @@
  */
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { nodeCrypto } from '../../core/lazy-crypto.js';
+import { sha256Hex } from '../../core/lazy-crypto.js';
 import {
   archiveFileName,
   readSizeSourcesCache,
@@ -64,10 +64,7 @@ export function packageSizesCacheFile(stateDir: string): string {
  */
 export function packageSizesCache(opts: { stateDir: string; upkeepVersion: string; simulationKey: string }): SizeSourcesCache {
   const file = packageSizesCacheFile(opts.stateDir);
-  const key = nodeCrypto()
-    .createHash('sha256')
-    .update(JSON.stringify(['package-sizes', opts.simulationKey, opts.upkeepVersion]))
-    .digest('hex');
+  const key = sha256Hex(JSON.stringify(['package-sizes', opts.simulationKey, opts.upkeepVersion]));
   return {
     async read(specs) {
       const owned = await readOwnedCacheFile(file, SIZES_CACHE_MAX_BYTES);
