@@ -74,9 +74,17 @@ export async function startSshd(dir: string): Promise<{ port: number; key: strin
   return { port, key, proc, madeRunDir };
 }
 
-/** Stops sshd and removes /run/sshd when it made it. */
-export function stopSshd(sshd: { proc: ChildProcess; madeRunDir: boolean }): void {
+/**
+ * Stops sshd with its sessions and removes /run/sshd when it made it. The sessions first: Ansible's
+ * client keeps its connection open for 60 s (ControlPersist), and the session processes hold sshd's
+ * stderr pipe, which kept the test process alive for that long after its last test (50 s per file).
+ */
+export async function stopSshd(sshd: { proc: ChildProcess; madeRunDir: boolean }): Promise<void> {
+  const exited = new Promise<void>((res) => (sshd.proc.exitCode !== null || sshd.proc.signalCode !== null ? res() : sshd.proc.once('exit', () => res())));
+  if (sshd.proc.pid !== undefined) await run('pkill', ['-TERM', '-P', String(sshd.proc.pid)]);
   sshd.proc.kill('SIGTERM');
+  await exited;
+  sshd.proc.stderr?.destroy();
   if (sshd.madeRunDir) rmdirSync('/run/sshd');
 }
 
