@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { EvidenceCacheStore } from '../../ports/evidence-cache.js';
 import { evidenceCacheEntry, evidenceCacheKey, readEvidenceCache } from '../../core/preflight/evidence-cache.js';
 import { readOwnedCacheFile, writeCacheFile } from '../files/cache-file.js';
+import { dpkgInfoDir } from './dpkg-location.js';
 
 /** Larger than any real cache (137 packages: about 100 KiB); a larger file is not ours to believe. */
 const MAX_BYTES = 16 << 20;
@@ -17,12 +18,11 @@ export function evidenceCacheFile(stateDir: string): string {
   return join(stateDir, 'preflight-evidence.json');
 }
 
-/** The evidence cache in `stateDir`, keyed also on `infoDir` (dpkg's, default /var/lib/dpkg/info). */
+/** The evidence cache in `stateDir`, keyed also on `infoDir` (default: dpkg's, core/preflight/dpkg-location.ts). */
 export function evidenceCacheStore(opts: { stateDir: string; upkeepVersion: string; infoDir?: string }): EvidenceCacheStore {
   const file = evidenceCacheFile(opts.stateDir);
-  const infoDir = opts.infoDir ?? '/var/lib/dpkg/info';
   const key = async (simulationKey: string) => {
-    const s = await stat(infoDir, { bigint: true });
+    const s = await stat(opts.infoDir ?? (await dpkgInfoDir()), { bigint: true });
     const dpkgInfo = `${s.dev}:${s.ino}:${s.mtimeNs}:${s.ctimeNs}`;
     return evidenceCacheKey({ simulationKey, dpkgInfo, upkeepVersion: opts.upkeepVersion });
   };

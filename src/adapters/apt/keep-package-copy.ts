@@ -14,6 +14,7 @@ import type { PackageCopier } from '../../ports/rollback.js';
 import { findInfoFile, readPackageFiles } from './package-files.js';
 import { debFields } from './rollback-facts.js';
 import { describeFailure, runCommand } from './run-command.js';
+import { dpkgLocation, dpkgQuery } from './dpkg-location.js';
 
 /** The dpkg info files a .deb's DEBIAN/ holds, and their modes. */
 const CONTROL_MEMBERS: ReadonlyArray<readonly [string, number]> = [
@@ -55,24 +56,25 @@ export function controlFromStatus(stanza: string): string {
  * symlink on disk but has listed paths under it is a directory of the package that the system
  * made a link (merged /usr: /lib -> usr/lib): it becomes a directory again; other symlinks stay links.
  */
-async function copyTree(paths: readonly string[], root: string): Promise<string | null> {
+async function copyTree(paths: readonly string[], root: string, tree: string): Promise<string | null> {
   const listed = new Set(paths);
   const hasChildren = new Set<string>();
   for (const p of paths) for (let d = dirname(p); d !== '/' && d !== '.'; d = dirname(d)) if (listed.has(d)) hasChildren.add(d);
   for (const p of paths) {
     const to = join(root, p);
-    const l = await lstat(p);
-    const isDir = l.isDirectory() || (l.isSymbolicLink() && hasChildren.has(p) && (await stat(p)).isDirectory());
+    const from = join(tree, p);
+    const l = await lstat(from);
+    const isDir = l.isDirectory() || (l.isSymbolicLink() && hasChildren.has(p) && (await stat(from)).isDirectory());
     if (isDir) {
-      const s = l.isDirectory() ? l : await stat(p);
+      const s = l.isDirectory() ? l : await stat(from);
       await mkdir(to, { recursive: true });
       await chown(to, s.uid, s.gid);
       await chmod(to, s.mode & 0o7777);
     } else if (l.isSymbolicLink()) {
-      await symlink(await readlink(p), to);
+      await symlink(await readlink(from), to);
       await lchown(to, l.uid, l.gid);
     } else if (l.isFile()) {
-      await copyFile(p, to);
+      await copyFile(from, to);
       await chown(to, l.uid, l.gid);
       await chmod(to, l.mode & 0o7777);
       await utimes(to, l.atime, l.mtime);
@@ -99,7 +101,7 @@ export function localPackageCopier(opts: { infoDir?: string } = {}): PackageCopi
         const info = { arch: pkg.architecture, ...(opts.infoDir ? { infoDir: opts.infoDir } : {}) };
         const list = await readPackageFiles(pkg.name, info);
         if (list === null) return { ok: false as const, why: `dpkg has no file list for ${pkg.name}` };
-        const q = await runCommand('dpkg-query', ['-s', '--', `${pkg.name}:${pkg.architecture}`], { timeoutMs: 30_000 });
+        const q = await dpkgQuery(['-s', '--', `${pkg.name}:${pkg.architecture}`], { timeoutMs: 30_000 });
         if (q.code !== 0) return { ok: false as const, why: describeFailure('dpkg-query', ['-s', pkg.name], q) };
         staging = await mkdtemp(join(dir, '.build-'));
         const root = join(staging, 'root');
@@ -113,7 +115,7 @@ export function localPackageCopier(opts: { infoDir?: string } = {}): PackageCopi
           await copyFile(f, join(root, 'DEBIAN', kind));
           await chmod(join(root, 'DEBIAN', kind), mode);
         }
-        const treeError = await copyTree(list.paths, root);
+        const treeError = await copyTree(list.paths, root, (await dpkgLocation()).instDir);
         if (treeError !== null) return { ok: false as const, why: treeError };
         const b = await runCommand('dpkg-deb', ['-Zgzip', '--build', root, tmp], { timeoutMs: 30 * 60_000 });
         if (b.code !== 0) return { ok: false as const, why: describeFailure('dpkg-deb', ['--build'], b) };

@@ -7,7 +7,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { parseKernelPackages } from '../../core/preflight/kernels.js';
-import { runCommand } from './run-command.js';
+import { dpkgQuery, installedPath } from './dpkg-location.js';
 
 /** `uname -r`. */
 export function runningKernel(): string {
@@ -16,10 +16,12 @@ export function runningKernel(): string {
 
 /**
  * Releases of the installed kernel images: from dpkg (`linux-image-RELEASE` packages) and from
- * `/boot/vmlinuz-RELEASE` files (kernels installed without a package), without duplicates.
+ * `/boot/vmlinuz-RELEASE` files (kernels installed without a package), without duplicates; /boot
+ * in dpkg's tree (core/preflight/dpkg-location.ts) unless `bootDir` is given.
  */
-export async function installedKernels(bootDir = '/boot'): Promise<string[]> {
-  const r = await runCommand('dpkg-query', ['-W', '-f=${Package}\\t${db:Status-Abbrev}\\n', 'linux-image-*']);
+export async function installedKernels(bootDir?: string): Promise<string[]> {
+  bootDir ??= await installedPath('/boot');
+  const r = await dpkgQuery(['-W', '-f=${Package}\\t${db:Status-Abbrev}\\n', 'linux-image-*']);
   // dpkg-query exits 1 when no package matches: that is "no kernel packages", not a failure.
   const fromDpkg = r.code === 0 || r.code === 1 ? parseKernelPackages(r.stdout) : [];
   const fromBoot = await readdir(bootDir).then(
@@ -35,8 +37,9 @@ export interface RebootRequiredFlag {
   packages: string[];
 }
 
-/** Reads `/var/run/reboot-required` and `/var/run/reboot-required.pkgs`. */
-export async function rebootRequiredFlag(runDir = '/var/run'): Promise<RebootRequiredFlag> {
+/** Reads `/var/run/reboot-required` and `/var/run/reboot-required.pkgs` (in dpkg's tree unless `runDir` is given). */
+export async function rebootRequiredFlag(runDir?: string): Promise<RebootRequiredFlag> {
+  runDir ??= await installedPath('/var/run');
   const exists = await readFile(join(runDir, 'reboot-required')).then(
     () => true,
     () => false,

@@ -9,9 +9,8 @@ import { nodeCrypto } from '../../core/lazy-crypto.js';
 import { access, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UpkeepError } from '../../core/errors.js';
-import { describeFailure, runCommand } from './run-command.js';
-
-const DPKG_INFO = '/var/lib/dpkg/info';
+import { describeFailure } from './run-command.js';
+import { dpkgInfoDir, dpkgQuery, installedPath } from './dpkg-location.js';
 
 /** Where dpkg keeps what it knows about installed packages. */
 export interface DpkgInfoOptions {
@@ -26,8 +25,8 @@ export interface DpkgInfoOptions {
 }
 
 /** The file names in dpkg's info directory, for `DpkgInfoOptions.names` (empty when unreadable). */
-export async function listDpkgInfo(infoDir = DPKG_INFO): Promise<ReadonlySet<string>> {
-  return new Set(await readdir(infoDir).catch(() => [] as string[]));
+export async function listDpkgInfo(infoDir?: string): Promise<ReadonlySet<string>> {
+  return new Set(await readdir(infoDir ?? (await dpkgInfoDir())).catch(() => [] as string[]));
 }
 
 /**
@@ -48,7 +47,7 @@ export async function readPackageFiles(pkg: string, opts: DpkgInfoOptions = {}):
 
 /** `PKG.KIND`, else `PKG:ARCH.KIND`; null when neither exists. */
 export async function findInfoFile(pkg: string, kind: string, opts: DpkgInfoOptions = {}): Promise<string | null> {
-  const infoDir = opts.infoDir ?? DPKG_INFO;
+  const infoDir = opts.infoDir ?? (await dpkgInfoDir());
   const tries = [`${pkg}.${kind}`, ...(opts.arch ? [`${pkg}:${opts.arch}.${kind}`] : [])];
   for (const name of tries) {
     if (opts.names ? opts.names.has(name) : await exists(join(infoDir, name))) return join(infoDir, name);
@@ -86,9 +85,9 @@ export interface Conffile {
  * it registered with ucf, each compared with the file on disk.
  * @throws UpkeepError when dpkg-query cannot run; a package dpkg does not know has no dpkg conffiles.
  */
-export async function readConffiles(pkg: string, ucfDir = '/var/lib/ucf'): Promise<Conffile[]> {
+export async function readConffiles(pkg: string, ucfDir?: string): Promise<Conffile[]> {
   const args = ['-W', '-f=${Conffiles}\\n', pkg];
-  const r = await runCommand('dpkg-query', args);
+  const r = await dpkgQuery(args);
   // Exit 1: dpkg knows no such package (ucf may still hold files it registered).
   if (r.code !== 0 && r.code !== 1) throw new UpkeepError(`could not read the conffiles of ${pkg}: ${describeFailure('dpkg-query', args, r)}`);
   const out: Conffile[] = [];
@@ -117,11 +116,11 @@ export async function readConffiles(pkg: string, ucfDir = '/var/lib/ucf'): Promi
  * each compared with the file on disk; packages dpkg does not know are absent from the map.
  * @throws UpkeepError when dpkg-query cannot run.
  */
-export async function readConffilesOf(pkgs: readonly string[], ucfDir = '/var/lib/ucf'): Promise<Map<string, Conffile[]>> {
+export async function readConffilesOf(pkgs: readonly string[], ucfDir?: string): Promise<Map<string, Conffile[]>> {
   const out = new Map<string, Conffile[]>();
   if (pkgs.length === 0) return out;
   const args = ['-W', '-f=@@${Package}\\n${Conffiles}\\n', ...pkgs];
-  const r = await runCommand('dpkg-query', args);
+  const r = await dpkgQuery(args);
   if (r.code !== 0 && r.code !== 1) throw new UpkeepError(`could not read conffiles: ${describeFailure('dpkg-query', args.slice(0, 3), r)}`);
   const recorded: Array<{ pkg: string; path: string; managedBy: Conffile['managedBy']; md5: string | null; flags: string[] }> = [];
   let current: string | null = null;
@@ -153,7 +152,9 @@ export async function readConffilesOf(pkgs: readonly string[], ucfDir = '/var/li
   return out;
 }
 
-async function readUcfRegistry(ucfDir: string): Promise<Array<{ pkg: string; path: string; md5: string | null }>> {
+/** ucf's registry (`ucfDir` for tests; default /var/lib/ucf in dpkg's tree). */
+async function readUcfRegistry(ucfDir?: string): Promise<Array<{ pkg: string; path: string; md5: string | null }>> {
+  ucfDir ??= await installedPath('/var/lib/ucf');
   const registry = await readFile(join(ucfDir, 'registry'), 'utf8').catch(() => '');
   const hashes = await readFile(join(ucfDir, 'hashfile'), 'utf8').catch(() => '');
   const md5ByPath = new Map<string, string>();
@@ -169,7 +170,7 @@ async function readUcfRegistry(ucfDir: string): Promise<Array<{ pkg: string; pat
   return files;
 }
 
-async function readUcfFiles(pkg: string, ucfDir: string): Promise<Array<{ path: string; md5: string | null }>> {
+async function readUcfFiles(pkg: string, ucfDir: string | undefined): Promise<Array<{ path: string; md5: string | null }>> {
   return (await readUcfRegistry(ucfDir)).filter((f) => f.pkg === pkg);
 }
 
@@ -179,7 +180,7 @@ async function compare(path: string, managedBy: Conffile['managedBy'], recordedM
   try {
     currentMd5 = nodeCrypto()
       .createHash('md5')
-      .update(await readFile(path))
+      .update(await readFile(await installedPath(path)))
       .digest('hex');
   } catch (err) {
     missing = (err as { code?: string }).code === 'ENOENT';

@@ -24,6 +24,8 @@ import type { PlannedPackage } from '../../core/preflight/apt-plan.js';
 import { readOwnedCacheFile, writeCacheFile } from '../files/cache-file.js';
 import { filesystemsOf } from '../files/filesystems.js';
 import { describeFailure, runCommand } from './run-command.js';
+import { DEFAULT_DPKG_LOCATION, inInstDir } from '../../core/preflight/dpkg-location.js';
+import { dpkgLocation, dpkgQuery } from './dpkg-location.js';
 
 /** apt's archives directory (Dir::Cache::archives), without the trailing slash; or why not. */
 export async function aptArchivesDir(): Promise<string | { problem: string }> {
@@ -97,7 +99,7 @@ async function readSizeSources(
 
   const installedPkgs = packages.filter((p) => p.oldVersion !== null);
   const queryArgs = ['-W', '-f=${binary:Package}\\t${Version}\\t${Installed-Size}\\n', ...new Set(installedPkgs.map((p) => p.name))];
-  const query = installedPkgs.length === 0 ? null : await runCommand('dpkg-query', queryArgs, { timeoutMs: 60_000 });
+  const query = installedPkgs.length === 0 ? null : await dpkgQuery(queryArgs, { timeoutMs: 60_000 });
   // Exit 1: some name is not installed (reported per package below).
   if (query !== null && query.code !== 0 && query.code !== 1) return { problem: describeFailure('dpkg-query', queryArgs.slice(0, 2), query) };
   const installed: SizeSources['installed'] = [];
@@ -206,14 +208,17 @@ export async function readSpaceFacts(
 ): Promise<SpaceFacts> {
   const archivesDir = await aptArchivesDir();
   const dir = typeof archivesDir === 'string' ? archivesDir : null;
-  const bootDir = opts.bootDir ?? '/boot';
+  // The tree dpkg installs into (/ on a plain host; a package root otherwise); unreadable: /.
+  const loc = await dpkgLocation().catch(() => DEFAULT_DPKG_LOCATION);
+  const at = (p: string): string => (p === '/boot' && opts.bootDir !== undefined ? opts.bootDir : inInstDir(loc, p));
+  const treePaths = ['/', '/usr', '/var', '/boot'];
   const [{ sizes, debs, cached }, boot, filesystems] = await Promise.all([
     readPackageSizes(packages, dir, opts.sizesCache),
-    readBootFiles(bootDir),
-    filesystemsOf([...(dir === null ? [] : [dir]), '/', '/usr', '/var', bootDir]),
+    readBootFiles(at('/boot')),
+    filesystemsOf([...(dir === null ? [] : [dir]), ...treePaths.map(at)]),
   ]);
   const kernels: KernelBoot[] = await Promise.all(kernelPackages.map(async (k) => ({ package: k, debBootBytes: await debBootBytes(debs.get(k)) })));
-  // The core knows the paths as /boot.
-  if (bootDir !== '/boot') filesystems.set('/boot', filesystems.get(bootDir)!);
+  // The core knows the paths as /, /usr, /var and /boot.
+  for (const p of treePaths) if (at(p) !== p) filesystems.set(p, filesystems.get(at(p))!);
   return { archivesDir, packages: sizes, kernels, boot, filesystems, ...(cached ? { sizesCached: true } : {}) };
 }

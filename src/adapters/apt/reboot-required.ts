@@ -4,6 +4,7 @@
  * kernel installed than the one running. Never throws: an unreadable source says nothing.
  */
 import { newestKernel } from '../../core/preflight/kernels.js';
+import { installedPath } from './dpkg-location.js';
 import { installedKernels, rebootRequiredFlag, runningKernel, type RebootRequiredFlag } from './kernels.js';
 
 /** The facts behind "reboot required", each null when it could not be read. */
@@ -18,8 +19,9 @@ export interface RebootFacts {
   reasons: string[];
 }
 
-/** Reads the flag in `runDir` and the kernels (dpkg, `bootDir`); never throws. */
-export async function readRebootFacts(runDir = '/var/run', bootDir = '/boot'): Promise<RebootFacts> {
+/** Reads the flag in `runDir` and the kernels (dpkg, `bootDir`), by default in dpkg's tree; never throws. */
+export async function readRebootFacts(runDir?: string, bootDir?: string): Promise<RebootFacts> {
+  runDir ??= await installedPath('/var/run').catch(() => '/var/run');
   const flag = await rebootRequiredFlag(runDir).catch(() => null);
   const newest = newestKernel(await installedKernels(bootDir).catch(() => []));
   let running: string | null = null;
@@ -34,6 +36,6 @@ export async function readRebootFacts(runDir = '/var/run', bootDir = '/boot'): P
   return { runningKernel: running, newestKernel: newest, flag, reasons };
 }
 
-export async function rebootRequiredReasons(runDir = '/var/run'): Promise<string[]> {
+export async function rebootRequiredReasons(runDir?: string): Promise<string[]> {
   return (await readRebootFacts(runDir)).reasons;
 }

@@ -10,6 +10,7 @@ import type { CachedDeb } from '../../core/upgrade/rollback.js';
 import type { RollbackFactsReader } from '../../ports/rollback.js';
 import { readPackageFiles } from './package-files.js';
 import { runCommand } from './run-command.js';
+import { dpkgQuery, installedPath } from './dpkg-location.js';
 
 export interface RollbackFactsOptions {
   /** Extra `-o Name=value` options for apt-cache (upkeep upgrade's --apt-option). */
@@ -56,7 +57,7 @@ export function localRollbackFacts(opts: RollbackFactsOptions = {}): RollbackFac
       return out;
     },
     async installedPackage(name) {
-      const r = await runCommand('dpkg-query', ['-W', '-f', '${Package}\\t${Version}\\t${Architecture}\\t${Status}\\n', '--', name], { timeoutMs: 30_000 });
+      const r = await dpkgQuery(['-W', '-f', '${Package}\\t${Version}\\t${Architecture}\\t${Status}\\n', '--', name], { timeoutMs: 30_000 });
       if (r.code !== 0) return null;
       const rows = r.stdout
         .split('\n')
@@ -69,7 +70,7 @@ export function localRollbackFacts(opts: RollbackFactsOptions = {}): RollbackFac
       let bytes = 0;
       const missing: string[] = [];
       for (const p of list?.paths ?? []) {
-        const st = await lstat(p).catch(() => null);
+        const st = await lstat(await installedPath(p)).catch(() => null);
         if (st === null) missing.push(p);
         else if (st.isFile()) bytes += st.size;
       }

@@ -12,6 +12,7 @@ import type { Readable } from 'node:stream';
 import { UpkeepError } from '../../core/errors.js';
 import { APT_ENV, aptUpgradeArgs, parseAptStatusLine } from '../../core/upgrade/routine.js';
 import type { AptRunResult, PackageUpgrader } from '../../ports/package-upgrade.js';
+import { dpkgLocation } from './dpkg-location.js';
 import { describeFailure, runCommand } from './run-command.js';
 
 const STATUS_FD = 3;
@@ -56,7 +57,8 @@ export function aptUpgrader(opts: AptUpgraderOptions): PackageUpgrader {
         }
       };
       if (runOpts.repairDpkg) {
-        const dpkgArgs = ['--force-confdef', '--force-confold', '--configure', '-a'];
+        // apt's DPkg::Options first, as apt passes them (a package root's --root among them).
+        const dpkgArgs = [...(await dpkgLocation()).dpkgOptions, '--force-confdef', '--force-confold', '--configure', '-a'];
         log(`$ dpkg ${dpkgArgs.join(' ')}`);
         const r = await spawnLogged(opts.dpkg ?? 'dpkg', dpkgArgs, env, log, null);
         if (r.code !== 0) return { ...r, tail: [...tail], logFile: opts.logFile };

@@ -33,6 +33,7 @@ import {
 } from '../../core/preflight/apt-simulation-cache.js';
 import { MAX_PLAN_BYTES } from '../../core/preflight/apt-plan.js';
 import { readOwnedCacheFile, writeCacheFile } from '../files/cache-file.js';
+import { noteAptConfigDump } from './dpkg-location.js';
 import { runCommand } from './run-command.js';
 import { simulateUpgrade } from './simulate-upgrade.js';
 
@@ -69,6 +70,7 @@ export interface AptSimulationCacheOptions {
 async function defaultAptConfig(): Promise<string> {
   const r = await runCommand('apt-config', ['dump'], { timeoutMs: 10_000 });
   if (r.code !== 0) throw new Error(`apt-config dump: ${r.failure ?? `exit ${r.code}`}`);
+  noteAptConfigDump(r.stdout); // dpkg's location is in it: spares the dpkg readers their own run
   return r.stdout;
 }
 
