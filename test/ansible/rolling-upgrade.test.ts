@@ -2,18 +2,23 @@
  * The playbook upkeep.ops.rolling_upgrade run by ansible-playbook over three hosts on this machine:
  * `alpha` and `beta` by the local connection, `gamma` over real SSH (Debian's sshd started by the
  * test on a loopback port). Each host has its own private engine (DOCKER_HOST), its own state
- * directory, its own boot id file (UPKEEP_BOOT_ID_FILE) and its own apt view (APT_CONFIG: a local
- * file repository with only its own package at 2.0, its own lists and cache).
+ * directory, its own boot id file (UPKEEP_BOOT_ID_FILE) and its own package root.
  *
- * Isolation, and its limit: the three hosts share this machine's dpkg database. Each host's
- * package (upkeep-ru-HOST 1.0, installed by the test) has a candidate only in that host's
- * repository, so each host's apt upgrades only its own package; /var/run/reboot-required is shared,
- * and serial 1 runs one host at a time. The packages are purged and the flags restored afterwards.
- *
+ * The package roots, and how isolated they are: each host is a `dpkg --root` tree in the test's
+ * directory (its own dpkg database, /var/run and installed files) with its own apt view (APT_CONFIG:
+ * a local file repository holding its package at 2.0, its own lists and cache, `Dir::State::status`
+ * in the root, `DPkg::Options { --root; --force-script-chrootless }` so that apt's dpkg installs
+ * there and the maintainer scripts run with DPKG_ROOT set, and none of this machine's apt.conf.d).
+ * upkeep follows apt there (core/preflight/dpkg-location.ts): its preflight, upgrade and reboot
+ * checks read that root's database and its /var/run/reboot-required. This machine's dpkg database
+ * and /var/run are not touched (checked at the end). Shared still: preflight's download cache as
+ * root (/var/cache/upkeep/debs, entries per package name, removed afterwards) and the CPU; the
+ * file holds the host lock for that cache.
+
  * The reboot: ansible.builtin.reboot refuses a local connection and would reboot this machine over
  * SSH, so the inventory selects `upkeep_reboot_method: command`: the command asks the test, which
  * SIMULATES the boot: the host's engine stopped, a new boot id written, the reboot flags removed
- * (as a boot empties /run), the engine started again.
+ * from its root (as a boot empties /run), the engine started again.
  *
  * alpha: a container `restart: always`, its package's postinst says a reboot is required.
  * beta: a desired container already down (stopped after the snapshot): preflight says it would not
@@ -21,7 +26,7 @@
  * 1. upkeep_gate_action stop: alpha upgraded, rebooted, resumed, report fetched; beta stops the
  *    play before it changes anything; gamma is not touched (its package stays 1.0).
  * 2. upkeep_gate_action skip: beta skipped; gamma (over SSH) upgraded with its report fetched; the
- *    fleet summary says so. As root only, holding the host lock (dpkg).
+ *    fleet summary says so. As root only.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -39,7 +44,8 @@ after(() => hostLock.release());
 
 const HOSTS = ['alpha', 'beta', 'gamma'] as const;
 type Host = (typeof HOSTS)[number];
-const REBOOT_FLAGS = ['/var/run/reboot-required', '/var/run/reboot-required.pkgs'];
+/** Debian's reboot flags, relative to a tree (a host's package root; this machine's /). */
+const REBOOT_FLAGS = ['var/run/reboot-required', 'var/run/reboot-required.pkgs'];
 const DEB_CACHE = '/var/cache/upkeep';
 const pkg = (h: Host) => `upkeep-ru-${h}`;
 
@@ -47,7 +53,6 @@ async function whyNot(): Promise<string | null> {
   if (process.getuid?.() !== 0) return 'needs root (dpkg, apt-get, sshd)';
   const tool = await missingTool(['ansible-playbook', '/usr/sbin/sshd', 'ssh-keygen', 'dpkg-deb', 'dpkg-scanpackages', 'apt-get']);
   if (tool !== null) return `${tool} is not installed (apt-get install ansible-core openssh-server openssh-client dpkg-dev)`;
-  for (const h of HOSTS) if ((await run('dpkg-query', ['-W', pkg(h)])).code === 0) return `${pkg(h)} is installed already`;
   return null;
 }
 
@@ -69,11 +74,20 @@ function buildDeb(dir: string, name: string, version: string, postinst: string):
 }
 
 const PLAIN = '#!/bin/sh\nexit 0\n';
+// Run without chroot (--force-script-chrootless): DPKG_ROOT names the host's tree.
 const REBOOT = (name: string) =>
-  `#!/bin/sh\nset -e\nif [ "$1" = configure ] && [ -n "$2" ]; then\n  touch /var/run/reboot-required\n  echo ${name} >> /var/run/reboot-required.pkgs\nfi\nexit 0\n`;
+  `#!/bin/sh\nset -e\nif [ "$1" = configure ] && [ -n "$2" ]; then\n  mkdir -p "$DPKG_ROOT/var/run"\n  touch "$DPKG_ROOT/var/run/reboot-required"\n  echo ${name} >> "$DPKG_ROOT/var/run/reboot-required.pkgs"\nfi\nexit 0\n`;
 
-function installed(name: string): string {
-  return execFileSync('dpkg-query', ['-W', '-f=${Version}', name], { encoding: 'utf8' }).trim();
+/** The version installed in a package root. */
+function installedIn(root: string, name: string): string {
+  return execFileSync('dpkg-query', [`--admindir=${root}/var/lib/dpkg`, '-W', '-f=${Version}', name], { encoding: 'utf8' }).trim();
+}
+
+/** What this machine's dpkg and /var/run say about the test's packages and the reboot flag: the test changes neither. */
+async function machineView(): Promise<string> {
+  const q = await run('dpkg-query', ['-W', ...HOSTS.map(pkg)]);
+  const flags = REBOOT_FLAGS.map((f) => (existsSync(`/${f}`) ? readFileSync(`/${f}`, 'utf8') : null));
+  return JSON.stringify([q.code, q.stdout, q.stderr, flags]);
 }
 
 function skipOrFail(t: TestContext, reason: string): void {
@@ -99,19 +113,11 @@ test(
     const started = Date.now();
     const home = new AnsibleHome();
     t.after(() => home.dispose());
-    const savedFlags = new Map(REBOOT_FLAGS.map((f) => [f, existsSync(f) ? readFileSync(f) : null]));
+    const machineBefore = await machineView();
     const madeDebCache = !existsSync(DEB_CACHE);
     // preflight's download cache: the test's packages' entries are removed afterwards (the rest is not the test's).
     const cached = HOSTS.map((h) => join(DEB_CACHE, 'debs', `${pkg(h)}_2.0`)).filter((p) => !existsSync(p));
-    const restoreFlags = (to: ReadonlyMap<string, Buffer | null>) => {
-      for (const [f, content] of to) {
-        if (content === null) rmSync(f, { force: true });
-        else writeFileSync(f, content);
-      }
-    };
-    t.after(async () => {
-      await run('dpkg', ['--purge', ...HOSTS.map(pkg)]);
-      restoreFlags(savedFlags);
+    t.after(() => {
       if (madeDebCache) rmSync(DEB_CACHE, { recursive: true, force: true });
       for (const p of cached) rmSync(p, { recursive: true, force: true });
     });
@@ -123,14 +129,19 @@ test(
     t.after(() => stopSshd(sshd));
 
     const dirs = {} as Record<Host, string>;
+    const roots = {} as Record<Host, string>;
     const hostVars: string[] = [];
     for (const h of HOSTS) {
       const d = join(home.dir, h);
       dirs[h] = d;
-      for (const sub of ['v1', 'repo', 'lists/partial', 'cache/archives/partial', 'state']) mkdirSync(join(d, sub), { recursive: true });
+      for (const sub of ['v1', 'repo', 'lists/partial', 'cache/archives/partial', 'state', 'root/var/lib/dpkg/info', 'root/var/lib/dpkg/updates'])
+        mkdirSync(join(d, sub), { recursive: true });
+      const root = join(d, 'root');
+      roots[h] = root;
+      writeFileSync(join(root, 'var/lib/dpkg/status'), '');
       const v1 = buildDeb(join(d, 'v1'), pkg(h), '1.0', PLAIN);
       buildDeb(join(d, 'repo'), pkg(h), '2.0', h === 'alpha' ? REBOOT(pkg(h)) : PLAIN);
-      execFileSync('dpkg', ['-i', v1], { stdio: 'pipe' });
+      execFileSync('dpkg', [`--root=${root}`, '--force-script-chrootless', '-i', v1], { stdio: 'pipe' });
       writeFileSync(
         join(d, 'repo/Packages'),
         execFileSync('dpkg-scanpackages', ['.', '/dev/null'], { cwd: join(d, 'repo'), stdio: ['ignore', 'pipe', 'pipe'] }),
@@ -139,10 +150,15 @@ test(
       writeFileSync(
         join(d, 'apt.conf'),
         [
+          // None of this machine's apt.conf.d (another test's installed upkeep hook, say).
+          'Dir::Etc::Parts "/dev/null";',
           `Dir::Etc::SourceList "${join(d, 'sources.list')}";`,
           'Dir::Etc::SourceParts "/dev/null";',
           `Dir::State::Lists "${join(d, 'lists')}";`,
           `Dir::Cache "${join(d, 'cache')}";`,
+          `Dir::State::status "${root}/var/lib/dpkg/status";`,
+          `DPkg::Options:: "--root=${root}";`,
+          'DPkg::Options:: "--force-script-chrootless";',
           'APT::Install-Recommends "false";',
           '',
         ].join('\n'),
@@ -190,7 +206,7 @@ upkeep_reports_dir: ${join(home.dir, 'reports')}
           await engines[h].stop();
           boots[h] += 1;
           writeFileSync(join(dirs[h], 'boot_id'), `${h}-boot-${boots[h]}\n`);
-          restoreFlags(new Map(REBOOT_FLAGS.map((f) => [f, null])));
+          for (const f of REBOOT_FLAGS) rmSync(join(roots[h], f), { force: true });
           await engines[h].start();
           writeFileSync(join(dirs[h], 'reboot-done'), '');
         }
@@ -212,9 +228,9 @@ upkeep_reports_dir: ${join(home.dir, 'reports')}
     assert.equal(r1.beta?.failed, 1, stopped.stdout);
     assert.equal(r1.gamma, undefined, 'gamma was not reached');
     assert.match(stopped.stdout, /beta: the upgrade would leave containers down: fragile \(already down/);
-    assert.equal(installed(pkg('alpha')), '2.0');
-    assert.equal(installed(pkg('beta')), '1.0', 'beta changed nothing');
-    assert.equal(installed(pkg('gamma')), '1.0', 'gamma was not touched');
+    assert.equal(installedIn(roots.alpha, pkg('alpha')), '2.0');
+    assert.equal(installedIn(roots.beta, pkg('beta')), '1.0', 'beta changed nothing');
+    assert.equal(installedIn(roots.gamma, pkg('gamma')), '1.0', 'gamma was not touched');
     assert.equal(boots.alpha, 2, 'alpha rebooted once');
     assert.equal(readFileSync(join(dirs.alpha, 'boot_id'), 'utf8').trim(), 'alpha-boot-2');
     assert.equal(await engines.alpha.isRunning('web'), true);
@@ -234,8 +250,8 @@ upkeep_reports_dir: ${join(home.dir, 'reports')}
     assert.equal(skipped.code, 0, skipped.stdout + skipped.stderr);
     const r2 = recap(skipped.stdout);
     for (const h of HOSTS) assert.equal(r2[h]?.failed, 0, `${h}: ${skipped.stdout}`);
-    assert.equal(installed(pkg('beta')), '1.0', 'beta still changed nothing');
-    assert.equal(installed(pkg('gamma')), '2.0');
+    assert.equal(installedIn(roots.beta, pkg('beta')), '1.0', 'beta still changed nothing');
+    assert.equal(installedIn(roots.gamma, pkg('gamma')), '2.0');
     assert.equal(await engines.gamma.isRunning('web'), true);
     assert.equal(readdirSync(join(home.dir, 'reports/gamma')).length, 1);
     summary = fleet();
@@ -245,6 +261,9 @@ upkeep_reports_dir: ${join(home.dir, 'reports')}
       ['beta'],
     );
     assert.match(summary.skipped[0]!.why, /fragile/);
+    // Only the roots changed: this machine's dpkg database and reboot flag are as they were.
+    assert.equal(await machineView(), machineBefore);
+    assert.equal(existsSync(join(roots.alpha, 'var/run/reboot-required')), false, "alpha's reboot emptied its /var/run");
     process.stderr.write(`rolling upgrade, three hosts, two plays: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   },
 );
