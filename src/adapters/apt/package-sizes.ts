@@ -27,10 +27,13 @@ import { describeFailure, runCommand } from './run-command.js';
 import { DEFAULT_DPKG_LOCATION, inInstDir } from '../../core/preflight/dpkg-location.js';
 import { dpkgLocation, dpkgQuery } from './dpkg-location.js';
 
-/** apt's archives directory (Dir::Cache::archives), without the trailing slash; or why not. */
-export async function aptArchivesDir(): Promise<string | { problem: string }> {
-  const args = ['shell', 'A', 'Dir::Cache::archives/d'];
-  const r = await runCommand('apt-config', args, { timeoutMs: 30_000 });
+/**
+ * apt's archives directory (Dir::Cache::archives), without the trailing slash; or why not.
+ * `aptOptions`: `-o Name=value` options of the apt runs it is for; `env`: their environment (APT_CONFIG).
+ */
+export async function aptArchivesDir(opts: { aptOptions?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<string | { problem: string }> {
+  const args = [...(opts.aptOptions ?? []).flatMap((o) => ['-o', o]), 'shell', 'A', 'Dir::Cache::archives/d'];
+  const r = await runCommand('apt-config', args, { timeoutMs: 30_000, ...(opts.env !== undefined ? { env: opts.env } : {}) });
   const m = /^A='([^']+)'$/m.exec(r.stdout);
   if (r.code !== 0 || m === null) return { problem: r.code !== 0 ? describeFailure('apt-config', args, r) : 'apt-config printed no Dir::Cache::archives' };
   const dir = m[1]!.replace(/\/+$/, '');

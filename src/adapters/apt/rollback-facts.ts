@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { CachedDeb } from '../../core/upgrade/rollback.js';
 import type { RollbackFactsReader } from '../../ports/rollback.js';
 import { readPackageFiles } from './package-files.js';
+import { aptArchivesDir } from './package-sizes.js';
 import { runCommand } from './run-command.js';
 import { dpkgQuery, installedPath } from './dpkg-location.js';
 
@@ -16,7 +17,7 @@ export interface RollbackFactsOptions {
   /** Extra `-o Name=value` options for apt-cache (upkeep upgrade's --apt-option). */
   aptOptions?: readonly string[];
   env?: NodeJS.ProcessEnv;
-  /** apt's cache of .debs (default /var/cache/apt/archives). */
+  /** apt's cache of .debs (default: apt's Dir::Cache::archives, with these options and environment). */
   archives?: string;
   infoDir?: string;
 }
@@ -36,7 +37,6 @@ export async function debFields(path: string): Promise<CachedDeb['fields']> {
 
 /** The facts reader on this machine. */
 export function localRollbackFacts(opts: RollbackFactsOptions = {}): RollbackFactsReader {
-  const archives = opts.archives ?? '/var/cache/apt/archives';
   const aptOpts = (opts.aptOptions ?? []).flatMap((o) => ['-o', o]);
   const env = opts.env ?? process.env;
   return {
@@ -45,6 +45,9 @@ export function localRollbackFacts(opts: RollbackFactsOptions = {}): RollbackFac
       return r.code === 0 ? r.stdout : null;
     },
     async cachedDebs(names) {
+      // apt's own directory (a per-host Dir::Cache in APT_CONFIG is followed); unreadable: none known.
+      const archives = opts.archives ?? (await aptArchivesDir({ aptOptions: opts.aptOptions ?? [], env }));
+      if (typeof archives !== 'string') return [];
       const files = await readdir(archives).catch(() => [] as string[]);
       const out: CachedDeb[] = [];
       for (const f of files) {

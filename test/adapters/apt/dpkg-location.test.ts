@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +17,7 @@ import { installedKernels, rebootRequiredFlag } from '../../../src/adapters/apt/
 import { readInstalledScripts } from '../../../src/adapters/apt/maintainer-scripts.js';
 import { readConffilesOf, readPackageFiles } from '../../../src/adapters/apt/package-files.js';
 import { readRebootFacts } from '../../../src/adapters/apt/reboot-required.js';
+import { localRollbackFacts } from '../../../src/adapters/apt/rollback-facts.js';
 import { runCommand } from '../../../src/adapters/apt/run-command.js';
 
 const PKG = 'upkeep-dpkg-root-test';
@@ -49,11 +50,14 @@ before(() => {
   chmodSync(join(src, 'DEBIAN/postinst'), 0o755);
   execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', src, join(dir, 'p.deb')], { stdio: 'pipe' });
   execFileSync('dpkg', [`--root=${root}`, '--force-script-chrootless', '-i', join(dir, 'p.deb')], { stdio: 'pipe' });
+  mkdirSync(join(dir, 'cache/archives/partial'), { recursive: true });
+  copyFileSync(join(dir, 'p.deb'), join(dir, 'cache/archives', `${PKG}_1.0_all.deb`));
   writeFileSync(
     join(dir, 'apt.conf'),
     [
       'Dir::Etc::Parts "/dev/null";',
       'Dir::Etc::SourceList "/dev/null";',
+      `Dir::Cache "${dir}/cache";`,
       `Dir::State::status "${root}/var/lib/dpkg/status";`,
       `DPkg::Options:: "--root=${root}";`,
       'DPkg::Options:: "--force-script-chrootless";',
@@ -105,6 +109,22 @@ test('the reboot flag its postinst wrote and the kernels in its /boot are the ro
     facts.reasons.join('; '),
   );
 });
+
+test(
+  'the rollback facts: the installed package from the root (its files counted there), the .debs from apt’s own cache',
+  { skip: !asRoot && 'needs root (dpkg installs)' },
+  async () => {
+    const facts = localRollbackFacts();
+    const pkg = await facts.installedPackage(PKG);
+    assert.equal(pkg?.version, '1.0');
+    assert.equal(pkg?.listFile, `${root}/var/lib/dpkg/info/${PKG}.list`);
+    assert.deepEqual(pkg?.missing, []);
+    assert.ok((pkg?.bytes ?? 0) > 0);
+    assert.deepEqual(await facts.cachedDebs([PKG]), [
+      { path: `${dir}/cache/archives/${PKG}_1.0_all.deb`, fields: { package: PKG, version: '1.0', architecture: 'all' } },
+    ]);
+  },
+);
 
 test('apt reading one database while dpkg writes another is an error that says so', { skip: !asRoot && 'needs root (dpkg installs)' }, async () => {
   writeFileSync(join(dir, 'split.conf'), `Dir::Etc::Parts "/dev/null";\nDPkg::Options:: "--root=${root}";\n`);
