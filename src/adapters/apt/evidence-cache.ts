@@ -33,6 +33,7 @@ export function evidenceCacheStore(opts: { stateDir: string; upkeepVersion: stri
   return {
     async read(simulationKey) {
       keyOfRead = { simulationKey, key: key(simulationKey) };
+      keyOfRead.key.catch(() => undefined); // awaited below, or by write(); not awaited when there is no file
       const owned = await readOwnedCacheFile(file, MAX_BYTES);
       if (owned.text === null) return { entries: null, why: owned.why };
       const r = readEvidenceCache(owned.text, await keyOfRead.key);

@@ -14,7 +14,7 @@ import type { PackageCopier } from '../../ports/rollback.js';
 import { findInfoFile, readPackageFiles } from './package-files.js';
 import { debFields } from './rollback-facts.js';
 import { describeFailure, runCommand } from './run-command.js';
-import { dpkgLocation, dpkgQuery } from './dpkg-location.js';
+import { dpkgQuery, installedEntry, installedPath } from './dpkg-location.js';
 
 /** The dpkg info files a .deb's DEBIAN/ holds, and their modes. */
 const CONTROL_MEMBERS: ReadonlyArray<readonly [string, number]> = [
@@ -56,17 +56,18 @@ export function controlFromStatus(stanza: string): string {
  * symlink on disk but has listed paths under it is a directory of the package that the system
  * made a link (merged /usr: /lib -> usr/lib): it becomes a directory again; other symlinks stay links.
  */
-async function copyTree(paths: readonly string[], root: string, tree: string): Promise<string | null> {
+async function copyTree(paths: readonly string[], root: string): Promise<string | null> {
   const listed = new Set(paths);
   const hasChildren = new Set<string>();
   for (const p of paths) for (let d = dirname(p); d !== '/' && d !== '.'; d = dirname(d)) if (listed.has(d)) hasChildren.add(d);
   for (const p of paths) {
     const to = join(root, p);
-    const from = join(tree, p);
+    const from = await installedEntry(p);
     const l = await lstat(from);
-    const isDir = l.isDirectory() || (l.isSymbolicLink() && hasChildren.has(p) && (await stat(from)).isDirectory());
+    const linkedDir = l.isSymbolicLink() && hasChildren.has(p) ? await stat(await installedPath(p)) : null;
+    const isDir = l.isDirectory() || (linkedDir?.isDirectory() ?? false);
     if (isDir) {
-      const s = l.isDirectory() ? l : await stat(from);
+      const s = l.isDirectory() ? l : linkedDir!;
       await mkdir(to, { recursive: true });
       await chown(to, s.uid, s.gid);
       await chmod(to, s.mode & 0o7777);
@@ -115,7 +116,7 @@ export function localPackageCopier(opts: { infoDir?: string } = {}): PackageCopi
           await copyFile(f, join(root, 'DEBIAN', kind));
           await chmod(join(root, 'DEBIAN', kind), mode);
         }
-        const treeError = await copyTree(list.paths, root, (await dpkgLocation()).instDir);
+        const treeError = await copyTree(list.paths, root);
         if (treeError !== null) return { ok: false as const, why: treeError };
         const b = await runCommand('dpkg-deb', ['-Zgzip', '--build', root, tmp], { timeoutMs: 30 * 60_000 });
         if (b.code !== 0) return { ok: false as const, why: describeFailure('dpkg-deb', ['--build'], b) };

@@ -26,7 +26,8 @@ export interface DpkgInfoOptions {
 
 /** The file names in dpkg's info directory, for `DpkgInfoOptions.names` (empty when unreadable). */
 export async function listDpkgInfo(infoDir?: string): Promise<ReadonlySet<string>> {
-  return new Set(await readdir(infoDir ?? (await dpkgInfoDir())).catch(() => [] as string[]));
+  const dir = infoDir ?? (await dpkgInfoDir().catch(() => null));
+  return new Set(dir === null ? [] : await readdir(dir).catch(() => [] as string[]));
 }
 
 /**

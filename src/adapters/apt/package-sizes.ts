@@ -24,8 +24,7 @@ import type { PlannedPackage } from '../../core/preflight/apt-plan.js';
 import { readOwnedCacheFile, writeCacheFile } from '../files/cache-file.js';
 import { filesystemsOf } from '../files/filesystems.js';
 import { describeFailure, runCommand } from './run-command.js';
-import { DEFAULT_DPKG_LOCATION, inInstDir } from '../../core/preflight/dpkg-location.js';
-import { dpkgLocation, dpkgQuery } from './dpkg-location.js';
+import { dpkgQuery, installedPath } from './dpkg-location.js';
 
 /**
  * apt's archives directory (Dir::Cache::archives), without the trailing slash; or why not.
@@ -211,17 +210,27 @@ export async function readSpaceFacts(
 ): Promise<SpaceFacts> {
   const archivesDir = await aptArchivesDir();
   const dir = typeof archivesDir === 'string' ? archivesDir : null;
-  // The tree dpkg installs into (/ on a plain host; a package root otherwise); unreadable: /.
-  const loc = await dpkgLocation().catch(() => DEFAULT_DPKG_LOCATION);
-  const at = (p: string): string => (p === '/boot' && opts.bootDir !== undefined ? opts.bootDir : inInstDir(loc, p));
+  // The tree dpkg installs into (/ on a plain host; a package root otherwise, its links followed in it).
   const treePaths = ['/', '/usr', '/var', '/boot'];
+  let where: Map<string, string> | { problem: string };
+  try {
+    where = new Map(
+      await Promise.all(treePaths.map(async (p) => [p, p === '/boot' && opts.bootDir !== undefined ? opts.bootDir : await installedPath(p)] as const)),
+    );
+  } catch (err) {
+    where = { problem: `dpkg's tree is not known: ${(err as Error).message}` };
+  }
+  const at = where instanceof Map ? where : null;
   const [{ sizes, debs, cached }, boot, filesystems] = await Promise.all([
     readPackageSizes(packages, dir, opts.sizesCache),
-    readBootFiles(at('/boot')),
-    filesystemsOf([...(dir === null ? [] : [dir]), ...treePaths.map(at)]),
+    at === null ? { problem: (where as { problem: string }).problem } : readBootFiles(at.get('/boot')!),
+    filesystemsOf([...(dir === null ? [] : [dir]), ...(at === null ? [] : at.values())]),
   ]);
   const kernels: KernelBoot[] = await Promise.all(kernelPackages.map(async (k) => ({ package: k, debBootBytes: await debBootBytes(debs.get(k)) })));
-  // The core knows the paths as /, /usr, /var and /boot.
-  for (const p of treePaths) if (at(p) !== p) filesystems.set(p, filesystems.get(at(p))!);
+  // The core knows the paths as /, /usr, /var and /boot; not known, each says why.
+  for (const p of treePaths) {
+    if (at === null) filesystems.set(p, { problem: (where as { problem: string }).problem });
+    else if (at.get(p) !== p) filesystems.set(p, filesystems.get(at.get(p)!)!);
+  }
   return { archivesDir, packages: sizes, kernels, boot, filesystems, ...(cached ? { sizesCached: true } : {}) };
 }

@@ -21,8 +21,9 @@ export interface RebootFacts {
 
 /** Reads the flag in `runDir` and the kernels (dpkg, `bootDir`), by default in dpkg's tree; never throws. */
 export async function readRebootFacts(runDir?: string, bootDir?: string): Promise<RebootFacts> {
-  runDir ??= await installedPath('/var/run').catch(() => '/var/run');
-  const flag = await rebootRequiredFlag(runDir).catch(() => null);
+  // dpkg's tree not known: the flag is not known either (never this machine's in its place).
+  const dir = runDir ?? (await installedPath('/var/run').catch(() => null));
+  const flag = dir === null ? null : await rebootRequiredFlag(dir).catch(() => null);
   const newest = newestKernel(await installedKernels(bootDir).catch(() => []));
   let running: string | null = null;
   try {
@@ -31,7 +32,7 @@ export async function readRebootFacts(runDir?: string, bootDir?: string): Promis
     /* unknown */
   }
   const reasons: string[] = [];
-  if (flag?.required) reasons.push(`${runDir}/reboot-required${flag.packages.length ? ` (${flag.packages.join(', ')})` : ''}`);
+  if (flag?.required) reasons.push(`${dir}/reboot-required${flag.packages.length ? ` (${flag.packages.join(', ')})` : ''}`);
   if (newest !== null && running !== null && newest !== running) reasons.push(`kernel ${newest} installed, ${running} running`);
   return { runningKernel: running, newestKernel: newest, flag, reasons };
 }

@@ -11,7 +11,7 @@ import type { RollbackFactsReader } from '../../ports/rollback.js';
 import { readPackageFiles } from './package-files.js';
 import { aptArchivesDir } from './package-sizes.js';
 import { runCommand } from './run-command.js';
-import { dpkgQuery, installedPath } from './dpkg-location.js';
+import { dpkgQuery, installedEntry } from './dpkg-location.js';
 
 export interface RollbackFactsOptions {
   /** Extra `-o Name=value` options for apt-cache (upkeep upgrade's --apt-option). */
@@ -60,7 +60,9 @@ export function localRollbackFacts(opts: RollbackFactsOptions = {}): RollbackFac
       return out;
     },
     async installedPackage(name) {
-      const r = await dpkgQuery(['-W', '-f', '${Package}\\t${Version}\\t${Architecture}\\t${Status}\\n', '--', name], { timeoutMs: 30_000 });
+      // dpkg cannot say (its database not known: apt's configuration): null, as the port says.
+      const r = await dpkgQuery(['-W', '-f', '${Package}\\t${Version}\\t${Architecture}\\t${Status}\\n', '--', name], { timeoutMs: 30_000 }).catch(() => null);
+      if (r === null) return null;
       if (r.code !== 0) return null;
       const rows = r.stdout
         .split('\n')
@@ -73,7 +75,9 @@ export function localRollbackFacts(opts: RollbackFactsOptions = {}): RollbackFac
       let bytes = 0;
       const missing: string[] = [];
       for (const p of list?.paths ?? []) {
-        const st = await lstat(await installedPath(p)).catch(() => null);
+        const st = await installedEntry(p)
+          .then((at) => lstat(at))
+          .catch(() => null);
         if (st === null) missing.push(p);
         else if (st.isFile()) bytes += st.size;
       }

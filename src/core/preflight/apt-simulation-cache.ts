@@ -85,12 +85,16 @@ function factTuple(f: AptInputFact): unknown[] {
   }
 }
 
-/** `apt-config dump`'s `Name "value";` lines as a map (later lines win, as in apt). */
+/**
+ * `apt-config dump`'s `Name "value";` lines as a map (later lines win, as in apt). apt's names are
+ * case-insensitive and the dump keeps the case they were written in (`Dir::State::Status`): the
+ * keys are lowercased.
+ */
 export function parseAptConfigDump(text: string): Map<string, string> {
   const out = new Map<string, string>();
   for (const line of text.split('\n')) {
     const m = /^(\S+) "(.*)";$/.exec(line);
-    if (m) out.set(m[1]!, m[2]!);
+    if (m) out.set(m[1]!.toLowerCase(), m[2]!);
   }
   return out;
 }
@@ -116,7 +120,7 @@ export function aptInputPaths(config: ReadonlyMap<string, string>): AptInputPath
     'Dir::Etc::preferencesparts': 'preferences.d',
   };
   const value = (key: string): string => {
-    const v = config.get(key);
+    const v = config.get(key.toLowerCase());
     return v === undefined || v === '' ? (defaults[key] ?? '') : v;
   };
   const find = (key: string): string => {

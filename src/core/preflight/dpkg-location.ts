@@ -4,10 +4,12 @@
  * `DPkg::Options { "--root=/srv/root"; }`), is read there and not in this machine's /var/lib/dpkg.
  *
  * dpkg's own options among apt's `DPkg::Options` decide, in order, as dpkg reads them: `--root=DIR`
- * (the tree DIR, the database DIR/var/lib/dpkg), `--admindir=DIR`, `--instdir=DIR`. Without them the
- * database is the directory of `Dir::State::status` (where apt reads what is installed) and the tree
- * is /. When apt reads one database and dpkg would write another, nothing upkeep says about the
- * upgrade would hold: that is a problem, never a guess.
+ * (the tree DIR, the database DIR/var/lib/dpkg), `--admindir=DIR`, `--instdir=DIR`; before them
+ * dpkg's environment (DPKG_ROOT, DPKG_ADMINDIR), else / and /var/lib/dpkg; apt's
+ * `DPkg::Chroot-Directory` puts both inside that directory. apt reads what is installed from
+ * `Dir::State::status`; when that is not in dpkg's database, nothing upkeep says about the upgrade
+ * would hold: that is a problem, never a guess. Not read: dpkg's own configuration files
+ * (/etc/dpkg/dpkg.cfg.d with `root` or `admindir` lines).
  */
 import { aptInputPaths } from './apt-simulation-cache.js';
 
@@ -22,12 +24,18 @@ export interface DpkgLocation {
 
 export const DEFAULT_DPKG_LOCATION: DpkgLocation = Object.freeze({ adminDir: '/var/lib/dpkg', instDir: '/', dpkgOptions: [] as string[] });
 
-/** The values of a list in `apt-config dump`'s text (`DPkg::Options:: "--force-confold";`), in order. */
+/**
+ * The values of a list in `apt-config dump`'s text, in order, as apt hands them on: its anonymous
+ * (`DPkg::Options:: "--force-confold";`) and named (`DPkg::Options::root "--root=/x";`) children,
+ * whatever the case of the name, empty values left out.
+ */
 export function aptConfigList(dump: string, key: string): string[] {
   const out: string[] = [];
-  const prefix = `${key.toLowerCase()}:: "`;
+  const prefix = `${key.toLowerCase()}::`;
   for (const line of dump.split('\n')) {
-    if (line.toLowerCase().startsWith(prefix) && line.endsWith('";')) out.push(line.slice(prefix.length, -2));
+    const m = /^(\S+) "(.*)";$/.exec(line);
+    if (m === null || !m[1]!.toLowerCase().startsWith(prefix) || m[1]!.slice(prefix.length).includes('::') || m[2] === '') continue;
+    out.push(m[2]!);
   }
   return out;
 }
@@ -39,15 +47,25 @@ function absolute(path: string): string | null {
   return collapsed.length > 1 ? collapsed.replace(/\/$/, '') : collapsed;
 }
 
+/** dpkg's environment that moves its directories when no option does (dpkg(1): DPKG_ROOT, DPKG_ADMINDIR). */
+export interface DpkgEnvironment {
+  DPKG_ROOT?: string | undefined;
+  DPKG_ADMINDIR?: string | undefined;
+}
+
 /**
  * dpkg's location from `apt-config dump`'s text (`config`: the same text parsed by
- * parseAptConfigDump). A problem (a relative directory, apt and dpkg on different databases) is
- * returned with what to fix.
+ * parseAptConfigDump) and the environment apt runs dpkg in. A problem (a relative directory, apt
+ * reading one database while dpkg would use another) is returned with what to fix.
  */
-export function dpkgLocationFromAptConfig(dump: string, config: ReadonlyMap<string, string>): DpkgLocation | { problem: string } {
+export function dpkgLocationFromAptConfig(dump: string, config: ReadonlyMap<string, string>, env: DpkgEnvironment = {}): DpkgLocation | { problem: string } {
   const dpkgOptions = aptConfigList(dump, 'DPkg::Options');
-  let adminDir: string | null = null;
-  let instDir: string | null = null;
+  // dpkg's own defaults: DPKG_ROOT, DPKG_ADMINDIR (unless an option says otherwise), / and /var/lib/dpkg.
+  const envRoot = env.DPKG_ROOT ? absolute(env.DPKG_ROOT) : '/';
+  if (envRoot === null) return { problem: `DPKG_ROOT is the relative "${env.DPKG_ROOT}": dpkg needs an absolute directory` };
+  let instDir = envRoot;
+  let adminDir = env.DPKG_ADMINDIR ? absolute(env.DPKG_ADMINDIR) : absolute(`${envRoot}/var/lib/dpkg`);
+  if (adminDir === null) return { problem: `DPKG_ADMINDIR is the relative "${env.DPKG_ADMINDIR}": dpkg needs an absolute directory` };
   for (let i = 0; i < dpkgOptions.length; i++) {
     const m = /^--(root|admindir|instdir)(?:=(.*))?$/.exec(dpkgOptions[i]!);
     if (m === null) continue;
@@ -57,17 +75,25 @@ export function dpkgLocationFromAptConfig(dump: string, config: ReadonlyMap<stri
     if (dir === null) return { problem: `apt's DPkg::Options gives dpkg a relative --${m[1]} "${raw}": write it as an absolute path` };
     if (m[1] === 'root') {
       instDir = dir;
-      adminDir = absolute(`${dir}/var/lib/dpkg`);
+      adminDir = absolute(`${dir}/var/lib/dpkg`)!;
     } else if (m[1] === 'admindir') adminDir = dir;
     else instDir = dir;
   }
+  // apt may run dpkg chrooted: its directories are then inside that directory.
+  const chroot = config.get('dpkg::chroot-directory');
+  if (chroot !== undefined && chroot !== '' && chroot !== '/') {
+    const c = absolute(chroot);
+    if (c === null) return { problem: `apt's DPkg::Chroot-Directory is the relative "${chroot}": write it as an absolute path` };
+    instDir = absolute(`${c}/${instDir}`)!;
+    adminDir = absolute(`${c}/${adminDir}`)!;
+  }
   const status = aptInputPaths(config).dpkgStatus;
   const aptDir = status.slice(0, status.lastIndexOf('/')) || '/';
-  if (adminDir !== null && adminDir !== aptDir)
+  if (adminDir !== aptDir)
     return {
-      problem: `apt reads the installed packages from ${status} but dpkg is told to use the database ${adminDir} (DPkg::Options): set Dir::State::status to ${adminDir}/status`,
+      problem: `apt reads the installed packages from ${status} but dpkg would use the database ${adminDir}: give apt Dir::State::status "${adminDir}/status", or dpkg --admindir=${aptDir} (DPkg::Options)`,
     };
-  return { adminDir: adminDir ?? aptDir, instDir: instDir ?? '/', dpkgOptions };
+  return { adminDir, instDir, dpkgOptions };
 }
 
 /** dpkg-query's options for this database: none for the default one. */

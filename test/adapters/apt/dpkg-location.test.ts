@@ -8,11 +8,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { dpkgLocation, dpkgQuery, forgetDpkgLocation } from '../../../src/adapters/apt/dpkg-location.js';
+import { dpkgLocation, dpkgQuery, forgetDpkgLocation, noteAptConfigDump, resolveInRoot } from '../../../src/adapters/apt/dpkg-location.js';
+import { readSpaceFacts } from '../../../src/adapters/apt/package-sizes.js';
 import { installedKernels, rebootRequiredFlag } from '../../../src/adapters/apt/kernels.js';
 import { readInstalledScripts } from '../../../src/adapters/apt/maintainer-scripts.js';
 import { readConffilesOf, readPackageFiles } from '../../../src/adapters/apt/package-files.js';
@@ -30,7 +31,9 @@ before(() => {
   if (!asRoot) return;
   dir = mkdtempSync(join(tmpdir(), 'upkeep-dpkg-root-'));
   root = join(dir, 'root');
-  for (const d of ['var/lib/dpkg/info', 'var/lib/dpkg/updates', 'boot']) mkdirSync(join(root, d), { recursive: true });
+  for (const d of ['var/lib/dpkg/info', 'var/lib/dpkg/updates', 'boot', 'run']) mkdirSync(join(root, d), { recursive: true });
+  // As in any debootstrap tree: an absolute link that a chroot resolves in the root, this machine in the host's view.
+  symlinkSync('/run', join(root, 'var/run'));
   writeFileSync(join(root, 'var/lib/dpkg/status'), '');
   writeFileSync(join(root, 'boot/vmlinuz-9.9.9-roottest'), '');
   const src = join(dir, 'src');
@@ -42,10 +45,11 @@ before(() => {
     join(src, 'DEBIAN/control'),
     `Package: ${PKG}\nVersion: 1.0\nArchitecture: all\nMaintainer: upkeep tests <tests@upkeep.invalid>\nDescription: package root test\n`,
   );
-  // Run without chroot (as apt runs it below): DPKG_ROOT names the tree.
+  // Run without chroot: DPKG_ROOT names the tree. It writes the root's /run (its /var/run as a
+  // chroot sees it); "$DPKG_ROOT/var/run" would be this machine's /run through the link.
   writeFileSync(
     join(src, 'DEBIAN/postinst'),
-    `#!/bin/sh\nset -e\n[ -n "$DPKG_ROOT" ] || exit 1\nmkdir -p "$DPKG_ROOT/var/run"\ntouch "$DPKG_ROOT/var/run/reboot-required"\necho ${PKG} >> "$DPKG_ROOT/var/run/reboot-required.pkgs"\n`,
+    `#!/bin/sh\nset -e\n[ -n "$DPKG_ROOT" ] || exit 1\ntouch "$DPKG_ROOT/run/reboot-required"\necho ${PKG} >> "$DPKG_ROOT/run/reboot-required.pkgs"\n`,
   );
   chmodSync(join(src, 'DEBIAN/postinst'), 0o755);
   execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', src, join(dir, 'p.deb')], { stdio: 'pipe' });
@@ -100,14 +104,54 @@ test('file lists, conffiles and scripts come from the root, the files compared i
   assert.match((await readInstalledScripts(PKG)).postinst ?? '', /reboot-required/);
 });
 
-test('the reboot flag its postinst wrote and the kernels in its /boot are the root’s', { skip: !asRoot && 'needs root (dpkg installs)' }, async () => {
-  assert.deepEqual(await rebootRequiredFlag(), { required: true, packages: [PKG] });
-  assert.ok((await installedKernels()).includes('9.9.9-roottest'));
-  const facts = await readRebootFacts();
-  assert.ok(
-    facts.reasons.some((r) => r.startsWith(`${root}/var/run/reboot-required (${PKG})`)),
-    facts.reasons.join('; '),
-  );
+test(
+  'the reboot flag its postinst wrote (through var/run -> /run, in the root) and the kernels in its /boot are the root’s',
+  { skip: !asRoot && 'needs root (dpkg installs)' },
+  async () => {
+    assert.equal(existsSync('/run/upkeep-dpkg-root-test-never'), false);
+    assert.deepEqual(await rebootRequiredFlag(), { required: true, packages: [PKG] });
+    assert.ok((await installedKernels()).includes('9.9.9-roottest'));
+    const facts = await readRebootFacts();
+    assert.ok(
+      facts.reasons.some((r) => r.startsWith(`${root}/run/reboot-required (${PKG})`)),
+      facts.reasons.join('; '),
+    );
+    // The space check's /boot is the root's too.
+    const space = await readSpaceFacts([], []);
+    assert.ok('kernels' in space.boot && space.boot.kernels.some((k) => k.release === '9.9.9-roottest'), JSON.stringify(space.boot));
+  },
+);
+
+test(
+  'resolveInRoot follows links as a chroot would: absolute targets start at the root, .. stops there, a missing part ends the walk',
+  { skip: !asRoot && 'needs root (dpkg installs)' },
+  async () => {
+    mkdirSync(join(root, 'usr/lib'), { recursive: true });
+    symlinkSync('usr/lib', join(root, 'lib'));
+    symlinkSync('/../../../etc', join(root, 'escape'));
+    assert.equal(await resolveInRoot(root, '/var/run/reboot-required'), `${root}/run/reboot-required`);
+    assert.equal(await resolveInRoot(root, '/var/run', false), `${root}/var/run`);
+    assert.equal(await resolveInRoot(root, '/lib/x/y'), `${root}/usr/lib/x/y`);
+    assert.equal(await resolveInRoot(root, '/escape/shadow'), `${root}/etc/shadow`);
+    assert.equal(await resolveInRoot(root, '/../../etc/passwd'), `${root}/etc/passwd`);
+    symlinkSync('loop', join(root, 'loop'));
+    await assert.rejects(resolveInRoot(root, '/loop/x'), /too many symbolic links/);
+    assert.equal(await resolveInRoot('/', '/var/run'), '/var/run');
+  },
+);
+
+test('what the simulation cache read is used for a minute, then apt-config is read again', { skip: !asRoot && 'needs root (dpkg installs)' }, async () => {
+  forgetDpkgLocation();
+  try {
+    noteAptConfigDump('Dir::State::status "/noted/var/lib/dpkg/status";\nDPkg::Options:: "--root=/noted";\n', 1_000);
+    assert.equal((await dpkgLocation(30_000)).instDir, '/noted');
+    // A second note within the minute changes nothing; past it, APT_CONFIG is read.
+    noteAptConfigDump('DPkg::Options:: "--root=/other";\n', 2_000);
+    assert.equal((await dpkgLocation(60_000)).instDir, '/noted');
+    assert.equal((await dpkgLocation(62_000)).instDir, root);
+  } finally {
+    forgetDpkgLocation();
+  }
 });
 
 test(
@@ -131,10 +175,12 @@ test('apt reading one database while dpkg writes another is an error that says s
   process.env.APT_CONFIG = join(dir, 'split.conf');
   forgetDpkgLocation();
   try {
-    await assert.rejects(dpkgLocation(), /apt reads the installed packages from \/var\/lib\/dpkg\/status but dpkg is told to use the database/);
-    // Not remembered: the next call reads again.
-    process.env.APT_CONFIG = join(dir, 'apt.conf');
-    assert.equal((await dpkgLocation()).instDir, root);
+    await assert.rejects(dpkgLocation(), /apt reads the installed packages from \/var\/lib\/dpkg\/status but dpkg would use the database/);
+    // The readers that never throw say "not known" instead of reading this machine.
+    assert.equal((await readRebootFacts()).flag, null);
+    assert.equal(await localRollbackFacts().installedPackage(PKG), null);
+    const space = await readSpaceFacts([], []);
+    assert.ok('problem' in space.boot && /dpkg's tree is not known/.test(space.boot.problem));
   } finally {
     process.env.APT_CONFIG = join(dir, 'apt.conf');
     forgetDpkgLocation();
