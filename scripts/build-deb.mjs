@@ -70,7 +70,7 @@ chmodSync(join(stage, 'usr/lib/upkeep/node'), 0o755);
 // The bundle as `npm run bundle` makes it, with the package's executable and man page as the
 // defaults of `upkeep install` (which does nothing where the package is, but may stage --root trees).
 const bundled = await bundle({ outdir: join(root, 'build/deb-bundle'), defaultBin: PACKAGE_BIN, docsUri: PACKAGE_DOCS });
-// Four files: upkeep.cjs answers --version, loads upkeep-listing.cjs for --help, upkeep-agent.cjs for `upkeep agent` and upkeep-main.cjs for the rest.
+// upkeep.cjs answers --version, loads upkeep-listing.cjs for --help, upkeep-agent.cjs for `upkeep agent` and upkeep-main.cjs for the rest; upkeep-vendor-*.cjs on a rare path's first use.
 for (const f of bundled.files) put(`usr/lib/upkeep/${basename(f)}`, readFileSync(f));
 rmSync(dirname(bundled.file), { recursive: true, force: true });
 put('usr/bin/upkeep', readFileSync(join(root, 'deploy/debian/upkeep.sh')), 0o755);

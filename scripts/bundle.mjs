@@ -3,7 +3,8 @@
 // build/upkeep.cjs, a small file that answers `--version`, loads build/upkeep-listing.cjs
 // (src/cli/listing.ts) for `--help` and `upkeep` alone, build/upkeep-agent.cjs
 // (src/cli/agent-main.ts: `upkeep agent` and what it needs) for the agent, and build/upkeep-main.cjs
-// (src/cli/main.ts: every command, every npm dependency inside) for anything else; Node's
+// (src/cli/main.ts: every command, the npm dependencies inside but three that rare paths use, which
+// are build/upkeep-vendor-*.cjs, required on first use) for anything else; Node's
 // built-ins (node:sqlite among them) are left to the runtime. Run with Node 24: `node
 // build/upkeep.cjs`. With --whole, one file holds everything: what scripts/build-sea.mjs puts into
 // the single executable, which in Node 24 runs only one CommonJS file: hence CommonJS here too,
@@ -52,6 +53,21 @@ const mainApart = {
   },
 };
 
+/**
+ * Packages that only rare paths use, each in a file of its own that the first use requires (split
+ * bundles): nodemailer (an e-mail channel sending), hono (the status page's first request),
+ * bcryptjs (a hashed token checked). Code a process never runs still costs its memory when it is
+ * in the file it loads (about 0.9 MiB for nodemailer's 349 KB: docs/benchmarks.md); the idle agent
+ * carried all three.
+ */
+export const VENDOR_FILES = { nodemailer: 'upkeep-vendor-nodemailer.cjs', hono: 'upkeep-vendor-hono.cjs', bcryptjs: 'upkeep-vendor-bcryptjs.cjs' };
+const vendorApart = {
+  name: 'vendor-apart',
+  setup(build) {
+    build.onResolve({ filter: /^(nodemailer|hono|bcryptjs)$/ }, (args) => ({ path: `./${VENDOR_FILES[args.path]}`, external: true }));
+  },
+};
+
 /** The second file of a split bundle, next to upkeep.cjs. */
 export const MAIN_FILE = 'upkeep-main.cjs';
 /** The third: `upkeep --help` and `upkeep` alone (src/cli/listing.ts: commander and the command list, no command). */
@@ -84,6 +100,8 @@ export async function bundle({ outdir = join(root, 'build'), split = true, defau
   rmSync(mainFile, { force: true });
   rmSync(listingFile, { force: true });
   rmSync(agentFile, { force: true });
+  const vendorFiles = Object.entries(VENDOR_FILES).map(([name, f]) => [name, join(resolve(outdir), f)]);
+  for (const [, f] of vendorFiles) rmSync(f, { force: true });
   const common = {
     absWorkingDir: root,
     bundle: true,
@@ -111,15 +129,22 @@ export async function bundle({ outdir = join(root, 'build'), split = true, defau
   const builds = [esbuild.build({ ...common, entryPoints: ['src/cli/entry.ts'], outfile: file, plugins: split ? [mainApart] : [] })];
   if (split)
     builds.push(
-      esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: mainFile }),
+      esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: mainFile, plugins: [vendorApart] }),
       esbuild.build({ ...common, entryPoints: ['src/cli/listing.ts'], outfile: listingFile }),
-      esbuild.build({ ...common, entryPoints: ['src/cli/agent-main.ts'], outfile: agentFile }),
+      esbuild.build({ ...common, entryPoints: ['src/cli/agent-main.ts'], outfile: agentFile, plugins: [vendorApart] }),
+      ...vendorFiles.map(([name, outfile]) =>
+        esbuild.build({
+          ...common,
+          stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `vendor-${name}.cjs` },
+          outfile,
+        }),
+      ),
     );
   const results = await Promise.all(builds);
   const warnings = results.reduce((n, r) => n + r.warnings.length, 0);
   if (warnings > 0) throw new Error(`bundle: ${warnings} warning(s), see above`);
   const bytes = results.reduce((n, r) => n + Object.values(r.metafile.outputs).reduce((m, o) => m + o.bytes, 0), 0);
-  return { file, files: split ? [file, mainFile, listingFile, agentFile] : [file], bytes, facts };
+  return { file, files: split ? [file, mainFile, listingFile, agentFile, ...vendorFiles.map(([, f]) => f)] : [file], bytes, facts };
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {

@@ -33,7 +33,16 @@ describe('the agent from the bundle', { concurrency: false }, () => {
     execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--outdir', join(root, 'out')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     mkdirSync(join(root, 'alone'));
     bundle = join(root, 'alone', 'upkeep.cjs');
-    for (const f of ['upkeep.cjs', 'upkeep-main.cjs', 'upkeep-listing.cjs', 'upkeep-agent.cjs']) copyFileSync(join(root, 'out', f), join(root, 'alone', f));
+    for (const f of [
+      'upkeep.cjs',
+      'upkeep-main.cjs',
+      'upkeep-listing.cjs',
+      'upkeep-agent.cjs',
+      'upkeep-vendor-bcryptjs.cjs',
+      'upkeep-vendor-hono.cjs',
+      'upkeep-vendor-nodemailer.cjs',
+    ])
+      copyFileSync(join(root, 'out', f), join(root, 'alone', f));
     hook = await webhookReceiver();
   });
 
@@ -64,6 +73,10 @@ describe('the agent from the bundle', { concurrency: false }, () => {
         return r?.ok ? r.text() : null;
       });
       assert.match(metrics, /^upkeep_/m);
+      // The status page: hono comes from its own file (upkeep-vendor-hono.cjs), required on this first request.
+      const page = await fetch(`http://${listening}/`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<title>Overview · upkeep<\/title>/);
 
       const before = hook.received.length;
       const started0 = (await engine.docker('inspect', '--format', '{{.State.StartedAt}}', NAME)).trim();

@@ -19,8 +19,18 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 /** Runs scripts/bundle.mjs into `outdir` with `args`; returns the bundle's files copied alone into `alone`. */
 function bundleInto(outdir: string, alone: string, args: string[] = []): string {
   execFileSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--outdir', outdir, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const files = args.includes('--whole') ? ['upkeep.cjs'] : ['upkeep-agent.cjs', 'upkeep-listing.cjs', 'upkeep-main.cjs', 'upkeep.cjs'];
-  assert.deepEqual(readdirSync(outdir).sort(), files, 'the entry (and its main, listing and agent files), nothing beside them');
+  const files = args.includes('--whole')
+    ? ['upkeep.cjs']
+    : [
+        'upkeep-agent.cjs',
+        'upkeep-listing.cjs',
+        'upkeep-main.cjs',
+        'upkeep-vendor-bcryptjs.cjs',
+        'upkeep-vendor-hono.cjs',
+        'upkeep-vendor-nodemailer.cjs',
+        'upkeep.cjs',
+      ];
+  assert.deepEqual(readdirSync(outdir).sort(), files, 'the entry (and its main, listing, agent and vendor files), nothing beside them');
   mkdirSync(alone, { recursive: true });
   for (const f of files) copyFileSync(join(outdir, f), join(alone, f));
   return join(alone, 'upkeep.cjs');
@@ -123,6 +133,28 @@ describe('the split bundle and the compile cache', () => {
     const agentBytes = statSync(join(alone, 'upkeep-agent.cjs')).size;
     const mainBytes = statSync(join(dir, 'out-cache', 'upkeep-main.cjs')).size;
     assert.ok(agentBytes < mainBytes, `the agent's file (${agentBytes} bytes) is smaller than every command's (${mainBytes})`);
+  });
+
+  it('nodemailer, hono and bcryptjs are files of their own, which the agent and main files require on first use', async () => {
+    const out = join(dir, 'out-cache');
+    for (const f of ['upkeep-agent.cjs', 'upkeep-main.cjs']) {
+      const text = readFileSync(join(out, f), 'utf8');
+      for (const v of ['nodemailer', 'hono', 'bcryptjs'])
+        assert.ok(text.includes(`require("./upkeep-vendor-${v}.cjs")`), `${f} requires upkeep-vendor-${v}.cjs`);
+    }
+    // Each file alone gives the package's API as a CommonJS module (the package's `require` build),
+    // which the bundle's import of it reads: default = module.exports, names = its properties.
+    const probe = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const d = ${JSON.stringify(out)};
+         const nm = require(d + '/upkeep-vendor-nodemailer.cjs'), h = require(d + '/upkeep-vendor-hono.cjs'), b = require(d + '/upkeep-vendor-bcryptjs.cjs');
+         console.log(typeof nm.createTransport, typeof h.Hono, typeof b.compareSync, b.compareSync('x', b.hashSync('x', 4)));`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(probe.trim(), 'function function function true');
   });
 
   it("a command fills the user's cache directory (0700), and the next start uses it", async () => {

@@ -159,6 +159,9 @@ test('the .deb installs into this system, runs, reinstalls, and purge leaves the
       '/usr/lib/upkeep/upkeep-main.cjs',
       '/usr/lib/upkeep/upkeep-listing.cjs',
       '/usr/lib/upkeep/upkeep-agent.cjs',
+      '/usr/lib/upkeep/upkeep-vendor-nodemailer.cjs',
+      '/usr/lib/upkeep/upkeep-vendor-hono.cjs',
+      '/usr/lib/upkeep/upkeep-vendor-bcryptjs.cjs',
       '/lib/systemd/system/upkeep.service',
       '/usr/share/man/man1/upkeep.1.gz',
     ])
