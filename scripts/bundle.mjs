@@ -8,7 +8,8 @@
 // built-ins (node:sqlite among them) are left to the runtime. Run with Node 24: `node
 // build/upkeep.cjs`. With --whole, one file holds everything: what scripts/build-sea.mjs puts into
 // the single executable, which in Node 24 runs only one CommonJS file: hence CommonJS here too,
-// so the two never differ but for the split.
+// so the two differ only in the split (and in the vendor files' packages, which are their CommonJS
+// builds where the whole file holds their ES module builds).
 // The build facts (version, commit, install defaults) are written into the code through esbuild
 // `define` (src/adapters/program/build-info.ts reads them).
 // Usage: node scripts/bundle.mjs [--outdir DIR] [--whole] [--default-bin PATH] [--docs-uri URI]

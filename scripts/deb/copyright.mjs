@@ -4,6 +4,7 @@
 // package-lock.json, each with the license text from its own directory in node_modules.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { VENDOR_FILES } from '../bundle.mjs';
 
 /** Where the package puts the runtime's own LICENSE file (gzip-compressed). */
 export const NODE_LICENSE_PATH = '/usr/share/doc/upkeep/Node.js-LICENSE.gz';
@@ -81,8 +82,8 @@ export function renderCopyright(o) {
     [
       'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/',
       'Upstream-Name: upkeep',
-      'Comment: The package holds the upkeep program bundled into two files',
-      ' (usr/lib/upkeep/upkeep.cjs and upkeep-main.cjs), which include the npm packages listed below',
+      'Comment: The package holds the upkeep program bundled into several files',
+      ' (usr/lib/upkeep/upkeep*.cjs), which include the npm packages listed below',
       ' (Files: node_modules/...), and the Node.js runtime it runs on (usr/lib/upkeep/node).',
     ].join('\n'),
     ['Files: *', 'Copyright: upkeep contributors', 'License: Expat'].join('\n'),
@@ -106,7 +107,7 @@ export function renderCopyright(o) {
     const para = [
       `Files: ${key}/*`,
       `Copyright: ${copyrightLines(text, pkg).join('\n ')}`,
-      `Comment: npm package ${pkg.name} ${pkg.version}, bundled into usr/lib/upkeep/upkeep-main.cjs`,
+      `Comment: npm package ${pkg.name} ${pkg.version}, bundled into usr/lib/upkeep/${VENDOR_FILES[pkg.name] ?? 'upkeep*.cjs'}`,
     ];
     if (COMMON[spdx]) {
       para.push(`License: ${name}`);

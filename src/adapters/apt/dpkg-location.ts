@@ -13,7 +13,8 @@ import { DEFAULT_DPKG_LOCATION, dpkgLocationFromAptConfig, dpkgQueryOptions, typ
 import { runCommand, type CommandResult, type RunOptions } from './run-command.js';
 
 const FRESH_MS = 60_000;
-let memo: { at: number; location: Promise<DpkgLocation> } | null = null;
+/** The location read last; `failed` once it rejected (a good dump noted meanwhile replaces it). */
+let memo: { at: number; location: Promise<DpkgLocation>; failed: boolean } | null = null;
 
 function fromDump(dump: string): DpkgLocation {
   const loc = dpkgLocationFromAptConfig(dump, parseAptConfigDump(dump), { DPKG_ROOT: process.env.DPKG_ROOT, DPKG_ADMINDIR: process.env.DPKG_ADMINDIR });
@@ -35,23 +36,26 @@ async function read(): Promise<DpkgLocation> {
 export function dpkgLocation(now = performance.now()): Promise<DpkgLocation> {
   if (memo === null || now - memo.at > FRESH_MS) {
     const location = read();
-    location.catch(() => undefined); // the callers get the rejection; an unawaited read is no crash
-    memo = { at: now, location };
+    const entry = { at: now, location, failed: false };
+    // The callers get the rejection; an unawaited read is no crash.
+    location.catch(() => {
+      entry.failed = true;
+    });
+    memo = entry;
   }
   return memo.location;
 }
 
 /** `apt-config dump`'s text read a moment ago by someone else (the simulation cache): spares a run. */
 export function noteAptConfigDump(dump: string, now = performance.now()): void {
-  if (memo !== null && now - memo.at <= FRESH_MS) return;
-  let location: Promise<DpkgLocation>;
+  if (memo !== null && !memo.failed && now - memo.at <= FRESH_MS) return;
   try {
-    location = Promise.resolve(fromDump(dump));
+    memo = { at: now, location: Promise.resolve(fromDump(dump)), failed: false };
   } catch (err) {
-    location = Promise.reject(err as Error);
+    const location = Promise.reject(err as Error);
     location.catch(() => undefined);
+    memo = { at: now, location, failed: true };
   }
-  memo = { at: now, location };
 }
 
 /** Forgets what was read (tests that change APT_CONFIG). */
@@ -72,7 +76,8 @@ export async function dpkgInfoDir(): Promise<string> {
 /**
  * `path` (absolute, as dpkg lists it) inside `root` as a process chrooted there would reach it:
  * every symbolic link on the way is followed within the root (an absolute target starts again at
- * the root, `..` stops at it); a missing component ends the walk (the rest is taken as written).
+ * the root, `..` stops at it); past a missing component the rest is taken as written (`..` still
+ * stopping at the root).
  * `followLast` false: the last component itself is not followed (for lstat and copies).
  */
 export async function resolveInRoot(root: string, path: string, followLast = true): Promise<string> {
@@ -80,23 +85,26 @@ export async function resolveInRoot(root: string, path: string, followLast = tru
   const pending = path.split('/').filter((c) => c !== '' && c !== '.');
   const done: string[] = [];
   let links = 0;
+  let missing = false;
   while (pending.length > 0) {
     const c = pending.shift()!;
     if (c === '..') {
       done.pop();
       continue;
     }
-    if (pending.length === 0 && !followLast) {
+    // Past a missing part (or the last one, not followed): the names as written, `..` still stopping at the root.
+    if (missing || (pending.length === 0 && !followLast)) {
       done.push(c);
-      break;
+      continue;
     }
     const at = join(root, ...done, c);
     let target: string | null;
     try {
       target = (await lstat(at)).isSymbolicLink() ? await readlink(at) : null;
     } catch {
-      done.push(c, ...pending);
-      break;
+      missing = true;
+      done.push(c);
+      continue;
     }
     if (target === null) {
       done.push(c);

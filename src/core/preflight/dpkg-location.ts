@@ -96,12 +96,10 @@ export function dpkgLocationFromAptConfig(dump: string, config: ReadonlyMap<stri
   return { adminDir, instDir, dpkgOptions };
 }
 
-/** dpkg-query's options for this database: none for the default one. */
+/**
+ * dpkg-query's options for this database: always `--admindir`, so that a DPKG_ROOT or DPKG_ADMINDIR
+ * in upkeep's own environment cannot move dpkg-query elsewhere.
+ */
 export function dpkgQueryOptions(loc: DpkgLocation): string[] {
-  return loc.adminDir === DEFAULT_DPKG_LOCATION.adminDir ? [] : [`--admindir=${loc.adminDir}`];
-}
-
-/** `path` (absolute, as dpkg lists it) in the tree packages are installed into. */
-export function inInstDir(loc: DpkgLocation, path: string): string {
-  return loc.instDir === '/' ? path : `${loc.instDir}${path.startsWith('/') ? '' : '/'}${path}`;
+  return [`--admindir=${loc.adminDir}`];
 }

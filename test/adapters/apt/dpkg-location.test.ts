@@ -134,6 +134,10 @@ test(
     assert.equal(await resolveInRoot(root, '/lib/x/y'), `${root}/usr/lib/x/y`);
     assert.equal(await resolveInRoot(root, '/escape/shadow'), `${root}/etc/shadow`);
     assert.equal(await resolveInRoot(root, '/../../etc/passwd'), `${root}/etc/passwd`);
+    // Past a missing part, `..` still stops at the root (a link through a missing directory too).
+    assert.equal(await resolveInRoot(root, '/nope/../../../../etc/passwd'), `${root}/etc/passwd`);
+    symlinkSync('nope/../../../../../etc', join(root, 'esc'));
+    assert.equal(await resolveInRoot(root, '/esc/passwd'), `${root}/etc/passwd`);
     symlinkSync('loop', join(root, 'loop'));
     await assert.rejects(resolveInRoot(root, '/loop/x'), /too many symbolic links/);
     assert.equal(await resolveInRoot('/', '/var/run'), '/var/run');
@@ -149,6 +153,12 @@ test('what the simulation cache read is used for a minute, then apt-config is re
     noteAptConfigDump('DPkg::Options:: "--root=/other";\n', 2_000);
     assert.equal((await dpkgLocation(60_000)).instDir, '/noted');
     assert.equal((await dpkgLocation(62_000)).instDir, root);
+    // A failed read is kept for its minute, but a good dump noted meanwhile replaces it.
+    forgetDpkgLocation();
+    noteAptConfigDump('DPkg::Options:: "--root=/split";\n', 100_000);
+    await assert.rejects(dpkgLocation(100_001), /dpkg would use the database/);
+    noteAptConfigDump('Dir::State::status "/good/var/lib/dpkg/status";\nDPkg::Options:: "--root=/good";\n', 100_002);
+    assert.equal((await dpkgLocation(100_003)).instDir, '/good');
   } finally {
     forgetDpkgLocation();
   }
