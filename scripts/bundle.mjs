@@ -65,7 +65,7 @@ export const VENDOR_FILES = { nodemailer: 'upkeep-vendor-nodemailer.cjs', hono: 
 const vendorApart = {
   name: 'vendor-apart',
   setup(build) {
-    build.onResolve({ filter: /^(nodemailer|hono|bcryptjs)$/ }, (args) => ({ path: `./${VENDOR_FILES[args.path]}`, external: true }));
+    build.onResolve({ filter: new RegExp(`^(${Object.keys(VENDOR_FILES).join('|')})$`) }, (args) => ({ path: `./${VENDOR_FILES[args.path]}`, external: true }));
   },
 };
 

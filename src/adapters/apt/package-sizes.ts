@@ -212,24 +212,24 @@ export async function readSpaceFacts(
   const dir = typeof archivesDir === 'string' ? archivesDir : null;
   // The tree dpkg installs into (/ on a plain host; a package root otherwise, its links followed in it).
   const treePaths = ['/', '/usr', '/var', '/boot'];
-  let where: Map<string, string> | { problem: string };
+  let at: Map<string, string> | null = null;
+  let treeProblem = '';
   try {
-    where = new Map(
+    at = new Map(
       await Promise.all(treePaths.map(async (p) => [p, p === '/boot' && opts.bootDir !== undefined ? opts.bootDir : await installedPath(p)] as const)),
     );
   } catch (err) {
-    where = { problem: `dpkg's tree is not known: ${(err as Error).message}` };
+    treeProblem = `dpkg's tree is not known: ${(err as Error).message}`;
   }
-  const at = where instanceof Map ? where : null;
   const [{ sizes, debs, cached }, boot, filesystems] = await Promise.all([
     readPackageSizes(packages, dir, opts.sizesCache),
-    at === null ? { problem: (where as { problem: string }).problem } : readBootFiles(at.get('/boot')!),
+    at === null ? { problem: treeProblem } : readBootFiles(at.get('/boot')!),
     filesystemsOf([...(dir === null ? [] : [dir]), ...(at === null ? [] : at.values())]),
   ]);
   const kernels: KernelBoot[] = await Promise.all(kernelPackages.map(async (k) => ({ package: k, debBootBytes: await debBootBytes(debs.get(k)) })));
   // The core knows the paths as /, /usr, /var and /boot; not known, each says why.
   for (const p of treePaths) {
-    if (at === null) filesystems.set(p, { problem: (where as { problem: string }).problem });
+    if (at === null) filesystems.set(p, { problem: treeProblem });
     else if (at.get(p) !== p) filesystems.set(p, filesystems.get(at.get(p)!)!);
   }
   return { archivesDir, packages: sizes, kernels, boot, filesystems, ...(cached ? { sizesCached: true } : {}) };

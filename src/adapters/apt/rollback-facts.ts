@@ -62,8 +62,7 @@ export function localRollbackFacts(opts: RollbackFactsOptions = {}): RollbackFac
     async installedPackage(name) {
       // dpkg cannot say (its database not known: apt's configuration): null, as the port says.
       const r = await dpkgQuery(['-W', '-f', '${Package}\\t${Version}\\t${Architecture}\\t${Status}\\n', '--', name], { timeoutMs: 30_000 }).catch(() => null);
-      if (r === null) return null;
-      if (r.code !== 0) return null;
+      if (r === null || r.code !== 0) return null;
       const rows = r.stdout
         .split('\n')
         .map((l) => l.split('\t'))

@@ -146,7 +146,8 @@ export function aptInputPaths(config: ReadonlyMap<string, string>): AptInputPath
   };
 }
 
-function trimSlash(p: string): string {
+/** `p` with repeated slashes collapsed and no trailing slash (but `/` itself). */
+export function trimSlash(p: string): string {
   const collapsed = p.replace(/\/+/g, '/');
   return collapsed.length > 1 ? collapsed.replace(/\/$/, '') : collapsed;
 }

@@ -11,7 +11,7 @@
  * would hold: that is a problem, never a guess. Not read: dpkg's own configuration files
  * (/etc/dpkg/dpkg.cfg.d with `root` or `admindir` lines).
  */
-import { aptInputPaths } from './apt-simulation-cache.js';
+import { aptInputPaths, trimSlash } from './apt-simulation-cache.js';
 
 export interface DpkgLocation {
   /** dpkg's database directory (`/var/lib/dpkg`). */
@@ -42,9 +42,7 @@ export function aptConfigList(dump: string, key: string): string[] {
 
 /** `path` as an absolute path without a trailing slash; null when it is not absolute. */
 function absolute(path: string): string | null {
-  if (!path.startsWith('/')) return null;
-  const collapsed = path.replace(/\/+/g, '/');
-  return collapsed.length > 1 ? collapsed.replace(/\/$/, '') : collapsed;
+  return path.startsWith('/') ? trimSlash(path) : null;
 }
 
 /** dpkg's environment that moves its directories when no option does (dpkg(1): DPKG_ROOT, DPKG_ADMINDIR). */
