@@ -141,6 +141,7 @@ describe('agent with an alertmanager channel and a metrics listener on a real en
     await waitFor('the alert silenced', async () => ((await all())[0]?.status.state === 'suppressed' ? true : undefined), 10_000);
     mkdirSync(join(root, 'flags'));
     await waitFor('web running again', async () => ((await engine!.isRunning('web')) ? true : undefined), 15_000);
+    await waitFor('the heal recorded', () => (store.timeline({ kind: 'healed' }).filter((e) => e.subject === 'web').length >= 2 ? true : undefined), 15_000);
     await waitFor('the resolution held', () => (store.timeline({ kind: 'alert-held' }).some((e) => e.subject === 'down:web') ? true : undefined), 10_000);
     store.stopMaintenance({ source: 'manual' });
     // No "resolved" was sent (held); the re-sends (every 1 s here) resolve it instead of keeping it firing.
@@ -170,10 +171,21 @@ describe('agent with an alertmanager channel and a metrics listener on a real en
     assert.ok(a, 'the metrics listener is up');
     const url = `http://127.0.0.1:${a.port}/metrics`;
     assert.equal((await fetch(url)).status, 401);
-    const res = await fetch(url, { headers: { authorization: `Basic ${Buffer.from('prometheus:scrape-pw').toString('base64')}` } });
-    assert.equal(res.status, 200);
-    const text = await res.text();
-    assert.match(text, /^upkeep_container_running\{container="web",service="web"\} 1$/m);
+    const scrape = async () => {
+      const res = await fetch(url, { headers: { authorization: `Basic ${Buffer.from('prometheus:scrape-pw').toString('base64')}` } });
+      assert.equal(res.status, 200);
+      return res.text();
+    };
+    // The gauges are the agent's last reconcile: the one after 1b's heal may still be on its way
+    // (its start answered, the `start` event's reconcile queued) on a busy machine.
+    const text = await waitFor(
+      'the agent to see web running',
+      async () => {
+        const t = await scrape();
+        return /^upkeep_container_running\{container="web",service="web"\} 1$/m.test(t) ? t : undefined;
+      },
+      15_000,
+    );
     assert.match(text, /^upkeep_heal_seconds_count [1-9]/m);
     assert.match(text, /^upkeep_alert_deliveries_total\{channel="team-am",outcome="delivered"\} [1-9]/m);
   });
