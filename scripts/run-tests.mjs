@@ -6,10 +6,11 @@
 //           group's lane before its tests, beside the engine group (npm test does: ~40 s of the
 //           wall time saved against running them first); a failing check fails the run.
 //   --fast  leaves out the files listed in SLOW (a real Docker engine, apt/dpkg on this machine or
-//           the network, fuzz and crash loops) and runs 300 of the random agent test's 2,000 seeds:
-//           npm run test:fast, about a minute (61-70 s of node:test on 2 idle cores, 2026-11-30:
-//           CPU-bound, 141 s of CPU of which about 45 s is one node + tsx process per file); npm
-//           test runs all.
+//           the network, fuzz and crash loops, the bundle builds) and runs 300 of the random agent
+//           test's 2,000 seeds: npm run test:fast, 37-42 s with the build on 2 idle cores
+//           (2026-12-01, docs/benchmarks.md); npm test runs all.
+// Most pure and in-memory test files share one process (SHARED_DIRS below); the others run in a
+// process each.
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -36,6 +37,7 @@ const SLOW = [
   ['test/core/audit/fix-property.test.ts', '400 random compose documents (~10 s); npm test runs it'],
   ['test/deploy/fleet-prometheus.test.ts', "starts Debian's prometheus and scrapes a TLS listener (~9 s)"],
   ['test/adapters/notify/alertmanager.test.ts', "starts Debian's alertmanager (~8 s)"],
+  ['test/scripts/bundle.test.ts', 'three esbuild runs over the whole program on both cores, then the bundles run (~20 s of CPU)'],
   ['test/scripts/build-sea.test.ts', 'builds the single executable: postject rewrites a 120 MiB binary (~7 s), then runs it (~12 s in all)'],
 ];
 
@@ -104,6 +106,9 @@ const SECONDS = new Map([
   ['test/architecture/layer-matrix.test.ts', 2],
 ]);
 
+/** What --fast runs in fewer seconds than npm test: the random agent test's 300 seeds of 2,000. */
+const FAST_SECONDS = new Map([['test/agent/agent-random.test.ts', 5]]);
+
 const major = Number(process.versions.node.split('.')[0]);
 if (major < 24) {
   console.error(
@@ -140,7 +145,7 @@ const CHECKS = ['typecheck', 'lint', 'format:check'];
  */
 function plan(files, lanes) {
   const locked = new Set(files.filter((f) => /helpers\/host-lock\.js/.test(readFileSync(join(root, f), 'utf8'))));
-  const seconds = (f) => SECONDS.get(f) ?? 1;
+  const seconds = (f) => (fast ? FAST_SECONDS.get(f) : undefined) ?? SECONDS.get(f) ?? 1;
   const pending = [...files].sort((a, b) => seconds(b) - seconds(a) || (a < b ? -1 : a > b ? 1 : 0));
   const laneFree = Array.from({ length: Math.max(1, lanes) }, () => 0);
   let lockFree = 0;
@@ -213,27 +218,57 @@ const split = !fast && lightLanes > 0 && files.some(heavy) && files.some((f) => 
 // and the waits added up (a CI run took 630 s against a plan of 534). In a fixed lane the files
 // that hold the lock follow each other, and a wrong estimate delays only its own lane.
 const enginePlan = split ? plan(files.filter(heavy), concurrency) : null;
-const groups = split
+
+/**
+ * Files that run together in one node:test process (--test-isolation=none) instead of a process
+ * each: a process per file costs about 0.3 s of CPU (node, tsx and the imports again), and the
+ * pure and in-memory tests are most of the files (test/core, test/agent, test/app: 91 files, 53 s
+ * of CPU in a process each, 24 s in one; docs/benchmarks.md). Only files whose text shows nothing
+ * that would outlive them in a shared process: no write to process.env, no top-level hook (one at
+ * the top of a file belongs to the whole process there), no node:test mock (mocked timers and
+ * methods are the process's), no process.chdir, umask, exitCode or process.on, no engine or host
+ * lock. Everything else keeps a process of its own.
+ */
+const SHARED_DIRS = ['test/core/', 'test/agent/', 'test/app/', 'test/architecture/', 'test/helpers/'];
+const NOT_SHARED =
+  /process\.env(\.\w+|\[[^\]]+\])\s*(=[^=]|\?\?=)|delete process\.env|^(before|after|beforeEach|afterEach)\(|\bmock\.|process\.(chdir|umask|exitCode|on)\b|setMaxListeners/m;
+const shared = (f) => SHARED_DIRS.some((d) => f.startsWith(d)) && !heavy(f) && !NOT_SHARED.test(readFileSync(join(root, f), 'utf8'));
+const sharedFiles = files.filter(shared);
+const sharedGroup = sharedFiles.length > 0 ? [{ name: 'shared', files: plan(sharedFiles, 1).order, concurrency: 1, isolation: 'none' }] : [];
+const own = (list) => list.filter((f) => !shared(f));
+
+/**
+ * Lanes: each a list of groups run one after another; the lanes side by side. npm test: one lane
+ * per engine group, and the light lane (the checks, the shared process, the other light files);
+ * --fast or a filter: the shared process beside the other files (`concurrency` at a time).
+ */
+const lanes = split
   ? [
-      ...enginePlan.byLane.map((laneFiles, i) => ({ name: `engine-${i}`, files: laneFiles, concurrency: 1 })).filter((g) => g.files.length > 0),
-      {
-        name: 'light',
-        files: plan(
-          files.filter((f) => !heavy(f)),
-          lightLanes,
-        ).order,
-        concurrency: lightLanes,
-      },
+      ...enginePlan.byLane.filter((laneFiles) => laneFiles.length > 0).map((laneFiles, i) => [{ name: `engine-${i}`, files: laneFiles, concurrency: 1 }]),
+      [
+        ...sharedGroup,
+        {
+          name: 'light',
+          files: plan(own(files.filter((f) => !heavy(f))), lightLanes).order,
+          concurrency: lightLanes,
+        },
+      ],
     ]
-  : [{ name: 'all', files: plan(files, concurrency).order, concurrency }];
+  : [
+      ...(sharedGroup.length > 0 ? [sharedGroup] : []),
+      ...(own(files).length > 0 ? [[{ name: 'all', files: plan(own(files), concurrency).order, concurrency }]] : []),
+    ];
+const groups = lanes.flat();
 if (planOnly) process.exit(0);
 if (split)
   console.error(
-    `run-tests: ${enginePlan.order.length} engine files in ${groups.length - 1} fixed lanes (${groups
+    `run-tests: ${enginePlan.order.length} engine files in ${lanes.length - 1} fixed lanes (${lanes
       .slice(0, -1)
-      .map((g) => g.files.length)
-      .join(' + ')}), beside ${groups.at(-1).files.length} others ${lightLanes} at a time`,
+      .map((l) => l[0].files.length)
+      .join(' + ')}), beside ${sharedFiles.length} light files in one process, then ${groups.at(-1).files.length} others ${lightLanes} at a time`,
   );
+else if (sharedFiles.length > 0 && groups.length > 1)
+  console.error(`run-tests: ${sharedFiles.length} files in one process beside ${groups.at(-1).files.length} others ${concurrency} at a time`);
 
 const timesFile = process.env.UPKEEP_TEST_TIMES;
 const children = groups.map((g, i) => ({
@@ -245,14 +280,31 @@ const children = groups.map((g, i) => ({
   code: null,
   done: false,
   index: i,
+  /** The group after this one in its lane, started when this one ends. */
+  next: null,
 }));
-// --checks: the static checks run in the last group's lane (the light one when split), then its tests.
+{
+  let i = 0;
+  for (const lane of lanes) {
+    for (let k = 0; k + 1 < lane.length; k++) children[i + k].next = children[i + k + 1];
+    i += lane.length;
+  }
+}
+// --checks: the static checks run first in the last lane (the light one when split), then its groups.
 const checksFailed = [];
 let checkChild = null;
 // Set by a signal or the watchdog: no further check or group starts.
 let stopping = false;
-for (const state of children) {
-  if (withChecks && state.index === children.length - 1)
+const firsts = [];
+{
+  let i = 0;
+  for (const lane of lanes) {
+    firsts.push(children[i]);
+    i += lane.length;
+  }
+}
+for (const state of firsts) {
+  if (withChecks && state === firsts.at(-1))
     runChecks()
       .catch((err) => {
         checksFailed.push(`the checks (${err.message})`);
@@ -314,6 +366,7 @@ function start(state) {
       // UPKEEP_TEST_TIMES=FILE: each file's time, longest first, written to FILE (for SECONDS above).
       ...(times === null ? [] : [`--test-reporter=${join(root, 'scripts', 'file-times-reporter.mjs')}`, `--test-reporter-destination=${times}`]),
       `--test-concurrency=${g.concurrency}`,
+      ...(g.isolation === undefined ? [] : [`--test-isolation=${g.isolation}`]),
       ...g.files,
     ],
     {
@@ -415,6 +468,10 @@ function ended(state, code) {
   if (state.partial !== '') {
     process.stdout.write(`${state.partial}\n`);
     readSummary(state.summary, state.partial);
+  }
+  if (state.next !== null) {
+    if (stopping) ended(state.next, 1);
+    else start(state.next);
   }
   if (children.every((c) => c.done)) finish();
 }
