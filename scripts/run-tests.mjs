@@ -226,16 +226,20 @@ const enginePlan = split ? plan(files.filter(heavy), concurrency) : null;
  * of CPU in a process each, 24 s in one; docs/benchmarks.md). Only files whose text shows nothing
  * that would outlive them in a shared process: no write to process.env, no top-level hook (one at
  * the top of a file belongs to the whole process there), no node:test mock (mocked timers and
- * methods are the process's), no process.chdir, umask, exitCode or process.on, no engine or host
- * lock. Everything else keeps a process of its own.
+ * methods are the process's), no process.chdir, umask, exit, exitCode or process listeners, no
+ * global replaced (globalThis.x, Date.now, console.error), no helper that registers hooks
+ * (helpers/built-program), no engine or host lock. Everything else keeps a process of its own.
+ * The text is all it reads: state made in src/ stays its author's care (agent-random's metrics
+ * are made without the process-wide gc observer for this reason).
  */
 const SHARED_DIRS = ['test/core/', 'test/agent/', 'test/app/', 'test/architecture/', 'test/helpers/'];
 const NOT_SHARED =
-  /process\.env(\.\w+|\[[^\]]+\])\s*(=[^=]|\?\?=)|delete process\.env|^(before|after|beforeEach|afterEach)\(|\bmock\.|process\.(chdir|umask|exitCode|on)\b|setMaxListeners/m;
+  /process\.env(\.\w+|\[[^\]]+\])\s*([-+|&?]{0,2}=[^=])|process\.env\s*=[^=]|Object\.assign\(process\.env|delete process\.env|^(before|after|beforeEach|afterEach)\(|\bmock\.|process\.(chdir|umask|exitCode|exit|on|once|off|removeAllListeners)\b|globalThis\.\w+\s*=[^=]|(Date|Math|console)\.\w+\s*=[^=]|setMaxListeners|helpers\/built-program/m;
 const shared = (f) => SHARED_DIRS.some((d) => f.startsWith(d)) && !heavy(f) && !NOT_SHARED.test(readFileSync(join(root, f), 'utf8'));
 const sharedFiles = files.filter(shared);
 const sharedGroup = sharedFiles.length > 0 ? [{ name: 'shared', files: plan(sharedFiles, 1).order, concurrency: 1, isolation: 'none' }] : [];
 const own = (list) => list.filter((f) => !shared(f));
+const lightOwn = split ? own(files.filter((f) => !heavy(f))) : [];
 
 /**
  * Lanes: each a list of groups run one after another; the lanes side by side. npm test: one lane
@@ -247,11 +251,8 @@ const lanes = split
       ...enginePlan.byLane.filter((laneFiles) => laneFiles.length > 0).map((laneFiles, i) => [{ name: `engine-${i}`, files: laneFiles, concurrency: 1 }]),
       [
         ...sharedGroup,
-        {
-          name: 'light',
-          files: plan(own(files.filter((f) => !heavy(f))), lightLanes).order,
-          concurrency: lightLanes,
-        },
+        // None when every light file picked is shared: node --test given no file runs every file.
+        ...(lightOwn.length > 0 ? [{ name: 'light', files: plan(lightOwn, lightLanes).order, concurrency: lightLanes }] : []),
       ],
     ]
   : [
@@ -265,7 +266,7 @@ if (split)
     `run-tests: ${enginePlan.order.length} engine files in ${lanes.length - 1} fixed lanes (${lanes
       .slice(0, -1)
       .map((l) => l[0].files.length)
-      .join(' + ')}), beside ${sharedFiles.length} light files in one process, then ${groups.at(-1).files.length} others ${lightLanes} at a time`,
+      .join(' + ')}), beside ${sharedFiles.length} light files in one process, then ${lightOwn.length} others ${lightLanes} at a time`,
   );
 else if (sharedFiles.length > 0 && groups.length > 1)
   console.error(`run-tests: ${sharedFiles.length} files in one process beside ${groups.at(-1).files.length} others ${concurrency} at a time`);

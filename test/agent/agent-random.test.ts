@@ -42,7 +42,8 @@ async function runSequence(seed: number): Promise<string[]> {
   const config = testConfig((c) => {
     c.recovery = { ...c.recovery, graceMs: 500, runningForMs: 200, readyTimeoutMs: 5_000 };
   });
-  const metrics = new AgentMetrics({ version: 't', channels: ['hook'] });
+  // No default (process) metrics: their gc observer and event-loop monitor would outlive the sequence.
+  const metrics = new AgentMetrics({ version: 't', channels: ['hook'], collectDefault: false });
   const alerts = new AlertManager({ store: store.asStore(), host: () => 'fake-host', channels: ['hook'], onQueued: () => undefined, log: SILENT, clock });
   let conn: { connectedSince: number | null; lostAt: number | null } = { connectedSince: null, lostAt: null };
   const controller = new Controller({
