@@ -2,9 +2,9 @@
 // Runs every test/**/*.test.ts with node:test (through tsx), prints node's summary, and fails
 // when no test ran: `node --test` with no files finds nothing and still exits 0.
 // Usage: node scripts/run-tests.mjs [--fast] [--checks] [path-filter ...]
-//   --checks  also runs the static checks (typecheck, lint, format:check: CHECKS below) in the light
-//           group's lane before its tests, beside the engine group (npm test does: ~40 s of the
-//           wall time saved against running them first); a failing check fails the run.
+//   --checks  also runs the static checks (typecheck, lint, format:check: CHECKS below, each with
+//           its cache in node_modules/.cache/upkeep) at nice 10 in the light group's lane before
+//           its tests, beside the engine lanes (npm test does); a failing check fails the run.
 //   --fast  leaves out the files listed in SLOW (a real Docker engine, apt/dpkg on this machine or
 //           the network, fuzz and crash loops, the bundle builds) and runs 300 of the random agent
 //           test's 2,000 seeds: npm run test:fast, 37-42 s with the build on 2 idle cores
@@ -203,8 +203,8 @@ console.error(`run-tests: ${files.length} test files on Node ${process.version} 
  * (unit and CLI tests: CPU for a second or two each) in one more lane beside them. So at most
  * `concurrency` engines run at once, as before, and the light files no longer take a lane from
  * them: about 2 minutes less on two cores (docs/benchmarks.md). --fast, a single file, or
- * UPKEEP_TEST_LIGHT_LANES=0: one group. --checks puts the static checks (~45 s of one core) in
- * the light lane too, ahead of its files: the light group still ends minutes before the engine group.
+ * UPKEEP_TEST_LIGHT_LANES=0: one group. --checks puts the static checks in the light lane too,
+ * ahead of its files (below).
  */
 const HEAVY = /PrivateEngine|private-engine|helpers\/host-lock|playwright/;
 // test/ansible/collection.test.ts (ansible-lint, syntax checks, the galaxy build: no engine, no lock)
@@ -291,7 +291,10 @@ const children = groups.map((g, i) => ({
     i += lane.length;
   }
 }
-// --checks: the static checks run first in the last lane (the light one when split), then its groups.
+// --checks: the static checks run first in the last lane (the light one when split), then its
+// groups; at a lower priority (nice 10), so the engine lanes beside them, the suite's longest path,
+// get the CPU first. Beside the light groups instead of before them, they slowed every lane
+// (docs/benchmarks.md).
 const checksFailed = [];
 let checkChild = null;
 // Set by a signal or the watchdog: no further check or group starts.
@@ -325,7 +328,7 @@ async function runChecks() {
     const began = Date.now();
     const output = [];
     const code = await new Promise((resolve) => {
-      checkChild = spawn('sh', ['-c', scripts[name]], {
+      checkChild = spawn('nice', ['-n', '10', 'sh', '-c', scripts[name]], {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
