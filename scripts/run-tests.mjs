@@ -3,8 +3,8 @@
 // when no test ran: `node --test` with no files finds nothing and still exits 0.
 // Usage: node scripts/run-tests.mjs [--fast] [--checks] [path-filter ...]
 //   --checks  also runs the static checks (typecheck, lint, format:check: CHECKS below, each with
-//           its cache in node_modules/.cache/upkeep) at nice 10 in the light group's lane before
-//           its tests, beside the engine lanes (npm test does); a failing check fails the run.
+//           its cache in node_modules/.cache/upkeep) in the light group's lane before its tests,
+//           beside the engine lanes (npm test does); a failing check fails the run.
 //   --fast  leaves out the files listed in SLOW (a real Docker engine, apt/dpkg on this machine or
 //           the network, fuzz and crash loops, the bundle builds) and runs 300 of the random agent
 //           test's 2,000 seeds: npm run test:fast, 37-42 s with the build on 2 idle cores
@@ -292,9 +292,8 @@ const children = groups.map((g, i) => ({
   }
 }
 // --checks: the static checks run first in the last lane (the light one when split), then its
-// groups; at a lower priority (nice 10), so the engine lanes beside them, the suite's longest path,
-// get the CPU first. Beside the light groups instead of before them, they slowed every lane
-// (docs/benchmarks.md).
+// groups. Beside the light groups instead of before them, they slowed every lane; at nice 10, the
+// whole suite was not faster (docs/benchmarks.md).
 const checksFailed = [];
 let checkChild = null;
 // Set by a signal or the watchdog: no further check or group starts.
@@ -328,7 +327,7 @@ async function runChecks() {
     const began = Date.now();
     const output = [];
     const code = await new Promise((resolve) => {
-      checkChild = spawn('nice', ['-n', '10', 'sh', '-c', scripts[name]], {
+      checkChild = spawn('sh', ['-c', scripts[name]], {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,
