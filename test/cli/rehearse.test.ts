@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BIN, upkeep } from '../helpers/cli.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'upkeep-rehearse-cli-'));
+const tmp = mkdtempSync(join(tmpdir(), 'upk-rehearse-cli-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 const env = { DOCKER_HOST: 'unix:///nonexistent/docker.sock', UPKEEP_STATE_DIR: join(tmp, 'state') };
 

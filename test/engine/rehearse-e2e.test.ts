@@ -314,7 +314,10 @@ test(
       // Nothing changed on the host.
       assert.equal(hostFingerprint(), fingerprint, 'dpkg database, /etc, /boot, /usr/*bin, units unchanged');
       assert.deepEqual(hostMounts(), mounts);
-      assert.deepEqual(processesMatching(/sleep 7777|upkeep-rehearse/), []);
+      // The view's processes: its daemon, the sandbox's `sh -c SCRIPT upkeep-rehearse ...` and the
+      // recorders under /run/upkeep-rehearse/bin; not another test's path that merely contains the
+      // word (test/cli/rehearse.test.ts ran beside this one with /tmp/upkeep-rehearse-cli-* once).
+      assert.deepEqual(processesMatching(/sleep 7777|(^| )upkeep-rehearse( |$)|\/run\/upkeep-rehearse\//), []);
       assert.equal(startTime(hostd.pid!), hostdStart, 'the host daemon was not killed by the pkill in the view');
       assert.equal(startTime(dockerd[0]!), dockerdStart, 'the engine was not killed by the pkill in the view');
       assert.equal(await containers(), containersBefore, 'same container PIDs and start times');
@@ -356,7 +359,10 @@ test(
         assert.equal(readdirSync(scratch).length, 1, 'the writable layer is in the scratch directory');
         if (how === 'SIGKILL') killed.kill('SIGKILL');
         else process.kill(-killed.pid!, 'SIGINT');
-        await waitFor(`every process of the rehearsal to end (${how})`, () => processesMatching(/sleep 60|upkeep-rehearse|unshare --mount/).length === 0);
+        await waitFor(
+          `every process of the rehearsal to end (${how})`,
+          () => processesMatching(/sleep 60|(^| )upkeep-rehearse( |$)|\/run\/upkeep-rehearse\/|unshare --mount/).length === 0,
+        );
         await waitFor(`the work directory to be removed (${how})`, () => readdirSync('/tmp').every((n) => !n.startsWith('upkeep-rehearse-')));
         await waitFor(`the scratch layer to be removed (${how})`, () => readdirSync(scratch).length === 0);
         assert.deepEqual(hostMounts(), mounts);
