@@ -118,6 +118,9 @@ if (major < 24) {
 }
 
 const root = new URL('..', import.meta.url).pathname;
+/** A test file's text, read once: the plan, the heavy/light split and the sharing rule all look at it. */
+const texts = new Map();
+const textOf = (f) => texts.get(f) ?? texts.set(f, readFileSync(join(root, f), 'utf8')).get(f);
 const args = process.argv.slice(2);
 const fast = args.includes('--fast');
 // --plan: print the planned order (start, end in seconds, from SECONDS) instead of running it.
@@ -144,7 +147,7 @@ const CHECKS = ['typecheck', 'lint', 'format:check'];
  * factor is gone with that cause.
  */
 function plan(files, lanes) {
-  const locked = new Set(files.filter((f) => /helpers\/host-lock\.js/.test(readFileSync(join(root, f), 'utf8'))));
+  const locked = new Set(files.filter((f) => /helpers\/host-lock\.js/.test(textOf(f))));
   const seconds = (f) => (fast ? FAST_SECONDS.get(f) : undefined) ?? SECONDS.get(f) ?? 1;
   const pending = [...files].sort((a, b) => seconds(b) - seconds(a) || (a < b ? -1 : a > b ? 1 : 0));
   const laneFree = Array.from({ length: Math.max(1, lanes) }, () => 0);
@@ -209,7 +212,7 @@ console.error(`run-tests: ${files.length} test files on Node ${process.version} 
 const HEAVY = /PrivateEngine|private-engine|helpers\/host-lock|playwright/;
 // test/ansible/collection.test.ts (ansible-lint, syntax checks, the galaxy build: no engine, no lock)
 // is light: the Ansible files that need an engine or the lock name it and are heavy by HEAVY.
-const heavy = (f) => f.startsWith('test/engine/') || HEAVY.test(readFileSync(join(root, f), 'utf8'));
+const heavy = (f) => f.startsWith('test/engine/') || HEAVY.test(textOf(f));
 const lightLanes = Number(process.env.UPKEEP_TEST_LIGHT_LANES ?? 1);
 const split = !fast && lightLanes > 0 && files.some(heavy) && files.some((f) => !heavy(f));
 // The engine files run in fixed lanes, one node:test process per lane (the plan's lanes), not one
@@ -235,7 +238,7 @@ const enginePlan = split ? plan(files.filter(heavy), concurrency) : null;
 const SHARED_DIRS = ['test/core/', 'test/agent/', 'test/app/', 'test/architecture/', 'test/helpers/'];
 const NOT_SHARED =
   /process\.env(\.\w+|\[[^\]]+\])\s*([-+|&?]{0,2}=[^=])|process\.env\s*=[^=]|Object\.assign\(process\.env|delete process\.env|^(before|after|beforeEach|afterEach)\(|\bmock\.|process\.(chdir|umask|exitCode|exit|on|once|off|removeAllListeners)\b|globalThis\.\w+\s*=[^=]|(Date|Math|console)\.\w+\s*=[^=]|setMaxListeners|helpers\/built-program/m;
-const shared = (f) => SHARED_DIRS.some((d) => f.startsWith(d)) && !heavy(f) && !NOT_SHARED.test(readFileSync(join(root, f), 'utf8'));
+const shared = (f) => SHARED_DIRS.some((d) => f.startsWith(d)) && !heavy(f) && !NOT_SHARED.test(textOf(f));
 const sharedFiles = files.filter(shared);
 const sharedGroup = sharedFiles.length > 0 ? [{ name: 'shared', files: plan(sharedFiles, 1).order, concurrency: 1, isolation: 'none' }] : [];
 const own = (list) => list.filter((f) => !shared(f));

@@ -441,6 +441,9 @@ export function describeAgentAcceptance(generation: EngineGeneration): void {
         },
       ];
       const startedAt = async () => JSON.parse(await engine!.docker('inspect', '--format', '{{json .State.StartedAt}}', 'hung')) as string;
+      // httpd forks a child for each of the check's requests: one that pidof named can be gone by the
+      // kill (the listener is killed all the same; the alerts below say so).
+      const killHttpd = () => engine!.docker('exec', 'hung', 'sh', '-c', 'kill $(pidof httpd) 2>/dev/null; true');
       const agentStop = new AbortController();
       const agent = await startAgent([{ type: 'webhook', name: 'hook', url: hook.url, secret: null, headers: {} }], agentStop.signal, services);
       try {
@@ -449,9 +452,7 @@ export function describeAgentAcceptance(generation: EngineGeneration): void {
         for (let round = 1; round <= 2; round++) {
           const t0 = Date.now();
           const before = await startedAt();
-          // httpd forks a child for each of the check's requests: one that pidof named can be gone by
-          // the kill (the listener is killed all the same; the alert below says so).
-          await engine.docker('exec', 'hung', 'sh', '-c', 'kill $(pidof httpd) 2>/dev/null; true');
+          await killHttpd();
           const firing = await until(
             `round ${round}: check alert`,
             () => messagesAfter(t0).find((m) => m.subject === 'hung' && m.kind === 'firing') ?? null,
@@ -471,7 +472,7 @@ export function describeAgentAcceptance(generation: EngineGeneration): void {
         // The third failing streak within the window reaches the crash-loop limit (3 here): give up, do not restart.
         const t0 = Date.now();
         const before = await startedAt();
-        await engine.docker('exec', 'hung', 'sh', '-c', 'kill $(pidof httpd) 2>/dev/null; true');
+        await killHttpd();
         const gaveUp = await until('give-up alert', () => messagesAfter(t0).find((m) => m.title === 'Giving up on hung') ?? null, 10_000);
         assert.match(gaveUp.text, /3 deaths or restarts for failed checks within 60 s; the http check failed 2 times in a row/);
         await sleep(1_500); // several more failing streaks of 2 x 200 ms

@@ -120,6 +120,13 @@ function hostMounts(): string[] {
     .sort();
 }
 
+/**
+ * A rehearsal's own processes: the sandbox's `sh -c SCRIPT upkeep-rehearse ...` and the recorders
+ * under /run/upkeep-rehearse/bin; not another test's path that merely contains the word
+ * (test/cli/rehearse.test.ts ran beside this file with /tmp/upkeep-rehearse-cli-* once).
+ */
+const SANDBOX_PROCESS = String.raw`(^| )upkeep-rehearse( |$)|\/run\/upkeep-rehearse\/`;
+
 function processesMatching(re: RegExp): number[] {
   const out: number[] = [];
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
@@ -314,10 +321,8 @@ test(
       // Nothing changed on the host.
       assert.equal(hostFingerprint(), fingerprint, 'dpkg database, /etc, /boot, /usr/*bin, units unchanged');
       assert.deepEqual(hostMounts(), mounts);
-      // The view's processes: its daemon, the sandbox's `sh -c SCRIPT upkeep-rehearse ...` and the
-      // recorders under /run/upkeep-rehearse/bin; not another test's path that merely contains the
-      // word (test/cli/rehearse.test.ts ran beside this one with /tmp/upkeep-rehearse-cli-* once).
-      assert.deepEqual(processesMatching(/sleep 7777|(^| )upkeep-rehearse( |$)|\/run\/upkeep-rehearse\//), []);
+      // The view's daemon and the rehearsal's own processes.
+      assert.deepEqual(processesMatching(new RegExp(`sleep 7777|${SANDBOX_PROCESS}`)), []);
       assert.equal(startTime(hostd.pid!), hostdStart, 'the host daemon was not killed by the pkill in the view');
       assert.equal(startTime(dockerd[0]!), dockerdStart, 'the engine was not killed by the pkill in the view');
       assert.equal(await containers(), containersBefore, 'same container PIDs and start times');
@@ -361,7 +366,7 @@ test(
         else process.kill(-killed.pid!, 'SIGINT');
         await waitFor(
           `every process of the rehearsal to end (${how})`,
-          () => processesMatching(/sleep 60|(^| )upkeep-rehearse( |$)|\/run\/upkeep-rehearse\/|unshare --mount/).length === 0,
+          () => processesMatching(new RegExp(`sleep 60|${SANDBOX_PROCESS}|unshare --mount`)).length === 0,
         );
         await waitFor(`the work directory to be removed (${how})`, () => readdirSync('/tmp').every((n) => !n.startsWith('upkeep-rehearse-')));
         await waitFor(`the scratch layer to be removed (${how})`, () => readdirSync(scratch).length === 0);
