@@ -123,7 +123,8 @@ const texts = new Map();
 const textOf = (f) => texts.get(f) ?? texts.set(f, readFileSync(join(root, f), 'utf8')).get(f);
 const args = process.argv.slice(2);
 const fast = args.includes('--fast');
-// --plan: print the planned order (start, end in seconds, from SECONDS) instead of running it.
+// --plan: print each lane's files in the order node:test runs them (path order), with their planned
+// start and end in seconds (from SECONDS), instead of running them.
 const planOnly = args.includes('--plan');
 const withChecks = args.includes('--checks');
 const filters = args.filter((a) => a !== '--fast' && a !== '--plan' && a !== '--checks');
@@ -132,14 +133,17 @@ const filters = args.filter((a) => a !== '--fast' && a !== '--plan' && a !== '--
 const CHECKS = ['typecheck', 'lint', 'format:check'];
 
 /**
- * The order the files start in, for `lanes` files at a time (node:test starts the next file in the
- * list whenever one ends). Files that hold the host lock (test/helpers/host-lock.ts: apt, dpkg,
- * installed packages) run one at a time whatever the order, and one started while another holds
- * the lock only waits, its lane idle: so the order is planned on the files' known times, a lane
- * taking a lock-holder when the lock is free (they form the longest chain: start it early) and
- * otherwise the longest file that does not need the lock.
- */
-/**
+ * Which files go in which lane, for `lanes` lanes side by side (each lane one node:test process
+ * running its files one after another). node:test runs the files it is given in path order (it
+ * sorts the list), so a lane's order is not ours to choose, only its files: the plan balances the
+ * lanes' known times. Files that hold the host lock (test/helpers/host-lock.ts: apt, dpkg,
+ * installed packages) run one at a time whatever the lanes, and one that starts while another
+ * holds the lock only waits, its lane idle: so every lock-holder goes in the first lane, where
+ * they follow each other and never wait (they are the longest chain, about 360 s of the engine
+ * lanes' 500), and the other files, longest first, each to the lane with the least planned time.
+ * (Until 2026-12-01 this planned a start order too, which node:test did not follow; the lanes'
+ * contents were balanced all the same.)
+ *
  * SECONDS counts a file's top-level tests, not its file-level hooks nor its process start. The
  * plan scaled the lock-holders' times by 1.25 for a while, fitted on two CI runs whose lock lane
  * ran 80 s past its plan: the two SSH files idled 50 s each after their last test (Ansible's
@@ -147,32 +151,31 @@ const CHECKS = ['typecheck', 'lint', 'format:check'];
  * factor is gone with that cause.
  */
 function plan(files, lanes) {
-  const locked = new Set(files.filter((f) => /helpers\/host-lock\.js/.test(textOf(f))));
+  const locked = (f) => /helpers\/host-lock\.js/.test(textOf(f));
   const seconds = (f) => (fast ? FAST_SECONDS.get(f) : undefined) ?? SECONDS.get(f) ?? 1;
-  const pending = [...files].sort((a, b) => seconds(b) - seconds(a) || (a < b ? -1 : a > b ? 1 : 0));
-  const laneFree = Array.from({ length: Math.max(1, lanes) }, () => 0);
-  let lockFree = 0;
-  const order = [];
-  const byLane = laneFree.map(() => []);
-  while (pending.length > 0) {
-    const now = Math.min(...laneFree);
-    const lane = laneFree.indexOf(now);
-    let i = lockFree <= now ? pending.findIndex((f) => locked.has(f)) : -1;
-    if (i === -1) i = pending.findIndex((f) => !locked.has(f));
-    if (i === -1) i = 0; // only lock-holders left, the lock busy: this one waits
-    const [f] = pending.splice(i, 1);
-    const start = locked.has(f) ? Math.max(now, lockFree) : now;
-    laneFree[lane] = start + seconds(f);
-    if (locked.has(f)) lockFree = laneFree[lane];
-    order.push(f);
+  const load = Array.from({ length: Math.max(1, lanes) }, () => 0);
+  const byLane = load.map(() => []);
+  const put = (lane, f) => {
     byLane[lane].push(f);
-    if (planOnly)
-      console.log(
-        `${String(Math.round(start)).padStart(4)} ${String(Math.round(laneFree[lane])).padStart(4)} lane ${lane}${locked.has(f) ? ' lock' : '     '} ${f}`,
-      );
+    load[lane] += seconds(f);
+  };
+  for (const f of files.filter(locked)) put(0, f);
+  const longestFirst = files.filter((f) => !locked(f)).sort((a, b) => seconds(b) - seconds(a) || (a < b ? -1 : a > b ? 1 : 0));
+  for (const f of longestFirst) put(load.indexOf(Math.min(...load)), f);
+  // node:test's order within a lane.
+  for (const laneFiles of byLane) laneFiles.sort();
+  if (planOnly) {
+    byLane.forEach((laneFiles, lane) => {
+      let at = 0;
+      for (const f of laneFiles) {
+        const end = at + seconds(f);
+        console.log(`${String(Math.round(at)).padStart(4)} ${String(Math.round(end)).padStart(4)} lane ${lane}${locked(f) ? ' lock' : '     '} ${f}`);
+        at = end;
+      }
+    });
+    console.log(`planned: ${Math.round(Math.max(...load))} s on ${load.length} lanes for ${files.length} files\n`);
   }
-  if (planOnly) console.log(`planned: ${Math.round(Math.max(...laneFree))} s on ${laneFree.length} lanes for ${files.length} files\n`);
-  return { order, byLane };
+  return { order: byLane.flat(), byLane };
 }
 
 function find(dir) {
@@ -202,7 +205,7 @@ console.error(`run-tests: ${files.length} test files on Node ${process.version} 
 /**
  * Two groups, each a node:test run of its own, side by side: the files that start an engine, run
  * apt or dpkg, or a browser (test/engine/, or naming the private engine, the host lock or
- * playwright) `concurrency` at a time in the planned order above, and the others
+ * playwright) in `concurrency` lanes as planned above, and the others
  * (unit and CLI tests: CPU for a second or two each) in one more lane beside them. So at most
  * `concurrency` engines run at once, as before, and the light files no longer take a lane from
  * them: about 2 minutes less on two cores (docs/benchmarks.md). --fast, a single file, or
@@ -216,10 +219,10 @@ const heavy = (f) => f.startsWith('test/engine/') || HEAVY.test(textOf(f));
 const lightLanes = Number(process.env.UPKEEP_TEST_LIGHT_LANES ?? 1);
 const split = !fast && lightLanes > 0 && files.some(heavy) && files.some((f) => !heavy(f));
 // The engine files run in fixed lanes, one node:test process per lane (the plan's lanes), not one
-// process taking the next file in the list whenever a file ends: there, a lock-holder that came up
-// early (a file before it ended sooner than its known time) waited for the lock with its lane idle,
-// and the waits added up (a CI run took 630 s against a plan of 534). In a fixed lane the files
-// that hold the lock follow each other, and a wrong estimate delays only its own lane.
+// process taking the next file in the list whenever a file ends: there, a lock-holder waited for the
+// lock with its lane idle whenever another lane held it, and the waits added up (a CI run took 630 s
+// against a plan of 534). In the fixed lanes every lock-holder is in the first one, and a wrong
+// estimate delays only its own lane.
 const enginePlan = split ? plan(files.filter(heavy), concurrency) : null;
 
 /**

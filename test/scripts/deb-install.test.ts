@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, statSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { promisify } from 'node:util';
@@ -178,16 +179,21 @@ test('the .deb installs into this system, runs, reinstalls, and purge leaves the
     assert.ok(!existsSync('/etc/upkeep/upkeep.yml'), 'the package installs no config');
   });
 
-  await t.test('/usr/bin/upkeep --version, and check against the private engine', async () => {
+  await t.test('/usr/bin/upkeep --version, and check against the private engine', async (st) => {
     const v = ok(await run('/usr/bin/upkeep', ['--version']), 'upkeep --version');
     assert.match(v.stdout, new RegExp(version.replace(/\./g, '\\.')));
     await engine.run('safe', { flags: ['--restart', 'always'] });
-    const r = await run('/usr/bin/upkeep', ['check'], { DOCKER_HOST: engine.dockerHost });
+    // A state directory of the test's own (check writes apt's simulation there, never creates it):
+    // the second check reads the first one's simulation instead of running apt again.
+    const checkState = mkdtempSync(join(tmpdir(), 'upk-deb-check-'));
+    st.after(() => rmSync(checkState, { recursive: true, force: true }));
+    const stateArgs = ['--state-dir', checkState];
+    const r = await run('/usr/bin/upkeep', ['check', ...stateArgs], { DOCKER_HOST: engine.dockerHost });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /All 1 running containers would come back/);
     const risky = await engine.run('fragile', { flags: ['--restart', 'no'] });
     assert.ok(risky);
-    const j = await run('/usr/bin/upkeep', ['check', '--json'], { DOCKER_HOST: engine.dockerHost });
+    const j = await run('/usr/bin/upkeep', ['check', '--json', ...stateArgs], { DOCKER_HOST: engine.dockerHost });
     assert.equal(j.code, 1, j.stdout + j.stderr);
     assert.equal((JSON.parse(j.stdout) as { risk: boolean }).risk, true);
   });
