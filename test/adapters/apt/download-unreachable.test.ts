@@ -4,6 +4,10 @@
  * loopback port nothing listens on: every download fails at once with "Could not connect", and no
  * traffic leaves the machine. Before the fix: one ~2-9 s failed download per package (87 s for 45
  * packages), one progress line each, and no word that the downloads failed.
+ * It reads this machine's package state (apt-get -s, then preflight over it): under the host lock,
+ * so that no other test's dpkg run is half done meanwhile (a CI run once saw this simulation fail
+ * beside the lock-holders, and the test then skipped itself; now only a machine without apt-get
+ * skips it, and any other failure fails it with apt's own words).
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -11,8 +15,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { upkeep } from '../../helpers/cli.js';
+import { hostLock } from '../../helpers/host-lock.js';
+
+// Reads host-wide state (dpkg, apt) that the lock-holders change: never alongside them (test/helpers/host-lock.ts).
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 
 async function closedLoopbackPort(): Promise<number> {
   const server = createServer();
@@ -25,10 +34,18 @@ async function closedLoopbackPort(): Promise<number> {
 test('downloads that cannot reach the mirror: the first failure stops them, said once, the run takes seconds', { timeout: 120_000 }, async (t) => {
   let simulation = '';
   try {
-    simulation = execFileSync('apt-get', ['-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } });
-  } catch {
-    t.skip('apt-get cannot simulate here');
-    return;
+    simulation = execFileSync('apt-get', ['-s', '-o', 'Debug::NoLocking=1', 'dist-upgrade'], {
+      encoding: 'utf8',
+      env: { ...process.env, LC_ALL: 'C' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+  } catch (err) {
+    const e = err as { code?: string; status?: number | null; stderr?: string };
+    if (e.code === 'ENOENT') {
+      t.skip('no apt-get here');
+      return;
+    }
+    assert.fail(`apt-get -s dist-upgrade on this machine: exit ${e.status}: ${e.stderr ?? String(err)}`);
   }
   const inst = simulation
     .split('\n')
