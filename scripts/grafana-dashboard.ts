@@ -193,7 +193,15 @@ export function buildDashboard(): UpkeepDashboard {
         ),
     )
     .withPanel(stat(4, 'Hosts in maintenance', 'Hosts with an open maintenance window.', 5, `sum(upkeep_maintenance_active{${sel}}) or vector(0)`))
-    .withPanel(stat(5, 'Hosts needing a reboot', 'Hosts where an upgrade waits for a reboot.', 5, `sum(upkeep_reboot_required{${sel}}) or vector(0)`))
+    .withPanel(
+      stat(
+        5,
+        'Hosts needing a reboot',
+        'Hosts where an upgrade waits for a reboot (a host whose flag could not be read, NaN, is not counted: its table row says NaN).',
+        5,
+        `count(upkeep_reboot_required{${sel}} == 1) or vector(0)`,
+      ),
+    )
     .withPanel(stat(6, 'upkeep alerts firing', "upkeep's own alerts firing now, over the selected hosts.", 5, `sum(upkeep_alerts_firing{${sel}}) or vector(0)`))
     .withPanel(
       new TablePanelBuilder()

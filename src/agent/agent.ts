@@ -516,7 +516,7 @@ export function buildAgent(deps: AgentDeps): { parts: AgentParts; run: (signal: 
         : {}),
     onFacts: (f) => {
       lastHostFacts = f;
-      if (f.pendingUpgrades !== null) metrics.setPendingUpgrades(f.pendingUpgrades);
+      metrics.setPendingUpgrades(f.pendingUpgrades);
       metrics.setRebootRequired(f.rebootRequired);
     },
   });

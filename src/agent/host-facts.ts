@@ -18,7 +18,8 @@ import type { AgentLog } from './log.js';
 export type { HostFacts };
 
 /**
- * Reads the facts once; a failing source gives null (apt missing) or false, never an error.
+ * Reads the facts once; a failing source gives null with why (apt missing, the reboot flag
+ * unreadable), never false and never an error.
  * `simulate`: apt's simulation (the agent passes the cached one, adapters/apt/simulation-cache.ts).
  * `signal`: aborting it kills the default simulation's apt-get (the agent stopping).
  */
@@ -41,8 +42,8 @@ export async function readHostFacts(opts: { simulate?: (mode: 'dist-upgrade') =>
   return {
     pendingUpgrades,
     pendingWhy,
-    rebootRequired: reboot.reasons.length > 0,
-    why: reboot.reasons.length > 0 ? reboot.reasons.join('; ') : null,
+    rebootRequired: reboot.required,
+    why: reboot.required === null ? reboot.flagWhy : reboot.reasons.length > 0 ? reboot.reasons.join('; ') : null,
     os,
     kernel: { running: reboot.runningKernel, newestInstalled: reboot.newestKernel, why: kernelWhy },
     rebootPackages: reboot.flag?.required ? reboot.flag.packages : [],

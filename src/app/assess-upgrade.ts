@@ -46,7 +46,11 @@ export interface UpgradeSystem extends PackageEvidenceSource {
   allUnits(): Promise<ReadonlyMap<string, UnitDefinition>>;
   /** Per installed package, its conffiles changed locally. */
   modifiedConffiles(pkgs: readonly string[]): Promise<ReadonlyMap<string, readonly string[]>>;
-  kernels(): Promise<{ running: string; installed: string[]; rebootRequired: boolean }>;
+  /**
+   * The running and installed kernels, and Debian's reboot-required flag: `rebootRequired` null
+   * when the flag could not be read (`rebootRequiredWhy`), never false for it.
+   */
+  kernels(): Promise<{ running: string; installed: string[]; rebootRequired: boolean | null; rebootRequiredWhy?: string }>;
   /**
    * The disk-space check's facts (adapters/apt/package-sizes.ts): sizes of `packages`, the kernel
    * image packages' /boot files, the filesystems. Never throws (what is not read is a problem in
@@ -203,6 +207,7 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
       runningKernel: kernels.running,
       installedKernels: kernels.installed,
       rebootRequiredFlag: kernels.rebootRequired,
+      ...(kernels.rebootRequiredWhy !== undefined ? { rebootRequiredFlagWhy: kernels.rebootRequiredWhy } : {}),
       host: host === null ? null : { daemon: host.daemon, containers: host.containers },
       desired,
       space,

@@ -179,7 +179,9 @@ export async function rehearse(deps: RehearseDeps, req: RehearseRequest): Promis
     units,
     runningKernel: k.running,
     installedKernels: k.installed,
-    rebootRequiredFlag: k.rebootRequired || raw.rebootRequired !== null,
+    // The copy wrote the flag: required. Otherwise the host's own flag, unknown when it could not be read.
+    rebootRequiredFlag: raw.rebootRequired !== null ? true : k.rebootRequired,
+    ...(raw.rebootRequired === null && k.rebootRequiredWhy !== undefined ? { rebootRequiredFlagWhy: k.rebootRequiredWhy } : {}),
     host: host === null ? null : { daemon: host.daemon, containers: host.containers },
   });
 

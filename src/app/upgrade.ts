@@ -145,8 +145,10 @@ export interface UpgradeResult {
    * finishes it). `nothing-to-resume`, `not-rebooted-yet`: what --resume found.
    */
   outcome: RunOutcome | 'dry-run' | 'rebooting' | 'nothing-to-resume' | 'not-rebooted-yet';
-  /** Why a reboot is required after apt (empty: none); with --reboot the host is rebooting. */
+  /** Why a reboot is required after apt (empty: none, or not known); with --reboot the host is rebooting. */
   rebootRequired: string[];
+  /** Why whether a reboot is required after apt is not known (the flag could not be read); null: known. */
+  rebootUnknown: string | null;
   /** The configured health checks run at the verification (empty: none configured, or not reached). */
   checks: HealthCheckResult[];
   /** For --resume without a run to finish: what the journal holds, and what to do. */
@@ -266,7 +268,7 @@ function afterBootOnly(deps: ResumeDeps): UpgradeDeps {
     upgrader: { simulate: unused('apt'), run: unused('apt') },
     readTextFile: unused('the file reader'),
     confirm: null,
-    rebootRequirement: { rebootRequired: async () => [] },
+    rebootRequirement: { rebootRequired: async () => ({ why: [], unknown: null }) },
     rebooter: { command: 'none', reboot: unused('the reboot') },
   };
 }
@@ -292,6 +294,7 @@ function emptyResult(decision: ResumeDecision['kind']): UpgradeResult {
     notRunning: [],
     pendingRestarts: [],
     rebootRequired: [],
+    rebootUnknown: null,
     checks: [],
     message: null,
     exitCode: EXIT.ok,
@@ -561,14 +564,21 @@ async function execute(
             return result;
           }
           if (plan.kind === 'advise') result.rebootRequired = plan.why;
+          if (plan.kind === 'unknown') result.rebootUnknown = plan.why;
           await step('reboot', async () =>
             plan.kind === 'none'
               ? { line: 'no reboot required', ok: true, detail: { required: false } }
-              : {
-                  line: `a reboot is required (${plan.why.join('; ')}); not rebooting without --reboot`,
-                  ok: true,
-                  detail: { required: true, rebooted: false, why: plan.why },
-                },
+              : plan.kind === 'unknown'
+                ? {
+                    line: `whether a reboot is required is not known (${plan.why}); not rebooting`,
+                    ok: true,
+                    detail: { required: null, rebooted: false, why: plan.why },
+                  }
+                : {
+                    line: `a reboot is required (${plan.why.join('; ')}); not rebooting without --reboot`,
+                    ok: true,
+                    detail: { required: true, rebooted: false, why: plan.why },
+                  },
           );
           break;
         }

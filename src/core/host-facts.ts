@@ -6,8 +6,9 @@ export interface HostFacts {
   pendingUpgrades: number | null;
   /** Why pendingUpgrades is null (apt's simulation failed: its message). */
   pendingWhy?: string | null;
-  rebootRequired: boolean;
-  /** Why a reboot is required (the reasons joined), or null. */
+  /** null: not known (the reboot-required flag could not be read; `why` says why). */
+  rebootRequired: boolean | null;
+  /** Why a reboot is required (the reasons joined), why it is not known, or null. */
   why: string | null;
   /** PRETTY_NAME of /etc/os-release, or null with why. Absent: not read (a stand-in reader). */
   os?: { name: string | null; why: string | null };

@@ -15,9 +15,17 @@ export interface BootReader {
   readBoot(): Promise<BootInfo | null>;
 }
 
+/** Whether a reboot is required now: `why` non-empty: it is; empty with `unknown`: not known (why); both empty: it is not. */
+export interface RebootAnswer {
+  /** /var/run/reboot-required and its packages, a newer kernel installed than the one running. */
+  why: string[];
+  /** Why the answer is not known (the flag could not be read), when `why` is empty; else null. */
+  unknown: string | null;
+}
+
 export interface RebootRequirement {
-  /** Why a reboot is required now (/var/run/reboot-required and its packages, a newer kernel installed than the one running); empty: none. Never throws. */
-  rebootRequired(): Promise<string[]>;
+  /** Whether a reboot is required now. Never throws: what could not be read is `unknown`. */
+  rebootRequired(): Promise<RebootAnswer>;
 }
 
 export interface Rebooter {

@@ -142,7 +142,7 @@ describe('the rollback plan in upkeep upgrade, the report and the runbook', () =
       prepareRollback: (pkgs) => prepareRollback({ facts: facts(), copier, dir, capBytes: 512 * 1024 * 1024, now: () => host.clock.now }, pkgs),
       // No reboot in this run, no health checks configured.
       boot: { readBoot: async () => ({ id: 'boot-1', bootTime: null }) },
-      rebootRequirement: { rebootRequired: async () => [] },
+      rebootRequirement: { rebootRequired: async () => ({ why: [], unknown: null }) },
       rebooter: { command: 'fake reboot', reboot: async () => undefined },
       runHealthChecks: async () => [],
       recovery: host,

@@ -80,6 +80,8 @@ function harness(
     stateDir?: string;
     /** Why a reboot is required after apt (default: none). */
     rebootRequired?: string[];
+    /** Why whether a reboot is required is not known (the flag unreadable). */
+    rebootUnknown?: string;
     checks?: HealthCheckResult[];
   } = {},
 ): Harness {
@@ -131,7 +133,7 @@ function harness(
     onEvent: (e) => void events.push(e),
     confirm: null,
     boot: { readBoot: async () => ({ ...boot }) },
-    rebootRequirement: { rebootRequired: async () => opts.rebootRequired ?? [] },
+    rebootRequirement: { rebootRequired: async () => ({ why: opts.rebootRequired ?? [], unknown: opts.rebootUnknown ?? null }) },
     rebooter: { command: 'fake reboot', reboot: async () => void reboots.push(host.clock.now) },
     runHealthChecks: async () => opts.checks ?? [],
   };
@@ -439,6 +441,18 @@ describe('upkeep upgrade --reboot and --resume', () => {
     const line = h.events.find((e) => e.type === 'step-done' && e.step === 'reboot');
     assert.match(line?.type === 'step-done' ? line.line : '', /a reboot is required .*not rebooting without --reboot/);
     assert.notEqual(h.store.getMaintenance(r.maintenanceId!)!.endedAt, null);
+    h.store.close();
+  });
+
+  it('a reboot flag that could not be read is "not known", even with --reboot: nothing reboots, nothing says "no reboot required"', async () => {
+    const h = harness({ rebootUnknown: 'cannot tell whether /var/run/reboot-required exists: EIO' });
+    const r = await h.host.clock.drive(runUpgrade(h.deps, { ...REQ, reboot: true }));
+    assert.deepEqual(
+      [r.outcome, r.exitCode, r.rebootRequired, r.rebootUnknown, h.reboots],
+      ['done', 0, [], 'cannot tell whether /var/run/reboot-required exists: EIO', []],
+    );
+    const line = h.events.find((e) => e.type === 'step-done' && e.step === 'reboot');
+    assert.match(line?.type === 'step-done' ? line.line : '', /whether a reboot is required is not known \(cannot tell .*EIO\); not rebooting/);
     h.store.close();
   });
 });

@@ -3,10 +3,11 @@
  * kernel images, and Debian's reboot-required flag (written by packages such as dbus, and by
  * kernel postinst hooks when reboot-notifier or update-notifier-common is installed).
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { lstat, readdir, stat } from 'node:fs/promises';
 import { release } from 'node:os';
 import { join } from 'node:path';
 import { parseKernelPackages } from '../../core/preflight/kernels.js';
+import { readTextFile } from '../files/read-text-file.js';
 import { dpkgQuery, installedPath } from './dpkg-location.js';
 
 /** `uname -r`. */
@@ -35,21 +36,43 @@ export async function installedKernels(bootDir?: string): Promise<string[]> {
 export interface RebootRequiredFlag {
   required: boolean;
   packages: string[];
+  /** Why the package list could not be read although the flag is there (the flag still counts). Absent: read, or no list. */
+  packagesWhy?: string;
 }
 
-/** Reads `/var/run/reboot-required` and `/var/run/reboot-required.pkgs` (in dpkg's tree unless `runDir` is given). */
+/** The package list's size limit: one package name per line, a few hundred at most in practice. */
+const MAX_PKGS_BYTES = 1024 * 1024;
+
+/**
+ * Reads `/var/run/reboot-required` and `/var/run/reboot-required.pkgs` (in dpkg's tree unless
+ * `runDir` is given). The flag is a regular file's presence, as Debian's own readers test it
+ * (update-motd's and unattended-upgrades' `-f`: a symlink to one counts, a directory or a FIFO
+ * does not); it is never opened, so a FIFO or a huge file cannot hold the answer up. The list is
+ * read as hostile input (adapters/files/read-text-file.ts: regular, non-blocking, at most 1 MiB).
+ * @throws Error when whether the flag is there cannot be told (the run directory unreadable, a
+ *   symlink loop, an I/O error): "absent" is only said of a name that does not exist.
+ */
 export async function rebootRequiredFlag(runDir?: string): Promise<RebootRequiredFlag> {
   runDir ??= await installedPath('/var/run');
-  const exists = await readFile(join(runDir, 'reboot-required')).then(
+  const flagPath = join(runDir, 'reboot-required');
+  const st = await stat(flagPath).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw new Error(`cannot tell whether ${flagPath} exists: ${err.code ?? err.message}`);
+  });
+  if (st === null || !st.isFile()) return { required: false, packages: [] };
+  const pkgsPath = join(runDir, 'reboot-required.pkgs');
+  const present = await lstat(pkgsPath).then(
     () => true,
-    () => false,
+    (err: NodeJS.ErrnoException) => err.code !== 'ENOENT',
   );
-  const pkgs = await readFile(join(runDir, 'reboot-required.pkgs'), 'utf8').catch(() => '');
+  if (!present) return { required: true, packages: [] };
+  const r = await readTextFile(pkgsPath, MAX_PKGS_BYTES);
+  if (!r.ok) return { required: true, packages: [], packagesWhy: `${pkgsPath}: ${r.why}` };
   return {
-    required: exists,
+    required: true,
     packages: [
       ...new Set(
-        pkgs
+        r.text
           .split('\n')
           .map((l) => l.trim())
           .filter((l) => l !== ''),

@@ -1,10 +1,12 @@
 /**
  * Whether a reboot is required now (ports/reboot.ts RebootRequirement): Debian's
  * /var/run/reboot-required flag (with the packages that asked, reboot-required.pkgs), or a newer
- * kernel installed than the one running. Never throws: an unreadable source says nothing.
+ * kernel installed than the one running. Never throws: an unreadable flag makes the answer
+ * "not known" (`required: null`), never "no reboot".
  */
 import { newestKernel } from '../../core/preflight/kernels.js';
 import { installedPath } from './dpkg-location.js';
+import type { RebootAnswer } from '../../ports/reboot.js';
 import { installedKernels, rebootRequiredFlag, runningKernel, type RebootRequiredFlag } from './kernels.js';
 
 /** The facts behind "reboot required", each null when it could not be read. */
@@ -13,17 +15,32 @@ export interface RebootFacts {
   runningKernel: string | null;
   /** The newest installed kernel image (dpkg's linux-image-* packages, /boot/vmlinuz-*), or null: none found. */
   newestKernel: string | null;
-  /** Debian's flag file and its packages; null when /var/run could not be read. */
+  /** Debian's flag file and its packages; null when it could not be read (flagWhy says why). */
   flag: RebootRequiredFlag | null;
-  /** Why a reboot is required; empty: it is not (as far as these facts tell). */
+  /** Why `flag` is null: dpkg's tree not known, the run directory unreadable. */
+  flagWhy: string | null;
+  /** Why a reboot is required; empty: it is not, or it is not known (`required`). */
   reasons: string[];
+  /**
+   * true: `reasons` say why; false: neither the flag nor the kernels ask for one; null: not known
+   * (the flag could not be read and the kernels do not ask: `flagWhy`). Never false from a source
+   * that could not be read.
+   */
+  required: boolean | null;
 }
 
 /** Reads the flag in `runDir` and the kernels (dpkg, `bootDir`), by default in dpkg's tree; never throws. */
 export async function readRebootFacts(runDir?: string, bootDir?: string): Promise<RebootFacts> {
-  // dpkg's tree not known: the flag is not known either (never this machine's in its place).
-  const dir = runDir ?? (await installedPath('/var/run').catch(() => null));
-  const flag = dir === null ? null : await rebootRequiredFlag(dir).catch(() => null);
+  let dir: string | null = runDir ?? null;
+  let flag: RebootRequiredFlag | null = null;
+  let flagWhy: string | null = null;
+  try {
+    // dpkg's tree not known: the flag is not known either (never this machine's in its place).
+    dir ??= await installedPath('/var/run');
+    flag = await rebootRequiredFlag(dir);
+  } catch (err) {
+    flagWhy = `${dir === null ? "dpkg's tree is not known" : 'the reboot-required flag could not be read'}: ${err instanceof Error ? err.message : String(err)}`;
+  }
   const newest = newestKernel(await installedKernels(bootDir).catch(() => []));
   let running: string | null = null;
   try {
@@ -32,11 +49,20 @@ export async function readRebootFacts(runDir?: string, bootDir?: string): Promis
     /* unknown */
   }
   const reasons: string[] = [];
-  if (flag?.required) reasons.push(`${dir}/reboot-required${flag.packages.length ? ` (${flag.packages.join(', ')})` : ''}`);
+  if (flag?.required) {
+    const named = flag.packages.length
+      ? ` (${flag.packages.join(', ')})`
+      : flag.packagesWhy !== undefined
+        ? ` (its package list not read: ${flag.packagesWhy})`
+        : '';
+    reasons.push(`${dir}/reboot-required${named}`);
+  }
   if (newest !== null && running !== null && newest !== running) reasons.push(`kernel ${newest} installed, ${running} running`);
-  return { runningKernel: running, newestKernel: newest, flag, reasons };
+  return { runningKernel: running, newestKernel: newest, flag, flagWhy, reasons, required: reasons.length > 0 ? true : flag === null ? null : false };
 }
 
-export async function rebootRequiredReasons(runDir?: string): Promise<string[]> {
-  return (await readRebootFacts(runDir)).reasons;
+/** What `upkeep upgrade` asks after apt (ports/reboot.ts RebootRequirement). */
+export async function rebootRequirement(runDir?: string): Promise<RebootAnswer> {
+  const facts = await readRebootFacts(runDir);
+  return { why: facts.reasons, unknown: facts.required === null ? facts.flagWhy : null };
 }

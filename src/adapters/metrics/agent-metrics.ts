@@ -194,12 +194,19 @@ export class AgentMetrics {
       help: '1 while a maintenance window is open (apt upgrade, upkeep maintenance), else 0.',
       registers,
     });
-    this.pendingUpgrades = new Gauge({ name: 'upkeep_pending_upgrades', help: 'Number of packages apt would upgrade.', registers });
-    this.rebootRequired = new Gauge({
-      name: 'upkeep_reboot_required',
-      help: '1 when the host needs a reboot to finish an upgrade (e.g. a new kernel), else 0.',
+    this.pendingUpgrades = new Gauge({
+      name: 'upkeep_pending_upgrades',
+      help: 'Number of packages apt would upgrade; NaN until read, and when apt could not simulate.',
       registers,
     });
+    this.rebootRequired = new Gauge({
+      name: 'upkeep_reboot_required',
+      help: '1 when the host needs a reboot to finish an upgrade (e.g. a new kernel), else 0; NaN until read, and when the flag could not be read.',
+      registers,
+    });
+    // Not read yet is not "nothing pending" nor "no reboot": the host facts are read after the start.
+    this.pendingUpgrades.set(Number.NaN);
+    this.rebootRequired.set(Number.NaN);
     this.lastHeartbeat = new Gauge({
       name: 'upkeep_last_heartbeat_timestamp_seconds',
       help: 'Unix time of the last successful heartbeat ping; 0 when none yet (or no heartbeat configured).',
@@ -314,12 +321,14 @@ export class AgentMetrics {
     this.maintenance.set(bool(active));
   }
 
-  setPendingUpgrades(n: number): void {
-    this.pendingUpgrades.set(n);
+  /** null: not known (apt's simulation failed): NaN, never a count it did not read. */
+  setPendingUpgrades(n: number | null): void {
+    this.pendingUpgrades.set(n ?? Number.NaN);
   }
 
-  setRebootRequired(required: boolean): void {
-    this.rebootRequired.set(bool(required));
+  /** null: not known (the reboot-required flag could not be read): NaN, never 0. */
+  setRebootRequired(required: boolean | null): void {
+    this.rebootRequired.set(required === null ? Number.NaN : bool(required));
   }
 
   /** The heartbeat URL answered at `atMs` (Unix milliseconds). */

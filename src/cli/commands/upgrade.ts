@@ -300,6 +300,7 @@ function resultJson(r: UpgradeResult, reportFile: string | null): Record<string,
     notRunning: r.notRunning,
     checks: r.checks,
     rebootRequired: r.rebootRequired,
+    rebootUnknown: r.rebootUnknown,
     message: r.message,
     pendingRestarts: r.pendingRestarts,
     reportFile,
@@ -357,6 +358,10 @@ function summaryText(r: UpgradeResult, reportFile: string | null): string {
   if (r.outcome !== 'rebooting' && r.rebootRequired.length > 0)
     lines.push(
       `A reboot is required (${r.rebootRequired.join('; ')}). To finish: \`upkeep upgrade --reboot\` (nothing left to upgrade: it reboots inside a new maintenance window, and \`upkeep upgrade --resume\` or the agent finishes after the boot), or reboot yourself (the agent, or \`upkeep recover\`, brings the desired containers back).`,
+    );
+  if (r.rebootUnknown !== null)
+    lines.push(
+      `Whether a reboot is required is not known: ${r.rebootUnknown}. upkeep did not reboot; look at /var/run/reboot-required and the installed kernels yourself.`,
     );
   if (r.report !== null) {
     lines.push(`Report: ${r.report.summary}`);

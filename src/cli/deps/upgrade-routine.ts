@@ -16,7 +16,7 @@ import { localRollbackFacts } from '../../adapters/apt/rollback-facts.js';
 import { prepareRollback } from '../../app/rollback-plan.js';
 import { readProcessImages } from '../../adapters/proc/process-images.js';
 import { BOOT_ID_FILE, readBoot } from '../../adapters/proc/boot-id.js';
-import { rebootRequiredReasons } from '../../adapters/apt/reboot-required.js';
+import { rebootRequirement } from '../../adapters/apt/reboot-required.js';
 import { checksRunner } from '../../adapters/probes/run-checks-once.js';
 import { commandRebooter, DEFAULT_REBOOT_COMMAND } from '../../adapters/systemd/reboot.js';
 import type { ServiceConfig } from '../../core/config/types.js';
@@ -150,7 +150,7 @@ export function localUpgradeDeps(e: UpgradeEnvironment): Omit<UpgradeDeps, 'stor
     onEvent: e.onEvent,
     confirm: e.confirm,
     ...rebootPorts(e.env),
-    rebootRequirement: { rebootRequired: () => rebootRequiredReasons() },
+    rebootRequirement: { rebootRequired: () => rebootRequirement() },
     runHealthChecks: checksRunner(e.services, e.engine),
   };
 }

@@ -145,10 +145,18 @@ export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?:
       return out;
     },
     async kernels() {
+      const [installed, flag] = await Promise.all([
+        installedKernels().catch(() => []),
+        rebootRequiredFlag().then(
+          (f) => ({ required: f.required }),
+          (err: unknown) => ({ required: null, why: err instanceof Error ? err.message : String(err) }),
+        ),
+      ]);
       return {
         running: runningKernel(),
-        installed: await installedKernels().catch(() => []),
-        rebootRequired: (await rebootRequiredFlag().catch(() => ({ required: false }))).required,
+        installed,
+        rebootRequired: flag.required,
+        ...('why' in flag ? { rebootRequiredWhy: flag.why } : {}),
       };
     },
     // apt-cache's and dpkg-query's answers about the sizes are cached beside the evidence, under the same setting.

@@ -53,7 +53,10 @@ export interface PreflightInput {
   planProblems?: readonly PlanProblem[];
   runningKernel: string;
   installedKernels: string[];
-  rebootRequiredFlag: boolean;
+  /** Debian's /var/run/reboot-required is there; null: it could not be read (the verdict is then `unknown`). */
+  rebootRequiredFlag: boolean | null;
+  /** Why rebootRequiredFlag is null. */
+  rebootRequiredFlagWhy?: string;
   /**
    * The system's units (file and drop-ins resolved), for propagation through Requires=, BindsTo=,
    * PartOf=; absent or empty: no propagation is known.
@@ -317,6 +320,8 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     ...input.evidence.flatMap((e) => (e.unknown ?? []).map((u) => `${e.pkg.name}: ${u}`)),
   ];
   const space = input.space ?? null;
+  if (input.rebootRequiredFlag === null && !rebootNeeded)
+    unknownReasons.push(`whether a reboot is already required is not known: ${input.rebootRequiredFlagWhy ?? '/var/run/reboot-required could not be read'}`);
   for (const f of space?.filesystems ?? []) if (f.verdict === 'unknown') unknownReasons.push(`disk space on ${f.mountPoint ?? f.paths.join(', ')}: ${f.why}`);
   const shortFs = space?.filesystems.filter((f) => f.verdict === 'short') ?? [];
   // docker.service restarts and the containers could not be read: which stop and come back is not known.

@@ -336,13 +336,14 @@ export function resumeAnswer(d: ResumeDecision): ResumeAnswer {
 
 /**
  * What the run does after apt about a reboot: none required; required and --reboot given (the run
- * waits for it); or required without --reboot (it says so and how to finish; the run ends as usual).
+ * waits for it); required without --reboot (it says so and how to finish; the run ends as usual);
+ * or not known (the flag could not be read): never a reboot on an unknown, and never "none".
  */
-export type RebootPlan = { kind: 'none' } | { kind: 'reboot'; why: string[] } | { kind: 'advise'; why: string[] };
+export type RebootPlan = { kind: 'none' } | { kind: 'reboot'; why: string[] } | { kind: 'advise'; why: string[] } | { kind: 'unknown'; why: string };
 
-export function rebootPlan(why: readonly string[], reboot: boolean): RebootPlan {
-  if (why.length === 0) return { kind: 'none' };
-  return reboot ? { kind: 'reboot', why: [...why] } : { kind: 'advise', why: [...why] };
+export function rebootPlan(answer: { why: readonly string[]; unknown: string | null }, reboot: boolean): RebootPlan {
+  if (answer.why.length === 0) return answer.unknown === null ? { kind: 'none' } : { kind: 'unknown', why: answer.unknown };
+  return reboot ? { kind: 'reboot', why: [...answer.why] } : { kind: 'advise', why: [...answer.why] };
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -49,6 +49,54 @@ test('installedKernels reads /boot/vmlinuz-*; rebootRequiredFlag reads the flag 
     await rm(dir, { recursive: true, force: true });
   }
   const real = await rebootRequiredFlag();
-  const exists = (await runCommand('test', ['-e', '/var/run/reboot-required'])).code === 0;
+  const exists = (await runCommand('test', ['-f', '/var/run/reboot-required'])).code === 0;
   assert.equal(real.required, exists);
+});
+
+test('the reboot flag is what `test -f` says, never opened: a FIFO, a directory, a symlink; a list that is a FIFO does not hang', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'upkeep-flag-'));
+  try {
+    const cases: Array<[string, (flag: string) => Promise<void>]> = [
+      ['absent', async () => {}],
+      ['a regular file', (f) => writeFile(f, '*** System restart required ***\n')],
+      ['a FIFO', async (f) => void (await runCommand('mkfifo', [f]))],
+      ['a directory', (f) => mkdir(f)],
+      ['a symlink to a regular file', async (f) => (await writeFile(`${f}.target`, 'x'), symlink(`${f}.target`, f))],
+      ['a dangling symlink', (f) => symlink(join(dir, 'nowhere'), f)],
+    ];
+    for (const [what, make] of cases) {
+      const run = await mkdtemp(join(dir, 'run-'));
+      const flag = join(run, 'reboot-required');
+      await make(flag);
+      const oracle = (await runCommand('test', ['-f', flag])).code === 0;
+      assert.equal((await rebootRequiredFlag(run)).required, oracle, `${what}: test -f says ${oracle}`);
+    }
+    // The package list as a FIFO (nobody writes it): the flag still counts, the list is said unread, at once.
+    const run = await mkdtemp(join(dir, 'run-'));
+    await writeFile(join(run, 'reboot-required'), '');
+    await runCommand('mkfifo', [join(run, 'reboot-required.pkgs')]);
+    const f = await rebootRequiredFlag(run);
+    assert.deepEqual([f.required, f.packages], [true, []]);
+    assert.match(f.packagesWhy ?? '', /reboot-required\.pkgs: .*not a regular file/);
+    assert.match((await readRebootFacts(run)).reasons[0] ?? '', /reboot-required \(its package list not read: /);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a flag that cannot be looked at is "not known", never "no reboot": a symlink loop in the run directory', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'upkeep-flag-'));
+  try {
+    const run = join(dir, 'run');
+    await symlink(run, run);
+    await assert.rejects(rebootRequiredFlag(run), /cannot tell whether .*reboot-required exists: ELOOP/);
+    const facts = await readRebootFacts(run, join(dir, 'no-boot'));
+    assert.equal(facts.flag, null);
+    assert.match(facts.flagWhy ?? '', /the reboot-required flag could not be read: cannot tell whether .*ELOOP/);
+    // A newer kernel installed still says "required" (known from the kernels); otherwise "not known".
+    assert.equal(facts.required, facts.reasons.length > 0 ? true : null);
+    assert.ok(!facts.reasons.some((r) => r.includes('reboot-required')));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

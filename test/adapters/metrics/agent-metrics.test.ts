@@ -117,6 +117,25 @@ describe('AgentMetrics', () => {
     );
   });
 
+  it('a host fact not read yet, or not readable, is NaN (never 0: "nothing pending", "no reboot"); promtool accepts it', async (t) => {
+    const m = new AgentMetrics({ collectDefault: false });
+    const before = await samples(m);
+    assert.ok(Number.isNaN(before.get('upkeep_pending_upgrades')) && Number.isNaN(before.get('upkeep_reboot_required')), 'before the first read');
+    m.setPendingUpgrades(3);
+    m.setRebootRequired(false);
+    assert.deepEqual([(await samples(m)).get('upkeep_pending_upgrades'), (await samples(m)).get('upkeep_reboot_required')], [3, 0]);
+    m.setPendingUpgrades(null);
+    m.setRebootRequired(null);
+    const { body } = await m.render();
+    // prom-client writes "Nan"; Prometheus reads NaN in any case (Go's ParseFloat), and promtool below agrees.
+    assert.match(body, /^upkeep_pending_upgrades nan$/im);
+    assert.match(body, /^upkeep_reboot_required nan$/im);
+    const promtool = promtoolOrSkip(t);
+    if (promtool === null) return;
+    const r = await runPromtool(promtool, ['check', 'metrics'], body);
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+  });
+
   it('has HELP and TYPE for every upkeep_ metric, and no process metrics without collectDefault', async () => {
     const { body } = await populated(false).render();
     const names = new Set([...body.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => m[1]!));

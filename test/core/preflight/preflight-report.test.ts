@@ -364,6 +364,23 @@ test('a package whose effects are unknown: verdict unknown, EFFECTS UNKNOWN on i
   assert.equal(both.unknownReasons.length, 1);
 });
 
+test('a reboot-required flag that could not be read: unknown (exit 4), never "no reboot"; a newer kernel still proves the reboot', () => {
+  const base = { evidence: [], runningKernel: 'k', host: { daemon: daemon(), containers: [container({ name: 'a', restartPolicy: always })] } };
+  const known = buildPreflightReport({ ...base, installedKernels: ['k'], rebootRequiredFlag: false });
+  assert.equal(known.verdict, 'nothing-stops');
+  const r = buildPreflightReport({
+    ...base,
+    installedKernels: ['k'],
+    rebootRequiredFlag: null,
+    rebootRequiredFlagWhy: 'cannot tell whether /run/reboot-required exists: EIO',
+  });
+  assert.deepEqual([r.verdict, r.exitCode, r.reboot.needed], ['unknown', 4, false]);
+  assert.deepEqual(r.unknownReasons, ['whether a reboot is already required is not known: cannot tell whether /run/reboot-required exists: EIO']);
+  const kernel = buildPreflightReport({ ...base, installedKernels: ['k', 'k2'], rebootRequiredFlag: null });
+  assert.equal(kernel.reboot.needed, true);
+  assert.deepEqual(kernel.unknownReasons, []);
+});
+
 test('docker.service restarts and the containers could not be read: unknown (exit 4), not "nothing stops"', () => {
   const dockerCe = evidence.filter((e) => e.pkg.name === 'docker-ce');
   const r = buildPreflightReport({ evidence: dockerCe, runningKernel: 'k', installedKernels: ['k'], rebootRequiredFlag: false, host: null });

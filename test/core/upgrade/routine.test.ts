@@ -354,10 +354,15 @@ describe('the reboot: --reboot, and --resume after the boot', () => {
     return r;
   };
 
-  it('plans: no reboot required, reboot with --reboot, otherwise advise', () => {
-    assert.deepEqual(rebootPlan([], true), { kind: 'none' });
-    assert.deepEqual(rebootPlan(['kernel 6.12 installed, 6.1 running'], true), { kind: 'reboot', why: ['kernel 6.12 installed, 6.1 running'] });
-    assert.deepEqual(rebootPlan(['/var/run/reboot-required'], false), { kind: 'advise', why: ['/var/run/reboot-required'] });
+  it('plans: no reboot required, reboot with --reboot, otherwise advise; not known: never a reboot, never "none"', () => {
+    assert.deepEqual(rebootPlan({ why: [], unknown: null }, true), { kind: 'none' });
+    assert.deepEqual(rebootPlan({ why: ['kernel 6.12 installed, 6.1 running'], unknown: null }, true), {
+      kind: 'reboot',
+      why: ['kernel 6.12 installed, 6.1 running'],
+    });
+    assert.deepEqual(rebootPlan({ why: ['/var/run/reboot-required'], unknown: null }, false), { kind: 'advise', why: ['/var/run/reboot-required'] });
+    assert.deepEqual(rebootPlan({ why: [], unknown: 'EIO' }, true), { kind: 'unknown', why: 'EIO' });
+    assert.deepEqual(rebootPlan({ why: [], unknown: 'EIO' }, false), { kind: 'unknown', why: 'EIO' });
   });
 
   it('reads the wait from the journal: only a started reboot record marked waiting, with a boot id', () => {
