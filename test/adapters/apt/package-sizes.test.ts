@@ -9,48 +9,70 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { after, before, test, type TestContext } from 'node:test';
 import { packageSizesCache, packageSizesCacheFile, readPackageSizes } from '../../../src/adapters/apt/package-sizes.js';
 import type { PlannedPackage } from '../../../src/core/preflight/apt-plan.js';
 import { readSizeSourcesCache, sizeSourcesEntry } from '../../../src/core/preflight/disk-space.js';
+import { hostLock } from '../../helpers/host-lock.js';
 
-/** dpkg's installed version and architecture, and its candidate (from the package lists: it has a Size). */
-const installed = (() => {
-  try {
-    const [version, arch] = execFileSync('dpkg-query', ['-W', '-f=${Version}\t${Architecture}', 'dpkg'], { encoding: 'utf8' }).split('\t');
-    const candidate = /^\s*Candidate: (\S+)$/m.exec(
-      execFileSync('apt-cache', ['policy', 'dpkg'], { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' } }),
-    )?.[1];
-    return candidate === undefined || candidate === '(none)' ? null : [version, arch, candidate];
-  } catch {
+/**
+ * dpkg's installed version and architecture, and its candidate (from the package lists: it has a
+ * Size); read under the host lock. Only a machine without dpkg-query or apt-cache, or whose lists
+ * hold no candidate for dpkg (never updated), skips: a failing command fails the test with its
+ * words (a CI run once skipped both tests here silently, their reads outside the lock beside the
+ * lock-holders' dpkg runs).
+ */
+function installedDpkg(t: TestContext): [string, string, string] | null {
+  const run = (cmd: string, args: string[]): string | null => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (err) {
+      const e = err as { code?: string; status?: number | null; stderr?: string };
+      if (e.code === 'ENOENT') return null;
+      return assert.fail(`${cmd} ${args.join(' ')} on this machine: exit ${e.status}: ${e.stderr ?? String(err)}`);
+    }
+  };
+  const q = run('dpkg-query', ['-W', '-f=${Version}\t${Architecture}', 'dpkg']);
+  const policy = q === null ? null : run('apt-cache', ['policy', 'dpkg']);
+  if (q === null || policy === null) {
+    t.skip('no dpkg-query or apt-cache here');
     return null;
   }
-})();
+  const [version, arch] = q.split('\t');
+  const candidate = /^\s*Candidate: (\S+)$/m.exec(policy)?.[1];
+  if (candidate === undefined || candidate === '(none)') {
+    t.skip(`dpkg has no candidate in this machine's package lists (apt-get update never ran?):\n${policy}`);
+    return null;
+  }
+  return [version!, arch!, candidate];
+}
+
+// Reads apt's and dpkg's state of this machine, which the lock-holders change: never alongside them (test/helpers/host-lock.ts).
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 const dir = mkdtempSync(join(tmpdir(), 'upkeep-sizes-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test(
-  'the size sources are read from apt once, then from the cache while the key and the plan hold',
-  { skip: installed === null ? 'no dpkg-query, or dpkg has no candidate in the package lists' : false },
-  async () => {
-    const [version, arch, candidate] = installed!;
-    // dpkg upgraded to its candidate: apt-cache knows its Size from the lists, dpkg-query the installed size.
-    const plan: PlannedPackage[] = [{ name: 'dpkg', arch: arch!, oldVersion: version!, newVersion: candidate!, action: 'upgrade' } as PlannedPackage];
-    const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k1' });
-    const first = await readPackageSizes(plan, null, cache);
-    assert.equal(first.cached, false);
-    assert.ok(Array.isArray(first.sizes) && first.sizes[0]!.newInstalledBytes! > 0, JSON.stringify(first.sizes));
-    assert.ok(existsSync(packageSizesCacheFile(dir)), 'the answers are written to the state directory');
+test('the size sources are read from apt once, then from the cache while the key and the plan hold', async (t) => {
+  const installed = installedDpkg(t);
+  if (installed === null) return;
+  const [version, arch, candidate] = installed;
+  // dpkg upgraded to its candidate: apt-cache knows its Size from the lists, dpkg-query the installed size.
+  const plan: PlannedPackage[] = [{ name: 'dpkg', arch: arch!, oldVersion: version!, newVersion: candidate!, action: 'upgrade' } as PlannedPackage];
+  const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k1' });
+  const first = await readPackageSizes(plan, null, cache);
+  assert.equal(first.cached, false);
+  assert.ok(Array.isArray(first.sizes) && first.sizes[0]!.newInstalledBytes! > 0, JSON.stringify(first.sizes));
+  assert.ok(existsSync(packageSizesCacheFile(dir)), 'the answers are written to the state directory');
 
-    const second = await readPackageSizes(plan, null, cache);
-    assert.equal(second.cached, true);
-    assert.deepEqual(second.sizes, first.sizes);
+  const second = await readPackageSizes(plan, null, cache);
+  assert.equal(second.cached, true);
+  assert.deepEqual(second.sizes, first.sizes);
 
-    // Another simulation key (apt's lists or dpkg's status changed): apt is asked again.
-    const otherKey = await readPackageSizes(plan, null, packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k2' }));
-    assert.equal(otherKey.cached, false);
-  },
-);
+  // Another simulation key (apt's lists or dpkg's status changed): apt is asked again.
+  const otherKey = await readPackageSizes(plan, null, packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k2' }));
+  assert.equal(otherKey.cached, false);
+});
 
 test('a cache entry is believed only for its key and exactly its plan, and only when well formed', () => {
   const sources = { specs: ['a=1'], stanzas: [{ package: 'a', version: '1', architecture: 'all', size: 10, installedSizeKiB: 2 }], installed: [] };
@@ -65,23 +87,21 @@ test('a cache entry is believed only for its key and exactly its plan, and only 
   assert.deepEqual(readSizeSourcesCache(huge, 'K', ['a=1']), { ok: false, why: 'malformed entries' });
 });
 
-test(
-  'a planted cache file (writable by others) is ignored: apt is asked',
-  { skip: installed === null ? 'no dpkg-query, or dpkg has no candidate in the package lists' : false },
-  async () => {
-    const [version, arch, candidate] = installed!;
-    const plan: PlannedPackage[] = [{ name: 'dpkg', arch: arch!, oldVersion: version!, newVersion: candidate!, action: 'upgrade' } as PlannedPackage];
-    const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k3' });
-    await readPackageSizes(plan, null, cache);
-    const file = packageSizesCacheFile(dir);
-    // Lies about the size, in a file anyone may write.
-    const lie = JSON.parse(readFileSync(file, 'utf8')) as { sources: { stanzas: Array<{ installedSizeKiB: number }> } };
-    lie.sources.stanzas[0]!.installedSizeKiB = 1;
-    rmSync(file);
-    writeFileSync(file, JSON.stringify(lie), { mode: 0o666 });
-    execFileSync('chmod', ['0666', file]);
-    const r = await readPackageSizes(plan, null, cache);
-    assert.equal(r.cached, false);
-    assert.ok(Array.isArray(r.sizes) && r.sizes[0]!.newInstalledBytes! > 1024, JSON.stringify(r.sizes));
-  },
-);
+test('a planted cache file (writable by others) is ignored: apt is asked', async (t) => {
+  const installed = installedDpkg(t);
+  if (installed === null) return;
+  const [version, arch, candidate] = installed;
+  const plan: PlannedPackage[] = [{ name: 'dpkg', arch: arch!, oldVersion: version!, newVersion: candidate!, action: 'upgrade' } as PlannedPackage];
+  const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k3' });
+  await readPackageSizes(plan, null, cache);
+  const file = packageSizesCacheFile(dir);
+  // Lies about the size, in a file anyone may write.
+  const lie = JSON.parse(readFileSync(file, 'utf8')) as { sources: { stanzas: Array<{ installedSizeKiB: number }> } };
+  lie.sources.stanzas[0]!.installedSizeKiB = 1;
+  rmSync(file);
+  writeFileSync(file, JSON.stringify(lie), { mode: 0o666 });
+  execFileSync('chmod', ['0666', file]);
+  const r = await readPackageSizes(plan, null, cache);
+  assert.equal(r.cached, false);
+  assert.ok(Array.isArray(r.sizes) && r.sizes[0]!.newInstalledBytes! > 1024, JSON.stringify(r.sizes));
+});
