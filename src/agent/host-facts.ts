@@ -6,7 +6,7 @@
  * then every `intervalMs` (default 1 h: apt's simulation costs about a second of CPU); readers
  * use the last read (no request runs a subprocess).
  */
-import { readRebootFacts } from '../adapters/apt/reboot-required.js';
+import { readRebootFacts, rebootUnknownWhy } from '../adapters/apt/reboot-required.js';
 import { simulateUpgrade } from '../adapters/apt/simulate-upgrade.js';
 import { readOsName } from '../adapters/files/os-release.js';
 import type { HostFacts } from '../core/host-facts.js';
@@ -36,14 +36,16 @@ export async function readHostFacts(opts: { simulate?: (mode: 'dist-upgrade') =>
   const kernelWhy =
     reboot.runningKernel === null
       ? 'the running kernel could not be read (uname)'
-      : reboot.newestKernel === null
-        ? 'no installed kernel image found (no linux-image-* package in dpkg, no /boot/vmlinuz-*): a container, or a kernel the host does not install itself'
-        : null;
+      : reboot.kernelsWhy !== null
+        ? reboot.kernelsWhy
+        : reboot.newestKernel === null
+          ? 'no installed kernel image found (no linux-image-* package in dpkg, no /boot/vmlinuz-*): a container, or a kernel the host does not install itself'
+          : null;
   return {
     pendingUpgrades,
     pendingWhy,
     rebootRequired: reboot.required,
-    why: reboot.required === null ? reboot.flagWhy : reboot.reasons.length > 0 ? reboot.reasons.join('; ') : null,
+    why: reboot.required === null ? rebootUnknownWhy(reboot) : reboot.reasons.length > 0 ? reboot.reasons.join('; ') : null,
     os,
     kernel: { running: reboot.runningKernel, newestInstalled: reboot.newestKernel, why: kernelWhy },
     rebootPackages: reboot.flag?.required ? reboot.flag.packages : [],

@@ -47,10 +47,11 @@ export interface UpgradeSystem extends PackageEvidenceSource {
   /** Per installed package, its conffiles changed locally. */
   modifiedConffiles(pkgs: readonly string[]): Promise<ReadonlyMap<string, readonly string[]>>;
   /**
-   * The running and installed kernels, and Debian's reboot-required flag: `rebootRequired` null
-   * when the flag could not be read (`rebootRequiredWhy`), never false for it.
+   * The running and installed kernels, and Debian's reboot-required flag: `installedWhy` when the
+   * installed kernels could not be read (`installed` then empty), `rebootRequired` null when the
+   * flag could not be read (`rebootRequiredWhy`); never "none" or false for what was not read.
    */
-  kernels(): Promise<{ running: string; installed: string[]; rebootRequired: boolean | null; rebootRequiredWhy?: string }>;
+  kernels(): Promise<{ running: string; installed: string[]; installedWhy?: string; rebootRequired: boolean | null; rebootRequiredWhy?: string }>;
   /**
    * The disk-space check's facts (adapters/apt/package-sizes.ts): sizes of `packages`, the kernel
    * image packages' /boot files, the filesystems. Never throws (what is not read is a problem in
@@ -206,6 +207,7 @@ export async function assessUpgrade(deps: AssessUpgradeDeps, request: AssessUpgr
       modifiedConffiles,
       runningKernel: kernels.running,
       installedKernels: kernels.installed,
+      ...(kernels.installedWhy !== undefined ? { installedKernelsWhy: kernels.installedWhy } : {}),
       rebootRequiredFlag: kernels.rebootRequired,
       ...(kernels.rebootRequiredWhy !== undefined ? { rebootRequiredFlagWhy: kernels.rebootRequiredWhy } : {}),
       host: host === null ? null : { daemon: host.daemon, containers: host.containers },

@@ -179,6 +179,7 @@ export async function rehearse(deps: RehearseDeps, req: RehearseRequest): Promis
     units,
     runningKernel: k.running,
     installedKernels: k.installed,
+    ...(k.installedWhy !== undefined ? { installedKernelsWhy: k.installedWhy } : {}),
     // The copy wrote the flag: required. Otherwise the host's own flag, unknown when it could not be read.
     rebootRequiredFlag: raw.rebootRequired !== null ? true : k.rebootRequired,
     ...(raw.rebootRequired === null && k.rebootRequiredWhy !== undefined ? { rebootRequiredFlagWhy: k.rebootRequiredWhy } : {}),

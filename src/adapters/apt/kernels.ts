@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseKernelPackages } from '../../core/preflight/kernels.js';
 import { readTextFile } from '../files/read-text-file.js';
 import { dpkgQuery, installedPath } from './dpkg-location.js';
+import { describeFailure } from './run-command.js';
 
 /** `uname -r`. */
 export function runningKernel(): string {
@@ -18,16 +19,24 @@ export function runningKernel(): string {
 /**
  * Releases of the installed kernel images: from dpkg (`linux-image-RELEASE` packages) and from
  * `/boot/vmlinuz-RELEASE` files (kernels installed without a package), without duplicates; /boot
- * in dpkg's tree (core/preflight/dpkg-location.ts) unless `bootDir` is given.
+ * in dpkg's tree (core/preflight/dpkg-location.ts) unless `bootDir` is given. Empty: none (no
+ * kernel package, no /boot: a container).
+ * @throws Error when either source could not be read (dpkg-query failing, /boot unreadable): "none"
+ *   is only said of sources that were read.
  */
 export async function installedKernels(bootDir?: string): Promise<string[]> {
   bootDir ??= await installedPath('/boot');
-  const r = await dpkgQuery(['-W', '-f=${Package}\\t${db:Status-Abbrev}\\n', 'linux-image-*']);
+  const args = ['-W', '-f=${Package}\\t${db:Status-Abbrev}\\n', 'linux-image-*'];
+  const r = await dpkgQuery(args);
   // dpkg-query exits 1 when no package matches: that is "no kernel packages", not a failure.
-  const fromDpkg = r.code === 0 || r.code === 1 ? parseKernelPackages(r.stdout) : [];
+  if (r.code !== 0 && r.code !== 1) throw new Error(`the installed kernels could not be read: ${describeFailure('dpkg-query', args, r)}`);
+  const fromDpkg = parseKernelPackages(r.stdout);
   const fromBoot = await readdir(bootDir).then(
     (names) => names.filter((n) => n.startsWith('vmlinuz-')).map((n) => n.slice('vmlinuz-'.length)),
-    () => [] as string[],
+    (err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return [] as string[];
+      throw new Error(`the installed kernels could not be read: ${bootDir}: ${err.code ?? err.message}`);
+    },
   );
   return [...new Set([...fromDpkg, ...fromBoot])];
 }

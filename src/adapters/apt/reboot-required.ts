@@ -19,12 +19,14 @@ export interface RebootFacts {
   flag: RebootRequiredFlag | null;
   /** Why `flag` is null: dpkg's tree not known, the run directory unreadable. */
   flagWhy: string | null;
+  /** Why the installed kernels could not be read (dpkg-query failing, /boot unreadable); then newestKernel is null. */
+  kernelsWhy: string | null;
   /** Why a reboot is required; empty: it is not, or it is not known (`required`). */
   reasons: string[];
   /**
    * true: `reasons` say why; false: neither the flag nor the kernels ask for one; null: not known
-   * (the flag could not be read and the kernels do not ask: `flagWhy`). Never false from a source
-   * that could not be read.
+   * (the flag or the kernels could not be read and nothing read asks for one: `flagWhy`,
+   * `kernelsWhy`). Never false from a source that could not be read.
    */
   required: boolean | null;
 }
@@ -41,7 +43,13 @@ export async function readRebootFacts(runDir?: string, bootDir?: string): Promis
   } catch (err) {
     flagWhy = `${dir === null ? "dpkg's tree is not known" : 'the reboot-required flag could not be read'}: ${err instanceof Error ? err.message : String(err)}`;
   }
-  const newest = newestKernel(await installedKernels(bootDir).catch(() => []));
+  let kernelsWhy: string | null = null;
+  const newest = newestKernel(
+    await installedKernels(bootDir).catch((err: unknown) => {
+      kernelsWhy = err instanceof Error ? err.message : String(err);
+      return [];
+    }),
+  );
   let running: string | null = null;
   try {
     running = runningKernel() || null;
@@ -58,11 +66,18 @@ export async function readRebootFacts(runDir?: string, bootDir?: string): Promis
     reasons.push(`${dir}/reboot-required${named}`);
   }
   if (newest !== null && running !== null && newest !== running) reasons.push(`kernel ${newest} installed, ${running} running`);
-  return { runningKernel: running, newestKernel: newest, flag, flagWhy, reasons, required: reasons.length > 0 ? true : flag === null ? null : false };
+  const unknown = flag === null || kernelsWhy !== null;
+  return { runningKernel: running, newestKernel: newest, flag, flagWhy, kernelsWhy, reasons, required: reasons.length > 0 ? true : unknown ? null : false };
+}
+
+/** Why `required` is null: the sources that could not be read, joined. */
+export function rebootUnknownWhy(facts: RebootFacts): string | null {
+  if (facts.required !== null) return null;
+  return [facts.flagWhy, facts.kernelsWhy].filter((w): w is string => w !== null).join('; ');
 }
 
 /** What `upkeep upgrade` asks after apt (ports/reboot.ts RebootRequirement). */
 export async function rebootRequirement(runDir?: string): Promise<RebootAnswer> {
   const facts = await readRebootFacts(runDir);
-  return { why: facts.reasons, unknown: facts.required === null ? facts.flagWhy : null };
+  return { why: facts.reasons, unknown: rebootUnknownWhy(facts) };
 }

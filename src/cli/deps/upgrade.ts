@@ -145,8 +145,11 @@ export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?:
       return out;
     },
     async kernels() {
-      const [installed, flag] = await Promise.all([
-        installedKernels().catch(() => []),
+      const [kernels, flag] = await Promise.all([
+        installedKernels().then(
+          (k) => ({ installed: k }),
+          (err: unknown) => ({ installed: [] as string[], why: err instanceof Error ? err.message : String(err) }),
+        ),
         rebootRequiredFlag().then(
           (f) => ({ required: f.required }),
           (err: unknown) => ({ required: null, why: err instanceof Error ? err.message : String(err) }),
@@ -154,7 +157,8 @@ export function localUpgradeSystem(opts: { cacheDir: string; downloadTimeoutMs?:
       ]);
       return {
         running: runningKernel(),
-        installed,
+        installed: kernels.installed,
+        ...('why' in kernels ? { installedWhy: kernels.why } : {}),
         rebootRequired: flag.required,
         ...('why' in flag ? { rebootRequiredWhy: flag.why } : {}),
       };

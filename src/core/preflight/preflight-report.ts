@@ -53,6 +53,8 @@ export interface PreflightInput {
   planProblems?: readonly PlanProblem[];
   runningKernel: string;
   installedKernels: string[];
+  /** Why installedKernels could not be read (it is then empty): whether a newer kernel waits is not known. */
+  installedKernelsWhy?: string;
   /** Debian's /var/run/reboot-required is there; null: it could not be read (the verdict is then `unknown`). */
   rebootRequiredFlag: boolean | null;
   /** Why rebootRequiredFlag is null. */
@@ -320,6 +322,8 @@ export function buildPreflightReport(input: PreflightInput): PreflightReport {
     ...input.evidence.flatMap((e) => (e.unknown ?? []).map((u) => `${e.pkg.name}: ${u}`)),
   ];
   const space = input.space ?? null;
+  if (input.installedKernelsWhy !== undefined && !rebootNeeded)
+    unknownReasons.push(`whether a newer kernel is already installed is not known: ${input.installedKernelsWhy}`);
   if (input.rebootRequiredFlag === null && !rebootNeeded)
     unknownReasons.push(`whether a reboot is already required is not known: ${input.rebootRequiredFlagWhy ?? '/var/run/reboot-required could not be read'}`);
   for (const f of space?.filesystems ?? []) if (f.verdict === 'unknown') unknownReasons.push(`disk space on ${f.mountPoint ?? f.paths.join(', ')}: ${f.why}`);

@@ -84,6 +84,25 @@ test('the reboot flag is what `test -f` says, never opened: a FIFO, a directory,
   }
 });
 
+test('kernels that cannot be read are "not known", never "none": /boot not a directory; no /boot at all is none (a container)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'upkeep-boot-'));
+  try {
+    const notDir = join(dir, 'boot');
+    await writeFile(notDir, '');
+    await assert.rejects(installedKernels(notDir), /the installed kernels could not be read: .*boot: ENOTDIR/);
+    const run = join(dir, 'run');
+    await mkdir(run);
+    const facts = await readRebootFacts(run, notDir);
+    assert.deepEqual([facts.newestKernel, facts.required, facts.flagWhy], [null, null, null]);
+    assert.match(facts.kernelsWhy ?? '', /ENOTDIR/);
+    // Absent: nothing installed outside dpkg, not an error (dpkg's own kernels still count).
+    const fromDpkg = await installedKernels(join(dir, 'no-boot'));
+    assert.ok(Array.isArray(fromDpkg));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('a flag that cannot be looked at is "not known", never "no reboot": a symlink loop in the run directory', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'upkeep-flag-'));
   try {

@@ -364,7 +364,7 @@ test('a package whose effects are unknown: verdict unknown, EFFECTS UNKNOWN on i
   assert.equal(both.unknownReasons.length, 1);
 });
 
-test('a reboot-required flag that could not be read: unknown (exit 4), never "no reboot"; a newer kernel still proves the reboot', () => {
+test('a reboot-required flag or kernels that could not be read: unknown (exit 4), never "no reboot"; a newer kernel still proves the reboot', () => {
   const base = { evidence: [], runningKernel: 'k', host: { daemon: daemon(), containers: [container({ name: 'a', restartPolicy: always })] } };
   const known = buildPreflightReport({ ...base, installedKernels: ['k'], rebootRequiredFlag: false });
   assert.equal(known.verdict, 'nothing-stops');
@@ -376,6 +376,9 @@ test('a reboot-required flag that could not be read: unknown (exit 4), never "no
   });
   assert.deepEqual([r.verdict, r.exitCode, r.reboot.needed], ['unknown', 4, false]);
   assert.deepEqual(r.unknownReasons, ['whether a reboot is already required is not known: cannot tell whether /run/reboot-required exists: EIO']);
+  const kernelsUnread = buildPreflightReport({ ...base, installedKernels: [], installedKernelsWhy: 'dpkg-query exited 2', rebootRequiredFlag: false });
+  assert.deepEqual([kernelsUnread.verdict, kernelsUnread.exitCode], ['unknown', 4]);
+  assert.deepEqual(kernelsUnread.unknownReasons, ['whether a newer kernel is already installed is not known: dpkg-query exited 2']);
   const kernel = buildPreflightReport({ ...base, installedKernels: ['k', 'k2'], rebootRequiredFlag: null });
   assert.equal(kernel.reboot.needed, true);
   assert.deepEqual(kernel.unknownReasons, []);
