@@ -1,8 +1,8 @@
 /**
  * Whether a reboot is required now (ports/reboot.ts RebootRequirement): Debian's
  * /var/run/reboot-required flag (with the packages that asked, reboot-required.pkgs), or a newer
- * kernel installed than the one running. Never throws: an unreadable flag makes the answer
- * "not known" (`required: null`), never "no reboot".
+ * kernel installed than the one running. Never throws: a flag or kernels that could not be read
+ * make the answer "not known" (`required: null`), never "no reboot".
  */
 import { newestKernel } from '../../core/preflight/kernels.js';
 import { installedPath } from './dpkg-location.js';
