@@ -166,10 +166,13 @@ describe('AgentHttpServer', () => {
   });
 
   it('cuts a request still in flight after closeTimeoutMs', async () => {
-    const { port, stop } = await start({ status: () => new Promise(() => undefined), closeTimeoutMs: 200 });
+    let arrived = false;
+    const status = () => ((arrived = true), new Promise<never>(() => undefined));
+    const { port, stop } = await start({ status, closeTimeoutMs: 200 });
     const pending = get(port, '/status');
     pending.catch(() => undefined);
-    await new Promise((r) => setTimeout(r, 50));
+    // In flight: the handler has it (not a guess of how long the request takes to arrive).
+    while (!arrived) await new Promise((r) => setTimeout(r, 5));
     const ms = await stop();
     // Without the cut it would never return (the handler never answers).
     assert.ok(ms >= 150 && ms < 10_000, `run() took ${ms.toFixed(0)} ms to return`);

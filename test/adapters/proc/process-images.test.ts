@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,8 @@ it('reads a process by name; its deleted executable is a replaced binary', async
   copyFileSync('/bin/sleep', exe);
   const child = spawn(exe, ['60'], { stdio: 'ignore' });
   try {
-    await new Promise((r) => setTimeout(r, 200));
+    // 'spawn' comes once the exec has succeeded: /proc/PID shows the new program from then on.
+    await once(child, 'spawn');
     const before = (await readProcessImages(['upkeep-fake-d'])).filter((p) => p.pid === child.pid);
     assert.equal(before.length, 1);
     assert.deepEqual(replacedBinaries(before), []);
