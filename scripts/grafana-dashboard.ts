@@ -197,7 +197,7 @@ export function buildDashboard(): UpkeepDashboard {
       stat(
         5,
         'Hosts needing a reboot',
-        'Hosts where an upgrade waits for a reboot (a host whose flag could not be read, NaN, is not counted: its table row says NaN).',
+        'Hosts where an upgrade waits for a reboot (a host where it could not be told, NaN, is not counted: its table row says NaN).',
         5,
         `count(upkeep_reboot_required{${sel}} == 1) or vector(0)`,
       ),

@@ -147,7 +147,10 @@ export interface UpgradeResult {
   outcome: RunOutcome | 'dry-run' | 'rebooting' | 'nothing-to-resume' | 'not-rebooted-yet';
   /** Why a reboot is required after apt (empty: none, or not known); with --reboot the host is rebooting. */
   rebootRequired: string[];
-  /** Why whether a reboot is required after apt is not known (the flag could not be read); null: known. */
+  /**
+   * Why whether a reboot is required after apt is not known (the flag or the installed kernels
+   * could not be read); null: known. With --reboot the outcome is then `needs-attention`.
+   */
   rebootUnknown: string | null;
   /** The configured health checks run at the verification (empty: none configured, or not reached). */
   checks: HealthCheckResult[];
@@ -572,7 +575,7 @@ async function execute(
                 ? {
                     line: `whether a reboot is required is not known (${plan.why}); not rebooting`,
                     ok: true,
-                    detail: { required: null, rebooted: false, why: plan.why },
+                    detail: { required: null, rebooted: false, why: [plan.why] },
                   }
                 : {
                     line: `a reboot is required (${plan.why.join('; ')}); not rebooting without --reboot`,
@@ -658,7 +661,7 @@ async function execute(
   }
   // A resumed run that did not run apt now (it finished earlier) reads its outcome from the journal.
   apt ??= aptFromJournal(run);
-  return end(finalOutcome(apt, verification));
+  return end(finalOutcome(apt, verification, req.reboot === true && result.rebootUnknown !== null));
 }
 
 function aptFromJournal(run: UpgradeRun): { ok: boolean } | null {

@@ -19,7 +19,7 @@ export interface BootReader {
 export interface RebootAnswer {
   /** /var/run/reboot-required and its packages, a newer kernel installed than the one running. */
   why: string[];
-  /** Why the answer is not known (the flag could not be read), when `why` is empty; else null. */
+  /** Why the answer is not known (the flag or the installed kernels could not be read), when `why` is empty; else null. */
   unknown: string | null;
 }
 

@@ -444,13 +444,15 @@ describe('upkeep upgrade --reboot and --resume', () => {
     h.store.close();
   });
 
-  it('a reboot flag that could not be read is "not known", even with --reboot: nothing reboots, nothing says "no reboot required"', async () => {
-    const h = harness({ rebootUnknown: 'cannot tell whether /var/run/reboot-required exists: EIO' });
+  it('a reboot flag that could not be read is "not known": nothing reboots, nothing says "no reboot required"; with --reboot it needs attention', async () => {
+    const why = 'cannot tell whether /var/run/reboot-required exists: EIO';
+    const without = harness({ rebootUnknown: why });
+    const plain = await without.host.clock.drive(runUpgrade(without.deps, REQ));
+    assert.deepEqual([plain.outcome, plain.exitCode, plain.rebootRequired, plain.rebootUnknown, without.reboots], ['done', 0, [], why, []]);
+    without.store.close();
+    const h = harness({ rebootUnknown: why });
     const r = await h.host.clock.drive(runUpgrade(h.deps, { ...REQ, reboot: true }));
-    assert.deepEqual(
-      [r.outcome, r.exitCode, r.rebootRequired, r.rebootUnknown, h.reboots],
-      ['done', 0, [], 'cannot tell whether /var/run/reboot-required exists: EIO', []],
-    );
+    assert.deepEqual([r.outcome, r.exitCode, r.rebootRequired, r.rebootUnknown, h.reboots], ['needs-attention', 1, [], why, []]);
     const line = h.events.find((e) => e.type === 'step-done' && e.step === 'reboot');
     assert.match(line?.type === 'step-done' ? line.line : '', /whether a reboot is required is not known \(cannot tell .*EIO\); not rebooting/);
     h.store.close();

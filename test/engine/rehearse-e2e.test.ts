@@ -365,7 +365,11 @@ test(
         let said = '';
         for (const s of [killed.stdout, killed.stderr]) s.on('data', (c: Buffer) => (said = (said + c.toString()).slice(-8000)));
         await waitFor(`the rehearsal to reach the slow postinst (${how})`, () => processesMatching(/^sleep 60 $/).length > 0, 60_000);
-        assert.equal(killed.exitCode, null, `upkeep rehearse ended before it was killed (${how}), exit ${killed.exitCode}:\n${said}`);
+        assert.deepEqual(
+          [killed.exitCode, killed.signalCode],
+          [null, null],
+          `upkeep rehearse ended before it was killed (${how}), exit ${killed.exitCode}, signal ${killed.signalCode}:\n${said}`,
+        );
         assert.equal(readdirSync(scratch).length, 1, `the writable layer is in the scratch directory (${how}); upkeep said:\n${said}`);
         if (how === 'SIGKILL') killed.kill('SIGKILL');
         else process.kill(-killed.pid!, 'SIGINT');

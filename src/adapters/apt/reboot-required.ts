@@ -19,7 +19,7 @@ export interface RebootFacts {
   flag: RebootRequiredFlag | null;
   /** Why `flag` is null: dpkg's tree not known, the run directory unreadable. */
   flagWhy: string | null;
-  /** Why the installed kernels could not be read (dpkg-query failing, /boot unreadable); then newestKernel is null. */
+  /** Why the kernels could not be compared: the installed ones not read (dpkg-query failing, /boot unreadable; newestKernel null), or the running one (uname). */
   kernelsWhy: string | null;
   /** Why a reboot is required; empty: it is not, or it is not known (`required`). */
   reasons: string[];
@@ -66,6 +66,8 @@ export async function readRebootFacts(runDir?: string, bootDir?: string): Promis
     reasons.push(`${dir}/reboot-required${named}`);
   }
   if (newest !== null && running !== null && newest !== running) reasons.push(`kernel ${newest} installed, ${running} running`);
+  // The kernels' comparison needs both: one of them not read leaves it untold.
+  if (running === null && kernelsWhy === null) kernelsWhy = 'the running kernel could not be read (uname)';
   const unknown = flag === null || kernelsWhy !== null;
   return { runningKernel: running, newestKernel: newest, flag, flagWhy, kernelsWhy, reasons, required: reasons.length > 0 ? true : unknown ? null : false };
 }

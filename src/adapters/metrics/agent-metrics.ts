@@ -201,7 +201,7 @@ export class AgentMetrics {
     });
     this.rebootRequired = new Gauge({
       name: 'upkeep_reboot_required',
-      help: '1 when the host needs a reboot to finish an upgrade (e.g. a new kernel), else 0; NaN until read, and when the flag could not be read.',
+      help: '1 when the host needs a reboot to finish an upgrade (e.g. a new kernel), else 0; NaN until read, and when the flag or the kernels could not be read.',
       registers,
     });
     // Not read yet is not "nothing pending" nor "no reboot": the host facts are read after the start.
@@ -326,7 +326,7 @@ export class AgentMetrics {
     this.pendingUpgrades.set(n ?? Number.NaN);
   }
 
-  /** null: not known (the reboot-required flag could not be read): NaN, never 0. */
+  /** null: not known (the reboot-required flag or the installed kernels could not be read): NaN, never 0. */
   setRebootRequired(required: boolean | null): void {
     this.rebootRequired.set(required === null ? Number.NaN : bool(required));
   }

@@ -331,14 +331,17 @@ function summaryText(r: UpgradeResult, reportFile: string | null): string {
     case 'not-all-running':
       lines.push(`Upgrade done (run ${r.runId}, maintenance ${r.maintenanceId}), but desired containers are not running: ${r.notRunning.join(', ')}.`);
       break;
-    case 'needs-attention':
+    case 'needs-attention': {
+      const failing = r.checks.filter((c) => !c.ok).map((c) => `${c.container} ${c.check} (${c.detail})`);
+      const why = [
+        ...(failing.length > 0 ? [`health checks fail: ${failing.join(', ')}`] : []),
+        ...(r.rebootUnknown !== null ? ['--reboot was given and whether a reboot is required is not known, so upkeep did not reboot'] : []),
+      ];
       lines.push(
-        `Upgrade done (run ${r.runId}, maintenance ${r.maintenanceId}): every desired container is running, but health checks fail: ${r.checks
-          .filter((c) => !c.ok)
-          .map((c) => `${c.container} ${c.check} (${c.detail})`)
-          .join(', ')}. It needs attention.`,
+        `Upgrade done (run ${r.runId}, maintenance ${r.maintenanceId}): every desired container is running, but ${why.join('; ')}. It needs attention.`,
       );
       break;
+    }
     case 'rebooting':
       lines.push(
         `Rebooting (run ${r.runId}, maintenance ${r.maintenanceId} stays open): a reboot is required (${r.rebootRequired.join('; ')}). After the boot the agent, or \`upkeep upgrade --resume\`, finishes this run: recovery pass, verification, window closed, report.`,

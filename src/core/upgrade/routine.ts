@@ -295,11 +295,15 @@ export function verificationOutcome(desiredCount: number, notRunning: readonly {
   };
 }
 
-/** The run's outcome from how apt, the verification and its health checks went. */
-export function finalOutcome(apt: { ok: boolean } | null, verification: { ok: boolean; checksOk?: boolean } | null): RunOutcome {
+/**
+ * The run's outcome from how apt, the verification and its health checks went; `rebootUnanswered`:
+ * --reboot was given and whether a reboot is required could not be told (nothing rebooted), which
+ * needs a person as a failing check does.
+ */
+export function finalOutcome(apt: { ok: boolean } | null, verification: { ok: boolean; checksOk?: boolean } | null, rebootUnanswered = false): RunOutcome {
   if (apt !== null && !apt.ok) return 'apt-failed';
   if (verification !== null && !verification.ok) return 'not-all-running';
-  if (verification !== null && verification.checksOk === false) return 'needs-attention';
+  if ((verification !== null && verification.checksOk === false) || rebootUnanswered) return 'needs-attention';
   return 'done';
 }
 
@@ -337,7 +341,8 @@ export function resumeAnswer(d: ResumeDecision): ResumeAnswer {
 /**
  * What the run does after apt about a reboot: none required; required and --reboot given (the run
  * waits for it); required without --reboot (it says so and how to finish; the run ends as usual);
- * or not known (the flag could not be read): never a reboot on an unknown, and never "none".
+ * or not known (the flag or the installed kernels could not be read): never a reboot on an
+ * unknown, and never "none".
  */
 export type RebootPlan = { kind: 'none' } | { kind: 'reboot'; why: string[] } | { kind: 'advise'; why: string[] } | { kind: 'unknown'; why: string };
 

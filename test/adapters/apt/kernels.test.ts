@@ -2,11 +2,16 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { installedKernels, rebootRequiredFlag, runningKernel } from '../../../src/adapters/apt/kernels.js';
 import { newestKernel } from '../../../src/core/preflight/kernels.js';
 import { readRebootFacts } from '../../../src/adapters/apt/reboot-required.js';
 import { runCommand } from '../../../src/adapters/apt/run-command.js';
+import { hostLock } from '../../helpers/host-lock.js';
+
+// Reads this machine's reboot flag and kernels, which the lock-holders write (the upgrade tests): never alongside them.
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 
 test('runningKernel is uname -r', async () => {
   assert.equal(runningKernel(), (await runCommand('uname', ['-r'])).stdout.trim());
@@ -56,25 +61,27 @@ test('installedKernels reads /boot/vmlinuz-*; rebootRequiredFlag reads the flag 
 test('the reboot flag is what `test -f` says, never opened: a FIFO, a directory, a symlink; a list that is a FIFO does not hang', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'upkeep-flag-'));
   try {
-    const cases: Array<[string, (flag: string) => Promise<void>]> = [
-      ['absent', async () => {}],
-      ['a regular file', (f) => writeFile(f, '*** System restart required ***\n')],
-      ['a FIFO', async (f) => void (await runCommand('mkfifo', [f]))],
-      ['a directory', (f) => mkdir(f)],
-      ['a symlink to a regular file', async (f) => (await writeFile(`${f}.target`, 'x'), symlink(`${f}.target`, f))],
-      ['a dangling symlink', (f) => symlink(join(dir, 'nowhere'), f)],
+    const mkfifo = async (f: string) => assert.equal((await runCommand('mkfifo', [f])).code, 0, `mkfifo ${f}`);
+    const cases: Array<[string, (flag: string) => Promise<void>, boolean]> = [
+      ['absent', async () => {}, false],
+      ['a regular file', (f) => writeFile(f, '*** System restart required ***\n'), true],
+      ['a FIFO', mkfifo, false],
+      ['a directory', (f) => mkdir(f), false],
+      ['a symlink to a regular file', async (f) => (await writeFile(`${f}.target`, 'x'), symlink(`${f}.target`, f)), true],
+      ['a dangling symlink', (f) => symlink(join(dir, 'nowhere'), f), false],
     ];
-    for (const [what, make] of cases) {
+    for (const [what, make, expected] of cases) {
       const run = await mkdtemp(join(dir, 'run-'));
       const flag = join(run, 'reboot-required');
       await make(flag);
       const oracle = (await runCommand('test', ['-f', flag])).code === 0;
-      assert.equal((await rebootRequiredFlag(run)).required, oracle, `${what}: test -f says ${oracle}`);
+      assert.equal(oracle, expected, `${what}: test -f says ${oracle}`);
+      assert.equal((await rebootRequiredFlag(run)).required, expected, what);
     }
     // The package list as a FIFO (nobody writes it): the flag still counts, the list is said unread, at once.
     const run = await mkdtemp(join(dir, 'run-'));
     await writeFile(join(run, 'reboot-required'), '');
-    await runCommand('mkfifo', [join(run, 'reboot-required.pkgs')]);
+    await mkfifo(join(run, 'reboot-required.pkgs'));
     const f = await rebootRequiredFlag(run);
     assert.deepEqual([f.required, f.packages], [true, []]);
     assert.match(f.packagesWhy ?? '', /reboot-required\.pkgs: .*not a regular file/);
@@ -109,8 +116,12 @@ test('a flag that cannot be looked at is "not known", never "no reboot": a symli
     const run = join(dir, 'run');
     await symlink(run, run);
     await assert.rejects(rebootRequiredFlag(run), /cannot tell whether .*reboot-required exists: ELOOP/);
-    const facts = await readRebootFacts(run, join(dir, 'no-boot'));
+    // The kernels read (an empty /boot, this machine's dpkg): only the flag is not known.
+    const boot = join(dir, 'boot');
+    await mkdir(boot);
+    const facts = await readRebootFacts(run, boot);
     assert.equal(facts.flag, null);
+    assert.equal(facts.kernelsWhy, null);
     assert.match(facts.flagWhy ?? '', /the reboot-required flag could not be read: cannot tell whether .*ELOOP/);
     // A newer kernel installed still says "required" (known from the kernels); otherwise "not known".
     assert.equal(facts.required, facts.reasons.length > 0 ? true : null);

@@ -172,7 +172,11 @@ describe('AgentHttpServer', () => {
     const pending = get(port, '/status');
     pending.catch(() => undefined);
     // In flight: the handler has it (not a guess of how long the request takes to arrive).
-    while (!arrived) await new Promise((r) => setTimeout(r, 5));
+    const deadline = Date.now() + 10_000;
+    while (!arrived) {
+      assert.ok(Date.now() < deadline, 'the request never reached the handler');
+      await new Promise((r) => setTimeout(r, 5));
+    }
     const ms = await stop();
     // Without the cut it would never return (the handler never answers).
     assert.ok(ms >= 150 && ms < 10_000, `run() took ${ms.toFixed(0)} ms to return`);

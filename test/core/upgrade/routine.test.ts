@@ -426,5 +426,8 @@ describe('health checks at the verification', () => {
     // Containers not running weigh more than a failing check; apt failing more than both.
     assert.equal(finalOutcome({ ok: true }, { ok: false, checksOk: false }), 'not-all-running');
     assert.equal(finalOutcome({ ok: false }, { ok: true, checksOk: false }), 'apt-failed');
+    // --reboot with a reboot requirement that could not be told: a person must look, as for a failing check.
+    assert.equal(finalOutcome({ ok: true }, { ok: true, checksOk: true }, true), 'needs-attention');
+    assert.equal(finalOutcome({ ok: true }, { ok: false }, true), 'not-all-running');
   });
 });
