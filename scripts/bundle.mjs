@@ -69,6 +69,25 @@ const vendorApart = {
   },
 };
 
+/**
+ * The listing file's commander without its top-level `require('node:child_process')`: commander
+ * keeps it for executable subcommands, which upkeep has none of, and loading it pulls in net,
+ * dgram and their streams: about 2 ms of the 28 ms `upkeep --help` takes (docs/benchmarks.md). The
+ * module is loaded on the first property read instead, so commander works as before if it is used.
+ */
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'upkeep-lazy' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'upkeep-lazy' }, () => ({
+      contents: "let m;\nmodule.exports = new Proxy({}, { get: (_, key) => (m ??= require('node:child_process'))[key] });\n",
+      loader: 'js',
+    }));
+  },
+};
+
 /** The second file of a split bundle, next to upkeep.cjs. */
 export const MAIN_FILE = 'upkeep-main.cjs';
 /** The third: `upkeep --help` and `upkeep` alone (src/cli/listing.ts: commander and the command list, no command). */
@@ -131,7 +150,7 @@ export async function bundle({ outdir = join(root, 'build'), split = true, defau
   if (split)
     builds.push(
       esbuild.build({ ...common, entryPoints: ['src/cli/main.ts'], outfile: mainFile, plugins: [vendorApart] }),
-      esbuild.build({ ...common, entryPoints: ['src/cli/listing.ts'], outfile: listingFile }),
+      esbuild.build({ ...common, entryPoints: ['src/cli/listing.ts'], outfile: listingFile, plugins: [lazyChildProcess] }),
       esbuild.build({ ...common, entryPoints: ['src/cli/agent-main.ts'], outfile: agentFile, plugins: [vendorApart] }),
       ...vendorFiles.map(([name, outfile]) =>
         esbuild.build({

@@ -109,6 +109,19 @@ describe('the split bundle and the compile cache', () => {
     const help = execFileSync(process.execPath, [join(alone, 'upkeep.cjs'), '--help'], { encoding: 'utf8' });
     assert.equal(help, execFileSync(process.execPath, [file, 'help'], { encoding: 'utf8' }), 'upkeep help (through main) prints the same');
     assert.match(help, /^Usage: upkeep \[options\] \[command\]\n[\s\S]*\n {2}check \[options\] +The main job/);
+    // commander's child_process (executable subcommands, none here) is not loaded for the help,
+    // nor dgram, which it pulls in (net too, but a pipe or a terminal as stdout loads that anyway):
+    // scripts/bundle.mjs's lazy-child-process.
+    const loadList = join(alone, 'modules.txt');
+    const hook = join(alone, 'hook.cjs');
+    writeFileSync(hook, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loadList)}, process.moduleLoadList.join('\\n')));\n`);
+    assert.equal(execFileSync(process.execPath, ['-r', hook, join(alone, 'upkeep.cjs'), '--help'], { encoding: 'utf8' }), help);
+    const loaded = readFileSync(loadList, 'utf8').split('\n');
+    assert.ok(loaded.includes('NativeModule fs'), 'the load list was written');
+    assert.deepEqual(
+      loaded.filter((m) => /^NativeModule (child_process|dgram)$/.test(m)),
+      [],
+    );
     const none = await run([], process.env);
     assert.equal(none.code, 2);
     assert.match(none.stderr, /no command given/);
