@@ -30,7 +30,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { PrivateEngine, sleep } from '../engine/private-engine.js';
@@ -38,6 +38,7 @@ import { BIN, upkeep } from '../helpers/cli.js';
 import { hostLock } from '../helpers/host-lock.js';
 import { AnsibleHome, missingTool, recap, run } from './ansible-run.js';
 import { sshHost, startSshd, stopSshd } from './sshd.js';
+import { buildTestDeb } from '../helpers/deb.js';
 
 before(() => hostLock.acquire());
 after(() => hostLock.release());
@@ -57,20 +58,13 @@ async function whyNot(): Promise<string | null> {
 }
 
 function buildDeb(dir: string, name: string, version: string, postinst: string): string {
-  const root = join(dir, `${name}_${version}`);
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(root, 'usr/share/doc', name), { recursive: true });
-  writeFileSync(join(root, 'usr/share/doc', name, 'README'), `${name} ${version}\n`);
-  writeFileSync(
-    join(root, 'DEBIAN/control'),
-    `Package: ${name}\nVersion: ${version}\nArchitecture: all\nMaintainer: upkeep tests <tests@upkeep.invalid>\nDescription: upkeep rolling upgrade test package\n`,
-  );
-  writeFileSync(join(root, 'DEBIAN/postinst'), postinst);
-  chmodSync(join(root, 'DEBIAN/postinst'), 0o755);
-  const deb = join(dir, `${name}_${version}_all.deb`);
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, deb], { stdio: 'pipe' });
-  rmSync(root, { recursive: true });
-  return deb;
+  return buildTestDeb(dir, {
+    name,
+    version,
+    postinst,
+    files: { [`usr/share/doc/${name}/README`]: `${name} ${version}\n` },
+    description: 'upkeep rolling upgrade test package',
+  });
 }
 
 const PLAIN = '#!/bin/sh\nexit 0\n';

@@ -8,13 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { upkeep } from '../helpers/cli.js';
 import { hostLock } from '../helpers/host-lock.js';
 import { stubEngine } from '../helpers/stub-engine.js';
+import { buildTestDeb } from '../helpers/deb.js';
 
 before(() => hostLock.acquire());
 after(() => hostLock.release());
@@ -31,19 +32,7 @@ const REAL_ENGINE_PACKAGE =
 const PLAIN = 'upkeep-rbcli-plain';
 
 function buildDeb(dir: string, name: string, version: string, marker: string): string {
-  const root = mkdtempSync(join(dir, 'build-'));
-  chmodSync(root, 0o755);
-  mkdirSync(join(root, 'DEBIAN'));
-  writeFileSync(
-    join(root, 'DEBIAN', 'control'),
-    `Package: ${name}\nVersion: ${version}\nArchitecture: all\nMaintainer: upkeep tests <tests@upkeep.invalid>\nDescription: upkeep rollback CLI test package\n`,
-  );
-  mkdirSync(join(root, 'usr', 'share', name), { recursive: true });
-  writeFileSync(join(root, 'usr', 'share', name, 'marker'), `${marker}\n`);
-  const out = join(dir, `${name}_${version}_all.deb`);
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, out], { stdio: 'pipe' });
-  rmSync(root, { recursive: true });
-  return out;
+  return buildTestDeb(dir, { name, version, files: { [`usr/share/${name}/marker`]: `${marker}\n` }, description: 'upkeep rollback CLI test package' });
 }
 
 const installed = (pkg: string) => execFileSync('dpkg-query', ['-W', '-f', '${Version} ${db:Status-Abbrev}', pkg], { encoding: 'utf8' }).trim();

@@ -28,6 +28,7 @@ import { after, before, test } from 'node:test';
 import { BIN, upkeep } from '../helpers/cli.js';
 import { hostLock } from '../helpers/host-lock.js';
 import { PrivateEngine } from './private-engine.js';
+import { buildTestDeb, type TestDeb } from '../helpers/deb.js';
 
 before(() => hostLock.acquire());
 after(() => hostLock.release());
@@ -59,34 +60,8 @@ function debhelper(template: string, unit: string): string {
 const script = (body: string) => `#!/bin/sh\nset -e\n${body}\nexit 0\n`;
 const unitFile = (d: string) => `[Unit]\nDescription=${d}\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n`;
 
-interface Deb {
-  name: string;
-  version: string;
-  files?: Record<string, string>;
-  conffiles?: string[];
-  postinst?: string;
-  depends?: string;
-}
-
-function buildDeb(dir: string, d: Deb): void {
-  const root = join(dir, `${d.name}_${d.version}`);
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  writeFileSync(
-    join(root, 'DEBIAN', 'control'),
-    `Package: ${d.name}\nVersion: ${d.version}\nArchitecture: all\nMaintainer: upkeep tests <tests@upkeep.invalid>\n${d.depends ? `Depends: ${d.depends}\n` : ''}Description: upkeep rehearse test package\n`,
-  );
-  if (d.postinst !== undefined) {
-    writeFileSync(join(root, 'DEBIAN', 'postinst'), d.postinst);
-    chmodSync(join(root, 'DEBIAN', 'postinst'), 0o755);
-  }
-  if (d.conffiles) writeFileSync(join(root, 'DEBIAN', 'conffiles'), `${d.conffiles.join('\n')}\n`);
-  for (const [path, text] of Object.entries(d.files ?? {})) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(dir, `${d.name}_${d.version}_all.deb`)], { stdio: 'pipe' });
-  rmSync(root, { recursive: true });
-}
+/** A package of this test's, built by the shared builder (test/helpers/deb.ts). */
+const buildDeb = (dir: string, d: TestDeb): void => void buildTestDeb(dir, { description: 'upkeep rehearse test package', ...d });
 
 /** A fingerprint of the host state the rehearsal must not change: contents under dpkg's database, /etc, /boot; names under a few more. */
 function hostFingerprint(): string {

@@ -41,6 +41,7 @@ import { openStore } from '../../src/adapters/store/sqlite-store.js';
 import { BIN, upkeep } from '../helpers/cli.js';
 import { hostLock } from '../helpers/host-lock.js';
 import { PrivateEngine, sleep } from './private-engine.js';
+import { buildTestDeb } from '../helpers/deb.js';
 
 // Host-wide state (dpkg, apt, policy-rc.d): never alongside another such file (test/helpers/host-lock.ts).
 before(() => hostLock.acquire());
@@ -57,18 +58,13 @@ const REBOOT_FLAGS = ['/var/run/reboot-required', '/var/run/reboot-required.pkgs
 const DEB_CACHE = '/var/cache/upkeep';
 
 function buildDeb(dir: string, name: string, version: string, postinst: string): void {
-  const root = join(dir, `${name}_${version}`);
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(root, 'usr', 'share', 'doc', name), { recursive: true });
-  writeFileSync(join(root, 'usr', 'share', 'doc', name, 'README'), `${name} ${version}\n`);
-  writeFileSync(
-    join(root, 'DEBIAN', 'control'),
-    `Package: ${name}\nVersion: ${version}\nArchitecture: all\nMaintainer: upkeep tests <tests@upkeep.invalid>\nDescription: upkeep upgrade test package\n`,
-  );
-  writeFileSync(join(root, 'DEBIAN', 'postinst'), postinst);
-  chmodSync(join(root, 'DEBIAN', 'postinst'), 0o755);
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(dir, `${name}_${version}_all.deb`)], { stdio: 'pipe' });
-  rmSync(root, { recursive: true });
+  buildTestDeb(dir, {
+    name,
+    version,
+    postinst,
+    files: { [`usr/share/doc/${name}/README`]: `${name} ${version}\n` },
+    description: 'upkeep upgrade test package',
+  });
 }
 
 /** debhelper 13's restart-on-upgrade block for docker.service (docker-ce's postinst has the same). */

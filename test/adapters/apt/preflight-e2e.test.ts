@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { BIN, upkeep } from '../../helpers/cli.js';
 import { hostLock } from '../../helpers/host-lock.js';
+import { buildTestDeb } from '../../helpers/deb.js';
 
 // Host-wide state (dpkg, apt, policy-rc.d): never alongside another such file (test/helpers/host-lock.ts).
 before(() => hostLock.acquire());
@@ -52,23 +53,9 @@ function postinstFrom(template: string, unit: string, restartAction = 'restart')
 }
 
 function buildDeb(dir: string, name: string, version: string, files: Record<string, string>, postinst: string | null): void {
-  const root = join(dir, `${name}_${version}`);
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  writeFileSync(
-    join(root, 'DEBIAN', 'control'),
-    // Installed-Size as dpkg-gencontrol writes it (KiB), which the disk-space check reads.
-    `Package: ${name}\nVersion: ${version}\nArchitecture: all\nInstalled-Size: ${Math.ceil(Object.values(files).reduce((n, t) => n + Buffer.byteLength(t), 0) / 1024) + 4}\nMaintainer: upkeep tests <tests@upkeep.invalid>\nDescription: upkeep preflight test package\n`,
-  );
-  if (postinst !== null) {
-    writeFileSync(join(root, 'DEBIAN', 'postinst'), postinst);
-    chmodSync(join(root, 'DEBIAN', 'postinst'), 0o755);
-  }
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(root, path, '..'), { recursive: true });
-    writeFileSync(join(root, path), text);
-  }
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, join(dir, `${name}_${version}_all.deb`)], { stdio: 'pipe' });
-  rmSync(root, { recursive: true });
+  // Installed-Size as dpkg-gencontrol writes it (KiB), which the disk-space check reads.
+  const installedSizeKiB = Math.ceil(Object.values(files).reduce((n, t) => n + Buffer.byteLength(t), 0) / 1024) + 4;
+  buildTestDeb(dir, { name, version, files, installedSizeKiB, description: 'upkeep preflight test package', ...(postinst !== null ? { postinst } : {}) });
 }
 
 /** Restarts on upgrade every unit the package ships, found at run time: the analyser cannot name them, the shipped units can. */

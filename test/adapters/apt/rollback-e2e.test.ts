@@ -13,7 +13,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { upkeep } from '../../helpers/cli.js';
@@ -22,6 +22,7 @@ import { localRollbackFacts } from '../../../src/adapters/apt/rollback-facts.js'
 import { localPackageCopier } from '../../../src/adapters/apt/keep-package-copy.js';
 import { prepareRollback } from '../../../src/app/rollback-plan.js';
 import { rollbackCommand } from '../../../src/core/upgrade/rollback.js';
+import { buildTestDeb } from '../../helpers/deb.js';
 
 before(() => hostLock.acquire());
 after(() => hostLock.release());
@@ -38,32 +39,24 @@ const PLAIN = 'upkeep-rbtest-plain';
 const V1 = '1:1.0~rc1-1';
 const V2 = '1:2.0-1';
 
-function buildDeb(dir: string, name: string, version: string, marker: string, fileName = `${name}_${version.replace(':', '%3a')}_all.deb`): string {
-  const root = mkdtempSync(join(dir, 'build-'));
-  chmodSync(root, 0o755);
-  mkdirSync(join(root, 'DEBIAN'), { recursive: true });
-  writeFileSync(
-    join(root, 'DEBIAN', 'control'),
-    `Package: ${name}\nVersion: ${version}\nArchitecture: all\nMaintainer: upkeep tests <tests@upkeep.invalid>\nDepends: dpkg\nDescription: upkeep rollback test package\n two lines of description\n`,
-  );
-  writeFileSync(join(root, 'DEBIAN', 'postinst'), `#!/bin/sh\nset -e\necho "${name} ${marker} configured" > /dev/null\nexit 0\n`);
-  chmodSync(join(root, 'DEBIAN', 'postinst'), 0o755);
-  writeFileSync(join(root, 'DEBIAN', 'conffiles'), `/etc/${name}.conf\n`);
-  mkdirSync(join(root, 'etc'), { recursive: true });
-  writeFileSync(join(root, 'etc', `${name}.conf`), `setting=${marker}\n`);
-  mkdirSync(join(root, 'usr', 'share', name), { recursive: true });
-  writeFileSync(join(root, 'usr', 'share', name, 'version'), `${marker}\n`);
-  mkdirSync(join(root, 'usr', 'bin'), { recursive: true });
-  writeFileSync(join(root, 'usr', 'bin', `${name}-tool`), `#!/bin/sh\necho ${marker}\n`);
-  chmodSync(join(root, 'usr', 'bin', `${name}-tool`), 0o4755);
-  execFileSync('ln', ['-s', 'version', join(root, 'usr', 'share', name, 'current')]);
-  // Under /lib, which is a link to usr/lib on a merged-/usr system: the copy must keep it a directory.
-  mkdirSync(join(root, 'lib', name), { recursive: true });
-  writeFileSync(join(root, 'lib', name, 'module'), `${marker}\n`);
-  const out = join(dir, fileName);
-  execFileSync('dpkg-deb', ['--root-owner-group', '-Zgzip', '--build', root, out], { stdio: 'pipe' });
-  rmSync(root, { recursive: true });
-  return out;
+function buildDeb(dir: string, name: string, version: string, marker: string, fileName?: string): string {
+  return buildTestDeb(dir, {
+    name,
+    version,
+    depends: 'dpkg',
+    description: 'upkeep rollback test package\n two lines of description',
+    postinst: `#!/bin/sh\nset -e\necho "${name} ${marker} configured" > /dev/null\nexit 0\n`,
+    conffiles: [`/etc/${name}.conf`],
+    files: {
+      [`etc/${name}.conf`]: `setting=${marker}\n`,
+      [`usr/share/${name}/version`]: `${marker}\n`,
+      [`usr/bin/${name}-tool`]: { text: `#!/bin/sh\necho ${marker}\n`, mode: 0o4755 },
+      // Under /lib, which is a link to usr/lib on a merged-/usr system: the copy must keep it a directory.
+      [`lib/${name}/module`]: `${marker}\n`,
+    },
+    links: { [`usr/share/${name}/current`]: 'version' },
+    ...(fileName !== undefined ? { fileName } : {}),
+  });
 }
 
 /** `dpkg-deb -f` fields as a map. */
