@@ -114,6 +114,39 @@ function processesMatching(re: RegExp): number[] {
   return out;
 }
 
+/** `pid`'s ancestors, nearest first (host PIDs, also for processes inside the view's PID namespace). */
+function ancestors(pid: number): number[] {
+  const out: number[] = [];
+  for (let p = pid; p > 1 && out.length < 64;) {
+    try {
+      p = Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+    } catch {
+      break;
+    }
+    out.push(p);
+  }
+  return out;
+}
+
+/** For a failure message: each process matching `re`, with its ancestors' command lines. */
+function describeProcesses(re: RegExp): string {
+  const cmd = (p: number) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+    } catch {
+      return '(gone)';
+    }
+  };
+  return processesMatching(re)
+    .map(
+      (p) =>
+        `${p} ${cmd(p)} <- ${ancestors(p)
+          .map((a) => `${a} ${cmd(a).slice(0, 80)}`)
+          .join(' <- ')}`,
+    )
+    .join('\n');
+}
+
 const startTime = (pid: number) => readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19];
 
 async function waitFor(what: string, cond: () => boolean, ms = 20_000): Promise<void> {
@@ -335,22 +368,36 @@ test(
           stdio: ['ignore', 'pipe', 'pipe'],
           detached: true,
         });
-        // Kept for the messages below: a CI run once saw the slow postinst with the scratch directory
-        // already empty (not reproduced in 11 runs alone and beside a CPU load): upkeep's own words say why.
+        // Kept for the messages below: two CI runs saw a slow postinst with the scratch directory
+        // empty (not reproduced in 11 runs alone and beside a CPU load): upkeep's own words say why.
         let said = '';
         for (const s of [killed.stdout, killed.stderr]) s.on('data', (c: Buffer) => (said = (said + c.toString()).slice(-8000)));
-        await waitFor(`the rehearsal to reach the slow postinst (${how})`, () => processesMatching(/^sleep 60 $/).length > 0, 60_000);
+        // This rehearsal's slow postinst: a `sleep 60` below this upkeep process (the view's PID
+        // namespace included), not any process of that name.
+        await waitFor(
+          `the rehearsal to reach the slow postinst (${how})`,
+          () => processesMatching(/^sleep 60 $/).some((p) => ancestors(p).includes(killed.pid!)),
+          60_000,
+        );
+        const slow = processesMatching(/^sleep 60 $/).filter((p) => ancestors(p).includes(killed.pid!));
         assert.deepEqual(
           [killed.exitCode, killed.signalCode],
           [null, null],
           `upkeep rehearse ended before it was killed (${how}), exit ${killed.exitCode}, signal ${killed.signalCode}:\n${said}`,
         );
-        assert.equal(readdirSync(scratch).length, 1, `the writable layer is in the scratch directory (${how}); upkeep said:\n${said}`);
+        assert.equal(
+          readdirSync(scratch).length,
+          1,
+          `the writable layer is in the scratch directory (${how}); upkeep said:\n${said}\nthe slow postinsts and their ancestors:\n${describeProcesses(/^sleep 60 $/)}`,
+        );
         if (how === 'SIGKILL') killed.kill('SIGKILL');
         else process.kill(-killed.pid!, 'SIGINT');
+        // Its processes gone: the slow postinsts seen below it, and anything of a sandbox.
         await waitFor(
           `every process of the rehearsal to end (${how})`,
-          () => processesMatching(new RegExp(`sleep 60|${SANDBOX_PROCESS}|unshare --mount`)).length === 0,
+          () =>
+            slow.every((p) => !processesMatching(/^sleep 60 $/).includes(p)) &&
+            processesMatching(new RegExp(`${SANDBOX_PROCESS}|unshare --mount`)).length === 0,
         );
         await waitFor(`the work directory to be removed (${how})`, () => readdirSync('/tmp').every((n) => !n.startsWith('upkeep-rehearse-')));
         await waitFor(`the scratch layer to be removed (${how})`, () => readdirSync(scratch).length === 0);
