@@ -134,8 +134,13 @@ test('the .deb installs into this system, runs, reinstalls, and purge leaves the
   // lintian reads only the .deb and takes ~25 s of CPU: it runs while the package is installed and
   // tried below, and its verdict is checked here.
   const haveLintian = (await run('sh', ['-c', 'command -v lintian'])).code === 0;
-  const lintian = haveLintian ? run('lintian', ['--allow-root', '--pedantic', deb]) : null;
-  t.after(() => lintian?.catch(() => undefined));
+  // Its own TMPDIR: lintian leaves a file there (mldbm-elf-*, its ELF index), which /tmp kept from every run.
+  const lintianTmp = mkdtempSync(join(tmpdir(), 'upk-lintian-'));
+  const lintian = haveLintian ? run('lintian', ['--allow-root', '--pedantic', deb], { TMPDIR: lintianTmp }) : null;
+  t.after(async () => {
+    await lintian?.catch(() => undefined);
+    rmSync(lintianTmp, { recursive: true, force: true });
+  });
 
   installed = true;
   ok(await apt(['install', deb]), 'apt-get install ./upkeep_*.deb');
