@@ -245,6 +245,11 @@ export class PrivateEngine {
       rmSync(stale, { force: true });
     }
     const log = openSync(join(this.dir, 'dockerd.log'), 'a');
+    // The daemons' temporary files stay in the engine's directory, removed with it, not in the
+    // machine's /tmp: containerd's goroutine dump (containerd.PID.stacks.log), which dockerd asks
+    // for with SIGUSR1 before it kills a containerd it found unresponsive.
+    const daemonTmp = join(this.dir, 'tmp');
+    mkdirSync(daemonTmp, { recursive: true });
     const binaries = engineBinaries(this.currentGeneration);
     const proc = spawn(
       binaries.dockerd,
@@ -263,7 +268,7 @@ export class PrivateEngine {
         '--ip6tables=false',
         ...this.extraArgs,
       ],
-      { stdio: ['ignore', log, log], detached: false, env: { ...process.env, PATH: binaries.path } },
+      { stdio: ['ignore', log, log], detached: false, env: { ...process.env, PATH: binaries.path, TMPDIR: daemonTmp } },
     );
     closeSync(log);
     this.proc = proc;
