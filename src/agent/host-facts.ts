@@ -6,7 +6,7 @@
  * then every `intervalMs` (default 1 h: apt's simulation costs about a second of CPU); readers
  * use the last read (no request runs a subprocess).
  */
-import { readRebootFacts, rebootUnknownWhy } from '../adapters/apt/reboot-required.js';
+import { readRebootFacts, rebootUnknownWhy, RUNNING_KERNEL_UNREAD } from '../adapters/apt/reboot-required.js';
 import { simulateUpgrade } from '../adapters/apt/simulate-upgrade.js';
 import { readOsName } from '../adapters/files/os-release.js';
 import type { HostFacts } from '../core/host-facts.js';
@@ -35,7 +35,7 @@ export async function readHostFacts(opts: { simulate?: (mode: 'dist-upgrade') =>
   const [reboot, os] = await Promise.all([readRebootFacts(), readOsName()]);
   const kernelWhy =
     reboot.runningKernel === null
-      ? 'the running kernel could not be read (uname)'
+      ? RUNNING_KERNEL_UNREAD
       : reboot.kernelsWhy !== null
         ? reboot.kernelsWhy
         : reboot.newestKernel === null

@@ -393,12 +393,10 @@ test(
         if (how === 'SIGKILL') killed.kill('SIGKILL');
         else process.kill(-killed.pid!, 'SIGINT');
         // Its processes gone: the slow postinsts seen below it, and anything of a sandbox.
-        await waitFor(
-          `every process of the rehearsal to end (${how})`,
-          () =>
-            slow.every((p) => !processesMatching(/^sleep 60 $/).includes(p)) &&
-            processesMatching(new RegExp(`${SANDBOX_PROCESS}|unshare --mount`)).length === 0,
-        );
+        await waitFor(`every process of the rehearsal to end (${how})`, () => {
+          const sleeping = processesMatching(/^sleep 60 $/);
+          return slow.every((p) => !sleeping.includes(p)) && processesMatching(new RegExp(`${SANDBOX_PROCESS}|unshare --mount`)).length === 0;
+        });
         await waitFor(`the work directory to be removed (${how})`, () => readdirSync('/tmp').every((n) => !n.startsWith('upkeep-rehearse-')));
         await waitFor(`the scratch layer to be removed (${how})`, () => readdirSync(scratch).length === 0);
         assert.deepEqual(hostMounts(), mounts);

@@ -9,6 +9,9 @@ import { installedPath } from './dpkg-location.js';
 import type { RebootAnswer } from '../../ports/reboot.js';
 import { installedKernels, rebootRequiredFlag, runningKernel, type RebootRequiredFlag } from './kernels.js';
 
+/** Why the kernels could not be compared when `uname -r` could not be read. */
+export const RUNNING_KERNEL_UNREAD = 'the running kernel could not be read (uname)';
+
 /** The facts behind "reboot required", each null when it could not be read. */
 export interface RebootFacts {
   /** `uname -r`. */
@@ -67,7 +70,7 @@ export async function readRebootFacts(runDir?: string, bootDir?: string): Promis
   }
   if (newest !== null && running !== null && newest !== running) reasons.push(`kernel ${newest} installed, ${running} running`);
   // The kernels' comparison needs both: one of them not read leaves it untold.
-  if (running === null && kernelsWhy === null) kernelsWhy = 'the running kernel could not be read (uname)';
+  if (running === null && kernelsWhy === null) kernelsWhy = RUNNING_KERNEL_UNREAD;
   const unknown = flag === null || kernelsWhy !== null;
   return { runningKernel: running, newestKernel: newest, flag, flagWhy, kernelsWhy, reasons, required: reasons.length > 0 ? true : unknown ? null : false };
 }

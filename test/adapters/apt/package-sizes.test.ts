@@ -58,7 +58,7 @@ test('the size sources are read from apt once, then from the cache while the key
   if (installed === null) return;
   const [version, arch, candidate] = installed;
   // dpkg upgraded to its candidate: apt-cache knows its Size from the lists, dpkg-query the installed size.
-  const plan: PlannedPackage[] = [{ name: 'dpkg', arch: arch!, oldVersion: version!, newVersion: candidate!, action: 'upgrade' } as PlannedPackage];
+  const plan: PlannedPackage[] = [{ name: 'dpkg', arch, oldVersion: version, newVersion: candidate, action: 'upgrade' } as PlannedPackage];
   const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k1' });
   const first = await readPackageSizes(plan, null, cache);
   assert.equal(first.cached, false);
@@ -91,7 +91,7 @@ test('a planted cache file (writable by others) is ignored: apt is asked', async
   const installed = installedDpkg(t);
   if (installed === null) return;
   const [version, arch, candidate] = installed;
-  const plan: PlannedPackage[] = [{ name: 'dpkg', arch: arch!, oldVersion: version!, newVersion: candidate!, action: 'upgrade' } as PlannedPackage];
+  const plan: PlannedPackage[] = [{ name: 'dpkg', arch, oldVersion: version, newVersion: candidate, action: 'upgrade' } as PlannedPackage];
   const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k3' });
   await readPackageSizes(plan, null, cache);
   const file = packageSizesCacheFile(dir);
