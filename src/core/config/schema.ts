@@ -5,7 +5,11 @@
  * defaultConfig(). Pure: parseConfigObject() takes the parsed YAML value and returns the config or
  * every issue, each with the path of the offending value (docs/config.md).
  */
-import { z } from 'zod';
+// The namespace import, not `import { z }`: a bundler then keeps only the parts used, where
+// `{ z }` (an object holding every export) carries all of zod's 60 locales and its JSON-schema
+// compiler into the bundle: 450 KB of the agent's file, 2.7 MiB of its idle memory
+// (docs/benchmarks.md; test/scripts/bundle.test.ts checks it).
+import * as z from 'zod';
 import { parseDuration } from '../duration.js';
 import { formatPath, type ConfigIssue, type ConfigPath } from './issues.js';
 import { maskUrlSecrets } from './url-secrets.js';
