@@ -7,7 +7,7 @@
  *
  * Run: node --import tsx bench/agent-idle.ts   (as root; starts its own private dockerd)
  * Env: N (default 100), MINUTES (default 3), EXTRA_CONFIG (YAML lines, e.g. "resync: 1h"),
- * AGENT_NODE_OPTIONS (node flags for the agent; default the systemd unit's --max-semi-space-size=1),
+ * AGENT_NODE_OPTIONS (node flags for the agent; default the systemd unit's, AGENT_NODE_OPTIONS in src/core/install/unit-file.ts),
  * STRACE (1: strace first; needs strace).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -15,11 +15,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrivateEngine, sleep } from '../test/engine/private-engine.js';
+import { AGENT_NODE_OPTIONS as UNIT_NODE_OPTIONS } from '../src/core/install/unit-file.js';
 
 const N = Number(process.env.N ?? 100);
 const MINUTES = Number(process.env.MINUTES ?? 3);
 const BIN = new URL('../bin/upkeep', import.meta.url).pathname;
-const nodeFlags = (process.env.AGENT_NODE_OPTIONS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
+const nodeFlags = (process.env.AGENT_NODE_OPTIONS ?? UNIT_NODE_OPTIONS).split(' ').filter(Boolean);
 
 const engine = await PrivateEngine.startOrSkip({ skip() {} } as never);
 if (!engine) throw new Error('no private engine (run as root)');

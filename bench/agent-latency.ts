@@ -22,7 +22,7 @@
  * times as JSON lines, epoch ms: kill, this process's `die` event, the webhook alert, the `start`
  * event; to line up with AGENT_LOG's timestamps), UPKEEP_BIN (the agent of another build, e.g. a
  * checkout of the commit before, for a before/after pair in one session), UPKEEP_AGENT_NODE_OPTIONS (NODE_OPTIONS for
- * the agent: the systemd unit's value, to measure the agent as installed).
+ * the agent; default the systemd unit's value, the agent as installed: "" for Node's defaults).
  */
 import { procStat, sleepPid } from './proc.js';
 import { spawn } from 'node:child_process';
@@ -35,6 +35,7 @@ import { EngineClient } from '../src/adapters/docker/engine-client.js';
 import type { AlertMessage } from '../src/adapters/notify/notifier.js';
 import { parseDockerHost } from '../src/core/docker-host.js';
 import { PrivateEngine, sleep } from '../test/engine/private-engine.js';
+import { AGENT_NODE_OPTIONS as UNIT_NODE_OPTIONS } from '../src/core/install/unit-file.js';
 
 const KILLS = Number(process.env.KILLS ?? 100);
 const IDLE_MINUTES = Number(process.env.IDLE_MINUTES ?? 10);
@@ -120,7 +121,7 @@ try {
   const rawAfterDie = names.flatMap((n) => (raw.start.has(n) && raw.die.has(n) ? [raw.start.get(n)! - raw.die.get(n)!] : []));
 
   const agent = spawn(BIN, ['agent', '--config', config, '--state-dir', join(root, 'state'), '--listen', '127.0.0.1:0'], {
-    env: { ...process.env, DOCKER_HOST: engine.dockerHost, NODE_OPTIONS: process.env.UPKEEP_AGENT_NODE_OPTIONS ?? '' },
+    env: { ...process.env, DOCKER_HOST: engine.dockerHost, NODE_OPTIONS: process.env.UPKEEP_AGENT_NODE_OPTIONS ?? UNIT_NODE_OPTIONS },
     // AGENT_LOG=FILE keeps the agent's JSON log (its stdout), to see where the time goes.
     stdio: ['ignore', process.env.AGENT_LOG ? openSync(process.env.AGENT_LOG, 'w') : 'ignore', 'inherit'],
   });
@@ -198,7 +199,7 @@ try {
     '| measured from the kill | median | p90 | p99 | max | n |',
     '|---|---|---|---|---|---|',
     ...rows,
-    `webhook alerts missing: ${missed(alerted)}; agent started with NODE_OPTIONS="${process.env.UPKEEP_AGENT_NODE_OPTIONS ?? ''}"`,
+    `webhook alerts missing: ${missed(alerted)}; agent started with NODE_OPTIONS="${process.env.UPKEEP_AGENT_NODE_OPTIONS ?? UNIT_NODE_OPTIONS}"`,
     `idle ${IDLE_MINUTES} min with ${KILLS} containers: RSS ${idleEnd.rssMiB.toFixed(1)} MiB (peak ${idleEnd.hwmMiB.toFixed(1)} MiB), CPU ${cpuPct.toFixed(2)} % of one core`,
   ].join('\n');
   process.stdout.write(`${out}\n`);

@@ -10,15 +10,18 @@
  * Env: N (default 100), ROUNDS (default 3), SETTLE (s, default 20), IDLE (s, default 60),
  * VARIANTS: lines "name|node flags|entry|ENV=value ..." where entry is a path to an entry.js or
  * .cjs (default dist/cli/entry.js) or "bare" (node waiting on a timer: the floor). Default: bare
- * and dist, both with the systemd unit's --max-semi-space-size=1.
+ * and dist, both with the systemd unit's Node options (AGENT_NODE_OPTIONS in src/core/install/unit-file.ts).
+ * LOGS=DIR keeps each agent's stdout (its JSON log; with --trace-gc among the flags, V8's line per
+ * garbage collection, to see whether the heap settles) in DIR/NAME-rROUND.log.
  * SMAPS=1 also prints, per variant, the resident memory by mapping (/proc/PID/smaps: the node
  * binary, [heap], anonymous mappings, libraries), the largest first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrivateEngine, sleep } from '../test/engine/private-engine.js';
+import { AGENT_NODE_OPTIONS as UNIT_NODE_OPTIONS } from '../src/core/install/unit-file.js';
 
 const N = Number(process.env.N ?? 100);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
@@ -33,7 +36,7 @@ interface Variant {
   entry: string;
   env: Record<string, string>;
 }
-const variants: Variant[] = (process.env.VARIANTS ?? `bare|--max-semi-space-size=1|bare|\ndist|--max-semi-space-size=1|${DIST}|`)
+const variants: Variant[] = (process.env.VARIANTS ?? `bare|${UNIT_NODE_OPTIONS}|bare|\ndist|${UNIT_NODE_OPTIONS}|${DIST}|`)
   .split('\n')
   .map((l) => l.trim())
   .filter(Boolean)
@@ -92,7 +95,7 @@ try {
       // The flags go on the command line (NODE_OPTIONS refuses some, e.g. --lite-mode); same effect.
       const proc = spawn(NODE, [...v.flags.split(' ').filter(Boolean), ...args], {
         env: { ...process.env, NODE_OPTIONS: '', DOCKER_HOST: engine.dockerHost, ...v.env },
-        stdio: ['ignore', 'ignore', 'inherit'],
+        stdio: ['ignore', process.env.LOGS ? openSync(join(process.env.LOGS, `${v.name}-r${round + 1}.log`), 'w') : 'ignore', 'inherit'],
       });
       children.add(proc);
       running.push({ v, proc, pid: proc.pid ?? 0, c0: 0 });

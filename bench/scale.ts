@@ -39,8 +39,8 @@
  *
  * Run: npx tsc -p tsconfig.build.json && node --import tsx bench/scale.ts   (as root; about 20 min, more when a daemon stop is slow)
  * Env: SIZES (default 10,100,500), IDLE_SECONDS (default 120), SETTLE_SECONDS (default 20),
- * RUNS (default 5), KILLS (default 3), UPKEEP_AGENT_NODE_OPTIONS (default the unit's
- * --max-semi-space-size=1), AGENT_EXTRA_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node
+ * RUNS (default 5), KILLS (default 3), UPKEEP_AGENT_NODE_OPTIONS (default the unit's,
+ * AGENT_NODE_OPTIONS in src/core/install/unit-file.ts), AGENT_EXTRA_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": node
  * flags put in NODE_OPTIONS too; the agent's short-lived config child writes a profile as well), KEEP=1 keeps the temporary directory (agent logs).
  */
 import { procStat, sleepPid, timedRun } from './proc.js';
@@ -57,13 +57,14 @@ import { defaultConfig } from '../src/core/config/types.js';
 import { parseDockerHost } from '../src/core/docker-host.js';
 import { PrivateEngine, sleep, TEST_IMAGE } from '../test/engine/private-engine.js';
 import { freePort } from '../test/helpers/ports.js';
+import { AGENT_NODE_OPTIONS as UNIT_NODE_OPTIONS } from '../src/core/install/unit-file.js';
 
 const SIZES = (process.env.SIZES ?? '10,100,500').split(',').map(Number);
 const IDLE_SECONDS = Number(process.env.IDLE_SECONDS ?? 120);
 const SETTLE_SECONDS = Number(process.env.SETTLE_SECONDS ?? 20);
 const RUNS = Number(process.env.RUNS ?? 5);
 const KILLS = Number(process.env.KILLS ?? 3);
-const AGENT_NODE_OPTIONS = [process.env.UPKEEP_AGENT_NODE_OPTIONS ?? '--max-semi-space-size=1', process.env.AGENT_EXTRA_ARGS ?? ''].filter(Boolean).join(' ');
+const AGENT_NODE_OPTIONS = [process.env.UPKEEP_AGENT_NODE_OPTIONS ?? UNIT_NODE_OPTIONS, process.env.AGENT_EXTRA_ARGS ?? ''].filter(Boolean).join(' ');
 const BIN = new URL('../bin/upkeep', import.meta.url).pathname;
 const KILLABLE = ['sh', '-c', 'sleep 1000000 & wait $!'];
 const CREATE_CONCURRENCY = 8;

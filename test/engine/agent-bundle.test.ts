@@ -2,16 +2,18 @@
  * `upkeep agent` run from the bundle, as the Debian package runs it (`node upkeep.cjs agent`, no
  * node_modules, no checkout), against a private real engine: the long-running parts that only the
  * agent uses (pino's log lines, prom-client's /metrics, the Engine API event stream, the alert
- * outbox on node:sqlite) work inside the one file. A container's process killed from the host (a
- * crash, not `docker kill`) is brought back and alerted, and SIGTERM stops the agent with exit 0
+ * outbox on node:sqlite) work inside the one file, with the Node options of the systemd unit
+ * (`--jitless`: no executable memory, no WebAssembly). A container's process killed from the host
+ * (a crash, not `docker kill`) is brought back and alerted, and SIGTERM stops the agent with exit 0
  * after its last log line.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { AGENT_NODE_OPTIONS } from '../../src/core/install/unit-file.js';
 import { spawnAgent } from '../helpers/agent-process.js';
 import { ROOT } from '../helpers/built-program.js';
 import { upkeep } from '../helpers/cli.js';
@@ -64,10 +66,23 @@ describe('the agent from the bundle', { concurrency: false }, () => {
       mode: 0o600,
     });
 
-    const agent = spawnAgent({ configPath, stateDir, dockerHost: engine.dockerHost, command: [process.execPath, bundle], cwd: join(root, 'alone') });
+    // As the unit runs it: the unit's NODE_OPTIONS.
+    const agent = spawnAgent({
+      configPath,
+      stateDir,
+      dockerHost: engine.dockerHost,
+      command: [process.execPath, bundle],
+      cwd: join(root, 'alone'),
+      env: { NODE_OPTIONS: AGENT_NODE_OPTIONS },
+    });
     const lines = agent.out;
     try {
       const listening = await until('the agent listens', () => lines.map((l) => /"address":"(127\.0\.0\.1:\d+)"/.exec(l)?.[1]).find(Boolean) ?? null, 30_000);
+      // --jitless took: no anonymous executable mapping (V8 otherwise reserves its code space rwx).
+      const executable = readFileSync(`/proc/${agent.proc.pid}/maps`, 'utf8')
+        .split('\n')
+        .filter((l) => /^\S+ ..x. \S+ \S+ 0\s*$/.test(l));
+      assert.deepEqual(executable, [], 'anonymous executable memory in the agent');
       const metrics = await until('metrics', async () => {
         const r = await fetch(`http://${listening}/metrics`).catch(() => null);
         return r?.ok ? r.text() : null;

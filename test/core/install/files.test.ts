@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { SHIPPED_BIN, renderAptHook } from '../../../src/core/install/apt-hook.js';
 import { PACKAGE_BIN, PACKAGE_DOCS, renderPackageAptHook, renderPackageUnit } from '../../../src/core/install/package.js';
-import { renderUnitFile } from '../../../src/core/install/unit-file.js';
+import { AGENT_NODE_OPTIONS, renderUnitFile } from '../../../src/core/install/unit-file.js';
 
 const SHIPPED = readFileSync(new URL('../../../deploy/apt/99upkeep', import.meta.url), 'utf8');
 
@@ -46,6 +46,11 @@ describe('systemd unit', () => {
       'Documentation=file:///opt/upkeep/docs/install.md',
     ])
       assert.ok(lines.includes(l), l);
+  });
+
+  it('gives the agent its Node options in one quoted assignment (unquoted, systemd would drop every word after the first)', () => {
+    assert.ok(lines.includes(`Environment="NODE_OPTIONS=${AGENT_NODE_OPTIONS}"`));
+    assert.deepEqual(AGENT_NODE_OPTIONS.split(' '), ['--max-semi-space-size=1', '--jitless']);
   });
 
   it("is hardened without cutting off the Docker socket, Docker's files or the state directory", () => {
