@@ -44,6 +44,11 @@ export interface RehearsalSandbox {
   mountinfo(): Promise<string>;
   /** Whether the host runs systemd (/run/systemd/system exists). */
   hostRunsSystemd(): Promise<boolean>;
-  /** Runs the upgrade in a throwaway view; never throws for a failing apt (see aptExit). */
+  /**
+   * Runs the upgrade in a throwaway view; never throws for a failing apt (see aptExit). Throws an
+   * UpkeepError when what the view left cannot be read back whole (a result file that is a link, a
+   * FIFO, too large, or a reboot flag the view could not answer for): nothing is reported from an
+   * incomplete record.
+   */
   run(req: RehearsalRun, onStatus: (s: AptStatus) => void): Promise<RehearsalRaw>;
 }

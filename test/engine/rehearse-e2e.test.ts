@@ -177,6 +177,10 @@ test(
       mkdirSync(repo);
       const slowFlag = join(tmp, 'slow');
       const hostileFlag = join(tmp, 'hostile');
+      // A host directory the view's processes point links at from the rehearsal's results (the
+      // view's /run/upkeep-rehearse): what the rehearsal writes after the upgrade must not land here.
+      const planted = join(tmp, 'planted');
+      mkdirSync(planted);
       for (const [dir, version] of [
         [v1, '1.0'],
         [repo, '2.0'],
@@ -203,7 +207,9 @@ test(
               // What a careless script might do to the engine, tried in the rehearsals only (never on this shared host).
               `if [ -e ${hostileFlag} ]; then pkill -f dockerd || true; docker restart ${ALWAYS} ${NOPOLICY} || true; ` +
               // ... and to the kernel's host name and settings (the view's UTS namespace; /proc/sys read-only).
-              `hostname upkeep-rehearsal-view || true; sysctl -w kernel.domainname=upkeep-rehearsal-view || true; fi`,
+              `hostname upkeep-rehearsal-view || true; sysctl -w kernel.domainname=upkeep-rehearsal-view || true; ` +
+              // ... and links planted where the rehearsal collects its results, at a host directory.
+              `for f in conffiles boot reboot-required reboot-required.pkgs exit; do ln -s ${planted} /run/upkeep-rehearse/$f || true; done; fi`,
           ),
         });
         buildDeb(dir, {
@@ -348,6 +354,7 @@ test(
       assert.deepEqual(j.consequences.containers.map((c) => `${c.name} ${c.runningAtEnd}`).sort(), [`${ALWAYS} yes`, `${NOPOLICY} no`]);
       assert.equal(readFileSync(CONFFILE, 'utf8'), 'setting = local\n');
       assert.equal(existsSync(`/boot/vmlinuz-${KREL}`), false);
+      assert.deepEqual(readdirSync(planted), [], 'nothing written through the links planted in the results');
       // Written in the view only (the host's /run and /var/lib are not fingerprinted: other tests use them).
       for (const f of ['/run/reboot-required', '/run/reboot-required.pkgs', `/var/lib/${DIRECT}.pid`])
         assert.equal(existsSync(f), hadRebootFlag && f.startsWith('/run/'), f);

@@ -6,7 +6,7 @@
  * `mount --make-rprivate /` in a namespace of its own.
  *
  * Arguments: WORK SIZE SCRATCH KEEP SYSTEMD MOUNTS -- COMMAND...
- *   WORK     a fresh directory (results/ made by the caller; view/ and layers/ made here)
+ *   WORK     a fresh directory (results/ made by the caller; out/, view/ and layers/ made here)
  *   SIZE     tmpfs size (the upper layers, and /tmp inside)
  *   SCRATCH  a fresh directory on disk for the upper layers instead of a tmpfs, or `-`
  *   KEEP     a directory to copy the upper layers to at the end, or `-`
@@ -14,26 +14,34 @@
  *   MOUNTS   the other filesystems to overlay, colon-separated, parents first, or `-`
  * Standard input is a pipe from the caller: when it closes (the caller died, even by SIGKILL),
  * every process of the rehearsal is killed and the work directory removed.
+ *
+ * results/ is the view's /run/upkeep-rehearse (the recorders' programs, and calls.log they append
+ * to): root processes in the view can write anything there, so what this script writes and reads
+ * back is in out/, which the view does not see: the layer list, the times, apt's exit code and,
+ * once every process of the view is gone, what the upgrade left. Nothing here writes into results/
+ * after the upgrade (a link planted there is never followed by a write of this script), and the
+ * reboot flag is looked up inside the view (a link in its /run resolves there, not on the host).
  */
 export const SANDBOX_SCRIPT = `set -eu
 W=$1 SIZE=$2 SCRATCH=$3 KEEP=$4 SYSD=$5 MOUNTS=$6
 shift 7
-R=$W/results V=$W/view
+R=$W/results O=$W/out V=$W/view
+mkdir -m 700 "$O"
 exec 9<&0
-( while read -r _; do :; done; : > "$R/aborted"; kill -KILL -1 2>/dev/null ) <&9 &
+( while read -r _; do :; done; : > "$O/aborted"; kill -KILL -1 2>/dev/null ) <&9 &
 exec 9<&- </dev/null
 mount --make-rprivate /
 if [ "$SCRATCH" = - ]; then L=$W/layers; mkdir -p "$L"; mount -t tmpfs -o "size=$SIZE,mode=700" upkeep-rehearse "$L"; else L=$SCRATCH; fi
 mkdir -p "$L/root/upper" "$L/root/work" "$V"
 mount -t overlay upkeep-rehearse -o "lowerdir=/,upperdir=$L/root/upper,workdir=$L/root/work" "$V"
-echo "/ root" > "$R/layers"
+echo "/ root" > "$O/layers"
 i=0
 if [ "$MOUNTS" != - ]; then
   IFS=:; set -f
   for m in $MOUNTS; do
     i=$((i+1)); mkdir -p "$L/m$i/upper" "$L/m$i/work"
     mount -t overlay upkeep-rehearse -o "lowerdir=$m,upperdir=$L/m$i/upper,workdir=$L/m$i/work" "$V$m"
-    echo "$m m$i" >> "$R/layers"
+    echo "$m m$i" >> "$O/layers"
   done
   unset IFS; set +f
 fi
@@ -58,15 +66,15 @@ if [ -L /etc/resolv.conf ]; then
 fi
 # policy-rc.d: every request recorded, every one refused (written in the view only)
 cp "$R/bin/policy-rc.d" "$V/usr/sbin/policy-rc.d"
-date +%s.%N > "$R/started"
+date +%s.%N > "$O/started"
 code=0
 chroot "$V" /usr/bin/env PATH="/run/upkeep-rehearse/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" "$@" || code=$?
-date +%s.%N > "$R/ended"
-echo "$code" > "$R/exit"
+date +%s.%N > "$O/ended"
+echo "$code" > "$O/exit"
 # every process the upgrade started (daemons included) ends here
 kill -KILL -1 2>/dev/null || true
 # what the upgrade left: conffiles kept or set aside, /boot, the reboot flag, the space used
-mkdir -p "$R/conffiles" "$R/boot"
+mkdir -p "$O/conffiles" "$O/boot"
 n=0
 while read -r mp name; do
   U=$L/$name/upper
@@ -77,23 +85,32 @@ while read -r mp name; do
       n=$((n+1)); p=$mp\${f#.}
       case "$p" in /etc/*) ;; *) continue ;; esac
       orig=\${p%.*}
-      printf '%s\\n' "$p" > "$R/conffiles/$name-$n.path"
-      diff -u "$V$orig" "$V$p" 2>&1 | head -c 65536 > "$R/conffiles/$name-$n.diff" || true
+      printf '%s\\n' "$p" > "$O/conffiles/$name-$n.path"
+      diff -u "$V$orig" "$V$p" 2>&1 | head -c 65536 > "$O/conffiles/$name-$n.diff" || true
     done
   fi
-  if [ -z "$mp" ] && [ -d "$U/boot" ]; then ( cd "$U/boot" && find . -xdev -type f ) >> "$R/boot/files" 2>/dev/null || true; fi
-  if [ "$mp" = /boot ]; then ( cd "$U" && find . -xdev -type f ) >> "$R/boot/files" 2>/dev/null || true; fi
-  du -sxb "$U" 2>/dev/null | cut -f1 >> "$R/upper-bytes" || true
-done < "$R/layers"
-for f in reboot-required reboot-required.pkgs; do [ -f "$V/run/$f" ] && cp "$V/run/$f" "$R/$f"; done
+  if [ -z "$mp" ] && [ -d "$U/boot" ]; then ( cd "$U/boot" && find . -xdev -type f ) >> "$O/boot/files" 2>/dev/null || true; fi
+  if [ "$mp" = /boot ]; then ( cd "$U" && find . -xdev -type f ) >> "$O/boot/files" 2>/dev/null || true; fi
+  du -sxb "$U" 2>/dev/null | cut -f1 >> "$O/upper-bytes" || true
+done < "$O/layers"
+# The reboot flag as the view's own test -f sees it (a link resolves inside the view), at most 1 MiB
+# of it; a lookup that did not give yes or no is written down as such (the caller says so).
+for f in reboot-required reboot-required.pkgs; do
+  rc=0; chroot "$V" /bin/sh -c 'test -f "$1"' sh "/run/$f" || rc=$?
+  case $rc in
+    0) chroot "$V" /bin/sh -c 'head -c 1048576 "$1"' sh "/run/$f" > "$O/$f" || echo "$f" >> "$O/unread" ;;
+    1) ;;
+    *) echo "$f" >> "$O/unread" ;;
+  esac
+done
 if [ "$KEEP" != - ]; then
   mkdir -p "$KEEP"
-  while read -r mp name; do cp -a "$L/$name/upper" "$KEEP/$name" 2>/dev/null || true; done < "$R/layers"
-  cp "$R/layers" "$KEEP/layers"
+  while read -r mp name; do cp -a "$L/$name/upper" "$KEEP/$name" 2>/dev/null || true; done < "$O/layers"
+  cp "$O/layers" "$KEEP/layers"
 fi
 umount -R -l "$V" 2>/dev/null || true
 if [ "$SCRATCH" = - ]; then umount -l "$L" 2>/dev/null || true; fi
-if [ -f "$R/aborted" ]; then
+if [ -f "$O/aborted" ]; then
   [ "$SCRATCH" = - ] || rm -rf --one-file-system "$SCRATCH"
   rm -rf --one-file-system "$W"
 fi

@@ -12,12 +12,13 @@
  * killed and its work directory removed.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { APT_ENV, aptUpgradeArgs, parseAptStatusLine } from '../../core/upgrade/routine.js';
+import { UpkeepError } from '../../core/errors.js';
 import type { RehearsalRaw, RehearsalSandbox } from '../../ports/rehearsal.js';
 import { SANDBOX_SCRIPT, wrapperScripts } from './sandbox-script.js';
 
@@ -27,12 +28,64 @@ const VIEW_PATH = '/run/upkeep-rehearse/bin:/usr/local/sbin:/usr/local/bin:/usr/
 /** apt and dpkg output kept (the last lines: a dist-upgrade prints tens of thousands). */
 const MAX_OUTPUT_LINES = 50_000;
 
-function readOr(path: string, fallback: string | null): string | null {
+/** The most upkeep reads of one result file (calls.log is the largest: one line per recorded call). */
+export const MAX_RESULT_BYTES = 16 * 1024 * 1024;
+
+function incomplete(name: string, why: string): UpkeepError {
+  return new UpkeepError(`the rehearsal's record is incomplete: ${name} ${why}`, {
+    hint: 'nothing is reported from an incomplete record: run the rehearsal again; upkeep preflight predicts without a view',
+  });
+}
+
+/**
+ * One file of what the rehearsal left, `name` relative to `dir`: null when it does not exist (the
+ * step that writes it did not run, or had nothing to say); its text otherwise. Read as hostile
+ * input: calls.log is written by processes in the view, which could make it a link, a FIFO or
+ * huge; the other files are the script's own, read the same way. A link is not followed, only a
+ * regular file is read, without blocking, at most MAX_RESULT_BYTES; anything else is an error, never
+ * "absent" (the report would otherwise say less happened than did).
+ */
+function readResult(dir: string, name: string): string | null {
+  let fd: number;
   try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return fallback;
+    fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    throw incomplete(name, code === 'ELOOP' ? 'is a symbolic link (not followed)' : `cannot be opened: ${(err as Error).message}`);
   }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw incomplete(name, 'is not a regular file');
+    const buf = Buffer.alloc(Math.min(st.size, MAX_RESULT_BYTES) + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buf, length, buf.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length === buf.length) break;
+    }
+    if (length > MAX_RESULT_BYTES) throw incomplete(name, `is larger than the ${MAX_RESULT_BYTES} bytes upkeep reads`);
+    return buf.toString('utf8', 0, length);
+  } catch (err) {
+    if (err instanceof UpkeepError) throw err;
+    throw incomplete(name, `cannot be read: ${(err as Error).message}`);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The names in `dir` (a directory, not a link to one), or none when it does not exist. */
+function resultNames(dir: string, name: string): string[] {
+  let st;
+  try {
+    st = lstatSync(join(dir, name));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw incomplete(`${name}/`, `cannot be read: ${(err as Error).message}`);
+  }
+  if (!st.isDirectory()) throw incomplete(`${name}/`, 'is not a directory');
+  return readdirSync(join(dir, name)).sort();
 }
 
 export interface SandboxOptions {
@@ -121,31 +174,32 @@ export function rehearsalSandbox(opts: SandboxOptions = {}): RehearsalSandbox {
             void Promise.all(streams).then(() => resolve());
           });
         });
-        const exitText = readOr(join(results, 'exit'), null);
-        const started = Number(readOr(join(results, 'started'), 'NaN'));
-        const ended = Number(readOr(join(results, 'ended'), 'NaN'));
+        // out/: the script's own files, which the view does not see; results/: the view's
+        // /run/upkeep-rehearse, where the recorders append calls.log (sandbox-script.ts).
+        const out = join(work, 'out');
+        const exitText = readResult(out, 'exit');
+        const started = Number(readResult(out, 'started') ?? 'NaN');
+        const ended = Number(readResult(out, 'ended') ?? 'NaN');
         const conffiles: RehearsalRaw['conffiles'] = [];
-        const cdir = join(results, 'conffiles');
-        if (existsSync(cdir))
-          for (const f of readdirSync(cdir)
-            .filter((n) => n.endsWith('.path'))
-            .sort()) {
-            const path = readFileSync(join(cdir, f), 'utf8').trim();
-            conffiles.push({ path, diff: readOr(join(cdir, f.replace(/\.path$/, '.diff')), '') ?? '' });
-          }
+        for (const f of resultNames(out, 'conffiles').filter((n) => n.endsWith('.path'))) {
+          const path = (readResult(out, `conffiles/${f}`) ?? '').trim();
+          conffiles.push({ path, diff: readResult(out, `conffiles/${f.replace(/\.path$/, '.diff')}`) ?? '' });
+        }
+        const unread = (readResult(out, 'unread') ?? '').split('\n').filter((l) => l !== '');
+        if (unread.length > 0) throw incomplete(`/run/${unread[0]}`, 'in the view: whether the upgrade wrote it could not be looked up');
         return {
           aptExit: exitText === null ? null : Number(exitText.trim()),
           failure: exitText === null ? (failure ?? 'apt-get did not run in the view') : failure,
           output,
-          calls: readOr(join(results, 'calls.log'), '') ?? '',
+          calls: readResult(results, 'calls.log') ?? '',
           conffiles,
-          bootFiles: (readOr(join(results, 'boot', 'files'), '') ?? '')
+          bootFiles: (readResult(out, 'boot/files') ?? '')
             .split('\n')
             .filter((l) => l !== '')
             .map((l) => l.replace(/^\.\//, '')),
-          rebootRequired: readOr(join(results, 'reboot-required'), null),
-          rebootRequiredPkgs: readOr(join(results, 'reboot-required.pkgs'), null),
-          upperBytes: (readOr(join(results, 'upper-bytes'), '') ?? '')
+          rebootRequired: readResult(out, 'reboot-required'),
+          rebootRequiredPkgs: readResult(out, 'reboot-required.pkgs'),
+          upperBytes: (readResult(out, 'upper-bytes') ?? '')
             .split('\n')
             .filter((l) => /^\d+$/.test(l))
             .reduce((a, b) => a + Number(b), 0),
