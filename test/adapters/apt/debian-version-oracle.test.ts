@@ -45,12 +45,19 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { runCommand } from '../../../src/adapters/apt/run-command.js';
 import { simulateUpgrade } from '../../../src/adapters/apt/simulate-upgrade.js';
 import { parseAptSimulation } from '../../../src/core/preflight/apt-plan.js';
 import { compareDebianVersions, parseDebianVersion } from '../../../src/core/preflight/debian-version.js';
+import { hostLock } from '../../helpers/host-lock.js';
 import { prng } from '../../helpers/prng.js';
+
+// It reads this machine's installed versions and apt's simulation of an upgrade and asserts on
+// them: it must not run while another file installs or removes packages (apt then fails with
+// "Cache is out of sync" or sees a half-changed dpkg database).
+before(() => hostLock.acquire());
+after(() => hostLock.release());
 
 type Relation = 'lt' | 'eq' | 'gt';
 /** An oracle's answer on a pair: the relation of a to b, or 'refused' when it rejects a or b. */
