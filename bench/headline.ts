@@ -25,7 +25,8 @@
  *
  * Run: node --import tsx bench/headline.ts   (as root; starts its own private dockerd)
  * Env: REPS (default 3), LATE_MS (default 5000), CASES (comma-separated, default all six),
- *      UPKEEP_BIN (default this checkout's bin/upkeep: point it at another checkout to compare).
+ *      UPKEEP_BIN (default this checkout's bin/upkeep: point it at another checkout to compare),
+ *      UPKEEP_AGENT_NODE_OPTIONS (NODE_OPTIONS for the agent; default the systemd unit's, "" for Node's defaults).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -36,6 +37,7 @@ import { parseDockerHost } from '../src/core/docker-host.js';
 import { buildIncidentHost, type IncidentHost } from '../test/engine/incident-host.js';
 import { PrivateEngine, sleep } from '../test/engine/private-engine.js';
 import { freePort } from '../test/helpers/ports.js';
+import { AGENT_NODE_OPTIONS as UNIT_NODE_OPTIONS } from '../src/core/install/unit-file.js';
 
 const REPS = Number(process.env.REPS ?? 3);
 const LATE_MS = Number(process.env.LATE_MS ?? 5000);
@@ -121,7 +123,7 @@ async function startAgent(config: string, port: number): Promise<void> {
   agentLog = log;
   const out = createWriteStream(log);
   agent = spawn(BIN, ['agent', '--config', config, '--state-dir', join(root, 'state'), '--listen', `127.0.0.1:${port}`], {
-    env: { ...process.env, DOCKER_HOST: engine!.dockerHost },
+    env: { ...process.env, DOCKER_HOST: engine!.dockerHost, NODE_OPTIONS: process.env.UPKEEP_AGENT_NODE_OPTIONS ?? UNIT_NODE_OPTIONS },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   agent.stdout!.pipe(out);
@@ -249,7 +251,7 @@ try {
   const loadAtEnd = loadavg();
   process.stdout.write(
     [
-      `headline (recovery at the floor), ${new Date().toISOString()}, ${REPS} reps, node ${process.version}, agent ${BIN}`,
+      `headline (recovery at the floor), ${new Date().toISOString()}, ${REPS} reps, node ${process.version}, agent ${BIN} with NODE_OPTIONS "${process.env.UPKEEP_AGENT_NODE_OPTIONS ?? UNIT_NODE_OPTIONS}"`,
       `load average at start ${loadAtStart.map((l) => l.toFixed(1)).join(' ')}, at end ${loadAtEnd.map((l) => l.toFixed(1)).join(' ')}`,
       '| case | floor (median, s) | upkeep (median, s) | upkeep - floor | floor runs | upkeep runs |',
       '|---|---|---|---|---|---|',
