@@ -17,7 +17,7 @@
  * binary, [heap], anonymous mappings, libraries), the largest first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PrivateEngine, sleep } from '../test/engine/private-engine.js';
@@ -92,12 +92,14 @@ try {
         v.entry === 'bare'
           ? ['-e', 'setTimeout(() => {}, 1e9)']
           : [v.entry, 'agent', '--config', config, '--state-dir', join(dir, 'state'), '--listen', '127.0.0.1:0'];
+      const log = process.env.LOGS ? openSync(join(process.env.LOGS, `${v.name}-r${round + 1}.log`), 'w') : null;
       // The flags go on the command line (NODE_OPTIONS refuses some, e.g. --lite-mode); same effect.
       const proc = spawn(NODE, [...v.flags.split(' ').filter(Boolean), ...args], {
         env: { ...process.env, NODE_OPTIONS: '', DOCKER_HOST: engine.dockerHost, ...v.env },
-        stdio: ['ignore', process.env.LOGS ? openSync(join(process.env.LOGS, `${v.name}-r${round + 1}.log`), 'w') : 'ignore', 'inherit'],
+        stdio: ['ignore', log ?? 'ignore', 'inherit'],
       });
       children.add(proc);
+      if (log !== null) closeSync(log); // the child has its own copy
       running.push({ v, proc, pid: proc.pid ?? 0, c0: 0 });
       await sleep(1000);
     }

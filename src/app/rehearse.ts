@@ -65,7 +65,11 @@ export interface Rehearsal {
   triggers: string[];
   kernels: string[];
   bootFiles: string[];
-  reboot: { required: boolean; packages: string[] };
+  /**
+   * Whether the upgrade wrote /run/reboot-required in the view: null when that could not be read
+   * (a symbolic link there is not followed), with why.
+   */
+  reboot: { required: boolean | null; packages: string[]; why?: string };
   upperBytes: number;
   seconds: number;
   comparison: ComparedLine[];
@@ -164,6 +168,8 @@ export async function rehearse(deps: RehearseDeps, req: RehearseRequest): Promis
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l !== '');
+  // What the view left at the reboot flag could not be read (and no flag was read): not known.
+  const viewFlagWhy = raw.rebootRequired === null ? raw.rebootUnknownWhy : null;
   const kernels = prediction.report.packages.filter((p) => p.to !== null && kernelReleaseOf(p.name) !== null).map((p) => p.name);
 
   // The containers' fate from what was observed: preflight's own report builder, fed the observations.
@@ -180,9 +186,14 @@ export async function rehearse(deps: RehearseDeps, req: RehearseRequest): Promis
     runningKernel: k.running,
     installedKernels: k.installed,
     ...(k.installedWhy !== undefined ? { installedKernelsWhy: k.installedWhy } : {}),
-    // The copy wrote the flag: required. Otherwise the host's own flag, unknown when it could not be read.
-    rebootRequiredFlag: raw.rebootRequired !== null ? true : k.rebootRequired,
-    ...(raw.rebootRequired === null && k.rebootRequiredWhy !== undefined ? { rebootRequiredFlagWhy: k.rebootRequiredWhy } : {}),
+    // The copy wrote the flag: required. Not known what the copy wrote: unknown. Otherwise the
+    // host's own flag, unknown when it could not be read.
+    rebootRequiredFlag: raw.rebootRequired !== null ? true : viewFlagWhy !== null ? null : k.rebootRequired,
+    ...(viewFlagWhy !== null
+      ? { rebootRequiredFlagWhy: viewFlagWhy }
+      : raw.rebootRequired === null && k.rebootRequiredWhy !== undefined
+        ? { rebootRequiredFlagWhy: k.rebootRequiredWhy }
+        : {}),
     host: host === null ? null : { daemon: host.daemon, containers: host.containers },
   });
 
@@ -202,7 +213,7 @@ export async function rehearse(deps: RehearseDeps, req: RehearseRequest): Promis
     triggers: triggersRun(raw.output),
     kernels,
     bootFiles: raw.bootFiles,
-    reboot: { required: raw.rebootRequired !== null, packages: rebootPkgs },
+    reboot: viewFlagWhy !== null ? { required: null, packages: rebootPkgs, why: viewFlagWhy } : { required: raw.rebootRequired !== null, packages: rebootPkgs },
     upperBytes: raw.upperBytes,
     seconds: raw.seconds,
     comparison: compareWithPrediction(prediction.report.packages, services),
@@ -235,7 +246,8 @@ export function rehearsalTimelineEntry(r: Rehearsal, hostName: string | null) {
   const parts = [`${r.prediction.report.summary.packages} package(s)`, `${r.services.length} service action(s) requested`];
   if (r.failures.length > 0) parts.push(`${r.failures.length} maintainer script(s) failed`);
   if (r.conffiles.length > 0) parts.push(`${r.conffiles.length} conffile question(s)`);
-  if (r.reboot.required) parts.push('reboot required');
+  if (r.reboot.required === true) parts.push('reboot required');
+  if (r.reboot.required === null) parts.push('reboot flag not known');
   if (missed + wrong > 0) parts.push(`preflight missed ${missed}, wrong ${wrong}`);
   return {
     kind: TIMELINE_KINDS.rehearsal,

@@ -34,6 +34,12 @@ export interface RehearsalRaw {
   /** /run/reboot-required and its .pkgs in the view, when written. */
   rebootRequired: string | null;
   rebootRequiredPkgs: string | null;
+  /**
+   * Why what the view left at /run/reboot-required (or its .pkgs) could not be read (a symbolic
+   * link, which is not followed), else null. With rebootRequired null: whether the upgrade asks
+   * for a reboot is not known.
+   */
+  rebootUnknownWhy: string | null;
   /** Bytes in the upper layers (what the upgrade wrote). */
   upperBytes: number;
   seconds: number;
@@ -46,9 +52,9 @@ export interface RehearsalSandbox {
   hostRunsSystemd(): Promise<boolean>;
   /**
    * Runs the upgrade in a throwaway view; never throws for a failing apt (see aptExit). Throws an
-   * UpkeepError when what the view left cannot be read back whole (a result file that is a link, a
-   * FIFO, too large, or a reboot flag the view could not answer for): nothing is reported from an
-   * incomplete record.
+   * UpkeepError when what the view left cannot be read back whole (calls.log or another result
+   * file that is a link, a FIFO, too large, or changed while read): nothing is reported from an
+   * incomplete record. A reboot flag that cannot be read is rebootUnknownWhy instead.
    */
   run(req: RehearsalRun, onStatus: (s: AptStatus) => void): Promise<RehearsalRaw>;
 }

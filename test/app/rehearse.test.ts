@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ScriptTexts } from '../../src/app/assess-evidence.js';
 import type { HostSnapshot, UpgradeSystem } from '../../src/app/assess-upgrade.js';
-import { rehearse, type RehearseDeps, type RehearseRequest } from '../../src/app/rehearse.js';
+import { rehearse, rehearsalTimelineEntry, type RehearseDeps, type RehearseRequest } from '../../src/app/rehearse.js';
 import { UpkeepError } from '../../src/core/errors.js';
 import type { RehearsalRaw, RehearsalRun, RehearsalSandbox } from '../../src/ports/rehearsal.js';
 import { container, daemon } from '../helpers/facts.js';
@@ -50,6 +50,7 @@ const raw = (over: Partial<RehearsalRaw>): RehearsalRaw => ({
   bootFiles: [],
   rebootRequired: null,
   rebootRequiredPkgs: null,
+  rebootUnknownWhy: null,
   upperBytes: 1234,
   seconds: 1.5,
   ...over,
@@ -144,6 +145,23 @@ test("a docker.service restart asked by a package outside preflight's plan, or o
     );
     assert.equal(r.exitCode, 3, calls);
   }
+});
+
+test('the view left a reboot flag upkeep could not read: "not known" (exit 4, with why), never "no reboot"', async () => {
+  const why = '/run/reboot-required in the view is a symbolic link (not followed)';
+  const r = await rehearse(deps(sandbox(ROOT_ONLY, raw({ rebootUnknownWhy: why }))), request);
+  assert.deepEqual(r.reboot, { required: null, packages: [], why });
+  assert.equal(r.observed.verdict, 'unknown');
+  assert.equal(r.exitCode, 4);
+  assert.ok(
+    r.observed.unknownReasons.some((u) => u.includes(why)),
+    JSON.stringify(r.observed.unknownReasons),
+  );
+  assert.match(rehearsalTimelineEntry(r, 'lab-server').message, /reboot flag not known/);
+  // The flag itself read (only its package list not): required, as before.
+  const read = await rehearse(deps(sandbox(ROOT_ONLY, raw({ rebootRequired: '*** System restart required ***\n', rebootUnknownWhy: why }))), request);
+  assert.deepEqual(read.reboot, { required: true, packages: [] });
+  assert.equal(read.exitCode, 3);
 });
 
 test('a failing maintainer script: the upgrade fails (exit 5), with the script and its lines', async () => {

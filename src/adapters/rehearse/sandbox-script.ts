@@ -17,10 +17,10 @@
  *
  * results/ is the view's /run/upkeep-rehearse (the recorders' programs, and calls.log they append
  * to): root processes in the view can write anything there, so what this script writes and reads
- * back is in out/, which the view does not see: the layer list, the times, apt's exit code and,
- * once every process of the view is gone, what the upgrade left. Nothing here writes into results/
- * after the upgrade (a link planted there is never followed by a write of this script), and the
- * reboot flag is looked up inside the view (a link in its /run resolves there, not on the host).
+ * back is in out/, outside the view (reachable from it only by leaving the chroot): the layer list,
+ * the times, apt's exit code and, once every process of the view is gone, what the upgrade left.
+ * Nothing here writes into results/ after the upgrade (a link planted there is never followed by a
+ * write of this script), and a link at the reboot flag is not followed (it would resolve on the host).
  */
 export const SANDBOX_SCRIPT = `set -eu
 W=$1 SIZE=$2 SCRATCH=$3 KEEP=$4 SYSD=$5 MOUNTS=$6
@@ -93,15 +93,16 @@ while read -r mp name; do
   if [ "$mp" = /boot ]; then ( cd "$U" && find . -xdev -type f ) >> "$O/boot/files" 2>/dev/null || true; fi
   du -sxb "$U" 2>/dev/null | cut -f1 >> "$O/upper-bytes" || true
 done < "$O/layers"
-# The reboot flag as the view's own test -f sees it (a link resolves inside the view), at most 1 MiB
-# of it; a lookup that did not give yes or no is written down as such (the caller says so).
+# The reboot flag and its package list, as test -f sees them, at most 1 MiB each, read from here
+# (nothing in the view runs any more; no program of the view is run: the upgrade may have broken
+# them). A link is not followed (it would resolve against the host's root here): whether the flag
+# was written is then not known, and the caller says so. Not a regular file (a FIFO, a directory):
+# no flag, as test -f says.
 for f in reboot-required reboot-required.pkgs; do
-  rc=0; chroot "$V" /bin/sh -c 'test -f "$1"' sh "/run/$f" || rc=$?
-  case $rc in
-    0) chroot "$V" /bin/sh -c 'head -c 1048576 "$1"' sh "/run/$f" > "$O/$f" || echo "$f" >> "$O/unread" ;;
-    1) ;;
-    *) echo "$f" >> "$O/unread" ;;
-  esac
+  p=$V/run/$f
+  if [ -L "$p" ]; then printf '%s\tis a symbolic link (not followed)\n' "$f" >> "$O/unread"
+  elif [ -f "$p" ]; then head -c 1048576 -- "$p" > "$O/$f" || printf '%s\tcould not be read\n' "$f" >> "$O/unread"
+  fi
 done
 if [ "$KEEP" != - ]; then
   mkdir -p "$KEEP"

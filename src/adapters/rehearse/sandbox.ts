@@ -12,7 +12,21 @@
  * killed and its work directory removed.
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -46,17 +60,26 @@ function incomplete(name: string, why: string): UpkeepError {
  * "absent" (the report would otherwise say less happened than did).
  */
 function readResult(dir: string, name: string): string | null {
+  const path = join(dir, name);
+  // Looked at before it is opened: a device node is never opened.
+  let before;
+  try {
+    before = lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw incomplete(name, `cannot be read: ${(err as Error).message}`);
+  }
+  if (before.isSymbolicLink()) throw incomplete(name, 'is a symbolic link (not followed)');
+  if (!before.isFile()) throw incomplete(name, 'is not a regular file');
   let fd: number;
   try {
-    fd = openSync(join(dir, name), constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    throw incomplete(name, code === 'ELOOP' ? 'is a symbolic link (not followed)' : `cannot be opened: ${(err as Error).message}`);
+    throw incomplete(name, `cannot be opened: ${(err as Error).message}`);
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw incomplete(name, 'is not a regular file');
+    if (!st.isFile() || st.dev !== before.dev || st.ino !== before.ino) throw incomplete(name, 'changed while read');
     const buf = Buffer.alloc(Math.min(st.size, MAX_RESULT_BYTES) + 1);
     let length = 0;
     for (;;) {
@@ -66,6 +89,7 @@ function readResult(dir: string, name: string): string | null {
       if (length === buf.length) break;
     }
     if (length > MAX_RESULT_BYTES) throw incomplete(name, `is larger than the ${MAX_RESULT_BYTES} bytes upkeep reads`);
+    if (length !== st.size) throw incomplete(name, 'changed while read');
     return buf.toString('utf8', 0, length);
   } catch (err) {
     if (err instanceof UpkeepError) throw err;
@@ -174,7 +198,7 @@ export function rehearsalSandbox(opts: SandboxOptions = {}): RehearsalSandbox {
             void Promise.all(streams).then(() => resolve());
           });
         });
-        // out/: the script's own files, which the view does not see; results/: the view's
+        // out/: the script's own files, outside the view (reachable only by leaving it); results/: the view's
         // /run/upkeep-rehearse, where the recorders append calls.log (sandbox-script.ts).
         const out = join(work, 'out');
         const exitText = readResult(out, 'exit');
@@ -185,8 +209,11 @@ export function rehearsalSandbox(opts: SandboxOptions = {}): RehearsalSandbox {
           const path = (readResult(out, `conffiles/${f}`) ?? '').trim();
           conffiles.push({ path, diff: readResult(out, `conffiles/${f.replace(/\.path$/, '.diff')}`) ?? '' });
         }
-        const unread = (readResult(out, 'unread') ?? '').split('\n').filter((l) => l !== '');
-        if (unread.length > 0) throw incomplete(`/run/${unread[0]}`, 'in the view: whether the upgrade wrote it could not be looked up');
+        // The reboot flag's files the script did not read (sandbox-script.ts): "NAME<TAB>why" lines.
+        const unread = (readResult(out, 'unread') ?? '')
+          .split('\n')
+          .filter((l) => l.includes('\t'))
+          .map((l) => `/run/${l.slice(0, l.indexOf('\t'))} in the view ${l.slice(l.indexOf('\t') + 1)}`);
         return {
           aptExit: exitText === null ? null : Number(exitText.trim()),
           failure: exitText === null ? (failure ?? 'apt-get did not run in the view') : failure,
@@ -199,6 +226,7 @@ export function rehearsalSandbox(opts: SandboxOptions = {}): RehearsalSandbox {
             .map((l) => l.replace(/^\.\//, '')),
           rebootRequired: readResult(out, 'reboot-required'),
           rebootRequiredPkgs: readResult(out, 'reboot-required.pkgs'),
+          rebootUnknownWhy: unread.length === 0 ? null : unread.join('; '),
           upperBytes: (readResult(out, 'upper-bytes') ?? '')
             .split('\n')
             .filter((l) => /^\d+$/.test(l))

@@ -33,7 +33,8 @@ function parseListen(value: string): { host: string; port: number } {
  * native work (JSON, SQLite, sockets). Same as `node --lite-mode` (which NODE_OPTIONS refuses) for
  * memory: about 14 MiB less resident memory on Node 24, the compilers' machine code and heap and
  * their own code pages in the node binary (docs/benchmarks.md, "Agent memory on Node 24").
- * UPKEEP_AGENT_JIT=1 keeps V8's defaults.
+ * UPKEEP_AGENT_JIT=1 leaves V8's settings alone; under the systemd unit, whose NODE_OPTIONS has
+ * --jitless (src/core/install/unit-file.ts), the JIT stays off unless a drop-in changes NODE_OPTIONS too.
  */
 export const AGENT_V8_FLAGS: readonly string[] = ['--no-opt', '--no-maglev', '--no-sparkplug', '--optimize-for-size'];
 

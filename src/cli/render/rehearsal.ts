@@ -73,7 +73,13 @@ export function renderRehearsalText(r: Rehearsal): string {
   }
   if (r.kernels.length > 0) out.push('', `Kernel(s) installed: ${r.kernels.join(', ')}`);
   if (r.triggers.length > 0) out.push(`Triggers run: ${r.triggers.join(', ')}`);
-  out.push(r.reboot.required ? `Reboot required (${r.reboot.packages.join(', ') || 'no packages named'}).` : 'No reboot-required flag written.');
+  out.push(
+    r.reboot.required === true
+      ? `Reboot required (${r.reboot.packages.join(', ') || 'no packages named'}).`
+      : r.reboot.required === null
+        ? `Whether the upgrade asks for a reboot is not known: ${r.reboot.why ?? 'the flag could not be read'}.`
+        : 'No reboot-required flag written.',
+  );
   const marked = r.comparison.filter((c) => c.mark !== 'confirmed');
   out.push(
     '',
