@@ -93,15 +93,16 @@ while read -r mp name; do
   if [ "$mp" = /boot ]; then ( cd "$U" && find . -xdev -type f ) >> "$O/boot/files" 2>/dev/null || true; fi
   du -sxb "$U" 2>/dev/null | cut -f1 >> "$O/upper-bytes" || true
 done < "$O/layers"
-# The reboot flag and its package list, as test -f sees them, at most 1 MiB each, read from here
+# The reboot flag and its package list, as test -f sees them, at most 1 MiB and 10 s each (a file
+# that is not what it says, e.g. something mounted over it, cannot hold the rehearsal), read from here
 # (nothing in the view runs any more; no program of the view is run: the upgrade may have broken
 # them). A link is not followed (it would resolve against the host's root here): whether the flag
 # was written is then not known, and the caller says so. Not a regular file (a FIFO, a directory):
 # no flag, as test -f says.
 for f in reboot-required reboot-required.pkgs; do
   p=$V/run/$f
-  if [ -L "$p" ]; then printf '%s\tis a symbolic link (not followed)\n' "$f" >> "$O/unread"
-  elif [ -f "$p" ]; then head -c 1048576 -- "$p" > "$O/$f" || printf '%s\tcould not be read\n' "$f" >> "$O/unread"
+  if [ -L "$p" ]; then printf '%s\\tis a symbolic link (not followed)\\n' "$f" >> "$O/unread"
+  elif [ -f "$p" ]; then timeout 10 head -c 1048576 -- "$p" > "$O/$f" || printf '%s\\tcould not be read in 10 s\\n' "$f" >> "$O/unread"
   fi
 done
 if [ "$KEEP" != - ]; then
