@@ -16,13 +16,13 @@ import { readSizeSourcesCache, sizeSourcesEntry } from '../../../src/core/prefli
 import { hostLock } from '../../helpers/host-lock.js';
 
 /**
- * dpkg's installed version and architecture, and its candidate (from the package lists: it has a
- * Size); read under the host lock. Only a machine without dpkg-query or apt-cache, or whose lists
+ * A plan of one package, dpkg upgraded from its installed version to its candidate (from the
+ * package lists: apt-cache knows its Size, dpkg-query the installed size); read under the host lock. Only a machine without dpkg-query or apt-cache, or whose lists
  * hold no candidate for dpkg (never updated), skips: a failing command fails the test with its
  * words (a CI run once skipped both tests here silently, their reads outside the lock beside the
  * lock-holders' dpkg runs).
  */
-function installedDpkg(t: TestContext): [string, string, string] | null {
+function dpkgUpgradePlan(t: TestContext): PlannedPackage[] | null {
   const run = (cmd: string, args: string[]): string | null => {
     try {
       return execFileSync(cmd, args, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,7 +44,7 @@ function installedDpkg(t: TestContext): [string, string, string] | null {
     t.skip(`dpkg has no candidate in this machine's package lists (apt-get update never ran?):\n${policy}`);
     return null;
   }
-  return [version!, arch!, candidate];
+  return [{ name: 'dpkg', arch: arch!, oldVersion: version!, newVersion: candidate, action: 'upgrade' } as PlannedPackage];
 }
 
 // Reads apt's and dpkg's state of this machine, which the lock-holders change: never alongside them (test/helpers/host-lock.ts).
@@ -54,11 +54,8 @@ const dir = mkdtempSync(join(tmpdir(), 'upkeep-sizes-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('the size sources are read from apt once, then from the cache while the key and the plan hold', async (t) => {
-  const installed = installedDpkg(t);
-  if (installed === null) return;
-  const [version, arch, candidate] = installed;
-  // dpkg upgraded to its candidate: apt-cache knows its Size from the lists, dpkg-query the installed size.
-  const plan: PlannedPackage[] = [{ name: 'dpkg', arch, oldVersion: version, newVersion: candidate, action: 'upgrade' } as PlannedPackage];
+  const plan = dpkgUpgradePlan(t);
+  if (plan === null) return;
   const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k1' });
   const first = await readPackageSizes(plan, null, cache);
   assert.equal(first.cached, false);
@@ -88,10 +85,8 @@ test('a cache entry is believed only for its key and exactly its plan, and only 
 });
 
 test('a planted cache file (writable by others) is ignored: apt is asked', async (t) => {
-  const installed = installedDpkg(t);
-  if (installed === null) return;
-  const [version, arch, candidate] = installed;
-  const plan: PlannedPackage[] = [{ name: 'dpkg', arch, oldVersion: version, newVersion: candidate, action: 'upgrade' } as PlannedPackage];
+  const plan = dpkgUpgradePlan(t);
+  if (plan === null) return;
   const cache = packageSizesCache({ stateDir: dir, upkeepVersion: 'test', simulationKey: 'k3' });
   await readPackageSizes(plan, null, cache);
   const file = packageSizesCacheFile(dir);

@@ -27,44 +27,43 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 const REQ: RehearsalRun = { mode: 'upgrade', aptOptions: [], noDownload: false, overlays: [], scratchDir: null, sizeBytes: 1 << 20, keepDir: null };
 
-/** A stand-in for unshare: finds WORK after the script's $0 (upkeep-rehearse), writes out/ as the script would, then `setup` in results/. */
-function fakeUnshare(name: string, setup: string): { unshare: string; tmpDir: string } {
+/**
+ * Runs the sandbox with `unshare` replaced by a script of `lines` (in a fresh directory, which is
+ * also where the work directory goes): the raw result, or the error it threw; either way the work
+ * directory must be gone after.
+ */
+async function runWith(name: string, lines: readonly string[], env?: NodeJS.ProcessEnv) {
   const tmpDir = mkdtempSync(join(dir, `${name}-`));
   const unshare = join(tmpDir, 'unshare');
-  writeFileSync(
-    unshare,
-    [
-      '#!/bin/sh',
-      'set -eu',
-      'while [ "$1" != upkeep-rehearse ]; do shift; done',
-      'W=$2 R=$2/results O=$2/out',
-      'mkdir -p "$O/conffiles" "$O/boot"',
-      'echo 1700000000.0 > "$O/started"; echo 1700000002.5 > "$O/ended"; echo 0 > "$O/exit"',
-      'echo 4096 > "$O/upper-bytes"',
-      'cd "$R"',
-      setup,
-      '',
-    ].join('\n'),
-  );
+  writeFileSync(unshare, [...lines, ''].join('\n'));
   chmodSync(unshare, 0o755);
-  return { unshare, tmpDir };
-}
-
-async function run(name: string, setup: string) {
-  const f = fakeUnshare(name, setup);
-  const sandbox = rehearsalSandbox({ unshare: f.unshare, tmpDir: f.tmpDir });
+  const sandbox = rehearsalSandbox({ unshare, tmpDir, ...(env === undefined ? {} : { env }) });
   try {
     return { ok: true as const, raw: await sandbox.run(REQ, () => undefined) };
   } catch (err) {
     return { ok: false as const, err: err as Error };
   } finally {
     assert.deepEqual(
-      readdirSync(f.tmpDir).filter((n) => n.startsWith('upkeep-rehearse-')),
+      readdirSync(tmpDir).filter((n) => n.startsWith('upkeep-rehearse-')),
       [],
       'the work directory is removed',
     );
   }
 }
+
+/** A stand-in for unshare: finds WORK after the script's $0 (upkeep-rehearse), writes out/ as the script would, then `setup` in results/. */
+const run = (name: string, setup: string) =>
+  runWith(name, [
+    '#!/bin/sh',
+    'set -eu',
+    'while [ "$1" != upkeep-rehearse ]; do shift; done',
+    'W=$2 R=$2/results O=$2/out',
+    'mkdir -p "$O/conffiles" "$O/boot"',
+    'echo 1700000000.0 > "$O/started"; echo 1700000002.5 > "$O/ended"; echo 0 > "$O/exit"',
+    'echo 4096 > "$O/upper-bytes"',
+    'cd "$R"',
+    setup,
+  ]);
 
 describe('the rehearsal reads back what it left', () => {
   it('a complete record: the calls, the reboot flag written in the view, the times; absent files are absent', async () => {
@@ -125,34 +124,13 @@ describe('the rehearsal reads back what it left', () => {
 const ROOT = process.getuid?.() === 0;
 const UNSHARE = spawnSync('sh', ['-c', 'command -v unshare']).stdout.toString().trim();
 
-/** The real sandbox, with `command` (sh -c, in the view) where apt-get would run. */
-async function inView(name: string, command: string) {
-  const tmpDir = mkdtempSync(join(dir, `view-${name}-`));
-  const unshare = join(tmpDir, 'unshare');
-  writeFileSync(
-    unshare,
-    [
-      '#!/bin/bash',
-      'args=()',
-      'for a in "$@"; do args+=("$a"); [ "$a" = -- ] && break; done',
-      `exec ${UNSHARE} "\${args[@]}" /bin/sh -c "$VIEW_COMMAND"`,
-      '',
-    ].join('\n'),
+/** The real sandbox, with `command` (sh -c, in the view) where apt-get would run: the real unshare, the arguments after `--` replaced. */
+const inView = (name: string, command: string) =>
+  runWith(
+    `view-${name}`,
+    ['#!/bin/bash', 'args=()', 'for a in "$@"; do args+=("$a"); [ "$a" = -- ] && break; done', `exec ${UNSHARE} "\${args[@]}" /bin/sh -c "$VIEW_COMMAND"`],
+    { ...process.env, VIEW_COMMAND: command },
   );
-  chmodSync(unshare, 0o755);
-  const sandbox = rehearsalSandbox({ unshare, tmpDir, env: { ...process.env, VIEW_COMMAND: command } });
-  try {
-    return { ok: true as const, raw: await sandbox.run(REQ, () => undefined) };
-  } catch (err) {
-    return { ok: false as const, err: err as Error };
-  } finally {
-    assert.deepEqual(
-      readdirSync(tmpDir).filter((n) => n.startsWith('upkeep-rehearse-')),
-      [],
-      'the work directory is removed',
-    );
-  }
-}
 
 describe('the real sandbox script: what the view leaves behind', { skip: !ROOT ? 'needs root' : UNSHARE === '' ? 'needs unshare' : false }, () => {
   it('a reboot flag and its package list written in the view are read back', async () => {
